@@ -1,0 +1,48 @@
+"""User-facing errors.
+
+Every error a user can cause (a bad file, bad text, a missing checkpoint) is one of these, carries a
+one-line message that names the file or field and the problem, and maps to a documented exit code.
+The CLI prints the message and exits; anything else reaching the CLI is a bug and keeps its traceback.
+"""
+
+
+class OpenVoiceError(Exception):
+    """Base class; `exit_code` is the CLI's exit status for this kind of failure."""
+
+    exit_code = 1
+
+
+class InputError(OpenVoiceError):
+    """The user's input (text, audio, options) cannot be used."""
+
+    exit_code = 3
+
+
+class TextError(InputError, ValueError):
+    """Text that cannot be turned into a phone sequence (e.g. it normalizes to nothing)."""
+
+
+class AudioError(InputError):
+    """Audio that is missing, unreadable, empty, silent or too short."""
+
+
+class CheckpointError(OpenVoiceError):
+    """A checkpoint, embedding or config file that is missing, unsafe or does not match the model."""
+
+    exit_code = 4
+
+
+class ConfigError(CheckpointError):
+    """A config.json that is missing a field or has a field of the wrong type or value."""
+
+
+class OutputError(OpenVoiceError):
+    """An output that cannot be written (unwritable directory, full disk)."""
+
+    exit_code = 5
+
+
+class DeviceError(OpenVoiceError):
+    """The requested compute device (cuda, tt) is not available."""
+
+    exit_code = 6

@@ -1,0 +1,31 @@
+"""Seeded Gaussian noise shared by both backends.
+
+Upstream draws three Gaussian tensors with the global torch RNG (SDP noise, prior noise, posterior
+noise). Here every draw comes from one host generator in a fixed order, so the torch and ttnn backends,
+given the same seed and inputs, see exactly the same noise, and a seed reproduces a waveform bit for bit.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class NoiseSource:
+    """Draws standard-normal tensors on the host (CPU) from a private, seeded generator."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.generator = torch.Generator(device="cpu").manual_seed(seed)
+
+    def normal(self, *shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=self.generator, dtype=torch.float32)
+
+
+class ZeroNoise(NoiseSource):
+    """All-zero "noise": the deterministic path (equivalent to noise scales of 0)."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+    def normal(self, *shape: int) -> torch.Tensor:
+        return torch.zeros(*shape, dtype=torch.float32)

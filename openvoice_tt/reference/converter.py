@@ -1,0 +1,65 @@
+"""OpenVoice V2 tone-color converter (spec §3.2–3.3): embedding extraction and voice conversion.
+
+With `zero_g` (true in V2) the posterior encoder and the decoder get an all-zero speaker vector, so
+their conditioning layers still add their biases; speaker identity enters only through the flow
+(forward with the source embedding, reverse with the target's).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from openvoice_tt.config import ConverterConfig
+from openvoice_tt.noise import NoiseSource
+from openvoice_tt.reference.hifigan import Generator
+from openvoice_tt.reference.posterior_encoder import PosteriorEncoder
+from openvoice_tt.reference.reference_encoder import ReferenceEncoder
+from openvoice_tt.reference.residual_flow import ResidualCouplingBlock
+from openvoice_tt.reference.spectrogram import linear_spectrogram
+
+
+class ToneColorConverterModel(nn.Module):
+    def __init__(self, config: ConverterConfig) -> None:
+        super().__init__()
+        m, spec_channels = config.model, config.data.spec_channels
+        self.config = config
+        self.dec = Generator(m.inter_channels, config.generator, m.gin_channels)
+        self.enc_q = PosteriorEncoder(spec_channels, m.inter_channels, m.hidden_channels, m.gin_channels)
+        self.flow = ResidualCouplingBlock(m.inter_channels, m.hidden_channels, m.gin_channels)
+        self.ref_enc = ReferenceEncoder(spec_channels, m.gin_channels)
+        self.zero_g = m.zero_g
+
+    def spectrogram(self, audio: torch.Tensor) -> torch.Tensor:
+        """Waveform [1, N] at the converter rate -> linear spectrogram [1, F, N // hop]."""
+        d = self.config.data
+        return linear_spectrogram(audio, d.filter_length, d.hop_length, d.win_length)
+
+    @torch.no_grad()
+    def tone_color(self, spec: torch.Tensor) -> torch.Tensor:
+        """Spectrogram [1, F, T] -> tone-color embedding [1, gin, 1]."""
+        return self.ref_enc(spec.transpose(1, 2)).unsqueeze(-1)
+
+    def _speaker_or_zero(self, se: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(se) if self.zero_g else se
+
+    @torch.no_grad()
+    def convert(
+        self, spec: torch.Tensor, src_se: torch.Tensor, tgt_se: torch.Tensor, noise: NoiseSource, tau: float
+    ) -> torch.Tensor:
+        """Spectrogram [1, F, T] + embeddings [1, gin, 1] -> waveform [1, 1, T * hop]."""
+        y_mask = torch.ones(1, 1, spec.shape[-1], device=spec.device)
+        posterior_noise = noise.normal(1, self.enc_q.out_channels, spec.shape[-1]).to(spec.device)
+        z = self.enc_q(spec, y_mask, self._speaker_or_zero(src_se), posterior_noise, tau)
+        z_p = self.flow(z, y_mask, src_se, reverse=False)
+        z_hat = self.flow(z_p, y_mask, tgt_se, reverse=True)
+        return self.dec(z_hat * y_mask, self._speaker_or_zero(tgt_se))
+
+
+def load_converter_model(config_path, checkpoint_path) -> ToneColorConverterModel:
+    """Build the converter from the official config + checkpoint (weight norm folded, keys checked)."""
+    from openvoice_tt.checkpoints import load_weights
+
+    model = ToneColorConverterModel(ConverterConfig.from_file(config_path))
+    load_weights(model, checkpoint_path)
+    return model.eval()
