@@ -13,7 +13,7 @@ import math
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -230,9 +230,9 @@ def _generator_from(model: Mapping[str, Any], source: str) -> GeneratorConfig:
 
 @dataclass(frozen=True)
 class MeloDataConfig(AudioConfig):
-    add_blank: bool = True
-    n_speakers: int = 0
-    spk2id: Mapping[str, int] = field(default_factory=lambda: types.MappingProxyType({}))
+    add_blank: bool
+    n_speakers: int
+    spk2id: Mapping[str, int]
     disable_bert: bool = False
 
     def validate(self, source: str, prefix: str) -> None:

@@ -29,3 +29,19 @@ class ZeroNoise(NoiseSource):
 
     def normal(self, *shape: int) -> torch.Tensor:
         return torch.zeros(*shape, dtype=torch.float32)
+
+
+class ReplayNoise(NoiseSource):
+    """Returns given tensors in order (checking shapes): for parity tests against recorded runs."""
+
+    def __init__(self, tensors: list[torch.Tensor]) -> None:
+        super().__init__(0)
+        self.queue = list(tensors)
+
+    def normal(self, *shape: int) -> torch.Tensor:
+        if not self.queue:
+            raise RuntimeError(f"ReplayNoise exhausted (asked for {list(shape)})")
+        tensor = self.queue.pop(0)
+        if tuple(tensor.shape) != tuple(shape):
+            raise RuntimeError(f"ReplayNoise: recorded {list(tensor.shape)}, asked for {list(shape)}")
+        return tensor.float().clone()
