@@ -61,6 +61,26 @@ class ConversionDefaults:
     tau: float = 0.3
 
 
+@dataclass(frozen=True)
+class BlockPrecision:
+    """Storage types of one ttnn block: activations and weights ("fp32", "bf16" or "bfp8").
+
+    Chosen per block by measurement (PCC against the torch reference; README "Precision").
+    """
+
+    activations: str = "fp32"
+    weights: str = "bf16"
+
+
+@dataclass(frozen=True)
+class ConverterPrecision:
+    spectrogram: BlockPrecision = BlockPrecision("fp32", "fp32")
+    reference_encoder: BlockPrecision = BlockPrecision("fp32", "bf16")
+    posterior_encoder: BlockPrecision = BlockPrecision("fp32", "bf16")
+    flow: BlockPrecision = BlockPrecision("fp32", "bf16")
+    vocoder: BlockPrecision = BlockPrecision("fp32", "bf16")
+
+
 # --------------------------------------------------------------------------------------------------
 # Generic typed parsing of JSON objects into frozen dataclasses, with field paths in every error.
 

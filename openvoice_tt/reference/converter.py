@@ -17,6 +17,7 @@ from openvoice_tt.reference.posterior_encoder import PosteriorEncoder
 from openvoice_tt.reference.reference_encoder import ReferenceEncoder
 from openvoice_tt.reference.residual_flow import ResidualCouplingBlock
 from openvoice_tt.reference.spectrogram import linear_spectrogram
+from openvoice_tt.timing import NULL_TIMER, StageTimer
 
 
 class ToneColorConverterModel(nn.Module):
@@ -45,15 +46,24 @@ class ToneColorConverterModel(nn.Module):
 
     @torch.no_grad()
     def convert(
-        self, spec: torch.Tensor, src_se: torch.Tensor, tgt_se: torch.Tensor, noise: NoiseSource, tau: float
+        self,
+        spec: torch.Tensor,
+        src_se: torch.Tensor,
+        tgt_se: torch.Tensor,
+        noise: NoiseSource,
+        tau: float,
+        timer: StageTimer = NULL_TIMER,
     ) -> torch.Tensor:
         """Spectrogram [1, F, T] + embeddings [1, gin, 1] -> waveform [1, 1, T * hop]."""
         y_mask = torch.ones(1, 1, spec.shape[-1], device=spec.device)
-        posterior_noise = noise.normal(1, self.enc_q.out_channels, spec.shape[-1]).to(spec.device)
-        z = self.enc_q(spec, y_mask, self._speaker_or_zero(src_se), posterior_noise, tau)
-        z_p = self.flow(z, y_mask, src_se, reverse=False)
-        z_hat = self.flow(z_p, y_mask, tgt_se, reverse=True)
-        return self.dec(z_hat * y_mask, self._speaker_or_zero(tgt_se))
+        with timer("posterior_encoder"):
+            posterior_noise = noise.normal(1, self.enc_q.out_channels, spec.shape[-1]).to(spec.device)
+            z = self.enc_q(spec, y_mask, self._speaker_or_zero(src_se), posterior_noise, tau)
+        with timer("flow"):
+            z_p = self.flow(z, y_mask, src_se, reverse=False)
+            z_hat = self.flow(z_p, y_mask, tgt_se, reverse=True)
+        with timer("vocoder"):
+            return self.dec(z_hat * y_mask, self._speaker_or_zero(tgt_se))
 
 
 def load_converter_model(config_path, checkpoint_path) -> ToneColorConverterModel:

@@ -21,6 +21,7 @@ from openvoice_tt.reference.hifigan import Generator
 from openvoice_tt.reference.stochastic_duration_predictor import StochasticDurationPredictor
 from openvoice_tt.reference.text_encoder import TextEncoder
 from openvoice_tt.reference.transformer_flow import TransformerCouplingBlock
+from openvoice_tt.timing import NULL_TIMER, StageTimer
 
 DP_KERNEL_SIZE = 3
 
@@ -106,19 +107,26 @@ class MeloSynthesizer(nn.Module):
         speaker_id: int,
         noise: NoiseSource,
         params: SynthesisParams = SynthesisParams(),
+        timer: StageTimer = NULL_TIMER,
     ) -> SynthesisOutput:
         """Ids [1, T], bert [1, 1024, T], ja_bert [1, 768, T] -> waveform and per-token frame counts."""
         device = phones.device
-        g = self.speaker(speaker_id)
-        h, m_p, logs_p, x_mask = self.encode_text(phones, tones, languages, bert, ja_bert, g)
-        sdp_noise = noise.normal(1, 2, phones.shape[1]).to(device) * params.noise_scale_w
-        logw = self.log_durations(h, x_mask, g, sdp_noise, params.sdp_ratio)
-        durations = frame_durations(logw, x_mask, params.length_scale)
-        m_p, logs_p, y_mask = self.align(m_p, logs_p, x_mask, durations)
-        prior_noise = noise.normal(*m_p.shape).to(device)
-        z_p = m_p + prior_noise * torch.exp(logs_p) * params.noise_scale
-        z = self.flow(z_p, y_mask, g, reverse=True)
-        return SynthesisOutput(audio=self.decode(z, y_mask, g), durations=durations)
+        with timer("text_encoder"):
+            g = self.speaker(speaker_id)
+            h, m_p, logs_p, x_mask = self.encode_text(phones, tones, languages, bert, ja_bert, g)
+        with timer("duration"):
+            sdp_noise = noise.normal(1, 2, phones.shape[1]).to(device) * params.noise_scale_w
+            logw = self.log_durations(h, x_mask, g, sdp_noise, params.sdp_ratio)
+            durations = frame_durations(logw, x_mask, params.length_scale)
+        with timer("alignment"):
+            m_p, logs_p, y_mask = self.align(m_p, logs_p, x_mask, durations)
+        with timer("flow"):
+            prior_noise = noise.normal(*m_p.shape).to(device)
+            z_p = m_p + prior_noise * torch.exp(logs_p) * params.noise_scale
+            z = self.flow(z_p, y_mask, g, reverse=True)
+        with timer("vocoder"):
+            audio = self.decode(z, y_mask, g)
+        return SynthesisOutput(audio=audio, durations=durations)
 
 
 def load_melo_synthesizer(config_path, checkpoint_path) -> MeloSynthesizer:

@@ -1,0 +1,164 @@
+"""The compute backends behind the API: torch (CPU/CUDA, the reference) and ttnn (Tenstorrent).
+
+Both expose the same two objects, so `api.py` never knows which one runs:
+- a synthesizer: model inputs of one text chunk -> waveform at the MeloTTS rate + per-token frames;
+- a converter: speech clips -> averaged tone-color embedding; waveform + two embeddings -> waveform.
+Audio crosses this boundary as float32 numpy arrays; embeddings as [1, 256, 1] CPU tensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from openvoice_tt.config import ConverterConfig, MeloConfig
+from openvoice_tt.errors import DeviceError
+from openvoice_tt.noise import NoiseSource
+from openvoice_tt.reference.synthesizer import SynthesisParams
+from openvoice_tt.timing import NULL_TIMER, StageTimer
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "tt")
+
+
+class ModelInputs(Protocol):
+    """What the text front end produces for one chunk (see `openvoice_tt.text.TextInputs`)."""
+
+    phone_ids: torch.Tensor
+    tone_ids: torch.Tensor
+    language_ids: torch.Tensor
+    bert: torch.Tensor
+    ja_bert: torch.Tensor
+
+
+@dataclass
+class Synthesized:
+    audio: np.ndarray  # float32 [samples] at the MeloTTS rate
+    durations: np.ndarray  # int [T_text] frames per token
+    frames: int
+
+
+class Synthesizer(Protocol):
+    name: str
+    config: MeloConfig
+
+    def synthesize(
+        self,
+        inputs: ModelInputs,
+        speaker_id: int,
+        params: SynthesisParams,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> Synthesized: ...
+
+
+class Converter(Protocol):
+    name: str
+    config: ConverterConfig
+
+    def tone_color(self, clips: Sequence[np.ndarray], timer: StageTimer = NULL_TIMER) -> torch.Tensor: ...
+
+    def convert(
+        self,
+        audio: np.ndarray,
+        source_se: torch.Tensor,
+        target_se: torch.Tensor,
+        tau: float,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> np.ndarray: ...
+
+
+# --------------------------------------------------------------------------------------------------
+# torch
+
+
+def torch_device(choice: str) -> torch.device:
+    """Resolve --device for the torch backend ("auto" prefers CUDA, then CPU)."""
+    if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise DeviceError("--device cuda: no CUDA device is available (torch sees none)")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def _sync(device: torch.device):
+    return torch.cuda.synchronize if device.type == "cuda" else None
+
+
+class TorchSynthesizer:
+    name = "torch"
+
+    def __init__(self, folder: Path, device: torch.device) -> None:
+        from openvoice_tt.reference.synthesizer import load_melo_synthesizer
+
+        self.device = device
+        self.model = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth").to(device)
+        self.config = self.model.config
+
+    def synthesize(
+        self,
+        inputs: ModelInputs,
+        speaker_id: int,
+        params: SynthesisParams,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> Synthesized:
+        d = self.device
+        out = self.model.infer(
+            inputs.phone_ids.unsqueeze(0).to(d),
+            inputs.tone_ids.unsqueeze(0).to(d),
+            inputs.language_ids.unsqueeze(0).to(d),
+            inputs.bert.unsqueeze(0).to(d),
+            inputs.ja_bert.unsqueeze(0).to(d),
+            speaker_id,
+            noise,
+            params,
+            timer,
+        )
+        durations = out.durations.flatten().long().cpu().numpy()
+        return Synthesized(out.audio.flatten().float().cpu().numpy(), durations, out.frames)
+
+
+class TorchConverter:
+    name = "torch"
+
+    def __init__(self, folder: Path, device: torch.device) -> None:
+        from openvoice_tt.reference.converter import load_converter_model
+
+        self.device = device
+        self.model = load_converter_model(folder / "config.json", folder / "checkpoint.pth").to(device)
+        self.config = self.model.config
+
+    def _spectrogram(self, audio: np.ndarray) -> torch.Tensor:
+        return self.model.spectrogram(
+            torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None].to(self.device)
+        )
+
+    def tone_color(self, clips: Sequence[np.ndarray], timer: StageTimer = NULL_TIMER) -> torch.Tensor:
+        """Mean of the per-clip embeddings (upstream averages embeddings, not spectrogram frames)."""
+        embeddings = []
+        for clip in clips:
+            with timer("spectrogram"):
+                spec = self._spectrogram(clip)
+            with timer("reference_encoder"):
+                embeddings.append(self.model.tone_color(spec))
+        return torch.stack(embeddings).mean(0).cpu()
+
+    def convert(
+        self,
+        audio: np.ndarray,
+        source_se: torch.Tensor,
+        target_se: torch.Tensor,
+        tau: float,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> np.ndarray:
+        with timer("spectrogram"):
+            spec = self._spectrogram(audio)
+        out = self.model.convert(spec, source_se.to(self.device), target_se.to(self.device), noise, tau, timer)
+        return out.flatten().float().cpu().numpy()

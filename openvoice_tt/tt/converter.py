@@ -1,0 +1,105 @@
+"""ttnn twin of `reference/converter.py`: tone-color extraction and voice conversion on device.
+
+`embed` and `forward` are pure ttnn. `tone_color` and `convert` are the host boundary: they upload the
+framed waveform, the embeddings and the posterior noise, and download one embedding or one waveform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from openvoice_tt.config import ConverterPrecision
+from openvoice_tt.noise import NoiseSource
+from openvoice_tt.reference.converter import ToneColorConverterModel
+from openvoice_tt.timing import NULL_TIMER, StageTimer
+from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.hifigan import Generator
+from openvoice_tt.tt.layers import dtype_of
+from openvoice_tt.tt.posterior_encoder import PosteriorEncoder
+from openvoice_tt.tt.reference_encoder import ReferenceEncoder
+from openvoice_tt.tt.residual_flow import ResidualCouplingBlock
+from openvoice_tt.tt.spectrogram import Spectrogram, frame_rows
+
+
+class ToneColorConverter:
+    def __init__(self, device: TtDevice, ref: ToneColorConverterModel, precision: ConverterPrecision) -> None:
+        self.device = device
+        self.ttnn = device.ttnn
+        self.config = ref.config
+        self.precision = precision
+        self.zero_g = ref.zero_g
+        d = ref.config.data
+        self.spectrogram = Spectrogram(device, d.filter_length, d.hop_length, d.win_length, precision.spectrogram)
+        self.ref_enc = ReferenceEncoder(device, ref.ref_enc, "ref_enc", precision.reference_encoder)
+        self.enc_q = PosteriorEncoder(device, ref.enc_q, "enc_q", precision.posterior_encoder, self.zero_g)
+        self.flow = ResidualCouplingBlock(device, ref.flow, "flow", precision.flow)
+        self.dec = Generator(device, ref.dec, "dec", precision.vocoder, self.zero_g)
+        self.inter_channels = ref.enc_q.out_channels
+        self.hop = d.hop_length
+        device.weights.save()
+
+    # Pure ttnn ---------------------------------------------------------------------------------------
+
+    def embed(self, rows: Any, frames: int) -> Any:
+        """Framed waveform -> tone-color embedding [1, 1, 1, gin]."""
+        return self.ref_enc(self.spectrogram(rows, frames), frames)
+
+    def forward(
+        self, rows: Any, frames: int, src: Any, tgt: Any, noise: Any, tau: float, timer: StageTimer = NULL_TIMER
+    ) -> tuple[Any, int]:
+        with timer("spectrogram"):
+            spec = self.spectrogram(rows, frames)
+        with timer("posterior_encoder"):
+            z = self.enc_q(spec, frames, None if self.zero_g else src, noise, tau)
+        with timer("flow"):
+            z_p = self.flow(z, frames, self.flow.condition(src), reverse=False)
+            z_hat = self.flow(z_p, frames, self.flow.condition(tgt), reverse=True)
+        with timer("vocoder"):
+            return self.dec(z_hat, frames, None if self.zero_g else tgt)
+
+    # Host boundary -----------------------------------------------------------------------------------
+
+    def _upload_audio(self, audio: np.ndarray) -> tuple[Any, int]:
+        d = self.config.data
+        rows, frames = frame_rows(audio, d.filter_length, d.hop_length)
+        return self.device.upload(
+            rows, dtype_of(self.device, self.precision.spectrogram.activations), "waveform"
+        ), frames
+
+    def _upload_embedding(self, se: torch.Tensor, name: str) -> Any:
+        dtype = dtype_of(self.device, self.precision.flow.activations)
+        return self.device.upload(se.reshape(1, 1, 1, -1), dtype, name)
+
+    def tone_color(self, clips: Sequence[np.ndarray], timer: StageTimer = NULL_TIMER) -> torch.Tensor:
+        """Mean of the clips' embeddings, averaged on device -> [1, gin, 1]."""
+        ttnn, total = self.ttnn, None
+        for clip in clips:
+            rows, frames = self._upload_audio(clip)
+            with timer("reference_encoder"):
+                embedding = self.embed(rows, frames)
+            total = embedding if total is None else ttnn.add(total, embedding)
+        mean = ttnn.multiply(total, 1.0 / len(clips))
+        return self.device.download(mean, "embedding").reshape(1, -1, 1)
+
+    def convert(
+        self,
+        audio: np.ndarray,
+        source_se: torch.Tensor,
+        target_se: torch.Tensor,
+        tau: float,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> np.ndarray:
+        rows, frames = self._upload_audio(audio)
+        src = self._upload_embedding(source_se, "source_se")
+        tgt = self._upload_embedding(target_se, "target_se")
+        posterior_noise = noise.normal(1, self.inter_channels, frames).transpose(1, 2).unsqueeze(0)
+        noise_tt = self.device.upload(
+            posterior_noise, dtype_of(self.device, self.precision.posterior_encoder.activations), "posterior_noise"
+        )
+        wave, length = self.forward(rows, frames, src, tgt, noise_tt, tau, timer)
+        return self.device.download(wave, "waveform").reshape(-1)[:length].numpy()

@@ -1,0 +1,158 @@
+"""Opening a Tenstorrent device (real, mock, or the host emulation) and the host<->device boundary.
+
+Every `tt/` module receives a `TtDevice` and calls ops on `device.ttnn`, which is either the real ttnn
+package (a chip, or a mock device that validates but computes nothing) or `host_ttnn`, the CPU
+emulation used for numerics. All host<->device traffic of an utterance goes through `upload`,
+`download` and `read_scalar` here, which count it, so tests can hold the pipeline to its transfer
+budget (inputs and noise up, at most one length read, audio down).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+
+from openvoice_tt.errors import DeviceError
+from openvoice_tt.tt.weights import WeightCache
+
+MOCK_ENV = "TT_METAL_MOCK_CLUSTER_DESC_PATH"
+MOCK_DESCRIPTORS = {
+    "wormhole_n150": "wormhole_N150.yaml",
+    "blackhole_p150": "blackhole_P150.yaml",
+}
+L1_SMALL_SIZE = 65536  # conv halo/config buffers (XTTS uses 32-64 KiB); 32 KiB ran out on P150 at 30 s
+
+
+@dataclass
+class TransferLog:
+    """Host<->device traffic since the last reset (per utterance)."""
+
+    uploads: list[str] = field(default_factory=list)
+    downloads: list[str] = field(default_factory=list)
+    scalar_reads: list[str] = field(default_factory=list)
+
+    def reset(self) -> None:
+        self.uploads.clear()
+        self.downloads.clear()
+        self.scalar_reads.clear()
+
+    def summary(self) -> dict[str, int]:
+        return {"uploads": len(self.uploads), "downloads": len(self.downloads), "scalar_reads": len(self.scalar_reads)}
+
+
+@dataclass
+class TtDevice:
+    ttnn: ModuleType
+    handle: Any
+    kind: str  # "emulation" | "mock" | "hardware"
+    arch: str  # "host" | "wormhole_b0" | "blackhole"
+    transfers: TransferLog = field(default_factory=TransferLog)
+    weights: WeightCache = field(default_factory=WeightCache)
+
+    @property
+    def is_emulation(self) -> bool:
+        return self.kind == "emulation"
+
+    # Weights and constants: uploaded once at module construction, not part of an utterance's budget.
+
+    def constant(self, tensor: torch.Tensor, dtype: Any, layout: Any = None) -> Any:
+        ttnn = self.ttnn
+        return ttnn.from_torch(
+            tensor.float().contiguous(),
+            dtype=dtype,
+            layout=layout if layout is not None else ttnn.TILE_LAYOUT,
+            device=self.handle,
+        )
+
+    def host_weight(self, tensor: torch.Tensor) -> Any:
+        """A float32 ROW_MAJOR host tensor: the form ttnn.conv1d/conv2d prepare on their first call."""
+        return self.ttnn.from_torch(tensor.float().contiguous(), dtype=self.ttnn.float32)
+
+    # The per-utterance boundary.
+
+    def upload(self, tensor: torch.Tensor, dtype: Any, name: str, layout: Any = None) -> Any:
+        self.transfers.uploads.append(name)
+        return self.constant(tensor, dtype, layout) if tensor.is_floating_point() else self._upload_ids(tensor, dtype)
+
+    def _upload_ids(self, tensor: torch.Tensor, dtype: Any) -> Any:
+        ttnn = self.ttnn
+        return ttnn.from_torch(tensor.to(torch.int32), dtype=dtype, layout=ttnn.ROW_MAJOR_LAYOUT, device=self.handle)
+
+    def download(self, tensor: Any, name: str) -> torch.Tensor:
+        self.transfers.downloads.append(name)
+        return self.ttnn.to_torch(tensor).float()
+
+    def read_scalar(self, tensor: Any, name: str) -> float:
+        self.transfers.scalar_reads.append(name)
+        return float(self.ttnn.to_torch(tensor).float().reshape(-1)[0])
+
+    def close(self) -> None:
+        if not self.is_emulation:
+            self.ttnn.close_device(self.handle)
+
+
+def open_emulated_device() -> TtDevice:
+    from openvoice_tt.tt import host_ttnn
+
+    return TtDevice(host_ttnn, host_ttnn.open_device(), "emulation", "host")
+
+
+def ttnn_installed() -> bool:
+    return importlib.util.find_spec("ttnn") is not None
+
+
+def mock_descriptor(arch: str) -> Path:
+    """Cluster descriptor of a mock N150 / P150 shipped with the tests."""
+    try:
+        name = MOCK_DESCRIPTORS[arch.lower()]
+    except KeyError:
+        raise DeviceError(f"unknown mock device '{arch}' (choose from {', '.join(MOCK_DESCRIPTORS)})") from None
+    return Path(__file__).resolve().parents[2] / "tests" / "tt_mock" / name
+
+
+def configure_mock(arch: str) -> None:
+    """Select a mock device; must run before ttnn is first imported in this process."""
+    import sys
+
+    path = str(mock_descriptor(arch))
+    if "ttnn" in sys.modules and os.environ.get(MOCK_ENV) != path:
+        raise DeviceError("ttnn is already imported; a mock device must be chosen before the first import")
+    os.environ[MOCK_ENV] = path
+    os.environ.setdefault("TT_METAL_CACHE", str(Path.home() / ".cache" / "ttnn-jit") + "/")
+    os.environ.setdefault("TT_METAL_LOGGER_LEVEL", "ERROR")
+    os.environ.setdefault("LOGURU_LEVEL", "WARNING")
+
+
+def open_ttnn_device(l1_small_size: int = L1_SMALL_SIZE) -> TtDevice:
+    """Open device 0 through the real ttnn: a chip, or the mock device selected by `configure_mock`."""
+    if not ttnn_installed():
+        raise DeviceError("ttnn is not installed: pip install 'openvoice-tt[tt]' (Python 3.10 or 3.12)")
+    os.environ.setdefault("LOGURU_LEVEL", "WARNING")
+    import ttnn
+
+    mock = bool(os.environ.get(MOCK_ENV))
+    if not mock and not hardware_available(ttnn):
+        raise DeviceError("no Tenstorrent device found (ttnn sees no chip); use --device cpu")
+    handle = ttnn.open_device(device_id=0, l1_small_size=l1_small_size)
+    arch = str(handle.arch()).split(".")[-1].lower()
+    return TtDevice(ttnn, handle, "mock" if mock else "hardware", arch)
+
+
+def hardware_available(ttnn: ModuleType | None = None) -> bool:
+    """A real chip is present: no mock configured and ttnn counts at least one device."""
+    if os.environ.get(MOCK_ENV):
+        return False
+    if ttnn is None:
+        if not ttnn_installed():
+            return False
+        import ttnn
+    try:
+        return int(ttnn.GetNumAvailableDevices()) > 0
+    except Exception:  # ttnn raises TT_FATAL "No chips detected" when there is none
+        return False

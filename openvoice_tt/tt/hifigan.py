@@ -1,0 +1,104 @@
+"""ttnn twin of `reference/hifigan.py`: HiFi-GAN on [1, 1, T, C] tensors, entirely on device.
+
+ConvTranspose1d runs as a polyphase conv1d (`layers.ConvTranspose1d`); the mean over the three
+resblocks (x / 3) is folded into the next conv's weights (leaky ReLU is positively homogeneous, so
+conv(lrelu(x / 3)) = (conv / 3)(lrelu(x)) up to the bias); a zero speaker vector's conditioning (V2's
+zero_g) is `cond.bias`, folded into `conv_pre`'s bias.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openvoice_tt.reference.commons import LRELU_SLOPE, LRELU_SLOPE_POST
+from openvoice_tt.reference.hifigan import Generator as ReferenceGenerator
+from openvoice_tt.reference.hifigan import ResBlock1 as ReferenceResBlock1
+from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.layers import Conv1d, ConvTranspose1d, Linear, Precision
+
+
+class ResBlock1:
+    def __init__(self, device: TtDevice, ref: ReferenceResBlock1, name: str, precision: Precision) -> None:
+        self.ttnn = device.ttnn
+        w = device.weights
+
+        def conv(kind: str, i: int, layer) -> Conv1d:
+            return Conv1d(
+                device,
+                w.get(f"{name}.{kind}.{i}.weight", lambda: layer.weight),
+                w.get(f"{name}.{kind}.{i}.bias", lambda: layer.bias),
+                precision,
+                dilation=layer.dilation[0],
+            )
+
+        self.convs1 = [conv("convs1", i, layer) for i, layer in enumerate(ref.convs1)]
+        self.convs2 = [conv("convs2", i, layer) for i, layer in enumerate(ref.convs2)]
+
+    def __call__(self, x: Any, length: int) -> Any:
+        ttnn = self.ttnn
+        for conv1, conv2 in zip(self.convs1, self.convs2, strict=True):
+            xt = conv1(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), length)
+            xt = conv2(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), length)
+            x = ttnn.add(x, xt)
+        return x
+
+
+class Generator:
+    def __init__(
+        self, device: TtDevice, ref: ReferenceGenerator, name: str, precision: Precision, zero_condition: bool
+    ) -> None:
+        self.ttnn = device.ttnn
+        self.num_kernels = ref.num_kernels
+        w = device.weights
+        mean = 1.0 / ref.num_kernels
+        pre_bias = ref.conv_pre.bias.detach() + (ref.cond.bias.detach() if zero_condition else 0)
+        self.conv_pre = Conv1d(
+            device,
+            w.get(f"{name}.conv_pre.weight", lambda: ref.conv_pre.weight),
+            w.get(f"{name}.conv_pre.bias{'+cond' if zero_condition else ''}", lambda: pre_bias),
+            precision,
+        )
+        self.cond = None
+        if not zero_condition:
+            self.cond = Linear(
+                device,
+                w.get(f"{name}.cond.weight", lambda: ref.cond.weight),
+                w.get(f"{name}.cond.bias", lambda: ref.cond.bias),
+                precision,
+            )
+        self.ups = []
+        for i, up in enumerate(ref.ups):
+            scale = 1.0 if i == 0 else mean  # stage i > 0 consumes the resblock mean of stage i - 1
+            self.ups.append(
+                ConvTranspose1d(
+                    device,
+                    w.get(f"{name}.ups.{i}.weight*{scale:.6f}", lambda up=up, scale=scale: up.weight * scale),
+                    w.get(f"{name}.ups.{i}.bias", lambda up=up: up.bias),
+                    stride=up.stride[0],
+                    padding=up.padding[0],
+                    precision=precision,
+                )
+            )
+        self.resblocks = [
+            ResBlock1(device, block, f"{name}.resblocks.{j}", precision) for j, block in enumerate(ref.resblocks)
+        ]
+        self.conv_post = Conv1d(
+            device, w.get(f"{name}.conv_post.weight*{mean:.6f}", lambda: ref.conv_post.weight * mean), None, precision
+        )
+
+    def __call__(self, z: Any, length: int, g: Any | None) -> tuple[Any, int]:
+        """z [1, 1, T, C] -> waveform [1, 1, T * hop, 1] and its length."""
+        ttnn = self.ttnn
+        x = self.conv_pre(z, length)
+        if self.cond is not None:
+            x = ttnn.add(x, self.cond(g))
+        for i, up in enumerate(self.ups):
+            x = up(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), length)
+            length *= up.stride
+            blocks = self.resblocks[i * self.num_kernels : (i + 1) * self.num_kernels]
+            xs = blocks[0](x, length)
+            for block in blocks[1:]:
+                xs = ttnn.add(xs, block(x, length))
+            x = xs  # the 1/num_kernels mean lives in the next conv's weights
+        x = self.conv_post(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE_POST), length)
+        return ttnn.tanh(x), length

@@ -1,0 +1,592 @@
+"""A host emulation of exactly the ttnn ops this project uses (verification tier 1).
+
+No Tenstorrent chip is available where this project is developed and tested, and a mock device computes
+nothing (its tensors read back as zeros). So the `tt/` modules are written against the ttnn API and run
+here on CPU through this stand-in namespace: same function names, keyword arguments, tensor shapes,
+layouts and return structures as ttnn 0.81.1 for the subset used, with torch doing the arithmetic.
+
+Numerics follow the device's storage rules: every tensor stored as bfloat16 is rounded to bfloat16
+(inputs, weights and outputs alike), arithmetic inside an op runs in float32 (the fp32 destination
+accumulation the project enables), float32 tensors stay float32. `bfloat8_b` tensors are quantized to
+block floating point (16 values share an exponent, 7 mantissa bits). Shapes and op order are checked
+against a real mock device by the acceptance tests, and element-wise semantics against ttnn's own
+golden functions where those exist (tests/tt/test_host_ttnn.py).
+"""
+
+from __future__ import annotations
+
+import builtins
+import enum
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+
+class DataType(enum.Enum):
+    BFLOAT16 = "bfloat16"
+    FLOAT32 = "float32"
+    BFLOAT8_B = "bfloat8_b"
+    UINT32 = "uint32"
+    INT32 = "int32"
+
+
+class Layout(enum.Enum):
+    ROW_MAJOR = "row_major"
+    TILE = "tile"
+
+
+bfloat16 = DataType.BFLOAT16
+float32 = DataType.FLOAT32
+bfloat8_b = DataType.BFLOAT8_B
+uint32 = DataType.UINT32
+int32 = DataType.INT32
+ROW_MAJOR_LAYOUT = Layout.ROW_MAJOR
+TILE_LAYOUT = Layout.TILE
+TILE_SIZE = 32
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    buffer_type: str = "DRAM"
+
+
+DRAM_MEMORY_CONFIG = MemoryConfig("DRAM")
+L1_MEMORY_CONFIG = MemoryConfig("L1")
+
+
+class MathFidelity(enum.Enum):
+    LoFi = "LoFi"
+    HiFi2 = "HiFi2"
+    HiFi3 = "HiFi3"
+    HiFi4 = "HiFi4"
+
+
+@dataclass
+class ComputeKernelConfig:
+    math_fidelity: MathFidelity = MathFidelity.HiFi4
+    fp32_dest_acc_en: bool = True
+    packer_l1_acc: bool = False
+    math_approx_mode: bool = False
+
+
+@dataclass
+class Conv1dConfig:
+    weights_dtype: DataType = DataType.BFLOAT16
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Conv2dConfig = Conv1dConfig
+
+
+def init_device_compute_kernel_config(arch: Any = None, **kwargs: Any) -> ComputeKernelConfig:
+    return ComputeKernelConfig(**kwargs)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tensors and storage rounding.
+
+
+def _round_bfp8(value: torch.Tensor) -> torch.Tensor:
+    """Block floating point, as bfloat8_b stores tiles: 16 consecutive values share the max exponent."""
+    if value.numel() == 0:
+        return value
+    shape = value.shape
+    last = shape[-1] if value.dim() else 1
+    pad = (-last) % 16
+    blocks = F.pad(value.reshape(-1, last), (0, pad)).reshape(-1, 16)
+    exponent = torch.floor(torch.log2(blocks.abs().amax(dim=1, keepdim=True).clamp_min(1e-38)))
+    step = torch.pow(2.0, exponent - 6)  # 7 mantissa bits below the shared exponent's leading one
+    quantized = torch.clamp(torch.round(blocks / step), -127, 127) * step
+    return quantized.reshape(-1, last + pad)[:, :last].reshape(shape)
+
+
+def _store(value: torch.Tensor, dtype: DataType) -> torch.Tensor:
+    if dtype is DataType.BFLOAT16:
+        return value.float().to(torch.bfloat16).float()
+    if dtype is DataType.FLOAT32:
+        return value.float()
+    if dtype is DataType.BFLOAT8_B:
+        return _round_bfp8(value.float().to(torch.bfloat16).float())
+    return value.round().long() if value.is_floating_point() else value.long()
+
+
+class Tensor:
+    """A host tensor with a ttnn dtype, layout and (emulated) device placement."""
+
+    def __init__(self, value: torch.Tensor, dtype: DataType, layout: Layout = Layout.TILE, device: Any = None) -> None:
+        self.value = _store(value, dtype)
+        self.dtype = dtype
+        self.layout = layout
+        self.device_handle = device
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.value.shape)
+
+    @property
+    def padded_shape(self) -> tuple[int, ...]:
+        if self.layout is not Layout.TILE or self.value.dim() < 2:
+            return self.shape
+        *rest, h, w = self.shape
+        return (*rest, math.ceil(h / TILE_SIZE) * TILE_SIZE, math.ceil(w / TILE_SIZE) * TILE_SIZE)
+
+    def memory_config(self) -> MemoryConfig:
+        return DRAM_MEMORY_CONFIG
+
+    def __repr__(self) -> str:
+        return f"HostTensor(shape={self.shape}, dtype={self.dtype.value}, layout={self.layout.value})"
+
+
+def _out(
+    value: torch.Tensor, like: Tensor | None, dtype: DataType | None = None, layout: Layout | None = None
+) -> Tensor:
+    dtype = dtype or (like.dtype if like is not None else DataType.BFLOAT16)
+    if dtype in (DataType.UINT32, DataType.INT32) and value.is_floating_point():
+        dtype = DataType.FLOAT32
+    return Tensor(value, dtype, layout or (like.layout if like is not None else Layout.TILE), _device_of(like))
+
+
+def _device_of(tensor: Tensor | None) -> Any:
+    return tensor.device_handle if tensor is not None else None
+
+
+def _v(x: Tensor | float | int) -> torch.Tensor | float | int:
+    return x.value.float() if isinstance(x, Tensor) else x
+
+
+def _f(x: Tensor) -> torch.Tensor:
+    return x.value.float()
+
+
+# --------------------------------------------------------------------------------------------------
+# Host <-> "device".
+
+
+class HostDevice:
+    """Stands in for a device handle; `arch()` names the emulation."""
+
+    def arch(self) -> str:
+        return "host-emulation"
+
+    def __repr__(self) -> str:
+        return "HostDevice()"
+
+
+def open_device(device_id: int = 0, **kwargs: Any) -> HostDevice:
+    return HostDevice()
+
+
+def close_device(device: HostDevice) -> None:
+    return None
+
+
+def from_torch(
+    tensor: torch.Tensor,
+    dtype: DataType | None = None,
+    layout: Layout = Layout.ROW_MAJOR,
+    device: Any = None,
+    memory_config: MemoryConfig | None = None,
+    **kwargs: Any,
+) -> Tensor:
+    if dtype is None:
+        dtype = DataType.FLOAT32 if tensor.is_floating_point() else DataType.INT32
+    return Tensor(tensor.detach().clone(), dtype, layout, device)
+
+
+def to_torch(tensor: Tensor, **kwargs: Any) -> torch.Tensor:
+    value = tensor.value
+    if tensor.dtype is DataType.BFLOAT16:
+        return value.to(torch.bfloat16)
+    if tensor.dtype in (DataType.UINT32, DataType.INT32):
+        return value.to(torch.int32)
+    return value.clone()
+
+
+def to_device(tensor: Tensor, device: Any, memory_config: MemoryConfig | None = None) -> Tensor:
+    return Tensor(tensor.value, tensor.dtype, tensor.layout, device)
+
+
+def from_device(tensor: Tensor) -> Tensor:
+    return Tensor(tensor.value, tensor.dtype, tensor.layout, None)
+
+
+def to_layout(tensor: Tensor, layout: Layout, **kwargs: Any) -> Tensor:
+    return Tensor(tensor.value, tensor.dtype, layout, tensor.device_handle)
+
+
+def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, **kwargs: Any) -> Tensor:
+    return tensor
+
+
+def typecast(tensor: Tensor, dtype: DataType, **kwargs: Any) -> Tensor:
+    return Tensor(tensor.value.float(), dtype, tensor.layout, tensor.device_handle)
+
+
+def deallocate(tensor: Tensor, *args: Any) -> None:
+    return None
+
+
+def clone(tensor: Tensor, **kwargs: Any) -> Tensor:
+    return Tensor(tensor.value.clone(), tensor.dtype, tensor.layout, tensor.device_handle)
+
+
+# --------------------------------------------------------------------------------------------------
+# Creation.
+
+
+def _creation(value: torch.Tensor, dtype: DataType, layout: Layout, device: Any) -> Tensor:
+    return Tensor(value, dtype, layout, device)
+
+
+def full(
+    shape: Sequence[int],
+    fill_value: float,
+    dtype: DataType = DataType.BFLOAT16,
+    layout: Layout = Layout.ROW_MAJOR,
+    device: Any = None,
+    **kwargs: Any,
+) -> Tensor:
+    return _creation(torch.full(tuple(shape), float(fill_value)), dtype, layout, device)
+
+
+def zeros(
+    shape: Sequence[int],
+    dtype: DataType = DataType.BFLOAT16,
+    layout: Layout = Layout.ROW_MAJOR,
+    device: Any = None,
+    **kwargs: Any,
+) -> Tensor:
+    return full(shape, 0.0, dtype, layout, device)
+
+
+def ones(
+    shape: Sequence[int],
+    dtype: DataType = DataType.BFLOAT16,
+    layout: Layout = Layout.ROW_MAJOR,
+    device: Any = None,
+    **kwargs: Any,
+) -> Tensor:
+    return full(shape, 1.0, dtype, layout, device)
+
+
+def arange(
+    start: int = 0,
+    end: int | None = None,
+    step: int = 1,
+    dtype: DataType = DataType.BFLOAT16,
+    device: Any = None,
+    layout: Layout = Layout.ROW_MAJOR,
+    **kwargs: Any,
+) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    return _creation(torch.arange(start, end, step, dtype=torch.float32), dtype, layout, device)
+
+
+# --------------------------------------------------------------------------------------------------
+# Element-wise.
+
+
+def _binary(op, a: Tensor | float, b: Tensor | float, dtype: DataType | None = None, **kwargs: Any) -> Tensor:
+    like = a if isinstance(a, Tensor) else b
+    return _out(op(_v(a), _v(b)), like, dtype)
+
+
+def add(a, b, dtype=None, **kwargs):
+    return _binary(torch.add, a, b, dtype)
+
+
+def subtract(a, b, dtype=None, **kwargs):
+    return _binary(torch.sub, a, b, dtype)
+
+
+def multiply(a, b, dtype=None, **kwargs):
+    return _binary(torch.mul, a, b, dtype)
+
+
+def div(a, b, dtype=None, **kwargs):
+    return _binary(torch.div, a, b, dtype)
+
+
+def maximum(a, b, dtype=None, **kwargs):
+    return _binary(lambda x, y: torch.maximum(torch.as_tensor(x), torch.as_tensor(y)), a, b, dtype)
+
+
+def minimum(a, b, dtype=None, **kwargs):
+    return _binary(lambda x, y: torch.minimum(torch.as_tensor(x), torch.as_tensor(y)), a, b, dtype)
+
+
+def _compare(op):
+    def compare(a, b, dtype=None, **kwargs):
+        like = a if isinstance(a, Tensor) else b
+        return _out(op(_v(a), _v(b)).float(), like, dtype)
+
+    return compare
+
+
+ge = _compare(torch.ge)
+gt = _compare(torch.gt)
+le = _compare(torch.le)
+lt = _compare(torch.lt)
+eq = _compare(torch.eq)
+ne = _compare(torch.ne)
+
+
+def logical_and(a, b, **kwargs):
+    return _out(((_f(a) != 0) & (_f(b) != 0)).float(), a)
+
+
+def where(condition: Tensor, true_value, false_value, **kwargs) -> Tensor:
+    like = true_value if isinstance(true_value, Tensor) else false_value
+    value = torch.where(_f(condition) != 0, torch.as_tensor(_v(true_value)), torch.as_tensor(_v(false_value)))
+    return _out(value.float(), like)
+
+
+def _unary(fn):
+    def op(x: Tensor, **kwargs: Any) -> Tensor:
+        return _out(fn(_f(x)), x, kwargs.get("dtype"))
+
+    op.__name__ = getattr(fn, "__name__", "unary")
+    return op
+
+
+exp = _unary(torch.exp)
+log = _unary(torch.log)
+sqrt = _unary(torch.sqrt)
+rsqrt = _unary(torch.rsqrt)
+reciprocal = _unary(torch.reciprocal)
+tanh = _unary(torch.tanh)
+sigmoid = _unary(torch.sigmoid)
+relu = _unary(torch.relu)
+abs = _unary(torch.abs)
+neg = _unary(torch.neg)
+ceil = _unary(torch.ceil)
+floor = _unary(torch.floor)
+square = _unary(torch.square)
+erf = _unary(torch.erf)
+
+
+def gelu(x: Tensor, fast_and_approximate_mode: bool = True, **kwargs: Any) -> Tensor:
+    return _out(F.gelu(_f(x), approximate="tanh" if fast_and_approximate_mode else "none"), x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, **kwargs: Any) -> Tensor:
+    return _out(F.leaky_relu(_f(x), negative_slope), x)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0, **kwargs: Any) -> Tensor:
+    return _out(F.softplus(_f(x), beta=beta, threshold=threshold), x)
+
+
+def clamp(x: Tensor, min: float | None = None, max: float | None = None, **kwargs: Any) -> Tensor:
+    return _out(torch.clamp(_f(x), min=min, max=max), x)
+
+
+def pow(x: Tensor, exponent: float, **kwargs: Any) -> Tensor:
+    return _out(torch.pow(_f(x), exponent), x)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reductions and normalization.
+
+
+def sum(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
+    value = _f(x).sum() if dim is None else _f(x).sum(dim=dim, keepdim=keepdim)
+    return _out(value, x)
+
+
+def mean(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
+    value = _f(x).mean() if dim is None else _f(x).mean(dim=dim, keepdim=keepdim)
+    return _out(value, x)
+
+
+def max(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
+    value = _f(x).max() if dim is None else _f(x).amax(dim=dim, keepdim=keepdim)
+    return _out(value, x)
+
+
+def cumsum(x: Tensor, dim: int, dtype: DataType | None = None, **kwargs: Any) -> Tensor:
+    value = torch.cumsum(x.value.double() if x.value.is_floating_point() else x.value, dim=dim)
+    return _out(value.float() if x.value.is_floating_point() else value, x, dtype)
+
+
+def softmax(x: Tensor, dim: int = -1, **kwargs: Any) -> Tensor:
+    return _out(torch.softmax(_f(x), dim=dim), x)
+
+
+def layer_norm(
+    x: Tensor, epsilon: float = 1e-12, weight: Tensor | None = None, bias: Tensor | None = None, **kwargs: Any
+) -> Tensor:
+    width = x.shape[-1]
+    w = _f(weight).reshape(-1)[:width] if weight is not None else None
+    b = _f(bias).reshape(-1)[:width] if bias is not None else None
+    return _out(F.layer_norm(_f(x), (width,), w, b, epsilon), x)
+
+
+# --------------------------------------------------------------------------------------------------
+# Matrix products.
+
+
+def matmul(a: Tensor, b: Tensor, dtype: DataType | None = None, **kwargs: Any) -> Tensor:
+    return _out(_f(a) @ _f(b), a, dtype)
+
+
+def linear(a: Tensor, b: Tensor, bias: Tensor | None = None, dtype: DataType | None = None, **kwargs: Any) -> Tensor:
+    value = _f(a) @ _f(b)
+    if bias is not None:
+        value = value + _f(bias).reshape(-1)
+    return _out(value, a, dtype)
+
+
+def embedding(
+    input_tensor: Tensor,
+    weight: Tensor,
+    layout: Layout = Layout.ROW_MAJOR,
+    dtype: DataType | None = None,
+    **kwargs: Any,
+) -> Tensor:
+    return Tensor(
+        F.embedding(input_tensor.value.long(), _f(weight)), dtype or weight.dtype, layout, weight.device_handle
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Data movement.
+
+
+def reshape(x: Tensor, shape: Sequence[int], *args: Any, **kwargs: Any) -> Tensor:
+    return Tensor(x.value.reshape(tuple(shape)), x.dtype, x.layout, x.device_handle)
+
+
+def permute(x: Tensor, dims: Sequence[int], **kwargs: Any) -> Tensor:
+    return Tensor(x.value.permute(*dims).contiguous(), x.dtype, x.layout, x.device_handle)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int, **kwargs: Any) -> Tensor:
+    return Tensor(x.value.transpose(dim0, dim1).contiguous(), x.dtype, x.layout, x.device_handle)
+
+
+def unsqueeze(x: Tensor, dim: int, **kwargs: Any) -> Tensor:
+    return Tensor(x.value.unsqueeze(dim), x.dtype, x.layout, x.device_handle)
+
+
+def squeeze(x: Tensor, dim: int, **kwargs: Any) -> Tensor:
+    return Tensor(x.value.squeeze(dim), x.dtype, x.layout, x.device_handle)
+
+
+def slice(
+    x: Tensor, starts: Sequence[int], ends: Sequence[int], steps: Sequence[int] | None = None, **kwargs: Any
+) -> Tensor:
+    steps = steps or [1] * len(starts)
+    index = tuple(builtins.slice(s, e, st) for s, e, st in zip(starts, ends, steps, strict=True))
+    return Tensor(x.value[index].clone(), x.dtype, x.layout, x.device_handle)
+
+
+def concat(tensors: Sequence[Tensor], dim: int = 0, **kwargs: Any) -> Tensor:
+    first = tensors[0]
+    return Tensor(torch.cat([t.value for t in tensors], dim=dim), first.dtype, first.layout, first.device_handle)
+
+
+def pad(x: Tensor, padding: Sequence[Sequence[int]], value: float, **kwargs: Any) -> Tensor:
+    flat: list[int] = []
+    for before, after in reversed([tuple(p) for p in padding]):
+        flat += [before, after]
+    return Tensor(F.pad(x.value, flat, value=value), x.dtype, x.layout, x.device_handle)
+
+
+def repeat(x: Tensor, repeats: Sequence[int], **kwargs: Any) -> Tensor:
+    return Tensor(x.value.repeat(*repeats), x.dtype, x.layout, x.device_handle)
+
+
+# --------------------------------------------------------------------------------------------------
+# Convolutions (ttnn conventions: channels-last inputs, PyTorch-layout weights, flattened outputs).
+
+
+def _conv_padding(padding: int | Sequence[int]) -> tuple[int, int]:
+    return (padding, padding) if isinstance(padding, int) else (int(padding[0]), int(padding[1]))
+
+
+def conv1d(
+    input_tensor: Tensor,
+    weight_tensor: Tensor,
+    device: Any,
+    in_channels: int,
+    out_channels: int,
+    batch_size: int,
+    input_length: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int | Sequence[int] = 0,
+    dilation: int = 1,
+    groups: int = 1,
+    bias_tensor: Tensor | None = None,
+    dtype: DataType | None = None,
+    conv_config: Conv1dConfig | None = None,
+    compute_config: ComputeKernelConfig | None = None,
+    return_output_dim: bool = False,
+    return_weights_and_bias: bool = False,
+    **kwargs: Any,
+):
+    """Input [N, 1, L, C] (or [1, 1, N*L, C]); weight [out, in/groups, k]; output [1, 1, N*L_out, out]."""
+    weights_dtype = conv_config.weights_dtype if conv_config is not None else DataType.BFLOAT16
+    x = _f(input_tensor).reshape(batch_size, input_length, in_channels).transpose(1, 2)
+    weight = _store(_f(weight_tensor).reshape(out_channels, in_channels // groups, kernel_size), weights_dtype)
+    bias = _store(_f(bias_tensor).reshape(-1), weights_dtype) if bias_tensor is not None else None
+    left, right = _conv_padding(padding)
+    y = F.conv1d(F.pad(x, (left, right)), weight, bias, stride=stride, dilation=dilation, groups=groups)
+    out_length = y.shape[-1]
+    out = _out(
+        y.transpose(1, 2).reshape(1, 1, batch_size * out_length, out_channels),
+        input_tensor,
+        dtype or input_tensor.dtype,
+        Layout.TILE,
+    )
+    result: tuple = (out,)
+    if return_output_dim:
+        result += (out_length,)
+    if return_weights_and_bias:
+        result += ((weight_tensor, bias_tensor),)
+    return result[0] if len(result) == 1 else result
+
+
+def conv2d(
+    input_tensor: Tensor,
+    weight_tensor: Tensor,
+    device: Any,
+    in_channels: int,
+    out_channels: int,
+    batch_size: int,
+    input_height: int,
+    input_width: int,
+    kernel_size: Sequence[int],
+    stride: Sequence[int] = (1, 1),
+    padding: Sequence[int] = (0, 0),
+    dilation: Sequence[int] = (1, 1),
+    groups: int = 1,
+    bias_tensor: Tensor | None = None,
+    dtype: DataType | None = None,
+    conv_config: Conv1dConfig | None = None,
+    compute_config: ComputeKernelConfig | None = None,
+    return_output_dim: bool = False,
+    return_weights_and_bias: bool = False,
+    **kwargs: Any,
+):
+    """Input NHWC [N, H, W, C]; weight [out, in/groups, kh, kw]; output [1, 1, N*H_out*W_out, out]."""
+    weights_dtype = conv_config.weights_dtype if conv_config is not None else DataType.BFLOAT16
+    x = _f(input_tensor).reshape(batch_size, input_height, input_width, in_channels).permute(0, 3, 1, 2)
+    weight = _store(_f(weight_tensor), weights_dtype)
+    bias = _store(_f(bias_tensor).reshape(-1), weights_dtype) if bias_tensor is not None else None
+    y = F.conv2d(x, weight, bias, stride=tuple(stride), padding=tuple(padding), dilation=tuple(dilation), groups=groups)
+    h_out, w_out = y.shape[-2:]
+    flat = y.permute(0, 2, 3, 1).reshape(1, 1, batch_size * h_out * w_out, out_channels)
+    out = _out(flat, input_tensor, dtype or input_tensor.dtype, Layout.TILE)
+    result: tuple = (out,)
+    if return_output_dim:
+        result += ((h_out, w_out),)
+    if return_weights_and_bias:
+        result += ((weight_tensor, bias_tensor),)
+    return result[0] if len(result) == 1 else result

@@ -1,0 +1,199 @@
+"""Building blocks shared by the ttnn modules: linear, conv1d, polyphase conv-transpose, conv2d.
+
+Activations are channels-last `[1, 1, T, C]` tensors in TILE layout, so VITS' channel LayerNorm is a
+plain `layer_norm` over the last dim and 1x1 convs are `linear`s. Weights are prepared on the host once
+(transposed, polyphase-rearranged, folded) and uploaded in `__init__`; conv weights go to `ttnn.conv1d`
+as float32 host tensors on the first call, which returns them prepared on device, and are reused for
+every later call of the same input length (prepared conv weights are specific to the input shape).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from openvoice_tt.config import BlockPrecision as Precision
+from openvoice_tt.tt.device import TtDevice
+
+DTYPES = {"bf16": "bfloat16", "fp32": "float32", "bfp8": "bfloat8_b"}
+
+
+def dtype_of(device: TtDevice, name: str) -> Any:
+    return getattr(device.ttnn, DTYPES[name])
+
+
+def compute_config(device: TtDevice) -> Any:
+    """HiFi4 with fp32 accumulation everywhere: the accuracy the parity thresholds were measured with."""
+    ttnn = device.ttnn
+    return ttnn.init_device_compute_kernel_config(
+        device.handle.arch(), math_fidelity=ttnn.MathFidelity.HiFi4, fp32_dest_acc_en=True, packer_l1_acc=True
+    )
+
+
+class Linear:
+    """y = x @ W^T + b on [..., T, in] -> [..., T, out] (a 1x1 Conv1d or an nn.Linear)."""
+
+    def __init__(self, device: TtDevice, weight: torch.Tensor, bias: torch.Tensor | None, precision: Precision) -> None:
+        weight = weight.reshape(weight.shape[0], -1)  # [out, in] from [out, in, 1] too
+        self.ttnn = device.ttnn
+        self.dtype = dtype_of(device, precision.activations)
+        self.weight = device.constant(weight.t(), dtype_of(device, precision.weights))
+        self.bias = (
+            device.constant(bias.reshape(1, -1), dtype_of(device, precision.weights)) if bias is not None else None
+        )
+        self.compute = compute_config(device)
+
+    def __call__(self, x: Any) -> Any:
+        return self.ttnn.linear(x, self.weight, bias=self.bias, dtype=self.dtype, compute_kernel_config=self.compute)
+
+
+class Conv1d:
+    """A same-length (or strided) Conv1d on [1, 1, L, C_in] -> [1, 1, L_out, C_out]."""
+
+    def __init__(
+        self,
+        device: TtDevice,
+        weight: torch.Tensor,
+        bias: torch.Tensor | None,
+        precision: Precision,
+        padding: tuple[int, int] | None = None,
+        dilation: int = 1,
+        groups: int = 1,
+        stride: int = 1,
+    ) -> None:
+        self.device = device
+        self.ttnn = device.ttnn
+        self.out_channels, in_per_group, self.kernel_size = weight.shape
+        self.in_channels = in_per_group * groups
+        self.dilation, self.groups, self.stride = dilation, groups, stride
+        same = (self.kernel_size * dilation - dilation) // 2
+        self.padding = padding if padding is not None else (same, same)
+        self.dtype = dtype_of(device, precision.activations)
+        self.conv_config = device.ttnn.Conv1dConfig(weights_dtype=dtype_of(device, precision.weights))
+        self.compute = compute_config(device)
+        self.host_weight = device.host_weight(weight)
+        self.host_bias = device.host_weight(bias.reshape(1, 1, 1, -1)) if bias is not None else None
+        self.prepared: dict[int, tuple[Any, Any]] = {}
+
+    def __call__(self, x: Any, length: int) -> Any:
+        weight, bias = self.prepared.get(length, (self.host_weight, self.host_bias))
+        out, (weight, bias) = self.ttnn.conv1d(
+            input_tensor=x,
+            weight_tensor=weight,
+            bias_tensor=bias,
+            device=self.device.handle,
+            in_channels=self.in_channels,
+            out_channels=self.out_channels,
+            batch_size=1,
+            input_length=length,
+            kernel_size=self.kernel_size,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            groups=self.groups,
+            dtype=self.dtype,
+            conv_config=self.conv_config,
+            compute_config=self.compute,
+            return_weights_and_bias=True,
+        )
+        self.prepared[length] = (weight, bias)
+        return out
+
+
+def polyphase_weight(weight: torch.Tensor, stride: int, padding: int) -> tuple[torch.Tensor, int, int]:
+    """ConvTranspose1d weight [in, out, k] -> an equivalent Conv1d weight [stride*out, in, K'] and its padding.
+
+    Output sample n = m*stride + r (phase r) of the transposed conv is sum_i x[i] w[n - i*stride + padding],
+    a regular convolution over the input for each phase. Stacking the phases as output channels
+    (channel r*out + c) gives one conv1d whose output, reshaped [L, stride*out] -> [L*stride, out],
+    interleaves the phases back: the sub-pixel form, with no zero-stuffing.
+    """
+    c_in, c_out, k = weight.shape
+    taps: dict[int, dict[int, int]] = {}  # phase -> {q: kernel index j} with j = q*stride + r + padding
+    for r in range(stride):
+        taps[r] = {}
+        for j in range(k):
+            q, rem = divmod(j - r - padding, stride)
+            if rem == 0:
+                taps[r][q] = j
+    qs = [q for phase in taps.values() for q in phase]
+    q_min, q_max = min(qs), max(qs)
+    length = q_max - q_min + 1
+    out = torch.zeros(stride * c_out, c_in, length, dtype=weight.dtype)
+    for r, phase in taps.items():
+        for q, j in phase.items():
+            # y_r[m] = sum_q x[m - q] w[j]; conv1d tap t reads x[m + t - q_max], so t = q_max - q
+            out[r * c_out : (r + 1) * c_out, :, q_max - q] = weight[:, :, j].t()
+    return out, q_max, -q_min
+
+
+class ConvTranspose1d:
+    """ConvTranspose1d(stride s) as one conv1d with s*C_out channels plus a reshape (polyphase form)."""
+
+    def __init__(
+        self,
+        device: TtDevice,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        stride: int,
+        padding: int,
+        precision: Precision,
+    ) -> None:
+        self.ttnn = device.ttnn
+        self.stride = stride
+        self.out_channels = weight.shape[1]
+        poly, left, right = polyphase_weight(weight, stride, padding)
+        self.conv = Conv1d(device, poly, bias.repeat(stride), precision, padding=(left, right))
+
+    def __call__(self, x: Any, length: int) -> Any:
+        y = self.conv(x, length)
+        return self.ttnn.reshape(y, (1, 1, length * self.stride, self.out_channels))
+
+
+class Conv2d:
+    """A Conv2d on NHWC input given as [1, H, W, C] or flattened [1, 1, H*W, C]."""
+
+    def __init__(
+        self,
+        device: TtDevice,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        stride: int,
+        padding: int,
+        precision: Precision,
+    ) -> None:
+        self.device = device
+        self.ttnn = device.ttnn
+        self.out_channels, self.in_channels, kh, kw = weight.shape
+        self.kernel_size, self.stride, self.padding = (kh, kw), (stride, stride), (padding, padding)
+        self.dtype = dtype_of(device, precision.activations)
+        self.conv_config = device.ttnn.Conv2dConfig(weights_dtype=dtype_of(device, precision.weights))
+        self.compute = compute_config(device)
+        self.host_weight = device.host_weight(weight)
+        self.host_bias = device.host_weight(bias.reshape(1, 1, 1, -1))
+        self.prepared: dict[tuple[int, int], tuple[Any, Any]] = {}
+
+    def __call__(self, x: Any, height: int, width: int) -> tuple[Any, int, int]:
+        weight, bias = self.prepared.get((height, width), (self.host_weight, self.host_bias))
+        out, (h_out, w_out), (weight, bias) = self.ttnn.conv2d(
+            input_tensor=x,
+            weight_tensor=weight,
+            bias_tensor=bias,
+            device=self.device.handle,
+            in_channels=self.in_channels,
+            out_channels=self.out_channels,
+            batch_size=1,
+            input_height=height,
+            input_width=width,
+            kernel_size=self.kernel_size,
+            stride=self.stride,
+            padding=self.padding,
+            dtype=self.dtype,
+            conv_config=self.conv_config,
+            compute_config=self.compute,
+            return_output_dim=True,
+            return_weights_and_bias=True,
+        )
+        self.prepared[(height, width)] = (weight, bias)
+        return out, h_out, w_out

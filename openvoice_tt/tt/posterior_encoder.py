@@ -1,0 +1,42 @@
+"""ttnn twin of `reference/posterior_encoder.py`: spectrogram frames -> latent z."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openvoice_tt.reference.posterior_encoder import PosteriorEncoder as ReferencePosteriorEncoder
+from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.layers import Linear, Precision
+from openvoice_tt.tt.wavenet import WN
+
+
+class PosteriorEncoder:
+    def __init__(
+        self, device: TtDevice, ref: ReferencePosteriorEncoder, name: str, precision: Precision, zero_condition: bool
+    ) -> None:
+        self.ttnn = device.ttnn
+        self.out_channels = ref.out_channels
+        w = device.weights
+        self.pre = Linear(
+            device,
+            w.get(f"{name}.pre.weight", lambda: ref.pre.weight),
+            w.get(f"{name}.pre.bias", lambda: ref.pre.bias),
+            precision,
+        )
+        self.enc = WN(device, ref.enc, f"{name}.enc", precision, zero_condition)
+        self.proj = Linear(
+            device,
+            w.get(f"{name}.proj.weight", lambda: ref.proj.weight),
+            w.get(f"{name}.proj.bias", lambda: ref.proj.bias),
+            precision,
+        )
+
+    def __call__(self, spec: Any, length: int, g: Any | None, noise: Any, tau: float) -> Any:
+        """spec [1, 1, T, F], noise [1, 1, T, C] -> z [1, 1, T, C] (no padding: masks are all ones)."""
+        ttnn, c = self.ttnn, self.out_channels
+        x = self.pre(spec)
+        x = self.enc(x, length, None, self.enc.condition(g) if g is not None else None)
+        stats = self.proj(x)
+        m = ttnn.slice(stats, [0, 0, 0, 0], [1, 1, length, c])
+        logs = ttnn.slice(stats, [0, 0, 0, c], [1, 1, length, 2 * c])
+        return ttnn.add(m, ttnn.multiply(ttnn.multiply(noise, tau), ttnn.exp(logs)))

@@ -1,0 +1,101 @@
+"""ttnn twin of `reference/reference_encoder.py`: LayerNorm, six stride-2 Conv2d, GRU, Linear on device.
+
+The GRU runs its ~T/64 steps as ttnn matmuls: one matmul projects every step's input, then each step
+does one [1, 128] x [128, 384] matmul and the gate arithmetic. The convs' NHWC output flattens as
+(freq, channel); upstream flattens (channel, freq), so the GRU input weight's columns are permuted
+once on the host instead of transposing activations on the device.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from openvoice_tt.reference.reference_encoder import ReferenceEncoder as ReferenceReferenceEncoder
+from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.layers import Conv2d, Linear, Precision, dtype_of
+
+
+def gru_input_weight(weight_ih: torch.Tensor, channels: int, freq: int) -> torch.Tensor:
+    """Columns c*freq + f (upstream) -> f*channels + c (NHWC flatten)."""
+    rows = weight_ih.shape[0]
+    return weight_ih.reshape(rows, channels, freq).transpose(1, 2).reshape(rows, channels * freq)
+
+
+class ReferenceEncoder:
+    def __init__(self, device: TtDevice, ref: ReferenceReferenceEncoder, name: str, precision: Precision) -> None:
+        self.device = device
+        self.ttnn = device.ttnn
+        self.spec_channels = ref.spec_channels
+        w = device.weights
+        weights_dtype = dtype_of(device, precision.weights)
+        self.norm_weight = device.constant(
+            w.get(f"{name}.layernorm.weight", lambda: ref.layernorm.weight).reshape(1, -1), weights_dtype
+        )
+        self.norm_bias = device.constant(
+            w.get(f"{name}.layernorm.bias", lambda: ref.layernorm.bias).reshape(1, -1), weights_dtype
+        )
+        self.convs = [
+            Conv2d(
+                device,
+                w.get(f"{name}.convs.{i}.weight", lambda c=conv: c.weight),
+                w.get(f"{name}.convs.{i}.bias", lambda c=conv: c.bias),
+                stride=2,
+                padding=1,
+                precision=precision,
+            )
+            for i, conv in enumerate(ref.convs)
+        ]
+        self.hidden = ref.gru.hidden_size
+        channels = ref.convs[-1].out_channels
+        freq = ref.gru.input_size // channels
+        self.input_gates = Linear(
+            device,
+            w.get(f"{name}.gru.weight_ih_l0.nhwc", lambda: gru_input_weight(ref.gru.weight_ih_l0, channels, freq)),
+            w.get(f"{name}.gru.bias_ih_l0", lambda: ref.gru.bias_ih_l0),
+            precision,
+        )
+        self.hidden_gates = Linear(
+            device,
+            w.get(f"{name}.gru.weight_hh_l0", lambda: ref.gru.weight_hh_l0),
+            w.get(f"{name}.gru.bias_hh_l0", lambda: ref.gru.bias_hh_l0),
+            precision,
+        )
+        self.proj = Linear(
+            device,
+            w.get(f"{name}.proj.weight", lambda: ref.proj.weight),
+            w.get(f"{name}.proj.bias", lambda: ref.proj.bias),
+            precision,
+        )
+        self.dtype = dtype_of(device, precision.activations)
+
+    def __call__(self, spec: Any, frames: int) -> Any:
+        """spec [1, 1, T, F] -> embedding [1, 1, 1, gin]."""
+        ttnn, h = self.ttnn, self.hidden
+        x = ttnn.layer_norm(spec, weight=self.norm_weight, bias=self.norm_bias, epsilon=1e-5)
+        x = ttnn.reshape(x, (1, frames, self.spec_channels, 1))
+        height, width = frames, self.spec_channels
+        for conv in self.convs:
+            x, height, width = conv(x, height, width)
+            x = ttnn.relu(x)
+        x = ttnn.reshape(x, (1, 1, height, width * self.convs[-1].out_channels))
+        inputs = self.input_gates(x)
+        state = ttnn.zeros((1, 1, 1, h), dtype=self.dtype, layout=ttnn.TILE_LAYOUT, device=self.device.handle)
+        for t in range(height):
+            xt = ttnn.slice(inputs, [0, 0, t, 0], [1, 1, t + 1, 3 * h])
+            ht = self.hidden_gates(state)
+            r = ttnn.sigmoid(
+                ttnn.add(ttnn.slice(xt, [0, 0, 0, 0], [1, 1, 1, h]), ttnn.slice(ht, [0, 0, 0, 0], [1, 1, 1, h]))
+            )
+            z = ttnn.sigmoid(
+                ttnn.add(ttnn.slice(xt, [0, 0, 0, h], [1, 1, 1, 2 * h]), ttnn.slice(ht, [0, 0, 0, h], [1, 1, 1, 2 * h]))
+            )
+            n = ttnn.tanh(
+                ttnn.add(
+                    ttnn.slice(xt, [0, 0, 0, 2 * h], [1, 1, 1, 3 * h]),
+                    ttnn.multiply(r, ttnn.slice(ht, [0, 0, 0, 2 * h], [1, 1, 1, 3 * h])),
+                )
+            )
+            state = ttnn.add(n, ttnn.multiply(z, ttnn.subtract(state, n)))  # (1 - z) * n + z * h
+        return self.proj(state)

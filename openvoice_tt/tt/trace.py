@@ -1,0 +1,49 @@
+"""Recording which ttnn ops a forward pass runs, with their output shapes.
+
+The emulation and a mock device must run the same graph: same ops, same order, same output shapes.
+Wrapping `device.ttnn` in `OpTrace` records that sequence so the acceptance tests can compare a mock
+run (which validates every op but computes nothing) with the emulated run (which computes the values).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Not ops: tensor movement at the host boundary and configuration helpers.
+UNTRACED = {
+    "from_torch",
+    "to_torch",
+    "open_device",
+    "close_device",
+    "init_device_compute_kernel_config",
+    "Conv1dConfig",
+    "Conv2dConfig",
+}
+
+
+def _shape(value: Any) -> Any:
+    if hasattr(value, "shape") and not isinstance(value, int | float):
+        return [int(d) for d in value.shape]
+    if isinstance(value, tuple | list) and value:
+        return _shape(value[0])
+    return None
+
+
+class OpTrace:
+    """A transparent proxy of a ttnn namespace that records (op, output shape) for each call."""
+
+    def __init__(self, namespace: Any) -> None:
+        self._namespace = namespace
+        self.calls: list[tuple[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._namespace, name)
+        if name in UNTRACED or isinstance(attr, type) or not callable(attr):
+            return attr
+
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            out = attr(*args, **kwargs)
+            self.calls.append((name, _shape(out)))
+            return out
+
+        return traced

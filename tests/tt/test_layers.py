@@ -1,0 +1,63 @@
+"""The shared ttnn building blocks equal their torch counterparts (emulation, fp32 storage)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from openvoice_tt.config import BlockPrecision
+from openvoice_tt.tt.device import open_emulated_device
+from openvoice_tt.tt.layers import Conv1d, ConvTranspose1d, Linear, polyphase_weight
+
+from .parity import from_tt, to_tt
+
+FP32 = BlockPrecision("fp32", "fp32")
+
+
+@pytest.mark.parametrize(("stride", "kernel"), [(8, 16), (2, 4), (2, 8), (2, 2), (4, 8), (3, 7)])
+def test_polyphase_conv_transpose_equals_torch(stride: int, kernel: int) -> None:
+    torch.manual_seed(stride * 100 + kernel)
+    padding = (kernel - stride) // 2
+    layer = torch.nn.ConvTranspose1d(6, 4, kernel, stride, padding=padding)
+    x = torch.randn(1, 6, 23)
+    expected = layer(x).detach()
+    device = open_emulated_device()
+    tt = ConvTranspose1d(device, layer.weight.detach(), layer.bias.detach(), stride, padding, FP32)
+    got = from_tt(device, tt(to_tt(device, x), 23))
+    if (kernel - stride) % 2 == 0:
+        assert got.shape == expected.shape == (1, 4, 23 * stride)
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    else:  # odd k - s: torch's output is one sample shorter; the phases still agree where both exist
+        torch.testing.assert_close(got[..., : expected.shape[-1]], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_polyphase_weight_has_one_tap_per_phase_for_kernel_equal_stride() -> None:
+    weight = torch.randn(3, 5, 2)
+    poly, left, right = polyphase_weight(weight, stride=2, padding=0)
+    assert poly.shape == (10, 3, 1) and (left, right) == (0, 0)
+    torch.testing.assert_close(poly[:5, :, 0], weight[:, :, 0].t())
+    torch.testing.assert_close(poly[5:, :, 0], weight[:, :, 1].t())
+
+
+@pytest.mark.parametrize(("kernel", "dilation"), [(3, 1), (7, 3), (11, 5), (5, 1)])
+def test_conv1d_equals_torch(kernel: int, dilation: int) -> None:
+    torch.manual_seed(kernel)
+    layer = torch.nn.Conv1d(8, 6, kernel, dilation=dilation, padding=(kernel * dilation - dilation) // 2)
+    x = torch.randn(1, 8, 40)
+    device = open_emulated_device()
+    tt = Conv1d(device, layer.weight.detach(), layer.bias.detach(), FP32, dilation=dilation)
+    torch.testing.assert_close(from_tt(device, tt(to_tt(device, x), 40)), layer(x).detach(), rtol=1e-5, atol=1e-5)
+
+
+def test_linear_equals_pointwise_conv_and_bf16_weights_are_rounded() -> None:
+    torch.manual_seed(0)
+    layer = torch.nn.Conv1d(8, 6, 1)
+    x = torch.randn(1, 8, 10)
+    device = open_emulated_device()
+    exact = Linear(device, layer.weight.detach(), layer.bias.detach(), FP32)
+    torch.testing.assert_close(from_tt(device, exact(to_tt(device, x))), layer(x).detach(), rtol=1e-5, atol=1e-6)
+    rounded = Linear(device, layer.weight.detach(), layer.bias.detach(), BlockPrecision("fp32", "bf16"))
+    w16 = layer.weight.detach().to(torch.bfloat16).float()
+    b16 = layer.bias.detach().to(torch.bfloat16).float()
+    torch.testing.assert_close(from_tt(device, rounded(to_tt(device, x))), F.conv1d(x, w16, b16), rtol=1e-5, atol=1e-6)
