@@ -162,3 +162,112 @@ class TorchConverter:
             spec = self._spectrogram(audio)
         out = self.model.convert(spec, source_se.to(self.device), target_se.to(self.device), noise, tau, timer)
         return out.flatten().float().cpu().numpy()
+
+
+# --------------------------------------------------------------------------------------------------
+# ttnn
+
+
+TT_DEVICE_ENV = "OPENVOICE_TT_DEVICE"  # "hardware" (default), "emulation", "mock:wormhole_n150", "mock:blackhole_p150"
+TT_CACHE_ENV = "OPENVOICE_TT_CACHE"
+_tt_device = None
+
+
+def tt_device():
+    """The process's one Tenstorrent device (opened on first use): hardware, or what OPENVOICE_TT_DEVICE names."""
+    global _tt_device
+    if _tt_device is None:
+        import os
+
+        from openvoice_tt.tt.device import configure_mock, open_emulated_device, open_ttnn_device
+
+        choice = os.environ.get(TT_DEVICE_ENV, "hardware")
+        if choice == "emulation":
+            _tt_device = open_emulated_device()
+        elif choice.startswith("mock:"):
+            configure_mock(choice.split(":", 1)[1])
+            _tt_device = open_ttnn_device()
+        elif choice == "hardware":
+            _tt_device = open_ttnn_device()
+        else:
+            raise DeviceError(
+                f"{TT_DEVICE_ENV}={choice!r}: use hardware, emulation, mock:wormhole_n150 or mock:blackhole_p150"
+            )
+    return _tt_device
+
+
+def weight_cache_path(checkpoint: Path, arch: str, precision: object) -> Path:
+    import os
+
+    from openvoice_tt.checkpoints import file_sha256
+    from openvoice_tt.tt.weights import cache_key
+
+    root = Path(os.environ.get(TT_CACHE_ENV, Path.home() / ".cache" / "openvoice-tt" / "weights"))
+    return root / f"{checkpoint.parent.name}-{cache_key(file_sha256(checkpoint), arch, precision)}.safetensors"
+
+
+class TtConverter:
+    name = "tt"
+
+    def __init__(self, folder: Path) -> None:
+        from openvoice_tt.config import ConverterPrecision
+        from openvoice_tt.reference.converter import load_converter_model
+        from openvoice_tt.tt.converter import ToneColorConverter
+        from openvoice_tt.tt.weights import WeightCache
+
+        device = tt_device()
+        precision = ConverterPrecision()
+        device.weights = WeightCache(weight_cache_path(folder / "checkpoint.pth", device.arch, precision))
+        ref = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
+        self.device = device
+        self.config = ref.config
+        self.model = ToneColorConverter(device, ref, precision)
+
+    def tone_color(self, clips: Sequence[np.ndarray], timer: StageTimer = NULL_TIMER) -> torch.Tensor:
+        return self.model.tone_color(clips, timer)
+
+    def convert(
+        self,
+        audio: np.ndarray,
+        source_se: torch.Tensor,
+        target_se: torch.Tensor,
+        tau: float,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> np.ndarray:
+        return self.model.convert(audio, source_se, target_se, tau, noise, timer)
+
+
+# --------------------------------------------------------------------------------------------------
+# Selection
+
+
+def resolve_device(choice: str) -> str:
+    """--device -> "tt", "cuda" or "cpu" ("auto": a Tenstorrent chip if present, else CUDA, else CPU)."""
+    import os
+
+    if choice not in DEVICE_CHOICES:
+        raise DeviceError(f"--device {choice!r}: choose one of {', '.join(DEVICE_CHOICES)}")
+    if choice != "auto":
+        return choice
+    from openvoice_tt.tt.device import hardware_available
+
+    if os.environ.get(TT_DEVICE_ENV, "hardware") != "hardware" or hardware_available():
+        return "tt"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def open_synthesizer(folder: Path, device: str) -> Synthesizer:
+    kind = resolve_device(device)
+    if kind == "tt":
+        from openvoice_tt.tt.synthesizer import TtSynthesizer
+
+        return TtSynthesizer(folder, tt_device())
+    return TorchSynthesizer(folder, torch_device(kind))
+
+
+def open_converter(folder: Path, device: str) -> Converter:
+    kind = resolve_device(device)
+    if kind == "tt":
+        return TtConverter(folder)
+    return TorchConverter(folder, torch_device(kind))
