@@ -1,0 +1,119 @@
+"""The English front end: one chunk of text -> everything MeloTTS's text encoder takes (spec §4).
+
+torch is imported only when a chunk is converted, so `import openvoice_tt.text` stays light; BERT
+weights are optional (spec §4.7: without them `ja_bert` is zeros, announced by one warning).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from openvoice_tt.errors import CheckpointError, TextError
+from openvoice_tt.text.g2p import g2p
+from openvoice_tt.text.normalize import normalize_text
+from openvoice_tt.text.sequence import assemble
+from openvoice_tt.text.symbols import ENGLISH_PHONES, SymbolTable
+
+if TYPE_CHECKING:
+    import torch
+
+    from openvoice_tt.bert.features import BertFeatureExtractor
+
+BERT_DIM = 1024
+"""Width of the `bert` input (Chinese BERT); always zeros for English (spec §4.6)."""
+
+JA_BERT_DIM = 768
+"""Width of the `ja_bert` input, where English bert-base-uncased features go."""
+
+
+class NoBertWarning(UserWarning):
+    """The front end runs without BERT weights, so `ja_bert` is zeros (spec §4.7)."""
+
+
+@dataclass(frozen=True, eq=False)
+class TextInputs:
+    """Model inputs for one chunk. T = len(phones); with add_blank, T = 2 * (phones incl. pads) + 1.
+
+    `phones[i]` is the symbol name of `phone_ids[i]` (pads and blanks are `_`, unknown phones `UNK`);
+    `word2ph` has one entry per BERT token including [CLS] and [SEP], and sums to T.
+    """
+
+    normalized: str
+    phones: tuple[str, ...]
+    phone_ids: torch.Tensor  # int64 [T]
+    tone_ids: torch.Tensor  # int64 [T]
+    language_ids: torch.Tensor  # int64 [T]
+    word2ph: tuple[int, ...]
+    bert: torch.Tensor  # float32 [1024, T], zeros for English
+    ja_bert: torch.Tensor  # float32 [768, T]
+
+
+class EnglishFrontEnd:
+    """Normalize, tokenize, G2P and assemble one chunk; see `TextInputs`.
+
+    `symbols` is the `symbols` list of the checkpoint's config.json (ids depend on its order).
+    `bert` gives the `ja_bert` features; None means zeros, with one `NoBertWarning` when constructed.
+    """
+
+    def __init__(
+        self,
+        symbols: Sequence[str],
+        add_blank: bool = True,
+        bert: BertFeatureExtractor | None = None,
+        ja_bert_dim: int = JA_BERT_DIM,
+    ) -> None:
+        self.table = SymbolTable(symbols)
+        self.add_blank = add_blank
+        self.bert = bert
+        self.ja_bert_dim = ja_bert_dim
+        if bert is None:
+            from openvoice_tt.bert.tokenizer import WordPieceTokenizer
+
+            self.tokenizer = WordPieceTokenizer()
+            warnings.warn(
+                "no BERT model given: English BERT features (ja_bert) will be zeros. This no-BERT mode is "
+                "out of the training distribution and may flatten prosody; pass a local bert-base-uncased "
+                "folder to use real features.",
+                NoBertWarning,
+                stacklevel=2,
+            )
+        else:
+            if bert.hidden_size != ja_bert_dim:
+                raise CheckpointError(
+                    f"BERT model gives {bert.hidden_size}-wide features but ja_bert takes {ja_bert_dim} "
+                    "(the English model needs bert-base-uncased)"
+                )
+            self.tokenizer = bert.tokenizer
+
+    def __call__(self, text: str) -> TextInputs:
+        """Model inputs for one chunk; raises TextError if it has nothing to speak."""
+        normalized = normalize_text(text)
+        phones, tones, word2ph = g2p(self.tokenizer.tokenize(normalized))
+        if not any(p in ENGLISH_PHONES for p in phones):
+            raise TextError(f"text has nothing to speak after normalization: {_preview(text)}")
+        seq = assemble(phones, tones, word2ph, self.table, self.add_blank)
+
+        import torch
+
+        length = len(seq.phone_ids)
+        if self.bert is None:
+            ja_bert = torch.zeros(self.ja_bert_dim, length)
+        else:
+            ja_bert = self.bert(normalized, seq.word2ph)
+        return TextInputs(
+            normalized=normalized,
+            phones=seq.phones,
+            phone_ids=torch.tensor(seq.phone_ids, dtype=torch.long),
+            tone_ids=torch.tensor(seq.tone_ids, dtype=torch.long),
+            language_ids=torch.tensor(seq.language_ids, dtype=torch.long),
+            word2ph=seq.word2ph,
+            bert=torch.zeros(BERT_DIM, length),
+            ja_bert=ja_bert,
+        )
+
+
+def _preview(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
