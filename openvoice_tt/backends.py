@@ -38,7 +38,7 @@ class ModelInputs(Protocol):
 @dataclass
 class Synthesized:
     audio: np.ndarray  # float32 [samples] at the MeloTTS rate
-    durations: np.ndarray  # int [T_text] frames per token
+    durations: np.ndarray | None  # int [T_text] frames per token (None where reading them back would cost a transfer)
     frames: int
 
 
@@ -238,6 +238,35 @@ class TtConverter:
         return self.model.convert(audio, source_se, target_se, tau, noise, timer)
 
 
+class TtSynthesizer:
+    name = "tt"
+
+    def __init__(self, folder: Path) -> None:
+        from openvoice_tt.config import MeloPrecision
+        from openvoice_tt.reference.synthesizer import load_melo_synthesizer
+        from openvoice_tt.tt.synthesizer import MeloSynthesizer
+        from openvoice_tt.tt.weights import WeightCache
+
+        device = tt_device()
+        precision = MeloPrecision()
+        device.weights = WeightCache(weight_cache_path(folder / "checkpoint.pth", device.arch, precision))
+        ref = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth")
+        self.device = device
+        self.config = ref.config
+        self.model = MeloSynthesizer(device, ref, precision)
+
+    def synthesize(
+        self,
+        inputs: ModelInputs,
+        speaker_id: int,
+        params: SynthesisParams,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> Synthesized:
+        audio, frames = self.model.synthesize(inputs, speaker_id, params, noise, timer)
+        return Synthesized(audio.numpy(), None, frames)
+
+
 # --------------------------------------------------------------------------------------------------
 # Selection
 
@@ -260,9 +289,7 @@ def resolve_device(choice: str) -> str:
 def open_synthesizer(folder: Path, device: str) -> Synthesizer:
     kind = resolve_device(device)
     if kind == "tt":
-        from openvoice_tt.tt.synthesizer import TtSynthesizer
-
-        return TtSynthesizer(folder, tt_device())
+        return TtSynthesizer(folder)
     return TorchSynthesizer(folder, torch_device(kind))
 
 

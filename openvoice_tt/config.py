@@ -15,11 +15,12 @@ import typing
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields, replace
 from pathlib import Path
-from typing import Any, TypeVar
-
-import torch
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from openvoice_tt.errors import ConfigError
+
+if TYPE_CHECKING:  # only for annotations: importing the configs must stay cheap (CLI --help shows defaults)
+    import torch
 
 T = TypeVar("T")
 
@@ -79,6 +80,38 @@ class ConverterPrecision:
     posterior_encoder: BlockPrecision = BlockPrecision("fp32", "bf16")
     flow: BlockPrecision = BlockPrecision("fp32", "bf16")
     vocoder: BlockPrecision = BlockPrecision("fp32", "bf16")
+
+
+@dataclass(frozen=True)
+class MeloPrecision:
+    text_encoder: BlockPrecision = BlockPrecision("fp32", "bf16")
+    duration: BlockPrecision = BlockPrecision("fp32", "bf16")
+    flow: BlockPrecision = BlockPrecision("fp32", "bf16")
+    vocoder: BlockPrecision = BlockPrecision("fp32", "bf16")
+
+    @classmethod
+    def all_fp32(cls) -> MeloPrecision:
+        """Weights and activations in float32: the emulation then reproduces the reference's durations."""
+        fp32 = BlockPrecision("fp32", "fp32")
+        return cls(fp32, fp32, fp32, fp32)
+
+
+@dataclass(frozen=True)
+class TtBuckets:
+    """Padded lengths on device, so programs (and prepared conv weights) are reused across utterances."""
+
+    token_multiple: int = 64
+    frame_multiple: int = 128
+
+    @staticmethod
+    def round_up(value: int, multiple: int) -> int:
+        return max(multiple, -(-value // multiple) * multiple)
+
+    def tokens(self, count: int) -> int:
+        return self.round_up(count, self.token_multiple)
+
+    def frames(self, count: int) -> int:
+        return self.round_up(count, self.frame_multiple)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -54,6 +54,8 @@ class TtDevice:
     arch: str  # "host" | "wormhole_b0" | "blackhole"
     transfers: TransferLog = field(default_factory=TransferLog)
     weights: WeightCache = field(default_factory=WeightCache)
+    # A mock device computes nothing, so its scalar reads return 0; acceptance runs set the values here.
+    mock_scalars: dict[str, float] = field(default_factory=dict)
 
     @property
     def is_emulation(self) -> bool:
@@ -90,7 +92,8 @@ class TtDevice:
 
     def read_scalar(self, tensor: Any, name: str) -> float:
         self.transfers.scalar_reads.append(name)
-        return float(self.ttnn.to_torch(tensor).float().reshape(-1)[0])
+        value = float(self.ttnn.to_torch(tensor).float().reshape(-1)[0])
+        return self.mock_scalars.get(name, value) if self.kind == "mock" else value
 
     def close(self) -> None:
         if not self.is_emulation:

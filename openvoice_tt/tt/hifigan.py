@@ -4,6 +4,9 @@ ConvTranspose1d runs as a polyphase conv1d (`layers.ConvTranspose1d`); the mean 
 resblocks (x / 3) is folded into the next conv's weights (leaky ReLU is positively homogeneous, so
 conv(lrelu(x / 3)) = (conv / 3)(lrelu(x)) up to the bias); a zero speaker vector's conditioning (V2's
 zero_g) is `cond.bias`, folded into `conv_pre`'s bias.
+
+Run on a padded length bucket, every conv input is masked to zero past the valid samples, so the
+output equals an exact-length run (whose convs see zero padding there) sample for sample.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from openvoice_tt.reference.commons import LRELU_SLOPE, LRELU_SLOPE_POST
 from openvoice_tt.reference.hifigan import Generator as ReferenceGenerator
 from openvoice_tt.reference.hifigan import ResBlock1 as ReferenceResBlock1
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv1d, ConvTranspose1d, Linear, Precision
+from openvoice_tt.tt.layers import Conv1d, ConvTranspose1d, Linear, Precision, masked
 
 
 class ResBlock1:
@@ -34,11 +37,11 @@ class ResBlock1:
         self.convs1 = [conv("convs1", i, layer) for i, layer in enumerate(ref.convs1)]
         self.convs2 = [conv("convs2", i, layer) for i, layer in enumerate(ref.convs2)]
 
-    def __call__(self, x: Any, length: int) -> Any:
+    def __call__(self, x: Any, length: int, mask: Any | None = None) -> Any:
         ttnn = self.ttnn
         for conv1, conv2 in zip(self.convs1, self.convs2, strict=True):
-            xt = conv1(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), length)
-            xt = conv2(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), length)
+            xt = masked(ttnn, conv1(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), length), mask)
+            xt = masked(ttnn, conv2(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), length), mask)
             x = ttnn.add(x, xt)
         return x
 
@@ -47,6 +50,7 @@ class Generator:
     def __init__(
         self, device: TtDevice, ref: ReferenceGenerator, name: str, precision: Precision, zero_condition: bool
     ) -> None:
+        self.device = device
         self.ttnn = device.ttnn
         self.num_kernels = ref.num_kernels
         w = device.weights
@@ -86,19 +90,30 @@ class Generator:
             device, w.get(f"{name}.conv_post.weight*{mean:.6f}", lambda: ref.conv_post.weight * mean), None, precision
         )
 
-    def __call__(self, z: Any, length: int, g: Any | None) -> tuple[Any, int]:
-        """z [1, 1, T, C] -> waveform [1, 1, T * hop, 1] and its length."""
+    def _mask(self, valid: int | None, length: int) -> Any | None:
+        if valid is None or valid >= length:
+            return None
+        ttnn = self.ttnn
+        positions = ttnn.arange(0, length, 1, dtype=ttnn.float32, device=self.device.handle, layout=ttnn.TILE_LAYOUT)
+        return ttnn.lt(ttnn.reshape(positions, (1, 1, length, 1)), float(valid))
+
+    def __call__(self, z: Any, length: int, g: Any | None, valid: int | None = None) -> tuple[Any, int]:
+        """z [1, 1, T, C] (zero past `valid` frames) -> waveform [1, 1, T * hop, 1] and its length."""
         ttnn = self.ttnn
         x = self.conv_pre(z, length)
         if self.cond is not None:
             x = ttnn.add(x, self.cond(g))
+        x = masked(ttnn, x, self._mask(valid, length))
         for i, up in enumerate(self.ups):
             x = up(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), length)
             length *= up.stride
+            valid = None if valid is None else valid * up.stride
+            mask = self._mask(valid, length)
+            x = masked(ttnn, x, mask)
             blocks = self.resblocks[i * self.num_kernels : (i + 1) * self.num_kernels]
-            xs = blocks[0](x, length)
+            xs = blocks[0](x, length, mask)
             for block in blocks[1:]:
-                xs = ttnn.add(xs, block(x, length))
+                xs = ttnn.add(xs, block(x, length, mask))
             x = xs  # the 1/num_kernels mean lives in the next conv's weights
         x = self.conv_post(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE_POST), length)
         return ttnn.tanh(x), length

@@ -23,6 +23,11 @@ def dtype_of(device: TtDevice, name: str) -> Any:
     return getattr(device.ttnn, DTYPES[name])
 
 
+def masked(ttnn: Any, x: Any, mask: Any | None) -> Any:
+    """x * mask, or x itself when there is no padding (mask None)."""
+    return x if mask is None else ttnn.multiply(x, mask)
+
+
 def compute_config(device: TtDevice) -> Any:
     """HiFi4 with fp32 accumulation everywhere: the accuracy the parity thresholds were measured with."""
     ttnn = device.ttnn

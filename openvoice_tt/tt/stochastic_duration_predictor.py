@@ -1,0 +1,146 @@
+"""ttnn twin of `reference/stochastic_duration_predictor.py` (reverse pass only, `sdp.flows.1` unused).
+
+The two flow channels are kept as two [1, 1, T, 1] columns, so the Flips between flows cost nothing:
+each ConvFlow just reads the other column (flows 7 and 3 read column 1 and update column 0, flow 5 the
+opposite), and the final ElementwiseAffine maps column 0 to the log-durations.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from openvoice_tt.reference.stochastic_duration_predictor import ConvFlow as ReferenceConvFlow
+from openvoice_tt.reference.stochastic_duration_predictor import DDSConv as ReferenceDDSConv
+from openvoice_tt.reference.stochastic_duration_predictor import StochasticDurationPredictor as ReferenceSDP
+from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.layers import Conv1d, Linear, Precision, dtype_of, masked
+from openvoice_tt.tt.spline import InverseSpline
+
+
+class DDSConv:
+    def __init__(self, device: TtDevice, ref: ReferenceDDSConv, name: str, precision: Precision) -> None:
+        self.ttnn = device.ttnn
+        w = device.weights
+        dtype = dtype_of(device, precision.weights)
+        self.layers = []
+        for i, (sep, pointwise, n1, n2) in enumerate(
+            zip(ref.convs_sep, ref.convs_1x1, ref.norms_1, ref.norms_2, strict=True)
+        ):
+            self.layers.append(
+                (
+                    Conv1d(
+                        device,
+                        w.get(f"{name}.convs_sep.{i}.weight", lambda s=sep: s.weight),
+                        w.get(f"{name}.convs_sep.{i}.bias", lambda s=sep: s.bias),
+                        precision,
+                        padding=(sep.padding[0], sep.padding[0]),
+                        dilation=sep.dilation[0],
+                        groups=sep.groups,
+                    ),
+                    (
+                        device.constant(w.get(f"{name}.norms_1.{i}.gamma", lambda n=n1: n.gamma).reshape(1, -1), dtype),
+                        device.constant(w.get(f"{name}.norms_1.{i}.beta", lambda n=n1: n.beta).reshape(1, -1), dtype),
+                    ),
+                    Linear(
+                        device,
+                        w.get(f"{name}.convs_1x1.{i}.weight", lambda p=pointwise: p.weight),
+                        w.get(f"{name}.convs_1x1.{i}.bias", lambda p=pointwise: p.bias),
+                        precision,
+                    ),
+                    (
+                        device.constant(w.get(f"{name}.norms_2.{i}.gamma", lambda n=n2: n.gamma).reshape(1, -1), dtype),
+                        device.constant(w.get(f"{name}.norms_2.{i}.beta", lambda n=n2: n.beta).reshape(1, -1), dtype),
+                    ),
+                )
+            )
+
+    def __call__(self, x: Any, length: int, mask: Any | None, g: Any | None = None) -> Any:
+        ttnn = self.ttnn
+        if g is not None:
+            x = ttnn.add(x, g)
+        for sep, norm_1, pointwise, norm_2 in self.layers:
+            y = sep(masked(ttnn, x, mask), length)
+            y = ttnn.gelu(
+                ttnn.layer_norm(y, weight=norm_1[0], bias=norm_1[1], epsilon=1e-5), fast_and_approximate_mode=False
+            )
+            y = pointwise(y)
+            y = ttnn.gelu(
+                ttnn.layer_norm(y, weight=norm_2[0], bias=norm_2[1], epsilon=1e-5), fast_and_approximate_mode=False
+            )
+            x = ttnn.add(x, y)
+        return masked(ttnn, x, mask)
+
+
+class ConvFlow:
+    def __init__(self, device: TtDevice, ref: ReferenceConvFlow, name: str, precision: Precision) -> None:
+        self.ttnn = device.ttnn
+        w = device.weights
+        self.num_bins = ref.num_bins
+        self.scale = 1.0 / math.sqrt(ref.filter_channels)
+        self.pre = Linear(
+            device,
+            w.get(f"{name}.pre.weight", lambda: ref.pre.weight),
+            w.get(f"{name}.pre.bias", lambda: ref.pre.bias),
+            precision,
+        )
+        self.convs = DDSConv(device, ref.convs, f"{name}.convs", precision)
+        self.proj = Linear(
+            device,
+            w.get(f"{name}.proj.weight", lambda: ref.proj.weight),
+            w.get(f"{name}.proj.bias", lambda: ref.proj.bias),
+            precision,
+        )
+        self.spline = InverseSpline(device, ref.num_bins, ref.tail_bound)
+
+    def reverse(self, source: Any, target: Any, length: int, mask: Any | None, condition: Any) -> Any:
+        """Update column `target` with the inverse spline whose parameters come from column `source`."""
+        ttnn, k = self.ttnn, self.num_bins
+        h = self.convs(self.pre(source), length, mask, g=condition)
+        params = masked(ttnn, self.proj(h), mask)
+        widths = ttnn.multiply(ttnn.slice(params, [0, 0, 0, 0], [1, 1, length, k]), self.scale)
+        heights = ttnn.multiply(ttnn.slice(params, [0, 0, 0, k], [1, 1, length, 2 * k]), self.scale)
+        derivatives = ttnn.slice(params, [0, 0, 0, 2 * k], [1, 1, length, 3 * k - 1])
+        return masked(ttnn, self.spline(target, widths, heights, derivatives, length), mask)
+
+
+class StochasticDurationPredictor:
+    def __init__(self, device: TtDevice, ref: ReferenceSDP, name: str, precision: Precision) -> None:
+        self.ttnn = device.ttnn
+        w = device.weights
+        self.pre = Linear(
+            device,
+            w.get(f"{name}.pre.weight", lambda: ref.pre.weight),
+            w.get(f"{name}.pre.bias", lambda: ref.pre.bias),
+            precision,
+        )
+        self.cond = Linear(
+            device,
+            w.get(f"{name}.cond.weight", lambda: ref.cond.weight),
+            w.get(f"{name}.cond.bias", lambda: ref.cond.bias),
+            precision,
+        )
+        self.convs = DDSConv(device, ref.convs, f"{name}.convs", precision)
+        self.proj = Linear(
+            device,
+            w.get(f"{name}.proj.weight", lambda: ref.proj.weight),
+            w.get(f"{name}.proj.bias", lambda: ref.proj.bias),
+            precision,
+        )
+        self.flows = [ConvFlow(device, ref.flows[key], f"{name}.flows.{key}", precision) for key in ref.reverse_order]
+        affine = ref.flows["0"]
+        m = w.get(f"{name}.flows.0.m", lambda: affine.m)
+        logs = w.get(f"{name}.flows.0.logs", lambda: affine.logs)
+        self.affine_shift = float(m[0, 0])
+        self.affine_scale = float(math.exp(-float(logs[0, 0])))
+
+    def __call__(self, x: Any, length: int, mask: Any | None, g: Any, noise: Any) -> Any:
+        """h [1, 1, T, C], scaled noise [1, 1, T, 2] -> log-durations [1, 1, T, 1]."""
+        ttnn = self.ttnn
+        c = masked(ttnn, self.proj(self.convs(ttnn.add(self.pre(x), self.cond(g)), length, mask)), mask)
+        columns = [ttnn.slice(noise, [0, 0, 0, i], [1, 1, length, i + 1]) for i in range(2)]
+        for i, flow in enumerate(self.flows):  # after an odd number of flips the flow reads column 1
+            source = 1 if i % 2 == 0 else 0
+            columns[1 - source] = flow.reverse(columns[source], columns[1 - source], length, mask, c)
+        logw = ttnn.multiply(ttnn.subtract(columns[0], self.affine_shift), self.affine_scale)
+        return masked(ttnn, logw, mask)

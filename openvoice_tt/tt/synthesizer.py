@@ -1,0 +1,189 @@
+"""ttnn twin of `reference/synthesizer.py`: MeloTTS inference entirely on device.
+
+Per text chunk the host uploads the token ids, the BERT features, the speaker id and the SDP noise,
+reads back ONE scalar (the total frame count, which sizes the frame axis and the prior noise), uploads
+the prior noise, and downloads the waveform. Token and frame axes are padded to buckets
+(`config.TtBuckets`) and masked, so programs are reused across utterances; the masks make a padded run
+equal an exact-length one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from openvoice_tt.config import RELATIVE_ATTENTION_WINDOW, MeloPrecision, TtBuckets
+from openvoice_tt.noise import NoiseSource
+from openvoice_tt.reference.synthesizer import MeloSynthesizer as ReferenceMeloSynthesizer
+from openvoice_tt.reference.synthesizer import SynthesisParams
+from openvoice_tt.timing import NULL_TIMER, StageTimer
+from openvoice_tt.tt.alignment import Alignment
+from openvoice_tt.tt.attention import RelativeBands
+from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.duration_predictor import DurationPredictor
+from openvoice_tt.tt.hifigan import Generator
+from openvoice_tt.tt.layers import dtype_of, masked
+from openvoice_tt.tt.stochastic_duration_predictor import StochasticDurationPredictor
+from openvoice_tt.tt.text_encoder import TextEncoder
+from openvoice_tt.tt.transformer_flow import TransformerCouplingBlock
+
+
+@dataclass
+class TextState:
+    """Device tensors of one chunk after the text encoder and duration predictors."""
+
+    tokens: int  # valid tokens
+    padded_tokens: int
+    g: Any
+    m_p: Any
+    logs_p: Any
+    durations: Any  # [1, 1, padded_tokens, 1] float32 frames per token
+    total: Any  # [1] float32 total frames
+
+
+class MeloSynthesizer:
+    def __init__(self, device: TtDevice, ref: ReferenceMeloSynthesizer, precision: MeloPrecision,
+                 buckets: TtBuckets = TtBuckets()) -> None:  # fmt: skip
+        self.device = device
+        self.ttnn = device.ttnn
+        self.config = ref.config
+        self.precision = precision
+        self.buckets = buckets
+        self.hop = ref.config.data.hop_length
+        self.inter_channels = ref.enc_p.out_channels
+        self.gin = ref.emb_g.weight.shape[1]
+        w = device.weights
+        self.emb_g = device.constant(
+            w.get("emb_g.weight", lambda: ref.emb_g.weight),
+            dtype_of(device, precision.text_encoder.weights),
+            device.ttnn.ROW_MAJOR_LAYOUT,
+        )
+        self.use_spk_conditioned_encoder = ref.use_spk_conditioned_encoder
+        self.enc_p = TextEncoder(device, ref.enc_p, "enc_p", precision.text_encoder)
+        self.sdp = StochasticDurationPredictor(device, ref.sdp, "sdp", precision.duration)
+        self.dp = DurationPredictor(device, ref.dp, "dp", precision.duration)
+        self.alignment = Alignment(device)
+        self.flow = TransformerCouplingBlock(device, ref.flow, "flow", precision.flow)
+        self.dec = Generator(device, ref.dec, "dec", precision.vocoder, zero_condition=False)
+        self.activations = {
+            name: dtype_of(device, getattr(precision, name).activations)
+            for name in ("text_encoder", "duration", "flow", "vocoder")
+        }
+        device.weights.save()
+
+    # Pure ttnn ---------------------------------------------------------------------------------------
+
+    def _valid_mask(self, valid: int, length: int) -> Any | None:
+        return None if valid >= length else self.alignment.frame_mask(valid, length)
+
+    def encode(
+        self,
+        phones: Any,
+        tones: Any,
+        languages: Any,
+        ja_bert: Any,
+        speaker: Any,
+        sdp_noise: Any,
+        tokens: int,
+        padded: int,
+        params: SynthesisParams,
+        timer: StageTimer = NULL_TIMER,
+    ) -> TextState:
+        """Text encoder, both duration predictors and the durations (up to the one length read)."""
+        ttnn = self.ttnn
+        with timer("text_encoder"):
+            g = ttnn.reshape(ttnn.embedding(speaker, self.emb_g, layout=ttnn.TILE_LAYOUT), (1, 1, 1, self.gin))
+            mask = self._valid_mask(tokens, padded)
+            bands = RelativeBands(
+                self.device, padded, RELATIVE_ATTENTION_WINDOW, mask, self.activations["text_encoder"]
+            )
+            h, m_p, logs_p = self.enc_p(
+                phones, tones, languages, ja_bert, padded, bands, g if self.use_spk_conditioned_encoder else None
+            )
+        with timer("duration"):
+            logw_sdp = self.sdp(h, padded, mask, g, ttnn.multiply(sdp_noise, params.noise_scale_w))
+            logw_dp = self.dp(h, padded, mask, g)
+            logw = ttnn.add(ttnn.multiply(logw_sdp, params.sdp_ratio), ttnn.multiply(logw_dp, 1 - params.sdp_ratio))
+            durations = self.alignment.durations(logw, mask, params.length_scale)
+            total = self.alignment.total(durations)
+        return TextState(tokens, padded, g, m_p, logs_p, durations, total)
+
+    def decode(
+        self,
+        state: TextState,
+        frames: int,
+        padded_frames: int,
+        prior_noise: Any,
+        params: SynthesisParams,
+        timer: StageTimer = NULL_TIMER,
+    ) -> tuple[Any, int]:
+        """Alignment, prior sampling, flow (reverse) and vocoder -> waveform [1, 1, frames * hop, 1]."""
+        ttnn = self.ttnn
+        with timer("alignment"):
+            path = self.alignment.path(state.durations, state.padded_tokens, padded_frames)
+            m_p = self.alignment.expand(state.m_p, path)
+            logs_p = self.alignment.expand(state.logs_p, path)
+            y_mask = self._valid_mask(frames, padded_frames)
+        with timer("flow"):
+            z_p = ttnn.add(m_p, ttnn.multiply(ttnn.multiply(prior_noise, ttnn.exp(logs_p)), params.noise_scale))
+            z_p = ttnn.typecast(masked(ttnn, z_p, y_mask), self.activations["flow"])
+            bands = RelativeBands(
+                self.device, padded_frames, RELATIVE_ATTENTION_WINDOW, y_mask, self.activations["flow"]
+            )
+            z = self.flow.reverse(z_p, padded_frames, bands, state.g)
+        with timer("vocoder"):
+            z = ttnn.typecast(masked(ttnn, z, y_mask), self.activations["vocoder"])
+            wave, length = self.dec(z, padded_frames, state.g, valid=frames)
+            samples = frames * self.hop
+            if samples < length:
+                wave = ttnn.slice(wave, [0, 0, 0, 0], [1, 1, samples, 1])
+        return wave, samples
+
+    # Host boundary -----------------------------------------------------------------------------------
+
+    def _padded(self, values: torch.Tensor, length: int) -> torch.Tensor:
+        """Zero-pad the token (or frame) axis, dim 0, to `length`."""
+        out = torch.zeros((length, *values.shape[1:]), dtype=values.dtype)
+        out[: values.shape[0]] = values
+        return out
+
+    def upload_text(self, inputs, speaker_id: int, noise: NoiseSource) -> tuple[list[Any], int, int]:
+        device, ttnn = self.device, self.ttnn
+        tokens = int(inputs.phone_ids.shape[0])
+        padded = self.buckets.tokens(tokens)
+        ids = [
+            device.upload(self._padded(t, padded).reshape(1, padded), ttnn.uint32, name)
+            for t, name in (
+                (inputs.phone_ids, "phone_ids"),
+                (inputs.tone_ids, "tone_ids"),
+                (inputs.language_ids, "language_ids"),
+            )
+        ]
+        ja_bert = device.upload(
+            self._padded(inputs.ja_bert.t(), padded).reshape(1, 1, padded, -1),
+            self.activations["text_encoder"],
+            "ja_bert",
+        )
+        speaker = device.upload(torch.tensor([[speaker_id]]), ttnn.uint32, "speaker_id")
+        sdp_noise = noise.normal(1, 2, tokens)[0].t()
+        sdp = device.upload(
+            self._padded(sdp_noise, padded).reshape(1, 1, padded, 2), self.activations["duration"], "sdp_noise"
+        )
+        return [*ids, ja_bert, speaker, sdp], tokens, padded
+
+    def synthesize(
+        self, inputs, speaker_id: int, params: SynthesisParams, noise: NoiseSource, timer: StageTimer = NULL_TIMER
+    ) -> tuple[torch.Tensor, int]:
+        """One chunk -> (waveform [frames * hop], frames)."""
+        uploaded, tokens, padded = self.upload_text(inputs, speaker_id, noise)
+        state = self.encode(*uploaded, tokens, padded, params, timer)
+        frames = max(1, int(self.device.read_scalar(state.total, "frames")))
+        padded_frames = self.buckets.frames(frames)
+        prior = noise.normal(1, self.inter_channels, frames)[0].t()
+        prior_noise = self.device.upload(
+            self._padded(prior, padded_frames).reshape(1, 1, padded_frames, -1), self.activations["flow"], "prior_noise"
+        )
+        wave, samples = self.decode(state, frames, padded_frames, prior_noise, params, timer)
+        return self.device.download(wave, "waveform").reshape(-1)[:samples], frames
