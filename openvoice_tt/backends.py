@@ -268,6 +268,80 @@ class TtSynthesizer:
 
 
 # --------------------------------------------------------------------------------------------------
+# Text + reference voice -> cloned speech
+
+
+def clone_speech(
+    synthesizer: Synthesizer,
+    converter: Converter,
+    chunks: Sequence[ModelInputs],
+    speaker_id: int,
+    params: SynthesisParams,
+    noise: NoiseSource,
+    silence_samples: int,
+    source_se: torch.Tensor,
+    target_se: torch.Tensor,
+    tau: float,
+    timer: StageTimer = NULL_TIMER,
+) -> np.ndarray:
+    """Upstream's V2 flow: every chunk synthesized and followed by silence, the whole take converted once.
+
+    On the torch backend the MeloTTS audio is resampled to the converter rate with soxr on the host. When
+    both networks run on ttnn the audio never leaves the device: chunks and silences are concatenated,
+    decimated 2:1 by an FIR and converted there, and only the converted waveform is downloaded.
+    """
+    if isinstance(synthesizer, TtSynthesizer) and isinstance(converter, TtConverter):
+        return _clone_on_device(
+            synthesizer, converter, chunks, speaker_id, params, noise, silence_samples, source_se, target_se, tau, timer
+        )
+    from openvoice_tt.audio import resample
+
+    pieces = []
+    for inputs in chunks:
+        pieces += [
+            synthesizer.synthesize(inputs, speaker_id, params, noise, timer).audio,
+            np.zeros(silence_samples, dtype=np.float32),
+        ]
+    speech = np.concatenate(pieces)
+    with timer("resample"):
+        speech = resample(speech, synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate)
+    return converter.convert(speech, source_se, target_se, tau, noise, timer)
+
+
+def _clone_on_device(
+    synthesizer: TtSynthesizer,
+    converter: TtConverter,
+    chunks: Sequence[ModelInputs],
+    speaker_id: int,
+    params: SynthesisParams,
+    noise: NoiseSource,
+    silence_samples: int,
+    source_se: torch.Tensor,
+    target_se: torch.Tensor,
+    tau: float,
+    timer: StageTimer,
+) -> np.ndarray:
+    device = synthesizer.device
+    ttnn = device.ttnn
+    rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
+    if rate_in != 2 * rate_out:
+        raise DeviceError(f"on-device resampling supports 2:1 only ({rate_in} -> {rate_out} Hz)")
+    pieces, total = [], 0
+    silence = ttnn.zeros((1, 1, silence_samples, 1), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device.handle)
+    for inputs in chunks:
+        wave, samples, _ = synthesizer.model.synthesize_on_device(inputs, speaker_id, params, noise, timer)
+        pieces += [ttnn.typecast(wave, ttnn.float32), silence]
+        total += samples + silence_samples
+    with timer("resample"):
+        speech = pieces[0] if len(pieces) == 1 else ttnn.concat(pieces, dim=2)
+        if total % 2:  # soxr gives ceil(N / 2) samples: decimate one trailing zero too
+            pad = ttnn.zeros((1, 1, 1, 1), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device.handle)
+            speech, total = ttnn.concat([speech, pad], dim=2), total + 1
+        speech, samples = converter.model.decimate(speech, total)
+    return converter.model.convert_on_device(speech, samples, source_se, target_se, tau, noise, timer)
+
+
+# --------------------------------------------------------------------------------------------------
 # Selection
 
 

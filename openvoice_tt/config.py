@@ -84,8 +84,10 @@ class ConverterPrecision:
 
 @dataclass(frozen=True)
 class MeloPrecision:
-    text_encoder: BlockPrecision = BlockPrecision("fp32", "bf16")
-    duration: BlockPrecision = BlockPrecision("fp32", "bf16")
+    # Durations are ceil()ed: a bf16 weight error that moves one token across an integer shifts every
+    # later frame, so the blocks that decide durations keep float32 weights (README "Precision").
+    text_encoder: BlockPrecision = BlockPrecision("fp32", "fp32")
+    duration: BlockPrecision = BlockPrecision("fp32", "fp32")
     flow: BlockPrecision = BlockPrecision("fp32", "bf16")
     vocoder: BlockPrecision = BlockPrecision("fp32", "bf16")
 

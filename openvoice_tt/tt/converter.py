@@ -21,8 +21,9 @@ from openvoice_tt.tt.hifigan import Generator
 from openvoice_tt.tt.layers import dtype_of
 from openvoice_tt.tt.posterior_encoder import PosteriorEncoder
 from openvoice_tt.tt.reference_encoder import ReferenceEncoder
+from openvoice_tt.tt.resample import DecimateByTwo
 from openvoice_tt.tt.residual_flow import ResidualCouplingBlock
-from openvoice_tt.tt.spectrogram import Spectrogram, frame_rows
+from openvoice_tt.tt.spectrogram import Spectrogram
 
 
 class ToneColorConverter:
@@ -38,21 +39,24 @@ class ToneColorConverter:
         self.enc_q = PosteriorEncoder(device, ref.enc_q, "enc_q", precision.posterior_encoder, self.zero_g)
         self.flow = ResidualCouplingBlock(device, ref.flow, "flow", precision.flow)
         self.dec = Generator(device, ref.dec, "dec", precision.vocoder, self.zero_g)
+        self.decimate = DecimateByTwo(device, precision.spectrogram)  # MeloTTS 44.1 kHz -> 22.05 kHz for clone
         self.inter_channels = ref.enc_q.out_channels
         self.hop = d.hop_length
         device.weights.save()
 
     # Pure ttnn ---------------------------------------------------------------------------------------
 
-    def embed(self, rows: Any, frames: int) -> Any:
-        """Framed waveform -> tone-color embedding [1, 1, 1, gin]."""
-        return self.ref_enc(self.spectrogram(rows, frames), frames)
+    def embed(self, wave: Any, samples: int) -> Any:
+        """Waveform [1, 1, N, 1] -> tone-color embedding [1, 1, 1, gin]."""
+        return self.ref_enc(self.spectrogram(wave, samples), self.spectrogram.frames(samples))
 
     def forward(
-        self, rows: Any, frames: int, src: Any, tgt: Any, noise: Any, tau: float, timer: StageTimer = NULL_TIMER
+        self, wave: Any, samples: int, src: Any, tgt: Any, noise: Any, tau: float, timer: StageTimer = NULL_TIMER
     ) -> tuple[Any, int]:
+        """Waveform [1, 1, N, 1] at the converter rate -> converted waveform [1, 1, (N // hop) * hop, 1]."""
+        frames = self.spectrogram.frames(samples)
         with timer("spectrogram"):
-            spec = self.spectrogram(rows, frames)
+            spec = self.spectrogram(wave, samples)
         with timer("posterior_encoder"):
             z = self.enc_q(spec, frames, None if self.zero_g else src, noise, tau)
         with timer("flow"):
@@ -64,23 +68,27 @@ class ToneColorConverter:
     # Host boundary -----------------------------------------------------------------------------------
 
     def _upload_audio(self, audio: np.ndarray) -> tuple[Any, int]:
-        d = self.config.data
-        rows, frames = frame_rows(audio, d.filter_length, d.hop_length)
-        return self.device.upload(
-            rows, dtype_of(self.device, self.precision.spectrogram.activations), "waveform"
-        ), frames
+        column = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)).reshape(1, 1, -1, 1)
+        dtype = dtype_of(self.device, self.precision.spectrogram.activations)
+        return self.device.upload(column, dtype, "waveform"), len(audio)
 
     def _upload_embedding(self, se: torch.Tensor, name: str) -> Any:
         dtype = dtype_of(self.device, self.precision.flow.activations)
         return self.device.upload(se.reshape(1, 1, 1, -1), dtype, name)
 
+    def _upload_noise(self, noise: NoiseSource, samples: int) -> Any:
+        frames = self.spectrogram.frames(samples)
+        posterior_noise = noise.normal(1, self.inter_channels, frames).transpose(1, 2).unsqueeze(0)
+        dtype = dtype_of(self.device, self.precision.posterior_encoder.activations)
+        return self.device.upload(posterior_noise, dtype, "posterior_noise")
+
     def tone_color(self, clips: Sequence[np.ndarray], timer: StageTimer = NULL_TIMER) -> torch.Tensor:
         """Mean of the clips' embeddings, averaged on device -> [1, gin, 1]."""
         ttnn, total = self.ttnn, None
         for clip in clips:
-            rows, frames = self._upload_audio(clip)
+            wave, samples = self._upload_audio(clip)
             with timer("reference_encoder"):
-                embedding = self.embed(rows, frames)
+                embedding = self.embed(wave, samples)
             total = embedding if total is None else ttnn.add(total, embedding)
         mean = ttnn.multiply(total, 1.0 / len(clips))
         return self.device.download(mean, "embedding").reshape(1, -1, 1)
@@ -94,12 +102,22 @@ class ToneColorConverter:
         noise: NoiseSource,
         timer: StageTimer = NULL_TIMER,
     ) -> np.ndarray:
-        rows, frames = self._upload_audio(audio)
+        wave, samples = self._upload_audio(audio)
+        return self.convert_on_device(wave, samples, source_se, target_se, tau, noise, timer)
+
+    def convert_on_device(
+        self,
+        wave: Any,
+        samples: int,
+        source_se: torch.Tensor,
+        target_se: torch.Tensor,
+        tau: float,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> np.ndarray:
+        """Convert a waveform already on the device (e.g. MeloTTS's): embeddings and noise up, audio down."""
         src = self._upload_embedding(source_se, "source_se")
         tgt = self._upload_embedding(target_se, "target_se")
-        posterior_noise = noise.normal(1, self.inter_channels, frames).transpose(1, 2).unsqueeze(0)
-        noise_tt = self.device.upload(
-            posterior_noise, dtype_of(self.device, self.precision.posterior_encoder.activations), "posterior_noise"
-        )
-        wave, length = self.forward(rows, frames, src, tgt, noise_tt, tau, timer)
-        return self.device.download(wave, "waveform").reshape(-1)[:length].numpy()
+        noise_tt = self._upload_noise(noise, samples)
+        out, length = self.forward(wave, samples, src, tgt, noise_tt, tau, timer)
+        return self.device.download(out, "waveform").reshape(-1)[:length].numpy()

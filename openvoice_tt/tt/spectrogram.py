@@ -1,10 +1,11 @@
 """ttnn twin of `reference/spectrogram.py`: the STFT magnitude as one matmul with a windowed DFT basis.
 
-The host's only part is arranging the upload (`frame_rows`): the waveform, reflect-padded by
-(n_fft - hop) / 2 as upstream pads it, cut into rows of `hop` samples. On device, n_fft / hop shifted
-row windows are concatenated into the [T, n_fft] frame matrix and multiplied by the periodic-Hann
-windowed cos | sin basis; magnitude = sqrt(re^2 + im^2 + 1e-6). Real and imaginary halves are padded
-to a tile multiple so every slice is tile aligned; the padding bins are dropped at the end.
+All on device, from the waveform as a [1, 1, N, 1] column: the reflect padding of (n_fft - hop) / 2
+samples at each end is the edge samples reversed (a matmul with the anti-diagonal permutation); the
+padded signal is viewed as rows of `hop` samples; n_fft / hop shifted row windows concatenate into the
+[T, n_fft] frame matrix, which one matmul with the periodic-Hann windowed cos | sin basis turns into
+the spectrum; magnitude = sqrt(re^2 + im^2 + 1e-6). Real and imaginary halves are padded to a tile
+multiple so every slice is tile aligned; the padding bins are dropped at the end.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import torch
 
 from openvoice_tt.reference.spectrogram import MAGNITUDE_EPS
@@ -24,15 +24,6 @@ TILE = 32
 
 def padded_bins(n_fft: int) -> int:
     return math.ceil((n_fft // 2 + 1) / TILE) * TILE
-
-
-def frame_rows(audio: np.ndarray, n_fft: int, hop: int) -> tuple[torch.Tensor, int]:
-    """Upload layout: reflect-padded waveform as [1, 1, T + n_fft/hop - 1, hop] rows, and T = N // hop."""
-    frames = len(audio) // hop
-    pad = (n_fft - hop) // 2
-    padded = np.pad(np.asarray(audio, dtype=np.float32), (pad, pad), mode="reflect")
-    rows = frames + n_fft // hop - 1
-    return torch.from_numpy(padded[: rows * hop].copy()).reshape(1, 1, rows, hop), frames
 
 
 def dft_basis(n_fft: int, win_length: int) -> torch.Tensor:
@@ -60,11 +51,31 @@ class Spectrogram:
             device.weights.get(f"spectrogram.dft_basis.{n_fft}.{win_length}", lambda: dft_basis(n_fft, win_length)),
             dtype_of(device, precision.weights),
         )
+        self.pad = (n_fft - hop) // 2
+        self.reverse = device.constant(torch.eye(self.pad).flip(0), device.ttnn.float32)  # anti-diagonal
         self.compute = compute_config(device)
 
-    def __call__(self, rows: Any, frames: int) -> Any:
-        """rows [1, 1, T + 3, hop] -> magnitude [1, 1, T, n_fft / 2 + 1]."""
-        ttnn, width = self.ttnn, self.width
+    def frames(self, samples: int) -> int:
+        return samples // self.hop
+
+    def _reversed(self, column: Any) -> Any:
+        ttnn = self.ttnn
+        return ttnn.matmul(self.reverse, column, dtype=ttnn.float32, compute_kernel_config=self.compute)
+
+    def rows(self, wave: Any, samples: int) -> Any:
+        """[1, 1, N, 1] -> reflect-padded waveform as [1, 1, T + n_fft/hop - 1, hop] rows."""
+        ttnn, pad = self.ttnn, self.pad
+        head = ttnn.slice(wave, [0, 0, 1, 0], [1, 1, pad + 1, 1])
+        tail = ttnn.slice(wave, [0, 0, samples - pad - 1, 0], [1, 1, samples - 1, 1])
+        padded = ttnn.concat([self._reversed(head), wave, self._reversed(tail)], dim=2)
+        rows = self.frames(samples) + self.n_fft // self.hop - 1
+        padded = ttnn.slice(padded, [0, 0, 0, 0], [1, 1, rows * self.hop, 1])
+        return ttnn.reshape(padded, (1, 1, rows, self.hop))
+
+    def __call__(self, wave: Any, samples: int) -> Any:
+        """waveform [1, 1, N, 1] -> magnitude [1, 1, N // hop, n_fft / 2 + 1]."""
+        ttnn, width, frames = self.ttnn, self.width, self.frames(samples)
+        rows = self.rows(wave, samples)
         shifts = self.n_fft // self.hop
         windows = [ttnn.slice(rows, [0, 0, j, 0], [1, 1, j + frames, self.hop]) for j in range(shifts)]
         spectrum = ttnn.matmul(

@@ -173,10 +173,10 @@ class MeloSynthesizer:
         )
         return [*ids, ja_bert, speaker, sdp], tokens, padded
 
-    def synthesize(
+    def synthesize_on_device(
         self, inputs, speaker_id: int, params: SynthesisParams, noise: NoiseSource, timer: StageTimer = NULL_TIMER
-    ) -> tuple[torch.Tensor, int]:
-        """One chunk -> (waveform [frames * hop], frames)."""
+    ) -> tuple[Any, int, int]:
+        """One chunk -> (waveform [1, 1, samples, 1] left on the device, samples, frames)."""
         uploaded, tokens, padded = self.upload_text(inputs, speaker_id, noise)
         state = self.encode(*uploaded, tokens, padded, params, timer)
         frames = max(1, int(self.device.read_scalar(state.total, "frames")))
@@ -186,4 +186,11 @@ class MeloSynthesizer:
             self._padded(prior, padded_frames).reshape(1, 1, padded_frames, -1), self.activations["flow"], "prior_noise"
         )
         wave, samples = self.decode(state, frames, padded_frames, prior_noise, params, timer)
+        return wave, samples, frames
+
+    def synthesize(
+        self, inputs, speaker_id: int, params: SynthesisParams, noise: NoiseSource, timer: StageTimer = NULL_TIMER
+    ) -> tuple[torch.Tensor, int]:
+        """One chunk -> (waveform [frames * hop] on the host, frames)."""
+        wave, samples, frames = self.synthesize_on_device(inputs, speaker_id, params, noise, timer)
         return self.device.download(wave, "waveform").reshape(-1)[:samples], frames

@@ -1,0 +1,739 @@
+"""The Python API: load the models once, then synthesize, convert and clone as often as you like.
+
+    from openvoice_tt.api import TTS, ToneColorConverter, VoiceCloner
+
+    cloner = VoiceCloner("checkpoints", device="cpu")
+    speech = cloner.clone("Hello there.", reference=["me.wav"], seed=1)
+    speech.save("hello.wav")
+
+`TTS` is MeloTTS English (text -> 44.1 kHz speech), `ToneColorConverter` the OpenVoice V2 converter (speaker
+embeddings; speech -> 22.05 kHz speech with another timbre) and `VoiceCloner` the V2 demo flow of spec §3.6
+(synthesize with a base speaker, resample in memory, convert to the reference's tone color).
+
+Nothing here prints. Notices (no BERT model, a short reference, a skipped unspeakable chunk) are Python
+warnings, which the CLI renders as one-line notes; every failure a user can cause is an
+`openvoice_tt.errors.OpenVoiceError` with a one-line message. The compute backend (torch CPU/CUDA or ttnn)
+is chosen by `device` and is invisible above `openvoice_tt.backends`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from openvoice_tt import audio as audio_io
+from openvoice_tt.config import ConversionDefaults, SynthesisDefaults
+from openvoice_tt.errors import AudioError, CheckpointError, InputError, OutputError, TextError
+
+if TYPE_CHECKING:
+    import torch
+
+    from openvoice_tt.backends import Converter, Synthesizer
+    from openvoice_tt.noise import NoiseSource
+    from openvoice_tt.reference.synthesizer import SynthesisParams
+    from openvoice_tt.text import TextInputs
+    from openvoice_tt.timing import StageTimer
+
+HOME_ENV = "OPENVOICE_TT_HOME"
+"""Environment variable naming the checkpoint folder (when --checkpoints is not given)."""
+
+SE_CACHE_ENV = "OPENVOICE_TT_SE_CACHE"
+"""Environment variable naming the speaker-embedding cache folder (default ~/.cache/openvoice-tt/se)."""
+
+DEFAULT_CHECKPOINTS = Path("checkpoints")
+MELO_DIR = "melotts-english"
+CONVERTER_DIR = "converter"
+SES_DIR = Path("base_speakers") / "ses"
+BERT_DIR = "bert-base-uncased"
+
+SYNTHESIS = SynthesisDefaults()
+CONVERSION = ConversionDefaults()
+DEFAULT_SEED = 0
+SEGMENTATION_METHODS = ("silero", "energy")
+SPEED_RANGE = (0.1, 10.0)  # beyond this the output is unusable and the flow's attention (T_y^2) explodes
+MAX_SEED = 2**63 - 1
+SE_CACHE_VERSION = 1  # bump when the embedding computation changes, so stale cache entries are not reused
+
+Progress = Callable[[int, int], None]
+"""Progress callback: (steps done, steps in total); called once with 0 before the first step."""
+
+PathLike = str | os.PathLike[str]
+
+
+# ---------------------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, eq=False)
+class Speech:
+    """A waveform and how it was made.
+
+    `frames` counts the frames of the model that produced the audio and `hop_length` its samples per frame
+    (MeloTTS: 512 at 44.1 kHz; converter: 256 at 22.05 kHz). For synthesis, `len(audio) == frames *
+    hop_length + len(chunks) * silence`, the silence being upstream's 50 ms / speed after every chunk; for
+    conversion and cloning (converter output), `len(audio) == frames * hop_length`. `timings` holds seconds
+    per stage, grouped by phase ("synth", "convert").
+    """
+
+    audio: np.ndarray
+    sample_rate: int
+    frames: int
+    hop_length: int
+    seed: int
+    chunks: tuple[str, ...] = ()
+    timings: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    def save(self, destination: PathLike, format: str | None = None) -> None:
+        """Write atomically to a path or "-" (stdout); the format comes from `format` or the extension."""
+        audio_io.write_audio(destination, self.audio, self.sample_rate, format)
+
+
+# ---------------------------------------------------------------------------------- checkpoints & device
+
+
+def checkpoint_dir(explicit: PathLike | None = None) -> Path:
+    """The checkpoint folder: `explicit` (--checkpoints), else $OPENVOICE_TT_HOME, else ./checkpoints."""
+    if explicit is not None:
+        return Path(explicit)
+    from_env = os.environ.get(HOME_ENV)
+    return Path(from_env) if from_env else DEFAULT_CHECKPOINTS
+
+
+def existing_checkpoint_dir(explicit: PathLike | None = None) -> Path:
+    folder = checkpoint_dir(explicit)
+    if not folder.is_dir():
+        raise CheckpointError(
+            f"{folder}: checkpoint folder not found (give --checkpoints or set {HOME_ENV}; "
+            "'openvoice-tt download' fetches the files)"
+        )
+    return folder
+
+
+def require_files(*paths: Path) -> None:
+    for path in paths:
+        if not path.is_file():
+            raise CheckpointError(
+                f"{path}: not found (layout: checkpoints/README.md; 'openvoice-tt download' fetches the files)"
+            )
+
+
+def resolve_device(device: str) -> str:
+    """--device -> "cpu", "cuda" or "tt". Probing for a Tenstorrent chip ("auto") makes ttnn's native code
+    log to stdout, which would corrupt audio written to stdout, so that probe runs with output silenced."""
+    from openvoice_tt import backends
+
+    if device != "auto":
+        return backends.resolve_device(device)
+    with silenced_native_output():
+        return backends.resolve_device(device)
+
+
+@contextlib.contextmanager
+def silenced_native_output() -> Iterator[None]:
+    """Point file descriptors 1 and 2 at /dev/null for a while (native libraries bypass sys.stdout)."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
+
+
+def _timer(device: str) -> StageTimer:
+    """A per-utterance stage timer; on CUDA it synchronizes at stage edges so seconds mean compute time."""
+    from openvoice_tt.timing import StageTimer
+
+    if device == "cuda":
+        import torch
+
+        return StageTimer(sync=torch.cuda.synchronize)
+    return StageTimer()
+
+
+# ------------------------------------------------------------------------------------- speakers & params
+
+
+def speaker_key(name: str) -> str:
+    """Upstream's base-speaker file naming (spec §1.2): lower-case, `_` -> `-` (EN_INDIA -> en-india)."""
+    return name.strip().lower().replace("_", "-")
+
+
+def find_speaker(speakers: Sequence[str], name: str | None) -> str:
+    """The config's spelling of `name`, matched case-insensitively with `_`/`-` interchangeable; None gives
+    the first speaker. An unknown name is an InputError listing the valid ones."""
+    if name is None:
+        return speakers[0]
+    for candidate in speakers:
+        if speaker_key(candidate) == speaker_key(name):
+            return candidate
+    raise InputError(f"unknown speaker '{name}' (choose from {', '.join(speakers)})")
+
+
+def synthesis_params(
+    speed: float = SYNTHESIS.speed,
+    sdp_ratio: float = SYNTHESIS.sdp_ratio,
+    noise_scale: float = SYNTHESIS.noise_scale,
+    noise_scale_w: float = SYNTHESIS.noise_scale_w,
+) -> SynthesisParams:
+    """Checked MeloTTS parameters; length_scale = 1 / speed as in upstream's tts_to_file."""
+    from openvoice_tt.reference.synthesizer import SynthesisParams
+
+    low, high = SPEED_RANGE
+    _check_number("speed", speed, low, high)
+    _check_number("sdp_ratio", sdp_ratio, 0.0, 1.0)
+    _check_number("noise_scale", noise_scale, 0.0, 10.0)
+    _check_number("noise_scale_w", noise_scale_w, 0.0, 10.0)
+    return SynthesisParams(
+        sdp_ratio=sdp_ratio, noise_scale=noise_scale, noise_scale_w=noise_scale_w, length_scale=1 / speed
+    )
+
+
+def _check_number(name: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(f"{name} must be a number, got {value!r}")
+    if not low <= value <= high:
+        raise InputError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+
+
+def _check_seed(seed: int) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+
+
+def _noise(seed: int) -> NoiseSource:
+    from openvoice_tt.noise import NoiseSource
+
+    _check_seed(seed)
+    return NoiseSource(seed)
+
+
+# ------------------------------------------------------------------------------------------ output checks
+
+
+def check_output_dir(folder: PathLike) -> None:
+    """Fail fast (OutputError) unless `folder` exists and a file can be created in it: a run must not spend
+    minutes computing audio it cannot save. Probes by creating and deleting a hidden file, which also
+    catches read-only file systems and a full disk, where permission bits alone would not."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise OutputError(f"{folder}: directory does not exist")
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: not a directory")
+    probe = folder / f".openvoice-tt-probe-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as e:
+        raise OutputError(f"{folder}: cannot write here ({_write_problem(e)})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def check_output_file(destination: PathLike) -> None:
+    """Fail fast unless `destination` ("-" for stdout) can be written (see `check_output_dir`)."""
+    if os.fspath(destination) == audio_io.STDOUT:
+        return
+    path = Path(destination)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a directory")
+    check_output_dir(path.parent)
+
+
+def _write_problem(error: OSError) -> str:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "disk full"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if error.errno == errno.EROFS:
+        return "read-only file system"
+    return error.strerror or type(error).__name__
+
+
+# -------------------------------------------------------------------------------------------------- TTS
+
+
+class _TimedBert:
+    """Stands in for the BERT feature extractor inside the front end, timing its calls as stage "bert"."""
+
+    def __init__(self, bert: object) -> None:
+        from openvoice_tt.timing import NULL_TIMER
+
+        self.bert = bert
+        self.hidden_size = bert.hidden_size
+        self.tokenizer = bert.tokenizer
+        self.timer: StageTimer = NULL_TIMER
+
+    def __call__(self, normalized_text: str, word2ph: Sequence[int]) -> torch.Tensor:
+        with self.timer("bert"):
+            return self.bert(normalized_text, word2ph)
+
+
+class TTS:
+    """MeloTTS English: text -> speech at 44.1 kHz with one of the base speakers.
+
+    Loads `<checkpoints>/melotts-english/` and, when present, `<checkpoints>/bert-base-uncased/`; without
+    BERT the front end uses zero features (spec §4.7) and one `NoBertWarning` says so.
+    """
+
+    def __init__(self, checkpoints: PathLike | None = None, device: str = "auto") -> None:
+        from openvoice_tt.backends import open_synthesizer
+        from openvoice_tt.bert import BertFeatureExtractor
+        from openvoice_tt.text import EnglishFrontEnd, NoBertWarning
+
+        self.checkpoints = existing_checkpoint_dir(checkpoints)
+        self.device = resolve_device(device)
+        folder = self.checkpoints / MELO_DIR
+        require_files(folder / "config.json", folder / "checkpoint.pth")
+        self.synthesizer: Synthesizer = open_synthesizer(folder, self.device)
+        self.config = self.synthesizer.config
+        bert_folder = self.checkpoints / BERT_DIR
+        bert_device = "cuda" if self.device == "cuda" else "cpu"
+        bert = BertFeatureExtractor.from_folder(bert_folder, device=bert_device, missing_ok=True)
+        self._bert = _TimedBert(bert) if bert is not None else None
+        with warnings.catch_warnings():  # replaced by the shorter notice below, which names the folder
+            warnings.simplefilter("ignore", NoBertWarning)
+            self.front_end = EnglishFrontEnd(self.config.symbols, self.config.data.add_blank, self._bert)
+        if bert is None:
+            warnings.warn(
+                f"no BERT model in {bert_folder}; using zero BERT features (flatter prosody). "
+                "Run 'openvoice-tt download' to get it.",
+                NoBertWarning,
+                stacklevel=2,
+            )
+
+    @property
+    def backend(self) -> str:
+        return self.synthesizer.name
+
+    @property
+    def has_bert(self) -> bool:
+        return self._bert is not None
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.data.sampling_rate
+
+    @property
+    def hop_length(self) -> int:
+        return self.config.data.hop_length
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """Base speakers in config order (`data.spk2id`), e.g. EN-US, EN-BR, EN_INDIA, EN-AU, EN-Default."""
+        return tuple(self.config.speakers)
+
+    def speaker(self, name: str | None = None) -> str:
+        """The config's name for speaker `name` (see `find_speaker`); None gives the first speaker."""
+        return find_speaker(self.speakers, name)
+
+    def prepare(self, text: str, timer: StageTimer | None = None) -> list[tuple[str, TextInputs]]:
+        """Split `text` into chunks (at most 256 characters, whole sentences) and run the front end on each.
+
+        A chunk with nothing speakable is skipped with a warning; text with nothing speakable at all is a
+        TextError. Runs before any synthesis, so bad text fails in milliseconds.
+        """
+        from openvoice_tt.text import split_text
+
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, not {type(text).__name__}")
+        timer = timer if timer is not None else _timer("cpu")
+        prepared: list[tuple[str, TextInputs]] = []
+        skipped: list[TextError] = []
+        for chunk in split_text(text, SYNTHESIS.max_chunk_chars):
+            try:
+                prepared.append((chunk, self._front_end(chunk, timer)))
+            except TextError as e:
+                skipped.append(e)
+        if not prepared:
+            raise skipped[0] if skipped else TextError(f"text has nothing to speak: {_preview(text)}")
+        for error in skipped:
+            warnings.warn(f"skipped part of the text: {error}", UserWarning, stacklevel=2)
+        return prepared
+
+    def _front_end(self, chunk: str, timer: StageTimer) -> TextInputs:
+        """Front end for one chunk, timed as "front_end" with the BERT part split out as "bert"."""
+        bert_before = timer.seconds.get("bert", 0.0)
+        if self._bert is not None:
+            self._bert.timer = timer
+        start = time.perf_counter()
+        try:
+            return self.front_end(chunk)
+        finally:
+            elapsed = time.perf_counter() - start - (timer.seconds.get("bert", 0.0) - bert_before)
+            timer.seconds["front_end"] = timer.seconds.get("front_end", 0.0) + elapsed
+
+    def synth(
+        self,
+        text: str,
+        speaker: str | None = None,
+        speed: float = SYNTHESIS.speed,
+        sdp_ratio: float = SYNTHESIS.sdp_ratio,
+        noise_scale: float = SYNTHESIS.noise_scale,
+        noise_scale_w: float = SYNTHESIS.noise_scale_w,
+        seed: int = DEFAULT_SEED,
+        progress: Progress | None = None,
+    ) -> Speech:
+        """Speak `text` with base speaker `speaker`; the same seed gives the same samples bit for bit.
+
+        Long text is synthesized chunk by chunk, each followed by upstream's int(rate * 0.05 / speed) zeros.
+        """
+        name = self.speaker(speaker)
+        params = synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w)
+        noise = _noise(seed)
+        timer = _timer(self.device)
+        prepared = self.prepare(text, timer)
+        audio, frames = self.render(prepared, name, params, speed, noise, timer, progress)
+        chunks = tuple(chunk for chunk, _ in prepared)
+        return Speech(audio, self.sample_rate, frames, self.hop_length, seed, chunks, {"synth": dict(timer.seconds)})
+
+    def render(
+        self,
+        prepared: Sequence[tuple[str, TextInputs]],
+        speaker: str,
+        params: SynthesisParams,
+        speed: float,
+        noise: NoiseSource,
+        timer: StageTimer,
+        progress: Progress | None = None,
+        steps: int | None = None,
+    ) -> tuple[np.ndarray, int]:
+        """Synthesize prepared chunks in order with one noise source -> (audio, total model frames).
+
+        `steps` is the progress total when the caller has steps of its own after these (cloning)."""
+        speaker_id = self.config.speakers[speaker]
+        silence = np.zeros(int(self.sample_rate * SYNTHESIS.chunk_silence_seconds / speed), dtype=np.float32)
+        total = steps if steps is not None else len(prepared)
+        if progress is not None:
+            progress(0, total)
+        pieces: list[np.ndarray] = []
+        frames = 0
+        for done, (_, inputs) in enumerate(prepared, start=1):
+            out = self.synthesizer.synthesize(inputs, speaker_id, params, noise, timer)
+            pieces += [out.audio, silence]
+            frames += out.frames
+            if progress is not None:
+                progress(done, total)
+        return np.concatenate(pieces).astype(np.float32, copy=False), frames
+
+
+def _preview(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+# ------------------------------------------------------------------------------- tone-color converter
+
+
+class EmbeddingCache:
+    """Speaker embeddings on disk, one `<key>.pth` per set of references (upstream's SE file format).
+
+    A damaged entry is ignored (and overwritten); a cache that cannot be written costs only the time to
+    recompute, so both are warnings, not errors.
+    """
+
+    def __init__(self, folder: PathLike | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else default_cache_dir()
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}.pth"
+
+    def get(self, key: str) -> torch.Tensor | None:
+        from openvoice_tt.checkpoints import load_tone_color_embedding
+
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        try:
+            return load_tone_color_embedding(path)
+        except CheckpointError as e:
+            warnings.warn(f"ignoring a damaged cached voice embedding: {e}", UserWarning, stacklevel=3)
+            return None
+
+    def put(self, key: str, embedding: torch.Tensor) -> None:
+        from openvoice_tt.checkpoints import save_tone_color_embedding
+
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            save_tone_color_embedding(embedding, self.path(key))
+        except OSError as e:
+            warnings.warn(
+                f"could not cache the voice embedding in {self.folder} ({e.strerror or e})", UserWarning, stacklevel=3
+            )
+
+
+def default_cache_dir() -> Path:
+    """$OPENVOICE_TT_SE_CACHE, else $XDG_CACHE_HOME/openvoice-tt/se, else ~/.cache/openvoice-tt/se."""
+    explicit = os.environ.get(SE_CACHE_ENV)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "openvoice-tt" / "se"
+
+
+class ToneColorConverter:
+    """The OpenVoice V2 tone-color converter: speaker embeddings from references, and voice conversion.
+
+    Works at the converter's rate (22.05 kHz); inputs at other rates are resampled with soxr.
+    """
+
+    def __init__(
+        self, checkpoints: PathLike | None = None, device: str = "auto", cache_dir: PathLike | None = None
+    ) -> None:
+        from openvoice_tt.backends import open_converter
+
+        self.checkpoints = existing_checkpoint_dir(checkpoints)
+        self.device = resolve_device(device)
+        folder = self.checkpoints / CONVERTER_DIR
+        self.checkpoint_file = folder / "checkpoint.pth"
+        require_files(folder / "config.json", self.checkpoint_file)
+        self.converter: Converter = open_converter(folder, self.device)
+        self.config = self.converter.config
+        self.cache = EmbeddingCache(cache_dir)
+        self._checkpoint_hash: str | None = None
+
+    @property
+    def backend(self) -> str:
+        return self.converter.name
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.data.sampling_rate
+
+    @property
+    def hop_length(self) -> int:
+        return self.config.data.hop_length
+
+    def base_speaker_se(self, speaker: str) -> torch.Tensor:
+        """The tone-color embedding of a MeloTTS base speaker: base_speakers/ses/<en-us>.pth (spec §1.2)."""
+        path = self.checkpoints / SES_DIR / f"{speaker_key(speaker)}.pth"
+        require_files(path)
+        return load_se(path)
+
+    def extract_se(
+        self,
+        references: Sequence[PathLike],
+        method: str = "silero",
+        use_cache: bool = True,
+        progress: Progress | None = None,
+    ) -> torch.Tensor:
+        """The tone-color embedding [1, 256, 1] of the voice in `references` (spec §3.4, upstream get_se).
+
+        Each file is read at 22.05 kHz (mono), its speech found (`method`: "silero" VAD or "energy") and cut
+        into ~10 s pieces; the pieces of all files are pooled and their embeddings averaged. References are
+        ordered by audio content first, so the order they are given in does not change the result. Under 1 s
+        of speech in a file is an AudioError, under 5 s a ShortReferenceWarning.
+
+        Cached (unless `use_cache` is False) under sha256 of: the sorted content hashes of the references'
+        22.05 kHz audio, the converter checkpoint's sha256 and `method`. A cache hit skips segmentation,
+        so it repeats no warning.
+        """
+        if method not in SEGMENTATION_METHODS:
+            raise InputError(f"unknown speech detection method '{method}' (use {' or '.join(SEGMENTATION_METHODS)})")
+        if not references:
+            raise InputError("no reference audio given")
+        steps = len(references) + 1
+        if progress is not None:
+            progress(0, steps)
+        clips = []
+        for path in references:
+            clip = audio_io.read_audio(path, self.sample_rate)
+            clips.append((audio_io.content_hash(clip, self.sample_rate), os.fspath(path), clip))
+        clips.sort(key=lambda item: item[0])
+        key = self._cache_key([digest for digest, _, _ in clips], method)
+        cached = self.cache.get(key) if use_cache else None
+        if cached is not None:
+            if progress is not None:
+                progress(steps, steps)
+            return cached
+        segments: list[np.ndarray] = []
+        for done, (_, name, clip) in enumerate(clips, start=1):
+            segments += audio_io.speech_segments(clip, self.sample_rate, name=name, method=method)
+            if progress is not None:
+                progress(done, steps)
+        embedding = self.converter.tone_color(segments)
+        if progress is not None:
+            progress(steps, steps)
+        if use_cache:
+            self.cache.put(key, embedding)
+        return embedding
+
+    def _cache_key(self, content_hashes: list[str], method: str) -> str:
+        from openvoice_tt.checkpoints import file_sha256
+
+        if self._checkpoint_hash is None:
+            self._checkpoint_hash = file_sha256(self.checkpoint_file)
+        material = {
+            "version": SE_CACHE_VERSION,
+            "converter": self._checkpoint_hash,
+            "method": method,
+            "audio": content_hashes,
+        }
+        return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+    def convert(
+        self,
+        audio: np.ndarray | PathLike,
+        source_se: torch.Tensor | PathLike,
+        target_se: torch.Tensor | PathLike,
+        tau: float = CONVERSION.tau,
+        seed: int = DEFAULT_SEED,
+        sample_rate: int | None = None,
+        progress: Progress | None = None,
+    ) -> Speech:
+        """Re-voice speech from the `source_se` timbre to `target_se` (spec §3.3) -> 22.05 kHz Speech.
+
+        `audio` is a file (any format, any rate) or a mono float array at `sample_rate` (default: the
+        converter's). Embeddings are tensors or `.pth` files. `tau` scales the posterior noise (0: none).
+        """
+        noise = _noise(seed)
+        timer = _timer(self.device)
+        source, target = _embedding(source_se), _embedding(target_se)
+        if isinstance(audio, np.ndarray):
+            name = "audio"
+            with timer("resample"):
+                samples = audio_io.resample(audio, sample_rate or self.sample_rate, self.sample_rate)
+        else:
+            name = os.fspath(audio)
+            samples = audio_io.read_audio(audio, self.sample_rate)
+        if progress is not None:
+            progress(0, 1)
+        out = self.render(samples, source, target, tau, noise, timer, name)
+        if progress is not None:
+            progress(1, 1)
+        frames = len(out) // self.hop_length
+        return Speech(out, self.sample_rate, frames, self.hop_length, seed, (), {"convert": dict(timer.seconds)})
+
+    def render(
+        self,
+        samples: np.ndarray,
+        source_se: torch.Tensor,
+        target_se: torch.Tensor,
+        tau: float,
+        noise: NoiseSource,
+        timer: StageTimer,
+        name: str = "audio",
+    ) -> np.ndarray:
+        """Convert mono audio already at the converter's rate with a given noise source."""
+        _check_number("tau", tau, 0.0, 10.0)
+        minimum = self.config.data.filter_length
+        if len(samples) < minimum:
+            raise AudioError(
+                f"{name}: too short to convert ({len(samples)} samples at {self.sample_rate} Hz; need {minimum})"
+            )
+        return self.converter.convert(samples, source_se, target_se, tau, noise, timer)
+
+
+def load_se(path: PathLike) -> torch.Tensor:
+    """Read a tone-color embedding file (upstream's format: a bare [1, 256, 1] tensor)."""
+    from openvoice_tt.checkpoints import load_tone_color_embedding
+
+    return load_tone_color_embedding(Path(path))
+
+
+def save_se(embedding: torch.Tensor, path: PathLike) -> None:
+    """Write a tone-color embedding atomically in upstream's format (loadable by upstream OpenVoice)."""
+    from openvoice_tt.checkpoints import save_tone_color_embedding
+
+    try:
+        save_tone_color_embedding(embedding, Path(path))
+    except OSError as e:
+        raise OutputError(f"{path}: {_write_problem(e)}") from None
+
+
+def _embedding(value: torch.Tensor | PathLike) -> torch.Tensor:
+    if isinstance(value, str | os.PathLike):
+        return load_se(value)
+    return value
+
+
+# ------------------------------------------------------------------------------------------------ cloner
+
+
+class VoiceCloner:
+    """Text + a reference voice -> speech in that voice at 22.05 kHz (the OpenVoice V2 flow, spec §3.6).
+
+    MeloTTS speaks the text with a base speaker; the 44.1 kHz result is resampled to 22.05 kHz with soxr in
+    memory (upstream round-trips through a 16-bit temporary WAV) and converted from the base speaker's
+    embedding (base_speakers/ses) to the reference's. One noise source per utterance, so a seed reproduces
+    the output bit for bit.
+    """
+
+    def __init__(
+        self,
+        checkpoints: PathLike | None = None,
+        device: str = "auto",
+        cache_dir: PathLike | None = None,
+        tts: TTS | None = None,
+        converter: ToneColorConverter | None = None,
+    ) -> None:
+        self.tts = tts if tts is not None else TTS(checkpoints, device)
+        self.converter = converter if converter is not None else ToneColorConverter(checkpoints, device, cache_dir)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.converter.sample_rate
+
+    def clone(
+        self,
+        text: str,
+        reference: Sequence[PathLike] | None = None,
+        se: torch.Tensor | PathLike | None = None,
+        speaker: str | None = None,
+        speed: float = SYNTHESIS.speed,
+        sdp_ratio: float = SYNTHESIS.sdp_ratio,
+        noise_scale: float = SYNTHESIS.noise_scale,
+        noise_scale_w: float = SYNTHESIS.noise_scale_w,
+        tau: float = CONVERSION.tau,
+        seed: int = DEFAULT_SEED,
+        method: str = "silero",
+        use_cache: bool = True,
+        progress: Progress | None = None,
+    ) -> Speech:
+        """Speak `text` in the voice of `reference` files (or of the embedding `se`), starting from base
+        speaker `speaker`. Everything cheap is checked before anything slow runs."""
+        if (reference is None) == (se is None):
+            raise InputError("give either reference audio or a voice embedding (se), not both and not neither")
+        if isinstance(reference, str | os.PathLike):
+            reference = [reference]
+        name = self.tts.speaker(speaker)
+        params = synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w)
+        _check_number("tau", tau, 0.0, 10.0)
+        noise = _noise(seed)
+        synth_timer, convert_timer = _timer(self.tts.device), _timer(self.converter.device)
+        prepared = self.tts.prepare(text, synth_timer)
+        source_se = self.converter.base_speaker_se(name)
+        target_se = _embedding(se) if se is not None else self.converter.extract_se(reference, method, use_cache)
+        steps = len(prepared) + 1
+        speech, _ = self.tts.render(prepared, name, params, speed, noise, synth_timer, progress, steps)
+        with convert_timer("resample"):
+            speech = audio_io.resample(speech, self.tts.sample_rate, self.converter.sample_rate)
+        out = self.converter.render(speech, source_se, target_se, tau, noise, convert_timer)
+        if progress is not None:
+            progress(steps, steps)
+        timings = {"synth": dict(synth_timer.seconds), "convert": dict(convert_timer.seconds)}
+        hop = self.converter.hop_length
+        chunks = tuple(chunk for chunk, _ in prepared)
+        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, timings)
