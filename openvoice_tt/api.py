@@ -253,6 +253,16 @@ def check_output_dir(folder: PathLike) -> None:
     os.unlink(probe)
 
 
+def ensure_output_dir(folder: PathLike) -> None:
+    """Create `folder` (and its parents) if needed, then `check_output_dir` it."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{folder}: cannot create the directory ({_write_problem(e)})") from None
+    check_output_dir(folder)
+
+
 def check_output_file(destination: PathLike) -> None:
     """Fail fast unless `destination` ("-" for stdout) can be written (see `check_output_dir`)."""
     if os.fspath(destination) == audio_io.STDOUT:
@@ -350,6 +360,10 @@ class TTS:
         """The config's name for speaker `name` (see `find_speaker`); None gives the first speaker."""
         return find_speaker(self.speakers, name)
 
+    def silence_samples(self, speed: float) -> int:
+        """Upstream's pause after every chunk: int(rate * 0.05 / speed) zeros."""
+        return int(self.sample_rate * SYNTHESIS.chunk_silence_seconds / speed)
+
     def prepare(self, text: str, timer: StageTimer | None = None) -> list[tuple[str, TextInputs]]:
         """Split `text` into chunks (at most 256 characters, whole sentences) and run the front end on each.
 
@@ -419,14 +433,11 @@ class TTS:
         noise: NoiseSource,
         timer: StageTimer,
         progress: Progress | None = None,
-        steps: int | None = None,
     ) -> tuple[np.ndarray, int]:
-        """Synthesize prepared chunks in order with one noise source -> (audio, total model frames).
-
-        `steps` is the progress total when the caller has steps of its own after these (cloning)."""
+        """Synthesize prepared chunks in order with one noise source -> (audio, total model frames)."""
         speaker_id = self.config.speakers[speaker]
-        silence = np.zeros(int(self.sample_rate * SYNTHESIS.chunk_silence_seconds / speed), dtype=np.float32)
-        total = steps if steps is not None else len(prepared)
+        silence = np.zeros(self.silence_samples(speed), dtype=np.float32)
+        total = len(prepared)
         if progress is not None:
             progress(0, total)
         pieces: list[np.ndarray] = []
@@ -714,6 +725,8 @@ class VoiceCloner:
     ) -> Speech:
         """Speak `text` in the voice of `reference` files (or of the embedding `se`), starting from base
         speaker `speaker`. Everything cheap is checked before anything slow runs."""
+        from openvoice_tt.backends import clone_speech
+
         if (reference is None) == (se is None):
             raise InputError("give either reference audio or a voice embedding (se), not both and not neither")
         if isinstance(reference, str | os.PathLike):
@@ -722,18 +735,52 @@ class VoiceCloner:
         params = synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w)
         _check_number("tau", tau, 0.0, 10.0)
         noise = _noise(seed)
-        synth_timer, convert_timer = _timer(self.tts.device), _timer(self.converter.device)
-        prepared = self.tts.prepare(text, synth_timer)
+        timer = _PhasedTimer(self.tts.device)
+        prepared = self.tts.prepare(text, timer)
         source_se = self.converter.base_speaker_se(name)
         target_se = _embedding(se) if se is not None else self.converter.extract_se(reference, method, use_cache)
-        steps = len(prepared) + 1
-        speech, _ = self.tts.render(prepared, name, params, speed, noise, synth_timer, progress, steps)
-        with convert_timer("resample"):
-            speech = audio_io.resample(speech, self.tts.sample_rate, self.converter.sample_rate)
-        out = self.converter.render(speech, source_se, target_se, tau, noise, convert_timer)
         if progress is not None:
-            progress(steps, steps)
-        timings = {"synth": dict(synth_timer.seconds), "convert": dict(convert_timer.seconds)}
+            progress(0, 1)
+        out = clone_speech(
+            self.tts.synthesizer,
+            self.converter.converter,
+            [inputs for _, inputs in prepared],
+            self.tts.config.speakers[name],
+            params,
+            noise,
+            self.tts.silence_samples(speed),
+            source_se,
+            target_se,
+            tau,
+            timer,
+        )
+        if progress is not None:
+            progress(1, 1)
         hop = self.converter.hop_length
         chunks = tuple(chunk for chunk, _ in prepared)
-        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, timings)
+        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, timer.phases())
+
+
+class _PhasedTimer:
+    """One timer for a whole clone, split into phases "synth" and "convert" at the "resample" stage (the
+    backends time the step between the two networks under that name), because both networks have stages
+    called "flow" and "vocoder"."""
+
+    def __init__(self, device: str) -> None:
+        self.timers = {"synth": _timer(device), "convert": _timer(device)}
+        self.current = self.timers["synth"]
+
+    @property
+    def seconds(self) -> dict[str, float]:
+        return self.current.seconds
+
+    def __call__(self, stage: str) -> contextlib.AbstractContextManager[None]:
+        if stage == "resample":
+            self.current = self.timers["convert"]
+        return self.current(stage)
+
+    def total(self) -> float:
+        return sum(timer.total() for timer in self.timers.values())
+
+    def phases(self) -> dict[str, dict[str, float]]:
+        return {phase: dict(timer.seconds) for phase, timer in self.timers.items()}

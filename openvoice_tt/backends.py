@@ -291,8 +291,20 @@ def clone_speech(
     decimated 2:1 by an FIR and converted there, and only the converted waveform is downloaded.
     """
     if isinstance(synthesizer, TtSynthesizer) and isinstance(converter, TtConverter):
-        return _clone_on_device(
-            synthesizer, converter, chunks, speaker_id, params, noise, silence_samples, source_se, target_se, tau, timer
+        from openvoice_tt.tt.clone import clone_on_device
+
+        return clone_on_device(
+            synthesizer.model,
+            converter.model,
+            chunks,
+            speaker_id,
+            params,
+            noise,
+            silence_samples,
+            source_se,
+            target_se,
+            tau,
+            timer,
         )
     from openvoice_tt.audio import resample
 
@@ -306,39 +318,6 @@ def clone_speech(
     with timer("resample"):
         speech = resample(speech, synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate)
     return converter.convert(speech, source_se, target_se, tau, noise, timer)
-
-
-def _clone_on_device(
-    synthesizer: TtSynthesizer,
-    converter: TtConverter,
-    chunks: Sequence[ModelInputs],
-    speaker_id: int,
-    params: SynthesisParams,
-    noise: NoiseSource,
-    silence_samples: int,
-    source_se: torch.Tensor,
-    target_se: torch.Tensor,
-    tau: float,
-    timer: StageTimer,
-) -> np.ndarray:
-    device = synthesizer.device
-    ttnn = device.ttnn
-    rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
-    if rate_in != 2 * rate_out:
-        raise DeviceError(f"on-device resampling supports 2:1 only ({rate_in} -> {rate_out} Hz)")
-    pieces, total = [], 0
-    silence = ttnn.zeros((1, 1, silence_samples, 1), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device.handle)
-    for inputs in chunks:
-        wave, samples, _ = synthesizer.model.synthesize_on_device(inputs, speaker_id, params, noise, timer)
-        pieces += [ttnn.typecast(wave, ttnn.float32), silence]
-        total += samples + silence_samples
-    with timer("resample"):
-        speech = pieces[0] if len(pieces) == 1 else ttnn.concat(pieces, dim=2)
-        if total % 2:  # soxr gives ceil(N / 2) samples: decimate one trailing zero too
-            pad = ttnn.zeros((1, 1, 1, 1), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device.handle)
-            speech, total = ttnn.concat([speech, pad], dim=2), total + 1
-        speech, samples = converter.model.decimate(speech, total)
-    return converter.model.convert_on_device(speech, samples, source_se, target_se, tau, noise, timer)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -325,6 +325,19 @@ class Engine:
         self.use_cache = use_cache
         self._voices: dict[tuple[Path, ...], torch.Tensor] = {}
 
+    @property
+    def device_used(self) -> str | None:
+        """The resolved device ("cpu", "cuda", "tt") once a model is loaded, else None."""
+        loaded = self.__dict__.get("tts")
+        return loaded.device if loaded is not None else None
+
+    def load(self, kinds: set[str]) -> None:
+        """Load the models that items of these kinds ("synth", "clone") need, before the first item runs."""
+        if kinds:
+            _ = self.tts
+        if "clone" in kinds:
+            _ = self.cloner
+
     @cached_property
     def tts(self) -> TTS:
         from openvoice_tt.api import TTS
@@ -390,10 +403,7 @@ def run_batch(
             outcome.status = SKIPPED
         else:
             pending.append(outcome)
-    if any(o.item.kind == "synth" for o in pending):
-        _ = engine.tts
-    if any(o.item.kind == "clone" for o in pending):
-        _ = engine.cloner
+    engine.load({o.item.kind for o in pending})
     handled = len(outcomes) - len(pending)
     try:
         for outcome in pending:

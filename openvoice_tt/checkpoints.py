@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import struct
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -64,7 +65,17 @@ def safe_torch_load(path: Path) -> object:
                 "(it contains Python objects that would run code when unpickled)"
             ) from None
         raise CheckpointError(f"{path}: not a PyTorch checkpoint (unreadable pickle)") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, AttributeError, IndexError) as exc:
+    except (  # what torch.load raises on junk bytes (struct.error, KeyError: e.g. a text file named .pth)
+        RuntimeError,
+        EOFError,
+        zipfile.BadZipFile,
+        ValueError,
+        OSError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        struct.error,
+    ) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(f"{path}: not a PyTorch checkpoint ({reason[:120]})") from None
 

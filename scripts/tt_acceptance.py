@@ -6,8 +6,11 @@ ttnn host code but compute nothing. This script is what the acceptance tests run
 mock device must be chosen before ttnn is imported); it prints one JSON object: the transfers and the
 (op, output shape) sequence, so a caller can compare it with the emulated run of the same inputs.
 
+The data-dependent frame count of synthesis (which a mock device cannot compute) is pinned to the
+requested length on both mock and emulation, so the two run the same graph.
+
 Usage: python scripts/tt_acceptance.py CHECKPOINT_DIR --device mock:wormhole_n150|mock:blackhole_p150|emulation
-                                        --job convert|extract [--seconds S] [--seed N]
+                                        --job convert|extract|synth|clone [--seconds S] [--seed N]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -25,7 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("checkpoints", type=Path)
     parser.add_argument("--device", default="emulation")
-    parser.add_argument("--job", choices=["convert", "extract"], default="convert")
+    parser.add_argument("--job", choices=["convert", "extract", "synth", "clone"], default="convert")
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -37,29 +41,56 @@ def main() -> None:
 
     import torch
 
-    from openvoice_tt.config import ConverterPrecision
+    from openvoice_tt.config import ConverterPrecision, MeloPrecision
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.converter import load_converter_model
+    from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
+    from openvoice_tt.tt.clone import clone_on_device
     from openvoice_tt.tt.converter import ToneColorConverter
     from openvoice_tt.tt.device import open_emulated_device, open_ttnn_device
+    from openvoice_tt.tt.synthesizer import MeloSynthesizer
     from openvoice_tt.tt.trace import OpTrace
 
-    folder = args.checkpoints / "converter"
-    ref = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
     device = open_emulated_device() if args.device == "emulation" else open_ttnn_device()
     trace = OpTrace(device.ttnn)
     device.ttnn = trace
-    model = ToneColorConverter(device, ref, ConverterPrecision())
     gen = torch.Generator().manual_seed(args.seed)
-    audio = (torch.randn(int(args.seconds * ref.config.data.sampling_rate), generator=gen) * 0.3).numpy()
+    converter = synthesizer = None
+    if args.job in ("convert", "extract", "clone"):
+        folder = args.checkpoints / "converter"
+        converter = ToneColorConverter(
+            device, load_converter_model(folder / "config.json", folder / "checkpoint.pth"), ConverterPrecision()
+        )
+    if args.job in ("synth", "clone"):
+        folder = args.checkpoints / "melotts-english"
+        ref = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth")
+        synthesizer = MeloSynthesizer(device, ref, MeloPrecision())
+        frames = int(args.seconds * ref.config.data.sampling_rate / ref.config.data.hop_length)
+        device.forced_scalars["frames"] = frames
+        tokens = max(3, round(frames / 3.5)) | 1
+        inputs = SimpleNamespace(
+            phone_ids=torch.randint(1, 200, (tokens,), generator=gen),
+            tone_ids=torch.randint(0, 11, (tokens,), generator=gen),
+            language_ids=torch.full((tokens,), 2),
+            ja_bert=torch.randn(768, tokens, generator=gen) * 0.3,
+        )
     trace.calls.clear()
     device.transfers.reset()
     start = time.perf_counter()
     if args.job == "extract":
-        result = model.tone_color([audio])
+        audio = (torch.randn(int(args.seconds * 22050), generator=gen) * 0.3).numpy()
+        result = converter.tone_color([audio])
+    elif args.job == "convert":
+        audio = (torch.randn(int(args.seconds * 22050), generator=gen) * 0.3).numpy()
+        src, tgt = torch.randn(1, 256, 1, generator=gen), torch.randn(1, 256, 1, generator=gen)
+        result = converter.convert(audio, src, tgt, 0.3, NoiseSource(args.seed))
+    elif args.job == "synth":
+        result, _ = synthesizer.synthesize(inputs, 0, SynthesisParams(), NoiseSource(args.seed))
     else:
         src, tgt = torch.randn(1, 256, 1, generator=gen), torch.randn(1, 256, 1, generator=gen)
-        result = model.convert(audio, src, tgt, 0.3, NoiseSource(args.seed))
+        result = clone_on_device(
+            synthesizer, converter, [inputs], 0, SynthesisParams(), NoiseSource(args.seed), 2205, src, tgt, 0.3
+        )
     seconds = time.perf_counter() - start
     device.close()
     print(

@@ -25,6 +25,8 @@ from openvoice_tt.tt.resample import DecimateByTwo
 from openvoice_tt.tt.residual_flow import ResidualCouplingBlock
 from openvoice_tt.tt.spectrogram import Spectrogram
 
+NAME = "converter"  # prefix of this model's prepared-weight names (models may share a device and cache)
+
 
 class ToneColorConverter:
     def __init__(self, device: TtDevice, ref: ToneColorConverterModel, precision: ConverterPrecision) -> None:
@@ -35,10 +37,10 @@ class ToneColorConverter:
         self.zero_g = ref.zero_g
         d = ref.config.data
         self.spectrogram = Spectrogram(device, d.filter_length, d.hop_length, d.win_length, precision.spectrogram)
-        self.ref_enc = ReferenceEncoder(device, ref.ref_enc, "ref_enc", precision.reference_encoder)
-        self.enc_q = PosteriorEncoder(device, ref.enc_q, "enc_q", precision.posterior_encoder, self.zero_g)
-        self.flow = ResidualCouplingBlock(device, ref.flow, "flow", precision.flow)
-        self.dec = Generator(device, ref.dec, "dec", precision.vocoder, self.zero_g)
+        self.ref_enc = ReferenceEncoder(device, ref.ref_enc, f"{NAME}.ref_enc", precision.reference_encoder)
+        self.enc_q = PosteriorEncoder(device, ref.enc_q, f"{NAME}.enc_q", precision.posterior_encoder, self.zero_g)
+        self.flow = ResidualCouplingBlock(device, ref.flow, f"{NAME}.flow", precision.flow)
+        self.dec = Generator(device, ref.dec, f"{NAME}.dec", precision.vocoder, self.zero_g)
         self.decimate = DecimateByTwo(device, precision.spectrogram)  # MeloTTS 44.1 kHz -> 22.05 kHz for clone
         self.inter_channels = ref.enc_q.out_channels
         self.hop = d.hop_length

@@ -54,8 +54,9 @@ class TtDevice:
     arch: str  # "host" | "wormhole_b0" | "blackhole"
     transfers: TransferLog = field(default_factory=TransferLog)
     weights: WeightCache = field(default_factory=WeightCache)
-    # A mock device computes nothing, so its scalar reads return 0; acceptance runs set the values here.
-    mock_scalars: dict[str, float] = field(default_factory=dict)
+    # A mock device computes nothing (its scalar reads return 0): acceptance runs pin data-dependent
+    # lengths here so a mock and an emulated run execute the same graph. Ignored on hardware.
+    forced_scalars: dict[str, float] = field(default_factory=dict)
 
     @property
     def is_emulation(self) -> bool:
@@ -93,7 +94,7 @@ class TtDevice:
     def read_scalar(self, tensor: Any, name: str) -> float:
         self.transfers.scalar_reads.append(name)
         value = float(self.ttnn.to_torch(tensor).float().reshape(-1)[0])
-        return self.mock_scalars.get(name, value) if self.kind == "mock" else value
+        return value if self.kind == "hardware" else self.forced_scalars.get(name, value)
 
     def close(self) -> None:
         if not self.is_emulation:

@@ -442,18 +442,6 @@ def linear(a: Tensor, b: Tensor, bias: Tensor | None = None, dtype: DataType | N
     return _out(value, a, dtype)
 
 
-def embedding(
-    input_tensor: Tensor,
-    weight: Tensor,
-    layout: Layout = Layout.ROW_MAJOR,
-    dtype: DataType | None = None,
-    **kwargs: Any,
-) -> Tensor:
-    return Tensor(
-        F.embedding(input_tensor.value.long(), _f(weight)), dtype or weight.dtype, layout, weight.device_handle
-    )
-
-
 # --------------------------------------------------------------------------------------------------
 # Data movement.
 

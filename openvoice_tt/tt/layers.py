@@ -53,6 +53,28 @@ class Linear:
         return self.ttnn.linear(x, self.weight, bias=self.bias, dtype=self.dtype, compute_kernel_config=self.compute)
 
 
+class Embedding:
+    """Table lookup as one-hot x table: ids [1, 1, T, 1] (float32) -> [1, 1, T, dim].
+
+    ttnn.embedding only takes bfloat16 tables; the one-hot matmul keeps float32 tables exact (and
+    equals the bf16 lookup bit for bit when the table is bf16). The tables here are tiny (<= 256 rows).
+    """
+
+    def __init__(self, device: TtDevice, table: torch.Tensor, precision: Precision) -> None:
+        self.ttnn = device.ttnn
+        self.table = device.constant(table, dtype_of(device, precision.weights))
+        self.ids = device.constant(
+            torch.arange(table.shape[0], dtype=torch.float32).reshape(1, 1, 1, -1), device.ttnn.float32
+        )
+        self.dtype = dtype_of(device, precision.activations)
+        self.compute = compute_config(device)
+
+    def __call__(self, ids: Any) -> Any:
+        ttnn = self.ttnn
+        one_hot = ttnn.eq(ids, self.ids)
+        return ttnn.matmul(one_hot, self.table, dtype=self.dtype, compute_kernel_config=self.compute)
+
+
 class Conv1d:
     """A same-length (or strided) Conv1d on [1, 1, L, C_in] -> [1, 1, L_out, C_out]."""
 

@@ -24,10 +24,12 @@ from openvoice_tt.tt.attention import RelativeBands
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.duration_predictor import DurationPredictor
 from openvoice_tt.tt.hifigan import Generator
-from openvoice_tt.tt.layers import dtype_of, masked
+from openvoice_tt.tt.layers import Embedding, dtype_of, masked
 from openvoice_tt.tt.stochastic_duration_predictor import StochasticDurationPredictor
 from openvoice_tt.tt.text_encoder import TextEncoder
 from openvoice_tt.tt.transformer_flow import TransformerCouplingBlock
+
+NAME = "melotts"  # prefix of this model's prepared-weight names (models may share a device and cache)
 
 
 @dataclass
@@ -55,18 +57,14 @@ class MeloSynthesizer:
         self.inter_channels = ref.enc_p.out_channels
         self.gin = ref.emb_g.weight.shape[1]
         w = device.weights
-        self.emb_g = device.constant(
-            w.get("emb_g.weight", lambda: ref.emb_g.weight),
-            dtype_of(device, precision.text_encoder.weights),
-            device.ttnn.ROW_MAJOR_LAYOUT,
-        )
+        self.emb_g = Embedding(device, w.get(f"{NAME}.emb_g.weight", lambda: ref.emb_g.weight), precision.text_encoder)
         self.use_spk_conditioned_encoder = ref.use_spk_conditioned_encoder
-        self.enc_p = TextEncoder(device, ref.enc_p, "enc_p", precision.text_encoder)
-        self.sdp = StochasticDurationPredictor(device, ref.sdp, "sdp", precision.duration)
-        self.dp = DurationPredictor(device, ref.dp, "dp", precision.duration)
+        self.enc_p = TextEncoder(device, ref.enc_p, f"{NAME}.enc_p", precision.text_encoder)
+        self.sdp = StochasticDurationPredictor(device, ref.sdp, f"{NAME}.sdp", precision.duration)
+        self.dp = DurationPredictor(device, ref.dp, f"{NAME}.dp", precision.duration)
         self.alignment = Alignment(device)
-        self.flow = TransformerCouplingBlock(device, ref.flow, "flow", precision.flow)
-        self.dec = Generator(device, ref.dec, "dec", precision.vocoder, zero_condition=False)
+        self.flow = TransformerCouplingBlock(device, ref.flow, f"{NAME}.flow", precision.flow)
+        self.dec = Generator(device, ref.dec, f"{NAME}.dec", precision.vocoder, zero_condition=False)
         self.activations = {
             name: dtype_of(device, getattr(precision, name).activations)
             for name in ("text_encoder", "duration", "flow", "vocoder")
@@ -94,7 +92,7 @@ class MeloSynthesizer:
         """Text encoder, both duration predictors and the durations (up to the one length read)."""
         ttnn = self.ttnn
         with timer("text_encoder"):
-            g = ttnn.reshape(ttnn.embedding(speaker, self.emb_g, layout=ttnn.TILE_LAYOUT), (1, 1, 1, self.gin))
+            g = self.emb_g(speaker)  # [1, 1, 1, gin]
             mask = self._valid_mask(tokens, padded)
             bands = RelativeBands(
                 self.device, padded, RELATIVE_ATTENTION_WINDOW, mask, self.activations["text_encoder"]
@@ -154,7 +152,7 @@ class MeloSynthesizer:
         tokens = int(inputs.phone_ids.shape[0])
         padded = self.buckets.tokens(tokens)
         ids = [
-            device.upload(self._padded(t, padded).reshape(1, padded), ttnn.uint32, name)
+            device.upload(self._padded(t.float(), padded).reshape(1, 1, padded, 1), ttnn.float32, name)
             for t, name in (
                 (inputs.phone_ids, "phone_ids"),
                 (inputs.tone_ids, "tone_ids"),
@@ -166,7 +164,7 @@ class MeloSynthesizer:
             self.activations["text_encoder"],
             "ja_bert",
         )
-        speaker = device.upload(torch.tensor([[speaker_id]]), ttnn.uint32, "speaker_id")
+        speaker = device.upload(torch.tensor([[[[float(speaker_id)]]]]), ttnn.float32, "speaker_id")
         sdp_noise = noise.normal(1, 2, tokens)[0].t()
         sdp = device.upload(
             self._padded(sdp_noise, padded).reshape(1, 1, padded, 2), self.activations["duration"], "sdp_noise"

@@ -13,7 +13,7 @@ from typing import Any
 from openvoice_tt.reference.text_encoder import TextEncoder as ReferenceTextEncoder
 from openvoice_tt.tt.attention import RelativeAttentionEncoder, RelativeBands
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Linear, Precision, dtype_of
+from openvoice_tt.tt.layers import Embedding, Linear, Precision
 
 
 class TextEncoder:
@@ -22,12 +22,10 @@ class TextEncoder:
         self.hidden = ref.hidden_channels
         self.out_channels = ref.out_channels
         w = device.weights
-        dtype = dtype_of(device, precision.weights)
-        row_major = device.ttnn.ROW_MAJOR_LAYOUT
-        self.emb = device.constant(w.get(f"{name}.emb.weight", lambda: ref.emb.weight), dtype, row_major)
-        self.tone_emb = device.constant(w.get(f"{name}.tone_emb.weight", lambda: ref.tone_emb.weight), dtype, row_major)
-        self.language_emb = device.constant(
-            w.get(f"{name}.language_emb.weight", lambda: ref.language_emb.weight), dtype, row_major
+        self.emb = Embedding(device, w.get(f"{name}.emb.weight", lambda: ref.emb.weight), precision)
+        self.tone_emb = Embedding(device, w.get(f"{name}.tone_emb.weight", lambda: ref.tone_emb.weight), precision)
+        self.language_emb = Embedding(
+            device, w.get(f"{name}.language_emb.weight", lambda: ref.language_emb.weight), precision
         )
         self.ja_bert_proj = Linear(
             device,
@@ -42,20 +40,13 @@ class TextEncoder:
             w.get(f"{name}.proj.bias", lambda: ref.proj.bias),
             precision,
         )
-        self.dtype = dtype_of(device, precision.activations)
-
-    def _embed(self, ids: Any, table: Any, length: int) -> Any:
-        ttnn = self.ttnn
-        out = ttnn.embedding(ids, table, layout=ttnn.TILE_LAYOUT, dtype=self.dtype)
-        return ttnn.reshape(out, (1, 1, length, self.hidden))
 
     def __call__(
         self, phones: Any, tones: Any, languages: Any, ja_bert: Any, length: int, bands: RelativeBands, g: Any | None
     ) -> tuple[Any, Any, Any]:
-        """ids [1, T] (uint32), ja_bert [1, 1, T, 768] -> h [1, 1, T, C], m_p, logs_p [1, 1, T, C']."""
+        """ids [1, 1, T, 1] (float32), ja_bert [1, 1, T, 768] -> h [1, 1, T, C], m_p, logs_p [1, 1, T, C']."""
         ttnn, c = self.ttnn, self.out_channels
-        x = ttnn.add(self._embed(phones, self.emb, length), self._embed(tones, self.tone_emb, length))
-        x = ttnn.add(x, self._embed(languages, self.language_emb, length))
+        x = ttnn.add(ttnn.add(self.emb(phones), self.tone_emb(tones)), self.language_emb(languages))
         x = ttnn.multiply(ttnn.add(x, self.ja_bert_proj(ja_bert)), math.sqrt(self.hidden))
         h = self.encoder(x, length, bands, g)
         stats = self.proj(h)

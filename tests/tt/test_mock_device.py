@@ -53,3 +53,40 @@ def test_mock_device_accepts_30_seconds(full_checkpoints: Path, arch: str, job: 
     result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", job, "--seconds", "30")
     expected = [30 * 22050 // 256 * 256] if job == "convert" else [1, 256, 1]
     assert result["output_shape"] == expected
+
+
+@pytest.fixture(scope="module")
+def emulated_synthesis(full_checkpoints: Path) -> dict[str, dict]:
+    return {
+        job: run_acceptance(full_checkpoints, "emulation", "--job", job, "--seconds", "2") for job in ("synth", "clone")
+    }
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("job", ["synth", "clone"])
+def test_mock_device_runs_the_same_synthesis_graph(
+    full_checkpoints: Path, emulated_synthesis, arch: str, job: str
+) -> None:
+    mock = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", job, "--seconds", "2")
+    emulated = emulated_synthesis[job]
+    assert mock["ops"] == emulated["ops"] and mock["transfers"] == emulated["transfers"]
+    assert mock["output_shape"] == emulated["output_shape"]
+    per_chunk = ["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "prior_noise"]
+    if job == "synth":
+        assert mock["transfers"] == {"uploads": per_chunk, "downloads": ["waveform"], "scalar_reads": ["frames"]}
+        assert mock["output_shape"] == [int(2 * 44100 / 512) * 512]
+    else:  # the MeloTTS audio stays on the device between the two networks
+        assert mock["transfers"] == {
+            "uploads": [*per_chunk, "source_se", "target_se", "posterior_noise"],
+            "downloads": ["waveform"],
+            "scalar_reads": ["frames"],
+        }
+    ops = {name for name, _ in mock["ops"]}
+    assert {"eq", "softmax", "cumsum", "conv1d", "matmul", "layer_norm", "ceil"} <= ops
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("seconds", [1, 10, pytest.param(30, marks=pytest.mark.slow)])
+def test_mock_device_accepts_synthesis_lengths(full_checkpoints: Path, arch: str, seconds: int) -> None:
+    result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "synth", "--seconds", str(seconds))
+    assert result["output_shape"] == [int(seconds * 44100 / 512) * 512]

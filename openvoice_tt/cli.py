@@ -1,0 +1,725 @@
+"""`openvoice-tt`, the command-line tool: thin Typer commands over `openvoice_tt.api`, rendered with rich.
+
+Output goes where scripts expect it: results (tables, `--json`) on stdout; progress bars, notes, warnings
+and errors on stderr; audio on stdout only with `-o -`. `--quiet` leaves nothing but errors. torch is
+imported inside the commands, so `--help` is quick.
+
+Exit codes: 0 success; 1 some batch items failed; 2 usage error (bad option); 3 bad input (text, audio,
+option value, unknown speaker); 4 checkpoint problem (missing, corrupt, mismatched, download failed);
+5 output cannot be written (missing or unwritable folder, disk full); 6 device unavailable; 130 interrupted.
+"""
+
+import enum
+import functools
+import json
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from openvoice_tt import __version__, api
+from openvoice_tt.audio import FORMATS, STDOUT, audio_format_for
+from openvoice_tt.errors import OpenVoiceError
+
+EXIT_INTERRUPTED = 130
+WIDE = 400  # characters: the console width for tables written to a file or pipe
+PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+app = typer.Typer(
+    name="openvoice-tt",
+    help="OpenVoice V2 voice cloning (MeloTTS English + tone-color converter), offline, on CPU, CUDA or Tenstorrent.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Device(str, enum.Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+    tt = "tt"
+
+
+AudioFormat = enum.Enum("AudioFormat", {name: name for name in FORMATS}, type=str)
+
+
+class Vad(str, enum.Enum):
+    silero = "silero"
+    energy = "energy"
+
+
+class ListFormat(str, enum.Enum):
+    txt = "txt"
+    csv = "csv"
+    tsv = "tsv"
+    jsonl = "jsonl"
+
+
+# Options shared by several commands.
+CheckpointsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoints",
+        "-c",
+        help=f"Checkpoint folder [default: ${api.HOME_ENV}, else ./checkpoints].",
+        show_default=False,
+    ),
+]
+DeviceOpt = Annotated[Device, typer.Option("--device", "-d", help="Where to run: auto = tt, else cuda, else cpu.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+OutputOpt = Annotated[str, typer.Option("--output", "-o", help="Output audio file, or - for stdout.")]
+FormatOpt = Annotated[
+    AudioFormat | None,
+    typer.Option(
+        "--format", "-f", help="Audio format [default: the output's extension; wav for -].", show_default=False
+    ),
+]
+SpeakerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--speaker", "-s", help="Base speaker (see 'speakers') [default: the first, EN-US].", show_default=False
+    ),
+]
+SpeedOpt = Annotated[float, typer.Option("--speed", help="Speaking rate (1.0 = normal; 0.1-10).")]
+SdpRatioOpt = Annotated[float, typer.Option("--sdp-ratio", help="Stochastic share of the duration prediction (0-1).")]
+NoiseScaleOpt = Annotated[float, typer.Option("--noise-scale", help="Prior noise scale (variation in voice).")]
+NoiseScaleWOpt = Annotated[float, typer.Option("--noise-scale-w", help="Duration noise scale (variation in timing).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same audio.")]
+TauOpt = Annotated[float, typer.Option("--tau", help="Converter posterior noise (0 = deterministic).")]
+ReferenceOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--reference", "-r", help="Recording of the target voice (repeat for several).", show_default=False),
+]
+SeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--se", help="Target voice embedding (.pth from extract-se) instead of --reference.", show_default=False
+    ),
+]
+VadOpt = Annotated[Vad, typer.Option("--vad", help="How speech is found in references.")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Recompute reference embeddings (ignore the cache).")]
+TextArg = Annotated[str, typer.Argument(help="Text to speak, or - to read it from stdin.", show_default=False)]
+
+S = api.SYNTHESIS
+C = api.CONVERSION
+
+
+# ------------------------------------------------------------------------------------------------ output
+
+
+class Ui:
+    """Where the command's words go; --quiet silences everything but errors."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        from rich.console import Console
+
+        self.quiet = quiet
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.out = Console(highlight=False, soft_wrap=True)
+        if not self.out.is_terminal:  # tables in a file or pipe: never cut cells to 80 columns
+            self.out.width = WIDE
+
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(f"note: {message}", markup=False)
+
+    def warning(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(f"warning: {message}", markup=False)
+
+    def status(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(message, markup=False)
+
+    @staticmethod
+    def json(data: Any) -> None:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+    @contextmanager
+    def progress(self, label: str) -> Iterator[Callable[[int, int], None]]:
+        """A progress bar on stderr, driven by the API's (done, total) callbacks; only on a terminal (in a
+        log or a pipe it would leave blank lines behind)."""
+        if self.quiet or not self.err.is_terminal:
+            yield lambda done, total: None
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=self.err, transient=True) as bar:
+            task = bar.add_task(label, total=None)
+            yield lambda done, total: bar.update(task, completed=done, total=total)
+
+    @contextmanager
+    def rendered_warnings(self) -> Iterator[None]:
+        """Show this package's warnings as one-line notes (each once); drop library deprecation chatter."""
+        from openvoice_tt.text import NoBertWarning
+
+        seen: set[str] = set()
+
+        def show(message: Warning | str, category: type[Warning], filename: str, *args: object, **kw: object) -> None:
+            text = " ".join(str(message).split())
+            ours = category.__module__.startswith("openvoice_tt") or filename.startswith(PACKAGE_DIR)
+            if not ours or text in seen:
+                return
+            seen.add(text)
+            (self.note if issubclass(category, NoBertWarning) else self.warning)(text)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+                warnings.simplefilter("ignore", category)
+            warnings.showwarning = show
+            yield
+
+
+def _guarded(command: Callable[..., None]) -> Callable[..., None]:
+    """User errors -> `error: <one line>` on stderr and the error's exit code; Ctrl-C -> exit 130."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except OpenVoiceError as e:
+            print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+            for line in getattr(e, "manual", ()):
+                print(f"  {line}", file=sys.stderr)
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            print("error: interrupted", file=sys.stderr)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+    return run
+
+
+def _read_text(text: str) -> str:
+    return sys.stdin.read() if text == STDOUT else text
+
+
+def _audio_output(output: str, fmt: AudioFormat | None, json_out: bool) -> str:
+    """Check the destination before any work: format known, folder writable. Returns the format."""
+    if output == STDOUT and json_out:
+        raise typer.BadParameter("--json cannot be combined with -o - (both would use stdout)", param_hint="--json")
+    name = audio_format_for(output, fmt.value if fmt else None)
+    api.check_output_file(output)
+    return name
+
+
+def _one_of(reference: list[Path] | None, se: Path | None) -> list[Path] | None:
+    if bool(reference) == (se is not None):
+        raise typer.BadParameter("give --reference (one or more) or --se, not both", param_hint="--reference/--se")
+    return reference or None
+
+
+def _finish(ui: Ui, json_out: bool, command: str, output: str, fmt: str, speech: api.Speech, **extra: Any) -> None:
+    if json_out:
+        ui.json(
+            {
+                "command": command,
+                "output": output,
+                "format": fmt,
+                "sample_rate": speech.sample_rate,
+                "seconds": round(speech.seconds, 4),
+                "samples": len(speech.audio),
+                "frames": speech.frames,
+                "hop_length": speech.hop_length,
+                "chunks": len(speech.chunks),
+                "seed": speech.seed,
+                **extra,
+                "timings": {phase: {k: round(v, 4) for k, v in t.items()} for phase, t in speech.timings.items()},
+            }
+        )
+    where = "stdout" if output == STDOUT else output
+    ui.status(f"wrote {where}: {speech.seconds:.2f} s at {speech.sample_rate} Hz (seed {speech.seed})")
+
+
+# ---------------------------------------------------------------------------------------------- commands
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"openvoice-tt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", help="Show the version and exit.", callback=_version, is_eager=True)
+    ] = False,
+) -> None:
+    """OpenVoice V2 voice cloning (MeloTTS English + tone-color converter), offline.
+
+    Checkpoints: --checkpoints, $OPENVOICE_TT_HOME or ./checkpoints ('openvoice-tt download' fetches them).
+    """
+
+
+@app.command()
+@_guarded
+def synth(
+    text: TextArg,
+    output: OutputOpt,
+    speaker: SpeakerOpt = None,
+    speed: SpeedOpt = S.speed,
+    sdp_ratio: SdpRatioOpt = S.sdp_ratio,
+    noise_scale: NoiseScaleOpt = S.noise_scale,
+    noise_scale_w: NoiseScaleWOpt = S.noise_scale_w,
+    seed: SeedOpt = api.DEFAULT_SEED,
+    fmt: FormatOpt = None,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Speak TEXT with a base speaker (MeloTTS, 44.1 kHz).
+
+    Example: openvoice-tt synth "Hello there." -o hello.wav --speaker EN-BR --seed 7
+    """
+    ui = Ui(quiet)
+    fmt_name = _audio_output(output, fmt, json_out)
+    text = _read_text(text)
+    with ui.rendered_warnings():
+        tts = api.TTS(checkpoints, device.value)
+        name = tts.speaker(speaker)
+        with ui.progress("synthesizing") as progress:
+            speech = tts.synth(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
+    speech.save(output, fmt_name)
+    _finish(ui, json_out, "synth", output, fmt_name, speech, speaker=name, device=tts.device, backend=tts.backend)
+
+
+@app.command()
+@_guarded
+def clone(
+    text: TextArg,
+    output: OutputOpt,
+    reference: ReferenceOpt = None,
+    se: SeOpt = None,
+    speaker: SpeakerOpt = None,
+    speed: SpeedOpt = S.speed,
+    sdp_ratio: SdpRatioOpt = S.sdp_ratio,
+    noise_scale: NoiseScaleOpt = S.noise_scale,
+    noise_scale_w: NoiseScaleWOpt = S.noise_scale_w,
+    tau: TauOpt = C.tau,
+    seed: SeedOpt = api.DEFAULT_SEED,
+    vad: VadOpt = Vad.silero,
+    no_cache: NoCacheOpt = False,
+    fmt: FormatOpt = None,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Speak TEXT in the voice of a reference recording (22.05 kHz).
+
+    Example: openvoice-tt clone "Hello there." --reference me.wav -o hello-me.wav
+    """
+    ui = Ui(quiet)
+    references = _one_of(reference, se)
+    fmt_name = _audio_output(output, fmt, json_out)
+    text = _read_text(text)
+    with ui.rendered_warnings():
+        cloner = api.VoiceCloner(checkpoints, device.value)
+        name = cloner.tts.speaker(speaker)
+        with ui.progress("cloning") as progress:
+            speech = cloner.clone(
+                text,
+                reference=references,
+                se=se,
+                speaker=name,
+                speed=speed,
+                sdp_ratio=sdp_ratio,
+                noise_scale=noise_scale,
+                noise_scale_w=noise_scale_w,
+                tau=tau,
+                seed=seed,
+                method=vad.value,
+                use_cache=not no_cache,
+                progress=progress,
+            )
+    speech.save(output, fmt_name)
+    _finish(
+        ui,
+        json_out,
+        "clone",
+        output,
+        fmt_name,
+        speech,
+        speaker=name,
+        reference=[str(p) for p in references or []],
+        se=str(se) if se else None,
+        device=cloner.converter.device,
+        backend=cloner.converter.backend,
+    )
+
+
+@app.command()
+@_guarded
+def convert(
+    source: Annotated[Path, typer.Argument(help="Speech to re-voice (any format and rate).", show_default=False)],
+    output: OutputOpt,
+    reference: ReferenceOpt = None,
+    se: SeOpt = None,
+    source_se: Annotated[
+        Path | None,
+        typer.Option(
+            "--source-se", help="Embedding of the source voice [default: taken from SOURCE itself].", show_default=False
+        ),
+    ] = None,
+    source_speaker: Annotated[
+        str | None,
+        typer.Option(
+            "--source-speaker", help="The source is this base speaker (uses base_speakers/ses).", show_default=False
+        ),
+    ] = None,
+    tau: TauOpt = C.tau,
+    seed: SeedOpt = api.DEFAULT_SEED,
+    vad: VadOpt = Vad.silero,
+    no_cache: NoCacheOpt = False,
+    fmt: FormatOpt = None,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Re-voice SOURCE audio with the voice of a reference (the converter alone, 22.05 kHz).
+
+    Example: openvoice-tt convert lecture.wav --reference me.wav -o lecture-me.wav
+    """
+    ui = Ui(quiet)
+    references = _one_of(reference, se)
+    if source_se is not None and source_speaker is not None:
+        raise typer.BadParameter("give --source-se or --source-speaker, not both", param_hint="--source-se")
+    fmt_name = _audio_output(output, fmt, json_out)
+    with ui.rendered_warnings():
+        converter = api.ToneColorConverter(checkpoints, device.value)
+        with ui.progress("reading voices") as progress:
+            target = se if se is not None else converter.extract_se(references, vad.value, not no_cache, progress)
+            if source_speaker is not None:
+                origin = converter.base_speaker_se(source_speaker)
+            elif source_se is not None:
+                origin = api.load_se(source_se)
+            else:
+                origin = converter.extract_se([source], vad.value, not no_cache, progress)
+        with ui.progress("converting") as progress:
+            speech = converter.convert(source, origin, target, tau, seed, progress=progress)
+    speech.save(output, fmt_name)
+    _finish(
+        ui,
+        json_out,
+        "convert",
+        output,
+        fmt_name,
+        speech,
+        source=str(source),
+        reference=[str(p) for p in references or []],
+        se=str(se) if se else None,
+        device=converter.device,
+        backend=converter.backend,
+    )
+
+
+@app.command("extract-se")
+@_guarded
+def extract_se(
+    references: Annotated[list[Path], typer.Argument(help="Recordings of one voice (pooled).", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Embedding file to write (.pth).")],
+    vad: VadOpt = Vad.silero,
+    no_cache: NoCacheOpt = False,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Compute a voice's tone-color embedding from reference recordings (for clone/convert --se).
+
+    The speech of all files is pooled, cut into ~10 s pieces and the piece embeddings averaged; results are
+    cached by audio content and converter checkpoint.
+
+    Example: openvoice-tt extract-se me1.wav me2.flac -o me.pth
+    """
+    ui = Ui(quiet)
+    if str(output) == STDOUT:
+        raise typer.BadParameter("an embedding cannot be written to stdout; name a .pth file", param_hint="--output")
+    api.check_output_file(output)
+    with ui.rendered_warnings():
+        converter = api.ToneColorConverter(checkpoints, device.value)
+        with ui.progress("reading voice") as progress:
+            embedding = converter.extract_se(references, vad.value, not no_cache, progress)
+    api.save_se(embedding, output)
+    if json_out:
+        ui.json(
+            {
+                "command": "extract-se",
+                "output": str(output),
+                "references": [str(p) for p in references],
+                "vad": vad.value,
+                "cache": None if no_cache else str(converter.cache.folder),
+                "device": converter.device,
+                "backend": converter.backend,
+            }
+        )
+    ui.status(f"wrote {output}: voice embedding from {len(references)} reference file(s)")
+
+
+@app.command()
+@_guarded
+def speakers(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_out: JsonOpt = False) -> None:
+    """List the base speakers of the MeloTTS checkpoint (and whether their embedding file is present).
+
+    Example: openvoice-tt speakers
+    """
+    from openvoice_tt.config import MeloConfig
+
+    folder = api.existing_checkpoint_dir(checkpoints)
+    config = MeloConfig.from_file(folder / api.MELO_DIR / "config.json")
+    rows = [
+        {
+            "name": name,
+            "id": sid,
+            "se": str(path := folder / api.SES_DIR / f"{api.speaker_key(name)}.pth"),
+            "se_present": path.is_file(),
+        }
+        for name, sid in config.speakers.items()
+    ]
+    if json_out:
+        Ui.json(rows)
+        return
+    if quiet:
+        return
+    from rich.table import Table
+
+    table = Table("speaker", "id", "embedding (for clone)", box=None)
+    for row in rows:
+        table.add_row(row["name"], str(row["id"]), row["se"] if row["se_present"] else f"{row['se']} (missing)")
+    Ui().out.print(table)
+
+
+@app.command()
+@_guarded
+def doctor(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_out: JsonOpt = False) -> None:
+    """Check Python, torch, CUDA, ttnn, the Tenstorrent device and every checkpoint file; say what to fix.
+
+    Exit code 0 when synthesis and cloning can run, 4 when a checkpoint is missing or broken.
+
+    Example: openvoice-tt doctor
+    """
+    from openvoice_tt import doctor as checks_module
+
+    ui = Ui(quiet)
+    with ui.rendered_warnings(), ui.progress("checking") as progress:
+        checks = checks_module.run_checks(checkpoints, progress)
+    code = checks_module.exit_code(checks)
+    if json_out:
+        Ui.json({"ok": code == 0, "checks": [c.to_json() for c in checks]})
+    elif not quiet:
+        from rich.table import Table
+
+        style = {"ok": "green", "warn": "yellow", "fail": "bold red", "info": "dim"}
+        table = Table("check", "status", "detail", box=None)
+        for check in checks:
+            detail = check.detail + (f"\n→ {check.hint}" if check.hint and check.status != "ok" else "")
+            table.add_row(check.name, f"[{style[check.status]}]{check.status}[/]", detail)
+        ui.out.print(table)
+        ui.out.print("ready" if code == 0 else "not ready: fix the failed checks above", markup=False)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+@_guarded
+def download(
+    checkpoints: CheckpointsOpt = None,
+    no_bert: Annotated[bool, typer.Option("--no-bert", help="Skip bert-base-uncased (~440 MB).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Download again even if files are present.")] = False,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Fetch the official checkpoints (OpenVoiceV2, MeloTTS-English, bert-base-uncased) from Hugging Face.
+
+    The only command that uses the network. Offline, it lists which file goes where.
+
+    Example: openvoice-tt download --checkpoints ~/openvoice-checkpoints
+    """
+    from openvoice_tt.download import download as fetch
+
+    ui = Ui(quiet)
+    folder = api.checkpoint_dir(checkpoints)
+    api.ensure_output_dir(folder)
+
+    def on_file(done: int, total: int, remote: Any) -> None:
+        if done < total:
+            ui.status(f"[{done + 1}/{total}] {remote.repo}/{remote.filename}")
+
+    written = fetch(folder, include_bert=not no_bert, force=force, quiet=quiet, on_file=on_file)
+    if json_out:
+        Ui.json({"command": "download", "folder": str(folder), "written": [str(p) for p in written]})
+    ui.status(f"{len(written)} file(s) downloaded into {folder}" if written else f"all files already in {folder}")
+
+
+@app.command()
+@_guarded
+def batch(
+    input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="List file: .txt, .csv, .tsv or .jsonl.")],
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Output folder (created if missing).")],
+    resume: Annotated[bool, typer.Option("--resume", help="Skip items whose output already exists.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write a JSON report here.", show_default=False)
+    ] = None,
+    input_format: Annotated[
+        ListFormat | None,
+        typer.Option("--input-format", help="List format [default: from INPUT's extension].", show_default=False),
+    ] = None,
+    speaker: SpeakerOpt = None,
+    speed: SpeedOpt = S.speed,
+    sdp_ratio: SdpRatioOpt = S.sdp_ratio,
+    noise_scale: NoiseScaleOpt = S.noise_scale,
+    noise_scale_w: NoiseScaleWOpt = S.noise_scale_w,
+    tau: TauOpt = C.tau,
+    seed: SeedOpt = api.DEFAULT_SEED,
+    vad: VadOpt = Vad.silero,
+    no_cache: NoCacheOpt = False,
+    fmt: Annotated[AudioFormat, typer.Option("--format", "-f", help="Format of numbered outputs.")] = AudioFormat[
+        "wav"
+    ],
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Synthesize or clone every item of a list file into a folder; models load once.
+
+    A .txt file has one text per line. A .csv/.tsv (header row) or .jsonl file can set per item: text,
+    speaker, reference (clone; several separated by |), se, output, speed, seed, sdp_ratio, noise_scale,
+    noise_scale_w, tau, format. A bad item is reported and the rest go on; the exit code is 1 if any
+    item failed, 130 if interrupted (then --resume finishes the rest).
+
+    Example: openvoice-tt batch lines.txt -o out/ --speaker EN-AU --resume --report out/report.json
+    """
+    from openvoice_tt import batch as batching
+
+    ui = Ui(quiet)
+    items = batching.read_items(input_file, input_format.value if input_format else None, fmt.value)
+    api.ensure_output_dir(out_dir)
+    if report is not None:
+        api.check_output_file(report)
+    defaults = batching.Options(
+        speaker=speaker,
+        speed=speed,
+        seed=seed,
+        sdp_ratio=sdp_ratio,
+        noise_scale=noise_scale,
+        noise_scale_w=noise_scale_w,
+        tau=tau,
+    )
+    engine = batching.Engine(checkpoints, device.value, method=vad.value, use_cache=not no_cache)
+    with ui.rendered_warnings(), ui.progress("batch") as item_bar:
+        started = time.perf_counter()
+        result = batching.run_batch(
+            items, out_dir, engine, defaults, resume, lambda done, total, _: item_bar(done, total)
+        )
+    elapsed = time.perf_counter() - started
+    summary = result.to_json(input_file, out_dir, engine.device_used)
+    if report is not None:
+        batching.write_report(summary, report)
+    _render_batch(ui, result, summary, elapsed, json_out)
+    if result.interrupted:
+        print(
+            f"error: interrupted; {result.count(batching.NOT_RUN)} item(s) not run (run again with --resume)",
+            file=sys.stderr,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _render_batch(ui: Ui, result: Any, summary: dict[str, Any], elapsed: float, json_out: bool) -> None:
+    from openvoice_tt.batch import FAILED
+
+    for outcome in result.outcomes:
+        if outcome.status == FAILED and (ui.quiet or json_out):
+            print(f"error: item {outcome.item.index} (line {outcome.item.line}): {outcome.error}", file=sys.stderr)
+    if json_out:
+        Ui.json(summary)
+        return
+    if ui.quiet:
+        return
+    from rich.table import Table
+
+    table = Table("#", "line", "kind", "output", "status", "audio s", "error", box=None)
+    for outcome in result.outcomes:
+        item = outcome.item
+        seconds = f"{outcome.seconds:.2f}" if outcome.seconds is not None else ""
+        table.add_row(
+            str(item.index), str(item.line), item.kind, item.output, outcome.status, seconds, outcome.error or ""
+        )
+    ui.out.print(table)
+    counts = ", ".join(f"{n} {status}" for status, n in summary["counts"].items() if n)
+    ui.out.print(f"{len(result.outcomes)} item(s): {counts} in {elapsed:.1f} s", markup=False)
+
+
+@app.command()
+@_guarded
+def bench(
+    reference: ReferenceOpt = None,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Passes over the sentences.")] = 1,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Seconds per stage and real-time factor (compute s / audio s) of synth and clone on this backend.
+
+    Five built-in sentences (2 to 25 s of speech), after one warm-up utterance.
+
+    Example: openvoice-tt bench --device cpu --json
+    """
+    from openvoice_tt.bench import run_bench
+
+    ui = Ui(quiet)
+    with ui.rendered_warnings(), ui.progress("benchmarking") as progress:
+        report = run_bench(checkpoints, device.value, reference, repeat, on_step=progress)
+    if json_out:
+        Ui.json(report.to_json())
+    elif not quiet:
+        _render_bench(ui, report)
+
+
+def _render_bench(ui: Ui, report: Any) -> None:
+    from rich.table import Table
+
+    synth, clone = report.synth, report.clone
+    table = Table("stage", "synth s", "clone s", box=None)
+    synth_names = list(synth.stages)
+    for stage in synth_names:
+        table.add_row(stage, f"{synth.stages[stage]:.3f}", f"{clone.stages.get('synth.' + stage, 0.0):.3f}")
+    for name, value in clone.stages.items():
+        if not name.startswith("synth."):
+            table.add_row(name, "", f"{value:.3f}")
+    table.add_row("other", f"{synth.other:.3f}", f"{clone.other:.3f}")
+    table.add_row("total", f"{synth.total:.3f}", f"{clone.total:.3f}")
+    table.add_row("audio", f"{synth.audio_seconds:.3f}", f"{clone.audio_seconds:.3f}")
+    table.add_row("RTF", f"{synth.rtf:.3f}", f"{clone.rtf:.3f}")
+    ui.out.print(
+        f"device {report.device} (backend {report.backend}), {report.threads} torch threads on {report.cpus} CPUs, "
+        f"BERT {'on' if report.bert else 'off (zero features)'}; load {sum(report.load_seconds.values()):.2f} s; "
+        f"{report.sentences} sentences x {report.repeat}; clone target: {report.target}",
+        markup=False,
+    )
+    if report.tone_color_seconds is not None:
+        ui.out.print(f"reference embedding: {report.tone_color_seconds:.3f} s (once, not in the table)", markup=False)
+    ui.out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point (`openvoice-tt`)."""
+    os.environ.setdefault("TT_METAL_LOGGER_LEVEL", "ERROR")
+    app(prog_name="openvoice-tt")

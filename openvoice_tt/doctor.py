@@ -1,0 +1,227 @@
+"""`openvoice-tt doctor`: is this machine ready, and if not, what to do about it.
+
+Each check loads what a real run would load (configs, then the weights with key validation), so a file
+that is present but damaged is caught here rather than halfway through a batch. Status "fail" means
+synthesis or cloning cannot work (the command then exits with 4); "warn" means it works, but worse.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from openvoice_tt.api import (
+    BERT_DIR,
+    CONVERTER_DIR,
+    HOME_ENV,
+    MELO_DIR,
+    SES_DIR,
+    checkpoint_dir,
+    default_cache_dir,
+    silenced_native_output,
+    speaker_key,
+)
+from openvoice_tt.errors import OpenVoiceError
+
+OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
+DOWNLOAD_HINT = "run 'openvoice-tt download', or see checkpoints/README.md for where the files go"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    detail: str
+    hint: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def run_checks(checkpoints: Path | None = None, progress: Callable[[int, int], None] | None = None) -> list[Check]:
+    """Environment first (cheap), then every checkpoint file (loads the weights: a few seconds)."""
+    folder = checkpoint_dir(checkpoints)
+    steps: list[tuple[str, Callable[[], Check]]] = [
+        ("python", _python),
+        ("torch", _torch),
+        ("cuda", _cuda),
+        ("ttnn", _ttnn),
+        ("tenstorrent device", _tenstorrent),
+        ("speech detection", _speech_detection),
+        ("checkpoint folder", lambda: _folder(folder)),
+    ]
+    if folder.is_dir():
+        steps += [
+            ("converter", lambda: _converter(folder)),
+            ("melotts-english", lambda: _melo(folder)),
+            ("base speakers", lambda: _base_speakers(folder)),
+            ("bert", lambda: _bert(folder)),
+        ]
+    steps.append(("voice cache", _cache))
+    checks = []
+    for done, (_, step) in enumerate(steps):
+        if progress is not None:
+            progress(done, len(steps))
+        checks.append(step())
+    return checks
+
+
+def exit_code(checks: list[Check]) -> int:
+    return 4 if any(check.status == FAIL for check in checks) else 0
+
+
+def _python() -> Check:
+    version = platform.python_version()
+    if (3, 10) <= sys.version_info[:2] <= (3, 12):
+        return Check("python", OK, f"{version} ({sys.executable})")
+    return Check("python", WARN, f"{version}: untested", "use Python 3.10, 3.11 or 3.12")
+
+
+def _torch() -> Check:
+    import torch
+
+    return Check("torch", OK, f"{torch.__version__}, {torch.get_num_threads()} CPU threads")
+
+
+def _cuda() -> Check:
+    import torch
+
+    if torch.cuda.is_available():
+        return Check("cuda", OK, f"{torch.cuda.get_device_name(0)} (--device cuda)")
+    return Check("cuda", INFO, "no CUDA device")
+
+
+def _ttnn() -> Check:
+    try:
+        return Check("ttnn", OK, importlib.metadata.version("ttnn"))
+    except importlib.metadata.PackageNotFoundError:
+        return Check(
+            "ttnn", INFO, "not installed", "pip install 'openvoice-tt[tt]' (Python 3.10 or 3.12) for --device tt"
+        )
+
+
+def _tenstorrent() -> Check:
+    from openvoice_tt.backends import TT_DEVICE_ENV
+    from openvoice_tt.tt.device import hardware_available, ttnn_installed
+
+    choice = os.environ.get(TT_DEVICE_ENV, "hardware")
+    if choice == "emulation":
+        return Check("tenstorrent device", OK, f"host emulation of ttnn on the CPU ({TT_DEVICE_ENV}=emulation)")
+    if choice.startswith("mock:"):
+        return Check("tenstorrent device", OK, f"mock {choice[5:]} device: validates ops, computes nothing")
+    if not ttnn_installed():
+        return Check("tenstorrent device", INFO, "not checked (ttnn is not installed)")
+    with silenced_native_output():  # ttnn's native logger writes to stdout
+        found = hardware_available()
+    if found:
+        return Check("tenstorrent device", OK, "real chip found (--device tt; auto uses it)")
+    return Check("tenstorrent device", INFO, f"none found (for testing: {TT_DEVICE_ENV}=emulation)")
+
+
+def _speech_detection() -> Check:
+    import warnings
+
+    import numpy as np
+
+    from openvoice_tt.audio import VAD_RATE, detect_speech
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        method = detect_speech(np.zeros(VAD_RATE, dtype=np.float32), VAD_RATE, "silero").method
+    if method == "silero":
+        return Check("speech detection", OK, "silero-vad (bundled model)")
+    reason = str(caught[0].message) if caught else "silero-vad unavailable"
+    return Check("speech detection", WARN, reason, "pip install silero-vad; energy detection works meanwhile")
+
+
+def _folder(folder: Path) -> Check:
+    if folder.is_dir():
+        return Check("checkpoint folder", OK, str(folder.resolve()))
+    return Check(
+        "checkpoint folder",
+        FAIL,
+        f"{folder} not found",
+        f"give --checkpoints or set {HOME_ENV}; {DOWNLOAD_HINT}",
+    )
+
+
+def _loading(name: str, load: Callable[[], str]) -> Check:
+    """Run a loader; a user-fixable problem (OpenVoiceError) is a failed check, anything else a bug."""
+    try:
+        return Check(name, OK, load())
+    except OpenVoiceError as e:
+        return Check(name, FAIL, str(e), DOWNLOAD_HINT)
+
+
+def _parameters(module: object) -> str:
+    count = sum(p.numel() for p in module.parameters())
+    return f"{count / 1e6:.1f} M parameters"
+
+
+def _converter(folder: Path) -> Check:
+    def load() -> str:
+        from openvoice_tt.api import require_files
+        from openvoice_tt.reference.converter import load_converter_model
+
+        sub = folder / CONVERTER_DIR
+        require_files(sub / "config.json", sub / "checkpoint.pth")
+        model = load_converter_model(sub / "config.json", sub / "checkpoint.pth")
+        return f"{sub}: {_parameters(model)}, {model.config.data.sampling_rate} Hz"
+
+    return _loading("converter", load)
+
+
+def _melo(folder: Path) -> Check:
+    def load() -> str:
+        from openvoice_tt.api import require_files
+        from openvoice_tt.reference.synthesizer import load_melo_synthesizer
+
+        sub = folder / MELO_DIR
+        require_files(sub / "config.json", sub / "checkpoint.pth")
+        model = load_melo_synthesizer(sub / "config.json", sub / "checkpoint.pth")
+        speakers = ", ".join(model.config.speakers)
+        return f"{sub}: {_parameters(model)}, {model.config.data.sampling_rate} Hz, speakers {speakers}"
+
+    return _loading("melotts-english", load)
+
+
+def _base_speakers(folder: Path) -> Check:
+    def load() -> str:
+        from openvoice_tt.api import load_se, require_files
+        from openvoice_tt.config import MeloConfig
+
+        speakers = MeloConfig.from_file(folder / MELO_DIR / "config.json").speakers
+        for name in speakers:
+            path = folder / SES_DIR / f"{speaker_key(name)}.pth"
+            require_files(path)
+            load_se(path)
+        return f"{folder / SES_DIR}: an embedding for each of the {len(speakers)} speakers"
+
+    return _loading("base speakers", load)
+
+
+def _bert(folder: Path) -> Check:
+    from openvoice_tt.bert import BertFeatureExtractor
+
+    sub = folder / BERT_DIR
+    try:
+        bert = BertFeatureExtractor.from_folder(sub, missing_ok=True)
+    except OpenVoiceError as e:
+        return Check("bert", FAIL, str(e), DOWNLOAD_HINT)
+    if bert is None:
+        return Check(
+            "bert",
+            WARN,
+            f"{sub} not found: synthesis uses zero BERT features (flatter prosody)",
+            "run 'openvoice-tt download' to get bert-base-uncased",
+        )
+    return Check("bert", OK, f"{sub}: {bert.hidden_size}-wide features")
+
+
+def _cache() -> Check:
+    return Check("voice cache", INFO, f"{default_cache_dir()} (reference embeddings; safe to delete)")

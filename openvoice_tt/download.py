@@ -1,0 +1,147 @@
+"""`openvoice-tt download`: the official checkpoint files, fetched explicitly into the checkpoint folder.
+
+Nothing else in the package touches the network (spec §5.4). Files come from the Hugging Face hub through
+huggingface_hub (`HF_ENDPOINT` and `HF_TOKEN` are honoured); files already present are kept unless
+forced. The endpoint is probed first with a short timeout, so an offline machine gets the manual
+instructions in seconds instead of after huggingface_hub's retries.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from openvoice_tt.errors import CheckpointError
+
+OPENVOICE_REPO = "myshell-ai/OpenVoiceV2"
+MELO_REPO = "myshell-ai/MeloTTS-English"
+BERT_REPO = "google-bert/bert-base-uncased"
+DEFAULT_ENDPOINT = "https://huggingface.co"
+BASE_SPEAKERS = ("en-au", "en-br", "en-default", "en-india", "en-newest", "en-us")
+"""The English base-speaker embeddings of base_speakers/ses (es, fr, jp, kr, zh are not used here)."""
+PROBE_TIMEOUT = 10.0  # seconds
+OFFLINE_VALUES = ("1", "on", "yes", "true")
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """`filename` in hub repo `repo`, stored under `<checkpoints>/<folder>/<filename>`."""
+
+    repo: str
+    filename: str
+    folder: str = ""
+
+    @property
+    def target(self) -> Path:
+        return Path(self.folder) / self.filename
+
+    def url(self, endpoint: str = DEFAULT_ENDPOINT) -> str:
+        return f"{endpoint}/{self.repo}/resolve/main/{self.filename}"
+
+
+def official_files(include_bert: bool = True) -> list[RemoteFile]:
+    """Every file of the checkpoint layout (checkpoints/README.md)."""
+    files = [
+        RemoteFile(OPENVOICE_REPO, "converter/config.json"),
+        RemoteFile(OPENVOICE_REPO, "converter/checkpoint.pth"),
+        *(RemoteFile(OPENVOICE_REPO, f"base_speakers/ses/{name}.pth") for name in BASE_SPEAKERS),
+        RemoteFile(MELO_REPO, "config.json", "melotts-english"),
+        RemoteFile(MELO_REPO, "checkpoint.pth", "melotts-english"),
+    ]
+    if include_bert:
+        files += [
+            RemoteFile(BERT_REPO, name, "bert-base-uncased")
+            for name in ("config.json", "model.safetensors", "vocab.txt")
+        ]
+    return files
+
+
+def missing_files(folder: Path, include_bert: bool = True) -> list[RemoteFile]:
+    return [f for f in official_files(include_bert) if not (folder / f.target).is_file()]
+
+
+class DownloadError(CheckpointError):
+    """The files could not be fetched; `manual` lists, one line each, where to put which file by hand."""
+
+    def __init__(self, message: str, folder: Path, files: list[RemoteFile], endpoint: str = DEFAULT_ENDPOINT) -> None:
+        super().__init__(message)
+        self.manual = [f"{f.url(endpoint)}  ->  {folder / f.target}" for f in files]
+
+
+def endpoint() -> str:
+    return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+
+
+def download(
+    folder: Path,
+    include_bert: bool = True,
+    force: bool = False,
+    quiet: bool = False,
+    on_file: Callable[[int, int, RemoteFile], None] | None = None,
+) -> list[Path]:
+    """Fetch the missing (or, with `force`, all) files into `folder`; return the paths written.
+
+    Raises DownloadError (exit code 4) when offline, when the hub cannot be reached or a file fails, with
+    the list of files still missing and where each one goes.
+    """
+    todo = official_files(include_bert) if force else missing_files(folder, include_bert)
+    if not todo:
+        return []
+    hub = endpoint()
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in OFFLINE_VALUES:
+        raise DownloadError("cannot download: HF_HUB_OFFLINE is set", folder, todo)
+    _probe(hub, folder, todo)
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.utils import disable_progress_bars, logging
+
+    logging.set_verbosity_error()  # its retry chatter; failures are reported below
+    if quiet:
+        disable_progress_bars()
+    written = []
+    for done, remote in enumerate(todo):
+        if on_file is not None:
+            on_file(done, len(todo), remote)
+        try:
+            path = hf_hub_download(
+                remote.repo,
+                remote.filename,
+                local_dir=folder / remote.folder,
+                endpoint=hub,
+                etag_timeout=PROBE_TIMEOUT,
+                force_download=force,
+            )
+        except _network_errors() as e:
+            reason = " ".join(str(e).split())[:200] or type(e).__name__
+            raise DownloadError(
+                f"downloading {remote.repo}/{remote.filename} failed ({reason})", folder, todo[done:], hub
+            ) from None
+        written.append(Path(path))
+    if on_file is not None:
+        on_file(len(todo), len(todo), todo[-1])
+    return written
+
+
+def _probe(hub: str, folder: Path, todo: list[RemoteFile]) -> None:
+    """Fail in seconds, not after minutes of retries, when the hub cannot be reached at all."""
+    request = urllib.request.Request(f"{hub}/api/models/{OPENVOICE_REPO}", method="HEAD")
+    try:
+        urllib.request.urlopen(request, timeout=PROBE_TIMEOUT).close()
+    except urllib.error.HTTPError:
+        return  # the server answered: reachable (per-file errors are reported when they happen)
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        reason = getattr(e, "reason", e)
+        raise DownloadError(f"cannot reach {hub} ({reason})", folder, todo, hub) from None
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """What huggingface_hub raises for network and hub failures. Its HTTP errors derive from its HTTP
+    library's `HTTPError`, which that library's connection and timeout errors share (the library differs
+    between huggingface_hub versions, hence the lookup)."""
+    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
+
+    http_errors = [c for c in HfHubHTTPError.__mro__[1:] if c.__name__ == "HTTPError"]
+    return (OSError, EntryNotFoundError, *http_errors)

@@ -1,0 +1,54 @@
+"""Text + reference voice -> cloned speech without the audio leaving the device.
+
+Upstream's V2 flow synthesizes every chunk, appends silence, resamples the whole take to the
+converter's rate and converts it once. Here chunks and silences are concatenated on the device, the
+44.1 -> 22.05 kHz step is the on-device 2:1 FIR (`tt/resample.py`), and only the converted waveform is
+downloaded: per chunk the token inputs and noise go up and one frame count comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from openvoice_tt.errors import DeviceError
+from openvoice_tt.noise import NoiseSource
+from openvoice_tt.reference.synthesizer import SynthesisParams
+from openvoice_tt.timing import NULL_TIMER, StageTimer
+from openvoice_tt.tt.converter import ToneColorConverter
+from openvoice_tt.tt.synthesizer import MeloSynthesizer
+
+
+def clone_on_device(
+    synthesizer: MeloSynthesizer,
+    converter: ToneColorConverter,
+    chunks: Sequence,
+    speaker_id: int,
+    params: SynthesisParams,
+    noise: NoiseSource,
+    silence_samples: int,
+    source_se: torch.Tensor,
+    target_se: torch.Tensor,
+    tau: float,
+    timer: StageTimer = NULL_TIMER,
+) -> np.ndarray:
+    device = synthesizer.device
+    ttnn = device.ttnn
+    rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
+    if rate_in != 2 * rate_out:
+        raise DeviceError(f"on-device resampling supports 2:1 only ({rate_in} -> {rate_out} Hz)")
+    pieces, total = [], 0
+    silence = ttnn.zeros((1, 1, silence_samples, 1), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device.handle)
+    for inputs in chunks:
+        wave, samples, _ = synthesizer.synthesize_on_device(inputs, speaker_id, params, noise, timer)
+        pieces += [ttnn.typecast(wave, ttnn.float32), silence]
+        total += samples + silence_samples
+    with timer("resample"):
+        speech = ttnn.concat(pieces, dim=2)
+        if total % 2:  # soxr gives ceil(N / 2) samples: decimate one trailing zero too
+            pad = ttnn.zeros((1, 1, 1, 1), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device.handle)
+            speech, total = ttnn.concat([speech, pad], dim=2), total + 1
+        speech, samples = converter.decimate(speech, total)
+    return converter.convert_on_device(speech, samples, source_se, target_se, tau, noise, timer)
