@@ -206,32 +206,8 @@ def to_torch(tensor: Tensor, **kwargs: Any) -> torch.Tensor:
     return value.clone()
 
 
-def to_device(tensor: Tensor, device: Any, memory_config: MemoryConfig | None = None) -> Tensor:
-    return Tensor(tensor.value, tensor.dtype, tensor.layout, device)
-
-
-def from_device(tensor: Tensor) -> Tensor:
-    return Tensor(tensor.value, tensor.dtype, tensor.layout, None)
-
-
-def to_layout(tensor: Tensor, layout: Layout, **kwargs: Any) -> Tensor:
-    return Tensor(tensor.value, tensor.dtype, layout, tensor.device_handle)
-
-
-def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, **kwargs: Any) -> Tensor:
-    return tensor
-
-
 def typecast(tensor: Tensor, dtype: DataType, **kwargs: Any) -> Tensor:
     return Tensor(tensor.value.float(), dtype, tensor.layout, tensor.device_handle)
-
-
-def deallocate(tensor: Tensor, *args: Any) -> None:
-    return None
-
-
-def clone(tensor: Tensor, **kwargs: Any) -> Tensor:
-    return Tensor(tensor.value.clone(), tensor.dtype, tensor.layout, tensor.device_handle)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -261,16 +237,6 @@ def zeros(
     **kwargs: Any,
 ) -> Tensor:
     return full(shape, 0.0, dtype, layout, device)
-
-
-def ones(
-    shape: Sequence[int],
-    dtype: DataType = DataType.BFLOAT16,
-    layout: Layout = Layout.ROW_MAJOR,
-    device: Any = None,
-    **kwargs: Any,
-) -> Tensor:
-    return full(shape, 1.0, dtype, layout, device)
 
 
 def arange(
@@ -312,14 +278,6 @@ def div(a, b, dtype=None, **kwargs):
     return _binary(torch.div, a, b, dtype)
 
 
-def maximum(a, b, dtype=None, **kwargs):
-    return _binary(lambda x, y: torch.maximum(torch.as_tensor(x), torch.as_tensor(y)), a, b, dtype)
-
-
-def minimum(a, b, dtype=None, **kwargs):
-    return _binary(lambda x, y: torch.minimum(torch.as_tensor(x), torch.as_tensor(y)), a, b, dtype)
-
-
 def _compare(op):
     def compare(a, b, dtype=None, **kwargs):
         like = a if isinstance(a, Tensor) else b
@@ -329,15 +287,9 @@ def _compare(op):
 
 
 ge = _compare(torch.ge)
-gt = _compare(torch.gt)
 le = _compare(torch.le)
 lt = _compare(torch.lt)
 eq = _compare(torch.eq)
-ne = _compare(torch.ne)
-
-
-def logical_and(a, b, **kwargs):
-    return _out(((_f(a) != 0) & (_f(b) != 0)).float(), a)
 
 
 def where(condition: Tensor, true_value, false_value, **kwargs) -> Tensor:
@@ -355,19 +307,12 @@ def _unary(fn):
 
 
 exp = _unary(torch.exp)
-log = _unary(torch.log)
 sqrt = _unary(torch.sqrt)
-rsqrt = _unary(torch.rsqrt)
-reciprocal = _unary(torch.reciprocal)
 tanh = _unary(torch.tanh)
 sigmoid = _unary(torch.sigmoid)
 relu = _unary(torch.relu)
-abs = _unary(torch.abs)
 neg = _unary(torch.neg)
 ceil = _unary(torch.ceil)
-floor = _unary(torch.floor)
-square = _unary(torch.square)
-erf = _unary(torch.erf)
 
 
 def gelu(x: Tensor, fast_and_approximate_mode: bool = True, **kwargs: Any) -> Tensor:
@@ -386,26 +331,12 @@ def clamp(x: Tensor, min: float | None = None, max: float | None = None, **kwarg
     return _out(torch.clamp(_f(x), min=min, max=max), x)
 
 
-def pow(x: Tensor, exponent: float, **kwargs: Any) -> Tensor:
-    return _out(torch.pow(_f(x), exponent), x)
-
-
 # --------------------------------------------------------------------------------------------------
 # Reductions and normalization.
 
 
 def sum(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
     value = _f(x).sum() if dim is None else _f(x).sum(dim=dim, keepdim=keepdim)
-    return _out(value, x)
-
-
-def mean(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
-    value = _f(x).mean() if dim is None else _f(x).mean(dim=dim, keepdim=keepdim)
-    return _out(value, x)
-
-
-def max(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
-    value = _f(x).max() if dim is None else _f(x).amax(dim=dim, keepdim=keepdim)
     return _out(value, x)
 
 
@@ -450,20 +381,8 @@ def reshape(x: Tensor, shape: Sequence[int], *args: Any, **kwargs: Any) -> Tenso
     return Tensor(x.value.reshape(tuple(shape)), x.dtype, x.layout, x.device_handle)
 
 
-def permute(x: Tensor, dims: Sequence[int], **kwargs: Any) -> Tensor:
-    return Tensor(x.value.permute(*dims).contiguous(), x.dtype, x.layout, x.device_handle)
-
-
 def transpose(x: Tensor, dim0: int, dim1: int, **kwargs: Any) -> Tensor:
     return Tensor(x.value.transpose(dim0, dim1).contiguous(), x.dtype, x.layout, x.device_handle)
-
-
-def unsqueeze(x: Tensor, dim: int, **kwargs: Any) -> Tensor:
-    return Tensor(x.value.unsqueeze(dim), x.dtype, x.layout, x.device_handle)
-
-
-def squeeze(x: Tensor, dim: int, **kwargs: Any) -> Tensor:
-    return Tensor(x.value.squeeze(dim), x.dtype, x.layout, x.device_handle)
 
 
 def slice(
@@ -477,17 +396,6 @@ def slice(
 def concat(tensors: Sequence[Tensor], dim: int = 0, **kwargs: Any) -> Tensor:
     first = tensors[0]
     return Tensor(torch.cat([t.value for t in tensors], dim=dim), first.dtype, first.layout, first.device_handle)
-
-
-def pad(x: Tensor, padding: Sequence[Sequence[int]], value: float, **kwargs: Any) -> Tensor:
-    flat: list[int] = []
-    for before, after in reversed([tuple(p) for p in padding]):
-        flat += [before, after]
-    return Tensor(F.pad(x.value, flat, value=value), x.dtype, x.layout, x.device_handle)
-
-
-def repeat(x: Tensor, repeats: Sequence[int], **kwargs: Any) -> Tensor:
-    return Tensor(x.value.repeat(*repeats), x.dtype, x.layout, x.device_handle)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,0 +1,144 @@
+"""The host emulation implements exactly the ops the ttnn modules use, with ttnn's own semantics.
+
+Values are checked against ttnn's golden functions (its torch reference implementations) where one
+exists; conv1d/conv2d have none and are checked against torch in test_layers.py.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+
+from openvoice_tt.config import ConverterPrecision, MeloPrecision
+from openvoice_tt.noise import NoiseSource
+from openvoice_tt.reference.converter import load_converter_model
+from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
+from openvoice_tt.text import EnglishFrontEnd
+from openvoice_tt.tt import host_ttnn
+from openvoice_tt.tt.clone import clone_on_device
+from openvoice_tt.tt.converter import ToneColorConverter
+from openvoice_tt.tt.device import open_emulated_device
+from openvoice_tt.tt.synthesizer import MeloSynthesizer
+from openvoice_tt.tt.trace import UNTRACED, OpTrace
+
+from .mock import requires_ttnn
+
+# Emulated functions that are not device ops: host transfers, device handles, configuration.
+INFRASTRUCTURE = UNTRACED
+
+
+@pytest.fixture(scope="module")
+def ops_used(tiny_checkpoints: Path) -> set[str]:
+    device = open_emulated_device()
+    trace = OpTrace(device.ttnn)
+    device.ttnn = trace
+    melo = load_melo_synthesizer(
+        tiny_checkpoints / "melotts-english" / "config.json", tiny_checkpoints / "melotts-english" / "checkpoint.pth"
+    )
+    conv = load_converter_model(
+        tiny_checkpoints / "converter" / "config.json", tiny_checkpoints / "converter" / "checkpoint.pth"
+    )
+    synthesizer = MeloSynthesizer(device, melo, MeloPrecision())
+    converter = ToneColorConverter(device, conv, ConverterPrecision())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inputs = EnglishFrontEnd(melo.config.symbols)("Which ops does a whole clone use?")
+    clone_on_device(
+        synthesizer,
+        converter,
+        [inputs],
+        0,
+        SynthesisParams(),
+        NoiseSource(0),
+        2205,
+        torch.randn(1, 256, 1),
+        torch.randn(1, 256, 1),
+        0.3,
+    )
+    converter.tone_color([torch.randn(22050).numpy() * 0.3])
+    return {name for name, _ in trace.calls}
+
+
+def _emulated_ops() -> set[str]:
+    return {
+        name
+        for name, value in vars(host_ttnn).items()
+        if inspect.isfunction(value)
+        and not name.startswith("_")
+        and value.__module__ == host_ttnn.__name__
+        and name not in INFRASTRUCTURE
+    }
+
+
+def test_emulation_covers_exactly_the_ops_the_pipeline_uses(ops_used: set[str]) -> None:
+    assert ops_used <= _emulated_ops(), ops_used - _emulated_ops()
+    assert _emulated_ops() <= ops_used, f"emulated but unused (dead code): {_emulated_ops() - ops_used}"
+
+
+@requires_ttnn
+def test_emulated_ops_match_ttnn_golden_functions(ops_used: set[str]) -> None:
+    from openvoice_tt.tt.device import configure_mock
+
+    configure_mock("wormhole_n150")  # importing ttnn in this process must not look for a chip
+    import ttnn
+
+    torch.manual_seed(0)
+    a, b = torch.randn(1, 1, 40, 64), torch.randn(1, 1, 40, 64)
+    t = lambda x: host_ttnn.from_torch(x, dtype=host_ttnn.float32)  # noqa: E731
+    cases = {
+        "add": ((a, b), {}),
+        "subtract": ((a, b), {}),
+        "multiply": ((a, b), {}),
+        "div": ((a, b.abs() + 0.5), {}),
+        "exp": ((a,), {}),
+        "sqrt": ((a.abs(),), {}),
+        "tanh": ((a,), {}),
+        "sigmoid": ((a,), {}),
+        "relu": ((a,), {}),
+        "neg": ((a,), {}),
+        "ceil": ((a * 3,), {}),
+        "gelu": ((a,), {"fast_and_approximate_mode": False}),
+        "leaky_relu": ((a,), {"negative_slope": 0.1}),
+        "softplus": ((a * 10,), {"beta": 1.0, "threshold": 20.0}),
+        "clamp": ((a,), {"min": -0.5, "max": 0.5}),
+        "ge": ((a, b), {}),
+        "le": ((a, b), {}),
+        "lt": ((a, b), {}),
+        "eq": ((a.round(), b.round()), {}),
+        "softmax": ((a,), {"dim": -1}),
+        "cumsum": ((a,), {"dim": 3}),
+        "sum": ((a,), {"dim": -1, "keepdim": True}),
+        "transpose": ((a, -2, -1), {}),
+        "matmul": ((a, b.transpose(-2, -1)), {}),
+        "linear": ((a, torch.randn(64, 32)), {}),
+    }
+    compared = []
+    for name, (args, kwargs) in cases.items():
+        if name not in ops_used:
+            continue
+        golden = ttnn.get_golden_function(getattr(ttnn, name))(*args, **kwargs)
+        emulated = getattr(host_ttnn, name)(*[t(x) if isinstance(x, torch.Tensor) else x for x in args], **kwargs)
+        torch.testing.assert_close(emulated.value, golden.float(), rtol=1e-5, atol=1e-5, msg=name)
+        compared.append(name)
+    where = ttnn.get_golden_function(ttnn.where)(a > 0, a, b)
+    torch.testing.assert_close(host_ttnn.where(t((a > 0).float()), t(a), t(b)).value, where)
+    norm = ttnn.get_golden_function(ttnn.layer_norm)(a, epsilon=1e-5, weight=b[0, 0, 0], bias=a[0, 0, 0])
+    torch.testing.assert_close(
+        host_ttnn.layer_norm(t(a), epsilon=1e-5, weight=t(b[0, 0, 0]), bias=t(a[0, 0, 0])).value,
+        norm,
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    assert len(compared) >= 20, compared
+
+
+def test_bfloat16_storage_rounds_and_float32_does_not() -> None:
+    x = torch.tensor([1.0 + 2**-10, 3.14159265])
+    assert torch.equal(host_ttnn.from_torch(x, dtype=host_ttnn.bfloat16).value, x.to(torch.bfloat16).float())
+    assert torch.equal(host_ttnn.from_torch(x, dtype=host_ttnn.float32).value, x)
+    y = host_ttnn.add(host_ttnn.from_torch(x, dtype=host_ttnn.bfloat16), 1e-3)
+    assert torch.equal(y.value, (x.to(torch.bfloat16).float() + 1e-3).to(torch.bfloat16).float())
