@@ -9,8 +9,12 @@ mock device must be chosen before ttnn is imported); it prints one JSON object: 
 The data-dependent frame count of synthesis (which a mock device cannot compute) is pinned to the
 requested length on both mock and emulation, so the two run the same graph.
 
-Usage: python scripts/tt_acceptance.py CHECKPOINT_DIR --device mock:wormhole_n150|mock:blackhole_p150|emulation
-                                        --job convert|extract|synth|clone [--seconds S] [--seed N]
+With `--compare` it also runs the torch reference on the same inputs and noise and reports the PCC
+(meaningful on hardware and the emulation; a mock device returns zeros).
+
+Usage: python scripts/tt_acceptance.py CHECKPOINT_DIR
+           --device hardware|emulation|mock:wormhole_n150|mock:blackhole_p150
+           --job convert|extract|synth|clone [--seconds S] [--seed N] [--compare]
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ def main() -> None:
     parser.add_argument("--job", choices=["convert", "extract", "synth", "clone"], default="convert")
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compare", action="store_true", help="PCC against the torch reference")
     args = parser.parse_args()
 
     from openvoice_tt.tt.device import configure_mock
@@ -52,21 +57,23 @@ def main() -> None:
     from openvoice_tt.tt.trace import OpTrace
 
     device = open_emulated_device() if args.device == "emulation" else open_ttnn_device()
+    if args.device == "hardware" and device.kind != "hardware":
+        raise SystemExit("no Tenstorrent chip found")
     trace = OpTrace(device.ttnn)
     device.ttnn = trace
     gen = torch.Generator().manual_seed(args.seed)
     converter = synthesizer = None
     if args.job in ("convert", "extract", "clone"):
         folder = args.checkpoints / "converter"
-        converter = ToneColorConverter(
-            device, load_converter_model(folder / "config.json", folder / "checkpoint.pth"), ConverterPrecision()
-        )
+        ref_converter = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
+        converter = ToneColorConverter(device, ref_converter, ConverterPrecision())
     if args.job in ("synth", "clone"):
         folder = args.checkpoints / "melotts-english"
         ref = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth")
         synthesizer = MeloSynthesizer(device, ref, MeloPrecision())
         frames = int(args.seconds * ref.config.data.sampling_rate / ref.config.data.hop_length)
-        device.forced_scalars["frames"] = frames
+        if device.kind == "mock" or (device.kind == "emulation" and not args.compare):
+            device.forced_scalars["frames"] = frames  # a mock device cannot compute the durations
         tokens = max(3, round(frames / 3.5)) | 1
         inputs = SimpleNamespace(
             phone_ids=torch.randint(1, 200, (tokens,), generator=gen),
@@ -93,6 +100,9 @@ def main() -> None:
         )
     seconds = time.perf_counter() - start
     device.close()
+    pcc = None
+    if args.compare:
+        pcc = _compare(args, ref_converter if converter else None, ref if synthesizer else None, locals(), result)
     print(
         json.dumps(
             {
@@ -108,8 +118,49 @@ def main() -> None:
                 },
                 "ops": trace.calls,
                 "seconds": seconds,
+                "pcc": pcc,
             }
         )
+    )
+
+
+def _pcc(expected, actual) -> float:
+    import numpy as np
+
+    a, b = np.asarray(expected, np.float64).ravel(), np.asarray(actual, np.float64).ravel()
+    if a.shape != b.shape:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _compare(args, ref_converter, ref_melo, scope: dict, result) -> float | None:
+    """The torch reference on the run's inputs and noise (clone: the reference resampler, not soxr)."""
+    import torch
+
+    from openvoice_tt.noise import NoiseSource
+    from openvoice_tt.reference.resample import decimate_by_two
+
+    if args.job in ("convert", "extract"):
+        spec = ref_converter.spectrogram(torch.from_numpy(scope["audio"])[None])
+        if args.job == "extract":
+            return _pcc(ref_converter.tone_color(spec), result)
+        return _pcc(ref_converter.convert(spec, scope["src"], scope["tgt"], NoiseSource(args.seed), 0.3), result)
+    inputs, noise = scope["inputs"], NoiseSource(args.seed)
+    out = ref_melo.infer(
+        inputs.phone_ids[None],
+        inputs.tone_ids[None],
+        inputs.language_ids[None],
+        torch.zeros(1, 1024, inputs.phone_ids.numel()),
+        inputs.ja_bert[None],
+        0,
+        noise,
+    )
+    if args.job == "synth":
+        return _pcc(out.audio, result)
+    speech = torch.cat([out.audio.flatten(), torch.zeros(2205)])
+    speech = decimate_by_two(speech)[None]
+    return _pcc(
+        ref_converter.convert(ref_converter.spectrogram(speech), scope["src"], scope["tgt"], noise, 0.3), result
     )
 
 

@@ -149,8 +149,9 @@ def open_ttnn_device(l1_small_size: int = L1_SMALL_SIZE) -> TtDevice:
 
 
 def hardware_available(ttnn: ModuleType | None = None) -> bool:
-    """A real chip is present: no mock configured and ttnn counts at least one device."""
-    if os.environ.get(MOCK_ENV):
+    """A real chip is present: no mock configured, the kernel driver's /dev/tenstorrent exists and ttnn
+    counts at least one device (checked in that order, so machines without a chip never import ttnn)."""
+    if os.environ.get(MOCK_ENV) or not Path("/dev/tenstorrent").exists():
         return False
     if ttnn is None:
         if not ttnn_installed():

@@ -1,0 +1,33 @@
+"""Tier 3: the same jobs on a real Tenstorrent chip, compared with torch and timed.
+
+Skipped (with the reason shown by `pytest -rs`) on machines without a chip, which is every machine
+this project is developed and tested on so far.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openvoice_tt.tt.device import hardware_available
+
+from .mock import requires_ttnn, run_acceptance
+
+pytestmark = [
+    requires_ttnn,
+    pytest.mark.tt_hardware,
+    pytest.mark.skipif(
+        not hardware_available(), reason="no Tenstorrent chip on this machine (/dev/tenstorrent absent)"
+    ),
+]
+THRESHOLDS = {"convert": 0.99, "extract": 0.999, "synth": 0.99, "clone": 0.99}
+
+
+@pytest.mark.parametrize("job", sorted(THRESHOLDS))
+@pytest.mark.parametrize("seconds", [2, 20])
+def test_hardware_matches_torch(full_checkpoints: Path, job: str, seconds: int) -> None:
+    result = run_acceptance(full_checkpoints, "hardware", "--job", job, "--seconds", str(seconds), "--compare")
+    print(f"{job} {seconds} s on {result['arch']}: {result['seconds']:.3f} s, PCC {result['pcc']:.6f}")
+    assert result["kind"] == "hardware"
+    assert result["pcc"] >= THRESHOLDS[job]
