@@ -317,7 +317,7 @@ def clone_speech(
     speech = np.concatenate(pieces)
     with timer("resample"):
         speech = resample(speech, synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate)
-    return converter.convert(speech, source_se, target_se, tau, noise, timer)
+    return converter.convert(speech, source_se, target_se, tau, noise, timer.prefixed("converter."))
 
 
 # --------------------------------------------------------------------------------------------------

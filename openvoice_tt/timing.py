@@ -29,6 +29,19 @@ class StageTimer:
     def total(self) -> float:
         return sum(self.seconds.values())
 
+    def prefixed(self, prefix: str) -> PrefixedTimer:
+        """The same timer with every stage name prefixed (e.g. the converter's stages inside a clone)."""
+        return PrefixedTimer(self, prefix)
+
+
+class PrefixedTimer:
+    def __init__(self, parent: StageTimer, prefix: str) -> None:
+        self.parent = parent
+        self.prefix = prefix
+
+    def __call__(self, stage: str):
+        return self.parent(self.prefix + stage)
+
 
 class NullTimer(StageTimer):
     """Times nothing; the default so model code can always write `with timer("stage"):`."""

@@ -54,13 +54,11 @@ def main() -> None:
     from openvoice_tt.tt.converter import ToneColorConverter
     from openvoice_tt.tt.device import open_emulated_device, open_ttnn_device
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
-    from openvoice_tt.tt.trace import OpTrace
 
     device = open_emulated_device() if args.device == "emulation" else open_ttnn_device()
     if args.device == "hardware" and device.kind != "hardware":
         raise SystemExit("no Tenstorrent chip found")
-    trace = OpTrace(device.ttnn)
-    device.ttnn = trace
+    trace = device.ttnn
     gen = torch.Generator().manual_seed(args.seed)
     converter = synthesizer = None
     if args.job in ("convert", "extract", "clone"):
@@ -82,6 +80,7 @@ def main() -> None:
             ja_bert=torch.randn(768, tokens, generator=gen) * 0.3,
         )
     trace.calls.clear()
+    trace.recording = True
     device.transfers.reset()
     start = time.perf_counter()
     if args.job == "extract":

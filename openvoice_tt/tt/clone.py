@@ -51,4 +51,4 @@ def clone_on_device(
             pad = ttnn.zeros((1, 1, 1, 1), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device.handle)
             speech, total = ttnn.concat([speech, pad], dim=2), total + 1
         speech, samples = converter.decimate(speech, total)
-    return converter.convert_on_device(speech, samples, source_se, target_se, tau, noise, timer)
+    return converter.convert_on_device(speech, samples, source_se, target_se, tau, noise, timer.prefixed("converter."))

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from openvoice_tt.errors import DeviceError
+from openvoice_tt.tt.trace import OpTrace
 from openvoice_tt.tt.weights import WeightCache
 
 MOCK_ENV = "TT_METAL_MOCK_CLUSTER_DESC_PATH"
@@ -48,7 +49,7 @@ class TransferLog:
 
 @dataclass
 class TtDevice:
-    ttnn: ModuleType
+    ttnn: OpTrace  # the real ttnn or host_ttnn, behind a (normally idle) op recorder
     handle: Any
     kind: str  # "emulation" | "mock" | "hardware"
     arch: str  # "host" | "wormhole_b0" | "blackhole"
@@ -104,7 +105,7 @@ class TtDevice:
 def open_emulated_device() -> TtDevice:
     from openvoice_tt.tt import host_ttnn
 
-    return TtDevice(host_ttnn, host_ttnn.open_device(), "emulation", "host")
+    return TtDevice(OpTrace(host_ttnn), host_ttnn.open_device(), "emulation", "host")
 
 
 def ttnn_installed() -> bool:
@@ -145,7 +146,7 @@ def open_ttnn_device(l1_small_size: int = L1_SMALL_SIZE) -> TtDevice:
         raise DeviceError("no Tenstorrent device found (ttnn sees no chip); use --device cpu")
     handle = ttnn.open_device(device_id=0, l1_small_size=l1_small_size)
     arch = str(handle.arch()).split(".")[-1].lower()
-    return TtDevice(ttnn, handle, "mock" if mock else "hardware", arch)
+    return TtDevice(OpTrace(ttnn), handle, "mock" if mock else "hardware", arch)
 
 
 def hardware_available(ttnn: ModuleType | None = None) -> bool:

@@ -30,10 +30,15 @@ def _shape(value: Any) -> Any:
 
 
 class OpTrace:
-    """A transparent proxy of a ttnn namespace that records (op, output shape) for each call."""
+    """A transparent proxy of a ttnn namespace that records (op, output shape) for each call.
 
-    def __init__(self, namespace: Any) -> None:
+    Every TtDevice's `ttnn` is one of these, so modules built at any time are traced; recording is off
+    until someone (acceptance runs, placement reports) turns it on.
+    """
+
+    def __init__(self, namespace: Any, recording: bool = False) -> None:
         self._namespace = namespace
+        self.recording = recording
         self.calls: list[tuple[str, Any]] = []
 
     def __getattr__(self, name: str) -> Any:
@@ -43,7 +48,8 @@ class OpTrace:
 
         def traced(*args: Any, **kwargs: Any) -> Any:
             out = attr(*args, **kwargs)
-            self.calls.append((name, _shape(out)))
+            if self.recording:
+                self.calls.append((name, _shape(out)))
             return out
 
         return traced

@@ -23,7 +23,7 @@ from openvoice_tt.tt.clone import clone_on_device
 from openvoice_tt.tt.converter import ToneColorConverter
 from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.synthesizer import MeloSynthesizer
-from openvoice_tt.tt.trace import UNTRACED, OpTrace
+from openvoice_tt.tt.trace import UNTRACED
 
 from .mock import requires_ttnn
 
@@ -34,8 +34,8 @@ INFRASTRUCTURE = UNTRACED
 @pytest.fixture(scope="module")
 def ops_used(tiny_checkpoints: Path) -> set[str]:
     device = open_emulated_device()
-    trace = OpTrace(device.ttnn)
-    device.ttnn = trace
+    trace = device.ttnn
+    trace.recording = True
     melo = load_melo_synthesizer(
         tiny_checkpoints / "melotts-english" / "config.json", tiny_checkpoints / "melotts-english" / "checkpoint.pth"
     )
