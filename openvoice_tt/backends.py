@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from openvoice_tt.config import ConverterConfig, MeloConfig
+from openvoice_tt.config import ConversionChunking, ConverterConfig, MeloConfig
 from openvoice_tt.errors import DeviceError
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.synthesizer import SynthesisParams
@@ -265,6 +265,35 @@ class TtSynthesizer:
     ) -> Synthesized:
         audio, frames = self.model.synthesize(inputs, speaker_id, params, noise, timer)
         return Synthesized(audio.numpy(), None, frames)
+
+
+# --------------------------------------------------------------------------------------------------
+# Long audio
+
+
+def convert_speech(
+    converter: Converter,
+    audio: np.ndarray,
+    source_se: torch.Tensor,
+    target_se: torch.Tensor,
+    tau: float,
+    noise: NoiseSource,
+    timer: StageTimer = NULL_TIMER,
+    chunking: ConversionChunking | None = None,
+) -> np.ndarray:
+    """Convert `audio`; on the ttnn backend, inputs longer than `chunking.max_seconds` go in pieces."""
+    from openvoice_tt.chunking import convert_in_pieces
+
+    chunking = chunking or (ConversionChunking() if converter.name == "tt" else None)
+    if chunking is None or len(audio) <= chunking.max_seconds * converter.config.data.sampling_rate:
+        return converter.convert(audio, source_se, target_se, tau, noise, timer)
+    return convert_in_pieces(
+        lambda piece, piece_noise: converter.convert(piece, source_se, target_se, tau, piece_noise, timer),
+        audio,
+        converter.config,
+        noise,
+        chunking,
+    )
 
 
 # --------------------------------------------------------------------------------------------------

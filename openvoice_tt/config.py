@@ -116,6 +116,20 @@ class TtBuckets:
         return self.round_up(count, self.frame_multiple)
 
 
+@dataclass(frozen=True)
+class ConversionChunking:
+    """Splitting long conversions so device memory suffices (a mock N150 takes 300 s in one pass, not 600 s).
+
+    Each piece is converted with `context_seconds` of real audio on both sides (more than the converter's
+    ~110-frame receptive field) and with its slice of one posterior-noise draw for the whole input, so the
+    pieces' cores join without a seam; a short crossfade smooths the last float differences.
+    """
+
+    max_seconds: float = 120.0
+    context_seconds: float = 3.0
+    crossfade_seconds: float = 0.02
+
+
 # --------------------------------------------------------------------------------------------------
 # Generic typed parsing of JSON objects into frozen dataclasses, with field paths in every error.
 

@@ -46,7 +46,8 @@ def main() -> None:
 
     import torch
 
-    from openvoice_tt.config import ConverterPrecision, MeloPrecision
+    from openvoice_tt.chunking import convert_in_pieces
+    from openvoice_tt.config import ConversionChunking, ConverterPrecision, MeloPrecision
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.converter import load_converter_model
     from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
@@ -89,7 +90,16 @@ def main() -> None:
     elif args.job == "convert":
         audio = (torch.randn(int(args.seconds * 22050), generator=gen) * 0.3).numpy()
         src, tgt = torch.randn(1, 256, 1, generator=gen), torch.randn(1, 256, 1, generator=gen)
-        result = converter.convert(audio, src, tgt, 0.3, NoiseSource(args.seed))
+        if args.seconds > ConversionChunking().max_seconds:  # too long for one pass: in pieces
+            result = convert_in_pieces(
+                lambda piece, noise: converter.convert(piece, src, tgt, 0.3, noise),
+                audio,
+                converter.config,
+                NoiseSource(args.seed),
+                ConversionChunking(),
+            )
+        else:
+            result = converter.convert(audio, src, tgt, 0.3, NoiseSource(args.seed))
     elif args.job == "synth":
         result, _ = synthesizer.synthesize(inputs, 0, SynthesisParams(), NoiseSource(args.seed))
     else:

@@ -3,7 +3,9 @@
 Upstream's V2 flow synthesizes every chunk, appends silence, resamples the whole take to the
 converter's rate and converts it once. Here chunks and silences are concatenated on the device, the
 44.1 -> 22.05 kHz step is the on-device 2:1 FIR (`tt/resample.py`), and only the converted waveform is
-downloaded: per chunk the token inputs and noise go up and one frame count comes back.
+downloaded: per chunk the token inputs and noise go up and one frame count comes back. A take longer
+than `ConversionChunking.max_seconds` (more than a mock N150 fits in one pass) is downloaded after
+resampling and converted in overlapping pieces (`chunking.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from openvoice_tt.chunking import convert_in_pieces
+from openvoice_tt.config import ConversionChunking
 from openvoice_tt.errors import DeviceError
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.synthesizer import SynthesisParams
@@ -33,6 +37,7 @@ def clone_on_device(
     target_se: torch.Tensor,
     tau: float,
     timer: StageTimer = NULL_TIMER,
+    chunking: ConversionChunking = ConversionChunking(),
 ) -> np.ndarray:
     device = synthesizer.device
     ttnn = device.ttnn
@@ -51,4 +56,14 @@ def clone_on_device(
             pad = ttnn.zeros((1, 1, 1, 1), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device.handle)
             speech, total = ttnn.concat([speech, pad], dim=2), total + 1
         speech, samples = converter.decimate(speech, total)
-    return converter.convert_on_device(speech, samples, source_se, target_se, tau, noise, timer.prefixed("converter."))
+    timer = timer.prefixed("converter.")
+    if samples > chunking.max_seconds * rate_out:  # too long for one pass: convert in pieces via the host
+        audio = device.download(speech, "speech").reshape(-1).numpy()
+        return convert_in_pieces(
+            lambda piece, piece_noise: converter.convert(piece, source_se, target_se, tau, piece_noise, timer),
+            audio,
+            converter.config,
+            noise,
+            chunking,
+        )
+    return converter.convert_on_device(speech, samples, source_se, target_se, tau, noise, timer)
