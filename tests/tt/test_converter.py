@@ -17,9 +17,8 @@ from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import load_converter_model
 from openvoice_tt.tt.converter import ToneColorConverter
 from openvoice_tt.tt.device import open_emulated_device
+from openvoice_tt.tt.parity import converter_block_pccs, pcc, speechlike_audio
 from openvoice_tt.tt.weights import WeightCache
-
-from .parity import from_tt, pcc, to_tt
 
 BLOCK_PCC = 0.999
 WAVEFORM_PCC = 0.99
@@ -33,58 +32,6 @@ def converters(full_checkpoints: Path):
     return ref, ToneColorConverter(device, ref, ConverterPrecision()), device
 
 
-def _audio(seconds: float, seed: int = 0) -> np.ndarray:
-    """Speech-like test signal: a gliding harmonic tone with noise bursts, in [-1, 1]."""
-    rate = 22050
-    t = np.arange(int(seconds * rate)) / rate
-    rng = np.random.default_rng(seed)
-    pitch = 120 + 40 * np.sin(2 * np.pi * 0.7 * t)
-    phase = 2 * np.pi * np.cumsum(pitch) / rate
-    voiced = sum(np.sin(k * phase) / k for k in range(1, 8)) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2)
-    return (0.3 * voiced + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
-
-
-def _block_pccs(converters, seconds: float) -> dict[str, float]:
-    ref, tt, device = converters
-    ttnn = device.ttnn
-    audio = _audio(seconds)
-    results: dict[str, float] = {}
-    spec = ref.spectrogram(torch.from_numpy(audio)[None])
-    frames = spec.shape[-1]
-    wave = device.constant(torch.from_numpy(audio).reshape(1, 1, -1, 1), ttnn.float32)
-    results["spectrogram"] = pcc(spec, from_tt(device, tt.spectrogram(wave, audio.size)))
-
-    se = ref.tone_color(spec)
-    results["reference_encoder"] = pcc(se, ttnn.to_torch(tt.ref_enc(to_tt(device, spec), frames)))
-
-    noise = NoiseSource(3).normal(1, 192, frames)
-    zeros = torch.zeros(1, 256, 1)
-    with torch.no_grad():
-        z = ref.enc_q(spec, torch.ones(1, 1, frames), zeros, noise, 0.3)
-    z_tt = tt.enc_q(to_tt(device, spec), frames, None, to_tt(device, noise), 0.3)
-    results["posterior_encoder"] = pcc(z, from_tt(device, z_tt))
-
-    src, tgt = se, torch.randn(1, 256, 1, generator=torch.Generator().manual_seed(1))
-    g_src, g_tgt = (device.constant(e.reshape(1, 1, 1, -1), ttnn.float32) for e in (src, tgt))
-    with torch.no_grad():
-        z_p = ref.flow(z, torch.ones(1, 1, frames), src, reverse=False)
-        z_hat = ref.flow(z_p, torch.ones(1, 1, frames), tgt, reverse=True)
-    results["flow_forward"] = pcc(
-        z_p, from_tt(device, tt.flow(to_tt(device, z), frames, tt.flow.condition(g_src), False))
-    )
-    results["flow_reverse"] = pcc(
-        z_hat, from_tt(device, tt.flow(to_tt(device, z_p), frames, tt.flow.condition(g_tgt), True))
-    )
-    with torch.no_grad():
-        wave = ref.dec(z_hat, zeros)
-    wave_tt, length = tt.dec(to_tt(device, z_hat), frames, None)
-    results["vocoder"] = pcc(wave.flatten(), ttnn.to_torch(wave_tt).flatten()[:length])
-
-    expected = ref.convert(spec, src, tgt, NoiseSource(5), 0.3).flatten()
-    results["waveform"] = pcc(expected, tt.convert(audio, src, tgt, 0.3, NoiseSource(5)))
-    return results
-
-
 def _check(results: dict[str, float]) -> None:
     failures = {k: v for k, v in results.items() if v < (WAVEFORM_PCC if k == "waveform" else BLOCK_PCC)}
     assert not failures, f"PCC below threshold: {failures} (all: {results})"
@@ -92,12 +39,12 @@ def _check(results: dict[str, float]) -> None:
 
 @pytest.mark.slow
 def test_converter_blocks_at_2_seconds(converters) -> None:
-    _check(_block_pccs(converters, 2.0))
+    _check(converter_block_pccs(*converters, speechlike_audio(2.0)))
 
 
 @pytest.mark.slow
 def test_converter_blocks_at_20_seconds(converters) -> None:
-    _check(_block_pccs(converters, 20.0))
+    _check(converter_block_pccs(*converters, speechlike_audio(20.0)))
 
 
 def test_tiny_converter_end_to_end_and_transfer_budget(tiny_checkpoints: Path) -> None:
@@ -105,7 +52,7 @@ def test_tiny_converter_end_to_end_and_transfer_budget(tiny_checkpoints: Path) -
     ref = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
     device = open_emulated_device()
     tt = ToneColorConverter(device, ref, ConverterPrecision())
-    audio = _audio(1.5)
+    audio = speechlike_audio(1.5)
     spec = ref.spectrogram(torch.from_numpy(audio)[None])
     src, tgt = ref.tone_color(spec), torch.randn(1, 256, 1)
 
@@ -117,7 +64,7 @@ def test_tiny_converter_end_to_end_and_transfer_budget(tiny_checkpoints: Path) -
     assert pcc(ref.convert(spec, src, tgt, NoiseSource(1), 0.3), converted) > WAVEFORM_PCC
 
     device.transfers.reset()
-    clips = [audio, _audio(2.5, seed=1)]
+    clips = [audio, speechlike_audio(2.5, seed=1)]
     embedding = tt.tone_color(clips)
     assert device.transfers.uploads == ["waveform", "waveform"] and device.transfers.downloads == ["embedding"]
     expected = torch.stack([ref.tone_color(ref.spectrogram(torch.from_numpy(c)[None])) for c in clips]).mean(0)
@@ -127,7 +74,7 @@ def test_tiny_converter_end_to_end_and_transfer_budget(tiny_checkpoints: Path) -
 def test_prepared_weights_are_cached_on_disk(tiny_checkpoints: Path, tmp_path: Path) -> None:
     folder = tiny_checkpoints / "converter"
     ref = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
-    audio = _audio(1.0)
+    audio = speechlike_audio(1.0)
     outputs = []
     for attempt in range(2):
         device = open_emulated_device()

@@ -1,0 +1,163 @@
+"""Comparing ttnn blocks with their torch twins: the numerics tier of the verification.
+
+Shared by the parity tests and `scripts/tt_precision_report.py`. Every block is fed the reference's
+own inputs, so each PCC measures that block alone; the waveform PCC measures the whole chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from openvoice_tt.config import RELATIVE_ATTENTION_WINDOW
+from openvoice_tt.noise import NoiseSource
+from openvoice_tt.reference.alignment import frame_durations
+from openvoice_tt.reference.synthesizer import SynthesisParams
+from openvoice_tt.tt.attention import RelativeBands
+from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.layers import dtype_of
+
+
+def pcc(expected, actual) -> float:
+    """Pearson correlation of two arrays (1.0 for identical; the tt-metal convention for parity)."""
+
+    def flat(x) -> np.ndarray:
+        if isinstance(x, torch.Tensor):
+            x = x.detach().float().cpu().numpy()
+        return np.asarray(x, dtype=np.float64).ravel()
+
+    a, b = flat(expected), flat(actual)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    if np.array_equal(a, b):
+        return 1.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def to_tt(device: TtDevice, x_bct: torch.Tensor, dtype: str = "fp32"):
+    """Reference layout [1, C, T] -> ttnn channels-last [1, 1, T, C]."""
+    return device.constant(x_bct[0].t().unsqueeze(0).unsqueeze(0), dtype_of(device, dtype))
+
+
+def from_tt(device: TtDevice, x) -> torch.Tensor:
+    """ttnn [1, 1, T, C] -> reference layout [1, C, T]."""
+    return device.ttnn.to_torch(x).float()[0, 0].t().unsqueeze(0)
+
+
+def speechlike_audio(seconds: float, seed: int = 0) -> np.ndarray:
+    """Speech-like test signal: a gliding harmonic tone with noise bursts, in [-1, 1]."""
+    rate = 22050
+    t = np.arange(int(seconds * rate)) / rate
+    rng = np.random.default_rng(seed)
+    pitch = 120 + 40 * np.sin(2 * np.pi * 0.7 * t)
+    phase = 2 * np.pi * np.cumsum(pitch) / rate
+    voiced = sum(np.sin(k * phase) / k for k in range(1, 8)) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2)
+    return (0.3 * voiced + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def converter_block_pccs(ref, tt, device: TtDevice, audio: np.ndarray) -> dict[str, float]:
+    """PCC of every converter block fed the reference's own inputs, and of the whole waveform."""
+    ttnn = device.ttnn
+    results: dict[str, float] = {}
+    spec = ref.spectrogram(torch.from_numpy(audio)[None])
+    frames = spec.shape[-1]
+    wave = device.constant(torch.from_numpy(audio).reshape(1, 1, -1, 1), ttnn.float32)
+    results["spectrogram"] = pcc(spec, from_tt(device, tt.spectrogram(wave, audio.size)))
+
+    se = ref.tone_color(spec)
+    results["reference_encoder"] = pcc(se, ttnn.to_torch(tt.ref_enc(to_tt(device, spec), frames)))
+
+    noise = NoiseSource(3).normal(1, 192, frames)
+    zeros = torch.zeros(1, 256, 1)
+    with torch.no_grad():
+        z = ref.enc_q(spec, torch.ones(1, 1, frames), zeros, noise, 0.3)
+    z_tt = tt.enc_q(to_tt(device, spec), frames, None, to_tt(device, noise), 0.3)
+    results["posterior_encoder"] = pcc(z, from_tt(device, z_tt))
+
+    src, tgt = se, torch.randn(1, 256, 1, generator=torch.Generator().manual_seed(1))
+    g_src, g_tgt = (device.constant(e.reshape(1, 1, 1, -1), ttnn.float32) for e in (src, tgt))
+    with torch.no_grad():
+        z_p = ref.flow(z, torch.ones(1, 1, frames), src, reverse=False)
+        z_hat = ref.flow(z_p, torch.ones(1, 1, frames), tgt, reverse=True)
+    results["flow_forward"] = pcc(
+        z_p, from_tt(device, tt.flow(to_tt(device, z), frames, tt.flow.condition(g_src), False))
+    )
+    results["flow_reverse"] = pcc(
+        z_hat, from_tt(device, tt.flow(to_tt(device, z_p), frames, tt.flow.condition(g_tgt), True))
+    )
+    with torch.no_grad():
+        wave = ref.dec(z_hat, zeros)
+    wave_tt, length = tt.dec(to_tt(device, z_hat), frames, None)
+    results["vocoder"] = pcc(wave.flatten(), ttnn.to_torch(wave_tt).flatten()[:length])
+
+    expected = ref.convert(spec, src, tgt, NoiseSource(5), 0.3).flatten()
+    results["waveform"] = pcc(expected, tt.convert(audio, src, tgt, 0.3, NoiseSource(5)))
+    return results
+
+
+@dataclass
+class MeloInputs:
+    phone_ids: torch.Tensor
+    tone_ids: torch.Tensor
+    language_ids: torch.Tensor
+    bert: torch.Tensor
+    ja_bert: torch.Tensor
+
+
+def melo_inputs(front_end, text: str, seed: int = 0) -> MeloInputs:
+    """The front end's ids with realistic non-zero ja_bert features, as a real BERT would give."""
+    front = front_end(text)
+    features = torch.randn(768, front.phone_ids.numel(), generator=torch.Generator().manual_seed(seed)) * 0.3
+    return MeloInputs(front.phone_ids, front.tone_ids, front.language_ids, front.bert, features)
+
+
+def melo_reference_stages(ref, inputs: MeloInputs, noise: NoiseSource, params: SynthesisParams) -> dict:
+    phones, tones, languages = (t.unsqueeze(0) for t in (inputs.phone_ids, inputs.tone_ids, inputs.language_ids))
+    with torch.no_grad():
+        g = ref.speaker(1)
+        h, m_p, logs_p, x_mask = ref.encode_text(phones, tones, languages, inputs.bert[None], inputs.ja_bert[None], g)
+        sdp_noise = noise.normal(1, 2, phones.shape[1])
+        logw_sdp = ref.sdp(h, x_mask, g, sdp_noise * params.noise_scale_w)
+        logw_dp = ref.dp(h, x_mask, g)
+        logw = logw_sdp * params.sdp_ratio + logw_dp * (1 - params.sdp_ratio)
+        durations = frame_durations(logw, x_mask, params.length_scale)
+        m_f, logs_f, y_mask = ref.align(m_p, logs_p, x_mask, durations)
+        prior = noise.normal(*m_f.shape)
+        z_p = m_f + prior * torch.exp(logs_f) * params.noise_scale
+        z = ref.flow(z_p, y_mask, g, reverse=True)
+        wave = ref.decode(z, y_mask, g)
+    return locals()
+
+
+def melo_block_pccs(ref, tt, device: TtDevice, inputs: MeloInputs) -> tuple[dict[str, float], int]:
+    """PCC per block with the reference's own inputs, plus the number of differing token durations."""
+    ttnn, params = device.ttnn, SynthesisParams()
+    ja_bert = inputs.ja_bert
+    r = melo_reference_stages(ref, inputs, NoiseSource(7), params)
+    t = inputs.phone_ids.numel()
+    ids = [
+        device.upload(x.float().reshape(1, 1, t, 1), ttnn.float32, "ids")
+        for x in (inputs.phone_ids, inputs.tone_ids, inputs.language_ids)
+    ]
+    g = tt.emb_g(device.upload(torch.tensor([[[[1.0]]]]), ttnn.float32, "sid"))
+    bands = RelativeBands(device, t, RELATIVE_ATTENTION_WINDOW, None, ttnn.float32)
+    h, m_p, logs_p = tt.enc_p(*ids, to_tt(device, ja_bert[None]), t, bands, g)
+    out = {
+        "text_encoder.h": pcc(r["h"], from_tt(device, h)),
+        "text_encoder.m_p": pcc(r["m_p"], from_tt(device, m_p)),
+        "text_encoder.logs_p": pcc(r["logs_p"], from_tt(device, logs_p)),
+    }
+    h_ref = to_tt(device, r["h"])
+    out["sdp"] = pcc(
+        r["logw_sdp"], from_tt(device, tt.sdp(h_ref, t, None, g, to_tt(device, r["sdp_noise"] * params.noise_scale_w)))
+    )
+    out["dp"] = pcc(r["logw_dp"], from_tt(device, tt.dp(h_ref, t, None, g)))
+    durations = tt.alignment.durations(to_tt(device, r["logw"]), None, params.length_scale)
+    differing = int((from_tt(device, durations) != r["durations"]).sum())
+    frames = r["z"].shape[-1]
+    flow_bands = RelativeBands(device, frames, RELATIVE_ATTENTION_WINDOW, None, ttnn.float32)
+    out["flow"] = pcc(r["z"], from_tt(device, tt.flow.reverse(to_tt(device, r["z_p"]), frames, flow_bands, g)))
+    wave, length = tt.dec(to_tt(device, r["z"]), frames, g)
+    out["vocoder"] = pcc(r["wave"].flatten(), ttnn.to_torch(wave).flatten()[:length])
+    return out, differing
