@@ -24,6 +24,7 @@ class StagePlacement:
     seconds: float = 0.0
     ops: Counter = field(default_factory=Counter)
     transfers: int = 0
+    flops: int = 0
 
     @property
     def where(self) -> str:
@@ -54,6 +55,7 @@ class PlacementTimer(StageTimer):
             return
         self._depth += 1
         ops_before, transfers_before, start = len(self.trace.calls), self._transfer_count(), time.perf_counter()
+        flops_before = self.trace.flops
         try:
             yield
         finally:
@@ -62,6 +64,7 @@ class PlacementTimer(StageTimer):
             record.seconds += time.perf_counter() - start
             record.ops.update(name for name, _ in self.trace.calls[ops_before:])
             record.transfers += self._transfer_count() - transfers_before
+            record.flops += self.trace.flops - flops_before
             self.seconds[stage] = record.seconds
 
     def rows(self) -> list[StagePlacement]:

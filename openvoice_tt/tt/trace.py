@@ -29,6 +29,27 @@ def _shape(value: Any) -> Any:
     return None
 
 
+def _dims(value: Any) -> list[int]:
+    return [int(d) for d in value.shape]
+
+
+def matmul_flops(name: str, args: tuple, kwargs: dict, out: Any) -> int:
+    """Multiply-adds x 2 of the matrix and convolution ops (element-wise ops are not counted)."""
+    if name in ("matmul", "linear"):
+        a, b = args[0], args[1]  # the project always passes both operands positionally
+        rows = 1
+        for d in _dims(a)[:-1]:
+            rows *= d
+        return 2 * rows * _dims(a)[-1] * _dims(b)[-1]
+    if name in ("conv1d", "conv2d"):
+        result = out[0] if isinstance(out, tuple) else out
+        kernel = kwargs["kernel_size"]
+        taps = kernel if isinstance(kernel, int) else kernel[0] * kernel[1]
+        positions = _dims(result)[-2]  # outputs are [1, 1, N * positions, C_out]
+        return 2 * positions * kwargs["out_channels"] * (kwargs["in_channels"] // kwargs.get("groups", 1)) * taps
+    return 0
+
+
 class OpTrace:
     """A transparent proxy of a ttnn namespace that records (op, output shape) for each call.
 
@@ -40,6 +61,7 @@ class OpTrace:
         self._namespace = namespace
         self.recording = recording
         self.calls: list[tuple[str, Any]] = []
+        self.flops = 0
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._namespace, name)
@@ -50,6 +72,7 @@ class OpTrace:
             out = attr(*args, **kwargs)
             if self.recording:
                 self.calls.append((name, _shape(out)))
+                self.flops += matmul_flops(name, args, kwargs, out)
             return out
 
         return traced

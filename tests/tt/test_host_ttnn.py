@@ -142,3 +142,25 @@ def test_bfloat16_storage_rounds_and_float32_does_not() -> None:
     assert torch.equal(host_ttnn.from_torch(x, dtype=host_ttnn.float32).value, x)
     y = host_ttnn.add(host_ttnn.from_torch(x, dtype=host_ttnn.bfloat16), 1e-3)
     assert torch.equal(y.value, (x.to(torch.bfloat16).float() + 1e-3).to(torch.bfloat16).float())
+
+
+def test_trace_counts_matrix_flops() -> None:
+    from openvoice_tt.tt.trace import OpTrace
+
+    trace = OpTrace(host_ttnn, recording=True)
+    a = host_ttnn.from_torch(torch.randn(1, 1, 10, 8), dtype=host_ttnn.float32)
+    trace.matmul(a, host_ttnn.from_torch(torch.randn(8, 6), dtype=host_ttnn.float32))
+    assert trace.flops == 2 * 10 * 8 * 6
+    trace.conv1d(
+        input_tensor=a,
+        weight_tensor=host_ttnn.from_torch(torch.randn(4, 8, 3)),
+        device=None,
+        in_channels=8,
+        out_channels=4,
+        batch_size=1,
+        input_length=10,
+        kernel_size=3,
+        padding=1,
+    )
+    assert trace.flops == 2 * 10 * 8 * 6 + 2 * 10 * 4 * 8 * 3
+    assert [name for name, _ in trace.calls] == ["matmul", "conv1d"]
