@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import torch
 
     from openvoice_tt.backends import Converter, Synthesizer
+    from openvoice_tt.bert import BertFeatureExtractor
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.synthesizer import SynthesisParams
     from openvoice_tt.text import TextInputs
@@ -64,6 +65,7 @@ DEFAULT_SEED = 0
 SEGMENTATION_METHODS = ("silero", "energy")
 SPEED_RANGE = (0.1, 10.0)  # beyond this the output is unusable and the flow's attention (T_y^2) explodes
 MAX_SEED = 2**63 - 1
+CONVERTER_STAGE_PREFIX = "converter."  # how the backends name the converter's stages inside a clone
 SE_CACHE_VERSION = 1  # bump when the embedding computation changes, so stale cache entries are not reused
 
 Progress = Callable[[int, int], None]
@@ -289,7 +291,7 @@ def _write_problem(error: OSError) -> str:
 class _TimedBert:
     """Stands in for the BERT feature extractor inside the front end, timing its calls as stage "bert"."""
 
-    def __init__(self, bert: object) -> None:
+    def __init__(self, bert: BertFeatureExtractor) -> None:
         from openvoice_tt.timing import NULL_TIMER
 
         self.bert = bert
@@ -390,6 +392,7 @@ class TTS:
 
     def _front_end(self, chunk: str, timer: StageTimer) -> TextInputs:
         """Front end for one chunk, timed as "front_end" with the BERT part split out as "bert"."""
+        timer.seconds.setdefault("front_end", 0.0)  # listed before "bert", in pipeline order
         bert_before = timer.seconds.get("bert", 0.0)
         if self._bert is not None:
             self._bert.timer = timer
@@ -538,10 +541,23 @@ class ToneColorConverter:
         return self.config.data.hop_length
 
     def base_speaker_se(self, speaker: str) -> torch.Tensor:
-        """The tone-color embedding of a MeloTTS base speaker: base_speakers/ses/<en-us>.pth (spec §1.2)."""
+        """The tone-color embedding of a MeloTTS base speaker: base_speakers/ses/<en-us>.pth (spec §1.2).
+
+        A name that is not a speaker of the MeloTTS config (or, without one, of the embedding folder) is an
+        InputError listing the valid names; a speaker whose file is missing is a CheckpointError."""
         path = self.checkpoints / SES_DIR / f"{speaker_key(speaker)}.pth"
+        if not path.is_file():
+            find_speaker(self._base_speakers(), speaker)
         require_files(path)
         return load_se(path)
+
+    def _base_speakers(self) -> list[str]:
+        from openvoice_tt.config import MeloConfig
+
+        config = self.checkpoints / MELO_DIR / "config.json"
+        if config.is_file():
+            return list(MeloConfig.from_file(config).speakers)
+        return sorted(p.stem for p in (self.checkpoints / SES_DIR).glob("*.pth"))
 
     def extract_se(
         self,
@@ -654,7 +670,9 @@ class ToneColorConverter:
             raise AudioError(
                 f"{name}: too short to convert ({len(samples)} samples at {self.sample_rate} Hz; need {minimum})"
             )
-        return self.converter.convert(samples, source_se, target_se, tau, noise, timer)
+        from openvoice_tt.backends import convert_speech
+
+        return convert_speech(self.converter, samples, source_se, target_se, tau, noise, timer)
 
 
 def load_se(path: PathLike) -> torch.Tensor:
@@ -735,12 +753,12 @@ class VoiceCloner:
         params = synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w)
         _check_number("tau", tau, 0.0, 10.0)
         noise = _noise(seed)
-        timer = _PhasedTimer(self.tts.device)
+        timer = _timer(self.tts.device)
         prepared = self.tts.prepare(text, timer)
         source_se = self.converter.base_speaker_se(name)
         target_se = _embedding(se) if se is not None else self.converter.extract_se(reference, method, use_cache)
         if progress is not None:
-            progress(0, 1)
+            progress(0, len(prepared) + 1)
         out = clone_speech(
             self.tts.synthesizer,
             self.converter.converter,
@@ -753,34 +771,20 @@ class VoiceCloner:
             target_se,
             tau,
             timer,
+            progress,
         )
-        if progress is not None:
-            progress(1, 1)
         hop = self.converter.hop_length
         chunks = tuple(chunk for chunk, _ in prepared)
-        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, timer.phases())
+        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, _clone_phases(timer.seconds))
 
 
-class _PhasedTimer:
-    """One timer for a whole clone, split into phases "synth" and "convert" at the "resample" stage (the
-    backends time the step between the two networks under that name), because both networks have stages
-    called "flow" and "vocoder"."""
-
-    def __init__(self, device: str) -> None:
-        self.timers = {"synth": _timer(device), "convert": _timer(device)}
-        self.current = self.timers["synth"]
-
-    @property
-    def seconds(self) -> dict[str, float]:
-        return self.current.seconds
-
-    def __call__(self, stage: str) -> contextlib.AbstractContextManager[None]:
-        if stage == "resample":
-            self.current = self.timers["convert"]
-        return self.current(stage)
-
-    def total(self) -> float:
-        return sum(timer.total() for timer in self.timers.values())
-
-    def phases(self) -> dict[str, dict[str, float]]:
-        return {phase: dict(timer.seconds) for phase, timer in self.timers.items()}
+def _clone_phases(seconds: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    """Split a clone's stage timings into phases: the backends time the converter's stages as
+    "converter.<stage>" (both networks have a "flow" and a "vocoder") and the step between them as "resample"."""
+    phases: dict[str, dict[str, float]] = {"synth": {}, "convert": {}}
+    for stage, value in seconds.items():
+        if stage == "resample" or stage.startswith(CONVERTER_STAGE_PREFIX):
+            phases["convert"][stage.removeprefix(CONVERTER_STAGE_PREFIX)] = value
+        else:
+            phases["synth"][stage] = value
+    return phases

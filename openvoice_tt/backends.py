@@ -8,7 +8,7 @@ Audio crosses this boundary as float32 numpy arrays; embeddings as [1, 256, 1] C
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -312,12 +312,14 @@ def clone_speech(
     target_se: torch.Tensor,
     tau: float,
     timer: StageTimer = NULL_TIMER,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Upstream's V2 flow: every chunk synthesized and followed by silence, the whole take converted once.
 
     On the torch backend the MeloTTS audio is resampled to the converter rate with soxr on the host. When
     both networks run on ttnn the audio never leaves the device: chunks and silences are concatenated,
     decimated 2:1 by an FIR and converted there, and only the converted waveform is downloaded.
+    `progress(done, total)` is called after each chunk and after the conversion (total = chunks + 1).
     """
     if isinstance(synthesizer, TtSynthesizer) and isinstance(converter, TtConverter):
         from openvoice_tt.tt.clone import clone_on_device
@@ -334,19 +336,24 @@ def clone_speech(
             target_se,
             tau,
             timer,
+            progress=progress,
         )
     from openvoice_tt.audio import resample
 
+    report = progress or (lambda done, total: None)
     pieces = []
-    for inputs in chunks:
+    for done, inputs in enumerate(chunks, start=1):
         pieces += [
             synthesizer.synthesize(inputs, speaker_id, params, noise, timer).audio,
             np.zeros(silence_samples, dtype=np.float32),
         ]
+        report(done, len(chunks) + 1)
     speech = np.concatenate(pieces)
     with timer("resample"):
         speech = resample(speech, synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate)
-    return converter.convert(speech, source_se, target_se, tau, noise, timer.prefixed("converter."))
+    out = convert_speech(converter, speech, source_se, target_se, tau, noise, timer.prefixed("converter."))
+    report(len(chunks) + 1, len(chunks) + 1)
+    return out
 
 
 # --------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ interrupted or partly failed batch can be finished by running it again.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import time
@@ -31,7 +32,7 @@ from openvoice_tt.errors import InputError, OpenVoiceError, OutputError
 if TYPE_CHECKING:
     import torch
 
-    from openvoice_tt.api import TTS, Progress, VoiceCloner
+    from openvoice_tt.api import TTS, Progress, Speech, VoiceCloner
 
 COLUMNS = (
     "text",
@@ -189,7 +190,7 @@ def _jsonl_rows(content: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
 
 
 def _table_rows(content: str, delimiter: str, path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    reader = csv.DictReader(content.splitlines(), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(content, newline=""), delimiter=delimiter)  # quoted cells may span lines
     header = [name.strip() for name in reader.fieldnames or []]
     if "text" not in header:
         raise InputError(f"{path}: the header row must name a 'text' column (columns: {', '.join(COLUMNS)})")
@@ -357,7 +358,7 @@ class Engine:
             self._voices[references] = self.cloner.converter.extract_se(references, self.method, self.use_cache)
         return self._voices[references]
 
-    def speak(self, item: Item, options: Options, progress: Progress | None) -> Any:
+    def speak(self, item: Item, options: Options, progress: Progress | None) -> Speech:
         kwargs = options.synthesis_kwargs()
         if item.kind == "synth":
             return self.tts.synth(item.text, progress=progress, **kwargs)

@@ -59,7 +59,7 @@ def safe_torch_load(path: Path) -> object:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "weights only" in str(exc).lower() or "weights_only" in str(exc):
+        if "Unsupported global" in str(exc):  # a class or function reference: unpickling would call it
             raise CheckpointError(
                 f"{path}: refused to load: the file is not a weights-only checkpoint "
                 "(it contains Python objects that would run code when unpickled)"

@@ -69,7 +69,7 @@ CheckpointsOpt = Annotated[
     typer.Option(
         "--checkpoints",
         "-c",
-        help=f"Checkpoint folder [default: ${api.HOME_ENV}, else ./checkpoints].",
+        help=f"Checkpoint folder (default: ${api.HOME_ENV}, else ./checkpoints).",
         show_default=False,
     ),
 ]
@@ -80,13 +80,16 @@ OutputOpt = Annotated[str, typer.Option("--output", "-o", help="Output audio fil
 FormatOpt = Annotated[
     AudioFormat | None,
     typer.Option(
-        "--format", "-f", help="Audio format [default: the output's extension; wav for -].", show_default=False
+        "--format", "-f", help="Audio format (default: the output's extension; wav for -).", show_default=False
     ),
 ]
 SpeakerOpt = Annotated[
     str | None,
     typer.Option(
-        "--speaker", "-s", help="Base speaker (see 'speakers') [default: the first, EN-US].", show_default=False
+        "--speaker",
+        "-s",
+        help="Base speaker, see 'openvoice-tt speakers' (default: the first, EN-US).",
+        show_default=False,
     ),
 ]
 SpeedOpt = Annotated[float, typer.Option("--speed", help="Speaking rate (1.0 = normal; 0.1-10).")]
@@ -371,7 +374,7 @@ def convert(
     source_se: Annotated[
         Path | None,
         typer.Option(
-            "--source-se", help="Embedding of the source voice [default: taken from SOURCE itself].", show_default=False
+            "--source-se", help="Embedding of the source voice (default: taken from SOURCE itself).", show_default=False
         ),
     ] = None,
     source_speaker: Annotated[
@@ -576,7 +579,7 @@ def batch(
     ] = None,
     input_format: Annotated[
         ListFormat | None,
-        typer.Option("--input-format", help="List format [default: from INPUT's extension].", show_default=False),
+        typer.Option("--input-format", help="List format (default: from INPUT's extension).", show_default=False),
     ] = None,
     speaker: SpeakerOpt = None,
     speed: SpeedOpt = S.speed,
@@ -721,5 +724,5 @@ def _render_bench(ui: Ui, report: Any) -> None:
 
 def main() -> None:
     """Console-script entry point (`openvoice-tt`)."""
-    os.environ.setdefault("TT_METAL_LOGGER_LEVEL", "ERROR")
+    os.environ.setdefault("TT_METAL_LOGGER_LEVEL", "ERROR")  # ttnn's native info log goes to stdout (and -o -)
     app(prog_name="openvoice-tt")

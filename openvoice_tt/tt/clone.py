@@ -10,7 +10,7 @@ resampling and converted in overlapping pieces (`chunking.py`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -38,7 +38,9 @@ def clone_on_device(
     tau: float,
     timer: StageTimer = NULL_TIMER,
     chunking: ConversionChunking = ConversionChunking(),
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
+    report = progress or (lambda done, total: None)
     device = synthesizer.device
     ttnn = device.ttnn
     rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
@@ -46,10 +48,11 @@ def clone_on_device(
         raise DeviceError(f"on-device resampling supports 2:1 only ({rate_in} -> {rate_out} Hz)")
     pieces, total = [], 0
     silence = ttnn.zeros((1, 1, silence_samples, 1), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device.handle)
-    for inputs in chunks:
+    for done, inputs in enumerate(chunks, start=1):
         wave, samples, _ = synthesizer.synthesize_on_device(inputs, speaker_id, params, noise, timer)
         pieces += [ttnn.typecast(wave, ttnn.float32), silence]
         total += samples + silence_samples
+        report(done, len(chunks) + 1)
     with timer("resample"):
         speech = ttnn.concat(pieces, dim=2)
         if total % 2:  # soxr gives ceil(N / 2) samples: decimate one trailing zero too
@@ -59,11 +62,14 @@ def clone_on_device(
     timer = timer.prefixed("converter.")
     if samples > chunking.max_seconds * rate_out:  # too long for one pass: convert in pieces via the host
         audio = device.download(speech, "speech").reshape(-1).numpy()
-        return convert_in_pieces(
+        out = convert_in_pieces(
             lambda piece, piece_noise: converter.convert(piece, source_se, target_se, tau, piece_noise, timer),
             audio,
             converter.config,
             noise,
             chunking,
         )
-    return converter.convert_on_device(speech, samples, source_se, target_se, tau, noise, timer)
+    else:
+        out = converter.convert_on_device(speech, samples, source_se, target_se, tau, noise, timer)
+    report(len(chunks) + 1, len(chunks) + 1)
+    return out

@@ -32,8 +32,20 @@ find_python() {
     return 1
 }
 
+# installed_covers STAMP WANT: the install recorded in STAMP ("<hash> extras=[a,b]") has WANT's pyproject
+# hash and at least WANT's extras.
+installed_covers() {
+    local have=$1 want=$2 extra
+    [ "${have%% *}" = "${want%% *}" ] || return 1
+    have=${have#*extras=[}; have=",${have%]},"
+    want=${want#*extras=[}; want=${want%]}
+    for extra in ${want//,/ }; do
+        [[ "$have" == *",$extra,"* ]] || return 1
+    done
+}
+
 # ensure_venv EXTRAS: create .venv if needed and install the project with the given extras
-# ("tt,dev" for tests). Re-installs only when pyproject.toml or the extras changed.
+# ("tt,dev" for tests). Re-installs only when pyproject.toml changed or an extra is missing.
 ensure_venv() {
     local extras=$1 py version stamp want
     if [ ! -x "$VENV/bin/python" ]; then
@@ -49,8 +61,8 @@ ensure_venv() {
     fi
     stamp="$VENV/.openvoice-tt-installed"
     want="$(sha256sum "$REPO_ROOT/pyproject.toml" | cut -c1-16) extras=[$extras]"
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-        return 0
+    if [ -f "$stamp" ] && installed_covers "$(cat "$stamp")" "$want"; then
+        return 0  # same pyproject.toml, and every requested extra already installed
     fi
     say "installing openvoice-tt[$extras] into .venv (first time: several minutes, torch is large)"
     "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true

@@ -60,7 +60,7 @@ def test_mock_device_accepts_30_seconds(full_checkpoints: Path, arch: str, job: 
 def test_mock_device_converts_ten_minutes_in_pieces(full_checkpoints: Path, arch: str) -> None:
     """600 s do not fit one pass on a mock N150 (DRAM); pieces of 120 s (+ context) do."""
     result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "convert", "--seconds", "600", timeout=900)
-    samples, piece = 600 * 22050 // 256 * 256, int(120 * 22050) // 256 * 256
+    samples, piece = 600 * 22050 // 256 * 256, (120 * 22050) // 256 * 256
     assert result["output_shape"] == [samples]
     assert result["transfers"]["downloads"] == ["waveform"] * -(-samples // piece)
 

@@ -1,0 +1,259 @@
+"""`openvoice-tt batch`: list formats, per-item options, bad items reported while the rest go on, the
+summary and JSON report, --resume, and Ctrl-C (in process and as a real SIGINT) then --resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+import torch
+from typer.testing import CliRunner
+
+from openvoice_tt import batch as batching
+from openvoice_tt.cli import app
+from openvoice_tt.errors import InputError
+from tests.speech import espeak_available, make_passage
+
+needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+
+LINES = ["The first line of the batch.", "A second, slightly longer line of text.", "And the third one."]
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.setenv("OPENVOICE_TT_SE_CACHE", str(tmp_path / "se-cache"))
+    monkeypatch.delenv("OPENVOICE_TT_HOME", raising=False)
+    monkeypatch.delenv("OPENVOICE_TT_DEVICE", raising=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models; extra threads only contend on a busy 2-core machine
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sentences = ["The quick brown fox jumps over the lazy dog.", "Every morning she walks along the river."]
+    return make_passage(tmp_path_factory.mktemp("voice") / "voice.wav", sentences, pause=1.0)
+
+
+def run_batch(*args: object):
+    return CliRunner().invoke(app, ["batch", *map(str, args)])
+
+
+def text_list(tmp_path: Path, lines: list[str] = LINES) -> Path:
+    path = tmp_path / "lines.txt"
+    path.write_text("\n".join([*lines[:1], "", *lines[1:]]) + "\n", encoding="utf-8")  # a blank line is skipped
+    return path
+
+
+def temporaries(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+
+
+def test_read_txt_csv_tsv_jsonl(tmp_path: Path) -> None:
+    txt = batching.read_items(text_list(tmp_path))
+    assert [(i.index, i.line, i.text, i.output, i.kind) for i in txt] == [
+        (1, 1, LINES[0], "0001.wav", "synth"),
+        (2, 3, LINES[1], "0002.wav", "synth"),
+        (3, 4, LINES[2], "0003.wav", "synth"),
+    ]
+    (tmp_path / "list.csv").write_text(
+        'text,speaker,reference,output,speed,seed,format\n"Hello, there.",EN-BR,a.wav|b.wav,greeting,1.25,7,flac\n'
+    )
+    (item,) = batching.read_items(tmp_path / "list.csv")
+    assert item.text == "Hello, there." and item.output == "greeting.flac" and item.kind == "clone"
+    assert item.references == (tmp_path / "a.wav", tmp_path / "b.wav")
+    assert item.options == batching.Options(speaker="EN-BR", speed=1.25, seed=7, format="flac")
+    (tmp_path / "list.tsv").write_text("text\tse\tnoise_scale\nHi.\tvoice.pth\t0.5\n")
+    (item,) = batching.read_items(tmp_path / "list.tsv", default_format="ogg")
+    assert item.se == tmp_path / "voice.pth" and item.output == "0001.ogg" and item.options.noise_scale == 0.5
+    (tmp_path / "list.jsonl").write_text(
+        json.dumps({"text": "One.", "reference": ["x.wav", "y.wav"], "tau": 0.1}) + "\n\n" + '{"text": "Two."}\n'
+    )
+    items = batching.read_items(tmp_path / "list.jsonl")
+    assert [i.line for i in items] == [1, 3] and items[0].references == (tmp_path / "x.wav", tmp_path / "y.wav")
+    assert items[0].options.tau == 0.1 and items[1].kind == "synth"
+
+
+def test_bad_lines_become_failed_items(tmp_path: Path) -> None:
+    (tmp_path / "list.jsonl").write_text(
+        "\n".join(
+            [
+                '{"text": "Fine."}',
+                "{not json",
+                '["a list"]',
+                '{"text": "x", "speed": "fast"}',
+                '{"text": "x", "volume": 3}',
+                '{"text": ""}',
+                '{"text": "x", "output": "../escape.wav"}',
+                '{"text": "x", "output": "song.mp3"}',
+                '{"text": "x", "output": "0001.wav"}',
+                '{"text": "x", "reference": "a.wav", "se": "b.pth"}',
+                '{"text": "x", "seed": 1.5}',
+                '{"text": "x", "output": "a.wav", "format": "flac"}',
+            ]
+        )
+    )
+    items = batching.read_items(tmp_path / "list.jsonl")
+    problems = [i.problem for i in items]
+    assert problems[0] is None
+    expected = [
+        "not valid JSON",
+        "not a JSON object",
+        "speed must be a number, got 'fast'",
+        "unknown key 'volume'",
+        "no text",
+        "output must be a file name inside the output folder",
+        "unknown audio extension",
+        "output '0001.wav' is already used by item 1",
+        "give either 'reference' or 'se', not both",
+        "seed must be a whole number",
+        "does not match format 'flac'",
+    ]
+    for problem, fragment in zip(problems[1:], expected, strict=True):
+        assert problem is not None and fragment in problem, (problem, fragment)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("list.csv", "speaker,output\nEN-US,a\n", "the header row must name a 'text' column"),
+        ("list.csv", "text,volume\nhi,3\n", "unknown column 'volume'"),
+        ("list.txt", "\n\n  \n", "no items"),
+        ("list.doc", "hello\n", "unknown list format '.doc'"),
+        ("list.txt", b"\xff\xfe\x00bad", "not UTF-8 text"),
+    ],
+)
+def test_unusable_list_files(tmp_path: Path, name: str, content: str | bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(InputError, match=message):
+        batching.read_items(path)
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+
+def test_txt_batch_writes_numbered_files(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_batch(text_list(tmp_path), "-o", out, "-c", tiny_checkpoints, "-d", "cpu", "--speaker", "EN-AU")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["0001.wav", "0002.wav", "0003.wav"]
+    for name in ("0001.wav", "0002.wav", "0003.wav"):
+        assert sf.info(out / name).samplerate == 44_100 and sf.info(out / name).frames > 0
+    assert "3 item(s): 3 done" in result.stdout and "0002.wav" in result.stdout
+
+
+@needs_espeak
+def test_mixed_batch_reports_bad_items_and_goes_on(tiny_checkpoints: Path, tmp_path: Path, voice: Path) -> None:
+    (tmp_path / "list.csv").write_text(
+        "text,speaker,reference,output,speed,seed\n"
+        f"Cloned line.,,{voice},cloned,,\n"
+        "Unknown speaker.,EN-XX,,bad-speaker,,\n"
+        "Fast line.,EN-BR,,fast.flac,2,3\n"
+        "Bad number.,,,,quick,\n"
+        f"Missing reference.,,{tmp_path / 'nope.wav'},,,\n"
+    )
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    result = run_batch(tmp_path / "list.csv", "-o", out, "--report", report, "-c", tiny_checkpoints, "-d", "cpu")
+    assert result.exit_code == 1, result.output
+    data = json.loads(report.read_text())
+    assert data["counts"] == {"done": 2, "skipped": 0, "failed": 3, "not run": 0} and data["device"] == "cpu"
+    status = {item["index"]: (item["status"], item["error"]) for item in data["items"]}
+    assert status[1] == ("done", None) and status[3] == ("done", None)
+    assert "unknown speaker 'EN-XX'" in status[2][1]
+    assert "speed must be a number" in status[4][1]
+    assert "nope.wav: no such file" in status[5][1]
+    assert sorted(p.name for p in out.iterdir()) == ["cloned.wav", "fast.flac"]
+    assert sf.info(out / "cloned.wav").samplerate == 22_050 and sf.info(out / "fast.flac").format == "FLAC"
+    assert data["items"][0]["kind"] == "clone" and data["items"][2]["seconds"] == pytest.approx(
+        sf.info(out / "fast.flac").duration, abs=1e-3
+    )
+    quiet = run_batch(tmp_path / "list.csv", "-o", out, "-c", tiny_checkpoints, "-d", "cpu", "-q", "--resume")
+    assert quiet.exit_code == 1 and quiet.stdout == ""
+    assert [line.split(":")[0] for line in quiet.stderr.splitlines()] == ["error"] * 3
+
+
+def test_resume_skips_finished_items_and_redoes_broken_ones(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = (text_list(tmp_path), "-o", out, "-c", tiny_checkpoints, "-d", "cpu")
+    assert run_batch(*args).exit_code == 0
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out / "0001.wav").unlink()
+    (out / "0002.wav").write_bytes(b"half a file")
+    mtime = (out / "0003.wav").stat().st_mtime_ns
+    result = run_batch(*args, "--resume", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [item["status"] for item in report["items"]] == ["done", "done", "skipped"]
+    assert (out / "0003.wav").stat().st_mtime_ns == mtime
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # same seed, same audio
+
+
+def test_ctrl_c_stops_cleanly_and_resume_finishes(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [f"Line number {n} of the batch." for n in range(1, 6)]
+    reference_out = tmp_path / "reference"
+    args = ("-c", tiny_checkpoints, "-d", "cpu")
+    assert run_batch(text_list(tmp_path, lines), "-o", reference_out, *args).exit_code == 0
+    speak = batching.Engine.speak
+    calls = []
+
+    def interrupt_third(self: batching.Engine, *a: object, **kw: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return speak(self, *a, **kw)
+
+    monkeypatch.setattr(batching.Engine, "speak", interrupt_third)
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    result = run_batch(text_list(tmp_path, lines), "-o", out, "--report", report, *args)
+    assert result.exit_code == 130, result.output
+    assert "interrupted; 3 item(s) not run (run again with --resume)" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["0001.wav", "0002.wav"]
+    assert json.loads(report.read_text())["counts"] == {"done": 2, "skipped": 0, "failed": 0, "not run": 3}
+    monkeypatch.undo()
+    resumed = run_batch(text_list(tmp_path, lines), "-o", out, "--resume", *args)
+    assert resumed.exit_code == 0 and "2 skipped" in resumed.stdout and "3 done" in resumed.stdout
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == {p.name: p.read_bytes() for p in reference_out.iterdir()}
+
+
+def test_real_sigint_then_resume(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    lines = [f"Sentence {n} of a batch that is interrupted by a real signal." for n in range(1, 21)]
+    out = tmp_path / "out"
+    script = Path(sys.executable).with_name("openvoice-tt")
+    command = [str(script), "batch", str(text_list(tmp_path, lines)), "-o", str(out), "-c", str(tiny_checkpoints)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen([*command, "-d", "cpu"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 120
+    while not (out / "0001.wav").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr.decode()
+    assert b"interrupted" in stderr and b"Traceback" not in stderr
+    done = sorted(p.name for p in out.iterdir())
+    assert 1 <= len(done) < 20 and temporaries(out) == []
+    assert all(sf.info(out / name).frames > 0 for name in done)
+    resumed = run_batch(
+        text_list(tmp_path, lines), "-o", out, "--resume", "--json", "-c", tiny_checkpoints, "-d", "cpu"
+    )
+    counts = json.loads(resumed.stdout)["counts"]
+    assert resumed.exit_code == 0 and counts == {
+        "done": 20 - len(done),
+        "skipped": len(done),
+        "failed": 0,
+        "not run": 0,
+    }

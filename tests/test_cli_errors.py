@@ -1,0 +1,325 @@
+"""The bad-input matrix: every user mistake gives one `error: ...` line on stderr, its documented exit code,
+no traceback, and no output file (nor a half-written temporary one).
+
+Exit codes (README): 2 usage, 3 bad input, 4 checkpoint, 5 output, 6 device, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from typer.testing import CliRunner
+
+from openvoice_tt import api
+from openvoice_tt.cli import app
+from tests.speech import ESPEAK_RATE, espeak_available, make_passage, synthesize
+
+pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.setenv("OPENVOICE_TT_SE_CACHE", str(tmp_path / "se-cache"))
+    monkeypatch.delenv("OPENVOICE_TT_HOME", raising=False)
+    monkeypatch.delenv("OPENVOICE_TT_DEVICE", raising=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models; extra threads only contend on a busy 2-core machine
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sentences = ["The quick brown fox jumps over the lazy dog.", "Every morning she walks along the river."]
+    return make_passage(tmp_path_factory.mktemp("voice") / "voice.wav", sentences, pause=1.0)
+
+
+def fails(args: list[object], code: int, message: str, out: Path | None = None) -> str:
+    """Run quietly; assert exit `code`, exactly one stderr line `error: ...message...`, nothing on stdout,
+    no traceback and nothing written at `out` or next to it."""
+    result = CliRunner().invoke(app, [*map(str, args), "-q"])
+    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert result.stdout == "" and "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    if out is not None:
+        assert not out.exists()
+        if out.parent.is_dir():
+            assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")]
+    return lines[0]
+
+
+# ------------------------------------------------------------------------------------------- references
+
+
+def bad_references(tmp: Path) -> dict[str, tuple[Path, str]]:
+    """Reference files for each way a recording can be unusable, with the expected message."""
+    (tmp / "notes.wav").write_text("these are not samples\n")
+    (tmp / "empty.wav").write_bytes(b"")
+    header = io.BytesIO()
+    sf.write(header, np.zeros(1000, np.float32), 22050, format="WAV")
+    (tmp / "corrupt.wav").write_bytes(header.getvalue()[:30])
+    sf.write(tmp / "no-frames.wav", np.zeros(0, np.float32), 22050)
+    sf.write(tmp / "silent.wav", np.zeros(3 * 22050, np.float32), 22050)
+    speech = synthesize("Hello there, this is a short clip.")
+    sf.write(tmp / "short.wav", speech[int(0.3 * ESPEAK_RATE) : int(0.5 * ESPEAK_RATE)], ESPEAK_RATE)
+    (tmp / "folder.wav").mkdir()
+    return {
+        "missing": (tmp / "missing.wav", "missing.wav: no such file"),
+        "unreadable": (tmp / "notes.wav", "notes.wav: not a readable audio file"),
+        "folder": (tmp / "folder.wav", "folder.wav: is a directory"),
+        "empty": (tmp / "empty.wav", "empty.wav: not a readable audio file"),
+        "no frames": (tmp / "no-frames.wav", "no-frames.wav: contains no audio"),
+        "corrupt": (tmp / "corrupt.wav", "corrupt.wav: not a readable audio file"),
+        "silent": (tmp / "silent.wav", "silent.wav: no speech found"),
+        "0.2 s": (tmp / "short.wav", "short.wav: only 0.20 s of speech; need at least 1 s"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["missing", "unreadable", "folder", "empty", "no frames", "corrupt", "silent", "0.2 s"]
+)
+def test_bad_reference(tiny_checkpoints: Path, tmp_path: Path, case: str) -> None:
+    reference, message = bad_references(tmp_path)[case]
+    common = ["-c", tiny_checkpoints, "-d", "cpu"]
+    out = tmp_path / "out.wav"
+    fails(["clone", "Hello.", "-r", reference, "-o", out, *common], 3, message, out)
+    fails(["extract-se", reference, "-o", tmp_path / "v.pth", *common], 3, message, tmp_path / "v.pth")
+    target = tiny_checkpoints / "base_speakers/ses/en-us.pth"
+    fails(["convert", reference, "--se", target, "-o", out, *common], 3, message, out)  # the source is read too
+
+
+def test_short_reference_warns_once_and_works(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    short = tmp_path / "short.wav"
+    sf.write(short, synthesize("Hello there, this is a short clip."), ESPEAK_RATE)
+    result = CliRunner().invoke(
+        app, ["extract-se", str(short), "-o", str(tmp_path / "v.pth"), "-c", str(tiny_checkpoints), "-d", "cpu"]
+    )
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "s of speech; 5 s or more clones the voice better" in warnings[0]
+
+
+# ------------------------------------------------------------------------------------------------- text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "text has nothing to speak"),
+        ("!!! ... ???", "text has nothing to speak"),
+        ("😀 🎉", "text has nothing to speak"),
+        ("ภาษาไทย 中文", "text has nothing to speak after normalization"),
+    ],
+)
+def test_text_with_nothing_to_speak(tiny_checkpoints: Path, tmp_path: Path, voice: Path, text: str, message) -> None:
+    out = tmp_path / "out.wav"
+    common = ["-o", out, "-c", tiny_checkpoints, "-d", "cpu"]
+    fails(["synth", text, *common], 3, message, out)
+    fails(["clone", text, "-r", voice, *common], 3, message, out)
+
+
+def test_unknown_speaker_lists_the_valid_ones(tiny_checkpoints: Path, tmp_path: Path, voice: Path) -> None:
+    out = tmp_path / "out.wav"
+    message = "unknown speaker 'EN-XX' (choose from EN-US, EN-BR, EN_INDIA, EN-AU, EN-Default)"
+    fails(["synth", "Hi.", "-s", "EN-XX", "-o", out, "-c", tiny_checkpoints, "-d", "cpu"], 3, message, out)
+    fails(["clone", "Hi.", "-r", voice, "-s", "EN-XX", "-o", out, "-c", tiny_checkpoints, "-d", "cpu"], 3, message)
+    target = tiny_checkpoints / "base_speakers/ses/en-us.pth"
+    convert = ["convert", voice, "--se", target, "--source-speaker", "EN-XX", "-o", out, "-c", tiny_checkpoints]
+    fails(convert, 3, message, out)
+    fails(["batch", tmp_path / "none.txt", "-o", tmp_path / "b", "-c", tiny_checkpoints], 3, "none.txt: no such file")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--speed", "0", "speed must be between 0.1 and 10, got 0"),
+        ("--speed", "nan", "speed must be a number"),
+        ("--sdp-ratio", "1.5", "sdp_ratio must be between 0 and 1"),
+        ("--noise-scale", "-1", "noise_scale must be between 0 and 10"),
+        ("--seed", "-1", "seed must be an integer from 0"),
+        ("--tau", "-0.5", "tau must be between 0 and 10"),
+    ],
+)
+def test_bad_option_values(tiny_checkpoints: Path, tmp_path: Path, voice: Path, option, value, message) -> None:
+    out = tmp_path / "out.wav"
+    fails(["clone", "Hi.", "-r", voice, option, value, "-o", out, "-c", tiny_checkpoints, "-d", "cpu"], 3, message, out)
+
+
+# ------------------------------------------------------------------------------------------ checkpoints
+
+
+def damaged(tiny_checkpoints: Path, tmp_path: Path, damage: Callable[[Path], None]) -> Path:
+    folder = tmp_path / "checkpoints"
+    shutil.copytree(tiny_checkpoints, folder)
+    damage(folder)
+    return folder
+
+
+def truncate(path: Path) -> None:
+    """Keep the first half: an interrupted download."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+CHECKPOINT_DAMAGE = {
+    "truncated melotts": (lambda f: truncate(f / "melotts-english/checkpoint.pth"), "checkpoint.pth: not a PyTorch"),
+    "truncated converter": (lambda f: truncate(f / "converter/checkpoint.pth"), "checkpoint.pth: not a PyTorch"),
+    "config not json": (lambda f: (f / "melotts-english/config.json").write_text("{"), "config.json: not valid JSON"),
+    "missing config": (lambda f: (f / "converter/config.json").unlink(), "converter/config.json: not found"),
+    "missing speaker embedding": (lambda f: (f / "base_speakers/ses/en-us.pth").unlink(), "en-us.pth: not found"),
+    "bad speaker embedding": (
+        lambda f: torch.save(torch.zeros(3), f / "base_speakers/ses/en-us.pth"),
+        "en-us.pth: not a tone-color embedding",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CHECKPOINT_DAMAGE))
+def test_damaged_checkpoints(tiny_checkpoints: Path, tmp_path: Path, voice: Path, case: str) -> None:
+    damage, message = CHECKPOINT_DAMAGE[case]
+    folder = damaged(tiny_checkpoints, tmp_path, damage)
+    out = tmp_path / "out.wav"
+    fails(["clone", "Hello.", "-r", voice, "-o", out, "-c", folder, "-d", "cpu"], 4, message, out)
+
+
+def test_missing_checkpoint_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out.wav"
+    message = f"{tmp_path / 'nowhere'}: checkpoint folder not found"
+    for command in (["synth", "Hi."], ["extract-se", tmp_path / "x.wav"], ["speakers"]):
+        fails([*command, *(["-o", out] if command[0] != "speakers" else []), "-c", tmp_path / "nowhere"], 4, message)
+
+
+def test_corrupt_se_file(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    torch.save(torch.zeros(1, 256, 1), tmp_path / "voice.pth")
+    truncate(tmp_path / "voice.pth")
+    out = tmp_path / "out.wav"
+    args = ["clone", "Hi.", "--se", tmp_path / "voice.pth", "-o", out, "-c", tiny_checkpoints, "-d", "cpu"]
+    fails(args, 4, "voice.pth: not a PyTorch checkpoint", out)
+
+
+# ----------------------------------------------------------------------------------------------- output
+
+
+@pytest.fixture
+def no_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output problems must be found before any model loads (minutes of work would be lost otherwise)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model was loaded before the output was checked")
+
+    for cls in (api.TTS, api.ToneColorConverter):
+        monkeypatch.setattr(cls, "__init__", refuse)
+
+
+def test_missing_or_bad_output_directory(tiny_checkpoints: Path, tmp_path: Path, voice: Path, no_models) -> None:
+    common = ["-c", tiny_checkpoints, "-d", "cpu"]
+    missing = tmp_path / "no-such-dir" / "out.wav"
+    fails(["synth", "Hi.", "-o", missing, *common], 5, f"{missing.parent}: directory does not exist", missing)
+    (tmp_path / "taken.wav").mkdir()
+    fails(["clone", "Hi.", "-r", voice, "-o", tmp_path / "taken.wav", *common], 5, "taken.wav: is a directory")
+    (tmp_path / "file").write_text("x")
+    fails(["extract-se", voice, "-o", tmp_path / "file" / "v.pth", *common], 5, "file: not a directory")
+    fails(["synth", "Hi.", "-o", tmp_path / "out.mp3", *common], 3, "out.mp3: unknown audio extension '.mp3'")
+
+
+def test_unwritable_output_directory(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_models
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    if os.geteuid() == 0:  # root ignores permission bits: make the kernel's answer for everyone else explicit
+        real_open = os.open
+
+        def deny(path: object, *args: object, **kwargs: object) -> int:
+            if Path(os.fspath(path)).parent == locked:
+                raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", deny)
+    out = locked / "out.wav"
+    try:
+        fails(["synth", "Hi.", "-o", out, "-c", tiny_checkpoints, "-d", "cpu"], 5, "cannot write here", out)
+        fails(["batch", tmp_path / "x.txt", "-o", locked, "-c", tiny_checkpoints], 3, "x.txt: no such file")
+        (tmp_path / "x.txt").write_text("Hello.\n")
+        fails(["batch", tmp_path / "x.txt", "-o", locked, "-c", tiny_checkpoints], 5, "permission denied")
+    finally:
+        locked.chmod(0o755)
+
+
+def test_full_disk_leaves_no_file_and_keeps_the_old_one(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out.wav"
+    out.write_bytes(b"previous take")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    fails(["synth", "Hello.", "-o", out, "-c", tiny_checkpoints, "-d", "cpu"], 5, f"{out}: disk full")
+    assert out.read_bytes() == b"previous take"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.wav"]
+
+
+# --------------------------------------------------------------------------------------- usage, device
+
+
+def test_usage_errors_exit_2(tiny_checkpoints: Path, tmp_path: Path, voice: Path) -> None:
+    out = tmp_path / "out.wav"
+    cases = [
+        ["clone", "Hi.", "-o", out],  # neither --reference nor --se
+        ["clone", "Hi.", "-r", voice, "--se", voice, "-o", out],
+        ["synth", "Hi.", "-o", "-", "--json"],
+        ["synth", "Hi.", "-o", out, "--device", "gpu"],
+        ["synth", "Hi."],  # no -o
+    ]
+    for args in cases:
+        result = CliRunner().invoke(app, [*map(str, args), "-c", str(tiny_checkpoints)])
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output and not out.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_requested_without_cuda(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.wav"
+    fails(["synth", "Hi.", "-o", out, "-c", tiny_checkpoints, "-d", "cuda"], 6, "no CUDA device is available", out)
+
+
+def test_ctrl_c_exits_130_without_output(tiny_checkpoints: Path, tmp_path: Path, monkeypatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api.TTS, "render", interrupted)
+    out = tmp_path / "out.wav"
+    fails(["synth", "Hello.", "-o", out, "-c", tiny_checkpoints, "-d", "cpu"], 130, "interrupted", out)
+
+
+def test_download_offline_says_which_files_go_where(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "ck"
+    for env in ({"HF_HUB_OFFLINE": "1"}, {"HF_ENDPOINT": "http://127.0.0.1:9"}):
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        result = CliRunner().invoke(app, ["download", "-c", str(folder)])
+        assert result.exit_code == 4, result.output
+        lines = result.stderr.splitlines()
+        assert lines[0].startswith("error: cannot ") and ("HF_HUB_OFFLINE" in lines[0] or "127.0.0.1:9" in lines[0])
+        assert any(line.endswith(str(folder / "melotts-english" / "checkpoint.pth")) for line in lines[1:])
+        assert any("myshell-ai/OpenVoiceV2/resolve/main/converter/checkpoint.pth" in line for line in lines[1:])
+        assert any(line.endswith(str(folder / "bert-base-uncased" / "model.safetensors")) for line in lines[1:])
+        assert len(lines) == 1 + 13 and "Traceback" not in result.output
+    as_json = CliRunner().invoke(app, ["download", "-c", str(folder), "--no-bert", "--json"])
+    assert as_json.exit_code == 4 and as_json.stdout == ""  # a failure prints no JSON result
+    assert len(as_json.stderr.splitlines()) == 1 + 10  # without BERT's three files
