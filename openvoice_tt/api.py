@@ -27,9 +27,9 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -740,9 +740,11 @@ class VoiceCloner:
         method: str = "silero",
         use_cache: bool = True,
         progress: Progress | None = None,
+        timer: StageTimer | None = None,
     ) -> Speech:
         """Speak `text` in the voice of `reference` files (or of the embedding `se`), starting from base
-        speaker `speaker`. Everything cheap is checked before anything slow runs."""
+        speaker `speaker`. Everything cheap is checked before anything slow runs. `timer` (default: a
+        fresh StageTimer) receives the stage timings, e.g. a placement report's."""
         from openvoice_tt.backends import clone_speech
 
         if (reference is None) == (se is None):
@@ -753,7 +755,7 @@ class VoiceCloner:
         params = synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w)
         _check_number("tau", tau, 0.0, 10.0)
         noise = _noise(seed)
-        timer = _timer(self.tts.device)
+        timer = timer if timer is not None else _timer(self.tts.device)
         prepared = self.tts.prepare(text, timer)
         source_se = self.converter.base_speaker_se(name)
         target_se = _embedding(se) if se is not None else self.converter.extract_se(reference, method, use_cache)
@@ -788,3 +790,54 @@ def _clone_phases(seconds: Mapping[str, float]) -> dict[str, dict[str, float]]:
         else:
             phases["synth"][stage] = value
     return phases
+
+
+# --------------------------------------------------------------------------------------------- placement
+
+
+@dataclass
+class Placement:
+    """Where each stage of a clone (and of extracting the result's tone color) ran on the ttnn backend."""
+
+    device: str
+    audio_seconds: float
+    rows: list[dict[str, Any]]
+    transfers: dict[str, list[str]]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def placement(
+    text: str, checkpoints: PathLike | None = None, speaker: str | None = None, seed: int = DEFAULT_SEED
+) -> Placement:
+    """Clone `text` (to the base speaker's own voice) and extract the result's embedding on the ttnn
+    backend, recording per stage the ttnn ops, their FLOPs and any host<->device transfer."""
+    from openvoice_tt.backends import tt_device
+    from openvoice_tt.tt.placement import PlacementTimer
+
+    cloner = VoiceCloner(checkpoints, "tt")
+    name = cloner.tts.speaker(speaker)
+    device = tt_device()
+    timer = PlacementTimer(device)
+    device.transfers.reset()
+    speech = cloner.clone(text, se=cloner.converter.base_speaker_se(name), speaker=name, seed=seed, timer=timer)
+    cloner.converter.converter.tone_color([speech.audio], timer.prefixed("extract."))
+    seconds = max(speech.seconds, 1e-9)
+    rows = [
+        {
+            "stage": row.stage,
+            "runs_on": row.where,
+            "ttnn_ops": sum(row.ops.values()),
+            "host_transfers": row.transfers,
+            "gflop_per_audio_second": row.flops / seconds / 1e9,
+            "most_used_ops": dict(row.ops.most_common(4)),
+        }
+        for row in timer.rows()
+    ]
+    transfers = {
+        "uploads": list(device.transfers.uploads),
+        "downloads": list(device.transfers.downloads),
+        "scalar_reads": list(device.transfers.scalar_reads),
+    }
+    return Placement(f"{device.kind} {device.arch}", speech.seconds, rows, transfers)

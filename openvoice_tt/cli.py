@@ -722,6 +722,54 @@ def _render_bench(ui: Ui, report: Any) -> None:
     ui.out.print(table)
 
 
+@app.command()
+@_guarded
+def placement(
+    text: Annotated[
+        str, typer.Argument(help="Text to clone (- reads stdin).")
+    ] = "Where does each stage of a clone run?",
+    speaker: SpeakerOpt = None,
+    seed: SeedOpt = api.DEFAULT_SEED,
+    checkpoints: CheckpointsOpt = None,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show where every stage runs on the ttnn backend: its ttnn ops, their FLOPs, any host transfer.
+
+    Runs one clone (to the base speaker's own voice) and extracts the result's tone color on --device tt.
+    With OPENVOICE_TT_DEVICE=emulation it runs on the CPU emulation of ttnn; on a mock device lengths
+    are degenerate (a mock computes nothing) but every op still runs through ttnn.
+
+    Example: openvoice-tt placement "Hello there." --json
+    """
+    ui = Ui(quiet)
+    with ui.rendered_warnings():
+        report = api.placement(_read_text(text), checkpoints, speaker, seed)
+    if json_out:
+        Ui.json(report.to_json())
+    elif not quiet:
+        from rich.table import Table
+
+        table = Table("stage", "runs on", "ttnn ops", "host transfers", "GFLOP / audio s", "most used ops", box=None)
+        for row in report.rows:
+            ops = ", ".join(f"{name} {count}" for name, count in row["most_used_ops"].items())
+            table.add_row(
+                row["stage"],
+                row["runs_on"],
+                str(row["ttnn_ops"]),
+                str(row["host_transfers"]),
+                f"{row['gflop_per_audio_second']:.2f}",
+                ops,
+            )
+        t = report.transfers
+        ui.out.print(
+            f"{report.device}, {report.audio_seconds:.2f} s of audio; uploads {', '.join(t['uploads'])}; "
+            f"length reads {len(t['scalar_reads'])}; downloads {', '.join(t['downloads'])}",
+            markup=False,
+        )
+        ui.out.print(table)
+
+
 def main() -> None:
     """Console-script entry point (`openvoice-tt`)."""
     os.environ.setdefault("TT_METAL_LOGGER_LEVEL", "ERROR")  # ttnn's native info log goes to stdout (and -o -)

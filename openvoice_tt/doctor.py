@@ -106,21 +106,23 @@ def _ttnn() -> Check:
 
 
 def _tenstorrent() -> Check:
-    from openvoice_tt.backends import TT_DEVICE_ENV
+    from openvoice_tt.backends import TT_DEVICE_ENV, tt_device
     from openvoice_tt.tt.device import hardware_available, ttnn_installed
 
     choice = os.environ.get(TT_DEVICE_ENV, "hardware")
     if choice == "emulation":
         return Check("tenstorrent device", OK, f"host emulation of ttnn on the CPU ({TT_DEVICE_ENV}=emulation)")
-    if choice.startswith("mock:"):
-        return Check("tenstorrent device", OK, f"mock {choice[5:]} device: validates ops, computes nothing")
     if not ttnn_installed():
         return Check("tenstorrent device", INFO, "not checked (ttnn is not installed)")
     with silenced_native_output():  # ttnn's native logger writes to stdout
-        found = hardware_available()
-    if found:
-        return Check("tenstorrent device", OK, "real chip found (--device tt; auto uses it)")
-    return Check("tenstorrent device", INFO, f"none found (for testing: {TT_DEVICE_ENV}=emulation)")
+        if choice == "hardware" and not hardware_available():
+            return Check("tenstorrent device", INFO, f"none found (for testing: {TT_DEVICE_ENV}=emulation)")
+        device = tt_device()  # opens it: the arch comes from the device itself
+    if device.kind == "mock":
+        return Check(
+            "tenstorrent device", OK, f"mock {device.arch} ({choice[5:]} descriptor): validates ops, computes nothing"
+        )
+    return Check("tenstorrent device", OK, f"real {device.arch} chip (--device tt; auto uses it)")
 
 
 def _speech_detection() -> Check:
