@@ -188,6 +188,13 @@ def tt_device():
             configure_mock(choice.split(":", 1)[1])
             _tt_device = open_ttnn_device()
         elif choice == "hardware":
+            from openvoice_tt.tt.device import MOCK_ENV
+
+            if os.environ.get(MOCK_ENV):  # a mock computes nothing: never let it stand in silently for a chip
+                raise DeviceError(
+                    f"{MOCK_ENV} is set, which makes ttnn open a mock device (it computes nothing); unset it, "
+                    f"or ask for a mock explicitly with {TT_DEVICE_ENV}=mock:wormhole_n150"
+                )
             _tt_device = open_ttnn_device()
         else:
             raise DeviceError(

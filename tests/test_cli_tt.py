@@ -86,10 +86,36 @@ def test_placement_shows_every_stage_on_the_device(tiny_checkpoints: Path) -> No
     assert boundary["runs_on"] == "host" and boundary["host_transfers"] == 14 and boundary["ttnn_ops"] == 0
 
 
+def test_a_stray_mock_variable_never_stands_in_for_a_chip(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != backends.TT_DEVICE_ENV}
+    env["TT_METAL_MOCK_CLUSTER_DESC_PATH"] = "/anything.yaml"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "openvoice_tt",
+            "synth",
+            "Hi.",
+            "-d",
+            "tt",
+            "-c",
+            str(tiny_checkpoints),
+            "-o",
+            str(tmp_path / "x.wav"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 6 and "makes ttnn open a mock device" in done.stderr
+    assert not (tmp_path / "x.wav").exists()
+
+
 def test_tt_without_a_chip_is_one_clear_line(tiny_checkpoints: Path, tmp_path: Path) -> None:
     """No chip and no emulation asked for: exit 6 and one line, no traceback (a fresh process: the
     device is opened once per process)."""
-    env = {k: v for k, v in os.environ.items() if k != backends.TT_DEVICE_ENV}
+    env = {k: v for k, v in os.environ.items() if k != backends.TT_DEVICE_ENV and not k.startswith("TT_METAL_MOCK")}
     done = subprocess.run(
         [
             sys.executable,

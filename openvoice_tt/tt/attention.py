@@ -18,7 +18,7 @@ from openvoice_tt.reference.attention import MASKED_SCORE
 from openvoice_tt.reference.attention import RelativeAttentionEncoder as ReferenceEncoder
 from openvoice_tt.reference.attention import RelativeMultiHeadAttention as ReferenceAttention
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv1d, Linear, Precision, compute_config, dtype_of, masked
+from openvoice_tt.tt.layers import Conv1d, Linear, Precision, compute_config, dtype_of, layer_norm_params, masked
 
 
 class RelativeBands:
@@ -47,12 +47,7 @@ class RelativeMultiHeadAttention:
             f"{name}.conv_qkv.bias", lambda: torch.cat([ref.conv_q.bias, ref.conv_k.bias, ref.conv_v.bias])
         )
         self.qkv = Linear(device, qkv_weight, qkv_bias, precision)
-        self.out = Linear(
-            device,
-            w.get(f"{name}.conv_o.weight", lambda: ref.conv_o.weight),
-            w.get(f"{name}.conv_o.bias", lambda: ref.conv_o.bias),
-            precision,
-        )
+        self.out = Linear.of(device, ref.conv_o, f"{name}.conv_o", precision)
         weights_dtype = dtype_of(device, precision.weights)
         self.rel_k = device.constant(
             w.get(f"{name}.emb_rel_k.T", lambda: ref.emb_rel_k[0].t()), weights_dtype
@@ -95,23 +90,10 @@ class RelativeMultiHeadAttention:
 class FeedForward:
     def __init__(self, device: TtDevice, ref, name: str, precision: Precision) -> None:
         self.ttnn = device.ttnn
-        w = device.weights
         k = ref.kernel_size
-        padding = ((k - 1) // 2, k // 2)
-        self.conv_1 = Conv1d(
-            device,
-            w.get(f"{name}.conv_1.weight", lambda: ref.conv_1.weight),
-            w.get(f"{name}.conv_1.bias", lambda: ref.conv_1.bias),
-            precision,
-            padding=padding,
-        )
-        self.conv_2 = Conv1d(
-            device,
-            w.get(f"{name}.conv_2.weight", lambda: ref.conv_2.weight),
-            w.get(f"{name}.conv_2.bias", lambda: ref.conv_2.bias),
-            precision,
-            padding=padding,
-        )
+        padding = ((k - 1) // 2, k // 2)  # upstream pads explicitly ("same"; asymmetric for even k)
+        self.conv_1 = Conv1d.of(device, ref.conv_1, f"{name}.conv_1", precision, padding=padding)
+        self.conv_2 = Conv1d.of(device, ref.conv_2, f"{name}.conv_2", precision, padding=padding)
 
     def __call__(self, x: Any, length: int, mask: Any | None) -> Any:
         ttnn = self.ttnn
@@ -124,15 +106,9 @@ class RelativeAttentionEncoder:
         self.ttnn = device.ttnn
         self.n_layers = ref.n_layers
         self.cond_layer_idx = ref.cond_layer_idx
-        w = device.weights
         self.spk_emb_linear = None
         if hasattr(ref, "spk_emb_linear"):
-            self.spk_emb_linear = Linear(
-                device,
-                w.get(f"{name}.spk_emb_linear.weight", lambda: ref.spk_emb_linear.weight),
-                w.get(f"{name}.spk_emb_linear.bias", lambda: ref.spk_emb_linear.bias),
-                precision,
-            )
+            self.spk_emb_linear = Linear.of(device, ref.spk_emb_linear, f"{name}.spk_emb_linear", precision)
         self.attn_layers = [
             RelativeMultiHeadAttention(device, layer, f"{name}.attn_layers.{i}", precision)
             for i, layer in enumerate(ref.attn_layers)
@@ -140,16 +116,14 @@ class RelativeAttentionEncoder:
         self.ffn_layers = [
             FeedForward(device, layer, f"{name}.ffn_layers.{i}", precision) for i, layer in enumerate(ref.ffn_layers)
         ]
-        weights_dtype = dtype_of(device, precision.weights)
-
-        def norm(kind: str, i: int, layer) -> tuple[Any, Any]:
-            return (
-                device.constant(w.get(f"{name}.{kind}.{i}.gamma", lambda: layer.gamma).reshape(1, -1), weights_dtype),
-                device.constant(w.get(f"{name}.{kind}.{i}.beta", lambda: layer.beta).reshape(1, -1), weights_dtype),
-            )
-
-        self.norms_1 = [norm("norm_layers_1", i, layer) for i, layer in enumerate(ref.norm_layers_1)]
-        self.norms_2 = [norm("norm_layers_2", i, layer) for i, layer in enumerate(ref.norm_layers_2)]
+        self.norms_1 = [
+            layer_norm_params(device, n, f"{name}.norm_layers_1.{i}", precision)
+            for i, n in enumerate(ref.norm_layers_1)
+        ]
+        self.norms_2 = [
+            layer_norm_params(device, n, f"{name}.norm_layers_2.{i}", precision)
+            for i, n in enumerate(ref.norm_layers_2)
+        ]
 
     def _norm(self, x: Any, params: tuple[Any, Any]) -> Any:
         return self.ttnn.layer_norm(x, weight=params[0], bias=params[1], epsilon=1e-5)

@@ -1,6 +1,6 @@
-"""Channel flips folded into coupling-layer weights (shared by both flows).
+"""Mean-only coupling layers with channel flips folded into their weights (shared by both flows).
 
-A flow block alternates coupling layers with channel Flips. Rather than reversing 192 channels on the
+A flow block alternates coupling layers with channel Flips. Rather than reversing the channels on the
 device, each coupling layer that sits behind an odd number of flips reads the *upper* half with its
 input weights' columns reversed and updates the *lower* half with its output rows reversed. A block
 has an even number of flips, so its output needs no correction; both directions see the same parity
@@ -9,7 +9,13 @@ per layer (layer k: k % 2).
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
+
+from openvoice_tt.config import BlockPrecision as Precision
+from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.layers import Linear
 
 
 def flipped_pre(weight: torch.Tensor, flipped: bool) -> torch.Tensor:
@@ -20,3 +26,35 @@ def flipped_pre(weight: torch.Tensor, flipped: bool) -> torch.Tensor:
 def flipped_post(tensor: torch.Tensor, flipped: bool) -> torch.Tensor:
     """Weight [half, hidden, 1] or bias [half]: reverse output rows when the layer updates the lower half."""
     return torch.flip(tensor, [0]) if flipped else tensor
+
+
+class Coupling:
+    """The `pre`/`post` projections of a reference coupling layer and the half-split around them."""
+
+    def __init__(self, device: TtDevice, ref: torch.nn.Module, name: str, precision: Precision, flipped: bool) -> None:
+        self.ttnn = device.ttnn
+        self.half = ref.half_channels
+        self.flipped = flipped
+        w, tag = device.weights, ".flipped" if flipped else ""
+        self.pre = Linear(
+            device,
+            w.get(f"{name}.pre.weight{tag}", lambda: flipped_pre(ref.pre.weight, flipped)),
+            w.get(f"{name}.pre.bias", lambda: ref.pre.bias),
+            precision,
+        )
+        self.post = Linear(
+            device,
+            w.get(f"{name}.post.weight{tag}", lambda: flipped_post(ref.post.weight, flipped)),
+            w.get(f"{name}.post.bias{tag}", lambda: flipped_post(ref.post.bias, flipped)),
+            precision,
+        )
+
+    def split(self, x: Any, length: int) -> tuple[Any, Any]:
+        """-> (source half that conditions, target half that is shifted)."""
+        ttnn, half = self.ttnn, self.half
+        lower = ttnn.slice(x, [0, 0, 0, 0], [1, 1, length, half])
+        upper = ttnn.slice(x, [0, 0, 0, half], [1, 1, length, 2 * half])
+        return (upper, lower) if self.flipped else (lower, upper)
+
+    def join(self, source: Any, target: Any) -> Any:
+        return self.ttnn.concat([target, source] if self.flipped else [source, target], dim=3)

@@ -6,45 +6,19 @@ from typing import Any
 
 from openvoice_tt.reference.duration_predictor import DurationPredictor as ReferenceDurationPredictor
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv1d, Linear, Precision, dtype_of, masked
+from openvoice_tt.tt.layers import Conv1d, Linear, Precision, layer_norm_params, masked
 
 
 class DurationPredictor:
     def __init__(self, device: TtDevice, ref: ReferenceDurationPredictor, name: str, precision: Precision) -> None:
         self.ttnn = device.ttnn
-        w = device.weights
-        dtype = dtype_of(device, precision.weights)
-        self.cond = Linear(
-            device,
-            w.get(f"{name}.cond.weight", lambda: ref.cond.weight),
-            w.get(f"{name}.cond.bias", lambda: ref.cond.bias),
-            precision,
-        )
-        self.conv_1 = Conv1d(
-            device,
-            w.get(f"{name}.conv_1.weight", lambda: ref.conv_1.weight),
-            w.get(f"{name}.conv_1.bias", lambda: ref.conv_1.bias),
-            precision,
-        )
-        self.conv_2 = Conv1d(
-            device,
-            w.get(f"{name}.conv_2.weight", lambda: ref.conv_2.weight),
-            w.get(f"{name}.conv_2.bias", lambda: ref.conv_2.bias),
-            precision,
-        )
+        self.cond = Linear.of(device, ref.cond, f"{name}.cond", precision)
+        self.conv_1 = Conv1d.of(device, ref.conv_1, f"{name}.conv_1", precision)
+        self.conv_2 = Conv1d.of(device, ref.conv_2, f"{name}.conv_2", precision)
         self.norms = [
-            (
-                device.constant(w.get(f"{name}.{n}.gamma", lambda n=n: getattr(ref, n).gamma).reshape(1, -1), dtype),
-                device.constant(w.get(f"{name}.{n}.beta", lambda n=n: getattr(ref, n).beta).reshape(1, -1), dtype),
-            )
-            for n in ("norm_1", "norm_2")
+            layer_norm_params(device, getattr(ref, n), f"{name}.{n}", precision) for n in ("norm_1", "norm_2")
         ]
-        self.proj = Linear(
-            device,
-            w.get(f"{name}.proj.weight", lambda: ref.proj.weight),
-            w.get(f"{name}.proj.bias", lambda: ref.proj.bias),
-            precision,
-        )
+        self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
 
     def __call__(self, x: Any, length: int, mask: Any | None, g: Any) -> Any:
         """h [1, 1, T, C] -> log-durations [1, 1, T, 1]."""

@@ -23,19 +23,8 @@ from openvoice_tt.tt.layers import Conv1d, ConvTranspose1d, Linear, Precision, m
 class ResBlock1:
     def __init__(self, device: TtDevice, ref: ReferenceResBlock1, name: str, precision: Precision) -> None:
         self.ttnn = device.ttnn
-        w = device.weights
-
-        def conv(kind: str, i: int, layer) -> Conv1d:
-            return Conv1d(
-                device,
-                w.get(f"{name}.{kind}.{i}.weight", lambda: layer.weight),
-                w.get(f"{name}.{kind}.{i}.bias", lambda: layer.bias),
-                precision,
-                dilation=layer.dilation[0],
-            )
-
-        self.convs1 = [conv("convs1", i, layer) for i, layer in enumerate(ref.convs1)]
-        self.convs2 = [conv("convs2", i, layer) for i, layer in enumerate(ref.convs2)]
+        self.convs1 = [Conv1d.of(device, c, f"{name}.convs1.{i}", precision) for i, c in enumerate(ref.convs1)]
+        self.convs2 = [Conv1d.of(device, c, f"{name}.convs2.{i}", precision) for i, c in enumerate(ref.convs2)]
 
     def __call__(self, x: Any, length: int, mask: Any | None = None) -> Any:
         ttnn = self.ttnn
@@ -55,21 +44,16 @@ class Generator:
         self.num_kernels = ref.num_kernels
         w = device.weights
         mean = 1.0 / ref.num_kernels
-        pre_bias = ref.conv_pre.bias.detach() + (ref.cond.bias.detach() if zero_condition else 0)
-        self.conv_pre = Conv1d(
-            device,
-            w.get(f"{name}.conv_pre.weight", lambda: ref.conv_pre.weight),
-            w.get(f"{name}.conv_pre.bias{'+cond' if zero_condition else ''}", lambda: pre_bias),
-            precision,
-        )
-        self.cond = None
-        if not zero_condition:
-            self.cond = Linear(
+        if zero_condition:  # cond(0) is cond.bias: fold it into conv_pre's bias
+            self.conv_pre = Conv1d(
                 device,
-                w.get(f"{name}.cond.weight", lambda: ref.cond.weight),
-                w.get(f"{name}.cond.bias", lambda: ref.cond.bias),
+                w.get(f"{name}.conv_pre.weight", lambda: ref.conv_pre.weight),
+                w.get(f"{name}.conv_pre.bias+cond", lambda: ref.conv_pre.bias + ref.cond.bias),
                 precision,
             )
+        else:
+            self.conv_pre = Conv1d.of(device, ref.conv_pre, f"{name}.conv_pre", precision)
+        self.cond = None if zero_condition else Linear.of(device, ref.cond, f"{name}.cond", precision)
         self.ups = []
         for i, up in enumerate(ref.ups):
             scale = 1.0 if i == 0 else mean  # stage i > 0 consumes the resblock mean of stage i - 1

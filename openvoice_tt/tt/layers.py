@@ -49,8 +49,23 @@ class Linear:
         )
         self.compute = compute_config(device)
 
+    @classmethod
+    def of(cls, device: TtDevice, module: torch.nn.Module, name: str, precision: Precision) -> Linear:
+        """From a reference nn.Linear or 1x1 nn.Conv1d whose state-dict prefix is `name`."""
+        w = device.weights
+        bias = w.get(f"{name}.bias", lambda: module.bias) if module.bias is not None else None
+        return cls(device, w.get(f"{name}.weight", lambda: module.weight), bias, precision)
+
     def __call__(self, x: Any) -> Any:
         return self.ttnn.linear(x, self.weight, bias=self.bias, dtype=self.dtype, compute_kernel_config=self.compute)
+
+
+def layer_norm_params(device: TtDevice, module: torch.nn.Module, name: str, precision: Precision) -> tuple[Any, Any]:
+    """(gamma, beta) of a reference ChannelLayerNorm as [1, C] device tensors."""
+    w, dtype = device.weights, dtype_of(device, precision.weights)
+    gamma = w.get(f"{name}.gamma", lambda: module.gamma).reshape(1, -1)
+    beta = w.get(f"{name}.beta", lambda: module.beta).reshape(1, -1)
+    return device.constant(gamma, dtype), device.constant(beta, dtype)
 
 
 class Embedding:
@@ -102,6 +117,29 @@ class Conv1d:
         self.host_weight = device.host_weight(weight)
         self.host_bias = device.host_weight(bias.reshape(1, 1, 1, -1)) if bias is not None else None
         self.prepared: dict[int, tuple[Any, Any]] = {}
+
+    @classmethod
+    def of(
+        cls,
+        device: TtDevice,
+        module: torch.nn.Conv1d,
+        name: str,
+        precision: Precision,
+        padding: tuple[int, int] | None = None,
+    ) -> Conv1d:
+        """From a reference nn.Conv1d (its dilation, groups and symmetric padding unless given)."""
+        w = device.weights
+        bias = w.get(f"{name}.bias", lambda: module.bias) if module.bias is not None else None
+        return cls(
+            device,
+            w.get(f"{name}.weight", lambda: module.weight),
+            bias,
+            precision,
+            padding=padding if padding is not None else (module.padding[0], module.padding[0]),
+            dilation=module.dilation[0],
+            groups=module.groups,
+            stride=module.stride[0],
+        )
 
     def __call__(self, x: Any, length: int) -> Any:
         weight, bias = self.prepared.get(length, (self.host_weight, self.host_bias))

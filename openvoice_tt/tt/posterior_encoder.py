@@ -16,20 +16,9 @@ class PosteriorEncoder:
     ) -> None:
         self.ttnn = device.ttnn
         self.out_channels = ref.out_channels
-        w = device.weights
-        self.pre = Linear(
-            device,
-            w.get(f"{name}.pre.weight", lambda: ref.pre.weight),
-            w.get(f"{name}.pre.bias", lambda: ref.pre.bias),
-            precision,
-        )
+        self.pre = Linear.of(device, ref.pre, f"{name}.pre", precision)
         self.enc = WN(device, ref.enc, f"{name}.enc", precision, zero_condition)
-        self.proj = Linear(
-            device,
-            w.get(f"{name}.proj.weight", lambda: ref.proj.weight),
-            w.get(f"{name}.proj.bias", lambda: ref.proj.bias),
-            precision,
-        )
+        self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
 
     def __call__(self, spec: Any, length: int, g: Any | None, noise: Any, tau: float) -> Any:
         """spec [1, 1, T, F], noise [1, 1, T, C] -> z [1, 1, T, C] (no padding: masks are all ones)."""

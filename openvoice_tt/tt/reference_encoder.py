@@ -62,12 +62,7 @@ class ReferenceEncoder:
             w.get(f"{name}.gru.bias_hh_l0", lambda: ref.gru.bias_hh_l0),
             precision,
         )
-        self.proj = Linear(
-            device,
-            w.get(f"{name}.proj.weight", lambda: ref.proj.weight),
-            w.get(f"{name}.proj.bias", lambda: ref.proj.bias),
-            precision,
-        )
+        self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
         self.dtype = dtype_of(device, precision.activations)
 
     def __call__(self, spec: Any, frames: int) -> Any:

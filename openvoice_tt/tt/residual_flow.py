@@ -6,41 +6,23 @@ from typing import Any
 
 from openvoice_tt.reference.residual_flow import ResidualCouplingBlock as ReferenceBlock
 from openvoice_tt.reference.residual_flow import ResidualCouplingLayer as ReferenceLayer
-from openvoice_tt.tt.coupling import flipped_post, flipped_pre
+from openvoice_tt.tt.coupling import Coupling
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Linear, Precision
+from openvoice_tt.tt.layers import Precision
 from openvoice_tt.tt.wavenet import WN
 
 
 class ResidualCouplingLayer:
     def __init__(self, device: TtDevice, ref: ReferenceLayer, name: str, precision: Precision, flipped: bool) -> None:
         self.ttnn = device.ttnn
-        self.half = ref.half_channels
-        self.flipped = flipped
-        w = device.weights
-        tag = ".flipped" if flipped else ""
-        self.pre = Linear(
-            device,
-            w.get(f"{name}.pre.weight{tag}", lambda: flipped_pre(ref.pre.weight, flipped)),
-            w.get(f"{name}.pre.bias", lambda: ref.pre.bias),
-            precision,
-        )
+        self.coupling = Coupling(device, ref, name, precision, flipped)
         self.enc = WN(device, ref.enc, f"{name}.enc", precision, zero_condition=False)
-        self.post = Linear(
-            device,
-            w.get(f"{name}.post.weight{tag}", lambda: flipped_post(ref.post.weight, flipped)),
-            w.get(f"{name}.post.bias{tag}", lambda: flipped_post(ref.post.bias, flipped)),
-            precision,
-        )
 
     def __call__(self, x: Any, length: int, cond: list[Any], reverse: bool) -> Any:
-        ttnn, half = self.ttnn, self.half
-        lower = ttnn.slice(x, [0, 0, 0, 0], [1, 1, length, half])
-        upper = ttnn.slice(x, [0, 0, 0, half], [1, 1, length, 2 * half])
-        source, target = (upper, lower) if self.flipped else (lower, upper)
-        m = self.post(self.enc(self.pre(source), length, None, cond))
-        target = ttnn.subtract(target, m) if reverse else ttnn.add(target, m)
-        return ttnn.concat([target, upper] if self.flipped else [lower, target], dim=3)
+        ttnn, coupling = self.ttnn, self.coupling
+        source, target = coupling.split(x, length)
+        m = coupling.post(self.enc(coupling.pre(source), length, None, cond))
+        return coupling.join(source, ttnn.subtract(target, m) if reverse else ttnn.add(target, m))
 
 
 class ResidualCouplingBlock:

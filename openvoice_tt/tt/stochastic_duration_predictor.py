@@ -14,46 +14,24 @@ from openvoice_tt.reference.stochastic_duration_predictor import ConvFlow as Ref
 from openvoice_tt.reference.stochastic_duration_predictor import DDSConv as ReferenceDDSConv
 from openvoice_tt.reference.stochastic_duration_predictor import StochasticDurationPredictor as ReferenceSDP
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv1d, Linear, Precision, dtype_of, masked
+from openvoice_tt.tt.layers import Conv1d, Linear, Precision, layer_norm_params, masked
 from openvoice_tt.tt.spline import InverseSpline
 
 
 class DDSConv:
     def __init__(self, device: TtDevice, ref: ReferenceDDSConv, name: str, precision: Precision) -> None:
         self.ttnn = device.ttnn
-        w = device.weights
-        dtype = dtype_of(device, precision.weights)
-        self.layers = []
-        for i, (sep, pointwise, n1, n2) in enumerate(
-            zip(ref.convs_sep, ref.convs_1x1, ref.norms_1, ref.norms_2, strict=True)
-        ):
-            self.layers.append(
-                (
-                    Conv1d(
-                        device,
-                        w.get(f"{name}.convs_sep.{i}.weight", lambda s=sep: s.weight),
-                        w.get(f"{name}.convs_sep.{i}.bias", lambda s=sep: s.bias),
-                        precision,
-                        padding=(sep.padding[0], sep.padding[0]),
-                        dilation=sep.dilation[0],
-                        groups=sep.groups,
-                    ),
-                    (
-                        device.constant(w.get(f"{name}.norms_1.{i}.gamma", lambda n=n1: n.gamma).reshape(1, -1), dtype),
-                        device.constant(w.get(f"{name}.norms_1.{i}.beta", lambda n=n1: n.beta).reshape(1, -1), dtype),
-                    ),
-                    Linear(
-                        device,
-                        w.get(f"{name}.convs_1x1.{i}.weight", lambda p=pointwise: p.weight),
-                        w.get(f"{name}.convs_1x1.{i}.bias", lambda p=pointwise: p.bias),
-                        precision,
-                    ),
-                    (
-                        device.constant(w.get(f"{name}.norms_2.{i}.gamma", lambda n=n2: n.gamma).reshape(1, -1), dtype),
-                        device.constant(w.get(f"{name}.norms_2.{i}.beta", lambda n=n2: n.beta).reshape(1, -1), dtype),
-                    ),
-                )
+        self.layers = [
+            (
+                Conv1d.of(device, sep, f"{name}.convs_sep.{i}", precision),
+                layer_norm_params(device, n1, f"{name}.norms_1.{i}", precision),
+                Linear.of(device, pointwise, f"{name}.convs_1x1.{i}", precision),
+                layer_norm_params(device, n2, f"{name}.norms_2.{i}", precision),
             )
+            for i, (sep, pointwise, n1, n2) in enumerate(
+                zip(ref.convs_sep, ref.convs_1x1, ref.norms_1, ref.norms_2, strict=True)
+            )
+        ]
 
     def __call__(self, x: Any, length: int, mask: Any | None, g: Any | None = None) -> Any:
         ttnn = self.ttnn
@@ -75,22 +53,11 @@ class DDSConv:
 class ConvFlow:
     def __init__(self, device: TtDevice, ref: ReferenceConvFlow, name: str, precision: Precision) -> None:
         self.ttnn = device.ttnn
-        w = device.weights
         self.num_bins = ref.num_bins
         self.scale = 1.0 / math.sqrt(ref.filter_channels)
-        self.pre = Linear(
-            device,
-            w.get(f"{name}.pre.weight", lambda: ref.pre.weight),
-            w.get(f"{name}.pre.bias", lambda: ref.pre.bias),
-            precision,
-        )
+        self.pre = Linear.of(device, ref.pre, f"{name}.pre", precision)
         self.convs = DDSConv(device, ref.convs, f"{name}.convs", precision)
-        self.proj = Linear(
-            device,
-            w.get(f"{name}.proj.weight", lambda: ref.proj.weight),
-            w.get(f"{name}.proj.bias", lambda: ref.proj.bias),
-            precision,
-        )
+        self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
         self.spline = InverseSpline(device, ref.num_bins, ref.tail_bound)
 
     def reverse(self, source: Any, target: Any, length: int, mask: Any | None, condition: Any) -> Any:
@@ -108,25 +75,10 @@ class StochasticDurationPredictor:
     def __init__(self, device: TtDevice, ref: ReferenceSDP, name: str, precision: Precision) -> None:
         self.ttnn = device.ttnn
         w = device.weights
-        self.pre = Linear(
-            device,
-            w.get(f"{name}.pre.weight", lambda: ref.pre.weight),
-            w.get(f"{name}.pre.bias", lambda: ref.pre.bias),
-            precision,
-        )
-        self.cond = Linear(
-            device,
-            w.get(f"{name}.cond.weight", lambda: ref.cond.weight),
-            w.get(f"{name}.cond.bias", lambda: ref.cond.bias),
-            precision,
-        )
+        self.pre = Linear.of(device, ref.pre, f"{name}.pre", precision)
+        self.cond = Linear.of(device, ref.cond, f"{name}.cond", precision)
         self.convs = DDSConv(device, ref.convs, f"{name}.convs", precision)
-        self.proj = Linear(
-            device,
-            w.get(f"{name}.proj.weight", lambda: ref.proj.weight),
-            w.get(f"{name}.proj.bias", lambda: ref.proj.bias),
-            precision,
-        )
+        self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
         self.flows = [ConvFlow(device, ref.flows[key], f"{name}.flows.{key}", precision) for key in ref.reverse_order]
         affine = ref.flows["0"]
         m = w.get(f"{name}.flows.0.m", lambda: affine.m)

@@ -34,12 +34,7 @@ class TextEncoder:
             precision,
         )
         self.encoder = RelativeAttentionEncoder(device, ref.encoder, f"{name}.encoder", precision)
-        self.proj = Linear(
-            device,
-            w.get(f"{name}.proj.weight", lambda: ref.proj.weight),
-            w.get(f"{name}.proj.bias", lambda: ref.proj.bias),
-            precision,
-        )
+        self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
 
     def __call__(
         self, phones: Any, tones: Any, languages: Any, ja_bert: Any, length: int, bands: RelativeBands, g: Any | None

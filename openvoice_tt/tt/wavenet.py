@@ -20,38 +20,23 @@ class WN:
         self.n_layers = ref.n_layers
         self.zero_condition = zero_condition
         w = device.weights
-        cond_bias = ref.cond_layer.bias.detach()
         self.in_layers = []
         for i, layer in enumerate(ref.in_layers):
-            bias = layer.bias.detach()
-            if zero_condition:
-                bias = bias + cond_bias[2 * self.hidden * i : 2 * self.hidden * (i + 1)]
-            self.in_layers.append(
-                Conv1d(
-                    device,
-                    w.get(f"{name}.in_layers.{i}.weight", lambda layer=layer: layer.weight),
-                    w.get(f"{name}.in_layers.{i}.bias{'+cond' if zero_condition else ''}", lambda b=bias: b),
-                    precision,
-                    dilation=layer.dilation[0],
+            if zero_condition:  # cond_layer(0) is its bias: fold each layer's slice into that layer's conv bias
+                rows = slice(2 * self.hidden * i, 2 * self.hidden * (i + 1))
+                folded = w.get(
+                    f"{name}.in_layers.{i}.bias+cond",
+                    lambda layer=layer, rows=rows: layer.bias + ref.cond_layer.bias[rows],
                 )
-            )
+                weight = w.get(f"{name}.in_layers.{i}.weight", lambda layer=layer: layer.weight)
+                self.in_layers.append(Conv1d(device, weight, folded, precision, dilation=layer.dilation[0]))
+            else:
+                self.in_layers.append(Conv1d.of(device, layer, f"{name}.in_layers.{i}", precision))
         self.res_skip_layers = [
-            Linear(
-                device,
-                w.get(f"{name}.res_skip_layers.{i}.weight", lambda layer=layer: layer.weight),
-                w.get(f"{name}.res_skip_layers.{i}.bias", lambda layer=layer: layer.bias),
-                precision,
-            )
+            Linear.of(device, layer, f"{name}.res_skip_layers.{i}", precision)
             for i, layer in enumerate(ref.res_skip_layers)
         ]
-        self.cond_layer = None
-        if not zero_condition:
-            self.cond_layer = Linear(
-                device,
-                w.get(f"{name}.cond_layer.weight", lambda: ref.cond_layer.weight),
-                w.get(f"{name}.cond_layer.bias", lambda: cond_bias),
-                precision,
-            )
+        self.cond_layer = None if zero_condition else Linear.of(device, ref.cond_layer, f"{name}.cond_layer", precision)
 
     def condition(self, g: Any) -> list[Any] | None:
         """Per-layer conditioning rows [1, 1, 1, 2H] from g [1, 1, 1, gin] (None when folded)."""

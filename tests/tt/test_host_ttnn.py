@@ -80,10 +80,10 @@ def test_emulation_covers_exactly_the_ops_the_pipeline_uses(ops_used: set[str]) 
 
 
 @requires_ttnn
-def test_emulated_ops_match_ttnn_golden_functions(ops_used: set[str]) -> None:
-    from openvoice_tt.tt.device import configure_mock
+def test_emulated_ops_match_ttnn_golden_functions(ops_used: set[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from openvoice_tt.tt.device import MOCK_ENV, mock_descriptor
 
-    configure_mock("wormhole_n150")  # importing ttnn in this process must not look for a chip
+    monkeypatch.setenv(MOCK_ENV, str(mock_descriptor("wormhole_n150")))  # (restored afterwards) no chip lookup
     import ttnn
 
     torch.manual_seed(0)
