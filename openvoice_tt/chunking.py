@@ -4,7 +4,9 @@ Each piece is converted with `context_seconds` of real audio on both sides, more
 receptive field (~110 frames: spectrogram window, 16-layer posterior WaveNet, flow, vocoder), and with
 its own slice of ONE posterior-noise draw for the whole input, so the cores of neighbouring pieces see
 the same data they would in a single pass. Only float rounding differs at the joins; a 20 ms linear
-crossfade absorbs it.
+crossfade absorbs it. Every piece has the same length (the first and last windows are shifted inwards
+rather than cut short), so a device compiles one set of programs for all of them: on ttnn each new
+length keeps its conv halo tables in the small L1 region, and three lengths exhausted it on a P150.
 """
 
 from __future__ import annotations
@@ -30,11 +32,15 @@ def convert_in_pieces(
     posterior = noise.normal(1, config.model.inter_channels, frames)
     core = int(chunking.max_seconds * rate) // hop * hop
     context = int(chunking.context_seconds * rate) // hop * hop
+    window = min(core + 2 * context, frames * hop)
     fade = int(chunking.crossfade_seconds * rate)
     out = np.zeros(frames * hop, dtype=np.float32)
     for start in range(0, frames * hop, core):
-        left, right = max(0, start - context), min(len(audio), start + core + context)
-        piece_noise = ReplayNoise([posterior[:, :, left // hop : left // hop + (right - left) // hop]])
+        left = min(max(0, start - context), frames * hop - window)  # the same frame count for every piece
+        piece_noise = ReplayNoise([posterior[:, :, left // hop : (left + window) // hop]])
+        right = left + window
+        if right == frames * hop:
+            right = len(audio)  # the trailing partial frame shapes upstream's reflect padding at the end
         piece = convert(audio[left:right], piece_noise)
         overlap = fade if start else 0  # the first `fade` samples overlap the previous core
         segment = piece[start - left - overlap : min(start + core, frames * hop) - left]
