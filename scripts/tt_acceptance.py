@@ -33,7 +33,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("checkpoints", type=Path)
     parser.add_argument("--device", default="emulation")
-    parser.add_argument("--job", choices=["convert", "extract", "synth", "clone"], default="convert")
+    parser.add_argument(
+        "--job",
+        choices=["convert", "extract", "synth", "clone", "sweep"],
+        default="convert",
+        help="sweep: many utterance lengths in one process (program cache / L1_SMALL budget)",
+    )
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compare", action="store_true", help="PCC against the torch reference")
@@ -62,11 +67,11 @@ def main() -> None:
     trace = device.ttnn
     gen = torch.Generator().manual_seed(args.seed)
     converter = synthesizer = None
-    if args.job in ("convert", "extract", "clone"):
+    if args.job in ("convert", "extract", "clone", "sweep"):
         folder = args.checkpoints / "converter"
         ref_converter = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
         converter = ToneColorConverter(device, ref_converter, ConverterPrecision())
-    if args.job in ("synth", "clone"):
+    if args.job in ("synth", "clone", "sweep"):
         folder = args.checkpoints / "melotts-english"
         ref = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth")
         synthesizer = MeloSynthesizer(device, ref, MeloPrecision())
@@ -84,7 +89,22 @@ def main() -> None:
     trace.recording = True
     device.transfers.reset()
     start = time.perf_counter()
-    if args.job == "extract":
+    if args.job == "sweep":  # 8 clip lengths through the converter, 6 sentence lengths through MeloTTS
+        for i in range(8):
+            audio = (torch.randn(int((2 + 0.9 * i) * 22050), generator=gen) * 0.3).numpy()
+            converter.convert(audio, torch.randn(1, 256, 1), torch.randn(1, 256, 1), 0.3, NoiseSource(i))
+            converter.tone_color([audio])
+        for i in range(6):
+            tokens = 21 + 61 * i
+            device.forced_scalars["frames"] = int(tokens * 3.5)
+            piece = SimpleNamespace(
+                phone_ids=inputs.phone_ids.repeat(tokens)[:tokens],
+                tone_ids=inputs.tone_ids.repeat(tokens)[:tokens],
+                language_ids=torch.full((tokens,), 2),
+                ja_bert=torch.zeros(768, tokens),
+            )
+            result, _ = synthesizer.synthesize(piece, 0, SynthesisParams(), NoiseSource(i))
+    elif args.job == "extract":
         audio = (torch.randn(int(args.seconds * 22050), generator=gen) * 0.3).numpy()
         result = converter.tone_color([audio])
     elif args.job == "convert":
@@ -128,6 +148,7 @@ def main() -> None:
                 "ops": trace.calls,
                 "seconds": seconds,
                 "pcc": pcc,
+                "program_cache_clears": device.generation,
             }
         )
     )

@@ -48,9 +48,3 @@ class Alignment:
         return ttnn.matmul(
             path, ttnn.typecast(stats, ttnn.float32), dtype=ttnn.float32, compute_kernel_config=self.compute
         )
-
-    def frame_mask(self, valid: int, frames: int) -> Any:
-        """[1, 1, T_y, 1]: 1 on the first `valid` frames of a bucket of `frames`."""
-        ttnn = self.ttnn
-        positions = ttnn.arange(0, frames, 1, dtype=ttnn.float32, device=self.device.handle, layout=ttnn.TILE_LAYOUT)
-        return ttnn.lt(ttnn.reshape(positions, (1, 1, frames, 1)), float(valid))

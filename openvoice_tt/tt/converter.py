@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from openvoice_tt.config import ConverterPrecision
+from openvoice_tt.config import ConverterPrecision, TtBuckets
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import ToneColorConverterModel
 from openvoice_tt.timing import NULL_TIMER, StageTimer
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.hifigan import Generator
-from openvoice_tt.tt.layers import dtype_of
+from openvoice_tt.tt.layers import dtype_of, length_mask
 from openvoice_tt.tt.posterior_encoder import PosteriorEncoder
 from openvoice_tt.tt.reference_encoder import ReferenceEncoder
 from openvoice_tt.tt.resample import DecimateByTwo
@@ -29,8 +29,17 @@ NAME = "converter"  # prefix of this model's prepared-weight names (models may s
 
 
 class ToneColorConverter:
-    def __init__(self, device: TtDevice, ref: ToneColorConverterModel, precision: ConverterPrecision) -> None:
+    """Frames are padded to `buckets` (and masked) so programs are reused across input lengths."""
+
+    def __init__(
+        self,
+        device: TtDevice,
+        ref: ToneColorConverterModel,
+        precision: ConverterPrecision,
+        buckets: TtBuckets = TtBuckets(),
+    ) -> None:
         self.device = device
+        self.buckets = buckets
         self.ttnn = device.ttnn
         self.config = ref.config
         self.precision = precision
@@ -48,24 +57,46 @@ class ToneColorConverter:
 
     # Pure ttnn ---------------------------------------------------------------------------------------
 
+    def _padded_rows(self, spec: Any, frames: int, padded: int) -> Any:
+        """Spectrogram [1, 1, T, F] -> [1, 1, padded, F] with zero rows (masked downstream)."""
+        if padded == frames:
+            return spec
+        ttnn = self.ttnn
+        zeros = ttnn.zeros(
+            (1, 1, padded - frames, spec.shape[-1]),
+            dtype=spec.dtype,
+            layout=ttnn.TILE_LAYOUT,
+            device=self.device.handle,
+        )
+        return ttnn.concat([spec, zeros], dim=2)
+
     def embed(self, wave: Any, samples: int) -> Any:
         """Waveform [1, 1, N, 1] -> tone-color embedding [1, 1, 1, gin]."""
-        return self.ref_enc(self.spectrogram(wave, samples), self.spectrogram.frames(samples))
+        frames = self.spectrogram.frames(samples)
+        padded = self.buckets.frames(frames)
+        spec = self._padded_rows(self.spectrogram(wave, samples), frames, padded)
+        return self.ref_enc(spec, frames, padded)
 
     def forward(
         self, wave: Any, samples: int, src: Any, tgt: Any, noise: Any, tau: float, timer: StageTimer = NULL_TIMER
     ) -> tuple[Any, int]:
         """Waveform [1, 1, N, 1] at the converter rate -> converted waveform [1, 1, (N // hop) * hop, 1]."""
+        ttnn = self.ttnn
         frames = self.spectrogram.frames(samples)
+        padded = self.buckets.frames(frames)
+        mask = length_mask(self.device, frames, padded)
         with timer("spectrogram"):
-            spec = self.spectrogram(wave, samples)
+            spec = self._padded_rows(self.spectrogram(wave, samples), frames, padded)
         with timer("posterior_encoder"):
-            z = self.enc_q(spec, frames, None if self.zero_g else src, noise, tau)
+            z = self.enc_q(spec, padded, None if self.zero_g else src, noise, tau, mask)
         with timer("flow"):
-            z_p = self.flow(z, frames, self.flow.condition(src), reverse=False)
-            z_hat = self.flow(z_p, frames, self.flow.condition(tgt), reverse=True)
+            z_p = self.flow(z, padded, self.flow.condition(src), reverse=False, mask=mask)
+            z_hat = self.flow(z_p, padded, self.flow.condition(tgt), reverse=True, mask=mask)
         with timer("vocoder"):
-            return self.dec(z_hat, frames, None if self.zero_g else tgt)
+            wave_out, _ = self.dec(z_hat, padded, None if self.zero_g else tgt, valid=frames)
+            if frames < padded:
+                wave_out = ttnn.slice(wave_out, [0, 0, 0, 0], [1, 1, frames * self.hop, 1])
+            return wave_out, frames * self.hop
 
     # Host boundary -----------------------------------------------------------------------------------
 
@@ -80,7 +111,9 @@ class ToneColorConverter:
 
     def _upload_noise(self, noise: NoiseSource, samples: int) -> Any:
         frames = self.spectrogram.frames(samples)
-        posterior_noise = noise.normal(1, self.inter_channels, frames).transpose(1, 2).unsqueeze(0)
+        padded = self.buckets.frames(frames)
+        posterior_noise = torch.zeros(1, 1, padded, self.inter_channels)
+        posterior_noise[0, 0, :frames] = noise.normal(1, self.inter_channels, frames)[0].t()
         dtype = dtype_of(self.device, self.precision.posterior_encoder.activations)
         return self.device.upload(posterior_noise, dtype, "posterior_noise")
 
@@ -89,6 +122,9 @@ class ToneColorConverter:
         ttnn, total = self.ttnn, None
         for clip in clips:
             wave, samples = self._upload_audio(clip)
+            self.device.use_shape(
+                ("converter.reference_encoder", self.buckets.frames(self.spectrogram.frames(samples)))
+            )
             with timer("reference_encoder"):
                 embedding = self.embed(wave, samples)
             total = embedding if total is None else ttnn.add(total, embedding)
@@ -118,6 +154,7 @@ class ToneColorConverter:
         timer: StageTimer = NULL_TIMER,
     ) -> np.ndarray:
         """Convert a waveform already on the device (e.g. MeloTTS's): embeddings and noise up, audio down."""
+        self.device.use_shape(("converter", self.buckets.frames(self.spectrogram.frames(samples))))
         src = self._upload_embedding(source_se, "source_se")
         tgt = self._upload_embedding(target_se, "target_se")
         noise_tt = self._upload_noise(noise, samples)

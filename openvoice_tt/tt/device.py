@@ -27,7 +27,11 @@ MOCK_DESCRIPTORS = {
     "wormhole_n150": "wormhole_N150.yaml",
     "blackhole_p150": "blackhole_P150.yaml",
 }
-L1_SMALL_SIZE = 65536  # conv halo/config buffers (XTTS uses 32-64 KiB); 32 KiB ran out on P150 at 30 s
+L1_SMALL_SIZE = 131072  # conv halo/config tables live here; 32 KiB ran out on P150 at 30 s of audio
+# Conv halo tables stay in L1_SMALL for as long as their programs are cached (one set per input shape):
+# a mock P150 ran out after 4 converter lengths or 5 MeloTTS buckets. So at most this many shapes are
+# kept compiled; a new one beyond it clears the program cache first (tests/tt/test_mock_device.py).
+MAX_CACHED_SHAPES = 4
 
 
 @dataclass
@@ -58,6 +62,20 @@ class TtDevice:
     # A mock device computes nothing (its scalar reads return 0): acceptance runs pin data-dependent
     # lengths here so a mock and an emulated run execute the same graph. Ignored on hardware.
     forced_scalars: dict[str, float] = field(default_factory=dict)
+    shapes: list[tuple] = field(default_factory=list)  # the shapes whose programs are cached, oldest first
+    generation: int = 0  # bumped whenever the program cache is cleared (prepared conv weights go with it)
+
+    def use_shape(self, key: tuple) -> None:
+        """Declare the (model, length) about to run: programs for a shape already compiled are reused; a
+        new shape beyond MAX_CACHED_SHAPES clears the program cache, which frees the conv halo tables."""
+        if key in self.shapes:
+            return
+        if len(self.shapes) >= MAX_CACHED_SHAPES:
+            if not self.is_emulation:
+                self.handle.clear_program_cache()
+            self.shapes.clear()
+            self.generation += 1
+        self.shapes.append(key)
 
     @property
     def is_emulation(self) -> bool:

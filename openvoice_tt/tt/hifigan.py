@@ -17,7 +17,7 @@ from openvoice_tt.reference.commons import LRELU_SLOPE, LRELU_SLOPE_POST
 from openvoice_tt.reference.hifigan import Generator as ReferenceGenerator
 from openvoice_tt.reference.hifigan import ResBlock1 as ReferenceResBlock1
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv1d, ConvTranspose1d, Linear, Precision, masked
+from openvoice_tt.tt.layers import Conv1d, ConvTranspose1d, Linear, Precision, length_mask, masked
 
 
 class ResBlock1:
@@ -74,25 +74,18 @@ class Generator:
             device, w.get(f"{name}.conv_post.weight*{mean:.6f}", lambda: ref.conv_post.weight * mean), None, precision
         )
 
-    def _mask(self, valid: int | None, length: int) -> Any | None:
-        if valid is None or valid >= length:
-            return None
-        ttnn = self.ttnn
-        positions = ttnn.arange(0, length, 1, dtype=ttnn.float32, device=self.device.handle, layout=ttnn.TILE_LAYOUT)
-        return ttnn.lt(ttnn.reshape(positions, (1, 1, length, 1)), float(valid))
-
     def __call__(self, z: Any, length: int, g: Any | None, valid: int | None = None) -> tuple[Any, int]:
         """z [1, 1, T, C] (zero past `valid` frames) -> waveform [1, 1, T * hop, 1] and its length."""
         ttnn = self.ttnn
         x = self.conv_pre(z, length)
         if self.cond is not None:
             x = ttnn.add(x, self.cond(g))
-        x = masked(ttnn, x, self._mask(valid, length))
+        x = masked(ttnn, x, length_mask(self.device, valid, length) if valid is not None else None)
         for i, up in enumerate(self.ups):
             x = up(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), length)
             length *= up.stride
             valid = None if valid is None else valid * up.stride
-            mask = self._mask(valid, length)
+            mask = length_mask(self.device, valid, length) if valid is not None else None
             x = masked(ttnn, x, mask)
             blocks = self.resblocks[i * self.num_kernels : (i + 1) * self.num_kernels]
             xs = blocks[0](x, length, mask)

@@ -28,6 +28,15 @@ def masked(ttnn: Any, x: Any, mask: Any | None) -> Any:
     return x if mask is None else ttnn.multiply(x, mask)
 
 
+def length_mask(device: TtDevice, valid: int, length: int) -> Any | None:
+    """[1, 1, length, 1]: 1 on the first `valid` positions of a padded axis (None when nothing is padded)."""
+    if valid >= length:
+        return None
+    ttnn = device.ttnn
+    positions = ttnn.arange(0, length, 1, dtype=ttnn.float32, device=device.handle, layout=ttnn.TILE_LAYOUT)
+    return ttnn.lt(ttnn.reshape(positions, (1, 1, length, 1)), float(valid))
+
+
 def compute_config(device: TtDevice) -> Any:
     """HiFi4 with fp32 accumulation everywhere: the accuracy the parity thresholds were measured with."""
     ttnn = device.ttnn
@@ -117,6 +126,7 @@ class Conv1d:
         self.host_weight = device.host_weight(weight)
         self.host_bias = device.host_weight(bias.reshape(1, 1, 1, -1)) if bias is not None else None
         self.prepared: dict[int, tuple[Any, Any]] = {}
+        self.generation = device.generation
 
     @classmethod
     def of(
@@ -142,6 +152,8 @@ class Conv1d:
         )
 
     def __call__(self, x: Any, length: int) -> Any:
+        if self.generation != self.device.generation:  # the program cache was cleared: re-prepare
+            self.prepared, self.generation = {}, self.device.generation
         weight, bias = self.prepared.get(length, (self.host_weight, self.host_bias))
         out, (weight, bias) = self.ttnn.conv1d(
             input_tensor=x,
@@ -238,8 +250,11 @@ class Conv2d:
         self.host_weight = device.host_weight(weight)
         self.host_bias = device.host_weight(bias.reshape(1, 1, 1, -1))
         self.prepared: dict[tuple[int, int], tuple[Any, Any]] = {}
+        self.generation = device.generation
 
     def __call__(self, x: Any, height: int, width: int) -> tuple[Any, int, int]:
+        if self.generation != self.device.generation:  # the program cache was cleared: re-prepare
+            self.prepared, self.generation = {}, self.device.generation
         weight, bias = self.prepared.get((height, width), (self.host_weight, self.host_bias))
         out, (h_out, w_out), (weight, bias) = self.ttnn.conv2d(
             input_tensor=x,

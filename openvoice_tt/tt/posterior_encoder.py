@@ -6,7 +6,7 @@ from typing import Any
 
 from openvoice_tt.reference.posterior_encoder import PosteriorEncoder as ReferencePosteriorEncoder
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Linear, Precision
+from openvoice_tt.tt.layers import Linear, Precision, masked
 from openvoice_tt.tt.wavenet import WN
 
 
@@ -20,12 +20,12 @@ class PosteriorEncoder:
         self.enc = WN(device, ref.enc, f"{name}.enc", precision, zero_condition)
         self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
 
-    def __call__(self, spec: Any, length: int, g: Any | None, noise: Any, tau: float) -> Any:
-        """spec [1, 1, T, F], noise [1, 1, T, C] -> z [1, 1, T, C] (no padding: masks are all ones)."""
+    def __call__(self, spec: Any, length: int, g: Any | None, noise: Any, tau: float, mask: Any | None = None) -> Any:
+        """spec [1, 1, T, F], noise [1, 1, T, C] -> z [1, 1, T, C]; `mask` marks the valid frames of a padded T."""
         ttnn, c = self.ttnn, self.out_channels
-        x = self.pre(spec)
-        x = self.enc(x, length, None, self.enc.condition(g) if g is not None else None)
-        stats = self.proj(x)
+        x = masked(ttnn, self.pre(spec), mask)
+        x = self.enc(x, length, mask, self.enc.condition(g) if g is not None else None)
+        stats = masked(ttnn, self.proj(x), mask)
         m = ttnn.slice(stats, [0, 0, 0, 0], [1, 1, length, c])
         logs = ttnn.slice(stats, [0, 0, 0, c], [1, 1, length, 2 * c])
-        return ttnn.add(m, ttnn.multiply(ttnn.multiply(noise, tau), ttnn.exp(logs)))
+        return masked(ttnn, ttnn.add(m, ttnn.multiply(ttnn.multiply(noise, tau), ttnn.exp(logs))), mask)

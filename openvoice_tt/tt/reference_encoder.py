@@ -14,7 +14,7 @@ import torch
 
 from openvoice_tt.reference.reference_encoder import ReferenceEncoder as ReferenceReferenceEncoder
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv2d, Linear, Precision, dtype_of
+from openvoice_tt.tt.layers import Conv2d, Linear, Precision, dtype_of, length_mask, masked
 
 
 def gru_input_weight(weight_ih: torch.Tensor, channels: int, freq: int) -> torch.Tensor:
@@ -65,19 +65,26 @@ class ReferenceEncoder:
         self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
         self.dtype = dtype_of(device, precision.activations)
 
-    def __call__(self, spec: Any, frames: int) -> Any:
-        """spec [1, 1, T, F] -> embedding [1, 1, 1, gin]."""
+    def __call__(self, spec: Any, frames: int, padded: int | None = None) -> Any:
+        """spec [1, 1, T, F] (T = `padded` rows of which `frames` are real) -> embedding [1, 1, 1, gin].
+
+        Rows past the real frames are zeroed after the LayerNorm and after every conv, so each conv sees
+        zeros there exactly as an exact-length run sees its zero padding; the GRU stops at the last real row.
+        """
         ttnn, h = self.ttnn, self.hidden
+        padded = padded or frames
         x = ttnn.layer_norm(spec, weight=self.norm_weight, bias=self.norm_bias, epsilon=1e-5)
-        x = ttnn.reshape(x, (1, frames, self.spec_channels, 1))
-        height, width = frames, self.spec_channels
+        x = masked(ttnn, x, length_mask(self.device, frames, padded))
+        x = ttnn.reshape(x, (1, padded, self.spec_channels, 1))
+        height, width, valid = padded, self.spec_channels, frames
         for conv in self.convs:
             x, height, width = conv(x, height, width)
-            x = ttnn.relu(x)
+            valid = (valid + 1) // 2  # kernel 3, stride 2, padding 1
+            x = masked(ttnn, ttnn.relu(x), length_mask(self.device, valid * width, height * width))
         x = ttnn.reshape(x, (1, 1, height, width * self.convs[-1].out_channels))
         inputs = self.input_gates(x)
         state = ttnn.zeros((1, 1, 1, h), dtype=self.dtype, layout=ttnn.TILE_LAYOUT, device=self.device.handle)
-        for t in range(height):
+        for t in range(valid):
             xt = ttnn.slice(inputs, [0, 0, t, 0], [1, 1, t + 1, 3 * h])
             ht = self.hidden_gates(state)
             r = ttnn.sigmoid(

@@ -8,7 +8,7 @@ from openvoice_tt.reference.residual_flow import ResidualCouplingBlock as Refere
 from openvoice_tt.reference.residual_flow import ResidualCouplingLayer as ReferenceLayer
 from openvoice_tt.tt.coupling import Coupling
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Precision
+from openvoice_tt.tt.layers import Precision, masked
 from openvoice_tt.tt.wavenet import WN
 
 
@@ -18,11 +18,12 @@ class ResidualCouplingLayer:
         self.coupling = Coupling(device, ref, name, precision, flipped)
         self.enc = WN(device, ref.enc, f"{name}.enc", precision, zero_condition=False)
 
-    def __call__(self, x: Any, length: int, cond: list[Any], reverse: bool) -> Any:
+    def __call__(self, x: Any, length: int, cond: list[Any], reverse: bool, mask: Any | None = None) -> Any:
         ttnn, coupling = self.ttnn, self.coupling
         source, target = coupling.split(x, length)
-        m = coupling.post(self.enc(coupling.pre(source), length, None, cond))
-        return coupling.join(source, ttnn.subtract(target, m) if reverse else ttnn.add(target, m))
+        h = self.enc(masked(ttnn, coupling.pre(source), mask), length, mask, cond)
+        m = masked(ttnn, coupling.post(h), mask)
+        return coupling.join(source, masked(ttnn, ttnn.subtract(target, m) if reverse else ttnn.add(target, m), mask))
 
 
 class ResidualCouplingBlock:
@@ -35,8 +36,8 @@ class ResidualCouplingBlock:
     def condition(self, g: Any) -> list[list[Any]]:
         return [layer.enc.condition(g) for layer in self.layers]
 
-    def __call__(self, x: Any, length: int, cond: list[list[Any]], reverse: bool) -> Any:
+    def __call__(self, x: Any, length: int, cond: list[list[Any]], reverse: bool, mask: Any | None = None) -> Any:
         order = range(len(self.layers) - 1, -1, -1) if reverse else range(len(self.layers))
         for k in order:
-            x = self.layers[k](x, length, cond[k], reverse)
+            x = self.layers[k](x, length, cond[k], reverse, mask)
         return x

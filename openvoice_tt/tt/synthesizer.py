@@ -24,7 +24,7 @@ from openvoice_tt.tt.attention import RelativeBands
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.duration_predictor import DurationPredictor
 from openvoice_tt.tt.hifigan import Generator
-from openvoice_tt.tt.layers import Embedding, dtype_of, masked
+from openvoice_tt.tt.layers import Embedding, dtype_of, length_mask, masked
 from openvoice_tt.tt.stochastic_duration_predictor import StochasticDurationPredictor
 from openvoice_tt.tt.text_encoder import TextEncoder
 from openvoice_tt.tt.transformer_flow import TransformerCouplingBlock
@@ -73,9 +73,6 @@ class MeloSynthesizer:
 
     # Pure ttnn ---------------------------------------------------------------------------------------
 
-    def _valid_mask(self, valid: int, length: int) -> Any | None:
-        return None if valid >= length else self.alignment.frame_mask(valid, length)
-
     def encode(
         self,
         phones: Any,
@@ -93,7 +90,7 @@ class MeloSynthesizer:
         ttnn = self.ttnn
         with timer("text_encoder"):
             g = self.emb_g(speaker)  # [1, 1, 1, gin]
-            mask = self._valid_mask(tokens, padded)
+            mask = length_mask(self.device, tokens, padded)
             bands = RelativeBands(
                 self.device, padded, RELATIVE_ATTENTION_WINDOW, mask, self.activations["text_encoder"]
             )
@@ -123,7 +120,7 @@ class MeloSynthesizer:
             path = self.alignment.path(state.durations, state.padded_tokens, padded_frames)
             m_p = self.alignment.expand(state.m_p, path)
             logs_p = self.alignment.expand(state.logs_p, path)
-            y_mask = self._valid_mask(frames, padded_frames)
+            y_mask = length_mask(self.device, frames, padded_frames)
         with timer("flow"):
             z_p = ttnn.add(m_p, ttnn.multiply(ttnn.multiply(prior_noise, ttnn.exp(logs_p)), params.noise_scale))
             z_p = ttnn.typecast(masked(ttnn, z_p, y_mask), self.activations["flow"])
@@ -176,9 +173,11 @@ class MeloSynthesizer:
     ) -> tuple[Any, int, int]:
         """One chunk -> (waveform [1, 1, samples, 1] left on the device, samples, frames)."""
         uploaded, tokens, padded = self.upload_text(inputs, speaker_id, noise)
+        self.device.use_shape(("melotts.tokens", padded))
         state = self.encode(*uploaded, tokens, padded, params, timer)
         frames = max(1, int(self.device.read_scalar(state.total, "frames")))
         padded_frames = self.buckets.frames(frames)
+        self.device.use_shape(("melotts.frames", padded_frames))
         prior = noise.normal(1, self.inter_channels, frames)[0].t()
         prior_noise = self.device.upload(
             self._padded(prior, padded_frames).reshape(1, 1, padded_frames, -1), self.activations["flow"], "prior_noise"

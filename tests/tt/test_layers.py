@@ -60,3 +60,21 @@ def test_linear_equals_pointwise_conv_and_bf16_weights_are_rounded() -> None:
     w16 = layer.weight.detach().to(torch.bfloat16).float()
     b16 = layer.bias.detach().to(torch.bfloat16).float()
     torch.testing.assert_close(from_tt(device, rounded(to_tt(device, x))), F.conv1d(x, w16, b16), rtol=1e-5, atol=1e-6)
+
+
+def test_program_budget_clears_the_cache_and_convs_prepare_again() -> None:
+    from openvoice_tt.tt.device import MAX_CACHED_SHAPES
+
+    device = open_emulated_device()
+    conv = Conv1d(device, torch.randn(4, 4, 3), torch.zeros(4), FP32)
+    conv(to_tt(device, torch.randn(1, 4, 10)), 10)
+    assert set(conv.prepared) == {10}
+    for i in range(MAX_CACHED_SHAPES):
+        device.use_shape(("model", i))
+    assert device.generation == 0
+    device.use_shape(("model", 0))  # already compiled: nothing happens
+    assert device.generation == 0 and len(device.shapes) == MAX_CACHED_SHAPES
+    device.use_shape(("model", MAX_CACHED_SHAPES))  # one too many: the program cache is cleared
+    assert device.generation == 1 and device.shapes == [("model", MAX_CACHED_SHAPES)]
+    conv(to_tt(device, torch.randn(1, 4, 12)), 12)
+    assert set(conv.prepared) == {12}  # weights prepared for the old programs were dropped

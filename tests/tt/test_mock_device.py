@@ -100,3 +100,12 @@ def test_mock_device_runs_the_same_synthesis_graph(
 def test_mock_device_accepts_synthesis_lengths(full_checkpoints: Path, arch: str, seconds: int) -> None:
     result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "synth", "--seconds", str(seconds))
     assert result["output_shape"] == [int(seconds * 44100 / 512) * 512]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ARCHES)
+def test_mock_device_survives_many_lengths_in_one_process(full_checkpoints: Path, arch: str) -> None:
+    """Conv halo tables stay in L1_SMALL with their cached programs: without bucketing and the program
+    budget a mock P150 ran out after 4 converter lengths. 14 lengths of both networks must pass."""
+    result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "sweep", timeout=900)
+    assert result["program_cache_clears"] >= 1
