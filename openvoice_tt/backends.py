@@ -213,6 +213,16 @@ def weight_cache_path(checkpoint: Path, arch: str, precision: object) -> Path:
     return root / f"{checkpoint.parent.name}-{cache_key(file_sha256(checkpoint), arch, precision)}.safetensors"
 
 
+def _tt_model(folder: Path, precision: object, load_reference, build):
+    """Load the reference model, then build its ttnn twin with weights prepared once per checkpoint and arch."""
+    from openvoice_tt.tt.weights import WeightCache
+
+    device = tt_device()
+    device.weights = WeightCache(weight_cache_path(folder / "checkpoint.pth", device.arch, precision))
+    ref = load_reference(folder / "config.json", folder / "checkpoint.pth")
+    return device, ref.config, build(device, ref, precision)
+
+
 class TtConverter:
     name = "tt"
 
@@ -220,15 +230,10 @@ class TtConverter:
         from openvoice_tt.config import ConverterPrecision
         from openvoice_tt.reference.converter import load_converter_model
         from openvoice_tt.tt.converter import ToneColorConverter
-        from openvoice_tt.tt.weights import WeightCache
 
-        device = tt_device()
-        precision = ConverterPrecision()
-        device.weights = WeightCache(weight_cache_path(folder / "checkpoint.pth", device.arch, precision))
-        ref = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
-        self.device = device
-        self.config = ref.config
-        self.model = ToneColorConverter(device, ref, precision)
+        self.device, self.config, self.model = _tt_model(
+            folder, ConverterPrecision(), load_converter_model, ToneColorConverter
+        )
 
     def tone_color(self, clips: Sequence[np.ndarray], timer: StageTimer = NULL_TIMER) -> torch.Tensor:
         return self.model.tone_color(clips, timer)
@@ -252,15 +257,10 @@ class TtSynthesizer:
         from openvoice_tt.config import MeloPrecision
         from openvoice_tt.reference.synthesizer import load_melo_synthesizer
         from openvoice_tt.tt.synthesizer import MeloSynthesizer
-        from openvoice_tt.tt.weights import WeightCache
 
-        device = tt_device()
-        precision = MeloPrecision()
-        device.weights = WeightCache(weight_cache_path(folder / "checkpoint.pth", device.arch, precision))
-        ref = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth")
-        self.device = device
-        self.config = ref.config
-        self.model = MeloSynthesizer(device, ref, precision)
+        self.device, self.config, self.model = _tt_model(
+            folder, MeloPrecision(), load_melo_synthesizer, MeloSynthesizer
+        )
 
     def synthesize(
         self,

@@ -1,9 +1,10 @@
 """Prepared weights, cached on disk per checkpoint and device arch.
 
 Module constructors ask for each tensor by name with a function that prepares it from the reference
-module (transposes, polyphase rearrangement, folded biases). The first load runs those functions and
-writes the results to one safetensors file; later loads read the file and run none of them, so the
-checkpoint's .pth need not even be unpickled again.
+module (transposes, flip-folded coupling weights, folded biases, scaled upsampling weights). The first
+load runs those functions and writes the results to one safetensors file; later loads read the file and
+run none of them. (On hardware the conv weights are further prepared by ttnn itself on their first call,
+and kept by each module for every later call of the same shape.)
 """
 
 from __future__ import annotations
