@@ -60,13 +60,16 @@ ensure_venv() {
         extras=${extras//tt,/}; extras=${extras//,tt/}; extras=${extras//tt/}
     fi
     stamp="$VENV/.openvoice-tt-installed"
-    want="$(sha256sum "$REPO_ROOT/pyproject.toml" | cut -c1-16) extras=[$extras]"
+    want="$(cat "$REPO_ROOT/pyproject.toml" "$REPO_ROOT"/requirements/*.txt 2>/dev/null | sha256sum | cut -c1-16) extras=[$extras]"
     if [ -f "$stamp" ] && installed_covers "$(cat "$stamp")" "$want"; then
         return 0  # same pyproject.toml, and every requested extra already installed
     fi
     say "installing openvoice-tt[$extras] into .venv (first time: several minutes, torch is large)"
     "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-    "$VENV/bin/python" -m pip install -q -e "$REPO_ROOT[$extras]" \
+    local constraints=()  # the exact versions CI tested, where they were recorded (Python 3.12)
+    [ -f "$REPO_ROOT/requirements/constraints-py${version/./}.txt" ] \
+        && constraints=(-c "$REPO_ROOT/requirements/constraints-py${version/./}.txt")
+    "$VENV/bin/python" -m pip install -q -e "$REPO_ROOT[$extras]" "${constraints[@]}" \
         || die "pip install failed (see the messages above)"
     echo "$want" > "$stamp"
 }
