@@ -86,55 +86,22 @@ def test_placement_shows_every_stage_on_the_device(tiny_checkpoints: Path) -> No
     assert boundary["runs_on"] == "host" and boundary["host_transfers"] == 14 and boundary["ttnn_ops"] == 0
 
 
+def _synth_tt_in_a_fresh_process(checkpoints: Path, out: Path, **env_changes: str) -> subprocess.CompletedProcess:
+    """The tt device is opened once per process, so device selection is tested in a new one."""
+    env = {k: v for k, v in os.environ.items() if k != backends.TT_DEVICE_ENV and not k.startswith("TT_METAL_MOCK")}
+    command = [sys.executable, "-m", "openvoice_tt", "synth", "Hi.", "-d", "tt", "-c", str(checkpoints), "-o", str(out)]
+    return subprocess.run(command, capture_output=True, text=True, env=env | env_changes, timeout=300)
+
+
 def test_a_stray_mock_variable_never_stands_in_for_a_chip(tiny_checkpoints: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != backends.TT_DEVICE_ENV}
-    env["TT_METAL_MOCK_CLUSTER_DESC_PATH"] = "/anything.yaml"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "openvoice_tt",
-            "synth",
-            "Hi.",
-            "-d",
-            "tt",
-            "-c",
-            str(tiny_checkpoints),
-            "-o",
-            str(tmp_path / "x.wav"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    done = _synth_tt_in_a_fresh_process(tiny_checkpoints, tmp_path / "x.wav", TT_METAL_MOCK_CLUSTER_DESC_PATH="/a.yaml")
     assert done.returncode == 6 and "makes ttnn open a mock device" in done.stderr
     assert not (tmp_path / "x.wav").exists()
 
 
 def test_tt_without_a_chip_is_one_clear_line(tiny_checkpoints: Path, tmp_path: Path) -> None:
-    """No chip and no emulation asked for: exit 6 and one line, no traceback (a fresh process: the
-    device is opened once per process)."""
-    env = {k: v for k, v in os.environ.items() if k != backends.TT_DEVICE_ENV and not k.startswith("TT_METAL_MOCK")}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "openvoice_tt",
-            "synth",
-            "Hi.",
-            "-d",
-            "tt",
-            "-c",
-            str(tiny_checkpoints),
-            "-o",
-            str(tmp_path / "x.wav"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    """No chip and no emulation asked for: exit 6 and one line, no traceback."""
+    done = _synth_tt_in_a_fresh_process(tiny_checkpoints, tmp_path / "x.wav")
     assert done.returncode == 6, done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("error: no Tenstorrent device found")
     assert "Traceback" not in done.stderr and not (tmp_path / "x.wav").exists()

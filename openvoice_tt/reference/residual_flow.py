@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from openvoice_tt.config import CONVERTER_FLOW_WN_LAYERS, FLOW_COUPLING_LAYERS, FLOW_KERNEL_SIZE
+from openvoice_tt.reference.commons import run_coupling_flow
 from openvoice_tt.reference.wavenet import WN
 
 
@@ -56,11 +57,4 @@ class ResidualCouplingBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, x_mask: torch.Tensor, g: torch.Tensor, reverse: bool = False) -> torch.Tensor:
-        layers = list(self.flows.values())
-        if reverse:
-            for layer in reversed(layers):
-                x = layer(torch.flip(x, [1]), x_mask, g, reverse=True)
-        else:
-            for layer in layers:
-                x = torch.flip(layer(x, x_mask, g, reverse=False), [1])
-        return x
+        return run_coupling_flow(list(self.flows.values()), x, x_mask, g, reverse)

@@ -12,6 +12,7 @@ from torch import nn
 
 from openvoice_tt.config import FLOW_COUPLING_LAYERS, FLOW_KERNEL_SIZE
 from openvoice_tt.reference.attention import RelativeAttentionEncoder
+from openvoice_tt.reference.commons import run_coupling_flow
 
 
 class TransformerCouplingLayer(nn.Module):
@@ -66,12 +67,5 @@ class TransformerCouplingBlock(nn.Module):
             }
         )
 
-    def forward(self, x: torch.Tensor, x_mask: torch.Tensor, g: torch.Tensor, reverse: bool = True) -> torch.Tensor:
-        layers = list(self.flows.values())
-        if reverse:
-            for layer in reversed(layers):
-                x = layer(torch.flip(x, [1]), x_mask, g, reverse=True)
-        else:
-            for layer in layers:
-                x = torch.flip(layer(x, x_mask, g, reverse=False), [1])
-        return x
+    def forward(self, x: torch.Tensor, x_mask: torch.Tensor, g: torch.Tensor, reverse: bool = False) -> torch.Tensor:
+        return run_coupling_flow(list(self.flows.values()), x, x_mask, g, reverse)

@@ -99,6 +99,28 @@ class Embedding:
         return ttnn.matmul(one_hot, self.table, dtype=self.dtype, compute_kernel_config=self.compute)
 
 
+class PreparedConvWeights:
+    """A conv's weights: on the host until ttnn prepares them on the first call of a shape, then the
+    prepared device tensors for that shape (dropped when the device clears its program cache)."""
+
+    def __init__(self, device: TtDevice, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+        self.device = device
+        self.host = (
+            device.host_weight(weight),
+            device.host_weight(bias.reshape(1, 1, 1, -1)) if bias is not None else None,
+        )
+        self.prepared: dict[Any, tuple[Any, Any]] = {}
+        self.generation = device.generation
+
+    def get(self, shape: Any) -> tuple[Any, Any]:
+        if self.generation != self.device.generation:  # the program cache was cleared: re-prepare
+            self.prepared, self.generation = {}, self.device.generation
+        return self.prepared.get(shape, self.host)
+
+    def keep(self, shape: Any, weight: Any, bias: Any) -> None:
+        self.prepared[shape] = (weight, bias)
+
+
 class Conv1d:
     """A same-length (or strided) Conv1d on [1, 1, L, C_in] -> [1, 1, L_out, C_out]."""
 
@@ -123,10 +145,7 @@ class Conv1d:
         self.dtype = dtype_of(device, precision.activations)
         self.conv_config = device.ttnn.Conv1dConfig(weights_dtype=dtype_of(device, precision.weights))
         self.compute = compute_config(device)
-        self.host_weight = device.host_weight(weight)
-        self.host_bias = device.host_weight(bias.reshape(1, 1, 1, -1)) if bias is not None else None
-        self.prepared: dict[int, tuple[Any, Any]] = {}
-        self.generation = device.generation
+        self.weights = PreparedConvWeights(device, weight, bias)
 
     @classmethod
     def of(
@@ -152,9 +171,7 @@ class Conv1d:
         )
 
     def __call__(self, x: Any, length: int) -> Any:
-        if self.generation != self.device.generation:  # the program cache was cleared: re-prepare
-            self.prepared, self.generation = {}, self.device.generation
-        weight, bias = self.prepared.get(length, (self.host_weight, self.host_bias))
+        weight, bias = self.weights.get(length)
         out, (weight, bias) = self.ttnn.conv1d(
             input_tensor=x,
             weight_tensor=weight,
@@ -174,7 +191,7 @@ class Conv1d:
             compute_config=self.compute,
             return_weights_and_bias=True,
         )
-        self.prepared[length] = (weight, bias)
+        self.weights.keep(length, weight, bias)
         return out
 
 
@@ -247,15 +264,10 @@ class Conv2d:
         self.dtype = dtype_of(device, precision.activations)
         self.conv_config = device.ttnn.Conv2dConfig(weights_dtype=dtype_of(device, precision.weights))
         self.compute = compute_config(device)
-        self.host_weight = device.host_weight(weight)
-        self.host_bias = device.host_weight(bias.reshape(1, 1, 1, -1))
-        self.prepared: dict[tuple[int, int], tuple[Any, Any]] = {}
-        self.generation = device.generation
+        self.weights = PreparedConvWeights(device, weight, bias)
 
     def __call__(self, x: Any, height: int, width: int) -> tuple[Any, int, int]:
-        if self.generation != self.device.generation:  # the program cache was cleared: re-prepare
-            self.prepared, self.generation = {}, self.device.generation
-        weight, bias = self.prepared.get((height, width), (self.host_weight, self.host_bias))
+        weight, bias = self.weights.get((height, width))
         out, (h_out, w_out), (weight, bias) = self.ttnn.conv2d(
             input_tensor=x,
             weight_tensor=weight,
@@ -275,5 +287,5 @@ class Conv2d:
             return_output_dim=True,
             return_weights_and_bias=True,
         )
-        self.prepared[(height, width)] = (weight, bias)
+        self.weights.keep((height, width), weight, bias)
         return out, h_out, w_out
