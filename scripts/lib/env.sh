@@ -32,6 +32,14 @@ find_python() {
     return 1
 }
 
+# install_signature PYTHON_VERSION: hash of what an install depends on (pyproject.toml, and the
+# constraints file for that Python when there is one).
+install_signature() {
+    local files=("$REPO_ROOT/pyproject.toml") constraints="$REPO_ROOT/requirements/constraints-py${1/./}.txt"
+    [ -f "$constraints" ] && files+=("$constraints")
+    cat "${files[@]}" | sha256sum | cut -c1-16
+}
+
 # installed_covers STAMP WANT: the install recorded in STAMP ("<hash> extras=[a,b]") has WANT's pyproject
 # hash and at least WANT's extras.
 installed_covers() {
@@ -60,7 +68,7 @@ ensure_venv() {
         extras=${extras//tt,/}; extras=${extras//,tt/}; extras=${extras//tt/}
     fi
     stamp="$VENV/.openvoice-tt-installed"
-    want="$(cat "$REPO_ROOT/pyproject.toml" "$REPO_ROOT"/requirements/*.txt 2>/dev/null | sha256sum | cut -c1-16) extras=[$extras]"
+    want="$(install_signature "$version") extras=[$extras]"
     if [ -f "$stamp" ] && installed_covers "$(cat "$stamp")" "$want"; then
         return 0  # same pyproject.toml, and every requested extra already installed
     fi
