@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +18,12 @@ from openvoice_tt.errors import AudioError, InputError, TextError
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.text import NoBertWarning
 from scripts.make_test_checkpoints import write_all
-from tests.speech import espeak_available, make_passage, make_speech
+from tests.speech import espeak_available, make_speech
 
-pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+pytestmark = [
+    pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed"),
+    pytest.mark.usefixtures("tool_environment"),
+]
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog while the farmer watches from the fence.",
@@ -29,25 +31,11 @@ SENTENCES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny models: extra torch threads only contend with each other on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def cloner(tiny_checkpoints: Path, tmp_path_factory: pytest.TempPathFactory) -> api.VoiceCloner:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoBertWarning)
         return api.VoiceCloner(tiny_checkpoints, "cpu", cache_dir=tmp_path_factory.mktemp("se-cache"))
-
-
-@pytest.fixture(scope="module")
-def voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_passage(tmp_path_factory.mktemp("voice") / "voice.wav", SENTENCES, pause=1.0)
 
 
 @pytest.fixture(scope="module")

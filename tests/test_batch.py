@@ -9,39 +9,21 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import soundfile as sf
-import torch
 from typer.testing import CliRunner
 
 from openvoice_tt import batch as batching
 from openvoice_tt.cli import app
 from openvoice_tt.errors import InputError
-from tests.speech import espeak_available, make_passage
+from tests.speech import espeak_available
 
 needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+pytestmark = pytest.mark.usefixtures("tool_environment")
 
 LINES = ["The first line of the batch.", "A second, slightly longer line of text.", "And the third one."]
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.setenv("OPENVOICE_TT_SE_CACHE", str(tmp_path / "se-cache"))
-    monkeypatch.delenv("OPENVOICE_TT_HOME", raising=False)
-    monkeypatch.delenv("OPENVOICE_TT_DEVICE", raising=False)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models; extra threads only contend on a busy 2-core machine
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sentences = ["The quick brown fox jumps over the lazy dog.", "Every morning she walks along the river."]
-    return make_passage(tmp_path_factory.mktemp("voice") / "voice.wav", sentences, pause=1.0)
 
 
 def run_batch(*args: object):

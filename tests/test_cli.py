@@ -9,7 +9,6 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +19,12 @@ from typer.testing import CliRunner
 
 from openvoice_tt import backends
 from openvoice_tt.cli import Device, app
-from tests.speech import espeak_available, make_passage, make_speech
+from tests.speech import espeak_available, make_speech
 
-pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+pytestmark = [
+    pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed"),
+    pytest.mark.usefixtures("tool_environment"),
+]
 
 REPO = Path(__file__).resolve().parents[1]
 MELO_RATE, MELO_HOP = 44_100, 512
@@ -46,27 +48,6 @@ def ok(*args: object, input: str | bytes | None = None) -> dict:
     result = run(*args, "--json", input=input)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """A private embedding cache, no checkpoint folder or tt device from the environment, and one torch
-    thread: the tiny models gain nothing from more, and on a busy 2-core machine extra threads wait on each
-    other at every op (tens of times slower)."""
-    monkeypatch.setenv("OPENVOICE_TT_SE_CACHE", str(tmp_path / "se-cache"))
-    monkeypatch.delenv("OPENVOICE_TT_HOME", raising=False)
-    monkeypatch.delenv("OPENVOICE_TT_DEVICE", raising=False)
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # for subprocesses
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """About 9 s of espeak-ng speech in two sentences with a pause: a usable reference."""
-    return make_passage(tmp_path_factory.mktemp("voice") / "voice.wav", SENTENCES, pause=1.0)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import errno
 import io
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,26 +21,12 @@ from typer.testing import CliRunner
 
 from openvoice_tt import api
 from openvoice_tt.cli import app
-from tests.speech import ESPEAK_RATE, espeak_available, make_passage, synthesize
+from tests.speech import ESPEAK_RATE, espeak_available, synthesize
 
-pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.setenv("OPENVOICE_TT_SE_CACHE", str(tmp_path / "se-cache"))
-    monkeypatch.delenv("OPENVOICE_TT_HOME", raising=False)
-    monkeypatch.delenv("OPENVOICE_TT_DEVICE", raising=False)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models; extra threads only contend on a busy 2-core machine
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sentences = ["The quick brown fox jumps over the lazy dog.", "Every morning she walks along the river."]
-    return make_passage(tmp_path_factory.mktemp("voice") / "voice.wav", sentences, pause=1.0)
+pytestmark = [
+    pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed"),
+    pytest.mark.usefixtures("tool_environment"),
+]
 
 
 def fails(args: list[object], code: int, message: str, out: Path | None = None) -> str:
