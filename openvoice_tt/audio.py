@@ -86,10 +86,6 @@ def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return soxr.resample(audio, from_rate, to_rate, quality="HQ")
 
 
-def duration_seconds(audio: np.ndarray, sample_rate: int) -> float:
-    return len(audio) / sample_rate
-
-
 def content_hash(audio: np.ndarray, sample_rate: int) -> str:
     """sha256 (hex) of the rate and the little-endian float32 samples: a cache key for speaker embeddings
     that changes when the audio does, whatever the file is called."""

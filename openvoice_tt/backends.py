@@ -86,10 +86,6 @@ def torch_device(choice: str) -> torch.device:
     return torch.device("cpu")
 
 
-def _sync(device: torch.device):
-    return torch.cuda.synchronize if device.type == "cuda" else None
-
-
 class TorchSynthesizer:
     name = "torch"
 

@@ -21,16 +21,6 @@ class NoiseSource:
         return torch.randn(*shape, generator=self.generator, dtype=torch.float32)
 
 
-class ZeroNoise(NoiseSource):
-    """All-zero "noise": the deterministic path (equivalent to noise scales of 0)."""
-
-    def __init__(self) -> None:
-        super().__init__(0)
-
-    def normal(self, *shape: int) -> torch.Tensor:
-        return torch.zeros(*shape, dtype=torch.float32)
-
-
 class ReplayNoise(NoiseSource):
     """Returns given tensors in order (checking shapes): for parity tests against recorded runs."""
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import builtins
 import enum
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +45,6 @@ uint32 = DataType.UINT32
 int32 = DataType.INT32
 ROW_MAJOR_LAYOUT = Layout.ROW_MAJOR
 TILE_LAYOUT = Layout.TILE
-TILE_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -126,13 +124,6 @@ class Tensor:
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self.value.shape)
-
-    @property
-    def padded_shape(self) -> tuple[int, ...]:
-        if self.layout is not Layout.TILE or self.value.dim() < 2:
-            return self.shape
-        *rest, h, w = self.shape
-        return (*rest, math.ceil(h / TILE_SIZE) * TILE_SIZE, math.ceil(w / TILE_SIZE) * TILE_SIZE)
 
     def memory_config(self) -> MemoryConfig:
         return DRAM_MEMORY_CONFIG
