@@ -46,3 +46,7 @@ class DeviceError(OpenVoiceError):
     """The requested compute device (cuda, tt) is not available."""
 
     exit_code = 6
+
+
+class LexiconError(InputError):
+    """A user lexicon (`--lexicon`) that cannot be read or has a malformed line."""

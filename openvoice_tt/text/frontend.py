@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from openvoice_tt.errors import CheckpointError, TextError
 from openvoice_tt.text.g2p import g2p
+from openvoice_tt.text.lexicon import Lexicon
 from openvoice_tt.text.normalize import normalize_text
 from openvoice_tt.text.sequence import assemble
 from openvoice_tt.text.symbols import ENGLISH_PHONES, SymbolTable
@@ -56,6 +57,7 @@ class EnglishFrontEnd:
 
     `symbols` is the `symbols` list of the checkpoint's config.json (ids depend on its order).
     `bert` gives the `ja_bert` features; None means zeros, with one `NoBertWarning` when constructed.
+    `lexicon` (the user's pronunciations) overrides the dictionaries and the letter-to-sound model.
     """
 
     def __init__(
@@ -64,8 +66,10 @@ class EnglishFrontEnd:
         add_blank: bool = True,
         bert: BertFeatureExtractor | None = None,
         ja_bert_dim: int = JA_BERT_DIM,
+        lexicon: Lexicon | None = None,
     ) -> None:
         self.table = SymbolTable(symbols)
+        self.lexicon = lexicon
         self.add_blank = add_blank
         self.bert = bert
         self.ja_bert_dim = ja_bert_dim
@@ -91,7 +95,7 @@ class EnglishFrontEnd:
     def __call__(self, text: str) -> TextInputs:
         """Model inputs for one chunk; raises TextError if it has nothing to speak."""
         normalized = normalize_text(text)
-        phones, tones, word2ph = g2p(self.tokenizer.tokenize(normalized))
+        phones, tones, word2ph = g2p(self.tokenizer.tokenize(normalized), self.lexicon)
         if not any(p in ENGLISH_PHONES for p in phones):
             raise TextError(f"text has nothing to speak after normalization: {_preview(text)}")
         seq = assemble(phones, tones, word2ph, self.table, self.add_blank)

