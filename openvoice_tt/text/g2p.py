@@ -126,9 +126,7 @@ def distribute_phones(n_phones: int, n_tokens: int) -> list[int]:
     return [base + 1] * extra + [base] * (n_tokens - extra)
 
 
-def pronounce_words(
-    tokens: Sequence[str], lexicon: Lexicon | None = None
-) -> list[tuple[list[str], Pronunciation]]:
+def pronounce_words(tokens: Sequence[str], lexicon: Lexicon | None = None) -> list[tuple[list[str], Pronunciation]]:
     """Each word's WordPiece pieces (`##` dropped) and its pronunciation, in order."""
     return [(group, pronounce("".join(group), lexicon)) for group in group_tokens(tokens)]
 
