@@ -17,34 +17,10 @@ from collections.abc import Mapping
 from openvoice_tt.errors import LexiconError
 
 VOWELS = frozenset(["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"])
-CONSONANTS = frozenset(
-    [
-        "B",
-        "CH",
-        "D",
-        "DH",
-        "F",
-        "G",
-        "HH",
-        "JH",
-        "K",
-        "L",
-        "M",
-        "N",
-        "NG",
-        "P",
-        "R",
-        "S",
-        "SH",
-        "T",
-        "TH",
-        "V",
-        "W",
-        "Y",
-        "Z",
-        "ZH",
-    ]
-)
+CONSONANTS = frozenset([
+    "B", "CH", "D", "DH", "F", "G", "HH", "JH", "K", "L", "M", "N",
+    "NG", "P", "R", "S", "SH", "T", "TH", "V", "W", "Y", "Z", "ZH",
+])  # fmt: skip
 STRESS_DIGITS = "012"
 COMMENT_PREFIXES = (";;;", "#")
 
