@@ -25,6 +25,8 @@ _TIME_RE = re.compile(r"\b([01]?[0-9]|2[0-3]):([0-5][0-9])(?:\s*([ap])\.?\s?m\b(
 # Thousands separators only in well-formed groups ("10,000", "1,234,567"); "1,2,3" stays a list.
 _THOUSANDS_RE = re.compile(r"(?<![0-9,])[0-9]{1,3}(?:,[0-9]{3})+(?![0-9]|,[0-9])")
 _CURRENCY_RE = re.compile(r"([$£€¥])([0-9]*\.?[0-9]+)")
+# "$2.5 billion": the amount is a number of millions/billions, and the unit goes after the scale word.
+_SCALED_CURRENCY_RE = re.compile(r"([$£€¥])([0-9]*\.?[0-9]+) (hundred|thousand|million|billion|trillion)\b")
 _DECIMAL_RE = re.compile(r"(?<![0-9])([0-9]+)\.([0-9]+)")
 _ORDINAL_RE = re.compile(r"(?<![0-9])([0-9]+)(st|nd|rd|th)")
 # A "-" is a minus sign only when it does not follow a letter or digit: "1-2" is a range, "-5" is not.
@@ -71,6 +73,7 @@ def _time_words(m: re.Match[str]) -> str:
 def expand_numbers(text: str) -> str:
     """Currency, decimals, ordinals and integers to words, in upstream's order."""
     text = _THOUSANDS_RE.sub(lambda m: m.group(0).replace(",", ""), text)
+    text = _SCALED_CURRENCY_RE.sub(lambda m: f"{m.group(2)} {m.group(3)} {_CURRENCIES[m.group(1)][1]}", text)
     text = _CURRENCY_RE.sub(_currency_words, text)
     text = _DECIMAL_RE.sub(_decimal_words, text)
     text = _ORDINAL_RE.sub(_ordinal_words, text)

@@ -35,6 +35,10 @@ CASES = [
     ("He paid $10,000 cash", "he paid ten thousand dollars cash"),  # fix: "ten dollars, zero"
     ("A $1.5 fee", "a one dollar fifty cents fee"),  # fix: "one dollar. five"
     ("€20 for you", "twenty euros for you"),  # fix: "€twenty"
+    ("$1 million", "one million dollars"),  # fix: "one dollar million"
+    ("$2.5 billion", "two point five billion dollars"),  # fix: "two dollars. five billion"
+    ("£3 thousand", "three thousand pounds sterling"),  # fix: "three pounds sterling thousand"
+    ("€1.25 trillion", "one point two five trillion euros"),  # fix: "€one. twenty-five trillion"
     # decimals
     ("Pi is about 3.14", "pi is about three point one four"),  # fix: "three. fourteen"
     ("A 0.5 percent rise", "a zero point five percent rise"),  # fix: "zero. five"
@@ -67,7 +71,7 @@ CASES = [
     ("Count 1,2,3", "count one, two, three"),
     # abbreviations
     ("Mr. Smith is here", "mister smith is here"),
-    ("Mrs. Jones", "misess jones"),
+    ("Mrs. Jones", "missus jones"),  # fix: "misess jones"
     ("Call Dr. Who", "call doctor who"),
     ("St. Louis", "saint louis"),
     ("Acme Co. Ltd.", "acme company limited"),
@@ -80,8 +84,12 @@ CASES = [
     ("I can't, you won't, we'd've", "i can't, you won't, we'd've"),
     ("Don't stop", "don't stop"),
     # mixed case
-    ("HeLLo WoRLD", "he llo wo rld"),
+    ("HeLLo WoRLD", "hello world"),  # fix: "he llo wo rld"
+    ("ThIs Is MiXeD cAsE.", "this is mixed case."),  # fix: "th is is mi xe d c as e."
+    ("thE eND.", "the end."),  # fix: "th e e nd."
     ("OpenVoice and iPhone", "open voice and i phone"),
+    ("BlackBoard, YouTube, McDonald", "black board, you tube, mc donald"),
+    ("MySQL and PhD", "mysql and phd"),  # fix (a side effect of the rule): "my sql and ph d"
     ("NASA LAUNCHED IT", "nasa launched it"),
     # unicode quotes, dashes, brackets, CJK punctuation, whitespace
     ("“Hello,” she said.", "hello, she said."),
