@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.synthesizer import SynthesisParams
     from openvoice_tt.text import TextInputs
+    from openvoice_tt.text.lexicon import Lexicon
+    from openvoice_tt.text.phonemes import ChunkPhonemes
     from openvoice_tt.timing import StageTimer
 
 HOME_ENV = "OPENVOICE_TT_HOME"
@@ -288,6 +290,30 @@ def _write_problem(error: OSError) -> str:
 # -------------------------------------------------------------------------------------------------- TTS
 
 
+def load_lexicon(lexicon: PathLike | Lexicon | None) -> Lexicon | None:
+    """A user lexicon from its file (a LexiconError names the file and line of a bad entry), as is, or None."""
+    from openvoice_tt.text.lexicon import Lexicon
+
+    if lexicon is None or isinstance(lexicon, Lexicon):
+        return lexicon
+    return Lexicon.load(lexicon)
+
+
+def phonemes(text: str, lexicon: PathLike | Lexicon | None = None) -> list[ChunkPhonemes]:
+    """Per synthesis chunk of `text`: the normalized text and, per word, its phones and their source.
+
+    Loads no checkpoint. Text that gives no chunk at all (empty, only spaces) is a TextError.
+    """
+    from openvoice_tt.text.phonemes import describe
+
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, not {type(text).__name__}")
+    chunks = describe(text, SYNTHESIS.max_chunk_chars, load_lexicon(lexicon))
+    if not chunks:
+        raise TextError(f"text has nothing to speak: {_preview(text)}")
+    return chunks
+
+
 class _TimedBert:
     """Stands in for the BERT feature extractor inside the front end, timing its calls as stage "bert"."""
 
@@ -308,14 +334,18 @@ class TTS:
     """MeloTTS English: text -> speech at 44.1 kHz with one of the base speakers.
 
     Loads `<checkpoints>/melotts-english/` and, when present, `<checkpoints>/bert-base-uncased/`; without
-    BERT the front end uses zero features (spec §4.7) and one `NoBertWarning` says so.
+    BERT the front end uses zero features (spec §4.7) and one `NoBertWarning` says so. `lexicon` (a file of
+    `word  ARPABET` lines, or a loaded Lexicon) overrides the pronunciations; it is read before any model.
     """
 
-    def __init__(self, checkpoints: PathLike | None = None, device: str = "auto") -> None:
+    def __init__(
+        self, checkpoints: PathLike | None = None, device: str = "auto", lexicon: PathLike | Lexicon | None = None
+    ) -> None:
         from openvoice_tt.backends import open_synthesizer
         from openvoice_tt.bert import BertFeatureExtractor
         from openvoice_tt.text import EnglishFrontEnd, NoBertWarning
 
+        self.lexicon = load_lexicon(lexicon)
         self.checkpoints = existing_checkpoint_dir(checkpoints)
         self.device = resolve_device(device)
         folder = self.checkpoints / MELO_DIR
@@ -328,7 +358,9 @@ class TTS:
         self._bert = _TimedBert(bert) if bert is not None else None
         with warnings.catch_warnings():  # replaced by the shorter notice below, which names the folder
             warnings.simplefilter("ignore", NoBertWarning)
-            self.front_end = EnglishFrontEnd(self.config.symbols, self.config.data.add_blank, self._bert)
+            self.front_end = EnglishFrontEnd(
+                self.config.symbols, self.config.data.add_blank, self._bert, lexicon=self.lexicon
+            )
         if bert is None:
             warnings.warn(
                 f"no BERT model in {bert_folder}; using zero BERT features (flatter prosody). "
@@ -707,7 +739,7 @@ class VoiceCloner:
     MeloTTS speaks the text with a base speaker; the 44.1 kHz result is resampled to 22.05 kHz with soxr in
     memory (upstream round-trips through a 16-bit temporary WAV) and converted from the base speaker's
     embedding (base_speakers/ses) to the reference's. One noise source per utterance, so a seed reproduces
-    the output bit for bit.
+    the output bit for bit. `lexicon` goes to the TTS it makes (see `TTS`).
     """
 
     def __init__(
@@ -717,8 +749,11 @@ class VoiceCloner:
         cache_dir: PathLike | None = None,
         tts: TTS | None = None,
         converter: ToneColorConverter | None = None,
+        lexicon: PathLike | Lexicon | None = None,
     ) -> None:
-        self.tts = tts if tts is not None else TTS(checkpoints, device)
+        if tts is not None and lexicon is not None:
+            raise ValueError("give the lexicon to the TTS you pass in, not to VoiceCloner")
+        self.tts = tts if tts is not None else TTS(checkpoints, device, lexicon)
         self.converter = converter if converter is not None else ToneColorConverter(checkpoints, device, cache_dir)
 
     @property

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import torch
 
     from openvoice_tt.api import TTS, Progress, Speech, VoiceCloner
+    from openvoice_tt.text.lexicon import Lexicon
 
 COLUMNS = (
     "text",
@@ -309,7 +310,8 @@ def _flag_duplicate_outputs(items: list[Item]) -> list[Item]:
 
 
 class Engine:
-    """The models of a batch, each loaded once and only if some item needs it."""
+    """The models of a batch, each loaded once and only if some item needs it; `lexicon` (already loaded,
+    so a bad file fails before the first item) goes to the TTS."""
 
     def __init__(
         self,
@@ -318,8 +320,10 @@ class Engine:
         cache_dir: Path | None = None,
         method: str = "silero",
         use_cache: bool = True,
+        lexicon: Lexicon | None = None,
     ) -> None:
         self.checkpoints = checkpoints
+        self.lexicon = lexicon
         self.device = device
         self.cache_dir = cache_dir
         self.method = method
@@ -343,7 +347,7 @@ class Engine:
     def tts(self) -> TTS:
         from openvoice_tt.api import TTS
 
-        return TTS(self.checkpoints, self.device)
+        return TTS(self.checkpoints, self.device, self.lexicon)
 
     @cached_property
     def cloner(self) -> VoiceCloner:

@@ -111,6 +111,14 @@ SeOpt = Annotated[
 VadOpt = Annotated[Vad, typer.Option("--vad", help="How speech is found in references.")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Recompute reference embeddings (ignore the cache).")]
 TextArg = Annotated[str, typer.Argument(help="Text to speak, or - to read it from stdin.", show_default=False)]
+LexiconOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--lexicon",
+        help="Pronunciations that override the dictionary: 'word  ARPABET' lines (CMUdict format; see README).",
+        show_default=False,
+    ),
+]
 
 S = api.SYNTHESIS
 C = api.CONVERSION
@@ -278,6 +286,7 @@ def synth(
     noise_scale_w: NoiseScaleWOpt = S.noise_scale_w,
     seed: SeedOpt = api.DEFAULT_SEED,
     fmt: FormatOpt = None,
+    lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
     quiet: QuietOpt = False,
@@ -289,9 +298,10 @@ def synth(
     """
     ui = Ui(quiet)
     fmt_name = _audio_output(output, fmt, json_out)
+    user_lexicon = api.load_lexicon(lexicon)
     text = _read_text(text)
     with ui.rendered_warnings():
-        tts = api.TTS(checkpoints, device.value)
+        tts = api.TTS(checkpoints, device.value, user_lexicon)
         name = tts.speaker(speaker)
         with ui.progress("synthesizing") as progress:
             speech = tts.synth(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
@@ -316,6 +326,7 @@ def clone(
     vad: VadOpt = Vad.silero,
     no_cache: NoCacheOpt = False,
     fmt: FormatOpt = None,
+    lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
     quiet: QuietOpt = False,
@@ -328,9 +339,10 @@ def clone(
     ui = Ui(quiet)
     references = _one_of(reference, se)
     fmt_name = _audio_output(output, fmt, json_out)
+    user_lexicon = api.load_lexicon(lexicon)
     text = _read_text(text)
     with ui.rendered_warnings():
-        cloner = api.VoiceCloner(checkpoints, device.value)
+        cloner = api.VoiceCloner(checkpoints, device.value, lexicon=user_lexicon)
         name = cloner.tts.speaker(speaker)
         with ui.progress("cloning") as progress:
             speech = cloner.clone(
@@ -475,6 +487,39 @@ def extract_se(
 
 @app.command()
 @_guarded
+def phonemes(
+    text: Annotated[str, typer.Argument(help="Text to look at, or - to read it from stdin.", show_default=False)],
+    lexicon: LexiconOpt = None,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show what the model is fed: per word, the phones (ARPAbet, stress digits) and where they come from.
+
+    Sources: lexicon (--lexicon), dictionary (MeloTTS's training dictionary), g2p_en dictionary,
+    letter-to-sound (g2p_en's model), punctuation, none. Loads no model.
+
+    Example: openvoice-tt phonemes "Tenstorrent reads 3.14." --lexicon names.txt
+    """
+    user_lexicon = api.load_lexicon(lexicon)
+    chunks = api.phonemes(_read_text(text), user_lexicon)
+    if json_out:
+        Ui.json({"chunks": [chunk.to_json() for chunk in chunks]})
+        return
+    if quiet:
+        return
+    from rich.table import Table
+
+    ui = Ui()
+    for chunk in chunks:
+        ui.out.print(chunk.normalized, markup=False)
+        table = Table("word", "phones", "source", box=None, padding=(0, 2, 0, 2))
+        for word in chunk.words:
+            table.add_row(word.word, " ".join(word.pronunciation.arpabet), word.pronunciation.source.value)
+        ui.out.print(table)
+
+
+@app.command()
+@_guarded
 def speakers(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_out: JsonOpt = False) -> None:
     """List the base speakers of the MeloTTS checkpoint (and whether their embedding file is present).
 
@@ -593,6 +638,7 @@ def batch(
     fmt: Annotated[AudioFormat, typer.Option("--format", "-f", help="Format of numbered outputs.")] = AudioFormat[
         "wav"
     ],
+    lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
     quiet: QuietOpt = False,
@@ -610,6 +656,7 @@ def batch(
     from openvoice_tt import batch as batching
 
     ui = Ui(quiet)
+    user_lexicon = api.load_lexicon(lexicon)
     items = batching.read_items(input_file, input_format.value if input_format else None, fmt.value)
     api.ensure_output_dir(out_dir)
     if report is not None:
@@ -623,7 +670,7 @@ def batch(
         noise_scale_w=noise_scale_w,
         tau=tau,
     )
-    engine = batching.Engine(checkpoints, device.value, method=vad.value, use_cache=not no_cache)
+    engine = batching.Engine(checkpoints, device.value, method=vad.value, use_cache=not no_cache, lexicon=user_lexicon)
     with ui.rendered_warnings(), ui.progress("batch") as item_bar:
         started = time.perf_counter()
         result = batching.run_batch(

