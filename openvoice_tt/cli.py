@@ -5,7 +5,7 @@ and errors on stderr; audio on stdout only with `-o -`. `--quiet` leaves nothing
 imported inside the commands, so `--help` is quick.
 
 Exit codes: 0 success; 1 some batch items failed; 2 usage error (bad option); 3 bad input (text, audio,
-option value, unknown speaker); 4 checkpoint problem (missing, corrupt, mismatched, download failed);
+option value, unknown speaker, lexicon); 4 checkpoint problem (missing, corrupt, mismatched, download failed);
 5 output cannot be written (missing or unwritable folder, disk full); 6 device unavailable; 130 interrupted.
 """
 
