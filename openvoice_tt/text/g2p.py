@@ -18,7 +18,6 @@ Deliberate deviations from upstream:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -27,6 +26,7 @@ from functools import lru_cache
 from openvoice_tt.text import lts
 from openvoice_tt.text.dictionary import g2p_en_dictionary, training_dictionary
 from openvoice_tt.text.lexicon import Lexicon
+from openvoice_tt.text.normalize import strip_accents
 
 UNKNOWN_TOKEN = "[UNK]"
 
@@ -94,8 +94,7 @@ def upstream_pronunciation(word: str) -> Pronunciation:
     if word == UNKNOWN_TOKEN:
         return _pronunciation((), Source.NONE)
     # g2p_en.G2p.__call__ on a single word: strip accents, lower-case, keep only its own alphabet.
-    text = "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
-    text = _NOT_G2P_EN_CHARS.sub("", text.lower()).replace(" ", "")
+    text = _NOT_G2P_EN_CHARS.sub("", strip_accents(word).lower()).replace(" ", "")
     if not text:
         return _pronunciation((), Source.NONE)
     if not _LETTERS.search(text):  # punctuation is its own phone with tone 0

@@ -11,10 +11,10 @@ the file and line, raised when the file is read, i.e. before any model loads.
 from __future__ import annotations
 
 import os
-import unicodedata
 from collections.abc import Mapping
 
 from openvoice_tt.errors import LexiconError
+from openvoice_tt.text.normalize import strip_accents
 
 VOWELS = frozenset(["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"])
 CONSONANTS = frozenset([
@@ -27,8 +27,7 @@ COMMENT_PREFIXES = (";;;", "#")
 
 def lexicon_key(word: str) -> str:
     """What the front end sees of a word: lower-case, accents stripped (BERT uncased normalization)."""
-    decomposed = unicodedata.normalize("NFD", word.lower())
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return strip_accents(word.lower())
 
 
 class Lexicon:

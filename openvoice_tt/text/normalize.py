@@ -34,6 +34,7 @@ Deliberate deviations from upstream (each one is an upstream bug, not a style ch
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from openvoice_tt.text.numerals import expand_numbers, expand_time
 
@@ -69,6 +70,11 @@ ABBREVIATIONS = {
 """Upstream's list; expanded only when followed by a full stop, which the expansion absorbs."""
 
 _ABBREVIATION_RE = re.compile(r"\b(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)) + r")\.")
+
+
+def strip_accents(text: str) -> str:
+    """`café` -> `cafe`: NFD, then combining marks dropped (as g2p_en and BERT's uncased tokenizer do)."""
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
 
 
 def clean_characters(text: str) -> str:
