@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openvoice_tt.errors import InputError, LexiconError
 from openvoice_tt.text.g2p import Source, pronounce
@@ -107,3 +110,17 @@ def test_unreadable_files(tmp_path):
 def test_lower_case_phones_and_tabs_are_accepted(tmp_path):
     lexicon = Lexicon.parse("gif\tjh ih1 f\n", "x")
     assert lexicon.get("GIF") == ("JH", "IH1", "F")
+
+
+LEXICON_LIKE = st.text("ABCDEHIKLNORSTUWYZ012 \n\t;#'", max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None), max_size=200) | LEXICON_LIKE)
+def test_any_file_content_parses_or_is_one_lexicon_error(text):
+    try:
+        lexicon = Lexicon.parse(text, "x.txt")
+    except LexiconError as e:
+        assert re.fullmatch(r"lexicon x\.txt, line [0-9]+: [^\n]+", str(e)), str(e)
+    else:
+        assert len(lexicon) <= len(text.splitlines())
