@@ -53,7 +53,7 @@ class Lexicon:
     def parse(cls, text: str, path: str = "<lexicon>") -> Lexicon:
         entries: dict[str, tuple[str, ...]] = {}
         first_line: dict[str, int] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(text.split("\n"), start=1):  # numbered as editors do
             fields = line.split()
             if not fields or fields[0].startswith(COMMENT_PREFIXES):
                 continue
