@@ -35,7 +35,7 @@ import numpy as np
 
 from openvoice_tt import audio as audio_io
 from openvoice_tt.config import ConversionDefaults, SynthesisDefaults
-from openvoice_tt.errors import AudioError, CheckpointError, InputError, OutputError, TextError
+from openvoice_tt.errors import AudioError, CheckpointError, InputError, OutputError, TextError, preview
 
 if TYPE_CHECKING:
     import torch
@@ -385,7 +385,7 @@ class TTS:
             except TextError as e:
                 skipped.append(e)
         if not prepared:
-            raise skipped[0] if skipped else TextError(f"text has nothing to speak: {_preview(text)}")
+            raise skipped[0] if skipped else TextError(f"text has nothing to speak: {preview(text)}")
         for error in skipped:
             warnings.warn(f"skipped part of the text: {error}", UserWarning, stacklevel=2)
         return prepared
@@ -453,9 +453,6 @@ class TTS:
                 progress(done, total)
         return np.concatenate(pieces).astype(np.float32, copy=False), frames
 
-
-def _preview(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 # ------------------------------------------------------------------------------- tone-color converter

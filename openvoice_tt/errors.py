@@ -46,3 +46,18 @@ class DeviceError(OpenVoiceError):
     """The requested compute device (cuda, tt) is not available."""
 
     exit_code = 6
+
+
+def shorten(text: str, limit: int = 120) -> str:
+    """`text` on one line, at most about `limit` characters, cut at a word boundary with "…" (a message
+    cut mid-word reads as a different word)."""
+    flat = " ".join(str(text).split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit + 1].rsplit(" ", 1)[0] if " " in flat[:limit] else flat[:limit]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def preview(text: str, limit: int = 60) -> str:
+    """A quoted, shortened copy of user text for a message."""
+    return repr(shorten(text, limit))
