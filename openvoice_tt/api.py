@@ -19,7 +19,6 @@ is chosen by `device` and is invisible above `openvoice_tt.backends`.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import json
 import math
@@ -35,7 +34,7 @@ import numpy as np
 
 from openvoice_tt import audio as audio_io
 from openvoice_tt.config import ConversionDefaults, SynthesisDefaults
-from openvoice_tt.errors import AudioError, CheckpointError, InputError, OutputError, TextError, preview
+from openvoice_tt.errors import AudioError, CheckpointError, InputError, TextError, preview
 
 if TYPE_CHECKING:
     import torch
@@ -234,57 +233,6 @@ def _noise(seed: int) -> NoiseSource:
     return NoiseSource(seed)
 
 
-# ------------------------------------------------------------------------------------------ output checks
-
-
-def check_output_dir(folder: PathLike) -> None:
-    """Fail fast (OutputError) unless `folder` exists and a file can be created in it: a run must not spend
-    minutes computing audio it cannot save. Probes by creating and deleting a hidden file, which also
-    catches read-only file systems and a full disk, where permission bits alone would not."""
-    folder = Path(folder)
-    if not folder.exists():
-        raise OutputError(f"{folder}: directory does not exist")
-    if not folder.is_dir():
-        raise OutputError(f"{folder}: not a directory")
-    probe = folder / f".openvoice-tt-probe-{os.getpid()}"
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as e:
-        raise OutputError(f"{folder}: cannot write here ({_write_problem(e)})") from None
-    os.close(fd)
-    os.unlink(probe)
-
-
-def ensure_output_dir(folder: PathLike) -> None:
-    """Create `folder` (and its parents) if needed, then `check_output_dir` it."""
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"{folder}: cannot create the directory ({_write_problem(e)})") from None
-    check_output_dir(folder)
-
-
-def check_output_file(destination: PathLike) -> None:
-    """Fail fast unless `destination` ("-" for stdout) can be written (see `check_output_dir`)."""
-    if os.fspath(destination) == audio_io.STDOUT:
-        return
-    path = Path(destination)
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory")
-    check_output_dir(path.parent)
-
-
-def _write_problem(error: OSError) -> str:
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "disk full"
-    if error.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if error.errno == errno.EROFS:
-        return "read-only file system"
-    return error.strerror or type(error).__name__
-
-
 # -------------------------------------------------------------------------------------------------- TTS
 
 
@@ -452,7 +400,6 @@ class TTS:
             if progress is not None:
                 progress(done, total)
         return np.concatenate(pieces).astype(np.float32, copy=False), frames
-
 
 
 # ------------------------------------------------------------------------------- tone-color converter
@@ -683,10 +630,7 @@ def save_se(embedding: torch.Tensor, path: PathLike) -> None:
     """Write a tone-color embedding atomically in upstream's format (loadable by upstream OpenVoice)."""
     from openvoice_tt.checkpoints import save_tone_color_embedding
 
-    try:
-        save_tone_color_embedding(embedding, Path(path))
-    except OSError as e:
-        raise OutputError(f"{path}: {_write_problem(e)}") from None
+    save_tone_color_embedding(embedding, Path(path))
 
 
 def _embedding(value: torch.Tensor | PathLike) -> torch.Tensor:

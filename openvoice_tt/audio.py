@@ -8,14 +8,10 @@ importing this module stays cheap for commands that never segment audio.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import functools
 import hashlib
 import io
 import os
-import sys
-import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,9 +22,9 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from openvoice_tt.errors import AudioError, OutputError
+from openvoice_tt.errors import AudioError
+from openvoice_tt.outputs import STDOUT, write_file
 
-STDOUT = "-"
 FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}
 """Output formats: name -> (libsndfile container, subtype)."""
 
@@ -120,17 +116,12 @@ def write_audio(
     """Write mono float audio, clipped to [-1, 1], as wav/flac (16-bit) or ogg (Vorbis) to a path or "-".
 
     `format` defaults to the destination's extension (wav for stdout), so "out.flac" never holds WAV bytes.
-    The file is encoded in memory, written to a temporary file in the destination's directory and renamed
-    over the destination, so an existing file is replaced whole or not at all and a failure leaves nothing
-    behind. OS failures become OutputError naming the destination (e.g. "out.wav: disk full").
+    The file is encoded in memory, then written by `outputs.write_file`: atomically for a regular file
+    (an existing one is replaced whole or not at all), in place for a FIFO or device, through a symlink.
+    OS failures become OutputError naming the destination (e.g. "out.wav: disk full").
     """
     fmt = audio_format_for(destination, format)
-    data = _encode(audio, sample_rate, fmt)
-    name = os.fspath(destination)
-    if name == STDOUT:
-        _write_stdout(data)
-    else:
-        _write_atomically(Path(name), data)
+    write_file(destination, _encode(audio, sample_rate, fmt))
 
 
 def _encode(audio: np.ndarray, sample_rate: int, fmt: str) -> bytes:
@@ -143,53 +134,6 @@ def _encode(audio: np.ndarray, sample_rate: int, fmt: str) -> bytes:
     buffer = io.BytesIO()
     sf.write(buffer, np.clip(samples, -1.0, 1.0), sample_rate, format=container, subtype=subtype)
     return buffer.getvalue()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory")
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:  # os.open with 0o666 lets the umask decide the mode, as for a plain open(); mkstemp would force 0o600
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as e:
-        raise _output_error(str(path), e) from None
-    replaced = False
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-        replaced = True
-    except OSError as e:
-        raise _output_error(str(path), e) from None
-    finally:
-        if not replaced:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-
-
-def _write_stdout(data: bytes) -> None:
-    try:
-        sys.stdout.flush()  # text already printed must come out before the binary
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    except OSError as e:
-        raise _output_error("stdout", e) from None
-
-
-def _output_error(name: str, error: OSError) -> OutputError:
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        problem = "disk full"
-    elif isinstance(error, FileNotFoundError):
-        problem = f"directory {Path(name).parent} does not exist"
-    elif isinstance(error, PermissionError):
-        problem = "permission denied"
-    elif error.errno == errno.EROFS:
-        problem = "read-only file system"
-    else:
-        problem = f"cannot write ({_one_line(error)})"
-    return OutputError(f"{name}: {problem}")
 
 
 def _format_list() -> str:

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openvoice_tt import audio as audio_io
-from openvoice_tt.errors import InputError, OpenVoiceError, OutputError
+from openvoice_tt.errors import InputError, OpenVoiceError
+from openvoice_tt.outputs import write_file
 
 if TYPE_CHECKING:
     import torch
@@ -434,11 +435,5 @@ def _run_one(outcome: Outcome, out_dir: Path, engine: Engine, defaults: Options,
 
 
 def write_report(report: dict[str, Any], path: Path) -> None:
-    """Write the JSON report atomically (temp file + rename)."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(temp, path)
-    except OSError as e:
-        temp.unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write the report ({e.strerror or e})") from None
+    """Write the JSON report with the one output writer (atomic for a regular file)."""
+    write_file(path, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode())

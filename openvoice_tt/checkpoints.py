@@ -9,11 +9,10 @@ against the model so a mismatched file fails with one message that names the off
 from __future__ import annotations
 
 import hashlib
-import os
+import io
 import pickle
 import re
 import struct
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -230,19 +229,11 @@ def load_tone_color_embedding(path: Path) -> torch.Tensor:
 
 
 def save_tone_color_embedding(embedding: torch.Tensor, path: Path) -> None:
-    """Write atomically (temp file + rename) in upstream's format, so a crash never leaves half a file."""
-    path = Path(path)
+    """Write in upstream's format through `outputs.write_file` (atomic for a regular file, so a crash never
+    leaves half a file; the same permissions as audio outputs)."""
+    from openvoice_tt.outputs import write_file
+
     tensor = embedding.detach().float().cpu().reshape(TONE_COLOR_EMBEDDING_SHAPE).clone()
-    atomic_torch_save(tensor, path)
-
-
-def atomic_torch_save(obj: object, path: Path) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    torch.save(tensor, buffer)
+    write_file(path, buffer.getvalue())

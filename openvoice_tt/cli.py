@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from openvoice_tt import __version__, api
+from openvoice_tt import __version__, api, outputs
 from openvoice_tt.audio import FORMATS, STDOUT, audio_format_for
 from openvoice_tt.errors import OpenVoiceError
 
@@ -213,7 +213,7 @@ def _audio_output(output: str, fmt: AudioFormat | None, json_out: bool) -> str:
     if output == STDOUT and json_out:
         raise typer.BadParameter("--json cannot be combined with -o - (both would use stdout)", param_hint="--json")
     name = audio_format_for(output, fmt.value if fmt else None)
-    api.check_output_file(output)
+    outputs.check_output_file(output)
     return name
 
 
@@ -452,7 +452,7 @@ def extract_se(
     ui = Ui(quiet)
     if str(output) == STDOUT:
         raise typer.BadParameter("an embedding cannot be written to stdout; name a .pth file", param_hint="--output")
-    api.check_output_file(output)
+    outputs.check_output_file(output)
     with ui.rendered_warnings():
         converter = api.ToneColorConverter(checkpoints, device.value)
         with ui.progress("reading voice") as progress:
@@ -556,7 +556,7 @@ def download(
 
     ui = Ui(quiet)
     folder = api.checkpoint_dir(checkpoints)
-    api.ensure_output_dir(folder)
+    outputs.ensure_output_dir(folder)
 
     def on_file(done: int, total: int, remote: Any) -> None:
         if done < total:
@@ -611,9 +611,9 @@ def batch(
 
     ui = Ui(quiet)
     items = batching.read_items(input_file, input_format.value if input_format else None, fmt.value)
-    api.ensure_output_dir(out_dir)
+    outputs.ensure_output_dir(out_dir)
     if report is not None:
-        api.check_output_file(report)
+        outputs.check_output_file(report)
     defaults = batching.Options(
         speaker=speaker,
         speed=speed,
