@@ -13,7 +13,9 @@ import enum
 import functools
 import json
 import os
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -25,9 +27,10 @@ import typer
 
 from openvoice_tt import __version__, api, outputs
 from openvoice_tt.audio import FORMATS, STDOUT, audio_format_for
-from openvoice_tt.errors import OpenVoiceError
+from openvoice_tt.errors import OpenVoiceError, Terminated
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 WIDE = 400  # characters: the console width for tables written to a file or pipe
 PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
@@ -186,22 +189,48 @@ class Ui:
 
 
 def _guarded(command: Callable[..., None]) -> Callable[..., None]:
-    """User errors -> `error: <one line>` on stderr and the error's exit code; Ctrl-C -> exit 130."""
+    """User errors -> `error: <one line>` on stderr and the error's exit code; Ctrl-C -> exit 130; SIGTERM
+    -> the same clean unwinding (as `Terminated`), exit 143."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
         try:
-            command(*args, **kwargs)
+            with _sigterm_unwinds():
+                command(*args, **kwargs)
         except OpenVoiceError as e:
             print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
             for line in getattr(e, "manual", ()):
                 print(f"  {line}", file=sys.stderr)
             raise typer.Exit(e.exit_code) from None
-        except KeyboardInterrupt:
-            print("error: interrupted", file=sys.stderr)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except KeyboardInterrupt as e:
+            word, code = _stopped(isinstance(e, Terminated))
+            print(f"error: {word}", file=sys.stderr)
+            raise typer.Exit(code) from None
 
     return run
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While a command runs, SIGTERM raises `Terminated` (a KeyboardInterrupt) instead of killing the
+    process where it stands, so temporary files are removed and a batch still writes its summary."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(terminated: bool) -> tuple[str, int]:
+    """How a stop is reported: SIGTERM ("terminated", 143) or Ctrl-C ("interrupted", 130)."""
+    return ("terminated", EXIT_TERMINATED) if terminated else ("interrupted", EXIT_INTERRUPTED)
 
 
 def _read_text(text: str) -> str:
@@ -635,11 +664,12 @@ def batch(
         batching.write_report(summary, report)
     _render_batch(ui, result, summary, elapsed, json_out)
     if result.interrupted:
+        word, code = _stopped(result.terminated)
         print(
-            f"error: interrupted; {result.count(batching.NOT_RUN)} item(s) not run (run again with --resume)",
+            f"error: {word}; {result.count(batching.NOT_RUN)} item(s) not run (run again with --resume)",
             file=sys.stderr,
         )
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(code)
     if result.failed:
         raise typer.Exit(1)
 

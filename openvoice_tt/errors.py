@@ -48,6 +48,11 @@ class DeviceError(OpenVoiceError):
     exit_code = 6
 
 
+class Terminated(KeyboardInterrupt):
+    """The process got SIGTERM. The CLI raises it from its signal handler so that a termination unwinds
+    exactly like Ctrl-C (partial outputs cleaned up, a batch's summary and report written); exit 143."""
+
+
 def shorten(text: str, limit: int = 120) -> str:
     """`text` on one line, at most about `limit` characters, cut at a word boundary with "…" (a message
     cut mid-word reads as a different word)."""
