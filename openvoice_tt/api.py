@@ -518,8 +518,9 @@ class ToneColorConverter:
         of speech in a file is an AudioError, under 5 s a ShortReferenceWarning.
 
         Cached (unless `use_cache` is False) under sha256 of: the sorted content hashes of the references'
-        22.05 kHz audio, the converter checkpoint's sha256 and `method`. A cache hit skips segmentation,
-        so it repeats no warning.
+        22.05 kHz audio, the converter checkpoint's sha256 and the detector that actually runs (energy when
+        silero cannot be loaded, so such an embedding is never served later as a silero one). A cache hit
+        skips segmentation, so it repeats no warning.
         """
         if method not in SEGMENTATION_METHODS:
             raise InputError(f"unknown speech detection method '{method}' (use {' or '.join(SEGMENTATION_METHODS)})")
@@ -533,6 +534,7 @@ class ToneColorConverter:
             clip = audio_io.read_audio(path, self.sample_rate)
             clips.append((audio_io.content_hash(clip, self.sample_rate), os.fspath(path), clip))
         clips.sort(key=lambda item: item[0])
+        method = audio_io.detector_for(method)
         key = self._cache_key([digest for digest, _, _ in clips], method)
         cached = self.cache.get(key) if use_cache else None
         if cached is not None:

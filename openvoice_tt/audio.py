@@ -187,6 +187,14 @@ def detect_speech(audio: np.ndarray, sample_rate: int, method: str = "silero") -
     return SpeechDetection(spans, sum(e - s for s, e in raw) / VAD_RATE, method)
 
 
+def detector_for(method: str) -> str:
+    """The detector `detect_speech(..., method)` actually runs: "energy" when silero is asked for but
+    cannot be loaded (warned once). Embeddings are cached under this name, never under the one asked for."""
+    if method not in ("silero", "energy"):
+        raise ValueError(f"unknown speech detection method {method!r} (use 'silero' or 'energy')")
+    return "silero" if method == "silero" and _load_silero() is not None else "energy"
+
+
 def speech_segments(
     audio: np.ndarray,
     sample_rate: int,
