@@ -189,6 +189,8 @@ def find_speaker(speakers: Sequence[str], name: str | None) -> str:
     the first speaker. An unknown name is an InputError listing the valid ones."""
     if name is None:
         return speakers[0]
+    if not isinstance(name, str):
+        raise InputError(f"speaker must be a name (a string), got {name!r}")
     for candidate in speakers:
         if speaker_key(candidate) == speaker_key(name):
             return candidate
@@ -224,6 +226,73 @@ def _check_number(name: str, value: float, low: float, high: float) -> None:
 def _check_seed(seed: int) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise InputError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+
+
+def check_text(text: object) -> str:
+    """Text a request can use at all: a string with something besides spaces (whether it is speakable is
+    the front end's to say)."""
+    if not isinstance(text, str):
+        raise TextError(f"text must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise TextError(f"text has nothing to speak: {preview(text)}")
+    return text
+
+
+def _paths(references: Sequence[PathLike] | PathLike) -> list[PathLike]:
+    """Reference files as a list: one path (str or Path) is taken as a list of one, not as its characters."""
+    if isinstance(references, str | os.PathLike):
+        references = [references]
+    elif isinstance(references, bytes) or not isinstance(references, Sequence):
+        raise InputError(f"references must be a path or a list of paths, got {type(references).__name__}")
+    if not references:
+        raise InputError("no reference audio given")
+    bad = [r for r in references if not isinstance(r, str | os.PathLike)]
+    if bad:
+        raise InputError(f"references must be paths, got {bad[0]!r}")
+    return list(references)
+
+
+def base_speakers(checkpoints: PathLike | None = None) -> tuple[str, ...]:
+    """The MeloTTS speaker names, read from melotts-english/config.json alone (no weights loaded)."""
+    from openvoice_tt.config import MeloConfig
+
+    config = existing_checkpoint_dir(checkpoints) / MELO_DIR / "config.json"
+    require_files(config)
+    return tuple(MeloConfig.from_file(config).speakers)
+
+
+def check_request(
+    checkpoints: PathLike | None = None,
+    *,
+    text: str | None = None,
+    speakers: Sequence[str | None] = (),
+    synthesis: Mapping[str, float] | None = None,
+    tau: float | None = None,
+    seed: int | None = None,
+    audio: Sequence[PathLike] = (),
+    embeddings: Sequence[PathLike] = (),
+) -> None:
+    """Check everything about a request that needs no model: the checkpoint folder, the text, option
+    ranges, speaker names (from the config), input audio (headers) and embedding files. Loading models
+    takes seconds; a mistake found here costs milliseconds. The methods check the same things again."""
+    existing_checkpoint_dir(checkpoints)
+    if text is not None:
+        check_text(text)
+    if synthesis is not None:
+        synthesis_params(**synthesis)
+    if tau is not None:
+        _check_number("tau", tau, 0.0, 10.0)
+    if seed is not None:
+        _check_seed(seed)
+    named = [name for name in speakers if name is not None]
+    if named:
+        known = base_speakers(checkpoints)
+        for name in named:
+            find_speaker(known, name)
+    for path in audio:
+        audio_io.check_readable(path)
+    for path in embeddings:
+        load_se(path)
 
 
 def _noise(seed: int) -> NoiseSource:
@@ -322,8 +391,7 @@ class TTS:
         """
         from openvoice_tt.text import split_text
 
-        if not isinstance(text, str):
-            raise TypeError(f"text must be a str, not {type(text).__name__}")
+        check_text(text)
         timer = timer if timer is not None else _timer("cpu")
         prepared: list[tuple[str, TextInputs]] = []
         skipped: list[TextError] = []
@@ -524,8 +592,7 @@ class ToneColorConverter:
         """
         if method not in SEGMENTATION_METHODS:
             raise InputError(f"unknown speech detection method '{method}' (use {' or '.join(SEGMENTATION_METHODS)})")
-        if not references:
-            raise InputError("no reference audio given")
+        references = _paths(references)
         steps = len(references) + 1
         if progress is not None:
             progress(0, steps)
@@ -583,11 +650,13 @@ class ToneColorConverter:
         """
         noise = _noise(seed)
         timer = _timer(self.device)
-        source, target = _embedding(source_se), _embedding(target_se)
-        if isinstance(audio, np.ndarray):
+        source, target = _embedding(source_se, "source_se"), _embedding(target_se, "target_se")
+        if not isinstance(audio, str | os.PathLike):
             name = "audio"
+            rate = self.sample_rate if sample_rate is None else sample_rate
+            samples = audio_io.mono_samples(audio, rate, name)
             with timer("resample"):
-                samples = audio_io.resample(audio, sample_rate or self.sample_rate, self.sample_rate)
+                samples = audio_io.resample(samples, rate, self.sample_rate)
         else:
             name = os.fspath(audio)
             samples = audio_io.read_audio(audio, self.sample_rate)
@@ -635,10 +704,14 @@ def save_se(embedding: torch.Tensor, path: PathLike) -> None:
     save_tone_color_embedding(embedding, Path(path))
 
 
-def _embedding(value: torch.Tensor | PathLike) -> torch.Tensor:
+def _embedding(value: torch.Tensor | PathLike, role: str = "voice embedding") -> torch.Tensor:
+    """An embedding file (loaded) or tensor (checked: a [1, 128, 1] tensor is an InputError, not a torch
+    shape error deep in the converter)."""
+    from openvoice_tt.checkpoints import tone_color_embedding
+
     if isinstance(value, str | os.PathLike):
         return load_se(value)
-    return value
+    return tone_color_embedding(value, role, InputError)
 
 
 # ------------------------------------------------------------------------------------------------ cloner
@@ -692,8 +765,8 @@ class VoiceCloner:
 
         if (reference is None) == (se is None):
             raise InputError("give either reference audio or a voice embedding (se), not both and not neither")
-        if isinstance(reference, str | os.PathLike):
-            reference = [reference]
+        if reference is not None:
+            reference = _paths(reference)
         name = self.tts.speaker(speaker)
         params = synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w)
         _check_number("tau", tau, 0.0, 10.0)
@@ -701,7 +774,7 @@ class VoiceCloner:
         timer = timer if timer is not None else _timer(self.tts.device)
         prepared = self.tts.prepare(text, timer)
         source_se = self.converter.base_speaker_se(name)
-        target_se = _embedding(se) if se is not None else self.converter.extract_se(reference, method, use_cache)
+        target_se = _embedding(se, "se") if se is not None else self.converter.extract_se(reference, method, use_cache)
         if progress is not None:
             progress(0, len(prepared) + 1)
         out = clone_speech(

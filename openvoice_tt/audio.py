@@ -50,11 +50,7 @@ def read_audio(path: str | os.PathLike[str], sample_rate: int) -> np.ndarray:
     distort the voice the embedding is taken from). Raises AudioError naming the file for anything a user
     can get wrong: missing file, directory, not audio, no samples, NaN/inf samples.
     """
-    name = os.fspath(path)
-    if not os.path.exists(name):
-        raise AudioError(f"{name}: no such file")
-    if os.path.isdir(name):
-        raise AudioError(f"{name}: is a directory, not an audio file")
+    name = _existing_file(path)
     try:
         data, rate = sf.read(name, dtype="float32", always_2d=True)
     except sf.LibsndfileError as e:
@@ -72,6 +68,50 @@ def read_audio(path: str | os.PathLike[str], sample_rate: int) -> np.ndarray:
     if peak > 1.0:  # float sources above full scale, or resampler overshoot on full-scale int sources
         audio /= peak
     return audio
+
+
+def check_readable(path: str | os.PathLike[str]) -> None:
+    """Fail (AudioError, the same messages as `read_audio`) unless `path` is an audio file with samples;
+    reads only the header, so every input of a command is checked before any model loads."""
+    name = _existing_file(path)
+    try:
+        frames = sf.info(name).frames
+    except sf.LibsndfileError as e:
+        raise AudioError(f"{name}: not a readable audio file ({e.error_string.rstrip('.')})") from None
+    except (RuntimeError, OSError) as e:
+        raise AudioError(f"{name}: cannot read ({_one_line(e)})") from None
+    if frames == 0:
+        raise AudioError(f"{name}: contains no audio")
+
+
+def _existing_file(path: str | os.PathLike[str]) -> str:
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise AudioError(f"{name}: no such file")
+    if os.path.isdir(name):
+        raise AudioError(f"{name}: is a directory, not an audio file")
+    return name
+
+
+def mono_samples(audio: object, sample_rate: object, name: str = "audio") -> np.ndarray:
+    """Audio handed to the API as an array: 1-D, numeric, finite, not empty, at a positive integer rate.
+    Anything else is an AudioError saying what to change (a stereo array is not guessed at: [2, N] and
+    [N, 2] are both plausible)."""
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | np.integer) or sample_rate <= 0:
+        raise AudioError(f"{name}: sample_rate must be a positive whole number of Hz, got {sample_rate!r}")
+    samples = np.asarray(audio)
+    if samples.dtype.kind not in "fiu":
+        raise AudioError(f"{name}: expected an array of numbers, got dtype {samples.dtype}")
+    if samples.ndim != 1:
+        raise AudioError(
+            f"{name}: expected mono audio (a 1-D array), got shape {list(samples.shape)}; "
+            "average the channels first, e.g. audio.mean(axis=1) for [samples, channels]"
+        )
+    if samples.size == 0:
+        raise AudioError(f"{name}: contains no audio")
+    if not np.isfinite(samples).all():
+        raise AudioError(f"{name}: contains NaN or infinite samples")
+    return samples.astype(np.float32, copy=False)
 
 
 def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from openvoice_tt.config import TONE_COLOR_EMBEDDING_SHAPE
-from openvoice_tt.errors import CheckpointError, shorten
+from openvoice_tt.errors import CheckpointError, OpenVoiceError, shorten
 
 # Keys of the official MeloTTS checkpoint that inference never reads (spec §1.3, §2.4, §2.11): the
 # posterior encoder, the SDP's training-time posterior flows, and the SDP flow that upstream's reverse
@@ -215,17 +215,22 @@ def load_state(
 
 
 def load_tone_color_embedding(path: Path) -> torch.Tensor:
-    obj = safe_torch_load(path)
+    return tone_color_embedding(safe_torch_load(path), str(path), CheckpointError)
+
+
+def tone_color_embedding(obj: object, source: str, error: type[OpenVoiceError]) -> torch.Tensor:
+    """`obj` as a [1, 256, 1] float32 embedding, or `error` saying why not: one check for embedding files
+    (CheckpointError) and for tensors handed to the API (InputError)."""
     if not isinstance(obj, torch.Tensor):
-        raise CheckpointError(f"{path}: not a tone-color embedding (expected a tensor, found {type(obj).__name__})")
+        raise error(f"{source}: not a tone-color embedding (expected a tensor, found {type(obj).__name__})")
     if obj.numel() != TONE_COLOR_EMBEDDING_SHAPE[1] or not obj.is_floating_point():
-        raise CheckpointError(
-            f"{path}: not a tone-color embedding (expected {list(TONE_COLOR_EMBEDDING_SHAPE)} floats, "
+        raise error(
+            f"{source}: not a tone-color embedding (expected {list(TONE_COLOR_EMBEDDING_SHAPE)} floats, "
             f"found {list(obj.shape)} {str(obj.dtype).removeprefix('torch.')})"
         )
     if not torch.isfinite(obj).all():
-        raise CheckpointError(f"{path}: tone-color embedding holds NaN or infinite values")
-    return obj.float().reshape(TONE_COLOR_EMBEDDING_SHAPE)
+        raise error(f"{source}: tone-color embedding holds NaN or infinite values")
+    return obj.detach().float().cpu().reshape(TONE_COLOR_EMBEDDING_SHAPE)
 
 
 def save_tone_color_embedding(embedding: torch.Tensor, path: Path) -> None:
