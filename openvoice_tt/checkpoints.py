@@ -59,7 +59,7 @@ def safe_torch_load(path: Path) -> object:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise CheckpointError(f"{path}: {_unpickling_problem(str(exc))}") from None
+        raise CheckpointError(f"{path}: {_unpickling_problem(str(exc), _starts_like_a_pickle(path))}") from None
     except (  # what torch.load raises on junk bytes (struct.error, KeyError: e.g. a text file named .pth)
         RuntimeError,
         EOFError,
@@ -75,10 +75,17 @@ def safe_torch_load(path: Path) -> object:
         raise CheckpointError(f"{path}: not a PyTorch checkpoint ({reason})") from None
 
 
-def _unpickling_problem(message: str) -> str:
+def _starts_like_a_pickle(path: Path) -> bool:
+    """A pickle of protocol 2 or later starts with the PROTO opcode (0x80); text or junk does not."""
+    with open(path, "rb") as fh:
+        return fh.read(1) == b"\x80"
+
+
+def _unpickling_problem(message: str, is_pickle: bool) -> str:
     """What torch's weights-only unpickler refused, in one line. torch 2.14 words a code reference as
-    "Trying to load unsupported GLOBAL posix.system whose module posix is blocked" (older versions:
-    "Unsupported global: GLOBAL ..."), after a paragraph that starts "Weights only load failed"."""
+    "Trying to load unsupported GLOBAL posix.system whose module posix is blocked" or "Unsupported global:
+    GLOBAL getattr was not an allowed global", after a paragraph that starts "Weights only load failed";
+    junk bytes fail the same way ("Unsupported operand"), so only a real pickle counts as refused."""
     lines = [line.strip() for line in message.splitlines()]
     named = next((line for line in lines if "unsupported global" in line.lower()), None)
     if named is not None:
@@ -88,7 +95,7 @@ def _unpickling_problem(message: str) -> str:
             f"refused to load: unsafe pickle: it references Python code{what} that would run when unpickled; "
             "not a weights-only checkpoint"
         )
-    if "weights only load failed" in message.lower():
+    if is_pickle and "weights only load failed" in message.lower():
         return "refused to load: not a weights-only checkpoint (the safe unpickler rejected it)"
     return "not a PyTorch checkpoint (unreadable pickle)"
 

@@ -59,7 +59,7 @@ def _target(path: Path) -> Path:
 def _mode(target: Path, name: str) -> int | None:
     try:
         return os.stat(target).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # not there (yet): the folder check says why
         return None
     except OSError as e:  # a symlink loop, a path through a file, ...
         raise output_error(name, e) from None

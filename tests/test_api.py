@@ -196,6 +196,33 @@ def test_convert_accepts_arrays_at_any_rate_and_refuses_slivers(cloner: api.Voic
         converter.convert(np.zeros(500, np.float32), source, target)
 
 
+def test_every_api_mistake_is_an_openvoice_error(cloner: api.VoiceCloner, voice: Path) -> None:
+    """Reproductions: sample_rate=-5 gave ValueError, a [1, 128, 1] embedding a torch RuntimeError, a stereo
+    array "too short (2 samples)", extract_se("me.wav") iterated over the path's characters."""
+    converter = cloner.converter
+    se = converter.base_speaker_se("EN-US")
+    audio = np.zeros(22_050, np.float32)
+    with pytest.raises(AudioError, match="audio: sample_rate must be a positive whole number of Hz, got -5"):
+        converter.convert(audio, se, se, sample_rate=-5)
+    half = torch.zeros(1, 128, 1)
+    expected = r"target_se: not a tone-color embedding \(expected \[1, 256, 1\] floats, found \[1, 128, 1\] float32\)"
+    with pytest.raises(InputError, match=expected):
+        converter.convert(audio, se, half)
+    with pytest.raises(InputError, match=r"^se: not a tone-color embedding"):
+        cloner.clone("Hi.", se=half)
+    with pytest.raises(AudioError, match=r"expected mono audio \(a 1-D array\), got shape \[22050, 2\]"):
+        converter.convert(np.zeros((22_050, 2), np.float32), se, se)
+    with pytest.raises(AudioError, match="contains NaN or infinite samples"):
+        converter.convert(np.full(22_050, np.nan, np.float32), se, se)
+    torch.testing.assert_close(converter.extract_se(str(voice)), converter.extract_se([voice]), rtol=0, atol=0)
+    with pytest.raises(InputError, match="references must be a path or a list of paths, got int"):
+        converter.extract_se(42)
+    with pytest.raises(TextError, match="text must be a string, got int"):
+        cloner.tts.synth(42)
+    with pytest.raises(InputError, match="speaker must be a name"):
+        cloner.tts.synth("Hi.", speaker=3)
+
+
 # ------------------------------------------------------------------------------------------------ clone
 
 
