@@ -4,6 +4,7 @@ and more. Each must end in one `error:` line with the README's exit code, or in 
 
 from __future__ import annotations
 
+import importlib.machinery
 import io
 import json
 import os
@@ -13,6 +14,7 @@ import stat
 import subprocess
 import sys
 import threading
+import types
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,7 @@ from typer.testing import CliRunner
 
 from openvoice_tt import api, outputs
 from openvoice_tt.cli import app
-from openvoice_tt.errors import InputError, OutputError
+from openvoice_tt.errors import DeviceError, InputError, OutputError
 from openvoice_tt.reference.alignment import MAX_FRAMES_PER_TOKEN
 from tests.speech import espeak_available
 
@@ -217,3 +219,57 @@ def test_embedding_file_gets_the_audio_outputs_permissions(tmp_path: Path) -> No
     assert stat.S_IMODE(os.stat(tmp_path / "voice.pth").st_mode) == 0o644
     assert stat.S_IMODE(os.stat(tmp_path / "audio.wav").st_mode) == 0o644
     assert torch.equal(api.load_se(tmp_path / "voice.pth"), torch.zeros(1, 256, 1))
+
+
+# ------------------------------------------------------------------------------------ devices and doctor
+
+
+def test_doctor_reports_a_bad_tt_device_variable(tiny_checkpoints: Path, monkeypatch) -> None:
+    """Reproduction: `OPENVOICE_TT_DEVICE=bogus openvoice-tt doctor` exited 6 with no report."""
+    from openvoice_tt import backends
+
+    monkeypatch.setattr(backends, "_tt_device", None)  # no device opened by an earlier test in this process
+    monkeypatch.setenv("OPENVOICE_TT_DEVICE", "bogus")
+    result = invoke("doctor", "-c", tiny_checkpoints, "--json")
+    assert result.exit_code == 4, result.output
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    device = checks["tenstorrent device"]
+    assert device["status"] == "fail" and device["detail"].startswith("OPENVOICE_TT_DEVICE='bogus': use hardware")
+    assert checks["converter"]["status"] == "ok" and checks["melotts-english"]["status"] == "ok"
+
+
+class BrokenTtnn:
+    """Stands in for a ttnn whose native layer cannot talk to the card."""
+
+    @staticmethod
+    def GetNumAvailableDevices() -> int:
+        raise RuntimeError("TT_FATAL @ cluster.cpp: firmware 80.10 is older than the minimum supported")
+
+
+def test_a_broken_chip_is_an_error_not_a_silent_cpu_fallback(tiny_checkpoints: Path, tmp_path: Path, monkeypatch):
+    """Reproduction: with /dev/tenstorrent present but ttnn failing, `hardware_available` said "no chip" and
+    --device auto quietly ran on the CPU."""
+    from openvoice_tt import backends
+    from openvoice_tt.tt import device
+
+    nodes = tmp_path / "dev-tenstorrent"
+    nodes.mkdir()
+    monkeypatch.setattr(device, "DRIVER_PATH", nodes)
+    monkeypatch.delenv("OPENVOICE_TT_DEVICE", raising=False)
+    monkeypatch.delenv(device.MOCK_ENV, raising=False)
+    monkeypatch.setattr(backends, "_tt_device", None)
+    assert device.hardware_available(BrokenTtnn) is False  # the driver is loaded, but no card is
+    (nodes / "0").touch()
+    with pytest.raises(DeviceError, match="a Tenstorrent device, but ttnn cannot count the devices: RuntimeError"):
+        device.hardware_available(BrokenTtnn)
+    broken = types.ModuleType("ttnn")
+    broken.__spec__ = importlib.machinery.ModuleSpec("ttnn", None)
+    broken.GetNumAvailableDevices = BrokenTtnn.GetNumAvailableDevices
+    monkeypatch.setitem(sys.modules, "ttnn", broken)
+    out = tmp_path / "out.wav"
+    line = one_error(invoke("synth", "Hello.", "-o", out, "-c", tiny_checkpoints, "-q"), 6)
+    assert f"{nodes} lists a Tenstorrent device, but ttnn cannot count the devices" in line and "firmware" in line
+    assert not out.exists()
+    checks = {c["name"]: c for c in json.loads(invoke("doctor", "-c", tiny_checkpoints, "--json").stdout)["checks"]}
+    chip = checks["tenstorrent device"]
+    assert chip["status"] == "fail" and "firmware 80.10" in chip["detail"]
