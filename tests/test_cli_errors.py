@@ -106,7 +106,7 @@ def test_short_reference_warns_once_and_works(tiny_checkpoints: Path, tmp_path: 
         ("", "text has nothing to speak"),
         ("!!! ... ???", "text has nothing to speak"),
         ("😀 🎉", "text has nothing to speak"),
-        ("ภาษาไทย 中文", "text has nothing to speak after normalization"),
+        ("ภาษาไทย 中文", "text has nothing to speak: 'ภาษาไทย 中文' (left out: 'ภาษาไทย', '中', '文')"),
     ],
 )
 def test_text_with_nothing_to_speak(tiny_checkpoints: Path, tmp_path: Path, voice: Path, text: str, message) -> None:
