@@ -5,8 +5,10 @@ and errors on stderr; audio on stdout only with `-o -`. `--quiet` leaves nothing
 imported inside the commands, so `--help` is quick.
 
 Exit codes: 0 success; 1 some batch items failed; 2 usage error (bad option); 3 bad input (text, audio,
-option value, unknown speaker); 4 checkpoint problem (missing, corrupt, mismatched, download failed);
-5 output cannot be written (missing or unwritable folder, disk full); 6 device unavailable; 130 interrupted.
+option value, unknown speaker); 4 checkpoint problem (missing, corrupt, unsafe, NaN weights, mismatched,
+download failed); 5 output cannot be written (missing or unwritable folder, disk full); 6 device
+unavailable or broken; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). Every failure is one `error:`
+line on stderr (usage errors too), and with --json also a JSON error object on stdout.
 """
 
 import enum
