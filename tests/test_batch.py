@@ -135,7 +135,7 @@ def test_txt_batch_writes_numbered_files(tiny_checkpoints: Path, tmp_path: Path)
     out = tmp_path / "out"
     result = run_batch(text_list(tmp_path), "-o", out, "-c", tiny_checkpoints, "-d", "cpu", "--speaker", "EN-AU")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["0001.wav", "0002.wav", "0003.wav"]
+    assert audio_files(out) == ["0001.wav", "0002.wav", "0003.wav"]
     for name in ("0001.wav", "0002.wav", "0003.wav"):
         assert sf.info(out / name).samplerate == 44_100 and sf.info(out / name).frames > 0
     assert "3 item(s): 3 done" in result.stdout and "0002.wav" in result.stdout
@@ -161,7 +161,7 @@ def test_mixed_batch_reports_bad_items_and_goes_on(tiny_checkpoints: Path, tmp_p
     assert "unknown speaker 'EN-XX'" in status[2][1]
     assert "speed must be a number" in status[4][1]
     assert "nope.wav: no such file" in status[5][1]
-    assert sorted(p.name for p in out.iterdir()) == ["cloned.wav", "fast.flac"]
+    assert audio_files(out) == ["cloned.wav", "fast.flac"]
     assert sf.info(out / "cloned.wav").samplerate == 22_050 and sf.info(out / "fast.flac").format == "FLAC"
     assert data["items"][0]["kind"] == "clone" and data["items"][2]["seconds"] == pytest.approx(
         sf.info(out / "fast.flac").duration, abs=1e-3
