@@ -273,3 +273,23 @@ def test_a_broken_chip_is_an_error_not_a_silent_cpu_fallback(tiny_checkpoints: P
     checks = {c["name"]: c for c in json.loads(invoke("doctor", "-c", tiny_checkpoints, "--json").stdout)["checks"]}
     chip = checks["tenstorrent device"]
     assert chip["status"] == "fail" and "firmware 80.10" in chip["detail"]
+
+
+def test_unreadable_stdin_is_bad_input(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    """TEXT "-" with stdin closed, or not UTF-8: exit 3 with one line (was an AttributeError traceback)."""
+    out = tmp_path / "out.wav"
+    command = [sys.executable, "-m", "openvoice_tt", "synth", "-", "-o", str(out), "-c", str(tiny_checkpoints), "-q"]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8:strict"}
+    closed = subprocess.run(
+        command,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert (closed.returncode, closed.stderr) == (3, "error: stdin: not open (TEXT is '-')\n")
+    binary = subprocess.run(command, input=b"\xff\xfe caf\xe9", capture_output=True, env=env, timeout=300)
+    assert (binary.returncode, binary.stderr) == (3, b"error: stdin: not UTF-8 text\n")
+    assert not out.exists()
