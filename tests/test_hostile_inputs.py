@@ -120,11 +120,14 @@ def test_extreme_duration_options_fail_early_without_growing_memory(tiny_checkpo
 
 @needs_espeak
 @pytest.mark.filterwarnings("ignore:no BERT model")
-def test_frame_bound_applies_on_the_tt_backend_too(tiny_checkpoints: Path, monkeypatch) -> None:
+def test_frame_bound_applies_on_the_tt_backend_too(tiny_checkpoints: Path, tmp_path: Path, monkeypatch) -> None:
     """The same options on the ttnn backend (host emulation) stop at the same check, before the prior noise
     or any frame-sized buffer exists."""
+    from openvoice_tt import backends
+
+    monkeypatch.setattr(backends, "_tt_device", None)  # this test's emulated device is not left to others
     monkeypatch.setenv("OPENVOICE_TT_DEVICE", "emulation")
-    monkeypatch.setenv("OPENVOICE_TT_CACHE", str(tiny_checkpoints.parent / "tt-cache-hostile"))
+    monkeypatch.setenv("OPENVOICE_TT_CACHE", str(tmp_path / "tt-cache"))
     tts = api.TTS(tiny_checkpoints, "tt")
     with pytest.raises(InputError, match=rf"more than the limit of {MAX_FRAMES_PER_TOKEN} per token"):
         tts.synth(HELLO, noise_scale_w=10, sdp_ratio=1)
