@@ -72,6 +72,7 @@ def run_checks(checkpoints: Path | None = None, progress: Callable[[int, int], N
 
 
 def exit_code(checks: list[Check]) -> int:
+    """4 when any check failed (README: "doctor found a problem"), else 0."""
     return 4 if any(check.status == FAIL for check in checks) else 0
 
 
@@ -114,10 +115,13 @@ def _tenstorrent() -> Check:
         return Check("tenstorrent device", OK, f"host emulation of ttnn on the CPU ({TT_DEVICE_ENV}=emulation)")
     if not ttnn_installed():
         return Check("tenstorrent device", INFO, "not checked (ttnn is not installed)")
-    with silenced_native_output():  # ttnn's native logger writes to stdout
-        if choice == "hardware" and not hardware_available():
-            return Check("tenstorrent device", INFO, f"none found (for testing: {TT_DEVICE_ENV}=emulation)")
-        device = tt_device()  # opens it: the arch comes from the device itself
+    try:
+        with silenced_native_output():  # ttnn's native logger writes to stdout
+            if choice == "hardware" and not hardware_available():
+                return Check("tenstorrent device", INFO, f"none found (for testing: {TT_DEVICE_ENV}=emulation)")
+            device = tt_device()  # opens it: the arch comes from the device itself
+    except OpenVoiceError as e:  # a bad OPENVOICE_TT_DEVICE or a broken chip: --device auto would fail too
+        return Check("tenstorrent device", FAIL, str(e), f"fix it, or unset {TT_DEVICE_ENV} and use --device cpu")
     if device.kind == "mock":
         return Check(
             "tenstorrent device", OK, f"mock {device.arch} ({choice[5:]} descriptor): validates ops, computes nothing"

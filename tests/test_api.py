@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from openvoice_tt import api
+from openvoice_tt import audio as audio_io
 from openvoice_tt.audio import ShortReferenceWarning, resample
 from openvoice_tt.errors import AudioError, InputError, TextError
 from openvoice_tt.noise import NoiseSource
@@ -141,6 +142,22 @@ def test_extract_se_is_cached_by_content_and_order_free(
     assert not torch.equal(single, first) and len(list((tmp_path / "cache").glob("*.pth"))) == 2
 
 
+def test_energy_fallback_is_never_cached_as_silero(
+    tiny_checkpoints: Path, tmp_path: Path, voice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reproduction: with silero failing to load, the energy detector's embedding was cached under the
+    silero key and served later as the silero embedding. The cache is keyed by the detector that ran."""
+    converter = api.ToneColorConverter(tiny_checkpoints, "cpu", cache_dir=tmp_path / "cache")
+    silero = converter.extract_se([voice], use_cache=False)
+    energy = converter.extract_se([voice], method="energy", use_cache=False)
+    assert not torch.equal(silero, energy)
+    monkeypatch.setattr(audio_io, "_load_silero", lambda: None)  # silero cannot be loaded
+    torch.testing.assert_close(converter.extract_se([voice]), energy, rtol=0, atol=0)
+    monkeypatch.undo()  # silero works again: its own embedding, not the cached energy one
+    torch.testing.assert_close(converter.extract_se([voice]), silero, rtol=0, atol=0)
+    assert len(list((tmp_path / "cache").glob("*.pth"))) == 2
+
+
 def test_cache_key_follows_the_converter_checkpoint(tiny_checkpoints: Path, tmp_path: Path, voice: Path) -> None:
     other = write_all(tmp_path / "other-weights", "tiny", seed=1)
     for folder in (tiny_checkpoints, other):
@@ -177,6 +194,33 @@ def test_convert_accepts_arrays_at_any_rate_and_refuses_slivers(cloner: api.Voic
     assert out.frames == (len(speech.audio) + 1) // 2 // 256
     with pytest.raises(AudioError, match="too short to convert"):
         converter.convert(np.zeros(500, np.float32), source, target)
+
+
+def test_every_api_mistake_is_an_openvoice_error(cloner: api.VoiceCloner, voice: Path) -> None:
+    """Reproductions: sample_rate=-5 gave ValueError, a [1, 128, 1] embedding a torch RuntimeError, a stereo
+    array "too short (2 samples)", extract_se("me.wav") iterated over the path's characters."""
+    converter = cloner.converter
+    se = converter.base_speaker_se("EN-US")
+    audio = np.zeros(22_050, np.float32)
+    with pytest.raises(AudioError, match="audio: sample_rate must be a positive whole number of Hz, got -5"):
+        converter.convert(audio, se, se, sample_rate=-5)
+    half = torch.zeros(1, 128, 1)
+    expected = r"target_se: not a tone-color embedding \(expected \[1, 256, 1\] floats, found \[1, 128, 1\] float32\)"
+    with pytest.raises(InputError, match=expected):
+        converter.convert(audio, se, half)
+    with pytest.raises(InputError, match=r"^se: not a tone-color embedding"):
+        cloner.clone("Hi.", se=half)
+    with pytest.raises(AudioError, match=r"expected mono audio \(a 1-D array\), got shape \[22050, 2\]"):
+        converter.convert(np.zeros((22_050, 2), np.float32), se, se)
+    with pytest.raises(AudioError, match="contains NaN or infinite samples"):
+        converter.convert(np.full(22_050, np.nan, np.float32), se, se)
+    torch.testing.assert_close(converter.extract_se(str(voice)), converter.extract_se([voice]), rtol=0, atol=0)
+    with pytest.raises(InputError, match="references must be a path or a list of paths, got int"):
+        converter.extract_se(42)
+    with pytest.raises(TextError, match="text must be a string, got int"):
+        cloner.tts.synth(42)
+    with pytest.raises(InputError, match="speaker must be a name"):
+        cloner.tts.synth("Hi.", speaker=3)
 
 
 # ------------------------------------------------------------------------------------------------ clone

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -105,7 +106,7 @@ def test_short_reference_warns_once_and_works(tiny_checkpoints: Path, tmp_path: 
         ("", "text has nothing to speak"),
         ("!!! ... ???", "text has nothing to speak"),
         ("😀 🎉", "text has nothing to speak"),
-        ("ภาษาไทย 中文", "text has nothing to speak after normalization"),
+        ("ภาษาไทย 中文", "text has nothing to speak: 'ภาษาไทย 中文' (left out: 'ภาษาไทย', '中', '文')"),
     ],
 )
 def test_text_with_nothing_to_speak(tiny_checkpoints: Path, tmp_path: Path, voice: Path, text: str, message) -> None:
@@ -115,7 +116,7 @@ def test_text_with_nothing_to_speak(tiny_checkpoints: Path, tmp_path: Path, voic
     fails(["clone", text, "-r", voice, *common], 3, message, out)
 
 
-def test_unknown_speaker_lists_the_valid_ones(tiny_checkpoints: Path, tmp_path: Path, voice: Path) -> None:
+def test_unknown_speaker_lists_the_valid_ones(tiny_checkpoints: Path, tmp_path: Path, voice: Path, no_models) -> None:
     out = tmp_path / "out.wav"
     message = "unknown speaker 'EN-XX' (choose from EN-US, EN-BR, EN_INDIA, EN-AU, EN-Default)"
     fails(["synth", "Hi.", "-s", "EN-XX", "-o", out, "-c", tiny_checkpoints, "-d", "cpu"], 3, message, out)
@@ -137,9 +138,36 @@ def test_unknown_speaker_lists_the_valid_ones(tiny_checkpoints: Path, tmp_path: 
         ("--tau", "-0.5", "tau must be between 0 and 10"),
     ],
 )
-def test_bad_option_values(tiny_checkpoints: Path, tmp_path: Path, voice: Path, option, value, message) -> None:
+def test_bad_option_values(tiny_checkpoints: Path, tmp_path: Path, voice: Path, option, value, message, no_models):
     out = tmp_path / "out.wav"
     fails(["clone", "Hi.", "-r", voice, option, value, "-o", out, "-c", tiny_checkpoints, "-d", "cpu"], 3, message, out)
+
+
+def test_input_mistakes_are_found_before_any_model_loads(
+    tiny_checkpoints: Path, tmp_path: Path, voice: Path, no_models
+) -> None:
+    """Reproduction: each of these cost 4-15 s of model loading before its error; `convert` even computed
+    the reference embedding before noticing its source was missing. `no_models` fails any model load."""
+    out = tmp_path / "out.wav"
+    common = ["-o", out, "-c", tiny_checkpoints, "-d", "cpu"]
+    missing = tmp_path / "missing.wav"
+    (tmp_path / "notes.wav").write_text("not audio")
+    target = tiny_checkpoints / "base_speakers/ses/en-us.pth"
+    fails(["synth", "", *common], 3, "text has nothing to speak: ''", out)
+    fails(["synth", "  \n\t ", *common], 3, "text has nothing to speak", out)
+    fails(["clone", "", "-r", voice, *common], 3, "text has nothing to speak", out)
+    fails(["synth", "Hi.", "--noise-scale-w", "11", *common], 3, "noise_scale_w must be between 0 and 10", out)
+    fails(["clone", "Hi.", "-r", missing, *common], 3, "missing.wav: no such file", out)
+    fails(["clone", "Hi.", "-r", voice, "--se", target, *common], 2, "not both")
+    fails(["clone", "Hi.", "--se", tmp_path / "notes.wav", *common], 4, "notes.wav: not a PyTorch checkpoint", out)
+    fails(["convert", missing, "-r", voice, *common], 3, "missing.wav: no such file", out)
+    fails(["convert", voice, "-r", tmp_path / "notes.wav", *common], 3, "notes.wav: not a readable audio file")
+    fails(["convert", voice, "--se", target, "--tau", "-1", *common], 3, "tau must be between 0 and 10", out)
+    fails(["extract-se", voice, missing, "-o", tmp_path / "v.pth", "-c", tiny_checkpoints], 3, "no such file")
+    (tmp_path / "lines.txt").write_text("Hello.\n")
+    batch = ["batch", tmp_path / "lines.txt", "-o", tmp_path / "b", "-c", tiny_checkpoints]
+    fails([*batch, "-s", "EN-XX"], 3, "unknown speaker 'EN-XX'")
+    fails([*batch, "--speed", "20"], 3, "speed must be between 0.1 and 10, got 20")
 
 
 # ------------------------------------------------------------------------------------------ checkpoints
@@ -262,19 +290,37 @@ def test_full_disk_leaves_no_file_and_keeps_the_old_one(
 # --------------------------------------------------------------------------------------- usage, device
 
 
-def test_usage_errors_exit_2(tiny_checkpoints: Path, tmp_path: Path, voice: Path) -> None:
+def test_usage_errors_exit_2_in_one_line(tiny_checkpoints: Path, tmp_path: Path, voice: Path) -> None:
+    """Reproduction: usage errors came in Click's boxed multi-line panel; now one `error:` line like the rest."""
+    out = tmp_path / "out.wav"
+    cases = {
+        "give --reference (one or more) or --se, not both": ["clone", "Hi.", "-o", out],
+        "Invalid value for --reference/--se": ["clone", "Hi.", "-r", voice, "--se", voice, "-o", out],
+        "Invalid value for '--device'": ["synth", "Hi.", "-o", out, "--device", "gpu"],
+        "Missing option '--output' / '-o'": ["synth", "Hi."],
+        "No such option: --bogus": ["synth", "Hi.", "-o", out, "--bogus"],
+        "Invalid value for '--speed'": ["synth", "Hi.", "-o", out, "--speed", "fast"],
+    }
+    for message, args in cases.items():
+        line = fails([*args, "-c", tiny_checkpoints], 2, message, out)
+        assert line.endswith(f"(see 'openvoice-tt {args[0]} -h')") and "│" not in line, line
+
+
+def test_json_failure_prints_a_json_error_object(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    """Reproduction: with --json a failure printed nothing on stdout; a script reading it saw no reason."""
     out = tmp_path / "out.wav"
     cases = [
-        ["clone", "Hi.", "-o", out],  # neither --reference nor --se
-        ["clone", "Hi.", "-r", voice, "--se", voice, "-o", out],
-        ["synth", "Hi.", "-o", "-", "--json"],
-        ["synth", "Hi.", "-o", out, "--device", "gpu"],
-        ["synth", "Hi."],  # no -o
+        (["synth", "Hi.", "-o", out, "-s", "EN-XX"], 3, "unknown speaker 'EN-XX'"),
+        (["synth", "Hi.", "-o", tmp_path / "none" / "out.wav"], 5, "directory does not exist"),
+        (["synth", "Hi.", "-o", out, "--bogus"], 2, "No such option: --bogus"),
+        (["synth", "Hi.", "-o", "-"], 2, "--json cannot be combined with -o - (both would use stdout)"),
     ]
-    for args in cases:
-        result = CliRunner().invoke(app, [*map(str, args), "-c", str(tiny_checkpoints)])
-        assert result.exit_code == 2, (args, result.output)
-        assert "Traceback" not in result.output and not out.exists()
+    for args, code, message in cases:
+        result = CliRunner().invoke(app, [*map(str, args), "-c", str(tiny_checkpoints), "--json"])
+        assert result.exit_code == code, result.output
+        error = json.loads(result.stdout)
+        assert error["ok"] is False and error["exit_code"] == code and message in error["error"]
+        assert result.stderr.splitlines() == [f"error: {error['error']}"]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
@@ -307,5 +353,5 @@ def test_download_offline_says_which_files_go_where(tmp_path: Path, monkeypatch:
         assert any(line.endswith(str(folder / "bert-base-uncased" / "model.safetensors")) for line in lines[1:])
         assert len(lines) == 1 + 13 and "Traceback" not in result.output
     as_json = CliRunner().invoke(app, ["download", "-c", str(folder), "--no-bert", "--json"])
-    assert as_json.exit_code == 4 and as_json.stdout == ""  # a failure prints no JSON result
+    assert as_json.exit_code == 4 and json.loads(as_json.stdout)["ok"] is False  # a JSON error, no result
     assert len(as_json.stderr.splitlines()) == 1 + 10  # without BERT's three files

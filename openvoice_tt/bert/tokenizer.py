@@ -16,6 +16,7 @@ from openvoice_tt.errors import CheckpointError
 DEFAULT_VOCAB = Path(__file__).with_name("data") / "vocab.txt"
 
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
+MAX_WORD_CHARS = 100  # a longer word is one [UNK], as in Hugging Face's BertTokenizer
 
 _SURROGATES = re.compile("[\ud800-\udfff]+")
 
@@ -44,7 +45,7 @@ class WordPieceTokenizer:
         self.vocab_path = path
         self.vocab: dict[str, int] = vocab
         self.cls_id, self.sep_id, self.unk_id = vocab[CLS], vocab[SEP], vocab[UNK]
-        tok = Tokenizer(models.WordPiece(vocab, unk_token=UNK, max_input_chars_per_word=100))
+        tok = Tokenizer(models.WordPiece(vocab, unk_token=UNK, max_input_chars_per_word=MAX_WORD_CHARS))
         tok.normalizer = normalizers.BertNormalizer(
             clean_text=True, handle_chinese_chars=True, strip_accents=True, lowercase=True
         )
@@ -60,6 +61,13 @@ class WordPieceTokenizer:
     def tokenize(self, text: str) -> list[str]:
         """WordPiece tokens without [CLS]/[SEP], e.g. `open ##vo ##ice`."""
         return self._tok.encode(_SURROGATES.sub("", text), add_special_tokens=False).tokens
+
+    def pieces(self, text: str) -> list[tuple[str, str]]:
+        """`tokenize`'s tokens, each with the text it covers (an [UNK] keeps the word it stands for)."""
+        clean = _SURROGATES.sub("", text)
+        encoding = self._tok.encode(clean, add_special_tokens=False)
+        spans = zip(encoding.tokens, encoding.offsets, strict=True)
+        return [(token, clean[start:end]) for token, (start, end) in spans]
 
     def encode(self, text: str) -> list[int]:
         """Token ids with [CLS] first and [SEP] last, as the BERT encoder takes them."""

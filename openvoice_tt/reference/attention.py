@@ -18,6 +18,11 @@ from openvoice_tt.config import ENCODER_COND_LAYER_INDEX, RELATIVE_ATTENTION_WIN
 from openvoice_tt.reference.layer_norm import ChannelLayerNorm
 
 MASKED_SCORE = -1e4  # upstream's masked_fill value (not -inf)
+BLOCKED_LENGTH = 2048
+"""Above this many positions the encoder attends in blocks of query rows (`blocked`): the same numbers,
+but memory grows with length x BLOCK_ROWS instead of length squared (40 000 frames would take tens of GB
+in upstream's formulation). Below it, upstream's pad/reshape formulation runs unchanged."""
+BLOCK_ROWS = 512
 
 
 def relative_embeddings(table: torch.Tensor, length: int, window: int) -> torch.Tensor:
@@ -79,6 +84,37 @@ class RelativeMultiHeadAttention(nn.Module):
         out = out.transpose(2, 3).reshape(batch, channels, length)
         return self.conv_o(out)
 
+    def blocked(self, x: torch.Tensor, x_mask: torch.Tensor, rows: int = BLOCK_ROWS) -> torch.Tensor:
+        """`forward(x, x_mask.unsqueeze(2) * x_mask.unsqueeze(-1))` computed `rows` query rows at a time.
+
+        The relative terms are read off the band |j - i| <= window directly (upstream's relative <->
+        absolute reshapes need the whole [L, 2L-1] matrix): score (i, i + d) gains q_i . emb_rel_k[d + w]
+        and output i gains sum_d weight(i, i + d) * emb_rel_v[d + w], as spec §2.1 writes them.
+        """
+        batch, channels, length = x.shape
+        w = self.window_size
+        query = self._heads(self.conv_q(x)) / math.sqrt(self.k_channels)
+        key = self._heads(self.conv_k(x))
+        value = self._heads(self.conv_v(x))
+        emb_k, emb_v = self.emb_rel_k[0], self.emb_rel_v[0]  # [2w+1, d]
+        keys_valid = x_mask[:, :, None, :] != 0  # [b, 1, 1, L]
+        out = torch.empty_like(query)
+        for start in range(0, length, rows):
+            stop = min(start + rows, length)
+            q = query[:, :, start:stop]
+            columns = torch.arange(start, stop, device=x.device)[:, None] + torch.arange(-w, w + 1, device=x.device)
+            inside = (columns >= 0) & (columns < length)  # [B, 2w+1]
+            columns = columns.clamp(0, length - 1)
+            scores = q @ key.transpose(-2, -1)  # [b, h, B, L]
+            band = (q @ emb_k.t()) * inside  # [b, h, B, 2w+1]
+            scores = scores.scatter_add(-1, columns.expand(*scores.shape[:2], -1, -1), band)
+            rows_valid = x_mask[:, :, start:stop, None] != 0  # [b, 1, B, 1]
+            scores = scores.masked_fill(~(rows_valid & keys_valid), MASKED_SCORE)
+            weights = F.softmax(scores, dim=-1)
+            band_weights = weights.gather(-1, columns.expand(*weights.shape[:2], -1, -1)) * inside
+            out[:, :, start:stop] = weights @ value + band_weights @ emb_v
+        return self.conv_o(out.transpose(2, 3).reshape(batch, channels, length))
+
 
 class FeedForward(nn.Module):
     """conv -> ReLU -> conv with "same" padding and masking (kernel 3 in the text encoder, 5 in the flow)."""
@@ -126,11 +162,14 @@ class RelativeAttentionEncoder(nn.Module):
         self.norm_layers_2 = nn.ModuleList(ChannelLayerNorm(hidden_channels) for _ in range(n_layers))
 
     def forward(self, x: torch.Tensor, x_mask: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
-        attn_mask = x_mask.unsqueeze(2) * x_mask.unsqueeze(-1)
+        blocked = x.shape[-1] > BLOCKED_LENGTH  # long inputs: never build an [L, L] matrix
+        attn_mask = None if blocked else x_mask.unsqueeze(2) * x_mask.unsqueeze(-1)
         x = x * x_mask
         for i in range(self.n_layers):
             if i == self.cond_layer_idx and g is not None:
                 x = (x + self.spk_emb_linear(g.transpose(1, 2)).transpose(1, 2)) * x_mask
-            x = self.norm_layers_1[i](x + self.attn_layers[i](x, attn_mask))
+            layer = self.attn_layers[i]
+            attended = layer.blocked(x, x_mask) if attn_mask is None else layer(x, attn_mask)
+            x = self.norm_layers_1[i](x + attended)
             x = self.norm_layers_2[i](x + self.ffn_layers[i](x, x_mask))
         return x * x_mask

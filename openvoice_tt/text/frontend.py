@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from openvoice_tt.errors import CheckpointError, TextError
+from openvoice_tt.errors import CheckpointError, TextError, preview
 from openvoice_tt.text.g2p import g2p
 from openvoice_tt.text.lexicon import Lexicon
 from openvoice_tt.text.normalize import normalize_text
@@ -32,6 +32,33 @@ JA_BERT_DIM = 768
 
 class NoBertWarning(UserWarning):
     """The front end runs without BERT weights, so `ja_bert` is zeros (spec §4.7)."""
+
+
+class SkippedTextWarning(UserWarning):
+    """Part of a chunk has no English pronunciation (another script, a symbol, a word over 100 characters)
+    and is not spoken; the warning names it."""
+
+
+def _unspoken_words(pieces: Sequence[tuple[str, str]], word2ph: Sequence[int]) -> list[str]:
+    """The words (WordPiece groups, as `g2p.group_tokens` forms them) that got no phone."""
+    words: list[tuple[str, int]] = []
+    for (token, covered), count in zip(pieces, word2ph, strict=True):
+        if token.startswith("##") and len(token) > 2 and words:
+            words[-1] = (words[-1][0] + covered, words[-1][1] + count)
+        else:
+            words.append((covered, count))
+    return [word for word, count in words if count == 0]
+
+
+def _describe(words: Sequence[str]) -> str:
+    """The left-out words, quoted, each saying why when it is its length."""
+    from openvoice_tt.bert.tokenizer import MAX_WORD_CHARS
+
+    shown = [
+        f"{preview(w, 24)} (longer than {MAX_WORD_CHARS} characters)" if len(w) > MAX_WORD_CHARS else preview(w, 24)
+        for w in words[:6]
+    ]
+    return ", ".join(shown) + (f" and {len(words) - 6} more" if len(words) > 6 else "")
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,11 +120,18 @@ class EnglishFrontEnd:
             self.tokenizer = bert.tokenizer
 
     def __call__(self, text: str) -> TextInputs:
-        """Model inputs for one chunk; raises TextError if it has nothing to speak."""
+        """Model inputs for one chunk; raises TextError if it has nothing to speak. Words it cannot speak
+        (other scripts, symbols, words over 100 characters) are left out with one SkippedTextWarning."""
         normalized = normalize_text(text)
-        phones, tones, word2ph = g2p(self.tokenizer.tokenize(normalized), self.lexicon)
+        pieces = self.tokenizer.pieces(normalized)
+        phones, tones, word2ph = g2p([token for token, _ in pieces], self.lexicon)
+        skipped = _unspoken_words(pieces, word2ph)
         if not any(p in ENGLISH_PHONES for p in phones):
-            raise TextError(f"text has nothing to speak after normalization: {_preview(text)}")
+            if skipped:  # say why, with less of the text itself
+                raise TextError(f"text has nothing to speak: {preview(text, 40)} (left out: {_describe(skipped)})")
+            raise TextError(f"text has nothing to speak: {preview(text)}")
+        if skipped:
+            warnings.warn(f"left out what English cannot speak: {_describe(skipped)}", SkippedTextWarning, stacklevel=2)
         seq = assemble(phones, tones, word2ph, self.table, self.add_blank)
 
         import torch
@@ -117,7 +151,3 @@ class EnglishFrontEnd:
             bert=torch.zeros(BERT_DIM, length),
             ja_bert=ja_bert,
         )
-
-
-def _preview(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "…")

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from openvoice_tt.errors import DeviceError
+from openvoice_tt.errors import DeviceError, shorten
 from openvoice_tt.tt.trace import OpTrace
 from openvoice_tt.tt.weights import WeightCache
 
@@ -167,16 +167,38 @@ def open_ttnn_device(l1_small_size: int = L1_SMALL_SIZE) -> TtDevice:
     return TtDevice(OpTrace(ttnn), handle, "mock" if mock else "hardware", arch)
 
 
+DRIVER_PATH = Path("/dev/tenstorrent")  # the kernel driver's device nodes: /dev/tenstorrent/0, ...
+
+
 def hardware_available(ttnn: ModuleType | None = None) -> bool:
-    """A real chip is present: no mock configured, the kernel driver's /dev/tenstorrent exists and ttnn
-    counts at least one device (checked in that order, so machines without a chip never import ttnn)."""
-    if os.environ.get(MOCK_ENV) or not Path("/dev/tenstorrent").exists():
+    """A real chip is present: no mock configured, the kernel driver lists a device under /dev/tenstorrent
+    and ttnn counts at least one (checked in that order, so machines without a chip never import ttnn).
+
+    A chip the driver lists but ttnn cannot use (ttnn fails to import or to count it, or counts none) is
+    a DeviceError naming the cause, not "no chip": --device auto must not quietly fall back to the CPU
+    when the user has a broken card."""
+    if os.environ.get(MOCK_ENV) or not DRIVER_PATH.exists():
         return False
+    if DRIVER_PATH.is_dir() and not any(DRIVER_PATH.iterdir()):
+        return False  # the driver is loaded, but no card is
     if ttnn is None:
         if not ttnn_installed():
             return False
-        import ttnn
+        try:
+            import ttnn
+        except Exception as e:  # a native library that fails to load raises anything from ImportError to OSError
+            raise _broken_chip(f"ttnn fails to import: {type(e).__name__}: {e}") from None
     try:
-        return int(ttnn.GetNumAvailableDevices()) > 0
-    except Exception:  # ttnn raises TT_FATAL "No chips detected" when there is none
-        return False
+        count = int(ttnn.GetNumAvailableDevices())
+    except Exception as e:  # ttnn's native TT_FATAL errors arrive as RuntimeError or its own types
+        raise _broken_chip(f"ttnn cannot count the devices: {type(e).__name__}: {e}") from None
+    if count < 1:
+        raise _broken_chip("ttnn counts no device")
+    return True
+
+
+def _broken_chip(reason: str) -> DeviceError:
+    return DeviceError(
+        f"{DRIVER_PATH} lists a Tenstorrent device, but {shorten(reason, 160)}; check the driver and firmware "
+        "(tt-smi), or run with --device cpu"
+    )

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openvoice_tt.errors import TextError
-from openvoice_tt.text import EnglishFrontEnd, NoBertWarning, TextInputs
+from openvoice_tt.text import EnglishFrontEnd, NoBertWarning, SkippedTextWarning, TextInputs
 from tests.text.text_testdata import DATA, load_json
 
 GOLDEN = load_json("frontend_golden.json")
@@ -81,10 +81,28 @@ def test_no_bert_mode_warns_once(symbols):
 
 @pytest.mark.parametrize("text", ["", "   \n\t", "...", "!?!", "😀😀", "中文", "— –", "$", "\x00\x07"])
 def test_nothing_to_speak_is_a_text_error(front_end, text):
-    with pytest.raises(TextError, match=r"^text has nothing to speak after normalization: ") as info:
+    with pytest.raises(TextError, match=r"^text has nothing to speak: ") as info:
         front_end(text)
     assert isinstance(info.value, ValueError)
     assert "\n" not in str(info.value)
+
+
+def test_unspeakable_words_are_left_out_with_a_warning_naming_them(front_end):
+    """Reproduction: other scripts and over-long words vanished without a word; a chunk left empty by a
+    long word was blamed on "normalization"."""
+    long_word = "ab" * 60  # 120 characters: one [UNK] for the tokenizer, no phones
+    with pytest.warns(UserWarning) as record:
+        out = front_end(f"Hello ภาษาไทย world, 中文 ok {long_word} 😀 fine.")
+    (warning,) = [w for w in record if isinstance(w.message, SkippedTextWarning)]
+    assert str(warning.message) == (
+        "left out what English cannot speak: 'ภาษาไทย', '中', '文', "
+        f"'{long_word[:24]}…' (longer than 100 characters), '😀'"
+    )
+    assert front_end("Hello world, ok fine.").phones == out.phones  # what is left is spoken as before
+    with pytest.raises(TextError) as info:
+        front_end("x" * 300)
+    reason = f"(left out: '{'x' * 24}…' (longer than 100 characters))"
+    assert str(info.value) == f"text has nothing to speak: '{'x' * 40}…' {reason}"
 
 
 def test_error_message_truncates_long_text(front_end):
