@@ -327,7 +327,7 @@ def phonemes(text: str, lexicon: PathLike | Lexicon | None = None) -> list[Chunk
         raise TypeError(f"text must be a str, not {type(text).__name__}")
     chunks = describe(text, SYNTHESIS.max_chunk_chars, load_lexicon(lexicon))
     if not chunks:
-        raise TextError(f"text has nothing to speak: {_preview(text)}")
+        raise TextError(f"text has nothing to speak: {preview(text)}")
     return chunks
 
 
