@@ -138,12 +138,12 @@ def ttnn_installed() -> bool:
 
 
 def mock_descriptor(arch: str) -> Path:
-    """Cluster descriptor of a mock N150 / P150 shipped with the tests."""
+    """Cluster descriptor of a mock N150 / P150 (package data, so an installed package has them too)."""
     try:
         name = MOCK_DESCRIPTORS[arch.lower()]
     except KeyError:
         raise DeviceError(f"unknown mock device '{arch}' (choose from {', '.join(MOCK_DESCRIPTORS)})") from None
-    return Path(__file__).resolve().parents[2] / "tests" / "tt_mock" / name
+    return Path(__file__).resolve().parent / "mock_devices" / name
 
 
 def configure_mock(arch: str) -> None:
