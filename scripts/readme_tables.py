@@ -43,7 +43,7 @@ PLACEMENT_LABELS = {  # stage name in `placement --json` -> the README's descrip
     "extract.reference_encoder": "tone-color extraction (LayerNorm, six Conv2d, GRU as matmuls, Linear)",
     "host boundary": "host boundary",
 }
-AUDIO_SECONDS = re.compile(r"On full-size checkpoints \(([\d.]+) s of audio\)")
+AUDIO_SECONDS = re.compile(r"On full-size checkpoints \(([\d.]+) s of(\s+)audio\)")
 HOST_TRANSFERS = re.compile(r"The host's (\d+) transfers")
 
 
@@ -95,7 +95,9 @@ def write_placement(text: str, report: dict) -> str:
     new = "\n".join(placement_table(report))
     text = text.replace("\n".join(table), new)
     facts = placement_facts(report)
-    text = AUDIO_SECONDS.sub(f"On full-size checkpoints ({facts['audio_seconds']} s of audio)", text)
+    text = AUDIO_SECONDS.sub(
+        lambda m: f"On full-size checkpoints ({facts['audio_seconds']} s of{m.group(2)}audio)", text
+    )
     return HOST_TRANSFERS.sub(f"The host's {facts['host_transfers']} transfers", text)
 
 
