@@ -8,7 +8,7 @@ working tree is never touched: the repository's files (committed or not, minus i
 copied to a temporary folder, and every mutant is undone before the next. Prints one line per mutant
 and exits 1 if any survived (or no longer applies), 0 if every one was killed.
 
-Usage: python scripts/mutation_check.py [--only NAME ...] [--list]
+Usage: python scripts/mutation_check.py [--only TEXT ...] [--shard K/N] [--list]
 """
 
 from __future__ import annotations
@@ -292,9 +292,11 @@ def run_mutant(root: Path, mutant: Mutant, env: dict[str, str]) -> tuple[str, fl
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", metavar="TEXT", help="run only mutants whose name contains TEXT")
+    parser.add_argument("--shard", default="1/1", help="K/N: run every N-th mutant from the K-th (parallel runs)")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     args = parser.parse_args()
-    mutants = [m for m in MUTANTS if not args.only or any(t in m.name for t in args.only)]
+    shard, shards = (int(n) for n in args.shard.split("/"))
+    mutants = [m for m in MUTANTS if not args.only or any(t in m.name for t in args.only)][shard - 1 :: shards]
     if args.list:
         for m in mutants:
             print(f"{m.name}  ({m.path}; {', '.join(m.tests)})")
