@@ -8,7 +8,7 @@ working tree is never touched: the repository's files (committed or not, minus i
 copied to a temporary folder, and every mutant is undone before the next. Prints one line per mutant
 and exits 1 if any survived (or no longer applies), 0 if every one was killed.
 
-Usage: python scripts/mutation_check.py [--only TEXT ...] [--shard K/N] [--list]
+Usage: python scripts/mutation_check.py [--only TEXT ...] [--skip NAME ...] [--shard K/N] [--list]
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ MUTANTS = [
         "openvoice_tt/reference/hifigan.py",
         "self.conv_post(F.leaky_relu(x, LRELU_SLOPE_POST))",
         "self.conv_post(F.leaky_relu(x, 0.1))",
-        (TRAPS, GOLDEN),
+        (GOLDEN, TRAPS),
     ),
     Mutant(
         "tt: resblock slope 0.12",
@@ -72,7 +72,7 @@ MUTANTS = [
         "openvoice_tt/reference/hifigan.py",
         "xt = conv1(F.leaky_relu(x, LRELU_SLOPE))",
         "xt = conv1(F.leaky_relu(x, 0.12))",
-        (TRAPS, GOLDEN),
+        (GOLDEN, TRAPS),
     ),
     Mutant(
         "tt: upsampling slope 0.01",
@@ -86,14 +86,14 @@ MUTANTS = [
         "openvoice_tt/reference/hifigan.py",
         "x = up(F.leaky_relu(x, LRELU_SLOPE))",
         "x = up(F.leaky_relu(x, 0.01))",
-        (TRAPS, GOLDEN),
+        (GOLDEN, TRAPS),
     ),
     Mutant(
         "shared: LRELU_SLOPE_POST = 0.1",
         "openvoice_tt/reference/commons.py",
         "LRELU_SLOPE_POST = 0.01",
         "LRELU_SLOPE_POST = 0.1",
-        (TRAPS, GOLDEN),
+        (GOLDEN, TRAPS),
     ),
     Mutant(
         "tt: resblock sum not divided by 3",
@@ -107,7 +107,7 @@ MUTANTS = [
         "openvoice_tt/reference/hifigan.py",
         "x = xs / self.num_kernels",
         "x = xs",
-        (TRAPS, GOLDEN),
+        (GOLDEN, TRAPS),
     ),
     # Trap 15: weight norm's g is per dim 0 (the input channel of a ConvTranspose1d).
     Mutant(
@@ -115,7 +115,7 @@ MUTANTS = [
         "openvoice_tt/checkpoints.py",
         "dims = tuple(range(1, v.dim()))",
         "dims = tuple(d for d in range(v.dim()) if d != 1)",
-        (CHECKPOINTS, GOLDEN),
+        (GOLDEN, CHECKPOINTS),
     ),
     # Spec §3: the SDP noise is scaled by noise_scale_w, the prior noise by noise_scale (0.8 / 0.6).
     Mutant(
@@ -221,7 +221,7 @@ MUTANTS = [
         "openvoice_tt/reference/converter.py",
         "torch.zeros_like(se) if self.zero_g else se",
         "se",
-        (TRAPS, GOLDEN),
+        (GOLDEN, TRAPS),
     ),
     Mutant(
         "tt: zero_g drops the decoder's cond bias",
@@ -251,7 +251,7 @@ MUTANTS = [
         "openvoice_tt/reference/stochastic_duration_predictor.py",
         "self.reverse_order = tuple(str(2 * i + 1) for i in range(n_flows - 1, 0, -1))",
         "self.reverse_order = tuple(str(2 * i + 1) for i in range(1, n_flows))",
-        (TRAPS, GOLDEN),
+        (GOLDEN, TRAPS),
     ),
 ]
 
@@ -292,11 +292,13 @@ def run_mutant(root: Path, mutant: Mutant, env: dict[str, str]) -> tuple[str, fl
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", metavar="TEXT", help="run only mutants whose name contains TEXT")
+    parser.add_argument("--skip", nargs="+", default=[], metavar="NAME", help="leave out mutants with this exact name")
     parser.add_argument("--shard", default="1/1", help="K/N: run every N-th mutant from the K-th (parallel runs)")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     args = parser.parse_args()
     shard, shards = (int(n) for n in args.shard.split("/"))
-    mutants = [m for m in MUTANTS if not args.only or any(t in m.name for t in args.only)][shard - 1 :: shards]
+    chosen = [m for m in MUTANTS if (not args.only or any(t in m.name for t in args.only)) and m.name not in args.skip]
+    mutants = chosen[shard - 1 :: shards]
     if args.list:
         for m in mutants:
             print(f"{m.name}  ({m.path}; {', '.join(m.tests)})")
