@@ -81,6 +81,12 @@ class ConverterPrecision:
     flow: BlockPrecision = BlockPrecision("fp32", "bf16")
     vocoder: BlockPrecision = BlockPrecision("fp32", "bf16")
 
+    @classmethod
+    def all_fp32(cls) -> ConverterPrecision:
+        """Weights and activations in float32: the emulation then differs from torch by rounding order only."""
+        fp32 = BlockPrecision("fp32", "fp32")
+        return cls(fp32, fp32, fp32, fp32, fp32)
+
 
 @dataclass(frozen=True)
 class MeloPrecision:

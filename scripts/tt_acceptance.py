@@ -9,7 +9,7 @@ mock device must be chosen before ttnn is imported); it prints one JSON object: 
 The data-dependent frame count of synthesis (which a mock device cannot compute) is pinned to the
 requested length on both mock and emulation, so the two run the same graph.
 
-With `--compare` it also runs the torch reference on the same inputs and noise and reports the PCC
+With `--compare` it also runs the torch reference on the same inputs and noise and reports the PCC and max abs error
 (meaningful on hardware and the emulation; a mock device returns zeros).
 
 Usage: python scripts/tt_acceptance.py CHECKPOINT_DIR
@@ -25,6 +25,10 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openvoice_tt.tt.parity import Agreement
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -129,9 +133,9 @@ def main() -> None:
         )
     seconds = time.perf_counter() - start
     device.close()
-    pcc = None
+    agreement = None
     if args.compare:
-        pcc = _compare(args, ref_converter if converter else None, ref if synthesizer else None, locals(), result)
+        agreement = _compare(args, ref_converter if converter else None, ref if synthesizer else None, locals(), result)
     print(
         json.dumps(
             {
@@ -147,34 +151,27 @@ def main() -> None:
                 },
                 "ops": trace.calls,
                 "seconds": seconds,
-                "pcc": pcc,
+                "pcc": None if agreement is None else agreement.pcc,
+                "max_abs_error": None if agreement is None else agreement.max_abs,
                 "program_cache_clears": device.generation,
             }
         )
     )
 
 
-def _pcc(expected, actual) -> float:
-    import numpy as np
-
-    a, b = np.asarray(expected, np.float64).ravel(), np.asarray(actual, np.float64).ravel()
-    if a.shape != b.shape:
-        return 0.0
-    return float(np.corrcoef(a, b)[0, 1])
-
-
-def _compare(args, ref_converter, ref_melo, scope: dict, result) -> float | None:
+def _compare(args, ref_converter, ref_melo, scope: dict, result) -> Agreement:
     """The torch reference on the run's inputs and noise (clone: the reference resampler, not soxr)."""
     import torch
 
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.resample import decimate_by_two
+    from openvoice_tt.tt.parity import compare
 
     if args.job in ("convert", "extract"):
         spec = ref_converter.spectrogram(torch.from_numpy(scope["audio"])[None])
         if args.job == "extract":
-            return _pcc(ref_converter.tone_color(spec), result)
-        return _pcc(ref_converter.convert(spec, scope["src"], scope["tgt"], NoiseSource(args.seed), 0.3), result)
+            return compare(ref_converter.tone_color(spec), result)
+        return compare(ref_converter.convert(spec, scope["src"], scope["tgt"], NoiseSource(args.seed), 0.3), result)
     inputs, noise = scope["inputs"], NoiseSource(args.seed)
     out = ref_melo.infer(
         inputs.phone_ids[None],
@@ -186,10 +183,10 @@ def _compare(args, ref_converter, ref_melo, scope: dict, result) -> float | None
         noise,
     )
     if args.job == "synth":
-        return _pcc(out.audio, result)
+        return compare(out.audio, result)
     speech = torch.cat([out.audio.flatten(), torch.zeros(2205)])
     speech = decimate_by_two(speech)[None]
-    return _pcc(
+    return compare(
         ref_converter.convert(ref_converter.spectrogram(speech), scope["src"], scope["tgt"], noise, 0.3), result
     )
 

@@ -15,8 +15,12 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+if TYPE_CHECKING:
+    from openvoice_tt.tt.parity import Agreement
 
 CANDIDATES = {
     "fp32 / fp32": ("fp32", "fp32"),
@@ -27,7 +31,7 @@ CANDIDATES = {
 SENTENCE = "The quick brown fox jumps over the lazy dog, and then it runs all the way back home again."
 
 
-def table(title: str, results: dict[str, dict[str, float]], extra: dict[str, str] | None = None) -> str:
+def table(title: str, results: dict[str, dict[str, Agreement]], extra: dict[str, str] | None = None) -> str:
     blocks = list(next(iter(results.values())))
     lines = [
         f"**{title}** (activations / weights)",
@@ -35,7 +39,7 @@ def table(title: str, results: dict[str, dict[str, float]], extra: dict[str, str
         "| block | " + " | ".join(results) + " |",
         "|---|" + "---|" * len(results),
     ]
-    lines += [f"| {b} | " + " | ".join(f"{results[c][b]:.6f}" for c in results) + " |" for b in blocks]
+    lines += [f"| {b} | " + " | ".join(f"{results[c][b].pcc:.6f}" for c in results) + " |" for b in blocks]
     if extra:
         lines.append("| " + " | ".join([extra.pop("label"), *extra.values()]) + " |")
     return "\n".join(lines)
@@ -54,7 +58,7 @@ def main() -> None:
     from openvoice_tt.text import EnglishFrontEnd
     from openvoice_tt.tt.converter import ToneColorConverter
     from openvoice_tt.tt.device import open_emulated_device
-    from openvoice_tt.tt.parity import converter_block_pccs, melo_block_pccs, melo_inputs, speechlike_audio
+    from openvoice_tt.tt.parity import converter_blocks, melo_blocks, melo_inputs, speechlike_audio
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
 
     folder = args.checkpoints / "converter"
@@ -65,9 +69,9 @@ def main() -> None:
         p = BlockPrecision(act, wt)
         device = open_emulated_device()
         tt = ToneColorConverter(device, converter, ConverterPrecision(BlockPrecision("fp32", "fp32"), p, p, p, p))
-        results[name] = converter_block_pccs(converter, tt, device, audio)
+        results[name] = converter_blocks(converter, tt, device, audio)
     device = open_emulated_device()
-    results["chosen"] = converter_block_pccs(
+    results["chosen"] = converter_blocks(
         converter, ToneColorConverter(device, converter, ConverterPrecision()), device, audio
     )
     print(table(f"Converter, {args.seconds:g} s of audio", results), "\n")
@@ -81,7 +85,7 @@ def main() -> None:
     for name, precision in options.items():
         device = open_emulated_device()
         tt = MeloSynthesizer(device, melo, precision, buckets=TtBuckets(1, 1))
-        results[name], differing = melo_block_pccs(melo, tt, device, inputs)
+        results[name], differing = melo_blocks(melo, tt, device, inputs)
         durations[name] = f"{differing} of {inputs.phone_ids.numel()}"
     print(table("MeloTTS, one sentence", results, durations))
 

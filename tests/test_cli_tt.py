@@ -1,8 +1,9 @@
 """`--device tt` end to end through the CLI, on the host emulation of ttnn (no chip here).
 
-The ttnn backend must give what the torch backend gives: same lengths, PCC > 0.99 for synthesis and
-for clone (whose 44.1 -> 22.05 kHz step is an on-device FIR instead of soxr), and `placement` must show
-every stage on the device with the host touching only inputs, noise, one length and the audio.
+The ttnn backend must give what the torch backend gives: same lengths, and samples within the measured
+gates below for synthesis and for clone (whose 44.1 -> 22.05 kHz step is an on-device FIR instead of
+soxr), and `placement` must show every stage on the device with the host touching only inputs, noise,
+one length and the audio.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 from typer.testing import CliRunner
@@ -22,6 +22,15 @@ from typer.testing import CliRunner
 from openvoice_tt import backends
 from openvoice_tt.cli import app
 
+from .compare import Gate, assert_agrees
+
+# Measured by this test (tiny checkpoints, exact emulation, shipped precision, 16-bit files): PCC / max abs
+# error; gates at twice the measured deficit and error. Clone differs more: its 44.1 -> 22.05 kHz step is
+# the on-device FIR, not soxr.
+CLI_GATES = {
+    "synth": Gate(0.999965, 0.026),  # 0.9999828 / 0.0129
+    "clone": Gate(0.99907, 0.087),  # 0.9995364 / 0.0435
+}
 TEXT = "The quick brown fox jumps over the lazy dog. Then it runs home."
 STAGES = [
     "text_encoder",
@@ -46,15 +55,10 @@ def ok(*args: object) -> dict:
 
 @pytest.fixture(autouse=True)
 def emulated_tt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.setenv(backends.TT_DEVICE_ENV, "emulation")
+    monkeypatch.setenv(backends.TT_DEVICE_ENV, "emulation:exact")  # the gates below are set for exact mode
     monkeypatch.setenv(backends.TT_CACHE_ENV, str(tmp_path / "tt-weights"))
     monkeypatch.setenv("OPENVOICE_TT_SE_CACHE", str(tmp_path / "se-cache"))
     yield
-
-
-def _pcc(a: np.ndarray, b: np.ndarray) -> float:
-    assert a.shape == b.shape
-    return float(np.corrcoef(a, b)[0, 1])
 
 
 @pytest.mark.parametrize("command", ["synth", "clone"])
@@ -67,7 +71,7 @@ def test_tt_matches_torch(tiny_checkpoints: Path, tmp_path: Path, command: str) 
         assert result["backend"] == ("tt" if device == "tt" else "torch")
         outputs[device], rate = sf.read(out, dtype="float32")
         assert rate == (44100 if command == "synth" else 22050)
-    assert _pcc(outputs["cpu"], outputs["tt"]) > 0.99
+    assert_agrees(outputs["cpu"], outputs["tt"], CLI_GATES[command], f"{command} --device tt vs cpu")
 
 
 def test_placement_shows_every_stage_on_the_device(tiny_checkpoints: Path) -> None:

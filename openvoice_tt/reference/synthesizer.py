@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from openvoice_tt.config import DP_FILTER_CHANNELS, MeloConfig
+from openvoice_tt.config import DP_FILTER_CHANNELS, MeloConfig, SynthesisDefaults
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.alignment import (
     checked_frame_count,
@@ -32,11 +32,14 @@ from openvoice_tt.timing import NULL_TIMER, StageTimer
 DP_KERNEL_SIZE = 3
 
 
+_DEFAULTS = SynthesisDefaults()  # upstream's tts_to_file values: one place for the CLI, the API and this
+
+
 @dataclass(frozen=True)
 class SynthesisParams:
-    sdp_ratio: float = 0.2
-    noise_scale: float = 0.6
-    noise_scale_w: float = 0.8
+    sdp_ratio: float = _DEFAULTS.sdp_ratio
+    noise_scale: float = _DEFAULTS.noise_scale
+    noise_scale_w: float = _DEFAULTS.noise_scale_w
     length_scale: float = 1.0
 
 

@@ -120,7 +120,14 @@ class TtDevice:
             self.ttnn.close_device(self.handle)
 
 
-def open_emulated_device() -> TtDevice:
+EMULATION_MODES = ("exact",)  # exact: float32 math, storage rounding only (bf16, bfp8 blocks)
+
+
+def open_emulated_device(mode: str = "exact") -> TtDevice:
+    """The CPU emulation of ttnn. `mode` says how chip-like its arithmetic is; parity tests that gate on
+    tight thresholds name their mode explicitly, so a change of the default cannot loosen them."""
+    if mode not in EMULATION_MODES:
+        raise DeviceError(f"unknown emulation mode '{mode}' (choose from {', '.join(EMULATION_MODES)})")
     from openvoice_tt.tt import host_ttnn
 
     return TtDevice(OpTrace(host_ttnn), host_ttnn.open_device(), "emulation", "host")
@@ -131,12 +138,12 @@ def ttnn_installed() -> bool:
 
 
 def mock_descriptor(arch: str) -> Path:
-    """Cluster descriptor of a mock N150 / P150 shipped with the tests."""
+    """Cluster descriptor of a mock N150 / P150 (package data, so an installed package has them too)."""
     try:
         name = MOCK_DESCRIPTORS[arch.lower()]
     except KeyError:
         raise DeviceError(f"unknown mock device '{arch}' (choose from {', '.join(MOCK_DESCRIPTORS)})") from None
-    return Path(__file__).resolve().parents[2] / "tests" / "tt_mock" / name
+    return Path(__file__).resolve().parent / "mock_devices" / name
 
 
 def configure_mock(arch: str) -> None:

@@ -6,6 +6,7 @@ own inputs, so each PCC measures that block alone; the waveform PCC measures the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,19 +21,44 @@ from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import dtype_of
 
 
-def pcc(expected, actual) -> float:
-    """Pearson correlation of two arrays (1.0 for identical; the tt-metal convention for parity)."""
+@dataclass(frozen=True)
+class Agreement:
+    """How closely an output follows its reference: Pearson correlation (the tt-metal convention for
+    parity) and the largest absolute error. PCC alone misses a wrong gain and max error alone misses a
+    wrong shape of the signal, so gates use both."""
 
-    def flat(x) -> np.ndarray:
-        if isinstance(x, torch.Tensor):
-            x = x.detach().float().cpu().numpy()
-        return np.asarray(x, dtype=np.float64).ravel()
+    pcc: float
+    max_abs: float
 
-    a, b = flat(expected), flat(actual)
-    assert a.shape == b.shape, (a.shape, b.shape)
-    if np.array_equal(a, b):
-        return 1.0
-    return float(np.corrcoef(a, b)[0, 1])
+    def within(self, min_pcc: float, max_abs: float) -> bool:
+        """Written as "passes when", so NaN (a constant or non-finite output) fails every gate."""
+        return self.pcc >= min_pcc and self.max_abs <= max_abs
+
+    def __str__(self) -> str:
+        return f"PCC {self.pcc:.10f}, max abs error {self.max_abs:.3g}"
+
+
+def _flat(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().float().cpu().numpy()
+    return np.squeeze(np.asarray(x, dtype=np.float64))
+
+
+def compare(expected, actual) -> Agreement:
+    """PCC and max abs error of two arrays of the same shape (size-1 axes ignored).
+
+    NaN/inf anywhere gives NaN for both numbers; a constant array (PCC undefined) gives PCC NaN, so an
+    all-zero output can never pass. A shape mismatch is an error, not a number.
+    """
+    a, b = _flat(expected), _flat(actual)
+    if a.shape != b.shape:
+        raise ValueError(f"shape mismatch: expected {a.shape}, got {b.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return Agreement(math.nan, math.nan)
+    max_abs = float(np.abs(a - b).max()) if a.size else 0.0
+    if a.size < 2 or a.std() == 0 or b.std() == 0:
+        return Agreement(math.nan, max_abs)
+    return Agreement(float(np.corrcoef(a.ravel(), b.ravel())[0, 1]), max_abs)
 
 
 def to_tt(device: TtDevice, x_bct: torch.Tensor, dtype: str = "fp32"):
@@ -56,43 +82,43 @@ def speechlike_audio(seconds: float, seed: int = 0) -> np.ndarray:
     return (0.3 * voiced + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
 
 
-def converter_block_pccs(ref, tt, device: TtDevice, audio: np.ndarray) -> dict[str, float]:
-    """PCC of every converter block fed the reference's own inputs, and of the whole waveform."""
+def converter_blocks(ref, tt, device: TtDevice, audio: np.ndarray) -> dict[str, Agreement]:
+    """Agreement of every converter block fed the reference's own inputs, and of the whole waveform."""
     ttnn = device.ttnn
-    results: dict[str, float] = {}
+    results: dict[str, Agreement] = {}
     spec = ref.spectrogram(torch.from_numpy(audio)[None])
     frames = spec.shape[-1]
     wave = device.constant(torch.from_numpy(audio).reshape(1, 1, -1, 1), ttnn.float32)
-    results["spectrogram"] = pcc(spec, from_tt(device, tt.spectrogram(wave, audio.size)))
+    results["spectrogram"] = compare(spec, from_tt(device, tt.spectrogram(wave, audio.size)))
 
     se = ref.tone_color(spec)
-    results["reference_encoder"] = pcc(se, ttnn.to_torch(tt.ref_enc(to_tt(device, spec), frames)))
+    results["reference_encoder"] = compare(se, ttnn.to_torch(tt.ref_enc(to_tt(device, spec), frames)))
 
-    noise = NoiseSource(3).normal(1, 192, frames)
+    noise = NoiseSource(3).normal(1, ref.enc_q.out_channels, frames)
     zeros = torch.zeros(1, 256, 1)
     with torch.no_grad():
         z = ref.enc_q(spec, torch.ones(1, 1, frames), zeros, noise, 0.3)
     z_tt = tt.enc_q(to_tt(device, spec), frames, None, to_tt(device, noise), 0.3)
-    results["posterior_encoder"] = pcc(z, from_tt(device, z_tt))
+    results["posterior_encoder"] = compare(z, from_tt(device, z_tt))
 
     src, tgt = se, torch.randn(1, 256, 1, generator=torch.Generator().manual_seed(1))
     g_src, g_tgt = (device.constant(e.reshape(1, 1, 1, -1), ttnn.float32) for e in (src, tgt))
     with torch.no_grad():
         z_p = ref.flow(z, torch.ones(1, 1, frames), src, reverse=False)
         z_hat = ref.flow(z_p, torch.ones(1, 1, frames), tgt, reverse=True)
-    results["flow_forward"] = pcc(
+    results["flow_forward"] = compare(
         z_p, from_tt(device, tt.flow(to_tt(device, z), frames, tt.flow.condition(g_src), False))
     )
-    results["flow_reverse"] = pcc(
+    results["flow_reverse"] = compare(
         z_hat, from_tt(device, tt.flow(to_tt(device, z_p), frames, tt.flow.condition(g_tgt), True))
     )
     with torch.no_grad():
         wave = ref.dec(z_hat, zeros)
     wave_tt, length = tt.dec(to_tt(device, z_hat), frames, None)
-    results["vocoder"] = pcc(wave.flatten(), ttnn.to_torch(wave_tt).flatten()[:length])
+    results["vocoder"] = compare(wave.flatten(), ttnn.to_torch(wave_tt).flatten()[:length])
 
     expected = ref.convert(spec, src, tgt, NoiseSource(5), 0.3).flatten()
-    results["waveform"] = pcc(expected, tt.convert(audio, src, tgt, 0.3, NoiseSource(5)))
+    results["waveform"] = compare(expected, tt.convert(audio, src, tgt, 0.3, NoiseSource(5)))
     return results
 
 
@@ -130,8 +156,8 @@ def melo_reference_stages(ref, inputs: MeloInputs, noise: NoiseSource, params: S
     return locals()
 
 
-def melo_block_pccs(ref, tt, device: TtDevice, inputs: MeloInputs) -> tuple[dict[str, float], int]:
-    """PCC per block with the reference's own inputs, plus the number of differing token durations."""
+def melo_blocks(ref, tt, device: TtDevice, inputs: MeloInputs) -> tuple[dict[str, Agreement], int]:
+    """Agreement per block with the reference's own inputs, plus the number of differing token durations."""
     ttnn, params = device.ttnn, SynthesisParams()
     ja_bert = inputs.ja_bert
     r = melo_reference_stages(ref, inputs, NoiseSource(7), params)
@@ -144,20 +170,20 @@ def melo_block_pccs(ref, tt, device: TtDevice, inputs: MeloInputs) -> tuple[dict
     bands = RelativeBands(device, t, RELATIVE_ATTENTION_WINDOW, None, ttnn.float32)
     h, m_p, logs_p = tt.enc_p(*ids, to_tt(device, ja_bert[None]), t, bands, g)
     out = {
-        "text_encoder.h": pcc(r["h"], from_tt(device, h)),
-        "text_encoder.m_p": pcc(r["m_p"], from_tt(device, m_p)),
-        "text_encoder.logs_p": pcc(r["logs_p"], from_tt(device, logs_p)),
+        "text_encoder.h": compare(r["h"], from_tt(device, h)),
+        "text_encoder.m_p": compare(r["m_p"], from_tt(device, m_p)),
+        "text_encoder.logs_p": compare(r["logs_p"], from_tt(device, logs_p)),
     }
     h_ref = to_tt(device, r["h"])
-    out["sdp"] = pcc(
+    out["sdp"] = compare(
         r["logw_sdp"], from_tt(device, tt.sdp(h_ref, t, None, g, to_tt(device, r["sdp_noise"] * params.noise_scale_w)))
     )
-    out["dp"] = pcc(r["logw_dp"], from_tt(device, tt.dp(h_ref, t, None, g)))
+    out["dp"] = compare(r["logw_dp"], from_tt(device, tt.dp(h_ref, t, None, g)))
     durations = tt.alignment.durations(to_tt(device, r["logw"]), None, params.length_scale)
     differing = int((from_tt(device, durations) != r["durations"]).sum())
     frames = r["z"].shape[-1]
     flow_bands = RelativeBands(device, frames, RELATIVE_ATTENTION_WINDOW, None, ttnn.float32)
-    out["flow"] = pcc(r["z"], from_tt(device, tt.flow.reverse(to_tt(device, r["z_p"]), frames, flow_bands, g)))
+    out["flow"] = compare(r["z"], from_tt(device, tt.flow.reverse(to_tt(device, r["z_p"]), frames, flow_bands, g)))
     wave, length = tt.dec(to_tt(device, r["z"]), frames, g)
-    out["vocoder"] = pcc(r["wave"].flatten(), ttnn.to_torch(wave).flatten()[:length])
+    out["vocoder"] = compare(r["wave"].flatten(), ttnn.to_torch(wave).flatten()[:length])
     return out, differing

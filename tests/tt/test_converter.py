@@ -1,7 +1,16 @@
-"""The tone-color converter on ttnn (host emulation) against the torch reference, block by block.
+"""The tone-color converter on ttnn (exact host emulation) against the torch reference, block by block.
 
-Thresholds (issue 5): PCC >= 0.999 per block and >= 0.99 for the waveform, same weights and noise,
-on full-size random-weight checkpoints, at 2 s and (slow) 20 s of audio.
+Gates (`tests/compare.py`: PCC and max abs error; NaN, a constant output or a shape mismatch fails) are
+set from what the exact emulation achieves, measured with `python scripts/tt_parity_gates.py` (tiny;
+the same scenarios these tests run) and by the slow tests themselves (their failure message shows
+both numbers of every block):
+
+- every block in float32 (tiny, default suite): the emulation differs from torch only in the order of
+  float32 operations. Gates: 4x the measured max abs error (BLAS and thread count change the rounding
+  order) and PCC >= 1 - 1e-9; a parity trap moves the output by 1e-3 or more.
+- the shipped precision (`ConverterPrecision`: bf16 weights): tiny in the default suite, full size at
+  2 s and 20 s (slow). Gates: twice the measured max abs error and PCC deficit (full size: measured at
+  2 s; the 20 s run is held to the same gates).
 """
 
 from __future__ import annotations
@@ -17,69 +26,103 @@ from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import load_converter_model
 from openvoice_tt.tt.converter import ToneColorConverter
 from openvoice_tt.tt.device import open_emulated_device
-from openvoice_tt.tt.parity import converter_block_pccs, pcc, speechlike_audio
+from openvoice_tt.tt.parity import converter_blocks, speechlike_audio
 from openvoice_tt.tt.weights import WeightCache
+from scripts.tt_parity_gates import EMULATION_MODE, converter_agreements
 
-BLOCK_PCC = 0.999
-WAVEFORM_PCC = 0.99
+from ..compare import Gate, assert_agrees, assert_all_admitted
+
+FP32_GATES = {  # measured (tiny, 1.5 s): spectrogram 2.3e-5 (magnitudes up to ~100), the rest <= 1.9e-6
+    "spectrogram": Gate(0.999999999, 1e-4),
+    "reference_encoder": Gate(0.999999999, 1e-6),
+    "posterior_encoder": Gate(0.999999999, 8e-6),
+    "flow_forward": Gate(0.999999999, 1e-6),
+    "flow_reverse": Gate(0.999999999, 1e-6),
+    "vocoder": Gate(0.999999999, 2e-6),
+    "waveform": Gate(0.999999999, 5e-6),
+}
+TINY_SHIPPED_GATES = {  # measured (tiny, 1.5 s): PCC / max abs error
+    "spectrogram": FP32_GATES["spectrogram"],  # float32 in the shipped precision too
+    "reference_encoder": Gate(0.999984, 0.0031),  # 0.9999924 / 0.00155
+    "posterior_encoder": Gate(0.999978, 0.041),  # 0.9999891 / 0.0201
+    "flow_forward": Gate(0.9999997, 0.0024),  # 0.99999990 / 0.00117
+    "flow_reverse": Gate(0.9999997, 0.0025),  # 0.99999987 / 0.00125
+    "vocoder": Gate(0.999980, 0.0104),  # 0.9999904 / 0.00517
+    "waveform": Gate(0.999955, 0.016),  # 0.9999775 / 0.00795
+}
+FULL_SHIPPED_GATES = {  # measured (full size, 2 s): PCC / max abs error
+    "spectrogram": FP32_GATES["spectrogram"],
+    "reference_encoder": Gate(0.999978, 0.0038),  # 0.9999890 / 0.00189
+    "posterior_encoder": Gate(0.999978, 0.044),  # 0.9999890 / 0.0218
+    "flow_forward": Gate(0.9999997, 0.0026),  # 0.99999989 / 0.00127
+    "flow_reverse": Gate(0.9999997, 0.0032),  # 0.99999987 / 0.00159
+    "vocoder": Gate(0.99996, 0.0097),  # 0.9999848 / 0.00482
+    "waveform": Gate(0.99993, 0.016),  # 0.9999658 / 0.00786
+}
 
 
 @pytest.fixture(scope="module")
-def converters(full_checkpoints: Path):
+def tiny_converter(tiny_checkpoints: Path):
+    folder = tiny_checkpoints / "converter"
+    return load_converter_model(folder / "config.json", folder / "checkpoint.pth")
+
+
+def test_tiny_converter_blocks_in_float32(tiny_converter) -> None:
+    results = converter_agreements(tiny_converter, ConverterPrecision.all_fp32())
+    assert_all_admitted(results, FP32_GATES, "float32 converter")
+
+
+def test_tiny_converter_blocks_in_shipped_precision(tiny_converter) -> None:
+    assert_all_admitted(converter_agreements(tiny_converter, None), TINY_SHIPPED_GATES, "shipped converter")
+
+
+@pytest.fixture(scope="module")
+def full_converter(full_checkpoints: Path):
     folder = full_checkpoints / "converter"
     ref = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
-    device = open_emulated_device()
+    device = open_emulated_device(EMULATION_MODE)
     return ref, ToneColorConverter(device, ref, ConverterPrecision()), device
 
 
-def _check(results: dict[str, float]) -> None:
-    failures = {k: v for k, v in results.items() if v < (WAVEFORM_PCC if k == "waveform" else BLOCK_PCC)}
-    assert not failures, f"PCC below threshold: {failures} (all: {results})"
-
-
 @pytest.mark.slow
-def test_converter_blocks_at_2_seconds(converters) -> None:
-    _check(converter_block_pccs(*converters, speechlike_audio(2.0)))
+@pytest.mark.parametrize("seconds", [2.0, 20.0])
+def test_full_size_converter_blocks(full_converter, seconds: float) -> None:
+    results = converter_blocks(*full_converter, speechlike_audio(seconds))
+    assert_all_admitted(results, FULL_SHIPPED_GATES, f"full-size converter at {seconds:g} s")
 
 
-@pytest.mark.slow
-def test_converter_blocks_at_20_seconds(converters) -> None:
-    _check(converter_block_pccs(*converters, speechlike_audio(20.0)))
-
-
-def test_tiny_converter_end_to_end_and_transfer_budget(tiny_checkpoints: Path) -> None:
-    folder = tiny_checkpoints / "converter"
-    ref = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
-    device = open_emulated_device()
-    tt = ToneColorConverter(device, ref, ConverterPrecision())
+def test_tiny_converter_end_to_end_and_transfer_budget(tiny_converter) -> None:
+    ref = tiny_converter
+    device = open_emulated_device(EMULATION_MODE)
+    tt = ToneColorConverter(device, ref, ConverterPrecision.all_fp32())
     audio = speechlike_audio(1.5)
     spec = ref.spectrogram(torch.from_numpy(audio)[None])
-    src, tgt = ref.tone_color(spec), torch.randn(1, 256, 1)
+    src, tgt = ref.tone_color(spec), torch.randn(1, 256, 1, generator=torch.Generator().manual_seed(2))
 
     device.transfers.reset()
     converted = tt.convert(audio, src, tgt, 0.3, NoiseSource(1))
     assert device.transfers.uploads == ["waveform", "source_se", "target_se", "posterior_noise"]
     assert device.transfers.downloads == ["waveform"] and device.transfers.scalar_reads == []
     assert converted.shape == (spec.shape[-1] * 256,)
-    assert pcc(ref.convert(spec, src, tgt, NoiseSource(1), 0.3), converted) > WAVEFORM_PCC
+    expected = ref.convert(spec, src, tgt, NoiseSource(1), 0.3)
+    assert_agrees(expected, converted, FP32_GATES["waveform"], "convert()")
 
     device.transfers.reset()
     clips = [audio, speechlike_audio(2.5, seed=1)]
     embedding = tt.tone_color(clips)
     assert device.transfers.uploads == ["waveform", "waveform"] and device.transfers.downloads == ["embedding"]
     expected = torch.stack([ref.tone_color(ref.spectrogram(torch.from_numpy(c)[None])) for c in clips]).mean(0)
-    assert embedding.shape == (1, 256, 1) and pcc(expected, embedding) > BLOCK_PCC
+    assert embedding.shape == (1, 256, 1)
+    assert_agrees(expected, embedding, FP32_GATES["reference_encoder"], "tone_color() of two clips")
 
 
-def test_prepared_weights_are_cached_on_disk(tiny_checkpoints: Path, tmp_path: Path) -> None:
-    folder = tiny_checkpoints / "converter"
-    ref = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
+def test_prepared_weights_are_cached_on_disk(tiny_converter, tmp_path: Path) -> None:
     audio = speechlike_audio(1.0)
     outputs = []
     for attempt in range(2):
-        device = open_emulated_device()
+        device = open_emulated_device(EMULATION_MODE)
         device.weights = WeightCache(tmp_path / "converter.safetensors")
-        tt = ToneColorConverter(device, ref, ConverterPrecision())
+        tt = ToneColorConverter(device, tiny_converter, ConverterPrecision())
         if attempt == 0:
             assert device.weights.builds > 100 and (tmp_path / "converter.safetensors").is_file()
         else:

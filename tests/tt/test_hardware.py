@@ -6,12 +6,15 @@ this project is developed and tested on so far.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
 from openvoice_tt.tt.device import hardware_available
+from openvoice_tt.tt.parity import Agreement
 
+from ..compare import Gate
 from .mock import requires_ttnn, run_acceptance
 
 pytestmark = [
@@ -21,13 +24,22 @@ pytestmark = [
         not hardware_available(), reason="no Tenstorrent chip on this machine (/dev/tenstorrent absent)"
     ),
 ]
-THRESHOLDS = {"convert": 0.99, "extract": 0.999, "synth": 0.99, "clone": 0.99}
+# The hardware tier's looser gates: a chip's bf16/bfp8 arithmetic (accumulation, approximate exp/sqrt) is
+# not what the exact emulation models. No hardware measurement exists yet, so only PCC is bounded (NaN
+# still fails); tighten both from the first real run.
+THRESHOLDS = {
+    "convert": Gate(0.99, math.inf),
+    "extract": Gate(0.999, math.inf),
+    "synth": Gate(0.99, math.inf),
+    "clone": Gate(0.99, math.inf),
+}
 
 
 @pytest.mark.parametrize("job", sorted(THRESHOLDS))
 @pytest.mark.parametrize("seconds", [2, 20])
 def test_hardware_matches_torch(full_checkpoints: Path, job: str, seconds: int) -> None:
     result = run_acceptance(full_checkpoints, "hardware", "--job", job, "--seconds", str(seconds), "--compare")
-    print(f"{job} {seconds} s on {result['arch']}: {result['seconds']:.3f} s, PCC {result['pcc']:.6f}")
+    agreement = Agreement(result["pcc"], result["max_abs_error"])
+    print(f"{job} {seconds} s on {result['arch']}: {result['seconds']:.3f} s, {agreement}")
     assert result["kind"] == "hardware"
-    assert result["pcc"] >= THRESHOLDS[job]
+    assert THRESHOLDS[job].admits(agreement), f"{agreement}; gate: {THRESHOLDS[job]}"

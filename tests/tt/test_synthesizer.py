@@ -1,8 +1,18 @@
-"""MeloTTS on ttnn (host emulation) against the torch reference, block by block.
+"""MeloTTS on ttnn (exact host emulation) against the torch reference, block by block.
 
-Issue 6's thresholds: PCC >= 0.999 per block and >= 0.99 for the waveform, three sentences of
-different lengths on full-size random-weight checkpoints; durations identical to the reference when
-the emulation runs in float32; under bf16 weights the duration differences are counted and reported.
+Gates (`tests/compare.py`: PCC and max abs error; NaN, a constant output or a shape mismatch fails) are
+set from what the exact emulation achieves, measured with `python scripts/tt_parity_gates.py` (tiny;
+the same scenario as the tiny tests here) and by the slow tests themselves (they write every number
+to `tests/tt/reports/`):
+
+- every block in float32 (tiny, default suite): the emulation differs from torch only in the order of
+  float32 operations, and reproduces the reference's durations exactly. Gates: 4x the measured max abs
+  error and PCC >= 1 - 1e-9; a parity trap moves the output by 1e-3 or more.
+- the shipped precision (`MeloPrecision`: float32 where durations are decided, bf16 weights in the
+  flow and vocoder): tiny in the default suite, three sentences at full size (slow). Gates: twice the
+  measured max abs error and PCC deficit.
+- durations: identical to the reference in float32 and in the shipped precision; with bf16 weights in
+  every block (not shipped) at most the measured number of tokens may differ.
 """
 
 from __future__ import annotations
@@ -19,11 +29,40 @@ from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
 from openvoice_tt.text import EnglishFrontEnd, NoBertWarning
 from openvoice_tt.tt.device import open_emulated_device
-from openvoice_tt.tt.parity import MeloInputs, melo_block_pccs, melo_inputs, melo_reference_stages, pcc
+from openvoice_tt.tt.parity import MeloInputs, compare, melo_blocks, melo_inputs, melo_reference_stages
 from openvoice_tt.tt.synthesizer import MeloSynthesizer
+from scripts.tt_parity_gates import EMULATION_MODE, melo_agreements
 
-BLOCK_PCC = 0.999
-WAVEFORM_PCC = 0.99
+from ..compare import Gate, assert_agrees, assert_all_admitted
+
+FP32_GATES = {  # measured (tiny, one sentence): at most 2.2e-6 (sdp)
+    "text_encoder.h": Gate(0.999999999, 5e-6),
+    "text_encoder.m_p": Gate(0.999999999, 2e-6),
+    "text_encoder.logs_p": Gate(0.999999999, 2e-6),
+    "sdp": Gate(0.999999999, 9e-6),
+    "dp": Gate(0.999999999, 5e-6),
+    "flow": Gate(0.999999999, 2e-6),
+    "vocoder": Gate(0.999999999, 6e-6),
+    "waveform": Gate(0.999999999, 7e-6),
+}
+TINY_SHIPPED_GATES = {  # measured (tiny, one sentence): PCC / max abs error
+    **{block: FP32_GATES[block] for block in ("text_encoder.h", "text_encoder.m_p", "text_encoder.logs_p", "sdp")},
+    "dp": Gate(0.999999998, 5e-6),  # 0.9999999994 / 1.07e-6 (float32 here too)
+    "flow": Gate(0.9999993, 0.0065),  # 0.99999967 / 0.00325
+    "vocoder": Gate(0.999965, 0.022),  # 0.9999828 / 0.0110
+    "waveform": Gate(0.99996, 0.025),  # 0.9999818 / 0.0125
+}
+FULL_SHIPPED_GATES = {  # measured (full size, worst of the three sentences): PCC / max abs error
+    "text_encoder.h": Gate(0.999999999, 1.6e-5),  # float32 blocks: 4x the error, as above; 3.93e-6
+    "text_encoder.m_p": Gate(0.999999999, 6e-6),  # 1.43e-6
+    "text_encoder.logs_p": Gate(0.999999999, 5e-6),  # 1.22e-6
+    "sdp": Gate(0.999999999, 1.6e-5),  # 3.81e-6
+    "dp": Gate(0.999999998, 6e-6),  # 0.9999999991 / 1.43e-6
+    "flow": Gate(0.9999991, 0.0061),  # 0.99999955 / 0.00303
+    "vocoder": Gate(0.999973, 0.0143),  # 0.9999866 / 0.00715
+    "waveform": Gate(0.999972, 0.0151),  # 0.9999861 / 0.00751
+}
+BF16_DIFFERING_DURATIONS = 2  # measured: 2 of 391 tokens of the three sentences with bf16 weights everywhere
 EXACT = TtBuckets(1, 1)
 SENTENCES = [
     "Hello there!",
@@ -62,48 +101,65 @@ def _synthesize_both(ref, tt: MeloSynthesizer, inputs: MeloInputs, seed: int = 3
 
 
 @pytest.fixture(scope="module")
+def tiny_melo(tiny_checkpoints: Path):
+    folder = tiny_checkpoints / "melotts-english"
+    ref = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth")
+    return ref, _front_end(ref.config)
+
+
+@pytest.fixture(scope="module")
 def full_melo(full_checkpoints: Path):
     folder = full_checkpoints / "melotts-english"
     ref = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth")
     return ref, _front_end(ref.config)
 
 
+def test_tiny_melo_blocks_in_float32(tiny_melo) -> None:
+    results, differing = melo_agreements(*tiny_melo, MeloPrecision.all_fp32())
+    assert differing == 0
+    assert_all_admitted(results, FP32_GATES, "float32 MeloTTS")
+
+
+def test_tiny_melo_blocks_in_shipped_precision(tiny_melo) -> None:
+    results, differing = melo_agreements(*tiny_melo, None)
+    assert differing == 0
+    assert_all_admitted(results, TINY_SHIPPED_GATES, "shipped MeloTTS")
+
+
 @pytest.mark.slow
 def test_full_size_blocks_and_waveform_for_three_sentences(full_melo) -> None:
     ref, fe = full_melo
-    device = open_emulated_device()
+    device = open_emulated_device(EMULATION_MODE)
     tt = MeloSynthesizer(device, ref, MeloPrecision(), buckets=EXACT)
     report = {}
     for i, text in enumerate(SENTENCES):
         inputs = melo_inputs(fe, text, seed=i)
-        blocks, differing = melo_block_pccs(ref, tt, device, inputs)
+        blocks, differing = melo_blocks(ref, tt, device, inputs)
         expected, wave, frames = _synthesize_both(ref, tt, inputs)
-        blocks["waveform"] = pcc(expected.audio.flatten(), wave) if frames == expected.frames else 0.0
+        assert differing == 0 and frames == expected.frames, (differing, frames, expected.frames)
+        blocks["waveform"] = compare(expected.audio.flatten(), wave)
         report[text[:40]] = {
             "tokens": inputs.phone_ids.numel(),
             "frames": frames,
-            "differing_durations": differing,
-            **{k: round(v, 6) for k, v in blocks.items()},
+            **{k: {"pcc": v.pcc, "max_abs": v.max_abs} for k, v in blocks.items()},
         }
-        low = {k: v for k, v in blocks.items() if v < (WAVEFORM_PCC if k == "waveform" else BLOCK_PCC)}
-        assert not low, f"{text[:30]!r}: PCC below threshold {low} ({blocks})"
-        assert differing == 0 and frames == expected.frames
-    REPORT.mkdir(exist_ok=True)
-    (REPORT / "melo_block_pcc.json").write_text(json.dumps(report, indent=2))
+        REPORT.mkdir(exist_ok=True)
+        (REPORT / "melo_block_agreement.json").write_text(json.dumps(report, indent=2))
+        assert_all_admitted(blocks, FULL_SHIPPED_GATES, f"full-size MeloTTS, {text[:30]!r}")
 
 
 @pytest.mark.slow
-def test_durations_identical_in_fp32_and_bf16_differences_counted(full_melo) -> None:
+def test_durations_identical_in_fp32_and_shipped_precision_bounded_in_bf16(full_melo) -> None:
     ref, fe = full_melo
     bf16 = BlockPrecision("fp32", "bf16")
     precisions = {
         "fp32": MeloPrecision.all_fp32(),
         "bf16": MeloPrecision(bf16, bf16, bf16, bf16),
-        "default": MeloPrecision(),
+        "shipped": MeloPrecision(),
     }
     counts = {name: 0 for name in precisions} | {"tokens": 0}
     for name, precision in precisions.items():
-        device = open_emulated_device()
+        device = open_emulated_device(EMULATION_MODE)
         tt = MeloSynthesizer(device, ref, precision, buckets=EXACT)
         for i, text in enumerate(SENTENCES):
             inputs = melo_inputs(fe, text, seed=i)
@@ -112,14 +168,13 @@ def test_durations_identical_in_fp32_and_bf16_differences_counted(full_melo) -> 
             counts["tokens"] += inputs.phone_ids.numel() if name == "fp32" else 0
     REPORT.mkdir(exist_ok=True)
     (REPORT / "duration_differences.json").write_text(json.dumps(counts, indent=2))
-    assert counts["fp32"] == 0 and counts["default"] == 0, counts
+    assert counts["fp32"] == 0 and counts["shipped"] == 0, counts
+    assert counts["bf16"] <= BF16_DIFFERING_DURATIONS, counts
 
 
-def test_tiny_synthesis_matches_reference_and_keeps_the_transfer_budget(tiny_checkpoints: Path) -> None:
-    folder = tiny_checkpoints / "melotts-english"
-    ref = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth")
-    fe = _front_end(ref.config)
-    device = open_emulated_device()
+def test_tiny_synthesis_matches_reference_and_keeps_the_transfer_budget(tiny_melo) -> None:
+    ref, fe = tiny_melo
+    device = open_emulated_device(EMULATION_MODE)
     tt = MeloSynthesizer(device, ref, MeloPrecision())
     inputs = melo_inputs(fe, SENTENCES[1])
     device.transfers.reset()
@@ -135,17 +190,15 @@ def test_tiny_synthesis_matches_reference_and_keeps_the_transfer_budget(tiny_che
     ]
     assert device.transfers.scalar_reads == ["frames"] and device.transfers.downloads == ["waveform"]
     assert frames == expected.frames and wave.shape == (frames * 512,)
-    assert pcc(expected.audio.flatten(), wave) > WAVEFORM_PCC
+    assert_agrees(expected.audio, wave, TINY_SHIPPED_GATES["waveform"], "synthesize() on padded buckets")
 
 
-def test_padded_buckets_give_the_exact_length_result(tiny_checkpoints: Path) -> None:
-    folder = tiny_checkpoints / "melotts-english"
-    ref = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth")
-    fe = _front_end(ref.config)
+def test_padded_buckets_give_the_exact_length_result(tiny_melo) -> None:
+    ref, fe = tiny_melo
     inputs = melo_inputs(fe, SENTENCES[0])
     outputs = []
     for buckets in (EXACT, TtBuckets(64, 128)):
-        device = open_emulated_device()
+        device = open_emulated_device(EMULATION_MODE)
         tt = MeloSynthesizer(device, ref, MeloPrecision.all_fp32(), buckets=buckets)
         outputs.append(_synthesize_both(ref, tt, inputs)[1:])
     (exact, frames_exact), (padded, frames_padded) = outputs

@@ -1,0 +1,80 @@
+"""The README says what the code does: its derivable tables are re-derived here and compared.
+
+After a change that moves these numbers, `python scripts/readme_tables.py placement --write` updates
+the placement table; the exit-code table is edited by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.exceptions import UsageError
+
+from openvoice_tt.cli import EXIT_INTERRUPTED
+from openvoice_tt.errors import OpenVoiceError
+from scripts.readme_tables import README, placement_facts, placement_report, placement_table, readme_placement
+
+TEXT = README.read_text()
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [cls] + [s for sub in cls.__subclasses__() for s in _subclasses(sub)]
+
+
+def _readme_exit_codes() -> dict[int, str]:
+    section = TEXT.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    return {int(code): meaning for code, meaning in re.findall(r"^\| (\d+) \| (.+) \|$", section, re.MULTILINE)}
+
+
+def test_exit_code_table_lists_exactly_the_codes_the_cli_uses() -> None:
+    used = {0, UsageError.exit_code, EXIT_INTERRUPTED} | {cls.exit_code for cls in _subclasses(OpenVoiceError)}
+    documented = _readme_exit_codes()
+    assert set(documented) == used, f"README documents {sorted(documented)}, the code uses {sorted(used)}"
+    assert "usage" in documented[UsageError.exit_code] and "interrupted" in documented[EXIT_INTERRUPTED]
+
+
+def test_every_error_kind_is_documented_under_its_own_code() -> None:
+    documented = _readme_exit_codes()
+    kinds = {
+        "InputError": "bad input",
+        "CheckpointError": "checkpoint",
+        "OutputError": "output",
+        "DeviceError": "device",
+    }
+    for cls in _subclasses(OpenVoiceError):
+        if cls.__name__ in kinds:
+            assert kinds[cls.__name__] in documented[cls.exit_code], (cls.__name__, documented[cls.exit_code])
+
+
+def test_readme_tables_show_the_command_that_measures_them() -> None:
+    """Each measured table has its command next to it (placement, precision, bench)."""
+    for command, table in [
+        ("OPENVOICE_TT_DEVICE=emulation openvoice-tt placement", "| stage | runs on | ttnn ops |"),
+        ("python scripts/tt_precision_report.py DIR", "| converter block (5 s) |"),
+        ("openvoice-tt bench --device cpu", "| configuration | synth RTF | clone RTF |"),
+    ]:
+        assert command in TEXT and table in TEXT
+        assert 0 < TEXT.index(table) - TEXT.index(command) < 2500, f"{command!r} is not next to its table"
+
+
+def test_mock_device_descriptors_ship_inside_the_package() -> None:
+    from openvoice_tt.tt.device import MOCK_DESCRIPTORS, mock_descriptor
+
+    package = Path(__import__("openvoice_tt").__file__).parent
+    for arch in MOCK_DESCRIPTORS:
+        assert mock_descriptor(arch).is_file() and package in mock_descriptor(arch).parents
+
+
+@pytest.mark.slow
+def test_placement_table_matches_the_code(full_checkpoints: Path) -> None:
+    """Op counts, transfers and FLOPs per stage as `placement` reports them now on full-size checkpoints."""
+    report = placement_report(full_checkpoints)
+    table, facts = readme_placement(TEXT)
+    expected = placement_table(report)
+    differing = [f"README: {a}\n  code: {b}" for a, b in zip(table, expected, strict=False) if a != b]
+    assert table == expected, "placement table is stale (scripts/readme_tables.py placement --write):\n" + "\n".join(
+        differing or [f"{len(table)} vs {len(expected)} rows"]
+    )
+    assert facts == placement_facts(report)
