@@ -86,6 +86,7 @@ def main() -> None:
             ja_bert=torch.randn(768, tokens, generator=gen) * 0.3,
         )
     trace.calls.clear()
+    trace.compute_configs.clear()
     trace.recording = True
     device.transfers.reset()
     start = time.perf_counter()
@@ -146,6 +147,7 @@ def main() -> None:
                     "scalar_reads": device.transfers.scalar_reads,
                 },
                 "ops": trace.calls,
+                "compute_configs": trace.compute_configs,
                 "seconds": seconds,
                 "pcc": pcc,
                 "program_cache_clears": device.generation,

@@ -62,7 +62,7 @@ class MeloSynthesizer:
         self.enc_p = TextEncoder(device, ref.enc_p, f"{NAME}.enc_p", precision.text_encoder)
         self.sdp = StochasticDurationPredictor(device, ref.sdp, f"{NAME}.sdp", precision.duration)
         self.dp = DurationPredictor(device, ref.dp, f"{NAME}.dp", precision.duration)
-        self.alignment = Alignment(device)
+        self.alignment = Alignment(device, precision.duration.math)
         self.flow = TransformerCouplingBlock(device, ref.flow, f"{NAME}.flow", precision.flow)
         self.dec = Generator(device, ref.dec, f"{NAME}.dec", precision.vocoder, zero_condition=False)
         self.activations = {
