@@ -164,7 +164,8 @@ class TorchConverter:
 # ttnn
 
 
-TT_DEVICE_ENV = "OPENVOICE_TT_DEVICE"  # "hardware" (default), "emulation", "mock:wormhole_n150", "mock:blackhole_p150"
+# "hardware" (default), "emulation" (faithful), "emulation:exact", "mock:wormhole_n150", "mock:blackhole_p150"
+TT_DEVICE_ENV = "OPENVOICE_TT_DEVICE"
 TT_CACHE_ENV = "OPENVOICE_TT_CACHE"
 _tt_device = None
 
@@ -178,8 +179,8 @@ def tt_device():
         from openvoice_tt.tt.device import configure_mock, open_emulated_device, open_ttnn_device
 
         choice = os.environ.get(TT_DEVICE_ENV, "hardware")
-        if choice == "emulation":
-            _tt_device = open_emulated_device()
+        if choice in ("emulation", "emulation:faithful", "emulation:exact"):
+            _tt_device = open_emulated_device(choice.partition(":")[2] or "faithful")
         elif choice.startswith("mock:"):
             configure_mock(choice.split(":", 1)[1])
             _tt_device = open_ttnn_device()
@@ -194,7 +195,8 @@ def tt_device():
             _tt_device = open_ttnn_device()
         else:
             raise DeviceError(
-                f"{TT_DEVICE_ENV}={choice!r}: use hardware, emulation, mock:wormhole_n150 or mock:blackhole_p150"
+                f"{TT_DEVICE_ENV}={choice!r}: use hardware, emulation, emulation:exact, mock:wormhole_n150 or "
+                "mock:blackhole_p150"
             )
     return _tt_device
 

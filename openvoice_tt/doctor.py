@@ -110,8 +110,8 @@ def _tenstorrent() -> Check:
     from openvoice_tt.tt.device import hardware_available, ttnn_installed
 
     choice = os.environ.get(TT_DEVICE_ENV, "hardware")
-    if choice == "emulation":
-        return Check("tenstorrent device", OK, f"host emulation of ttnn on the CPU ({TT_DEVICE_ENV}=emulation)")
+    if choice.startswith("emulation"):
+        return Check("tenstorrent device", OK, f"host emulation of ttnn on the CPU ({TT_DEVICE_ENV}={choice})")
     if not ttnn_installed():
         return Check("tenstorrent device", INFO, "not checked (ttnn is not installed)")
     with silenced_native_output():  # ttnn's native logger writes to stdout

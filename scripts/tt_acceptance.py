@@ -13,7 +13,7 @@ With `--compare` it also runs the torch reference on the same inputs and noise a
 (meaningful on hardware and the emulation; a mock device returns zeros).
 
 Usage: python scripts/tt_acceptance.py CHECKPOINT_DIR
-           --device hardware|emulation|mock:wormhole_n150|mock:blackhole_p150
+           --device hardware|emulation|emulation:exact|mock:wormhole_n150|mock:blackhole_p150
            --job convert|extract|synth|clone [--seconds S] [--seed N] [--compare]
 """
 
@@ -61,7 +61,10 @@ def main() -> None:
     from openvoice_tt.tt.device import open_emulated_device, open_ttnn_device
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
 
-    device = open_emulated_device() if args.device == "emulation" else open_ttnn_device()
+    if args.device.startswith("emulation"):  # emulation (faithful) or emulation:exact
+        device = open_emulated_device(args.device.partition(":")[2] or "faithful")
+    else:
+        device = open_ttnn_device()
     if args.device == "hardware" and device.kind != "hardware":
         raise SystemExit("no Tenstorrent chip found")
     trace = device.ttnn

@@ -120,10 +120,12 @@ class TtDevice:
             self.ttnn.close_device(self.handle)
 
 
-def open_emulated_device() -> TtDevice:
+def open_emulated_device(mode: str = "faithful") -> TtDevice:
+    """The CPU emulation of ttnn: "faithful" computes what a chip computes (source-register truncation,
+    math fidelity, packer rounding); "exact" computes in float32 with storage rounding only (debugging)."""
     from openvoice_tt.tt import host_ttnn
 
-    return TtDevice(OpTrace(host_ttnn), host_ttnn.open_device(), "emulation", "host")
+    return TtDevice(OpTrace(host_ttnn), host_ttnn.open_device(mode=mode), "emulation", "host")
 
 
 def ttnn_installed() -> bool:

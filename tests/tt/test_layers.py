@@ -1,4 +1,5 @@
-"""The shared ttnn building blocks equal their torch counterparts (emulation, fp32 storage)."""
+"""The shared ttnn building blocks equal their torch counterparts (exact emulation, fp32 storage: these
+tests check the layout algebra; the chip's arithmetic is tests/tt/test_numerics.py's subject)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def test_polyphase_conv_transpose_equals_torch(stride: int, kernel: int) -> None
     layer = torch.nn.ConvTranspose1d(6, 4, kernel, stride, padding=padding)
     x = torch.randn(1, 6, 23)
     expected = layer(x).detach()
-    device = open_emulated_device()
+    device = open_emulated_device("exact")
     tt = ConvTranspose1d(device, layer.weight.detach(), layer.bias.detach(), stride, padding, FP32)
     got = from_tt(device, tt(to_tt(device, x), 23))
     if (kernel - stride) % 2 == 0:
@@ -44,7 +45,7 @@ def test_conv1d_equals_torch(kernel: int, dilation: int) -> None:
     torch.manual_seed(kernel)
     layer = torch.nn.Conv1d(8, 6, kernel, dilation=dilation, padding=(kernel * dilation - dilation) // 2)
     x = torch.randn(1, 8, 40)
-    device = open_emulated_device()
+    device = open_emulated_device("exact")
     tt = Conv1d(device, layer.weight.detach(), layer.bias.detach(), FP32, dilation=dilation)
     torch.testing.assert_close(from_tt(device, tt(to_tt(device, x), 40)), layer(x).detach(), rtol=1e-5, atol=1e-5)
 
@@ -53,7 +54,7 @@ def test_linear_equals_pointwise_conv_and_bf16_weights_are_rounded() -> None:
     torch.manual_seed(0)
     layer = torch.nn.Conv1d(8, 6, 1)
     x = torch.randn(1, 8, 10)
-    device = open_emulated_device()
+    device = open_emulated_device("exact")
     exact = Linear(device, layer.weight.detach(), layer.bias.detach(), FP32)
     torch.testing.assert_close(from_tt(device, exact(to_tt(device, x))), layer(x).detach(), rtol=1e-5, atol=1e-6)
     rounded = Linear(device, layer.weight.detach(), layer.bias.detach(), BlockPrecision("fp32", "bf16"))
@@ -65,7 +66,7 @@ def test_linear_equals_pointwise_conv_and_bf16_weights_are_rounded() -> None:
 def test_program_budget_clears_the_cache_and_convs_prepare_again() -> None:
     from openvoice_tt.tt.device import MAX_CACHED_SHAPES
 
-    device = open_emulated_device()
+    device = open_emulated_device("exact")
     conv = Conv1d(device, torch.randn(4, 4, 3), torch.zeros(4), FP32)
     conv(to_tt(device, torch.randn(1, 4, 10)), 10)
     assert set(conv.weights.prepared) == {10}
