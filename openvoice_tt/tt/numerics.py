@@ -24,7 +24,8 @@ from zero and flushes denormals (tt-isa-documentation, Packers/FormatConversion.
 conversion `ttnn.from_torch(..., bfloat16)` rounds to nearest even instead (measured: equals torch's
 conversion). `ttnn.from_torch(..., bfloat8_b)` stores 16 consecutive values of a tile row with the
 largest exponent among them and 7 magnitude bits each, rounded to nearest even from the full float32
-mantissa and clamped at 127 (measured bit for bit against ttnn: tests/tt/test_numerics.py).
+mantissa and clamped at 127; a value that rounds to zero reads back as +0 (measured bit for bit against
+ttnn: tests/tt/test_numerics.py).
 """
 
 from __future__ import annotations
@@ -127,6 +128,6 @@ def round_bfp8(value: torch.Tensor) -> torch.Tensor:
     # magnitude in units of the block's step 2^(shared - 127 - 6): mantissa * 2^(exponent - shared - 17)
     scaled = mantissa.double() * torch.pow(2.0, (exponent - shared - 17).double())
     magnitude = torch.clamp(torch.round(scaled), max=127)
-    sign = torch.where(bits < 0, -1.0, 1.0).double()
+    sign = torch.where((bits < 0) & (magnitude > 0), -1.0, 1.0).double()  # a zero magnitude reads back +0
     out = sign * magnitude * torch.pow(2.0, (shared - 133).double())
     return out.float().reshape(-1, last + pad)[:, :last].reshape(shape)

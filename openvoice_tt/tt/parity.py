@@ -130,8 +130,13 @@ def melo_reference_stages(ref, inputs: MeloInputs, noise: NoiseSource, params: S
     return locals()
 
 
-def melo_block_pccs(ref, tt, device: TtDevice, inputs: MeloInputs) -> tuple[dict[str, float], int]:
-    """PCC per block with the reference's own inputs, plus the number of differing token durations."""
+def melo_block_pccs(
+    ref, tt, device: TtDevice, inputs: MeloInputs, waveform: bool = False
+) -> tuple[dict[str, float], int]:
+    """PCC per block with the reference's own inputs, plus the number of token durations that differ when
+    the ttnn text encoder and duration predictors run free (from the token ids on). With `waveform`, also
+    the whole synthesis' PCC on the reference's durations (so a one-frame duration difference cannot
+    misalign it)."""
     ttnn, params = device.ttnn, SynthesisParams()
     ja_bert = inputs.ja_bert
     r = melo_reference_stages(ref, inputs, NoiseSource(7), params)
@@ -153,11 +158,21 @@ def melo_block_pccs(ref, tt, device: TtDevice, inputs: MeloInputs) -> tuple[dict
         r["logw_sdp"], from_tt(device, tt.sdp(h_ref, t, None, g, to_tt(device, r["sdp_noise"] * params.noise_scale_w)))
     )
     out["dp"] = pcc(r["logw_dp"], from_tt(device, tt.dp(h_ref, t, None, g)))
-    durations = tt.alignment.durations(to_tt(device, r["logw"]), None, params.length_scale)
+    sdp_noise = to_tt(device, r["sdp_noise"] * params.noise_scale_w)
+    logw = ttnn.add(
+        ttnn.multiply(tt.sdp(h, t, None, g, sdp_noise), params.sdp_ratio),
+        ttnn.multiply(tt.dp(h, t, None, g), 1 - params.sdp_ratio),
+    )
+    durations = tt.alignment.durations(logw, None, params.length_scale)
     differing = int((from_tt(device, durations) != r["durations"]).sum())
     frames = r["z"].shape[-1]
     flow_bands = RelativeBands(device, frames, RELATIVE_ATTENTION_WINDOW, None, ttnn.float32)
     out["flow"] = pcc(r["z"], from_tt(device, tt.flow.reverse(to_tt(device, r["z_p"]), frames, flow_bands, g)))
     wave, length = tt.dec(to_tt(device, r["z"]), frames, g)
     out["vocoder"] = pcc(r["wave"].flatten(), ttnn.to_torch(wave).flatten()[:length])
+    if waveform:
+        phones, tones, languages = (x[None] for x in (inputs.phone_ids, inputs.tone_ids, inputs.language_ids))
+        expected = ref.infer(phones, tones, languages, inputs.bert[None], ja_bert[None], 1, NoiseSource(7))
+        wave, _ = tt.synthesize(inputs, 1, params, NoiseSource(7), durations=expected.durations.flatten())
+        out["waveform"] = pcc(expected.audio.flatten(), wave)
     return out, differing
