@@ -112,10 +112,12 @@ def melo_inputs(front_end, text: str, seed: int = 0) -> MeloInputs:
     return MeloInputs(front.phone_ids, front.tone_ids, front.language_ids, front.bert, features)
 
 
-def melo_reference_stages(ref, inputs: MeloInputs, noise: NoiseSource, params: SynthesisParams) -> dict:
+def melo_reference_stages(
+    ref, inputs: MeloInputs, noise: NoiseSource, params: SynthesisParams, speaker: int = 1
+) -> dict:
     phones, tones, languages = (t.unsqueeze(0) for t in (inputs.phone_ids, inputs.tone_ids, inputs.language_ids))
     with torch.no_grad():
-        g = ref.speaker(1)
+        g = ref.speaker(speaker)
         h, m_p, logs_p, x_mask = ref.encode_text(phones, tones, languages, inputs.bert[None], inputs.ja_bert[None], g)
         sdp_noise = noise.normal(1, 2, phones.shape[1])
         logw_sdp = ref.sdp(h, x_mask, g, sdp_noise * params.noise_scale_w)
@@ -128,6 +130,16 @@ def melo_reference_stages(ref, inputs: MeloInputs, noise: NoiseSource, params: S
         z = ref.flow(z_p, y_mask, g, reverse=True)
         wave = ref.decode(z, y_mask, g)
     return locals()
+
+
+def free_running_durations(ref, tt, inputs, seed: int, speaker: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """(reference, ttnn) frames per token for the same inputs and noise, the ttnn side computed on the
+    device from the token ids on (downloaded here for the comparison; the pipeline never does)."""
+    params = SynthesisParams()
+    expected = melo_reference_stages(ref, inputs, NoiseSource(seed), params, speaker)["durations"].flatten()
+    uploaded, tokens, padded = tt.upload_text(inputs, speaker, NoiseSource(seed))
+    state = tt.encode(*uploaded, tokens, padded, params)
+    return expected, tt.device.ttnn.to_torch(state.durations).float().flatten()[:tokens]
 
 
 def melo_block_pccs(
