@@ -164,7 +164,7 @@ class TorchConverter:
 # ttnn
 
 
-# "hardware" (default), "emulation", "emulation:exact", "mock:wormhole_n150", "mock:blackhole_p150"
+# "hardware" (default), "emulation" (faithful), "emulation:exact", "mock:wormhole_n150", "mock:blackhole_p150"
 TT_DEVICE_ENV = "OPENVOICE_TT_DEVICE"
 TT_CACHE_ENV = "OPENVOICE_TT_CACHE"
 _tt_device = None
@@ -179,8 +179,8 @@ def tt_device():
         from openvoice_tt.tt.device import configure_mock, open_emulated_device, open_ttnn_device
 
         choice = os.environ.get(TT_DEVICE_ENV, "hardware")
-        if choice == "emulation" or choice.startswith("emulation:"):  # emulation[:MODE]
-            _tt_device = open_emulated_device(*choice.split(":", 1)[1:])
+        if choice in ("emulation", "emulation:faithful", "emulation:exact"):
+            _tt_device = open_emulated_device(choice.partition(":")[2] or "faithful")
         elif choice.startswith("mock:"):
             configure_mock(choice.split(":", 1)[1])
             _tt_device = open_ttnn_device()

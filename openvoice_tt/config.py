@@ -62,15 +62,47 @@ class ConversionDefaults:
     tau: float = 0.3
 
 
+MATH_FIDELITIES = ("LoFi", "HiFi2", "HiFi3", "HiFi4")
+
+
+@dataclass(frozen=True)
+class MathConfig:
+    """How a block's matrix-unit ops (matmul, linear, conv, and the FPU parts of layer_norm, softmax and
+    reductions) compute on the chip: the math fidelity and whether Dst accumulates in float32.
+
+    The matrix unit multiplies 5 bits of SrcA by 7 bits of SrcB per fidelity phase (tt-isa-documentation,
+    MVMUL/ELWMUL): LoFi is one phase, HiFi2 adds SrcA's next bits, HiFi3 SrcB's low bits, HiFi4 the
+    product of both low parts. HiFi4 with fp32 accumulation is never used: on Wormhole that combination
+    hits a hardware bug (tt-metal #38306: outputs occasionally off by a power of two; ttnn warns), fixed
+    only on Blackhole. HiFi3 drops only the low x low product (under 2^-10 of each product, TF32's own step) and
+    holds every PCC threshold (README "Precision per block"). One setting serves both chips, so the
+    emulation measures exactly what either runs.
+    """
+
+    fidelity: str = "HiFi3"
+    fp32_accumulation: bool = True
+
+    def __post_init__(self) -> None:
+        if self.fidelity not in MATH_FIDELITIES:
+            raise ValueError(f"unknown math fidelity {self.fidelity!r} (choose from {', '.join(MATH_FIDELITIES)})")
+
+    @property
+    def wormhole_safe(self) -> bool:
+        """False for HiFi4 with fp32 accumulation (tt-metal #38306)."""
+        return not (self.fidelity == "HiFi4" and self.fp32_accumulation)
+
+
 @dataclass(frozen=True)
 class BlockPrecision:
-    """Storage types of one ttnn block: activations and weights ("fp32", "bf16" or "bfp8").
+    """Storage types of one ttnn block: activations and weights ("fp32", "bf16" or "bfp8"), and the
+    math config of its matrix-unit ops.
 
     Chosen per block by measurement (PCC against the torch reference; README "Precision").
     """
 
     activations: str = "fp32"
     weights: str = "bf16"
+    math: MathConfig = MathConfig()
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,14 @@ mock device must be chosen before ttnn is imported); it prints one JSON object: 
 The data-dependent frame count of synthesis (which a mock device cannot compute) is pinned to the
 requested length on both mock and emulation, so the two run the same graph.
 
-With `--compare` it also runs the torch reference on the same inputs and noise and reports the PCC and max abs error
-(meaningful on hardware and the emulation; a mock device returns zeros).
+With `--compare` it also runs the torch reference on the same inputs and noise and reports the PCC and
+max abs error (meaningful on hardware and the emulation; a mock device returns zeros). Synthesis then runs
+on the reference's token durations, so a duration one frame off (a chip's 19-bit matrix operands can move
+a token across an integer) cannot misalign the waveform; the free-running durations are compared
+separately and reported as `durations` (tokens, differing, largest difference in frames).
 
 Usage: python scripts/tt_acceptance.py CHECKPOINT_DIR
-           --device hardware|emulation|mock:wormhole_n150|mock:blackhole_p150
+           --device hardware|emulation|emulation:exact|mock:wormhole_n150|mock:blackhole_p150
            --job convert|extract|synth|clone [--seconds S] [--seed N] [--compare]
 """
 
@@ -65,7 +68,10 @@ def main() -> None:
     from openvoice_tt.tt.device import open_emulated_device, open_ttnn_device
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
 
-    device = open_emulated_device() if args.device == "emulation" else open_ttnn_device()
+    if args.device.startswith("emulation"):  # emulation (faithful) or emulation:exact
+        device = open_emulated_device(args.device.partition(":")[2] or "faithful")
+    else:
+        device = open_ttnn_device()
     if args.device == "hardware" and device.kind != "hardware":
         raise SystemExit("no Tenstorrent chip found")
     trace = device.ttnn
@@ -88,8 +94,14 @@ def main() -> None:
             tone_ids=torch.randint(0, 11, (tokens,), generator=gen),
             language_ids=torch.full((tokens,), 2),
             ja_bert=torch.randn(768, tokens, generator=gen) * 0.3,
+            bert=torch.zeros(1024, tokens),
         )
+    reference = None  # (torch synthesis, its noise source) on the same inputs, to compare on its durations
+    if args.compare and args.job in ("synth", "clone"):
+        reference = _reference_synthesis(ref, inputs, args.seed)
+    given = reference[0].durations.flatten() if reference is not None else None
     trace.calls.clear()
+    trace.compute_configs.clear()
     trace.recording = True
     device.transfers.reset()
     start = time.perf_counter()
@@ -125,17 +137,44 @@ def main() -> None:
         else:
             result = converter.convert(audio, src, tgt, 0.3, NoiseSource(args.seed))
     elif args.job == "synth":
-        result, _ = synthesizer.synthesize(inputs, 0, SynthesisParams(), NoiseSource(args.seed))
+        result, _ = synthesizer.synthesize(inputs, 0, SynthesisParams(), NoiseSource(args.seed), durations=given)
     else:
         src, tgt = torch.randn(1, 256, 1, generator=gen), torch.randn(1, 256, 1, generator=gen)
         result = clone_on_device(
-            synthesizer, converter, [inputs], 0, SynthesisParams(), NoiseSource(args.seed), 2205, src, tgt, 0.3
+            synthesizer,
+            converter,
+            [inputs],
+            0,
+            SynthesisParams(),
+            NoiseSource(args.seed),
+            2205,
+            src,
+            tgt,
+            0.3,
+            durations=None if given is None else [given],
         )
     seconds = time.perf_counter() - start
+    trace.recording = False
+    transfers = {
+        "uploads": list(device.transfers.uploads),
+        "downloads": list(device.transfers.downloads),
+        "scalar_reads": list(device.transfers.scalar_reads),
+    }
+    durations = None
+    if reference is not None:  # free-running durations against torch's, counted apart from the PCC
+        from openvoice_tt.tt.parity import free_running_durations
+
+        expected, got = free_running_durations(ref, synthesizer, inputs, args.seed, speaker=0)
+        difference = (got - expected).abs()
+        durations = {
+            "tokens": expected.numel(),
+            "differing": int((difference > 0).sum()),
+            "largest_frames": int(difference.max()),
+        }
     device.close()
     agreement = None
     if args.compare:
-        agreement = _compare(args, ref_converter if converter else None, ref if synthesizer else None, locals(), result)
+        agreement = _compare(args, ref_converter if converter else None, reference, locals(), result)
     print(
         json.dumps(
             {
@@ -144,22 +183,37 @@ def main() -> None:
                 "arch": device.arch,
                 "job": args.job,
                 "output_shape": list(result.shape),
-                "transfers": {
-                    "uploads": device.transfers.uploads,
-                    "downloads": device.transfers.downloads,
-                    "scalar_reads": device.transfers.scalar_reads,
-                },
+                "transfers": transfers,
                 "ops": trace.calls,
+                "compute_configs": trace.compute_configs,
                 "seconds": seconds,
                 "pcc": None if agreement is None else agreement.pcc,
                 "max_abs_error": None if agreement is None else agreement.max_abs,
+                "durations": durations,
                 "program_cache_clears": device.generation,
             }
         )
     )
 
 
-def _compare(args, ref_converter, ref_melo, scope: dict, result) -> Agreement:
+def _reference_synthesis(ref_melo, inputs, seed: int):
+    """torch MeloTTS on the run's inputs and noise -> (its output, the noise source, to go on with)."""
+    from openvoice_tt.noise import NoiseSource
+
+    noise = NoiseSource(seed)
+    out = ref_melo.infer(
+        inputs.phone_ids[None],
+        inputs.tone_ids[None],
+        inputs.language_ids[None],
+        inputs.bert[None],
+        inputs.ja_bert[None],
+        0,
+        noise,
+    )
+    return out, noise
+
+
+def _compare(args, ref_converter, reference, scope: dict, result) -> Agreement:
     """The torch reference on the run's inputs and noise (clone: the reference resampler, not soxr)."""
     import torch
 
@@ -172,16 +226,7 @@ def _compare(args, ref_converter, ref_melo, scope: dict, result) -> Agreement:
         if args.job == "extract":
             return compare(ref_converter.tone_color(spec), result)
         return compare(ref_converter.convert(spec, scope["src"], scope["tgt"], NoiseSource(args.seed), 0.3), result)
-    inputs, noise = scope["inputs"], NoiseSource(args.seed)
-    out = ref_melo.infer(
-        inputs.phone_ids[None],
-        inputs.tone_ids[None],
-        inputs.language_ids[None],
-        torch.zeros(1, 1024, inputs.phone_ids.numel()),
-        inputs.ja_bert[None],
-        0,
-        noise,
-    )
+    out, noise = reference
     if args.job == "synth":
         return compare(out.audio, result)
     speech = torch.cat([out.audio.flatten(), torch.zeros(2205)])

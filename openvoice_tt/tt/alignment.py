@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from openvoice_tt.config import MathConfig
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import compute_config
 
 
 class Alignment:
-    def __init__(self, device: TtDevice) -> None:
+    def __init__(self, device: TtDevice, math: MathConfig) -> None:
         self.device = device
         self.ttnn = device.ttnn
-        self.compute = compute_config(device)
+        self.compute = compute_config(device, math)
 
     def durations(self, logw: Any, mask: Any | None, length_scale: float) -> Any:
         """[1, 1, T, 1] log-durations -> ceil(exp(logw) * length_scale) frames (0 on padding), float32."""
@@ -31,7 +32,7 @@ class Alignment:
 
     def total(self, durations: Any) -> Any:
         """Sum of the durations: a [1]-element device tensor (read once by the host)."""
-        return self.ttnn.sum(durations)
+        return self.ttnn.sum(durations, compute_kernel_config=self.compute)
 
     def path(self, durations: Any, tokens: int, frames: int) -> Any:
         """[1, 1, T_x, 1] durations -> path [1, 1, T_y, T_x]: 1 where frame j belongs to token i."""

@@ -54,7 +54,7 @@ class RelativeMultiHeadAttention:
         )  # [d, 9]
         self.rel_v = device.constant(w.get(f"{name}.emb_rel_v", lambda: ref.emb_rel_v[0]), weights_dtype)  # [9, d]
         self.dtype = dtype_of(device, precision.activations)
-        self.compute = compute_config(device)
+        self.compute = compute_config(device, precision)
         self.scale = 1.0 / math.sqrt(self.k_channels)
 
     def _matmul(self, a: Any, b: Any) -> Any:
@@ -79,9 +79,12 @@ class RelativeMultiHeadAttention:
                     ttnn.multiply(scores, bands.pair_mask),
                     ttnn.multiply(ttnn.subtract(bands.pair_mask, 1.0), -MASKED_SCORE),
                 )
-            weights = ttnn.softmax(scores, dim=-1)
+            weights = ttnn.softmax(scores, dim=-1, compute_kernel_config=self.compute)
             out = self._matmul(weights, v)
-            on_band = [ttnn.sum(ttnn.multiply(weights, band), dim=-1, keepdim=True) for band in bands.bands]
+            on_band = [
+                ttnn.sum(ttnn.multiply(weights, band), dim=-1, keepdim=True, compute_kernel_config=self.compute)
+                for band in bands.bands
+            ]
             out = ttnn.add(out, self._matmul(ttnn.concat(on_band, dim=3), self.rel_v))
             heads.append(out)
         return self.out(ttnn.concat(heads, dim=3))
@@ -124,9 +127,12 @@ class RelativeAttentionEncoder:
             layer_norm_params(device, n, f"{name}.norm_layers_2.{i}", precision)
             for i, n in enumerate(ref.norm_layers_2)
         ]
+        self.compute = compute_config(device, precision)
 
     def _norm(self, x: Any, params: tuple[Any, Any]) -> Any:
-        return self.ttnn.layer_norm(x, weight=params[0], bias=params[1], epsilon=1e-5)
+        return self.ttnn.layer_norm(
+            x, weight=params[0], bias=params[1], epsilon=1e-5, compute_kernel_config=self.compute
+        )
 
     def __call__(self, x: Any, length: int, bands: RelativeBands, g: Any | None) -> Any:
         """x [1, 1, T, C] (masked), g [1, 1, 1, gin] or None."""

@@ -39,7 +39,10 @@ def clone_on_device(
     timer: StageTimer = NULL_TIMER,
     chunking: ConversionChunking = ConversionChunking(),
     progress: Callable[[int, int], None] | None = None,
+    durations: Sequence[torch.Tensor] | None = None,
 ) -> np.ndarray:
+    """Synthesis, 2:1 resampling and conversion on the device; `durations` (per chunk, comparisons only)
+    as in `MeloSynthesizer.synthesize_on_device`."""
     report = progress or (lambda done, total: None)
     device = synthesizer.device
     ttnn = device.ttnn
@@ -49,7 +52,8 @@ def clone_on_device(
     pieces, total = [], 0
     silence = ttnn.zeros((1, 1, silence_samples, 1), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device.handle)
     for done, inputs in enumerate(chunks, start=1):
-        wave, samples, _ = synthesizer.synthesize_on_device(inputs, speaker_id, params, noise, timer)
+        given = durations[done - 1] if durations is not None else None
+        wave, samples, _ = synthesizer.synthesize_on_device(inputs, speaker_id, params, noise, timer, given)
         pieces += [ttnn.typecast(wave, ttnn.float32), silence]
         total += samples + silence_samples
         report(done, len(chunks) + 1)

@@ -6,7 +6,7 @@ from typing import Any
 
 from openvoice_tt.reference.duration_predictor import DurationPredictor as ReferenceDurationPredictor
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv1d, Linear, Precision, layer_norm_params, masked
+from openvoice_tt.tt.layers import Conv1d, Linear, Precision, compute_config, layer_norm_params, masked
 
 
 class DurationPredictor:
@@ -19,6 +19,7 @@ class DurationPredictor:
             layer_norm_params(device, getattr(ref, n), f"{name}.{n}", precision) for n in ("norm_1", "norm_2")
         ]
         self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
+        self.compute = compute_config(device, precision)
 
     def __call__(self, x: Any, length: int, mask: Any | None, g: Any) -> Any:
         """h [1, 1, T, C] -> log-durations [1, 1, T, 1]."""
@@ -26,5 +27,5 @@ class DurationPredictor:
         x = ttnn.add(x, self.cond(g))
         for conv, (gamma, beta) in zip((self.conv_1, self.conv_2), self.norms, strict=True):
             x = ttnn.relu(conv(masked(ttnn, x, mask), length))
-            x = ttnn.layer_norm(x, weight=gamma, bias=beta, epsilon=1e-5)
+            x = ttnn.layer_norm(x, weight=gamma, bias=beta, epsilon=1e-5, compute_kernel_config=self.compute)
         return masked(ttnn, self.proj(masked(ttnn, x, mask)), mask)

@@ -5,12 +5,23 @@ nothing (its tensors read back as zeros). So the `tt/` modules are written again
 here on CPU through this stand-in namespace: same function names, keyword arguments, tensor shapes,
 layouts and return structures as ttnn 0.81.1 for the subset used, with torch doing the arithmetic.
 
-Numerics follow the device's storage rules: every tensor stored as bfloat16 is rounded to bfloat16
-(inputs, weights and outputs alike), arithmetic inside an op runs in float32 (the fp32 destination
-accumulation the project enables), float32 tensors stay float32. `bfloat8_b` tensors are quantized to
-block floating point (16 values share an exponent, 7 mantissa bits). Shapes and op order are checked
-against a real mock device by the acceptance tests, and element-wise semantics against ttnn's own
-golden functions where those exist (tests/tt/test_host_ttnn.py).
+Two modes, chosen per device (`open_device(mode=...)`; every tensor knows its device):
+
+- "faithful" (the default): computes what the chip computes (`tt/numerics.py` has the bit-level model
+  and its sources). Matrix-unit operands (matmul, linear, conv1d, conv2d) are truncated to the 19-bit
+  source registers and multiplied in the phases of the op's math fidelity, accumulated in float32; a
+  fused bias is added on the matrix unit too (both sides truncated). layer_norm and softmax run their
+  subtract / scale / gamma steps on the matrix unit in ttnn's kernels, so their inputs are truncated and
+  their multiplies follow the fidelity (a model of those kernels, not of every intermediate tile).
+  `sum` of float32 with fp32 accumulation takes ttnn's exact SFPU path; element-wise ops on float32 run
+  on the vector unit (SFPU) in float32, exact here. Op outputs stored as bf16 are rounded as the packer
+  rounds (ties away from zero); host uploads as `ttnn.from_torch` rounds (ties to even).
+- "exact" (for debugging): arithmetic in float32, storage rounding only (bf16, bfp8): what the
+  emulation did before the faithful mode existed.
+
+Both store `bfloat8_b` exactly as ttnn packs it (16 values share an exponent; checked bit for bit).
+Shapes and op order are checked against a real mock device by the acceptance tests, and element-wise
+semantics against ttnn's own golden functions where those exist (tests/tt/test_host_ttnn.py).
 """
 
 from __future__ import annotations
@@ -23,6 +34,10 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+from openvoice_tt.tt import numerics
+
+MODES = ("faithful", "exact")
 
 
 class DataType(enum.Enum):
@@ -88,35 +103,29 @@ def init_device_compute_kernel_config(arch: Any = None, **kwargs: Any) -> Comput
 # Tensors and storage rounding.
 
 
-def _round_bfp8(value: torch.Tensor) -> torch.Tensor:
-    """Block floating point, as bfloat8_b stores tiles: 16 consecutive values share the max exponent."""
-    if value.numel() == 0:
-        return value
-    shape = value.shape
-    last = shape[-1] if value.dim() else 1
-    pad = (-last) % 16
-    blocks = F.pad(value.reshape(-1, last), (0, pad)).reshape(-1, 16)
-    exponent = torch.floor(torch.log2(blocks.abs().amax(dim=1, keepdim=True).clamp_min(1e-38)))
-    step = torch.pow(2.0, exponent - 6)  # 7 mantissa bits below the shared exponent's leading one
-    quantized = torch.clamp(torch.round(blocks / step), -127, 127) * step
-    return quantized.reshape(-1, last + pad)[:, :last].reshape(shape)
-
-
-def _store(value: torch.Tensor, dtype: DataType) -> torch.Tensor:
+def _store(value: torch.Tensor, dtype: DataType, packer: bool = False) -> torch.Tensor:
+    """Round to the stored type: as the host converts (uploads, weights) or as the packer does (op outputs)."""
     if dtype is DataType.BFLOAT16:
-        return value.float().to(torch.bfloat16).float()
+        return numerics.round_bf16_packer(value) if packer else numerics.round_bf16_host(value)
     if dtype is DataType.FLOAT32:
         return value.float()
     if dtype is DataType.BFLOAT8_B:
-        return _round_bfp8(value.float().to(torch.bfloat16).float())
+        return numerics.round_bfp8(value.float())
     return value.round().long() if value.is_floating_point() else value.long()
 
 
 class Tensor:
     """A host tensor with a ttnn dtype, layout and (emulated) device placement."""
 
-    def __init__(self, value: torch.Tensor, dtype: DataType, layout: Layout = Layout.TILE, device: Any = None) -> None:
-        self.value = _store(value, dtype)
+    def __init__(
+        self,
+        value: torch.Tensor,
+        dtype: DataType,
+        layout: Layout = Layout.TILE,
+        device: Any = None,
+        packer: bool = False,
+    ) -> None:
+        self.value = _store(value, dtype, packer)
         self.dtype = dtype
         self.layout = layout
         self.device_handle = device
@@ -138,7 +147,45 @@ def _out(
     dtype = dtype or (like.dtype if like is not None else DataType.BFLOAT16)
     if dtype in (DataType.UINT32, DataType.INT32) and value.is_floating_point():
         dtype = DataType.FLOAT32
-    return Tensor(value, dtype, layout or (like.layout if like is not None else Layout.TILE), _device_of(like))
+    device = _device_of(like)
+    layout = layout or (like.layout if like is not None else Layout.TILE)
+    return Tensor(value, dtype, layout, device, packer=_faithful(device))
+
+
+def _faithful(*where: Any) -> bool:
+    """Whether the first emulated device among these tensors / device handles runs the faithful mode."""
+    for item in where:
+        device = item.device_handle if isinstance(item, Tensor) else item
+        if isinstance(device, HostDevice):
+            return device.mode == "faithful"
+    return False
+
+
+def _fidelity(config: ComputeKernelConfig | None, op: str) -> ComputeKernelConfig:
+    if config is None:  # a chip would use ttnn's default, which differs per op and arch: never rely on it
+        raise ValueError(f"{op}: the faithful emulation needs an explicit compute kernel config")
+    return config
+
+
+def _accumulated(value: torch.Tensor, config: ComputeKernelConfig) -> torch.Tensor:
+    """Without fp32 accumulation Dst holds bf16 (modelled as one rounding of the finished sum)."""
+    return value if config.fp32_dest_acc_en else numerics.round_bf16_packer(value)
+
+
+def _matrix_product(product, srcb: torch.Tensor, srca: torch.Tensor, config: ComputeKernelConfig) -> torch.Tensor:
+    """`product(b, a)` (a matmul or conv, linear in both) as the matrix unit computes it at the config's fidelity."""
+    terms = numerics.fidelity_terms(srcb, srca, config.math_fidelity.value)
+    out = product(*terms[0])
+    for b, a in terms[1:]:
+        out = out + product(b, a)
+    return _accumulated(out, config)
+
+
+def _add_bias(value: torch.Tensor, bias: torch.Tensor | None, faithful: bool) -> torch.Tensor:
+    """A fused bias: added on the matrix unit (both operands pass the source registers) when faithful."""
+    if bias is None:
+        return value
+    return numerics.tf32(value) + numerics.tf32(bias) if faithful else value + bias
 
 
 def _device_of(tensor: Tensor | None) -> Any:
@@ -158,17 +205,22 @@ def _f(x: Tensor) -> torch.Tensor:
 
 
 class HostDevice:
-    """Stands in for a device handle; `arch()` names the emulation."""
+    """Stands in for a device handle; `arch()` names the emulation, `mode` its arithmetic."""
+
+    def __init__(self, mode: str = "faithful") -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown emulation mode {mode!r} (choose from {', '.join(MODES)})")
+        self.mode = mode
 
     def arch(self) -> str:
         return "host-emulation"
 
     def __repr__(self) -> str:
-        return "HostDevice()"
+        return f"HostDevice(mode={self.mode!r})"
 
 
-def open_device(device_id: int = 0, **kwargs: Any) -> HostDevice:
-    return HostDevice()
+def open_device(device_id: int = 0, mode: str = "faithful", **kwargs: Any) -> HostDevice:
+    return HostDevice(mode)
 
 
 def close_device(device: HostDevice) -> None:
@@ -198,7 +250,7 @@ def to_torch(tensor: Tensor, **kwargs: Any) -> torch.Tensor:
 
 
 def typecast(tensor: Tensor, dtype: DataType, **kwargs: Any) -> Tensor:
-    return Tensor(tensor.value.float(), dtype, tensor.layout, tensor.device_handle)
+    return Tensor(tensor.value.float(), dtype, tensor.layout, tensor.device_handle, packer=_faithful(tensor))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -326,8 +378,19 @@ def clamp(x: Tensor, min: float | None = None, max: float | None = None, **kwarg
 # Reductions and normalization.
 
 
-def sum(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
-    value = _f(x).sum() if dim is None else _f(x).sum(dim=dim, keepdim=keepdim)
+def sum(
+    x: Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    compute_kernel_config: ComputeKernelConfig | None = None,
+    **kwargs: Any,
+) -> Tensor:
+    value = _f(x)
+    if _faithful(x):  # float32 with fp32 accumulation: ttnn's exact SFPU path; else the matrix unit's TF32
+        config = _fidelity(compute_kernel_config, "sum")
+        if not (x.dtype is DataType.FLOAT32 and config.fp32_dest_acc_en):
+            value = numerics.tf32(value)
+    value = value.sum() if dim is None else value.sum(dim=dim, keepdim=keepdim)
     return _out(value, x)
 
 
@@ -336,32 +399,77 @@ def cumsum(x: Tensor, dim: int, dtype: DataType | None = None, **kwargs: Any) ->
     return _out(value.float() if x.value.is_floating_point() else value, x, dtype)
 
 
-def softmax(x: Tensor, dim: int = -1, **kwargs: Any) -> Tensor:
-    return _out(torch.softmax(_f(x), dim=dim), x)
+def softmax(
+    x: Tensor, dim: int = -1, compute_kernel_config: ComputeKernelConfig | None = None, **kwargs: Any
+) -> Tensor:
+    if not _faithful(x):
+        return _out(torch.softmax(_f(x), dim=dim), x)
+    # ttnn's kernel: exp(x - max) on the SFPU, the row sum on the matrix unit, exp * (1 / sum) as ELWMUL
+    fidelity = _fidelity(compute_kernel_config, "softmax").math_fidelity.value
+    e = torch.exp(_f(x) - _f(x).amax(dim=dim, keepdim=True))
+    scale = 1.0 / numerics.tf32(e).sum(dim=dim, keepdim=True)
+    return _out(_accumulated(numerics.multiply(e, scale.expand_as(e), fidelity), compute_kernel_config), x)
 
 
 def layer_norm(
-    x: Tensor, epsilon: float = 1e-12, weight: Tensor | None = None, bias: Tensor | None = None, **kwargs: Any
+    x: Tensor,
+    epsilon: float = 1e-12,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    compute_kernel_config: ComputeKernelConfig | None = None,
+    **kwargs: Any,
 ) -> Tensor:
     width = x.shape[-1]
     w = _f(weight).reshape(-1)[:width] if weight is not None else None
     b = _f(bias).reshape(-1)[:width] if bias is not None else None
-    return _out(F.layer_norm(_f(x), (width,), w, b, epsilon), x)
+    if not _faithful(x):
+        return _out(F.layer_norm(_f(x), (width,), w, b, epsilon), x)
+    # ttnn's kernel: x - E[x] (ELWSUB), * 1/sqrt(Var + eps) and * gamma (ELWMUL), + beta (ELWADD), all on
+    # the matrix unit; the statistics in float32
+    config = _fidelity(compute_kernel_config, "layer_norm")
+    fidelity = config.math_fidelity.value
+    value = numerics.tf32(_f(x))
+    centered = numerics.tf32(value) - numerics.tf32(value.mean(dim=-1, keepdim=True))
+    scale = torch.rsqrt(centered.square().mean(dim=-1, keepdim=True) + epsilon)
+    y = numerics.multiply(centered, scale.expand_as(centered), fidelity)
+    if w is not None:
+        y = numerics.multiply(y, w.expand_as(y), fidelity)
+    if b is not None:
+        y = numerics.tf32(y) + numerics.tf32(b)
+    return _out(_accumulated(y, config), x)
 
 
 # --------------------------------------------------------------------------------------------------
 # Matrix products.
 
 
-def matmul(a: Tensor, b: Tensor, dtype: DataType | None = None, **kwargs: Any) -> Tensor:
-    return _out(_f(a) @ _f(b), a, dtype)
+def matmul(
+    a: Tensor,
+    b: Tensor,
+    dtype: DataType | None = None,
+    compute_kernel_config: ComputeKernelConfig | None = None,
+    **kwargs: Any,
+) -> Tensor:
+    if not _faithful(a, b):
+        return _out(_f(a) @ _f(b), a, dtype)
+    config = _fidelity(compute_kernel_config, "matmul")
+    return _out(_matrix_product(torch.matmul, _f(a), _f(b), config), a, dtype)
 
 
-def linear(a: Tensor, b: Tensor, bias: Tensor | None = None, dtype: DataType | None = None, **kwargs: Any) -> Tensor:
-    value = _f(a) @ _f(b)
-    if bias is not None:
-        value = value + _f(bias).reshape(-1)
-    return _out(value, a, dtype)
+def linear(
+    a: Tensor,
+    b: Tensor,
+    bias: Tensor | None = None,
+    dtype: DataType | None = None,
+    compute_kernel_config: ComputeKernelConfig | None = None,
+    **kwargs: Any,
+) -> Tensor:
+    faithful = _faithful(a, b)
+    if faithful:
+        value = _matrix_product(torch.matmul, _f(a), _f(b), _fidelity(compute_kernel_config, "linear"))
+    else:
+        value = _f(a) @ _f(b)
+    return _out(_add_bias(value, _f(bias).reshape(-1) if bias is not None else None, faithful), a, dtype)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -424,7 +532,16 @@ def conv1d(
     weight = _store(_f(weight_tensor).reshape(out_channels, in_channels // groups, kernel_size), weights_dtype)
     bias = _store(_f(bias_tensor).reshape(-1), weights_dtype) if bias_tensor is not None else None
     left, right = _conv_padding(padding)
-    y = F.conv1d(F.pad(x, (left, right)), weight, bias, stride=stride, dilation=dilation, groups=groups)
+
+    def product(inputs: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+        return F.conv1d(F.pad(inputs, (left, right)), kernel, stride=stride, dilation=dilation, groups=groups)
+
+    faithful = _faithful(input_tensor, device)
+    if faithful:
+        y = _matrix_product(product, x, weight, _fidelity(compute_config, "conv1d"))
+    else:
+        y = product(x, weight)
+    y = _add_bias(y, bias[None, :, None] if bias is not None else None, faithful)
     out_length = y.shape[-1]
     out = _out(
         y.transpose(1, 2).reshape(1, 1, batch_size * out_length, out_channels),
@@ -467,7 +584,18 @@ def conv2d(
     x = _f(input_tensor).reshape(batch_size, input_height, input_width, in_channels).permute(0, 3, 1, 2)
     weight = _store(_f(weight_tensor), weights_dtype)
     bias = _store(_f(bias_tensor).reshape(-1), weights_dtype) if bias_tensor is not None else None
-    y = F.conv2d(x, weight, bias, stride=tuple(stride), padding=tuple(padding), dilation=tuple(dilation), groups=groups)
+
+    def product(inputs: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(
+            inputs, kernel, stride=tuple(stride), padding=tuple(padding), dilation=tuple(dilation), groups=groups
+        )
+
+    faithful = _faithful(input_tensor, device)
+    if faithful:
+        y = _matrix_product(product, x, weight, _fidelity(compute_config, "conv2d"))
+    else:
+        y = product(x, weight)
+    y = _add_bias(y, bias[None, :, None, None] if bias is not None else None, faithful)
     h_out, w_out = y.shape[-2:]
     flat = y.permute(0, 2, 3, 1).reshape(1, 1, batch_size * h_out * w_out, out_channels)
     out = _out(flat, input_tensor, dtype or input_tensor.dtype, Layout.TILE)

@@ -14,6 +14,8 @@ from typing import Any
 import torch
 
 from openvoice_tt.config import BlockPrecision as Precision
+from openvoice_tt.config import MathConfig
+from openvoice_tt.errors import DeviceError
 from openvoice_tt.tt.device import TtDevice
 
 DTYPES = {"bf16": "bfloat16", "fp32": "float32", "bfp8": "bfloat8_b"}
@@ -37,11 +39,19 @@ def length_mask(device: TtDevice, valid: int, length: int) -> Any | None:
     return ttnn.lt(ttnn.reshape(positions, (1, 1, length, 1)), float(valid))
 
 
-def compute_config(device: TtDevice) -> Any:
-    """HiFi4 with fp32 accumulation everywhere: the accuracy the parity thresholds were measured with."""
+def compute_config(device: TtDevice, precision: Precision | MathConfig) -> Any:
+    """The compute kernel config of a block's ops, from its `config.MathConfig` (one place for fidelity and
+    accumulation). Refuses HiFi4 with fp32 accumulation on Wormhole (tt-metal #38306)."""
+    math = precision.math if isinstance(precision, Precision) else precision
+    if device.arch.startswith("wormhole") and not math.wormhole_safe:
+        raise DeviceError("HiFi4 with fp32 accumulation gives wrong results on Wormhole (tt-metal #38306)")
     ttnn = device.ttnn
     return ttnn.init_device_compute_kernel_config(
-        device.handle.arch(), math_fidelity=ttnn.MathFidelity.HiFi4, fp32_dest_acc_en=True, packer_l1_acc=True
+        device.handle.arch(),
+        math_fidelity=getattr(ttnn.MathFidelity, math.fidelity),
+        math_approx_mode=False,
+        fp32_dest_acc_en=math.fp32_accumulation,
+        packer_l1_acc=True,
     )
 
 
@@ -56,7 +66,7 @@ class Linear:
         self.bias = (
             device.constant(bias.reshape(1, -1), dtype_of(device, precision.weights)) if bias is not None else None
         )
-        self.compute = compute_config(device)
+        self.compute = compute_config(device, precision)
 
     @classmethod
     def of(cls, device: TtDevice, module: torch.nn.Module, name: str, precision: Precision) -> Linear:
@@ -91,7 +101,7 @@ class Embedding:
             torch.arange(table.shape[0], dtype=torch.float32).reshape(1, 1, 1, -1), device.ttnn.float32
         )
         self.dtype = dtype_of(device, precision.activations)
-        self.compute = compute_config(device)
+        self.compute = compute_config(device, precision)
 
     def __call__(self, ids: Any) -> Any:
         ttnn = self.ttnn
@@ -144,7 +154,7 @@ class Conv1d:
         self.padding = padding if padding is not None else (same, same)
         self.dtype = dtype_of(device, precision.activations)
         self.conv_config = device.ttnn.Conv1dConfig(weights_dtype=dtype_of(device, precision.weights))
-        self.compute = compute_config(device)
+        self.compute = compute_config(device, precision)
         self.weights = PreparedConvWeights(device, weight, bias)
 
     @classmethod
@@ -263,7 +273,7 @@ class Conv2d:
         self.kernel_size, self.stride, self.padding = (kh, kw), (stride, stride), (padding, padding)
         self.dtype = dtype_of(device, precision.activations)
         self.conv_config = device.ttnn.Conv2dConfig(weights_dtype=dtype_of(device, precision.weights))
-        self.compute = compute_config(device)
+        self.compute = compute_config(device, precision)
         self.weights = PreparedConvWeights(device, weight, bias)
 
     def __call__(self, x: Any, height: int, width: int) -> tuple[Any, int, int]:

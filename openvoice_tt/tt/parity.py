@@ -138,10 +138,12 @@ def melo_inputs(front_end, text: str, seed: int = 0) -> MeloInputs:
     return MeloInputs(front.phone_ids, front.tone_ids, front.language_ids, front.bert, features)
 
 
-def melo_reference_stages(ref, inputs: MeloInputs, noise: NoiseSource, params: SynthesisParams) -> dict:
+def melo_reference_stages(
+    ref, inputs: MeloInputs, noise: NoiseSource, params: SynthesisParams, speaker: int = 1
+) -> dict:
     phones, tones, languages = (t.unsqueeze(0) for t in (inputs.phone_ids, inputs.tone_ids, inputs.language_ids))
     with torch.no_grad():
-        g = ref.speaker(1)
+        g = ref.speaker(speaker)
         h, m_p, logs_p, x_mask = ref.encode_text(phones, tones, languages, inputs.bert[None], inputs.ja_bert[None], g)
         sdp_noise = noise.normal(1, 2, phones.shape[1])
         logw_sdp = ref.sdp(h, x_mask, g, sdp_noise * params.noise_scale_w)
@@ -156,8 +158,23 @@ def melo_reference_stages(ref, inputs: MeloInputs, noise: NoiseSource, params: S
     return locals()
 
 
-def melo_blocks(ref, tt, device: TtDevice, inputs: MeloInputs) -> tuple[dict[str, Agreement], int]:
-    """Agreement per block with the reference's own inputs, plus the number of differing token durations."""
+def free_running_durations(ref, tt, inputs, seed: int, speaker: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """(reference, ttnn) frames per token for the same inputs and noise, the ttnn side computed on the
+    device from the token ids on (downloaded here for the comparison; the pipeline never does)."""
+    params = SynthesisParams()
+    expected = melo_reference_stages(ref, inputs, NoiseSource(seed), params, speaker)["durations"].flatten()
+    uploaded, tokens, padded = tt.upload_text(inputs, speaker, NoiseSource(seed))
+    state = tt.encode(*uploaded, tokens, padded, params)
+    return expected, tt.device.ttnn.to_torch(state.durations).float().flatten()[:tokens]
+
+
+def melo_blocks(
+    ref, tt, device: TtDevice, inputs: MeloInputs, waveform: bool = False
+) -> tuple[dict[str, Agreement], int]:
+    """Agreement per block with the reference's own inputs, plus the number of token durations that differ
+    when the ttnn text encoder and duration predictors run free (from the token ids on). With `waveform`,
+    also the whole synthesis' agreement on the reference's durations (so a one-frame duration difference
+    cannot misalign it)."""
     ttnn, params = device.ttnn, SynthesisParams()
     ja_bert = inputs.ja_bert
     r = melo_reference_stages(ref, inputs, NoiseSource(7), params)
@@ -179,11 +196,21 @@ def melo_blocks(ref, tt, device: TtDevice, inputs: MeloInputs) -> tuple[dict[str
         r["logw_sdp"], from_tt(device, tt.sdp(h_ref, t, None, g, to_tt(device, r["sdp_noise"] * params.noise_scale_w)))
     )
     out["dp"] = compare(r["logw_dp"], from_tt(device, tt.dp(h_ref, t, None, g)))
-    durations = tt.alignment.durations(to_tt(device, r["logw"]), None, params.length_scale)
+    sdp_noise = to_tt(device, r["sdp_noise"] * params.noise_scale_w)
+    logw = ttnn.add(
+        ttnn.multiply(tt.sdp(h, t, None, g, sdp_noise), params.sdp_ratio),
+        ttnn.multiply(tt.dp(h, t, None, g), 1 - params.sdp_ratio),
+    )
+    durations = tt.alignment.durations(logw, None, params.length_scale)
     differing = int((from_tt(device, durations) != r["durations"]).sum())
     frames = r["z"].shape[-1]
     flow_bands = RelativeBands(device, frames, RELATIVE_ATTENTION_WINDOW, None, ttnn.float32)
     out["flow"] = compare(r["z"], from_tt(device, tt.flow.reverse(to_tt(device, r["z_p"]), frames, flow_bands, g)))
     wave, length = tt.dec(to_tt(device, r["z"]), frames, g)
     out["vocoder"] = compare(r["wave"].flatten(), ttnn.to_torch(wave).flatten()[:length])
+    if waveform:
+        phones, tones, languages = (x[None] for x in (inputs.phone_ids, inputs.tone_ids, inputs.language_ids))
+        expected = ref.infer(phones, tones, languages, inputs.bert[None], ja_bert[None], 1, NoiseSource(7))
+        wave, _ = tt.synthesize(inputs, 1, params, NoiseSource(7), durations=expected.durations.flatten())
+        out["waveform"] = compare(expected.audio.flatten(), wave)
     return out, differing

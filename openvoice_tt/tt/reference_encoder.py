@@ -14,7 +14,7 @@ import torch
 
 from openvoice_tt.reference.reference_encoder import ReferenceEncoder as ReferenceReferenceEncoder
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv2d, Linear, Precision, dtype_of, length_mask, masked
+from openvoice_tt.tt.layers import Conv2d, Linear, Precision, compute_config, dtype_of, length_mask, masked
 
 
 def gru_input_weight(weight_ih: torch.Tensor, channels: int, freq: int) -> torch.Tensor:
@@ -64,6 +64,7 @@ class ReferenceEncoder:
         )
         self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
         self.dtype = dtype_of(device, precision.activations)
+        self.compute = compute_config(device, precision)
 
     def __call__(self, spec: Any, frames: int, padded: int | None = None) -> Any:
         """spec [1, 1, T, F] (T = `padded` rows of which `frames` are real) -> embedding [1, 1, 1, gin].
@@ -73,7 +74,9 @@ class ReferenceEncoder:
         """
         ttnn, h = self.ttnn, self.hidden
         padded = padded or frames
-        x = ttnn.layer_norm(spec, weight=self.norm_weight, bias=self.norm_bias, epsilon=1e-5)
+        x = ttnn.layer_norm(
+            spec, weight=self.norm_weight, bias=self.norm_bias, epsilon=1e-5, compute_kernel_config=self.compute
+        )
         x = masked(ttnn, x, length_mask(self.device, frames, padded))
         x = ttnn.reshape(x, (1, padded, self.spec_channels, 1))
         height, width, valid = padded, self.spec_channels, frames

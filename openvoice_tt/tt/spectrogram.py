@@ -53,7 +53,7 @@ class Spectrogram:
         )
         self.pad = (n_fft - hop) // 2
         self.reverse = device.constant(torch.eye(self.pad).flip(0), device.ttnn.float32)  # anti-diagonal
-        self.compute = compute_config(device)
+        self.compute = compute_config(device, precision)
 
     def frames(self, samples: int) -> int:
         return samples // self.hop

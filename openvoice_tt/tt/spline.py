@@ -14,13 +14,14 @@ import torch.nn.functional as F
 
 from openvoice_tt.reference.spline import BOUNDARY_DERIVATIVE, MIN_BIN_HEIGHT, MIN_BIN_WIDTH, MIN_DERIVATIVE, SEARCH_EPS
 from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.layers import Precision, compute_config
 
 # softplus(boundary) + min = 1: the slope where the spline meets its linear tails (computed as upstream does)
 BOUNDARY_SLOPE = float(F.softplus(torch.tensor(BOUNDARY_DERIVATIVE, dtype=torch.float32)) + MIN_DERIVATIVE)
 
 
 class InverseSpline:
-    def __init__(self, device: TtDevice, num_bins: int, tail_bound: float) -> None:
+    def __init__(self, device: TtDevice, num_bins: int, tail_bound: float, precision: Precision) -> None:
         self.device = device
         self.ttnn = device.ttnn
         self.num_bins = num_bins
@@ -30,6 +31,7 @@ class InverseSpline:
         last_knot_eps = torch.zeros(1, 1, 1, num_bins + 1)
         last_knot_eps[..., -1] = SEARCH_EPS
         self.search_eps = device.constant(last_knot_eps, ttnn.float32)
+        self.compute = compute_config(device, precision)
 
     def _column(self, value: float, length: int) -> Any:
         ttnn = self.ttnn
@@ -40,7 +42,10 @@ class InverseSpline:
     def _knots(self, unnormalized: Any, min_size: float, length: int) -> tuple[Any, Any]:
         """-> knot positions [T, K+1] on [-B, B] (ends pinned) and bin sizes [T, K]."""
         ttnn, k, b = self.ttnn, self.num_bins, self.bound
-        sizes = ttnn.add(ttnn.multiply(ttnn.softmax(unnormalized, dim=-1), 1 - min_size * k), min_size)
+        sizes = ttnn.add(
+            ttnn.multiply(ttnn.softmax(unnormalized, dim=-1, compute_kernel_config=self.compute), 1 - min_size * k),
+            min_size,
+        )
         inner = ttnn.slice(ttnn.cumsum(sizes, dim=3), [0, 0, 0, 0], [1, 1, length, k - 1])
         inner = ttnn.subtract(ttnn.multiply(inner, 2 * b), b)
         knots = ttnn.concat([self._column(-b, length), inner, self._column(b, length)], dim=3)
@@ -59,7 +64,9 @@ class InverseSpline:
             [self._column(BOUNDARY_SLOPE, length), slopes, self._column(BOUNDARY_SLOPE, length)], dim=3
         )
 
-        found = ttnn.sum(ttnn.ge(x, ttnn.add(cumheights, self.search_eps)), dim=-1, keepdim=True)
+        found = ttnn.sum(
+            ttnn.ge(x, ttnn.add(cumheights, self.search_eps)), dim=-1, keepdim=True, compute_kernel_config=self.compute
+        )
         one_hot = ttnn.eq(ttnn.subtract(found, 1.0), self.bin_ids)
 
         def pick(table: Any, start: int = 0) -> Any:
@@ -67,6 +74,7 @@ class InverseSpline:
                 ttnn.multiply(one_hot, ttnn.slice(table, [0, 0, 0, start], [1, 1, length, start + k])),
                 dim=-1,
                 keepdim=True,
+                compute_kernel_config=self.compute,
             )
 
         x_k, w_k = pick(cumwidths), pick(bin_widths)

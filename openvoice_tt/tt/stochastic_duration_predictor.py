@@ -14,7 +14,7 @@ from openvoice_tt.reference.stochastic_duration_predictor import ConvFlow as Ref
 from openvoice_tt.reference.stochastic_duration_predictor import DDSConv as ReferenceDDSConv
 from openvoice_tt.reference.stochastic_duration_predictor import StochasticDurationPredictor as ReferenceSDP
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv1d, Linear, Precision, layer_norm_params, masked
+from openvoice_tt.tt.layers import Conv1d, Linear, Precision, compute_config, layer_norm_params, masked
 from openvoice_tt.tt.spline import InverseSpline
 
 
@@ -32,6 +32,7 @@ class DDSConv:
                 zip(ref.convs_sep, ref.convs_1x1, ref.norms_1, ref.norms_2, strict=True)
             )
         ]
+        self.compute = compute_config(device, precision)
 
     def __call__(self, x: Any, length: int, mask: Any | None, g: Any | None = None) -> Any:
         ttnn = self.ttnn
@@ -40,11 +41,13 @@ class DDSConv:
         for sep, norm_1, pointwise, norm_2 in self.layers:
             y = sep(masked(ttnn, x, mask), length)
             y = ttnn.gelu(
-                ttnn.layer_norm(y, weight=norm_1[0], bias=norm_1[1], epsilon=1e-5), fast_and_approximate_mode=False
+                ttnn.layer_norm(y, weight=norm_1[0], bias=norm_1[1], epsilon=1e-5, compute_kernel_config=self.compute),
+                fast_and_approximate_mode=False,
             )
             y = pointwise(y)
             y = ttnn.gelu(
-                ttnn.layer_norm(y, weight=norm_2[0], bias=norm_2[1], epsilon=1e-5), fast_and_approximate_mode=False
+                ttnn.layer_norm(y, weight=norm_2[0], bias=norm_2[1], epsilon=1e-5, compute_kernel_config=self.compute),
+                fast_and_approximate_mode=False,
             )
             x = ttnn.add(x, y)
         return masked(ttnn, x, mask)
@@ -58,7 +61,7 @@ class ConvFlow:
         self.pre = Linear.of(device, ref.pre, f"{name}.pre", precision)
         self.convs = DDSConv(device, ref.convs, f"{name}.convs", precision)
         self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
-        self.spline = InverseSpline(device, ref.num_bins, ref.tail_bound)
+        self.spline = InverseSpline(device, ref.num_bins, ref.tail_bound, precision)
 
     def reverse(self, source: Any, target: Any, length: int, mask: Any | None, condition: Any) -> Any:
         """Update column `target` with the inverse spline whose parameters come from column `source`."""

@@ -5,6 +5,13 @@ reads back ONE scalar (the total frame count, which sizes the frame axis and the
 the prior noise, and downloads the waveform. Token and frame axes are padded to buckets
 (`config.TtBuckets`) and masked, so programs are reused across utterances; the masks make a padded run
 equal an exact-length one.
+
+Durations are `ceil`ed, so a chip's arithmetic (19-bit matrix-unit operands, README "Precision per
+block") can move a token whose predicted duration lies within ~1e-3 of an integer by one frame, and
+every later frame with it. The pipeline accepts that (a one-frame shift of one phoneme is inaudible);
+the arithmetic after the last matrix op (exp, scale, ceil, the sum) stays float32 on the vector unit.
+Checks against torch instead pass the reference's own durations (`durations=`, a test-only argument:
+`tt/parity.py`, `scripts/tt_acceptance.py --compare`) and count free-running differences separately.
 """
 
 from __future__ import annotations
@@ -63,7 +70,7 @@ class MeloSynthesizer:
         self.enc_p = TextEncoder(device, ref.enc_p, f"{NAME}.enc_p", precision.text_encoder)
         self.sdp = StochasticDurationPredictor(device, ref.sdp, f"{NAME}.sdp", precision.duration)
         self.dp = DurationPredictor(device, ref.dp, f"{NAME}.dp", precision.duration)
-        self.alignment = Alignment(device)
+        self.alignment = Alignment(device, precision.duration.math)
         self.flow = TransformerCouplingBlock(device, ref.flow, f"{NAME}.flow", precision.flow)
         self.dec = Generator(device, ref.dec, f"{NAME}.dec", precision.vocoder, zero_condition=False)
         self.activations = {
@@ -170,13 +177,29 @@ class MeloSynthesizer:
         return [*ids, ja_bert, speaker, sdp], tokens, padded
 
     def synthesize_on_device(
-        self, inputs, speaker_id: int, params: SynthesisParams, noise: NoiseSource, timer: StageTimer = NULL_TIMER
+        self,
+        inputs,
+        speaker_id: int,
+        params: SynthesisParams,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+        durations: torch.Tensor | None = None,
     ) -> tuple[Any, int, int]:
-        """One chunk -> (waveform [1, 1, samples, 1] left on the device, samples, frames)."""
+        """One chunk -> (waveform [1, 1, samples, 1] left on the device, samples, frames).
+
+        `durations` (frames per token; tests and comparisons only) replaces the predicted durations with
+        the reference's, uploaded in place of the length read, so a block can be compared with torch
+        even where a duration differs by one frame.
+        """
         uploaded, tokens, padded = self.upload_text(inputs, speaker_id, noise)
         self.device.use_shape(("melotts.tokens", padded))
         state = self.encode(*uploaded, tokens, padded, params, timer)
-        frames = checked_frame_count(self.device.read_scalar(state.total, "frames"), tokens)
+        if durations is None:
+            frames = checked_frame_count(self.device.read_scalar(state.total, "frames"), tokens)
+        else:
+            given = self._padded(durations.float().reshape(-1, 1), padded).reshape(1, 1, padded, 1)
+            state.durations = self.device.upload(given, self.ttnn.float32, "reference_durations")
+            frames = max(1, int(durations.sum()))
         padded_frames = self.buckets.frames(frames)
         self.device.use_shape(("melotts.frames", padded_frames))
         prior = noise.normal(1, self.inter_channels, frames)[0].t()
@@ -187,8 +210,14 @@ class MeloSynthesizer:
         return wave, samples, frames
 
     def synthesize(
-        self, inputs, speaker_id: int, params: SynthesisParams, noise: NoiseSource, timer: StageTimer = NULL_TIMER
+        self,
+        inputs,
+        speaker_id: int,
+        params: SynthesisParams,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+        durations: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, int]:
-        """One chunk -> (waveform [frames * hop] on the host, frames)."""
-        wave, samples, frames = self.synthesize_on_device(inputs, speaker_id, params, noise, timer)
+        """One chunk -> (waveform [frames * hop] on the host, frames); `durations` as in synthesize_on_device."""
+        wave, samples, frames = self.synthesize_on_device(inputs, speaker_id, params, noise, timer, durations)
         return self.device.download(wave, "waveform").reshape(-1)[:samples], frames

@@ -1,8 +1,10 @@
-"""Recording which ttnn ops a forward pass runs, with their output shapes.
+"""Recording which ttnn ops a forward pass runs, with their output shapes and compute configs.
 
 The emulation and a mock device must run the same graph: same ops, same order, same output shapes.
 Wrapping `device.ttnn` in `OpTrace` records that sequence so the acceptance tests can compare a mock
 run (which validates every op but computes nothing) with the emulated run (which computes the values).
+It also records the compute kernel config each op was given, so a test can check from the real graph
+that every op which takes one got one, and that none asks for HiFi4 with fp32 accumulation on Wormhole.
 """
 
 from __future__ import annotations
@@ -19,6 +21,28 @@ UNTRACED = {
     "Conv1dConfig",
     "Conv2dConfig",
 }
+
+
+# The ops used here that take a compute kernel config in ttnn 0.81.1, and the keyword each takes it by.
+COMPUTE_CONFIG_KWARG = {
+    "matmul": "compute_kernel_config",
+    "linear": "compute_kernel_config",
+    "softmax": "compute_kernel_config",
+    "layer_norm": "compute_kernel_config",
+    "sum": "compute_kernel_config",
+    "conv1d": "compute_config",
+    "conv2d": "compute_config",
+}
+
+
+def describe_compute_config(config: Any) -> dict[str, Any] | None:
+    """{math_fidelity: "HiFi3", fp32_dest_acc_en: True} of a ttnn (or emulated) config; None if absent."""
+    if config is None:
+        return None
+    return {
+        "math_fidelity": str(config.math_fidelity).split(".")[-1],
+        "fp32_dest_acc_en": bool(config.fp32_dest_acc_en),
+    }
 
 
 def _shape(value: Any) -> Any:
@@ -61,6 +85,7 @@ class OpTrace:
         self._namespace = namespace
         self.recording = recording
         self.calls: list[tuple[str, Any]] = []
+        self.compute_configs: list[tuple[str, dict[str, Any] | None]] = []  # per op that takes one
         self.flops = 0
 
     def __getattr__(self, name: str) -> Any:
@@ -73,6 +98,8 @@ class OpTrace:
             if self.recording:
                 self.calls.append((name, _shape(out)))
                 self.flops += matmul_flops(name, args, kwargs, out)
+                if name in COMPUTE_CONFIG_KWARG:
+                    self.compute_configs.append((name, describe_compute_config(kwargs.get(COMPUTE_CONFIG_KWARG[name]))))
             return out
 
         return traced

@@ -27,4 +27,7 @@ def run_acceptance(checkpoints: Path, device: str, *args: str, timeout: int = 60
     if done.returncode != 0 or not lines:
         errors = [line for line in (done.stderr + done.stdout).splitlines() if "TT_FATAL" in line or "Error" in line]
         raise AssertionError(f"{device} {' '.join(args)} failed (exit {done.returncode}): {errors[-3:]}")
-    return json.loads(lines[-1])
+    result = json.loads(lines[-1])
+    # ttnn's log, warnings included (tt-metal logs to stdout): tests/tt/test_compute_config.py reads it
+    result["log"] = "\n".join(line for line in (done.stdout + done.stderr).splitlines() if not line.startswith("{"))
+    return result

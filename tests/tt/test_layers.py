@@ -1,4 +1,5 @@
-"""The shared ttnn building blocks equal their torch counterparts (emulation, fp32 storage)."""
+"""The shared ttnn building blocks equal their torch counterparts (exact emulation, fp32 storage: these
+tests check the layout algebra; the chip's arithmetic is tests/tt/test_numerics.py's subject)."""
 
 from __future__ import annotations
 
