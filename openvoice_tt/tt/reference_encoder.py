@@ -83,7 +83,7 @@ class ReferenceEncoder:
             x = masked(ttnn, ttnn.relu(x), length_mask(self.device, valid * width, height * width))
         x = ttnn.reshape(x, (1, 1, height, width * self.convs[-1].out_channels))
         inputs = self.input_gates(x)
-        state = ttnn.zeros((1, 1, 1, h), dtype=self.dtype, layout=ttnn.TILE_LAYOUT, device=self.device.handle)
+        state = self.device.resident.filled((1, 1, 1, h), 0.0, self.dtype)
         for t in range(valid):
             xt = ttnn.slice(inputs, [0, 0, t, 0], [1, 1, t + 1, 3 * h])
             ht = self.hidden_gates(state)

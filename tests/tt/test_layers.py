@@ -68,7 +68,7 @@ def test_program_budget_clears_the_cache_and_convs_prepare_again() -> None:
     device = open_emulated_device()
     conv = Conv1d(device, torch.randn(4, 4, 3), torch.zeros(4), FP32)
     conv(to_tt(device, torch.randn(1, 4, 10)), 10)
-    assert set(conv.weights.prepared) == {10}
+    assert set(conv.weights.prepared) == {(1, 10)}
     for i in range(MAX_CACHED_SHAPES):
         device.use_shape(("model", i))
     assert device.generation == 0
@@ -77,4 +77,4 @@ def test_program_budget_clears_the_cache_and_convs_prepare_again() -> None:
     device.use_shape(("model", MAX_CACHED_SHAPES))  # one too many: the program cache is cleared
     assert device.generation == 1 and device.shapes == [("model", MAX_CACHED_SHAPES)]
     conv(to_tt(device, torch.randn(1, 4, 12)), 12)
-    assert set(conv.weights.prepared) == {12}  # weights prepared for the old programs were dropped
+    assert set(conv.weights.prepared) == {(1, 12)}  # weights prepared for the old programs were dropped
