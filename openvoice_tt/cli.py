@@ -764,7 +764,8 @@ def placement(
         t = report.transfers
         ui.out.print(
             f"{report.device}, {report.audio_seconds:.2f} s of audio; uploads {', '.join(t['uploads'])}; "
-            f"length reads {len(t['scalar_reads'])}; downloads {', '.join(t['downloads'])}",
+            f"length reads {len(t['scalar_reads'])}; downloads {', '.join(t['downloads'])}; "
+            f"first use of these buckets: {len(t['constants'])} constants, {t['weights']} prepared conv weights",
             markup=False,
         )
         ui.out.print(table)
