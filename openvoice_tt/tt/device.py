@@ -106,7 +106,8 @@ class TtDevice:
         ttnn = self.ttnn
         log.append(name)
         if not tensor.is_floating_point():  # ids: int32 row-major
-            return ttnn.from_torch(tensor.to(torch.int32), dtype=dtype, layout=ttnn.ROW_MAJOR_LAYOUT, device=self.handle)
+            ids = tensor.to(torch.int32)
+            return ttnn.from_torch(ids, dtype=dtype, layout=ttnn.ROW_MAJOR_LAYOUT, device=self.handle)
         return ttnn.from_torch(
             tensor.float().contiguous(),
             dtype=dtype,

@@ -14,12 +14,12 @@ multiplied by a resident column mask: the result equals the unpadded computation
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import torch
 
 from openvoice_tt.config import TtBuckets
-
 from openvoice_tt.reference.reference_encoder import ReferenceEncoder as ReferenceReferenceEncoder
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import Conv2d, Linear, Precision, dtype_of, length_mask, masked
@@ -107,8 +107,8 @@ class ReferenceEncoder:
             valid, real = conv_width(valid), conv_width(real)
             x = masked(ttnn, ttnn.relu(x), length_mask(self.device, valid * width, height * width))
             if real < width:  # the columns that exist only because of the tile padding
-                key = ("column_mask", height, width, real)
-                x = ttnn.multiply(x, resident.pattern(key, lambda: column_mask(height, width, real), ttnn.float32))
+                build = partial(column_mask, height, width, real)  # runs on the bucket's first use only
+                x = ttnn.multiply(x, resident.pattern(("column_mask", height, width, real), build, ttnn.float32))
         x = ttnn.reshape(x, (1, 1, height, width * self.convs[-1].out_channels))
         inputs = self.input_gates(x)
         state = self.device.resident.filled((1, 1, 1, h), 0.0, self.dtype)

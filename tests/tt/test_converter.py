@@ -108,7 +108,7 @@ def test_tile_padded_reference_encoder_equals_the_unpadded_computation(tiny_chec
     trace = device.ttnn
     trace.recording = True
     padded = device.ttnn.to_torch(tt.ref_enc(x, frames)).reshape(-1)
-    assert [s[2] for name, s in trace.calls if name == "reshape" and len(s) == 4 and s[1] > 1][0] == 544
+    assert next(s[2] for name, s in trace.calls if name == "reshape" and len(s) == 4 and s[1] > 1) == 544
     tt.ref_enc.column_multiple = 1
     unpadded = device.ttnn.to_torch(tt.ref_enc(x, frames)).reshape(-1)
     with torch.no_grad():

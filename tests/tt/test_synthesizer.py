@@ -137,7 +137,7 @@ def test_tiny_synthesis_matches_reference_and_keeps_the_transfer_budget(tiny_che
 
     device.transfers.reset()  # a second, shorter utterance in the same buckets: only its inputs and noise
     shorter = melo_inputs(fe, SENTENCES[1].replace(" home", ""))
-    _, again, frames_again = _synthesize_both(ref, tt, shorter)
+    _, _, frames_again = _synthesize_both(ref, tt, shorter)
     assert TtBuckets().tokens(shorter.phone_ids.numel()) == TtBuckets().tokens(inputs.phone_ids.numel())
     assert TtBuckets().frames(frames_again) == TtBuckets().frames(frames) and frames_again < frames
     assert device.transfers.uploads == per_utterance and device.transfers.host_to_device() == len(per_utterance)
