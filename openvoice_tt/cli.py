@@ -719,6 +719,9 @@ def _render_bench(ui: Ui, report: Any) -> None:
     )
     if report.tone_color_seconds is not None:
         ui.out.print(f"reference embedding: {report.tone_color_seconds:.3f} s (once, not in the table)", markup=False)
+    if report.program_cache_clears is not None:
+        clears = ", ".join(map(str, report.program_cache_clears))
+        ui.out.print(f"program cache clears (warm-up, then each pass): {clears}", markup=False)
     ui.out.print(table)
 
 

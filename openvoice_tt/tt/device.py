@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,6 +23,7 @@ import torch
 
 from openvoice_tt.errors import DeviceError
 from openvoice_tt.tt.constants import ResidentConstants
+from openvoice_tt.tt.program_budget import ProgramBudget
 from openvoice_tt.tt.trace import OpTrace
 from openvoice_tt.tt.weights import WeightCache
 
@@ -30,11 +32,11 @@ MOCK_DESCRIPTORS = {
     "wormhole_n150": "wormhole_N150.yaml",
     "blackhole_p150": "blackhole_P150.yaml",
 }
-L1_SMALL_SIZE = 131072  # conv halo/config tables live here; 32 KiB ran out on P150 at 30 s of audio
-# Conv halo tables stay in L1_SMALL for as long as their programs are cached (one set per input shape):
-# a mock P150 ran out after 4 converter lengths or 5 MeloTTS buckets. So at most this many shapes are
-# kept compiled; a new one beyond it clears the program cache first (tests/tt/test_mock_device.py).
-MAX_CACHED_SHAPES = 4
+# Conv config tables stay in L1_SMALL for as long as their programs are cached: `ProgramBudget` clears
+# the program cache only when a new (model, bucket) key may not fit (tests/tt/test_mock_device.py).
+# 512 KiB hold every key of `openvoice-tt bench` (32 KiB ran out on P150 at 30 s, 128 KiB after ~5 keys)
+# and leave the convs' circular buffers enough L1 at 30 s on both mock devices.
+L1_SMALL_SIZE = 524288
 
 
 @dataclass
@@ -77,24 +79,22 @@ class TtDevice:
     # A mock device computes nothing (its scalar reads return 0): acceptance runs pin data-dependent
     # lengths here so a mock and an emulated run execute the same graph. Ignored on hardware.
     forced_scalars: dict[str, float] = field(default_factory=dict)
-    shapes: list[tuple] = field(default_factory=list)  # the shapes whose programs are cached, oldest first
-    generation: int = 0  # bumped whenever the program cache is cleared (prepared conv weights go with it)
+    budget: ProgramBudget = field(default_factory=ProgramBudget)  # when to clear the program cache
+    generation: int = 0  # program cache clears so far (prepared conv weights go with each)
     resident: ResidentConstants = field(init=False)  # constants made once and kept on the device
 
     def __post_init__(self) -> None:
         self.resident = ResidentConstants(self.ttnn, self.upload_constant)
 
     def use_shape(self, key: tuple) -> None:
-        """Declare the (model, length) about to run: programs for a shape already compiled are reused; a
-        new shape beyond MAX_CACHED_SHAPES clears the program cache, which frees the conv halo tables."""
-        if key in self.shapes:
-            return
-        if len(self.shapes) >= MAX_CACHED_SHAPES:
-            if not self.is_emulation:
-                self.handle.clear_program_cache()
-            self.shapes.clear()
-            self.generation += 1
-        self.shapes.append(key)
+        """Declare the (model, length bucket) about to run: programs of a compiled key are reused; a new
+        key clears the program cache first only if its conv tables may not fit in L1_SMALL."""
+        self.budget.admit(key, self._clear_program_cache)
+
+    def _clear_program_cache(self) -> None:
+        if not self.is_emulation:
+            self.handle.clear_program_cache()
+        self.generation += 1
 
     @property
     def is_emulation(self) -> bool:
@@ -195,7 +195,15 @@ def open_ttnn_device(l1_small_size: int = L1_SMALL_SIZE) -> TtDevice:
         raise DeviceError("no Tenstorrent device found (ttnn sees no chip); use --device cpu")
     handle = ttnn.open_device(device_id=0, l1_small_size=l1_small_size)
     arch = str(handle.arch()).split(".")[-1].lower()
-    return TtDevice(OpTrace(ttnn), handle, "mock" if mock else "hardware", arch)
+    device = TtDevice(OpTrace(ttnn), handle, "mock" if mock else "hardware", arch)
+    device.budget.meter = partial(l1_small_usage, ttnn, handle)
+    return device
+
+
+def l1_small_usage(ttnn: ModuleType, handle: Any) -> tuple[int, int]:
+    """(bytes allocated, bytes in total) of L1_SMALL per bank, from ttnn's allocator (not a traced op)."""
+    view = ttnn.get_memory_view(handle, ttnn.BufferType.L1_SMALL)
+    return int(view.total_bytes_allocated_per_bank), int(view.total_bytes_per_bank)
 
 
 def hardware_available(ttnn: ModuleType | None = None) -> bool:
