@@ -69,7 +69,7 @@ def main() -> None:
         raise SystemExit("no Tenstorrent chip found")
     trace = device.ttnn
     gen = torch.Generator().manual_seed(args.seed)
-    converter = synthesizer = None
+    converter = synthesizer = ref = inputs = None
     if args.job in ("convert", "extract", "clone", "sweep", "bench"):
         folder = args.checkpoints / "converter"
         ref_converter = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
@@ -107,6 +107,7 @@ def main() -> None:
                 result, _ = synthesizer.synthesize(piece, 0, SynthesisParams(), NoiseSource(i))
         elif args.job == "bench":
             result = _bench_pass(device, synthesizer, converter, ref.config)
+        elif args.job == "extract":
             audio = (torch.randn(int(args.seconds * 22050), generator=gen) * 0.3).numpy()
             result = converter.tone_color([audio])
         elif args.job == "convert":
