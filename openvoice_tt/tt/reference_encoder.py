@@ -5,9 +5,12 @@ does one [1, 128] x [128, 384] matmul and the gate arithmetic. The convs' NHWC o
 (freq, channel); upstream flattens (channel, freq), so the GRU input weight's columns are permuted
 once on the host instead of transposing activations on the device.
 
-The frequency axis (513 bins) is zero-padded to a multiple of the tile width (544) before the first
-conv: for long pieces ttnn runs that conv through DRAM in height slices, and height slicing with a
-width that is not tile-aligned gives wrong results on hardware (tt-metal #42667). Zero columns become
+The frequency axis (513 bins) is zero-padded to 576 before the first conv: for long pieces ttnn runs the
+first two convs through DRAM in height slices (the first from ~10 s, the second at 30 s), and height
+slicing with a width that is not tile-aligned gives wrong results on hardware (tt-metal #42667). 576 is
+the smallest width >= 513 whose first two conv inputs (576, 288) are multiples of the tile width; the
+graph of 2, 10 and 30 s pieces on both mock devices is checked for it (tests/tt/test_mock_device.py).
+Zero columns become
 ReLU(bias) after a conv, so every conv output whose padded width exceeds the exact computation's is
 multiplied by a resident column mask: the result equals the unpadded computation exactly.
 """
@@ -25,6 +28,7 @@ from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import Conv2d, Linear, Precision, dtype_of, length_mask, masked
 
 TILE = 32
+ALIGNED_CONVS = 2  # the convs whose input width is made tile-aligned (the ones ttnn height-slices)
 
 
 def conv_width(width: int) -> int:
@@ -84,7 +88,7 @@ class ReferenceEncoder:
         )
         self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
         self.dtype = dtype_of(device, precision.activations)
-        self.column_multiple = TILE  # 1 runs the unpadded computation (tests compare the two)
+        self.column_multiple = TILE * 2 ** (ALIGNED_CONVS - 1)  # 1: the unpadded computation (for tests)
 
     def __call__(self, spec: Any, frames: int, padded: int | None = None) -> Any:
         """spec [1, 1, T, F] (T = `padded` rows of which `frames` are real) -> embedding [1, 1, 1, gin].

@@ -132,14 +132,14 @@ def test_mock_device_survives_many_lengths_in_one_process(full_checkpoints: Path
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("seconds", [2, 10, pytest.param(30, marks=pytest.mark.slow)])
 def test_reference_pieces_never_height_slice_unaligned_widths(full_checkpoints: Path, arch: str, seconds: int) -> None:
-    """extract-se feeds ~10 s pieces: ttnn then height-slices the first Conv2d through DRAM. The
-    frequency axis is padded to 544, so the slices it reads are tile-aligned (checked from the graph)."""
+    """extract-se feeds ~10 s pieces: ttnn then height-slices the first Conv2d through DRAM (at 30 s the
+    second too). The frequency axis is padded to 576, so the slices it reads are tile-aligned."""
     result = run_acceptance(
         full_checkpoints, f"mock:{arch}", "--job", "extract", "--seconds", str(seconds), "--repeat", "2"
     )
     assert unaligned_height_slices(result) == []
     if seconds >= 10:  # the case #42667 is about does occur, on the padded width
-        assert {s["input"][2] for s in result["height_slices"]} == {544}
+        assert {s["input"][2] for s in result["height_slices"]} <= {576, 288} and result["height_slices"]
     # the second piece of a bucket: only its audio goes up (ttnn's own count of host->device writes agrees)
     assert result["transfers"]["uploads"] == ["waveform"] and result["device_writes"] == 1
     assert result["constants"] == [] and result["weights"] == 0 and result["first_run"]["constants"] > 0
