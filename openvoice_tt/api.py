@@ -853,7 +853,7 @@ class Placement:
     device: str
     audio_seconds: float
     rows: list[dict[str, Any]]
-    transfers: dict[str, list[str]]
+    transfers: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -890,5 +890,7 @@ def placement(
         "uploads": list(device.transfers.uploads),
         "downloads": list(device.transfers.downloads),
         "scalar_reads": list(device.transfers.scalar_reads),
+        "constants": list(device.transfers.constants),  # made once per device (first use of a bucket)
+        "weights": len(device.transfers.weights),  # conv weights ttnn prepares for a new bucket
     }
     return Placement(f"{device.kind} {device.arch}", speech.seconds, rows, transfers)

@@ -81,6 +81,8 @@ class BenchReport:
     repeat: int
     synth: PhaseTiming
     clone: PhaseTiming
+    # ttnn backend: program cache clears during the warm-up and during each timed pass (None elsewhere)
+    program_cache_clears: list[int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -96,6 +98,7 @@ class BenchReport:
             "repeat": self.repeat,
             "synth": self.synth.to_json(),
             "clone": self.clone.to_json(),
+            "program_cache_clears": self.program_cache_clears,
         }
 
 
@@ -138,9 +141,11 @@ def run_bench(
 
     if on_step is not None:
         on_step(0, steps)
+    clears = _program_cache_clears(tts.backend)
     tts.synth(sentences[0])  # warm-up: first-call costs (allocator, lazy tables) stay out of the numbers
     cloner.clone(sentences[0], se=target_se)
     step()
+    clears.mark()
     synth, clone = PhaseTiming(), PhaseTiming()
     for _ in range(repeat):
         for sentence in sentences:
@@ -152,6 +157,7 @@ def run_bench(
             speech = cloner.clone(sentence, se=target_se)
             clone.add(speech, time.perf_counter() - start, prefixed=True)
             step()
+        clears.mark()
     return BenchReport(
         device=tts.device,
         backend=tts.backend,
@@ -165,4 +171,31 @@ def run_bench(
         repeat=repeat,
         synth=synth,
         clone=clone,
+        program_cache_clears=clears.per_phase(),
     )
+
+
+@dataclass
+class _ClearCounter:
+    """Program cache clears of the ttnn device between marks (a device's count only ever grows)."""
+
+    device: Any = None
+    marks: list[int] = field(default_factory=list)
+
+    def mark(self) -> None:
+        if self.device is not None:
+            self.marks.append(self.device.generation)
+
+    def per_phase(self) -> list[int] | None:
+        if self.device is None:
+            return None
+        return [b - a for a, b in zip(self.marks, self.marks[1:], strict=False)]
+
+
+def _program_cache_clears(backend: str) -> _ClearCounter:
+    if backend != "tt":
+        return _ClearCounter()
+    from openvoice_tt.backends import tt_device
+
+    device = tt_device()
+    return _ClearCounter(device, [device.generation])

@@ -871,6 +871,9 @@ def _render_bench(ui: Ui, report: Any) -> None:
     )
     if report.tone_color_seconds is not None:
         ui.out.print(f"reference embedding: {report.tone_color_seconds:.3f} s (once, not in the table)", markup=False)
+    if report.program_cache_clears is not None:
+        clears = ", ".join(map(str, report.program_cache_clears))
+        ui.out.print(f"program cache clears (warm-up, then each pass): {clears}", markup=False)
     ui.out.print(table)
 
 
@@ -916,7 +919,8 @@ def placement(
         t = report.transfers
         ui.out.print(
             f"{report.device}, {report.audio_seconds:.2f} s of audio; uploads {', '.join(t['uploads'])}; "
-            f"length reads {len(t['scalar_reads'])}; downloads {', '.join(t['downloads'])}",
+            f"length reads {len(t['scalar_reads'])}; downloads {', '.join(t['downloads'])}; "
+            f"first use of these buckets: {len(t['constants'])} constants, {t['weights']} prepared conv weights",
             markup=False,
         )
         ui.out.print(table)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -42,13 +43,15 @@ def main() -> None:
     parser.add_argument("--device", default="emulation")
     parser.add_argument(
         "--job",
-        choices=["convert", "extract", "synth", "clone", "sweep"],
+        choices=["convert", "extract", "synth", "clone", "sweep", "bench"],
         default="convert",
-        help="sweep: many utterance lengths in one process (program cache / L1_SMALL budget)",
+        help="sweep: many utterance lengths in one process (program cache / L1_SMALL budget); "
+        "bench: clones of `openvoice-tt bench`'s sentences (use --repeat 2: the second pass must not clear)",
     )
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compare", action="store_true", help="PCC against the torch reference")
+    parser.add_argument("--repeat", type=int, default=1, help="run the job N times; report the last run")
     args = parser.parse_args()
 
     from openvoice_tt.tt.device import configure_mock
@@ -76,12 +79,12 @@ def main() -> None:
         raise SystemExit("no Tenstorrent chip found")
     trace = device.ttnn
     gen = torch.Generator().manual_seed(args.seed)
-    converter = synthesizer = None
-    if args.job in ("convert", "extract", "clone", "sweep"):
+    converter = synthesizer = ref = inputs = None
+    if args.job in ("convert", "extract", "clone", "sweep", "bench"):
         folder = args.checkpoints / "converter"
         ref_converter = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
         converter = ToneColorConverter(device, ref_converter, ConverterPrecision())
-    if args.job in ("synth", "clone", "sweep"):
+    if args.job in ("synth", "clone", "sweep", "bench"):
         folder = args.checkpoints / "melotts-english"
         ref = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth")
         synthesizer = MeloSynthesizer(device, ref, MeloPrecision())
@@ -100,66 +103,80 @@ def main() -> None:
     if args.compare and args.job in ("synth", "clone"):
         reference = _reference_synthesis(ref, inputs, args.seed)
     given = reference[0].durations.flatten() if reference is not None else None
-    trace.calls.clear()
-    trace.compute_configs.clear()
-    trace.recording = True
-    device.transfers.reset()
-    start = time.perf_counter()
-    if args.job == "sweep":  # 8 clip lengths through the converter, 6 sentence lengths through MeloTTS
-        for i in range(8):
-            audio = (torch.randn(int((2 + 0.9 * i) * 22050), generator=gen) * 0.3).numpy()
-            converter.convert(audio, torch.randn(1, 256, 1), torch.randn(1, 256, 1), 0.3, NoiseSource(i))
-            converter.tone_color([audio])
-        for i in range(6):
-            tokens = 21 + 61 * i
-            device.forced_scalars["frames"] = int(tokens * 3.5)
-            piece = SimpleNamespace(
-                phone_ids=inputs.phone_ids.repeat(tokens)[:tokens],
-                tone_ids=inputs.tone_ids.repeat(tokens)[:tokens],
-                language_ids=torch.full((tokens,), 2),
-                ja_bert=torch.zeros(768, tokens),
-            )
-            result, _ = synthesizer.synthesize(piece, 0, SynthesisParams(), NoiseSource(i))
-    elif args.job == "extract":
-        audio = (torch.randn(int(args.seconds * 22050), generator=gen) * 0.3).numpy()
-        result = converter.tone_color([audio])
-    elif args.job == "convert":
-        audio = (torch.randn(int(args.seconds * 22050), generator=gen) * 0.3).numpy()
-        src, tgt = torch.randn(1, 256, 1, generator=gen), torch.randn(1, 256, 1, generator=gen)
-        if args.seconds > ConversionChunking().max_seconds:  # too long for one pass: in pieces
-            result = convert_in_pieces(
-                lambda piece, noise: converter.convert(piece, src, tgt, 0.3, noise),
-                audio,
-                converter.config,
-                NoiseSource(args.seed),
-                ConversionChunking(),
-            )
+
+    def run_job() -> tuple:
+        if args.job == "sweep":  # 8 clip lengths through the converter, 6 sentence lengths through MeloTTS
+            for i in range(8):
+                audio = (torch.randn(int((2 + 0.9 * i) * 22050), generator=gen) * 0.3).numpy()
+                converter.convert(audio, torch.randn(1, 256, 1), torch.randn(1, 256, 1), 0.3, NoiseSource(i))
+                converter.tone_color([audio])
+            for i in range(6):
+                tokens = 21 + 61 * i
+                device.forced_scalars["frames"] = int(tokens * 3.5)
+                piece = SimpleNamespace(
+                    phone_ids=inputs.phone_ids.repeat(tokens)[:tokens],
+                    tone_ids=inputs.tone_ids.repeat(tokens)[:tokens],
+                    language_ids=torch.full((tokens,), 2),
+                    ja_bert=torch.zeros(768, tokens),
+                )
+                result, _ = synthesizer.synthesize(piece, 0, SynthesisParams(), NoiseSource(i))
+        elif args.job == "bench":
+            result = _bench_pass(device, synthesizer, converter, ref.config)
+        elif args.job == "extract":
+            audio = (torch.randn(int(args.seconds * 22050), generator=gen) * 0.3).numpy()
+            result = converter.tone_color([audio])
+        elif args.job == "convert":
+            audio = (torch.randn(int(args.seconds * 22050), generator=gen) * 0.3).numpy()
+            src, tgt = torch.randn(1, 256, 1, generator=gen), torch.randn(1, 256, 1, generator=gen)
+            if args.seconds > ConversionChunking().max_seconds:  # too long for one pass: in pieces
+                result = convert_in_pieces(
+                    lambda piece, noise: converter.convert(piece, src, tgt, 0.3, noise),
+                    audio,
+                    converter.config,
+                    NoiseSource(args.seed),
+                    ConversionChunking(),
+                )
+            else:
+                result = converter.convert(audio, src, tgt, 0.3, NoiseSource(args.seed))
+        elif args.job == "synth":
+            result, _ = synthesizer.synthesize(inputs, 0, SynthesisParams(), NoiseSource(args.seed), durations=given)
         else:
-            result = converter.convert(audio, src, tgt, 0.3, NoiseSource(args.seed))
-    elif args.job == "synth":
-        result, _ = synthesizer.synthesize(inputs, 0, SynthesisParams(), NoiseSource(args.seed), durations=given)
-    else:
-        src, tgt = torch.randn(1, 256, 1, generator=gen), torch.randn(1, 256, 1, generator=gen)
-        result = clone_on_device(
-            synthesizer,
-            converter,
-            [inputs],
-            0,
-            SynthesisParams(),
-            NoiseSource(args.seed),
-            2205,
-            src,
-            tgt,
-            0.3,
-            durations=None if given is None else [given],
-        )
+            src, tgt = torch.randn(1, 256, 1, generator=gen), torch.randn(1, 256, 1, generator=gen)
+            result = clone_on_device(
+                synthesizer,
+                converter,
+                [inputs],
+                0,
+                SynthesisParams(),
+                NoiseSource(args.seed),
+                2205,
+                src,
+                tgt,
+                0.3,
+                durations=None if given is None else [given],
+            )
+        return result, locals()
+
+    trace.calls.clear()
+    trace.recording = True
+    runs, clears, graph = [], [], None
+    start = time.perf_counter()
+    for run in range(args.repeat):
+        device.transfers.reset()
+        generation = device.generation
+        capture = run == args.repeat - 1 and device.kind != "emulation"
+        if capture:  # ttnn's own record of what the last run did (host->device writes, conv slicing)
+            import ttnn
+
+            ttnn.graph.begin_graph_capture(ttnn.graph.RunMode.NORMAL)
+        result, scope = run_job()
+        if capture:
+            graph = ttnn.graph.end_graph_capture()
+        runs.append({k: list(v) for k, v in vars(device.transfers).items()})
+        clears.append(device.generation - generation)
     seconds = time.perf_counter() - start
+    device.budget.settle()  # the last key's L1_SMALL footprint
     trace.recording = False
-    transfers = {
-        "uploads": list(device.transfers.uploads),
-        "downloads": list(device.transfers.downloads),
-        "scalar_reads": list(device.transfers.scalar_reads),
-    }
     durations = None
     if reference is not None:  # free-running durations against torch's, counted apart from the PCC
         from openvoice_tt.tt.parity import free_running_durations
@@ -174,7 +191,8 @@ def main() -> None:
     device.close()
     agreement = None
     if args.compare:
-        agreement = _compare(args, ref_converter if converter else None, reference, locals(), result)
+        scope = {**locals(), **scope}
+        agreement = _compare(args, ref_converter if converter else None, reference, scope, result)
     print(
         json.dumps(
             {
@@ -183,7 +201,12 @@ def main() -> None:
                 "arch": device.arch,
                 "job": args.job,
                 "output_shape": list(result.shape),
-                "transfers": transfers,
+                "transfers": {k: runs[-1][k] for k in ("uploads", "downloads", "scalar_reads")},
+                "constants": runs[-1]["constants"],
+                "weights": len(runs[-1]["weights"]),
+                "first_run": {"constants": len(runs[0]["constants"]), "weights": len(runs[0]["weights"])},
+                "device_writes": None if graph is None else _device_writes(graph),
+                "height_slices": None if graph is None else _height_slices(graph),
                 "ops": trace.calls,
                 "compute_configs": trace.compute_configs,
                 "seconds": seconds,
@@ -191,9 +214,67 @@ def main() -> None:
                 "max_abs_error": None if agreement is None else agreement.max_abs,
                 "durations": durations,
                 "program_cache_clears": device.generation,
+                "program_cache_clears_per_run": clears,
+                "l1_small_per_key": {"/".join(map(str, k)): v for k, v in device.budget.footprints.items()},
             }
         )
     )
+
+
+def _bench_pass(device, synthesizer, converter, config):
+    """One clone of each of `openvoice-tt bench`'s sentences (chunks as the API splits them), with the
+    frame count pinned to 3 frames per token (the duration the random-weight checkpoints give)."""
+    import warnings
+
+    import torch
+
+    from openvoice_tt.bench import SENTENCES
+    from openvoice_tt.noise import NoiseSource
+    from openvoice_tt.reference.synthesizer import SynthesisParams
+    from openvoice_tt.text import EnglishFrontEnd
+    from openvoice_tt.text.split import split_text
+    from openvoice_tt.tt.clone import clone_on_device
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        front_end = EnglishFrontEnd(config.symbols)
+        for i, sentence in enumerate(SENTENCES):
+            chunks = [front_end(chunk) for chunk in split_text(sentence, 256)]
+            tokens = sum(int(c.phone_ids.numel()) for c in chunks)
+            device.forced_scalars["frames"] = 3 * tokens // len(chunks)
+            se = torch.ones(1, 256, 1)
+            result = clone_on_device(
+                synthesizer, converter, chunks, 0, SynthesisParams(), NoiseSource(i), 1102, se, se, 0.3
+            )
+    return result
+
+
+def _op(node: dict) -> str | None:
+    """The name of a captured call (None for other graph nodes)."""
+    return (node.get("params") or {}).get("name") if node.get("node_type") == "function_start" else None
+
+
+def _device_writes(graph: list[dict]) -> int:
+    """Host->device tensor copies ttnn made (graph capture), to compare with the counted transfers."""
+    return sum(1 for node in graph if _op(node) == "Tensor::to_device")
+
+
+SHAPE = re.compile(r"Shape\(\[([0-9, ]+)\]\)")
+
+
+def _height_slices(graph: list[dict]) -> list[dict]:
+    """The slices a conv read through DRAM by height (PaddedSlice ops cutting the H of [N, H, W, C]):
+    input shape, start and end. conv1d's inputs are [1, 1, L, C], sliced by width only."""
+    slices = []
+    for node in graph:
+        if _op(node) != "PaddedSliceDeviceOperation":
+            continue
+        params, tensor = node["arguments"][0], node["arguments"][1]
+        start, end = ([int(v) for v in m.split(",")] for m in SHAPE.findall(params)[:2])
+        shape = [int(v) for v in SHAPE.search(tensor.split("logical_shape=", 1)[1]).group(1).split(",")]
+        if end[1] - start[1] < shape[1]:
+            slices.append({"input": shape, "start": start, "end": end})
+    return slices
 
 
 def _reference_synthesis(ref_melo, inputs, seed: int):

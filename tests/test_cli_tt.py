@@ -86,6 +86,8 @@ def test_placement_shows_every_stage_on_the_device(tiny_checkpoints: Path) -> No
     assert report["transfers"]["uploads"] == [*chunk, "source_se", "target_se", "posterior_noise", "waveform"]
     assert report["transfers"]["scalar_reads"] == ["frames"]
     assert report["transfers"]["downloads"] == ["waveform", "embedding"]
+    # a fresh device: the buckets' resident constants and prepared conv weights cross once, counted
+    assert "filled" in report["transfers"]["constants"] and report["transfers"]["weights"] > 0
     boundary = report["rows"][-1]
     assert boundary["runs_on"] == "host" and boundary["host_transfers"] == 14 and boundary["ttnn_ops"] == 0
 

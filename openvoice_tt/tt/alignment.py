@@ -39,8 +39,7 @@ class Alignment:
         ttnn = self.ttnn
         ends = ttnn.transpose(ttnn.cumsum(durations, dim=2), -2, -1)  # [1, 1, 1, T_x]
         starts = ttnn.subtract(ends, ttnn.transpose(durations, -2, -1))
-        positions = ttnn.arange(0, frames, 1, dtype=ttnn.float32, device=self.device.handle, layout=ttnn.TILE_LAYOUT)
-        positions = ttnn.reshape(positions, (1, 1, frames, 1))
+        positions = self.device.resident.positions(frames)  # [1, 1, T_y, 1]
         return ttnn.multiply(ttnn.ge(positions, starts), ttnn.lt(positions, ends))
 
     def expand(self, stats: Any, path: Any) -> Any:

@@ -3,7 +3,7 @@
 The relative terms are computed as a 9-diagonal band (offsets -4..4): for each offset o the keys'
 relative logits R[:, o] = q . Ek[o] (one [T, 96] x [96, 9] matmul) are added to the scores on the
 diagonal j - i = o - 4, and the attention weights on that diagonal, summed per row, multiply Ev[o]
-(one [T, 9] x [9, 96] matmul). The band masks are built on device from `arange` once per length and
+(one [T, 9] x [9, 96] matmul). The band masks are built on device from the resident positions once per call and
 shared by every layer and head. Masked scores are -1e4 exactly as upstream's `masked_fill`.
 """
 
@@ -26,8 +26,8 @@ class RelativeBands:
 
     def __init__(self, device: TtDevice, length: int, window: int, mask: Any | None, dtype: Any) -> None:
         ttnn = device.ttnn
-        positions = ttnn.arange(0, length, 1, dtype=ttnn.float32, device=device.handle, layout=ttnn.TILE_LAYOUT)
-        offsets = ttnn.subtract(ttnn.reshape(positions, (1, 1, 1, length)), ttnn.reshape(positions, (1, 1, length, 1)))
+        positions = device.resident.positions(length)  # [1, 1, T, 1]
+        offsets = ttnn.subtract(ttnn.reshape(positions, (1, 1, 1, length)), positions)
         self.bands = [ttnn.typecast(ttnn.eq(offsets, float(o - window)), dtype) for o in range(2 * window + 1)]
         self.mask = mask
         # [1, 1, T, T] 1 where both positions are valid (None: no padding)

@@ -50,7 +50,7 @@ def clone_on_device(
     if rate_in != 2 * rate_out:
         raise DeviceError(f"on-device resampling supports 2:1 only ({rate_in} -> {rate_out} Hz)")
     pieces, total = [], 0
-    silence = ttnn.zeros((1, 1, silence_samples, 1), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device.handle)
+    silence = device.resident.filled((1, 1, silence_samples, 1), 0.0, ttnn.float32)
     for done, inputs in enumerate(chunks, start=1):
         given = durations[done - 1] if durations is not None else None
         wave, samples, _ = synthesizer.synthesize_on_device(inputs, speaker_id, params, noise, timer, given)
@@ -60,7 +60,7 @@ def clone_on_device(
     with timer("resample"):
         speech = ttnn.concat(pieces, dim=2)
         if total % 2:  # soxr gives ceil(N / 2) samples: decimate one trailing zero too
-            pad = ttnn.zeros((1, 1, 1, 1), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device.handle)
+            pad = device.resident.filled((1, 1, 1, 1), 0.0, ttnn.float32)
             speech, total = ttnn.concat([speech, pad], dim=2), total + 1
         speech, samples = converter.decimate(speech, total)
     timer = timer.prefixed("converter.")

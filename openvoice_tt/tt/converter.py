@@ -58,17 +58,13 @@ class ToneColorConverter:
     # Pure ttnn ---------------------------------------------------------------------------------------
 
     def _padded_rows(self, spec: Any, frames: int, padded: int) -> Any:
-        """Spectrogram [1, 1, T, F] -> [1, 1, padded, F] with zero rows (masked downstream)."""
+        """Spectrogram [1, 1, T, F] -> [1, 1, padded, F] with zero rows (masked downstream): a slice of one
+        resident zero block of the bucket's size, so no length within the bucket uploads anything."""
         if padded == frames:
             return spec
-        ttnn = self.ttnn
-        zeros = ttnn.zeros(
-            (1, 1, padded - frames, spec.shape[-1]),
-            dtype=spec.dtype,
-            layout=ttnn.TILE_LAYOUT,
-            device=self.device.handle,
-        )
-        return ttnn.concat([spec, zeros], dim=2)
+        ttnn, width = self.ttnn, spec.shape[-1]
+        zeros = self.device.resident.filled((1, 1, padded, width), 0.0, spec.dtype)
+        return ttnn.concat([spec, ttnn.slice(zeros, [0, 0, 0, 0], [1, 1, padded - frames, width])], dim=2)
 
     def embed(self, wave: Any, samples: int) -> Any:
         """Waveform [1, 1, N, 1] -> tone-color embedding [1, 1, 1, gin]."""

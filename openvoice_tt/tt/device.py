@@ -2,9 +2,11 @@
 
 Every `tt/` module receives a `TtDevice` and calls ops on `device.ttnn`, which is either the real ttnn
 package (a chip, or a mock device that validates but computes nothing) or `host_ttnn`, the CPU
-emulation used for numerics. All host<->device traffic of an utterance goes through `upload`,
-`download` and `read_scalar` here, which count it, so tests can hold the pipeline to its transfer
-budget (inputs and noise up, at most one length read, audio down).
+emulation used for numerics. Every host->device copy goes through `_to_device` here and is counted by
+kind: per-utterance inputs and noise (`upload`), weights (`constant`, and the conv weights ttnn prepares
+on a conv's first call for a shape), and resident constants (`resident`: positions, fills, masks made
+once and kept on the device). Downloads and the one length read are counted too, so tests hold the
+pipeline to its transfer budget: a second utterance in a bucket uploads only its inputs and noise.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,6 +22,8 @@ from typing import Any
 import torch
 
 from openvoice_tt.errors import DeviceError, shorten
+from openvoice_tt.tt.constants import ResidentConstants
+from openvoice_tt.tt.program_budget import ProgramBudget
 from openvoice_tt.tt.trace import OpTrace
 from openvoice_tt.tt.weights import WeightCache
 
@@ -27,28 +32,40 @@ MOCK_DESCRIPTORS = {
     "wormhole_n150": "wormhole_N150.yaml",
     "blackhole_p150": "blackhole_P150.yaml",
 }
-L1_SMALL_SIZE = 131072  # conv halo/config tables live here; 32 KiB ran out on P150 at 30 s of audio
-# Conv halo tables stay in L1_SMALL for as long as their programs are cached (one set per input shape):
-# a mock P150 ran out after 4 converter lengths or 5 MeloTTS buckets. So at most this many shapes are
-# kept compiled; a new one beyond it clears the program cache first (tests/tt/test_mock_device.py).
-MAX_CACHED_SHAPES = 4
+# Conv config tables stay in L1_SMALL for as long as their programs are cached: `ProgramBudget` clears
+# the program cache only when a new (model, bucket) key may not fit (tests/tt/test_mock_device.py).
+# 512 KiB hold every key of `openvoice-tt bench` (32 KiB ran out on P150 at 30 s, 128 KiB after ~5 keys)
+# and leave the convs' circular buffers enough L1 at 30 s on both mock devices.
+L1_SMALL_SIZE = 524288
 
 
 @dataclass
 class TransferLog:
-    """Host<->device traffic since the last reset (per utterance)."""
+    """Host<->device traffic since the last reset (per utterance): `uploads` are the per-utterance inputs
+    and noise; `constants` and `weights` are copies that a later utterance of the same bucket reuses."""
 
     uploads: list[str] = field(default_factory=list)
     downloads: list[str] = field(default_factory=list)
     scalar_reads: list[str] = field(default_factory=list)
+    constants: list[str] = field(default_factory=list)
+    weights: list[str] = field(default_factory=list)
 
     def reset(self) -> None:
-        self.uploads.clear()
-        self.downloads.clear()
-        self.scalar_reads.clear()
+        for names in (self.uploads, self.downloads, self.scalar_reads, self.constants, self.weights):
+            names.clear()
 
     def summary(self) -> dict[str, int]:
-        return {"uploads": len(self.uploads), "downloads": len(self.downloads), "scalar_reads": len(self.scalar_reads)}
+        return {
+            "uploads": len(self.uploads),
+            "downloads": len(self.downloads),
+            "scalar_reads": len(self.scalar_reads),
+            "constants": len(self.constants),
+            "weights": len(self.weights),
+        }
+
+    def host_to_device(self) -> int:
+        """Every host->device copy counted here (inputs, noise, constants, weights)."""
+        return len(self.uploads) + len(self.constants) + len(self.weights)
 
 
 @dataclass
@@ -62,35 +79,53 @@ class TtDevice:
     # A mock device computes nothing (its scalar reads return 0): acceptance runs pin data-dependent
     # lengths here so a mock and an emulated run execute the same graph. Ignored on hardware.
     forced_scalars: dict[str, float] = field(default_factory=dict)
-    shapes: list[tuple] = field(default_factory=list)  # the shapes whose programs are cached, oldest first
-    generation: int = 0  # bumped whenever the program cache is cleared (prepared conv weights go with it)
+    budget: ProgramBudget = field(default_factory=ProgramBudget)  # when to clear the program cache
+    generation: int = 0  # program cache clears so far (prepared conv weights go with each)
+    resident: ResidentConstants = field(init=False)  # constants made once and kept on the device
+
+    def __post_init__(self) -> None:
+        self.resident = ResidentConstants(self.ttnn, self.upload_constant)
 
     def use_shape(self, key: tuple) -> None:
-        """Declare the (model, length) about to run: programs for a shape already compiled are reused; a
-        new shape beyond MAX_CACHED_SHAPES clears the program cache, which frees the conv halo tables."""
-        if key in self.shapes:
-            return
-        if len(self.shapes) >= MAX_CACHED_SHAPES:
-            if not self.is_emulation:
-                self.handle.clear_program_cache()
-            self.shapes.clear()
-            self.generation += 1
-        self.shapes.append(key)
+        """Declare the (model, length bucket) about to run: programs of a compiled key are reused; a new
+        key clears the program cache first only if its conv tables may not fit in L1_SMALL."""
+        self.budget.admit(key, self._clear_program_cache)
+
+    def _clear_program_cache(self) -> None:
+        if not self.is_emulation:
+            self.handle.clear_program_cache()
+        self.generation += 1
 
     @property
     def is_emulation(self) -> bool:
         return self.kind == "emulation"
 
-    # Weights and constants: uploaded once at module construction, not part of an utterance's budget.
+    # The one host->device path, and what goes through it.
 
-    def constant(self, tensor: torch.Tensor, dtype: Any, layout: Any = None) -> Any:
+    def _to_device(self, tensor: torch.Tensor, dtype: Any, log: list[str], name: str, layout: Any = None) -> Any:
         ttnn = self.ttnn
+        log.append(name)
+        if not tensor.is_floating_point():  # ids: int32 row-major
+            ids = tensor.to(torch.int32)
+            return ttnn.from_torch(ids, dtype=dtype, layout=ttnn.ROW_MAJOR_LAYOUT, device=self.handle)
         return ttnn.from_torch(
             tensor.float().contiguous(),
             dtype=dtype,
             layout=layout if layout is not None else ttnn.TILE_LAYOUT,
             device=self.handle,
         )
+
+    def constant(self, tensor: torch.Tensor, dtype: Any, layout: Any = None) -> Any:
+        """A weight (or other model constant) uploaded once at module construction."""
+        return self._to_device(tensor.float(), dtype, self.transfers.weights, "weight", layout)
+
+    def upload_constant(self, tensor: torch.Tensor, dtype: Any, name: str) -> Any:
+        """A resident constant (see `constants.py`): uploaded on its first use, then reused."""
+        return self._to_device(tensor.float(), dtype, self.transfers.constants, name)
+
+    def count_prepared_weight(self, name: str) -> None:
+        """ttnn.conv1d/conv2d upload a host weight themselves (prepared) on a conv's first call of a shape."""
+        self.transfers.weights.append(name)
 
     def host_weight(self, tensor: torch.Tensor) -> Any:
         """A float32 ROW_MAJOR host tensor: the form ttnn.conv1d/conv2d prepare on their first call."""
@@ -99,12 +134,8 @@ class TtDevice:
     # The per-utterance boundary.
 
     def upload(self, tensor: torch.Tensor, dtype: Any, name: str, layout: Any = None) -> Any:
-        self.transfers.uploads.append(name)
-        return self.constant(tensor, dtype, layout) if tensor.is_floating_point() else self._upload_ids(tensor, dtype)
-
-    def _upload_ids(self, tensor: torch.Tensor, dtype: Any) -> Any:
-        ttnn = self.ttnn
-        return ttnn.from_torch(tensor.to(torch.int32), dtype=dtype, layout=ttnn.ROW_MAJOR_LAYOUT, device=self.handle)
+        """A per-utterance input or noise tensor."""
+        return self._to_device(tensor, dtype, self.transfers.uploads, name, layout)
 
     def download(self, tensor: Any, name: str) -> torch.Tensor:
         self.transfers.downloads.append(name)
@@ -168,7 +199,15 @@ def open_ttnn_device(l1_small_size: int = L1_SMALL_SIZE) -> TtDevice:
         raise DeviceError("no Tenstorrent device found (ttnn sees no chip); use --device cpu")
     handle = ttnn.open_device(device_id=0, l1_small_size=l1_small_size)
     arch = str(handle.arch()).split(".")[-1].lower()
-    return TtDevice(OpTrace(ttnn), handle, "mock" if mock else "hardware", arch)
+    device = TtDevice(OpTrace(ttnn), handle, "mock" if mock else "hardware", arch)
+    device.budget.meter = partial(l1_small_usage, ttnn, handle)
+    return device
+
+
+def l1_small_usage(ttnn: ModuleType, handle: Any) -> tuple[int, int]:
+    """(bytes allocated, bytes in total) of L1_SMALL per bank, from ttnn's allocator (not a traced op)."""
+    view = ttnn.get_memory_view(handle, ttnn.BufferType.L1_SMALL)
+    return int(view.total_bytes_allocated_per_bank), int(view.total_bytes_per_bank)
 
 
 DRIVER_PATH = Path("/dev/tenstorrent")  # the kernel driver's device nodes: /dev/tenstorrent/0, ...

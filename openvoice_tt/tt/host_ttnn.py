@@ -254,49 +254,6 @@ def typecast(tensor: Tensor, dtype: DataType, **kwargs: Any) -> Tensor:
 
 
 # --------------------------------------------------------------------------------------------------
-# Creation.
-
-
-def _creation(value: torch.Tensor, dtype: DataType, layout: Layout, device: Any) -> Tensor:
-    return Tensor(value, dtype, layout, device)
-
-
-def full(
-    shape: Sequence[int],
-    fill_value: float,
-    dtype: DataType = DataType.BFLOAT16,
-    layout: Layout = Layout.ROW_MAJOR,
-    device: Any = None,
-    **kwargs: Any,
-) -> Tensor:
-    return _creation(torch.full(tuple(shape), float(fill_value)), dtype, layout, device)
-
-
-def zeros(
-    shape: Sequence[int],
-    dtype: DataType = DataType.BFLOAT16,
-    layout: Layout = Layout.ROW_MAJOR,
-    device: Any = None,
-    **kwargs: Any,
-) -> Tensor:
-    return full(shape, 0.0, dtype, layout, device)
-
-
-def arange(
-    start: int = 0,
-    end: int | None = None,
-    step: int = 1,
-    dtype: DataType = DataType.BFLOAT16,
-    device: Any = None,
-    layout: Layout = Layout.ROW_MAJOR,
-    **kwargs: Any,
-) -> Tensor:
-    if end is None:
-        start, end = 0, start
-    return _creation(torch.arange(start, end, step, dtype=torch.float32), dtype, layout, device)
-
-
-# --------------------------------------------------------------------------------------------------
 # Element-wise.
 
 

@@ -34,9 +34,7 @@ def length_mask(device: TtDevice, valid: int, length: int) -> Any | None:
     """[1, 1, length, 1]: 1 on the first `valid` positions of a padded axis (None when nothing is padded)."""
     if valid >= length:
         return None
-    ttnn = device.ttnn
-    positions = ttnn.arange(0, length, 1, dtype=ttnn.float32, device=device.handle, layout=ttnn.TILE_LAYOUT)
-    return ttnn.lt(ttnn.reshape(positions, (1, 1, length, 1)), float(valid))
+    return device.ttnn.lt(device.resident.positions(length), float(valid))
 
 
 def compute_config(device: TtDevice, precision: Precision | MathConfig) -> Any:
@@ -109,9 +107,14 @@ class Embedding:
         return ttnn.matmul(one_hot, self.table, dtype=self.dtype, compute_kernel_config=self.compute)
 
 
+BATCH = 1  # every conv runs one utterance at a time; prepared weights are keyed by (batch, input shape)
+
+
 class PreparedConvWeights:
-    """A conv's weights: on the host until ttnn prepares them on the first call of a shape, then the
-    prepared device tensors for that shape (dropped when the device clears its program cache)."""
+    """A conv's weights: on the host until ttnn prepares them on the first call of a (batch, shape), then
+    the prepared device tensors for that key only (ttnn's prepared conv weights are specific to the batch
+    and padded length: reused at another length they silently give garbage), dropped when the device
+    clears its program cache. The first call's upload is counted as a weight transfer."""
 
     def __init__(self, device: TtDevice, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
         self.device = device
@@ -125,10 +128,13 @@ class PreparedConvWeights:
     def get(self, shape: Any) -> tuple[Any, Any]:
         if self.generation != self.device.generation:  # the program cache was cleared: re-prepare
             self.prepared, self.generation = {}, self.device.generation
-        return self.prepared.get(shape, self.host)
+        if (BATCH, shape) in self.prepared:
+            return self.prepared[(BATCH, shape)]
+        self.device.count_prepared_weight("conv_weight")
+        return self.host
 
     def keep(self, shape: Any, weight: Any, bias: Any) -> None:
-        self.prepared[shape] = (weight, bias)
+        self.prepared[(BATCH, shape)] = (weight, bias)
 
 
 class Conv1d:
@@ -189,7 +195,7 @@ class Conv1d:
             device=self.device.handle,
             in_channels=self.in_channels,
             out_channels=self.out_channels,
-            batch_size=1,
+            batch_size=BATCH,
             input_length=length,
             kernel_size=self.kernel_size,
             stride=self.stride,
@@ -285,7 +291,7 @@ class Conv2d:
             device=self.device.handle,
             in_channels=self.in_channels,
             out_channels=self.out_channels,
-            batch_size=1,
+            batch_size=BATCH,
             input_height=height,
             input_width=width,
             kernel_size=self.kernel_size,

@@ -4,17 +4,41 @@ The GRU runs its ~T/64 steps as ttnn matmuls: one matmul projects every step's i
 does one [1, 128] x [128, 384] matmul and the gate arithmetic. The convs' NHWC output flattens as
 (freq, channel); upstream flattens (channel, freq), so the GRU input weight's columns are permuted
 once on the host instead of transposing activations on the device.
+
+The frequency axis (513 bins) is zero-padded to 576 before the first conv: for long pieces ttnn runs the
+first two convs through DRAM in height slices (the first from ~10 s, the second at 30 s), and height
+slicing with a width that is not tile-aligned gives wrong results on hardware (tt-metal #42667). 576 is
+the smallest width >= 513 whose first two conv inputs (576, 288) are multiples of the tile width; the
+graph of 2, 10 and 30 s pieces on both mock devices is checked for it (tests/tt/test_mock_device.py).
+Zero columns become
+ReLU(bias) after a conv, so every conv output whose padded width exceeds the exact computation's is
+multiplied by a resident column mask: the result equals the unpadded computation exactly.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import torch
 
+from openvoice_tt.config import TtBuckets
 from openvoice_tt.reference.reference_encoder import ReferenceEncoder as ReferenceReferenceEncoder
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import Conv2d, Linear, Precision, compute_config, dtype_of, length_mask, masked
+
+TILE = 32
+ALIGNED_CONVS = 2  # the convs whose input width is made tile-aligned (the ones ttnn height-slices)
+
+
+def conv_width(width: int) -> int:
+    """Output width of a kernel-3, stride-2, padding-1 conv."""
+    return (width + 1) // 2
+
+
+def column_mask(height: int, width: int, real: int) -> torch.Tensor:
+    """[1, 1, height * width, 1]: 1 where the column (fastest axis of the NHWC flatten) is < `real`."""
+    return (torch.arange(width) < real).float().repeat(height).reshape(1, 1, height * width, 1)
 
 
 def gru_input_weight(weight_ih: torch.Tensor, channels: int, freq: int) -> torch.Tensor:
@@ -65,6 +89,7 @@ class ReferenceEncoder:
         self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
         self.dtype = dtype_of(device, precision.activations)
         self.compute = compute_config(device, precision)
+        self.column_multiple = TILE * 2 ** (ALIGNED_CONVS - 1)  # 1: the unpadded computation (for tests)
 
     def __call__(self, spec: Any, frames: int, padded: int | None = None) -> Any:
         """spec [1, 1, T, F] (T = `padded` rows of which `frames` are real) -> embedding [1, 1, 1, gin].
@@ -74,19 +99,26 @@ class ReferenceEncoder:
         """
         ttnn, h = self.ttnn, self.hidden
         padded = padded or frames
+        resident, real = self.device.resident, self.spec_channels
         x = ttnn.layer_norm(
             spec, weight=self.norm_weight, bias=self.norm_bias, epsilon=1e-5, compute_kernel_config=self.compute
         )
         x = masked(ttnn, x, length_mask(self.device, frames, padded))
-        x = ttnn.reshape(x, (1, padded, self.spec_channels, 1))
-        height, width, valid = padded, self.spec_channels, frames
+        width = TtBuckets.round_up(real, self.column_multiple)
+        if width > real:
+            x = ttnn.concat([x, resident.filled((1, 1, padded, width - real), 0.0, x.dtype)], dim=3)
+        x = ttnn.reshape(x, (1, padded, width, 1))
+        height, valid = padded, frames
         for conv in self.convs:
             x, height, width = conv(x, height, width)
-            valid = (valid + 1) // 2  # kernel 3, stride 2, padding 1
+            valid, real = conv_width(valid), conv_width(real)
             x = masked(ttnn, ttnn.relu(x), length_mask(self.device, valid * width, height * width))
+            if real < width:  # the columns that exist only because of the tile padding
+                build = partial(column_mask, height, width, real)  # runs on the bucket's first use only
+                x = ttnn.multiply(x, resident.pattern(("column_mask", height, width, real), build, ttnn.float32))
         x = ttnn.reshape(x, (1, 1, height, width * self.convs[-1].out_channels))
         inputs = self.input_gates(x)
-        state = ttnn.zeros((1, 1, 1, h), dtype=self.dtype, layout=ttnn.TILE_LAYOUT, device=self.device.handle)
+        state = self.device.resident.filled((1, 1, 1, h), 0.0, self.dtype)
         for t in range(valid):
             xt = ttnn.slice(inputs, [0, 0, t, 0], [1, 1, t + 1, 3 * h])
             ht = self.hidden_gates(state)

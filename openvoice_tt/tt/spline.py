@@ -34,10 +34,7 @@ class InverseSpline:
         self.compute = compute_config(device, precision)
 
     def _column(self, value: float, length: int) -> Any:
-        ttnn = self.ttnn
-        return ttnn.full(
-            (1, 1, length, 1), value, dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=self.device.handle
-        )
+        return self.device.resident.filled((1, 1, length, 1), value, self.ttnn.float32)
 
     def _knots(self, unnormalized: Any, min_size: float, length: int) -> tuple[Any, Any]:
         """-> knot positions [T, K+1] on [-B, B] (ends pinned) and bin sizes [T, K]."""

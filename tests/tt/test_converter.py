@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import torch
 
-from openvoice_tt.config import ConverterPrecision
+from openvoice_tt.config import BlockPrecision, ConverterPrecision
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import load_converter_model
 from openvoice_tt.tt.converter import ToneColorConverter
@@ -107,6 +107,13 @@ def test_tiny_converter_end_to_end_and_transfer_budget(tiny_converter) -> None:
     expected = ref.convert(spec, src, tgt, NoiseSource(1), 0.3)
     assert_agrees(expected, converted, FP32_GATES["waveform"], "convert()")
 
+    assert "filled" in device.transfers.constants and set(device.transfers.weights) == {"conv_weight"}
+
+    device.transfers.reset()  # the same bucket again (another length): only the inputs and noise go up
+    tt.convert(speechlike_audio(1.6, seed=2), src, tgt, 0.3, NoiseSource(2))
+    assert device.transfers.uploads == ["waveform", "source_se", "target_se", "posterior_noise"]
+    assert device.transfers.constants == [] and device.transfers.weights == []
+
     device.transfers.reset()
     clips = [audio, speechlike_audio(2.5, seed=1)]
     embedding = tt.tone_color(clips)
@@ -129,3 +136,27 @@ def test_prepared_weights_are_cached_on_disk(tiny_converter, tmp_path: Path) -> 
             assert device.weights.loaded_from_disk and device.weights.builds == 0
         outputs.append(tt.convert(audio, torch.ones(1, 256, 1), torch.zeros(1, 256, 1), 0.3, NoiseSource(0)))
     np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
+def test_tile_padded_reference_encoder_equals_the_unpadded_computation(tiny_checkpoints: Path) -> None:
+    """513 frequency bins run as 576 (tile-aligned inputs of the first two convs, which ttnn may slice
+    through DRAM by height); column masks undo the padding."""
+    folder = tiny_checkpoints / "converter"
+    ref = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
+    device = open_emulated_device()
+    fp32 = BlockPrecision("fp32", "fp32")
+    tt = ToneColorConverter(device, ref, ConverterPrecision(fp32, fp32, fp32, fp32, fp32))
+    spec = ref.spectrogram(torch.from_numpy(speechlike_audio(1.7))[None])  # [1, 513, T]
+    frames = spec.shape[-1]
+    x = device.upload(spec[0].t().reshape(1, 1, frames, -1), device.ttnn.float32, "spectrogram")
+    trace = device.ttnn
+    trace.recording = True
+    padded = device.ttnn.to_torch(tt.ref_enc(x, frames)).reshape(-1)
+    assert next(s[2] for name, s in trace.calls if name == "reshape" and len(s) == 4 and s[1] > 1) == 576
+    tt.ref_enc.column_multiple = 1
+    unpadded = device.ttnn.to_torch(tt.ref_enc(x, frames)).reshape(-1)
+    with torch.no_grad():
+        expected = ref.ref_enc(spec.transpose(1, 2)).reshape(-1)
+    assert spec.shape[1] % 32 != 0
+    torch.testing.assert_close(padded, unpadded, rtol=0, atol=1e-6)
+    assert pcc(expected, padded) > 0.99999

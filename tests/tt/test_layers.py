@@ -11,6 +11,7 @@ from openvoice_tt.config import BlockPrecision
 from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.layers import Conv1d, ConvTranspose1d, Linear, polyphase_weight
 from openvoice_tt.tt.parity import from_tt, to_tt
+from openvoice_tt.tt.program_budget import ProgramBudget
 
 FP32 = BlockPrecision("fp32", "fp32")
 
@@ -63,19 +64,35 @@ def test_linear_equals_pointwise_conv_and_bf16_weights_are_rounded() -> None:
     torch.testing.assert_close(from_tt(device, rounded(to_tt(device, x))), F.conv1d(x, w16, b16), rtol=1e-5, atol=1e-6)
 
 
-def test_program_budget_clears_the_cache_and_convs_prepare_again() -> None:
-    from openvoice_tt.tt.device import MAX_CACHED_SHAPES
+def test_program_budget_clears_only_when_a_new_key_may_not_fit_and_convs_prepare_again() -> None:
+    """A fake L1_SMALL of 100 units where each new key pins 30: three keys fit, the fourth clears."""
+    device = open_emulated_device()
+    l1 = {"allocated": 0}
+    device.budget = ProgramBudget(meter=lambda: (l1["allocated"], 100), first_reserve=30, margin=1.0)
 
-    device = open_emulated_device("exact")
+    def run(key: tuple) -> None:
+        device.use_shape(key)
+        if l1["allocated"] + 30 <= 100 and key not in ran:
+            l1["allocated"] += 30  # the key's programs compile and pin their tables
+        ran.add(key)
+
+    ran: set[tuple] = set()
     conv = Conv1d(device, torch.randn(4, 4, 3), torch.zeros(4), FP32)
     conv(to_tt(device, torch.randn(1, 4, 10)), 10)
-    assert set(conv.weights.prepared) == {10}
-    for i in range(MAX_CACHED_SHAPES):
-        device.use_shape(("model", i))
-    assert device.generation == 0
-    device.use_shape(("model", 0))  # already compiled: nothing happens
-    assert device.generation == 0 and len(device.shapes) == MAX_CACHED_SHAPES
-    device.use_shape(("model", MAX_CACHED_SHAPES))  # one too many: the program cache is cleared
-    assert device.generation == 1 and device.shapes == [("model", MAX_CACHED_SHAPES)]
+    assert set(conv.weights.prepared) == {(1, 10)}
+    for i in range(3):
+        run(("model", i))
+    assert device.generation == 0 and device.budget.footprints == {("model", 0): 30, ("model", 1): 30}
+    run(("model", 0))  # already compiled: nothing happens
+    assert device.generation == 0 and len(device.budget.shapes) == 3
+    device.use_shape(("model", 3))  # 10 free < 30 measured per key: the program cache is cleared first
+    assert device.generation == 1 and device.budget.shapes == [("model", 3)]
     conv(to_tt(device, torch.randn(1, 4, 12)), 12)
-    assert set(conv.weights.prepared) == {12}  # weights prepared for the old programs were dropped
+    assert set(conv.weights.prepared) == {(1, 12)}  # weights prepared for the old programs were dropped
+
+
+def test_the_emulation_never_clears_its_program_cache() -> None:
+    device = open_emulated_device()
+    for i in range(50):
+        device.use_shape(("model", i))
+    assert device.generation == 0 and len(device.budget.shapes) == 50

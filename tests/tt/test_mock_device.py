@@ -7,13 +7,26 @@ mock runs must execute the same ops in the same order with the same output shape
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from .mock import ARCHES, requires_ttnn, run_acceptance
+from .mock import ARCHES, REPO, requires_ttnn, run_acceptance
 
 pytestmark = [requires_ttnn, pytest.mark.tt_mock]
+
+TILE = 32
+PER_CHUNK = ["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "prior_noise"]
+
+
+def unaligned_height_slices(result: dict) -> list[dict]:
+    """conv2d inputs read through DRAM in height slices while their width is not tile-aligned: the
+    pattern of tt-metal #42667 (PCC ~0 on hardware). Read from ttnn's graph capture of the run."""
+    return [s for s in result["height_slices"] if s["input"][2] % TILE != 0]
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +50,7 @@ def test_mock_device_runs_the_same_graph_as_the_emulation(
     assert mock["ops"] == emulated["ops"]
     assert mock["output_shape"] == emulated["output_shape"]
     assert mock["transfers"] == emulated["transfers"]
+    assert unaligned_height_slices(mock) == []
     if job == "convert":
         assert mock["transfers"]["uploads"] == ["waveform", "source_se", "target_se", "posterior_noise"]
         assert mock["transfers"]["downloads"] == ["waveform"]
@@ -81,7 +95,8 @@ def test_mock_device_runs_the_same_synthesis_graph(
     emulated = emulated_synthesis[job]
     assert mock["ops"] == emulated["ops"] and mock["transfers"] == emulated["transfers"]
     assert mock["output_shape"] == emulated["output_shape"]
-    per_chunk = ["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "prior_noise"]
+    assert unaligned_height_slices(mock) == []
+    per_chunk = PER_CHUNK
     if job == "synth":
         assert mock["transfers"] == {"uploads": per_chunk, "downloads": ["waveform"], "scalar_reads": ["frames"]}
         assert mock["output_shape"] == [int(2 * 44100 / 512) * 512]
@@ -105,7 +120,62 @@ def test_mock_device_accepts_synthesis_lengths(full_checkpoints: Path, arch: str
 @pytest.mark.slow
 @pytest.mark.parametrize("arch", ARCHES)
 def test_mock_device_survives_many_lengths_in_one_process(full_checkpoints: Path, arch: str) -> None:
-    """Conv halo tables stay in L1_SMALL with their cached programs: without bucketing and the program
-    budget a mock P150 ran out after 4 converter lengths. 14 lengths of both networks must pass."""
-    result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "sweep", timeout=900)
-    assert result["program_cache_clears"] >= 1
+    """Conv config tables stay in L1_SMALL with their cached programs: without bucketing and the program
+    budget a mock P150 ran out after 4 converter lengths. 14 lengths of both networks must pass and every
+    (model, bucket) key be measured: conversion and extraction of 8 clips in 5 frame buckets each (256,
+    384, 512, 640, 768), MeloTTS 6 token buckets (64 to 384) and 6 frame buckets (128 to 1152)."""
+    result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "sweep", timeout=1500)
+    keys = result["l1_small_per_key"]
+    assert len(keys) == 5 + 5 + 6 + 6
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("seconds", [2, 10, pytest.param(30, marks=pytest.mark.slow)])
+def test_reference_pieces_never_height_slice_unaligned_widths(full_checkpoints: Path, arch: str, seconds: int) -> None:
+    """extract-se feeds ~10 s pieces: ttnn then height-slices the first Conv2d through DRAM (at 30 s the
+    second too). The frequency axis is padded to 576, so the slices it reads are tile-aligned."""
+    result = run_acceptance(
+        full_checkpoints, f"mock:{arch}", "--job", "extract", "--seconds", str(seconds), "--repeat", "2"
+    )
+    assert unaligned_height_slices(result) == []
+    if seconds >= 10:  # the case #42667 is about does occur, on the padded width
+        assert {s["input"][2] for s in result["height_slices"]} <= {576, 288} and result["height_slices"]
+    # the second piece of a bucket: only its audio goes up (ttnn's own count of host->device writes agrees)
+    assert result["transfers"]["uploads"] == ["waveform"] and result["device_writes"] == 1
+    assert result["constants"] == [] and result["weights"] == 0 and result["first_run"]["constants"] > 0
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_second_clone_in_a_bucket_uploads_only_inputs_and_noise(full_checkpoints: Path, arch: str) -> None:
+    result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "clone", "--seconds", "2", "--repeat", "2")
+    uploads = [*PER_CHUNK, "source_se", "target_se", "posterior_noise"]
+    assert result["transfers"]["uploads"] == uploads and result["device_writes"] == len(uploads)
+    assert result["constants"] == [] and result["weights"] == 0
+    assert result["first_run"]["constants"] > 0 and result["first_run"]["weights"] > 0
+    assert result["program_cache_clears"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ARCHES)
+def test_bench_sentences_twice_the_second_pass_never_clears(full_checkpoints: Path, arch: str) -> None:
+    """`openvoice-tt bench`'s sentences as clones at ~3 frames per token: every key of the first pass
+    stays compiled (within L1_SMALL), so the second pass reuses them all."""
+    result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "bench", "--repeat", "2", timeout=1500)
+    assert result["program_cache_clears_per_run"][1] == 0
+    assert len(result["l1_small_per_key"]) >= 8  # the pass really spans many (model, bucket) keys
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ARCHES)
+def test_openvoice_tt_bench_second_pass_never_clears(full_checkpoints: Path, arch: str, tmp_path: Path) -> None:
+    """The bench command itself on a mock device (whose frame counts read back as 0, so short clones)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
+    env |= {"OPENVOICE_TT_DEVICE": f"mock:{arch}", "OPENVOICE_TT_CACHE": str(tmp_path / "weights")}
+    command = [sys.executable, "-m", "openvoice_tt", "bench", "-d", "tt", "-c", str(full_checkpoints)]
+    done = subprocess.run(
+        [*command, "--repeat", "2", "--json"], capture_output=True, text=True, env=env, timeout=1500, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["backend"] == "tt" and len(report["program_cache_clears"]) == 3
+    assert report["program_cache_clears"][2] == 0  # warm-up, first pass, second pass

@@ -182,20 +182,26 @@ def test_tiny_synthesis_matches_reference_and_keeps_the_transfer_budget(tiny_mel
     device = open_emulated_device(EMULATION_MODE)
     tt = MeloSynthesizer(device, ref, MeloPrecision())
     inputs = melo_inputs(fe, SENTENCES[1])
+    per_utterance = ["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "prior_noise"]
     device.transfers.reset()
     expected, wave, frames = _synthesize_both(ref, tt, inputs)
-    assert device.transfers.uploads == [
-        "phone_ids",
-        "tone_ids",
-        "language_ids",
-        "ja_bert",
-        "speaker_id",
-        "sdp_noise",
-        "prior_noise",
-    ]
-    assert device.transfers.scalar_reads == ["frames"] and device.transfers.downloads == ["waveform"]
+    first = device.transfers
+    assert first.uploads == per_utterance
+    assert first.scalar_reads == ["frames"] and first.downloads == ["waveform"]
+    # the first utterance of a bucket: resident constants (positions, spline end columns) and the conv
+    # weights ttnn prepares for this bucket cross once, through the same counted path
+    assert "filled" in first.constants and any(name.startswith("positions[") for name in first.constants)
+    assert first.weights and set(first.weights) == {"conv_weight"}
     assert frames == expected.frames and wave.shape == (frames * 512,)
     assert_agrees(expected.audio, wave, TINY_SHIPPED_GATES["waveform"], "synthesize() on padded buckets")
+
+    device.transfers.reset()  # a second, shorter utterance in the same buckets: only its inputs and noise
+    shorter = melo_inputs(fe, SENTENCES[1].replace(" home", ""))
+    _, _, frames_again = _synthesize_both(ref, tt, shorter)
+    assert TtBuckets().tokens(shorter.phone_ids.numel()) == TtBuckets().tokens(inputs.phone_ids.numel())
+    assert TtBuckets().frames(frames_again) == TtBuckets().frames(frames) and frames_again < frames
+    assert device.transfers.uploads == per_utterance and device.transfers.host_to_device() == len(per_utterance)
+    assert device.transfers.constants == [] and device.transfers.weights == []
 
 
 def test_padded_buckets_give_the_exact_length_result(tiny_melo) -> None:
