@@ -138,12 +138,16 @@ def test_prepared_weights_are_cached_on_disk(tiny_converter, tmp_path: Path) -> 
     np.testing.assert_array_equal(outputs[0], outputs[1])
 
 
+# measured (tiny, exact emulation, all float32, 1.7 s): PCC 1.0, max abs error 2.5e-7; gate 4x that
+REFERENCE_ENCODER_FP32_GATE = Gate(1 - 1e-9, 1e-6)
+
+
 def test_tile_padded_reference_encoder_equals_the_unpadded_computation(tiny_checkpoints: Path) -> None:
     """513 frequency bins run as 576 (tile-aligned inputs of the first two convs, which ttnn may slice
     through DRAM by height); column masks undo the padding."""
     folder = tiny_checkpoints / "converter"
     ref = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
-    device = open_emulated_device()
+    device = open_emulated_device(EMULATION_MODE)
     fp32 = BlockPrecision("fp32", "fp32")
     tt = ToneColorConverter(device, ref, ConverterPrecision(fp32, fp32, fp32, fp32, fp32))
     spec = ref.spectrogram(torch.from_numpy(speechlike_audio(1.7))[None])  # [1, 513, T]
@@ -159,4 +163,4 @@ def test_tile_padded_reference_encoder_equals_the_unpadded_computation(tiny_chec
         expected = ref.ref_enc(spec.transpose(1, 2)).reshape(-1)
     assert spec.shape[1] % 32 != 0
     torch.testing.assert_close(padded, unpadded, rtol=0, atol=1e-6)
-    assert pcc(expected, padded) > 0.99999
+    print(assert_agrees(expected, padded, REFERENCE_ENCODER_FP32_GATE, "padded reference encoder"))
