@@ -124,6 +124,7 @@ def test_phonemes_errors(args, message, bad: Path, tmp_path: Path, no_checkpoint
 @pytest.mark.parametrize("command", ["synth", "clone", "batch"])
 def test_bad_lexicon_fails_before_any_model(command: str, bad: Path, tmp_path: Path, no_checkpoint_loads) -> None:
     (tmp_path / "lines.txt").write_text("Hello.\n")
+    torch.save(torch.randn(1, 256, 1), tmp_path / "v.pth")
     (tmp_path / "ref.wav").write_bytes(b"")
     args = {
         "synth": ["synth", "Hello.", "-o", tmp_path / "out.wav"],
@@ -137,7 +138,12 @@ def test_bad_lexicon_fails_before_any_model(command: str, bad: Path, tmp_path: P
 
 
 @pytest.mark.parametrize("command", ["synth", "clone", "batch"])
-def test_lexicon_reaches_the_tts(command: str, names: Path, tmp_path: Path, monkeypatch) -> None:
+def test_lexicon_reaches_the_tts(
+    command: str, names: Path, tiny_checkpoints: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """Past every check that needs no model (a real checkpoint folder and embedding), the TTS gets the lexicon."""
+    import torch
+
     seen = []
 
     def record(self, checkpoints=None, device="auto", lexicon=None) -> None:
@@ -146,12 +152,13 @@ def test_lexicon_reaches_the_tts(command: str, names: Path, tmp_path: Path, monk
 
     monkeypatch.setattr(api.TTS, "__init__", record)
     (tmp_path / "lines.txt").write_text("Hello.\n")
+    torch.save(torch.randn(1, 256, 1), tmp_path / "v.pth")
     args = {
         "synth": ["synth", "Hello.", "-o", tmp_path / "out.wav"],
         "clone": ["clone", "Hello.", "--se", tmp_path / "v.pth", "-o", tmp_path / "out.wav"],
         "batch": ["batch", tmp_path / "lines.txt", "-o", tmp_path / "out"],
     }[command]
-    result = CliRunner().invoke(app, [*map(str, args), "--lexicon", str(names), "-q"])
+    result = CliRunner().invoke(app, [*map(str, args), "-c", str(tiny_checkpoints), "--lexicon", str(names), "-q"])
     assert result.exit_code != 0
     assert len(seen) == 1 and seen[0].get("TENSTORRENT") == ("T", "EH1", "N", "S", "T", "AO2", "R", "AH0", "N", "T")
 
