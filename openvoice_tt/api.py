@@ -19,7 +19,6 @@ is chosen by `device` and is invisible above `openvoice_tt.backends`.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import json
 import math
@@ -35,7 +34,7 @@ import numpy as np
 
 from openvoice_tt import audio as audio_io
 from openvoice_tt.config import ConversionDefaults, SynthesisDefaults
-from openvoice_tt.errors import AudioError, CheckpointError, InputError, OutputError, TextError
+from openvoice_tt.errors import AudioError, CheckpointError, InputError, TextError, preview
 
 if TYPE_CHECKING:
     import torch
@@ -192,6 +191,8 @@ def find_speaker(speakers: Sequence[str], name: str | None) -> str:
     the first speaker. An unknown name is an InputError listing the valid ones."""
     if name is None:
         return speakers[0]
+    if not isinstance(name, str):
+        raise InputError(f"speaker must be a name (a string), got {name!r}")
     for candidate in speakers:
         if speaker_key(candidate) == speaker_key(name):
             return candidate
@@ -229,62 +230,78 @@ def _check_seed(seed: int) -> None:
         raise InputError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
 
 
+def check_text(text: object) -> str:
+    """Text a request can use at all: a string with something besides spaces (whether it is speakable is
+    the front end's to say)."""
+    if not isinstance(text, str):
+        raise TextError(f"text must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise TextError(f"text has nothing to speak: {preview(text)}")
+    return text
+
+
+def _paths(references: Sequence[PathLike] | PathLike) -> list[PathLike]:
+    """Reference files as a list: one path (str or Path) is taken as a list of one, not as its characters."""
+    if isinstance(references, str | os.PathLike):
+        references = [references]
+    elif isinstance(references, bytes) or not isinstance(references, Sequence):
+        raise InputError(f"references must be a path or a list of paths, got {type(references).__name__}")
+    if not references:
+        raise InputError("no reference audio given")
+    bad = [r for r in references if not isinstance(r, str | os.PathLike)]
+    if bad:
+        raise InputError(f"references must be paths, got {bad[0]!r}")
+    return list(references)
+
+
+def base_speakers(checkpoints: PathLike | None = None) -> tuple[str, ...]:
+    """The MeloTTS speaker names, read from melotts-english/config.json alone (no weights loaded)."""
+    from openvoice_tt.config import MeloConfig
+
+    config = existing_checkpoint_dir(checkpoints) / MELO_DIR / "config.json"
+    require_files(config)
+    return tuple(MeloConfig.from_file(config).speakers)
+
+
+def check_request(
+    checkpoints: PathLike | None = None,
+    *,
+    text: str | None = None,
+    speakers: Sequence[str | None] = (),
+    synthesis: Mapping[str, float] | None = None,
+    tau: float | None = None,
+    seed: int | None = None,
+    audio: Sequence[PathLike] = (),
+    embeddings: Sequence[PathLike] = (),
+) -> None:
+    """Check everything about a request that needs no model: the checkpoint folder, the text, option
+    ranges, speaker names (from the config), input audio (headers) and embedding files. Loading models
+    takes seconds; a mistake found here costs milliseconds. The methods check the same things again."""
+    existing_checkpoint_dir(checkpoints)
+    if text is not None:
+        check_text(text)
+    if synthesis is not None:
+        synthesis_params(**synthesis)
+    if tau is not None:
+        _check_number("tau", tau, 0.0, 10.0)
+    if seed is not None:
+        _check_seed(seed)
+    named = [name for name in speakers if name is not None]
+    if named:
+        known = base_speakers(checkpoints)
+        for name in named:
+            find_speaker(known, name)
+    for path in audio:
+        audio_io.check_readable(path)
+    for path in embeddings:
+        load_se(path)
+
+
 def _noise(seed: int) -> NoiseSource:
     from openvoice_tt.noise import NoiseSource
 
     _check_seed(seed)
     return NoiseSource(seed)
-
-
-# ------------------------------------------------------------------------------------------ output checks
-
-
-def check_output_dir(folder: PathLike) -> None:
-    """Fail fast (OutputError) unless `folder` exists and a file can be created in it: a run must not spend
-    minutes computing audio it cannot save. Probes by creating and deleting a hidden file, which also
-    catches read-only file systems and a full disk, where permission bits alone would not."""
-    folder = Path(folder)
-    if not folder.exists():
-        raise OutputError(f"{folder}: directory does not exist")
-    if not folder.is_dir():
-        raise OutputError(f"{folder}: not a directory")
-    probe = folder / f".openvoice-tt-probe-{os.getpid()}"
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as e:
-        raise OutputError(f"{folder}: cannot write here ({_write_problem(e)})") from None
-    os.close(fd)
-    os.unlink(probe)
-
-
-def ensure_output_dir(folder: PathLike) -> None:
-    """Create `folder` (and its parents) if needed, then `check_output_dir` it."""
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"{folder}: cannot create the directory ({_write_problem(e)})") from None
-    check_output_dir(folder)
-
-
-def check_output_file(destination: PathLike) -> None:
-    """Fail fast unless `destination` ("-" for stdout) can be written (see `check_output_dir`)."""
-    if os.fspath(destination) == audio_io.STDOUT:
-        return
-    path = Path(destination)
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory")
-    check_output_dir(path.parent)
-
-
-def _write_problem(error: OSError) -> str:
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "disk full"
-    if error.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if error.errno == errno.EROFS:
-        return "read-only file system"
-    return error.strerror or type(error).__name__
 
 
 # -------------------------------------------------------------------------------------------------- TTS
@@ -406,8 +423,7 @@ class TTS:
         """
         from openvoice_tt.text import split_text
 
-        if not isinstance(text, str):
-            raise TypeError(f"text must be a str, not {type(text).__name__}")
+        check_text(text)
         timer = timer if timer is not None else _timer("cpu")
         prepared: list[tuple[str, TextInputs]] = []
         skipped: list[TextError] = []
@@ -417,7 +433,7 @@ class TTS:
             except TextError as e:
                 skipped.append(e)
         if not prepared:
-            raise skipped[0] if skipped else TextError(f"text has nothing to speak: {_preview(text)}")
+            raise skipped[0] if skipped else TextError(f"text has nothing to speak: {preview(text)}")
         for error in skipped:
             warnings.warn(f"skipped part of the text: {error}", UserWarning, stacklevel=2)
         return prepared
@@ -484,10 +500,6 @@ class TTS:
             if progress is not None:
                 progress(done, total)
         return np.concatenate(pieces).astype(np.float32, copy=False), frames
-
-
-def _preview(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 # ------------------------------------------------------------------------------- tone-color converter
@@ -606,13 +618,13 @@ class ToneColorConverter:
         of speech in a file is an AudioError, under 5 s a ShortReferenceWarning.
 
         Cached (unless `use_cache` is False) under sha256 of: the sorted content hashes of the references'
-        22.05 kHz audio, the converter checkpoint's sha256 and `method`. A cache hit skips segmentation,
-        so it repeats no warning.
+        22.05 kHz audio, the converter checkpoint's sha256 and the detector that actually runs (energy when
+        silero cannot be loaded, so such an embedding is never served later as a silero one). A cache hit
+        skips segmentation, so it repeats no warning.
         """
         if method not in SEGMENTATION_METHODS:
             raise InputError(f"unknown speech detection method '{method}' (use {' or '.join(SEGMENTATION_METHODS)})")
-        if not references:
-            raise InputError("no reference audio given")
+        references = _paths(references)
         steps = len(references) + 1
         if progress is not None:
             progress(0, steps)
@@ -621,6 +633,7 @@ class ToneColorConverter:
             clip = audio_io.read_audio(path, self.sample_rate)
             clips.append((audio_io.content_hash(clip, self.sample_rate), os.fspath(path), clip))
         clips.sort(key=lambda item: item[0])
+        method = audio_io.detector_for(method)
         key = self._cache_key([digest for digest, _, _ in clips], method)
         cached = self.cache.get(key) if use_cache else None
         if cached is not None:
@@ -669,11 +682,13 @@ class ToneColorConverter:
         """
         noise = _noise(seed)
         timer = _timer(self.device)
-        source, target = _embedding(source_se), _embedding(target_se)
-        if isinstance(audio, np.ndarray):
+        source, target = _embedding(source_se, "source_se"), _embedding(target_se, "target_se")
+        if not isinstance(audio, str | os.PathLike):
             name = "audio"
+            rate = self.sample_rate if sample_rate is None else sample_rate
+            samples = audio_io.mono_samples(audio, rate, name)
             with timer("resample"):
-                samples = audio_io.resample(audio, sample_rate or self.sample_rate, self.sample_rate)
+                samples = audio_io.resample(samples, rate, self.sample_rate)
         else:
             name = os.fspath(audio)
             samples = audio_io.read_audio(audio, self.sample_rate)
@@ -718,16 +733,17 @@ def save_se(embedding: torch.Tensor, path: PathLike) -> None:
     """Write a tone-color embedding atomically in upstream's format (loadable by upstream OpenVoice)."""
     from openvoice_tt.checkpoints import save_tone_color_embedding
 
-    try:
-        save_tone_color_embedding(embedding, Path(path))
-    except OSError as e:
-        raise OutputError(f"{path}: {_write_problem(e)}") from None
+    save_tone_color_embedding(embedding, Path(path))
 
 
-def _embedding(value: torch.Tensor | PathLike) -> torch.Tensor:
+def _embedding(value: torch.Tensor | PathLike, role: str = "voice embedding") -> torch.Tensor:
+    """An embedding file (loaded) or tensor (checked: a [1, 128, 1] tensor is an InputError, not a torch
+    shape error deep in the converter)."""
+    from openvoice_tt.checkpoints import tone_color_embedding
+
     if isinstance(value, str | os.PathLike):
         return load_se(value)
-    return value
+    return tone_color_embedding(value, role, InputError)
 
 
 # ------------------------------------------------------------------------------------------------ cloner
@@ -784,8 +800,8 @@ class VoiceCloner:
 
         if (reference is None) == (se is None):
             raise InputError("give either reference audio or a voice embedding (se), not both and not neither")
-        if isinstance(reference, str | os.PathLike):
-            reference = [reference]
+        if reference is not None:
+            reference = _paths(reference)
         name = self.tts.speaker(speaker)
         params = synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w)
         _check_number("tau", tau, 0.0, 10.0)
@@ -793,7 +809,7 @@ class VoiceCloner:
         timer = timer if timer is not None else _timer(self.tts.device)
         prepared = self.tts.prepare(text, timer)
         source_se = self.converter.base_speaker_se(name)
-        target_se = _embedding(se) if se is not None else self.converter.extract_se(reference, method, use_cache)
+        target_se = _embedding(se, "se") if se is not None else self.converter.extract_se(reference, method, use_cache)
         if progress is not None:
             progress(0, len(prepared) + 1)
         out = clone_speech(

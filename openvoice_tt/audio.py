@@ -8,14 +8,10 @@ importing this module stays cheap for commands that never segment audio.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import functools
 import hashlib
 import io
 import os
-import sys
-import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,9 +22,9 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from openvoice_tt.errors import AudioError, OutputError
+from openvoice_tt.errors import AudioError
+from openvoice_tt.outputs import STDOUT, write_file
 
-STDOUT = "-"
 FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}
 """Output formats: name -> (libsndfile container, subtype)."""
 
@@ -54,11 +50,7 @@ def read_audio(path: str | os.PathLike[str], sample_rate: int) -> np.ndarray:
     distort the voice the embedding is taken from). Raises AudioError naming the file for anything a user
     can get wrong: missing file, directory, not audio, no samples, NaN/inf samples.
     """
-    name = os.fspath(path)
-    if not os.path.exists(name):
-        raise AudioError(f"{name}: no such file")
-    if os.path.isdir(name):
-        raise AudioError(f"{name}: is a directory, not an audio file")
+    name = _existing_file(path)
     try:
         data, rate = sf.read(name, dtype="float32", always_2d=True)
     except sf.LibsndfileError as e:
@@ -76,6 +68,50 @@ def read_audio(path: str | os.PathLike[str], sample_rate: int) -> np.ndarray:
     if peak > 1.0:  # float sources above full scale, or resampler overshoot on full-scale int sources
         audio /= peak
     return audio
+
+
+def check_readable(path: str | os.PathLike[str]) -> None:
+    """Fail (AudioError, the same messages as `read_audio`) unless `path` is an audio file with samples;
+    reads only the header, so every input of a command is checked before any model loads."""
+    name = _existing_file(path)
+    try:
+        frames = sf.info(name).frames
+    except sf.LibsndfileError as e:
+        raise AudioError(f"{name}: not a readable audio file ({e.error_string.rstrip('.')})") from None
+    except (RuntimeError, OSError) as e:
+        raise AudioError(f"{name}: cannot read ({_one_line(e)})") from None
+    if frames == 0:
+        raise AudioError(f"{name}: contains no audio")
+
+
+def _existing_file(path: str | os.PathLike[str]) -> str:
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise AudioError(f"{name}: no such file")
+    if os.path.isdir(name):
+        raise AudioError(f"{name}: is a directory, not an audio file")
+    return name
+
+
+def mono_samples(audio: object, sample_rate: object, name: str = "audio") -> np.ndarray:
+    """Audio handed to the API as an array: 1-D, numeric, finite, not empty, at a positive integer rate.
+    Anything else is an AudioError saying what to change (a stereo array is not guessed at: [2, N] and
+    [N, 2] are both plausible)."""
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | np.integer) or sample_rate <= 0:
+        raise AudioError(f"{name}: sample_rate must be a positive whole number of Hz, got {sample_rate!r}")
+    samples = np.asarray(audio)
+    if samples.dtype.kind not in "fiu":
+        raise AudioError(f"{name}: expected an array of numbers, got dtype {samples.dtype}")
+    if samples.ndim != 1:
+        raise AudioError(
+            f"{name}: expected mono audio (a 1-D array), got shape {list(samples.shape)}; "
+            "average the channels first, e.g. audio.mean(axis=1) for [samples, channels]"
+        )
+    if samples.size == 0:
+        raise AudioError(f"{name}: contains no audio")
+    if not np.isfinite(samples).all():
+        raise AudioError(f"{name}: contains NaN or infinite samples")
+    return samples.astype(np.float32, copy=False)
 
 
 def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
@@ -120,17 +156,12 @@ def write_audio(
     """Write mono float audio, clipped to [-1, 1], as wav/flac (16-bit) or ogg (Vorbis) to a path or "-".
 
     `format` defaults to the destination's extension (wav for stdout), so "out.flac" never holds WAV bytes.
-    The file is encoded in memory, written to a temporary file in the destination's directory and renamed
-    over the destination, so an existing file is replaced whole or not at all and a failure leaves nothing
-    behind. OS failures become OutputError naming the destination (e.g. "out.wav: disk full").
+    The file is encoded in memory, then written by `outputs.write_file`: atomically for a regular file
+    (an existing one is replaced whole or not at all), in place for a FIFO or device, through a symlink.
+    OS failures become OutputError naming the destination (e.g. "out.wav: disk full").
     """
     fmt = audio_format_for(destination, format)
-    data = _encode(audio, sample_rate, fmt)
-    name = os.fspath(destination)
-    if name == STDOUT:
-        _write_stdout(data)
-    else:
-        _write_atomically(Path(name), data)
+    write_file(destination, _encode(audio, sample_rate, fmt))
 
 
 def _encode(audio: np.ndarray, sample_rate: int, fmt: str) -> bytes:
@@ -143,53 +174,6 @@ def _encode(audio: np.ndarray, sample_rate: int, fmt: str) -> bytes:
     buffer = io.BytesIO()
     sf.write(buffer, np.clip(samples, -1.0, 1.0), sample_rate, format=container, subtype=subtype)
     return buffer.getvalue()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory")
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:  # os.open with 0o666 lets the umask decide the mode, as for a plain open(); mkstemp would force 0o600
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as e:
-        raise _output_error(str(path), e) from None
-    replaced = False
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-        replaced = True
-    except OSError as e:
-        raise _output_error(str(path), e) from None
-    finally:
-        if not replaced:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-
-
-def _write_stdout(data: bytes) -> None:
-    try:
-        sys.stdout.flush()  # text already printed must come out before the binary
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    except OSError as e:
-        raise _output_error("stdout", e) from None
-
-
-def _output_error(name: str, error: OSError) -> OutputError:
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        problem = "disk full"
-    elif isinstance(error, FileNotFoundError):
-        problem = f"directory {Path(name).parent} does not exist"
-    elif isinstance(error, PermissionError):
-        problem = "permission denied"
-    elif error.errno == errno.EROFS:
-        problem = "read-only file system"
-    else:
-        problem = f"cannot write ({_one_line(error)})"
-    return OutputError(f"{name}: {problem}")
 
 
 def _format_list() -> str:
@@ -241,6 +225,14 @@ def detect_speech(audio: np.ndarray, sample_rate: int, method: str = "silero") -
     scale = sample_rate / VAD_RATE
     spans = [(min(len(audio), round(s * scale)), min(len(audio), round(e * scale))) for s, e in widened]
     return SpeechDetection(spans, sum(e - s for s, e in raw) / VAD_RATE, method)
+
+
+def detector_for(method: str) -> str:
+    """The detector `detect_speech(..., method)` actually runs: "energy" when silero is asked for but
+    cannot be loaded (warned once). Embeddings are cached under this name, never under the one asked for."""
+    if method not in ("silero", "energy"):
+        raise ValueError(f"unknown speech detection method {method!r} (use 'silero' or 'energy')")
+    return "silero" if method == "silero" and _load_silero() is not None else "energy"
 
 
 def speech_segments(

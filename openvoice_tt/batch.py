@@ -9,25 +9,29 @@ An item with `reference` (one or more audio files, `|`-separated in CSV/TSV) or 
 file) is cloned; any other item is synthesized with a base speaker. Relative paths in a list file are
 taken relative to the list file's folder, so a list and its references can move together. Outputs are
 named by `output` (a file name inside the output folder) or numbered `0001.wav`, `0002.wav`, ... in item
-order. With `resume`, an item whose output already exists as readable audio is skipped, so an
-interrupted or partly failed batch can be finished by running it again.
+order. With `resume`, an item is skipped when the output folder's record of finished items (`MANIFEST`)
+says this very item (same text, voice and options) wrote the file that is there now (same size and
+sha256), so an interrupted or partly failed batch can be finished by running it again, and a truncated,
+replaced or stale file is made again rather than kept as done.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openvoice_tt import audio as audio_io
-from openvoice_tt.errors import InputError, OpenVoiceError, OutputError
+from openvoice_tt.errors import InputError, OpenVoiceError, Terminated
+from openvoice_tt.outputs import write_file
 
 if TYPE_CHECKING:
     import torch
@@ -123,6 +127,7 @@ class Outcome:
 class BatchResult:
     outcomes: list[Outcome]
     interrupted: bool = False
+    terminated: bool = False  # the interruption was a SIGTERM, not Ctrl-C
 
     def count(self, status: str) -> int:
         return sum(outcome.status == status for outcome in self.outcomes)
@@ -137,6 +142,7 @@ class BatchResult:
             "output_dir": str(out_dir),
             "device": device,
             "interrupted": self.interrupted,
+            "terminated": self.terminated,
             "counts": {status: self.count(status) for status in (DONE, SKIPPED, FAILED, NOT_RUN)},
             "items": [outcome.to_json() for outcome in self.outcomes],
         }
@@ -371,14 +377,52 @@ class Engine:
         return self.cloner.clone(item.text, se=se, progress=progress, **kwargs, **tau)
 
 
-def finished(path: Path) -> bool:
-    """True when `path` holds readable audio with at least one sample (what --resume skips)."""
-    import soundfile as sf
+MANIFEST = ".openvoice-tt-batch.json"
+"""The output folder's record of finished items: output name -> the item's digest, and the size and sha256
+of the file written for it."""
 
-    try:
-        return path.is_file() and sf.info(str(path)).frames > 0
-    except (sf.LibsndfileError, RuntimeError, OSError):
-        return False
+
+class Manifest:
+    """What --resume trusts: an output counts as done only if this record says so and the file matches it.
+    Rewritten (atomically) after every finished item, so an interruption at any moment leaves it valid."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = out_dir / MANIFEST
+        self.records = self._read()
+
+    def _read(self) -> dict[str, dict[str, Any]]:
+        try:
+            records = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # none yet, or damaged: nothing is trusted, everything is redone
+            return {}
+        return {k: v for k, v in records.items() if isinstance(v, dict)} if isinstance(records, dict) else {}
+
+    def finished(self, item: Item, options: Options, path: Path) -> bool:
+        record = self.records.get(item.output)
+        return (
+            record is not None
+            and record.get("item") == _digest(item, options)
+            and record == self._record(item, options, path)
+        )
+
+    def add(self, item: Item, options: Options, path: Path) -> None:
+        self.records[item.output] = self._record(item, options, path)
+        write_file(self.path, (json.dumps(self.records, indent=1, sort_keys=True) + "\n").encode())
+
+    @staticmethod
+    def _record(item: Item, options: Options, path: Path) -> dict[str, Any] | None:
+        from openvoice_tt.checkpoints import file_sha256
+
+        try:
+            return {"item": _digest(item, options), "bytes": path.stat().st_size, "sha256": file_sha256(path)}
+        except OSError:
+            return None
+
+
+def _digest(item: Item, options: Options) -> str:
+    """What determines an item's audio: its text, voice and options (after the batch's defaults)."""
+    material = [item.text, [str(p) for p in item.references], str(item.se) if item.se else None, asdict(options)]
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
 ItemProgress = Callable[[int, int, Item | None], None]
@@ -397,14 +441,16 @@ def run_batch(
     """Run every item; a failing item (any OpenVoiceError) is recorded and the batch goes on. Models are
     loaded before the first item, so a missing checkpoint stops the batch at once. Ctrl-C stops it after
     cleaning up (outputs are written atomically, so none is left half-written): the items not run are
-    reported, and `resume` finishes them later."""
+    reported, and `resume` finishes them later. A SIGTERM is handled like Ctrl-C where the CLI turns it
+    into `errors.Terminated`."""
     outcomes = [Outcome(item) for item in items]
+    manifest = Manifest(out_dir)
     pending: list[Outcome] = []
     for outcome in outcomes:
         item = outcome.item
         if item.problem is not None:
             outcome.status, outcome.error = FAILED, item.problem
-        elif resume and finished(out_dir / item.output):
+        elif resume and manifest.finished(item, item.options.over(defaults), out_dir / item.output):
             outcome.status = SKIPPED
         else:
             pending.append(outcome)
@@ -414,22 +460,25 @@ def run_batch(
         for outcome in pending:
             if on_item is not None:
                 on_item(handled, len(outcomes), outcome.item)
-            _run_one(outcome, out_dir, engine, defaults, on_chunk)
+            _run_one(outcome, out_dir, engine, defaults, on_chunk, manifest)
             handled += 1
-    except KeyboardInterrupt:
-        return BatchResult(outcomes, interrupted=True)
+    except KeyboardInterrupt as stop:
+        return BatchResult(outcomes, interrupted=True, terminated=isinstance(stop, Terminated))
     if on_item is not None:
         on_item(handled, len(outcomes), None)
     return BatchResult(outcomes)
 
 
-def _run_one(outcome: Outcome, out_dir: Path, engine: Engine, defaults: Options, on_chunk: Progress | None) -> None:
+def _run_one(
+    outcome: Outcome, out_dir: Path, engine: Engine, defaults: Options, on_chunk: Progress | None, manifest: Manifest
+) -> None:
     item = outcome.item
     options = item.options.over(defaults)
     start = time.perf_counter()
     try:
         speech = engine.speak(item, options, on_chunk)
         speech.save(out_dir / item.output, options.format)
+        manifest.add(item, options, out_dir / item.output)
     except OpenVoiceError as e:
         outcome.status, outcome.error = FAILED, str(e)
     else:
@@ -438,11 +487,5 @@ def _run_one(outcome: Outcome, out_dir: Path, engine: Engine, defaults: Options,
 
 
 def write_report(report: dict[str, Any], path: Path) -> None:
-    """Write the JSON report atomically (temp file + rename)."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(temp, path)
-    except OSError as e:
-        temp.unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write the report ({e.strerror or e})") from None
+    """Write the JSON report with the one output writer (atomic for a regular file)."""
+    write_file(path, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode())

@@ -9,10 +9,10 @@ against the model so a mismatched file fails with one message that names the off
 from __future__ import annotations
 
 import hashlib
-import os
+import io
 import pickle
+import re
 import struct
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from openvoice_tt.config import TONE_COLOR_EMBEDDING_SHAPE
-from openvoice_tt.errors import CheckpointError
+from openvoice_tt.errors import CheckpointError, OpenVoiceError, shorten
 
 # Keys of the official MeloTTS checkpoint that inference never reads (spec §1.3, §2.4, §2.11): the
 # posterior encoder, the SDP's training-time posterior flows, and the SDP flow that upstream's reverse
@@ -59,12 +59,7 @@ def safe_torch_load(path: Path) -> object:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "Unsupported global" in str(exc):  # a class or function reference: unpickling would call it
-            raise CheckpointError(
-                f"{path}: refused to load: the file is not a weights-only checkpoint "
-                "(it contains Python objects that would run code when unpickled)"
-            ) from None
-        raise CheckpointError(f"{path}: not a PyTorch checkpoint (unreadable pickle)") from None
+        raise CheckpointError(f"{path}: {_unpickling_problem(str(exc))}") from None
     except (  # what torch.load raises on junk bytes (struct.error, KeyError: e.g. a text file named .pth)
         RuntimeError,
         EOFError,
@@ -76,8 +71,26 @@ def safe_torch_load(path: Path) -> object:
         KeyError,
         struct.error,
     ) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CheckpointError(f"{path}: not a PyTorch checkpoint ({reason[:120]})") from None
+        reason = shorten(str(exc).splitlines()[0], 120) if str(exc) else type(exc).__name__
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint ({reason})") from None
+
+
+def _unpickling_problem(message: str) -> str:
+    """What torch's weights-only unpickler refused, in one line. torch 2.14 words a code reference as
+    "Trying to load unsupported GLOBAL posix.system whose module posix is blocked" (older versions:
+    "Unsupported global: GLOBAL ..."), after a paragraph that starts "Weights only load failed"."""
+    lines = [line.strip() for line in message.splitlines()]
+    named = next((line for line in lines if "unsupported global" in line.lower()), None)
+    if named is not None:
+        found = re.search(r"GLOBAL\s+([\w.]+)", named)
+        what = f" ({found.group(1)})" if found else ""
+        return (
+            f"refused to load: unsafe pickle: it references Python code{what} that would run when unpickled; "
+            "not a weights-only checkpoint"
+        )
+    if "weights only load failed" in message.lower():
+        return "refused to load: not a weights-only checkpoint (the safe unpickler rejected it)"
+    return "not a PyTorch checkpoint (unreadable pickle)"
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
@@ -90,7 +103,17 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     bad = [k for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
     if bad:
         raise CheckpointError(f"{path}: state dict holds non-tensor entries: {_short_list(map(str, bad))}")
+    check_finite(obj, str(path))
     return {k: v.float() if v.is_floating_point() else v for k, v in obj.items()}
+
+
+def check_finite(state_dict: Mapping[str, torch.Tensor], source: str) -> None:
+    """A NaN or infinite weight poisons every output (NaN audio, or a crash deep in the model), so a
+    file holding one is refused at load, naming the first such tensor."""
+    for key, tensor in state_dict.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            kind = "NaN" if bool(torch.isnan(tensor).any()) else "infinite"
+            raise CheckpointError(f"{source}: tensor {key} holds {kind} values (the file is damaged)")
 
 
 def weight_norm_weight(g: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -192,33 +215,30 @@ def load_state(
 
 
 def load_tone_color_embedding(path: Path) -> torch.Tensor:
-    obj = safe_torch_load(path)
+    return tone_color_embedding(safe_torch_load(path), str(path), CheckpointError)
+
+
+def tone_color_embedding(obj: object, source: str, error: type[OpenVoiceError]) -> torch.Tensor:
+    """`obj` as a [1, 256, 1] float32 embedding, or `error` saying why not: one check for embedding files
+    (CheckpointError) and for tensors handed to the API (InputError)."""
     if not isinstance(obj, torch.Tensor):
-        raise CheckpointError(f"{path}: not a tone-color embedding (expected a tensor, found {type(obj).__name__})")
+        raise error(f"{source}: not a tone-color embedding (expected a tensor, found {type(obj).__name__})")
     if obj.numel() != TONE_COLOR_EMBEDDING_SHAPE[1] or not obj.is_floating_point():
-        raise CheckpointError(
-            f"{path}: not a tone-color embedding (expected {list(TONE_COLOR_EMBEDDING_SHAPE)} floats, "
+        raise error(
+            f"{source}: not a tone-color embedding (expected {list(TONE_COLOR_EMBEDDING_SHAPE)} floats, "
             f"found {list(obj.shape)} {str(obj.dtype).removeprefix('torch.')})"
         )
     if not torch.isfinite(obj).all():
-        raise CheckpointError(f"{path}: tone-color embedding holds NaN or infinite values")
-    return obj.float().reshape(TONE_COLOR_EMBEDDING_SHAPE)
+        raise error(f"{source}: tone-color embedding holds NaN or infinite values")
+    return obj.detach().float().cpu().reshape(TONE_COLOR_EMBEDDING_SHAPE)
 
 
 def save_tone_color_embedding(embedding: torch.Tensor, path: Path) -> None:
-    """Write atomically (temp file + rename) in upstream's format, so a crash never leaves half a file."""
-    path = Path(path)
+    """Write in upstream's format through `outputs.write_file` (atomic for a regular file, so a crash never
+    leaves half a file; the same permissions as audio outputs)."""
+    from openvoice_tt.outputs import write_file
+
     tensor = embedding.detach().float().cpu().reshape(TONE_COLOR_EMBEDDING_SHAPE).clone()
-    atomic_torch_save(tensor, path)
-
-
-def atomic_torch_save(obj: object, path: Path) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    torch.save(tensor, buffer)
+    write_file(path, buffer.getvalue())

@@ -13,25 +13,56 @@ import enum
 import functools
 import json
 import os
+import signal
 import sys
+import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.core
 
-from openvoice_tt import __version__, api
+from openvoice_tt import __version__, api, outputs
 from openvoice_tt.audio import FORMATS, STDOUT, audio_format_for
-from openvoice_tt.errors import OpenVoiceError
+from openvoice_tt.errors import InputError, OpenVoiceError, Terminated
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 WIDE = 400  # characters: the console width for tables written to a file or pipe
 PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """Usage errors (unknown option, missing argument, bad choice) as one `error: ...` line and exit 2, in
+    the same style as every other error, instead of Click's boxed usage panel; with --json, also a JSON
+    error object on stdout. (typer vendors click: its ClickException derives from typer.TyperException.)"""
+
+    def main(self, args: Any = None, *pos: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, *pos, standalone_mode=False, **kwargs)
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, *pos, standalone_mode=False, **kwargs)
+        except typer.TyperException as e:
+            if type(e).__name__ == "NoArgsIsHelpError":  # no arguments at all: the help is the answer
+                print(e.format_message(), file=sys.stderr)
+            else:
+                ctx = getattr(e, "ctx", None)
+                hint = f" (see '{ctx.command_path} -h')" if ctx is not None else ""
+                _report(f"{' '.join(e.format_message().split())}{hint}", e.exit_code, "--json" in argv)
+            sys.exit(e.exit_code)
+        except typer.Abort:
+            _report("interrupted", EXIT_INTERRUPTED, "--json" in argv)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="openvoice-tt",
     help="OpenVoice V2 voice cloning (MeloTTS English + tone-color converter), offline, on CPU, CUDA or Tenstorrent.",
     no_args_is_help=True,
@@ -194,26 +225,74 @@ class Ui:
 
 
 def _guarded(command: Callable[..., None]) -> Callable[..., None]:
-    """User errors -> `error: <one line>` on stderr and the error's exit code; Ctrl-C -> exit 130."""
+    """User errors -> `error: <one line>` on stderr and the error's exit code; Ctrl-C -> exit 130; SIGTERM
+    -> the same clean unwinding (as `Terminated`), exit 143."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
         try:
-            command(*args, **kwargs)
+            with _sigterm_unwinds():
+                command(*args, **kwargs)
         except OpenVoiceError as e:
-            print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
-            for line in getattr(e, "manual", ()):
-                print(f"  {line}", file=sys.stderr)
+            _report(" ".join(str(e).split()), e.exit_code, kwargs.get("json_out", False), getattr(e, "manual", ()))
             raise typer.Exit(e.exit_code) from None
-        except KeyboardInterrupt:
-            print("error: interrupted", file=sys.stderr)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except KeyboardInterrupt as e:
+            word, code = _stopped(isinstance(e, Terminated))
+            _report(word, code, kwargs.get("json_out", False))
+            raise typer.Exit(code) from None
 
     return run
 
 
+def _report(message: str, code: int, json_out: bool, manual: Iterable[str] = ()) -> None:
+    """A failure: `error: <message>` on stderr (then any manual steps, indented); with --json also
+    {"ok": false, "error": ..., "exit_code": ...} on stdout, so a script reading stdout sees why."""
+    print(f"error: {message}", file=sys.stderr)
+    for line in manual:
+        print(f"  {line}", file=sys.stderr)
+    if json_out:
+        Ui.json({"ok": False, "error": message, "exit_code": code})
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While a command runs, SIGTERM raises `Terminated` (a KeyboardInterrupt) instead of killing the
+    process where it stands, so temporary files are removed and a batch still writes its summary."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(terminated: bool) -> tuple[str, int]:
+    """How a stop is reported: SIGTERM ("terminated", 143) or Ctrl-C ("interrupted", 130)."""
+    return ("terminated", EXIT_TERMINATED) if terminated else ("interrupted", EXIT_INTERRUPTED)
+
+
 def _read_text(text: str) -> str:
-    return sys.stdin.read() if text == STDOUT else text
+    """TEXT, or stdin's text for "-"; stdin that is closed or not UTF-8 is bad input (exit 3)."""
+    if text != STDOUT:
+        return text
+    if sys.stdin is None:
+        raise InputError("stdin: not open (TEXT is '-')")
+    try:
+        return sys.stdin.read()
+    except UnicodeDecodeError:
+        raise InputError("stdin: not UTF-8 text") from None
+    except OSError as e:
+        raise InputError(f"stdin: cannot read ({e.strerror or e})") from None
+
+
+def _synthesis(speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float) -> dict[str, float]:
+    return {"speed": speed, "sdp_ratio": sdp_ratio, "noise_scale": noise_scale, "noise_scale_w": noise_scale_w}
 
 
 def _audio_output(output: str, fmt: AudioFormat | None, json_out: bool) -> str:
@@ -221,7 +300,7 @@ def _audio_output(output: str, fmt: AudioFormat | None, json_out: bool) -> str:
     if output == STDOUT and json_out:
         raise typer.BadParameter("--json cannot be combined with -o - (both would use stdout)", param_hint="--json")
     name = audio_format_for(output, fmt.value if fmt else None)
-    api.check_output_file(output)
+    outputs.check_output_file(output)
     return name
 
 
@@ -300,6 +379,8 @@ def synth(
     fmt_name = _audio_output(output, fmt, json_out)
     user_lexicon = api.load_lexicon(lexicon)
     text = _read_text(text)
+    synthesis = _synthesis(speed, sdp_ratio, noise_scale, noise_scale_w)
+    api.check_request(checkpoints, text=text, speakers=[speaker], synthesis=synthesis, seed=seed)
     with ui.rendered_warnings():
         tts = api.TTS(checkpoints, device.value, user_lexicon)
         name = tts.speaker(speaker)
@@ -341,6 +422,16 @@ def clone(
     fmt_name = _audio_output(output, fmt, json_out)
     user_lexicon = api.load_lexicon(lexicon)
     text = _read_text(text)
+    api.check_request(
+        checkpoints,
+        text=text,
+        speakers=[speaker],
+        synthesis=_synthesis(speed, sdp_ratio, noise_scale, noise_scale_w),
+        tau=tau,
+        seed=seed,
+        audio=references or [],
+        embeddings=[se] if se else [],
+    )
     with ui.rendered_warnings():
         cloner = api.VoiceCloner(checkpoints, device.value, lexicon=user_lexicon)
         name = cloner.tts.speaker(speaker)
@@ -414,6 +505,14 @@ def convert(
     if source_se is not None and source_speaker is not None:
         raise typer.BadParameter("give --source-se or --source-speaker, not both", param_hint="--source-se")
     fmt_name = _audio_output(output, fmt, json_out)
+    api.check_request(
+        checkpoints,
+        speakers=[source_speaker],
+        tau=tau,
+        seed=seed,
+        audio=[source, *(references or [])],
+        embeddings=[path for path in (se, source_se) if path is not None],
+    )
     with ui.rendered_warnings():
         converter = api.ToneColorConverter(checkpoints, device.value)
         with ui.progress("reading voices") as progress:
@@ -464,7 +563,8 @@ def extract_se(
     ui = Ui(quiet)
     if str(output) == STDOUT:
         raise typer.BadParameter("an embedding cannot be written to stdout; name a .pth file", param_hint="--output")
-    api.check_output_file(output)
+    outputs.check_output_file(output)
+    api.check_request(checkpoints, audio=references)
     with ui.rendered_warnings():
         converter = api.ToneColorConverter(checkpoints, device.value)
         with ui.progress("reading voice") as progress:
@@ -601,7 +701,7 @@ def download(
 
     ui = Ui(quiet)
     folder = api.checkpoint_dir(checkpoints)
-    api.ensure_output_dir(folder)
+    outputs.ensure_output_dir(folder)
 
     def on_file(done: int, total: int, remote: Any) -> None:
         if done < total:
@@ -649,7 +749,7 @@ def batch(
     A .txt file has one text per line. A .csv/.tsv (header row) or .jsonl file can set per item: text,
     speaker, reference (clone; several separated by |), se, output, speed, seed, sdp_ratio, noise_scale,
     noise_scale_w, tau, format. A bad item is reported and the rest go on; the exit code is 1 if any
-    item failed, 130 if interrupted (then --resume finishes the rest).
+    item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest).
 
     Example: openvoice-tt batch lines.txt -o out/ --speaker EN-AU --resume --report out/report.json
     """
@@ -658,9 +758,11 @@ def batch(
     ui = Ui(quiet)
     user_lexicon = api.load_lexicon(lexicon)
     items = batching.read_items(input_file, input_format.value if input_format else None, fmt.value)
-    api.ensure_output_dir(out_dir)
+    outputs.ensure_output_dir(out_dir)
     if report is not None:
-        api.check_output_file(report)
+        outputs.check_output_file(report)
+    synthesis = _synthesis(speed, sdp_ratio, noise_scale, noise_scale_w)
+    api.check_request(checkpoints, speakers=[speaker], synthesis=synthesis, tau=tau, seed=seed)
     defaults = batching.Options(
         speaker=speaker,
         speed=speed,
@@ -682,11 +784,12 @@ def batch(
         batching.write_report(summary, report)
     _render_batch(ui, result, summary, elapsed, json_out)
     if result.interrupted:
+        word, code = _stopped(result.terminated)
         print(
-            f"error: interrupted; {result.count(batching.NOT_RUN)} item(s) not run (run again with --resume)",
+            f"error: {word}; {result.count(batching.NOT_RUN)} item(s) not run (run again with --resume)",
             file=sys.stderr,
         )
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(code)
     if result.failed:
         raise typer.Exit(1)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from openvoice_tt.errors import CheckpointError
+from openvoice_tt.errors import CheckpointError, shorten
 
 OPENVOICE_REPO = "myshell-ai/OpenVoiceV2"
 MELO_REPO = "myshell-ai/MeloTTS-English"
@@ -115,7 +115,7 @@ def download(
                 force_download=force,
             )
         except _network_errors() as e:
-            reason = " ".join(str(e).split())[:200] or type(e).__name__
+            reason = shorten(str(e), 200) or type(e).__name__
             raise DownloadError(
                 f"downloading {remote.repo}/{remote.filename} failed ({reason})", folder, todo[done:], hub
             ) from None

@@ -50,3 +50,23 @@ class DeviceError(OpenVoiceError):
 
 class LexiconError(InputError):
     """A user lexicon (`--lexicon`) that cannot be read or has a malformed line."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The process got SIGTERM. The CLI raises it from its signal handler so that a termination unwinds
+    exactly like Ctrl-C (partial outputs cleaned up, a batch's summary and report written); exit 143."""
+
+
+def shorten(text: str, limit: int = 120) -> str:
+    """`text` on one line, at most about `limit` characters, cut at a word boundary with "…" (a message
+    cut mid-word reads as a different word)."""
+    flat = " ".join(str(text).split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit + 1].rsplit(" ", 1)[0] if " " in flat[:limit] else flat[:limit]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def preview(text: str, limit: int = 60) -> str:
+    """A quoted, shortened copy of user text for a message."""
+    return repr(shorten(text, limit))

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from openvoice_tt import api
+from openvoice_tt import audio as audio_io
 from openvoice_tt.audio import ShortReferenceWarning, resample
 from openvoice_tt.errors import AudioError, InputError, TextError
 from openvoice_tt.noise import NoiseSource
@@ -139,6 +140,22 @@ def test_extract_se_is_cached_by_content_and_order_free(
     torch.testing.assert_close(converter.extract_se([other_voice, voice], use_cache=False), first, rtol=0, atol=0)
     single = converter.extract_se([voice], method="energy")
     assert not torch.equal(single, first) and len(list((tmp_path / "cache").glob("*.pth"))) == 2
+
+
+def test_energy_fallback_is_never_cached_as_silero(
+    tiny_checkpoints: Path, tmp_path: Path, voice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reproduction: with silero failing to load, the energy detector's embedding was cached under the
+    silero key and served later as the silero embedding. The cache is keyed by the detector that ran."""
+    converter = api.ToneColorConverter(tiny_checkpoints, "cpu", cache_dir=tmp_path / "cache")
+    silero = converter.extract_se([voice], use_cache=False)
+    energy = converter.extract_se([voice], method="energy", use_cache=False)
+    assert not torch.equal(silero, energy)
+    monkeypatch.setattr(audio_io, "_load_silero", lambda: None)  # silero cannot be loaded
+    torch.testing.assert_close(converter.extract_se([voice]), energy, rtol=0, atol=0)
+    monkeypatch.undo()  # silero works again: its own embedding, not the cached energy one
+    torch.testing.assert_close(converter.extract_se([voice]), silero, rtol=0, atol=0)
+    assert len(list((tmp_path / "cache").glob("*.pth"))) == 2
 
 
 def test_cache_key_follows_the_converter_checkpoint(tiny_checkpoints: Path, tmp_path: Path, voice: Path) -> None:

@@ -37,7 +37,11 @@ def text_list(tmp_path: Path, lines: list[str] = LINES) -> Path:
 
 
 def temporaries(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+    return [p.name for p in folder.iterdir() if p.name.startswith(".") and p.name != batching.MANIFEST]
+
+
+def audio_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name != batching.MANIFEST)
 
 
 # ---------------------------------------------------------------------------------------------- parsing
@@ -171,7 +175,7 @@ def test_resume_skips_finished_items_and_redoes_broken_ones(tiny_checkpoints: Pa
     out = tmp_path / "out"
     args = (text_list(tmp_path), "-o", out, "-c", tiny_checkpoints, "-d", "cpu")
     assert run_batch(*args).exit_code == 0
-    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    first = {name: (out / name).read_bytes() for name in audio_files(out)}
     (out / "0001.wav").unlink()
     (out / "0002.wav").write_bytes(b"half a file")
     mtime = (out / "0003.wav").stat().st_mtime_ns
@@ -180,7 +184,27 @@ def test_resume_skips_finished_items_and_redoes_broken_ones(tiny_checkpoints: Pa
     report = json.loads(result.stdout)
     assert [item["status"] for item in report["items"]] == ["done", "done", "skipped"]
     assert (out / "0003.wav").stat().st_mtime_ns == mtime
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # same seed, same audio
+    assert {name: (out / name).read_bytes() for name in audio_files(out)} == first  # same seed, same audio
+
+
+def test_resume_redoes_a_truncated_wav_and_a_changed_item(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    """Reproduction: --resume kept a truncated WAV as done (libsndfile still reads its first half). Only
+    an output the folder's record says this very item wrote, byte for byte, is skipped."""
+    out = tmp_path / "out"
+    args = (text_list(tmp_path), "-o", out, "-c", tiny_checkpoints, "-d", "cpu")
+    assert run_batch(*args).exit_code == 0
+    first = {name: (out / name).read_bytes() for name in audio_files(out)}
+    half = first["0001.wav"][: len(first["0001.wav"]) // 2]
+    (out / "0001.wav").write_bytes(half)
+    assert sf.info(out / "0001.wav").frames > 0  # still "readable audio": what --resume trusted before
+    result = run_batch(*args, "--resume", "--json")
+    assert [item["status"] for item in json.loads(result.stdout)["items"]] == ["done", "skipped", "skipped"]
+    assert (out / "0001.wav").read_bytes() == first["0001.wav"]
+    slower = run_batch(*args, "--resume", "--json", "--speed", "0.9")  # other options: other audio
+    assert [item["status"] for item in json.loads(slower.stdout)["items"]] == ["done", "done", "done"]
+    (out / batching.MANIFEST).write_text("{not json")
+    damaged = run_batch(*args, "--resume", "--json", "--speed", "0.9")  # an unreadable record trusts nothing
+    assert [item["status"] for item in json.loads(damaged.stdout)["items"]] == ["done", "done", "done"]
 
 
 def test_ctrl_c_stops_cleanly_and_resume_finishes(
@@ -204,38 +228,49 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(
     result = run_batch(text_list(tmp_path, lines), "-o", out, "--report", report, *args)
     assert result.exit_code == 130, result.output
     assert "interrupted; 3 item(s) not run (run again with --resume)" in result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["0001.wav", "0002.wav"]
+    assert audio_files(out) == ["0001.wav", "0002.wav"]
     assert json.loads(report.read_text())["counts"] == {"done": 2, "skipped": 0, "failed": 0, "not run": 3}
     monkeypatch.undo()
     resumed = run_batch(text_list(tmp_path, lines), "-o", out, "--resume", *args)
     assert resumed.exit_code == 0 and "2 skipped" in resumed.stdout and "3 done" in resumed.stdout
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == {p.name: p.read_bytes() for p in reference_out.iterdir()}
+    assert {n: (out / n).read_bytes() for n in audio_files(out)} == {
+        n: (reference_out / n).read_bytes() for n in audio_files(reference_out)
+    }
 
 
-def test_real_sigint_then_resume(tiny_checkpoints: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "code", "word"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_real_signal_then_resume(tiny_checkpoints: Path, tmp_path: Path, signum: int, code: int, word: str) -> None:
+    """Reproduction: SIGTERM mid-batch left no summary and no report (SIGINT did): both must."""
     lines = [f"Sentence {n} of a batch that is interrupted by a real signal." for n in range(1, 21)]
-    out = tmp_path / "out"
-    script = Path(sys.executable).with_name("openvoice-tt")
-    command = [str(script), "batch", str(text_list(tmp_path, lines)), "-o", str(out), "-c", str(tiny_checkpoints)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen([*command, "-d", "cpu"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    command = [sys.executable, "-m", "openvoice_tt", "batch", str(text_list(tmp_path, lines)), "-o", str(out)]
+    command += ["-c", str(tiny_checkpoints), "--report", str(report), "-d", "cpu"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 120
     while not (out / "0001.wav").exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr.decode()
-    assert b"interrupted" in stderr and b"Traceback" not in stderr
-    done = sorted(p.name for p in out.iterdir())
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == code, stderr.decode()
+    assert f"error: {word}; ".encode() in stderr and b"Traceback" not in stderr
+    assert b"item(s): " in stdout  # the summary table's last line
+    summary = json.loads(report.read_text())
+    assert summary["interrupted"] is True and summary["terminated"] is (signum == signal.SIGTERM)
+    done = audio_files(out)
     assert 1 <= len(done) < 20 and temporaries(out) == []
+    recorded = summary["counts"]["done"]  # a signal right after a file's rename leaves it written, not recorded
+    assert len(done) - recorded in (0, 1) and summary["counts"]["not run"] == 20 - recorded
     assert all(sf.info(out / name).frames > 0 for name in done)
     resumed = run_batch(
         text_list(tmp_path, lines), "-o", out, "--resume", "--json", "-c", tiny_checkpoints, "-d", "cpu"
     )
     counts = json.loads(resumed.stdout)["counts"]
     assert resumed.exit_code == 0 and counts == {
-        "done": 20 - len(done),
-        "skipped": len(done),
+        "done": 20 - recorded,
+        "skipped": recorded,
         "failed": 0,
         "not run": 0,
     }

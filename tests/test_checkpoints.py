@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -174,13 +176,59 @@ class _Exploit:
         return (Path.touch, (self.marker,))
 
 
-def test_code_carrying_pickle_is_refused_and_never_executed(tmp_path: Path) -> None:
+class _Shell:
+    """A pickle payload that calls os.system (harmless "true") when unpickled with weights_only=False."""
+
+    def __reduce__(self):
+        return (os.system, ("true",))
+
+
+@pytest.mark.parametrize(
+    ("payload", "named"),
+    [(_Exploit, "getattr"), (lambda marker: _Shell(), "posix.system")],
+    ids=["not-allowed-global", "blocked-module"],  # torch 2.14's two wordings of the refusal
+)
+def test_code_carrying_pickle_is_refused_and_never_executed(tmp_path: Path, payload, named: str) -> None:
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pth"
-    torch.save({"model": {"w": torch.zeros(1)}, "payload": _Exploit(marker)}, path)
-    with pytest.raises(CheckpointError, match="refused to load: the file is not a weights-only checkpoint"):
+    torch.save({"model": {"w": torch.zeros(1)}, "payload": payload(marker)}, path)
+    with pytest.raises(CheckpointError) as info:
         read_state_dict(path)
     assert not marker.exists()
+    assert str(info.value) == (
+        f"{path}: refused to load: unsafe pickle: it references Python code ({named}) that would run "
+        "when unpickled; not a weights-only checkpoint"
+    )
+
+
+def test_plain_pickle_the_safe_unpickler_rejects_is_refused_not_called_unreadable(tmp_path: Path) -> None:
+    """A protocol-4 pickle.dump of the same payload: torch's weights-only unpickler stops at an opcode it does
+    not support ("Weights only load failed ... Unsupported operand"); that is a refusal, not a corrupt file."""
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pth"
+    path.write_bytes(pickle.dumps(_Exploit(marker), protocol=4))
+    with pytest.raises(CheckpointError) as info:
+        read_state_dict(path)
+    assert not marker.exists()
+    assert str(info.value) == f"{path}: refused to load: not a weights-only checkpoint (the safe unpickler rejected it)"
+
+
+def test_nan_or_inf_weight_is_refused_naming_the_tensor(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    def poison(sd: dict) -> None:
+        sd["dec.conv_post.weight"][0, 0, 1] = float("nan")
+
+    folder = _mutated_checkpoint(tiny_checkpoints, tmp_path, poison)
+    with pytest.raises(CheckpointError) as info:
+        load_converter_model(folder / "config.json", folder / "checkpoint.pth")
+    assert str(info.value) == (
+        f"{folder / 'checkpoint.pth'}: tensor dec.conv_post.weight holds NaN values (the file is damaged)"
+    )
+    sd = torch.load(folder / "checkpoint.pth", weights_only=True)
+    sd["model"]["dec.conv_post.weight"] = torch.zeros_like(sd["model"]["dec.conv_post.weight"])
+    sd["model"]["flow.flows.0.enc.in_layers.0.weight_v"][0, 0, 0] = float("-inf")
+    torch.save(sd, folder / "checkpoint.pth")
+    with pytest.raises(CheckpointError, match=r"tensor flow\.flows\.0\.enc\.in_layers\.0\.weight_v holds infinite"):
+        load_converter_model(folder / "config.json", folder / "checkpoint.pth")
 
 
 @pytest.mark.parametrize(

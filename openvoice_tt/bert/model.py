@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from openvoice_tt.errors import CheckpointError, ConfigError
+from openvoice_tt.checkpoints import check_finite, read_state_dict
+from openvoice_tt.errors import CheckpointError, ConfigError, shorten
 
 _ACTIVATIONS = {
     "gelu": F.gelu,
@@ -188,15 +189,16 @@ def _read_weights(folder: Path, wanted) -> dict[str, torch.Tensor]:
         return key.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias")
 
     safetensors_path, bin_path = folder / "model.safetensors", folder / "pytorch_model.bin"
-    try:
-        if safetensors_path.is_file():
-            from safetensors import safe_open
+    if safetensors_path.is_file():
+        from safetensors import SafetensorError, safe_open
 
+        try:  # only the reader's own failures mean a damaged file; any other exception is a bug here
             with safe_open(str(safetensors_path), framework="pt") as f:
-                return {ours(k): f.get_tensor(k) for k in f.keys() if ours(k) in wanted}  # noqa: SIM118
-        if bin_path.is_file():
-            state = torch.load(bin_path, map_location="cpu", weights_only=True)
-            return {ours(k): v for k, v in state.items() if ours(k) in wanted}
-    except Exception as e:  # corrupt or unsafe files: say which file, keep the cause
-        raise CheckpointError(f"{folder}: cannot read BERT weights ({type(e).__name__}: {e})") from e
+                weights = {ours(k): f.get_tensor(k) for k in f.keys() if ours(k) in wanted}  # noqa: SIM118
+        except (SafetensorError, OSError) as e:
+            raise CheckpointError(f"{safetensors_path}: cannot read BERT weights ({shorten(str(e))})") from None
+        check_finite(weights, str(safetensors_path))
+        return weights
+    if bin_path.is_file():
+        return {ours(k): v for k, v in read_state_dict(bin_path).items() if ours(k) in wanted}
     raise CheckpointError(f"{folder}: no model.safetensors or pytorch_model.bin")

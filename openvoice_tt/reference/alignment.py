@@ -7,9 +7,34 @@ i, i.e. prefix sums (the earlier community port used suffix sums and aligned eve
 
 from __future__ import annotations
 
+import math
+
 import torch
 
+from openvoice_tt.errors import InputError
 from openvoice_tt.reference.commons import sequence_mask
+
+MAX_FRAMES_PER_TOKEN = 100
+"""The most frames a chunk may have per input token (phones and blanks): 1.16 s of audio per token at
+MeloTTS's 44.1 kHz / 512-sample hop. Natural speech averages 3 to 4 frames per token at speed 1 and ten
+times that at the slowest allowed speed (0.1), so only extreme duration noise (--noise-scale-w with a
+high --sdp-ratio) reaches it. The flow's attention grows with frames squared: without this bound those
+options asked for terabytes, with it a chunk's memory is bounded by its text whatever the options."""
+
+
+def checked_frame_count(total: float, tokens: int) -> int:
+    """A chunk's total frames from its predicted durations: at least 1 (upstream's clamp), and an
+    InputError (before anything is allocated for the frames) beyond MAX_FRAMES_PER_TOKEN * tokens or when
+    the durations overflowed. Both backends call this where durations become a frame count."""
+    limit = MAX_FRAMES_PER_TOKEN * max(1, tokens)
+    if not math.isfinite(total) or total > limit:
+        asked = f"{total:.0f}" if math.isfinite(total) else "an unbounded number of"
+        raise InputError(
+            f"the predicted durations ask for {asked} frames for a chunk of {tokens} tokens, more than the "
+            f"limit of {MAX_FRAMES_PER_TOKEN} per token ({limit}); lower --noise-scale-w or --sdp-ratio, or "
+            "raise --speed"
+        )
+    return max(1, int(total))
 
 
 def frame_durations(logw: torch.Tensor, x_mask: torch.Tensor, length_scale: float) -> torch.Tensor:

@@ -14,7 +14,13 @@ from torch import nn
 
 from openvoice_tt.config import DP_FILTER_CHANNELS, MeloConfig
 from openvoice_tt.noise import NoiseSource
-from openvoice_tt.reference.alignment import expand_to_frames, frame_durations, generate_path, output_lengths
+from openvoice_tt.reference.alignment import (
+    checked_frame_count,
+    expand_to_frames,
+    frame_durations,
+    generate_path,
+    output_lengths,
+)
 from openvoice_tt.reference.commons import sequence_mask
 from openvoice_tt.reference.duration_predictor import DurationPredictor
 from openvoice_tt.reference.hifigan import Generator
@@ -86,6 +92,7 @@ class MeloSynthesizer(nn.Module):
         return self.sdp(h, x_mask, g, sdp_noise) * sdp_ratio + self.dp(h, x_mask, g) * (1 - sdp_ratio)
 
     def align(self, m_p, logs_p, x_mask, durations):
+        checked_frame_count(float(durations.sum(dim=[1, 2]).max()), int(x_mask.sum(dim=[1, 2]).max()))
         y_lengths = output_lengths(durations)
         y_mask = sequence_mask(y_lengths, int(y_lengths.max())).unsqueeze(1).to(x_mask.dtype)
         path = generate_path(durations, x_mask.unsqueeze(2) * y_mask.unsqueeze(-1))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from openvoice_tt.errors import CheckpointError, TextError
+from openvoice_tt.errors import CheckpointError, TextError, preview
 from openvoice_tt.text.g2p import g2p
 from openvoice_tt.text.lexicon import Lexicon
 from openvoice_tt.text.normalize import normalize_text
@@ -97,7 +97,7 @@ class EnglishFrontEnd:
         normalized = normalize_text(text)
         phones, tones, word2ph = g2p(self.tokenizer.tokenize(normalized), self.lexicon)
         if not any(p in ENGLISH_PHONES for p in phones):
-            raise TextError(f"text has nothing to speak after normalization: {_preview(text)}")
+            raise TextError(f"text has nothing to speak after normalization: {preview(text)}")
         seq = assemble(phones, tones, word2ph, self.table, self.add_blank)
 
         import torch
@@ -118,6 +118,3 @@ class EnglishFrontEnd:
             ja_bert=ja_bert,
         )
 
-
-def _preview(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "…")

@@ -16,6 +16,7 @@ import torch
 
 from openvoice_tt.config import RELATIVE_ATTENTION_WINDOW, MeloPrecision, TtBuckets
 from openvoice_tt.noise import NoiseSource
+from openvoice_tt.reference.alignment import checked_frame_count
 from openvoice_tt.reference.synthesizer import MeloSynthesizer as ReferenceMeloSynthesizer
 from openvoice_tt.reference.synthesizer import SynthesisParams
 from openvoice_tt.timing import NULL_TIMER, StageTimer
@@ -175,7 +176,7 @@ class MeloSynthesizer:
         uploaded, tokens, padded = self.upload_text(inputs, speaker_id, noise)
         self.device.use_shape(("melotts.tokens", padded))
         state = self.encode(*uploaded, tokens, padded, params, timer)
-        frames = max(1, int(self.device.read_scalar(state.total, "frames")))
+        frames = checked_frame_count(self.device.read_scalar(state.total, "frames"), tokens)
         padded_frames = self.buckets.frames(frames)
         self.device.use_shape(("melotts.frames", padded_frames))
         prior = noise.normal(1, self.inter_channels, frames)[0].t()

@@ -109,3 +109,30 @@ def test_config_validation(tmp_path):
     path.write_text(json.dumps({k: v for k, v in base.items() if k != "hidden_size"}))
     with pytest.raises(ConfigError, match="not a readable BERT config"):
         BertConfig.from_json(path)
+
+
+def test_a_programming_error_while_reading_is_not_called_a_damaged_file(minilm_dir, monkeypatch):
+    """Only the readers' own failures mean a damaged checkpoint; a bug in this package keeps its traceback."""
+    import safetensors
+
+    def broken(*args, **kwargs):
+        raise TypeError("a bug, not a damaged file")
+
+    monkeypatch.setattr(safetensors, "safe_open", broken)
+    with pytest.raises(TypeError, match="a bug, not a damaged file"):
+        BertEncoder.from_pretrained(minilm_dir)
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "pytorch_model.bin"])
+def test_nan_weight_is_refused_naming_the_tensor(minilm_dir, tmp_path, name):
+    from safetensors.torch import save_file
+
+    state = load_file(minilm_dir / "model.safetensors")
+    state["encoder.layer.0.output.dense.weight"][3, 5] = float("nan")
+    shutil.copy(minilm_dir / "config.json", tmp_path / "config.json")
+    if name == "model.safetensors":
+        save_file(state, tmp_path / name)
+    else:
+        torch.save(state, tmp_path / name)
+    with pytest.raises(CheckpointError, match=rf"{name}: tensor encoder\.layer\.0\.output\.dense\.weight holds NaN"):
+        BertEncoder.from_pretrained(tmp_path)
