@@ -17,6 +17,7 @@ from openvoice_tt.text.lexicon import Lexicon
 from openvoice_tt.text.normalize import normalize_text
 from openvoice_tt.text.sequence import assemble
 from openvoice_tt.text.symbols import ENGLISH_PHONES, SymbolTable
+from openvoice_tt.timing import NULL_TIMER, StageTimer
 
 if TYPE_CHECKING:
     import torch
@@ -92,8 +93,9 @@ class EnglishFrontEnd:
                 )
             self.tokenizer = bert.tokenizer
 
-    def __call__(self, text: str) -> TextInputs:
-        """Model inputs for one chunk; raises TextError if it has nothing to speak."""
+    def __call__(self, text: str, timer: StageTimer = NULL_TIMER) -> TextInputs:
+        """Model inputs for one chunk; raises TextError if it has nothing to speak. The BERT call is timed
+        as stage "bert" on `timer` (the caller's, so concurrent calls keep their timings apart)."""
         normalized = normalize_text(text)
         phones, tones, word2ph = g2p(self.tokenizer.tokenize(normalized), self.lexicon)
         if not any(p in ENGLISH_PHONES for p in phones):
@@ -106,7 +108,8 @@ class EnglishFrontEnd:
         if self.bert is None:
             ja_bert = torch.zeros(self.ja_bert_dim, length)
         else:
-            ja_bert = self.bert(normalized, seq.word2ph)
+            with timer("bert"):
+                ja_bert = self.bert(normalized, seq.word2ph)
         return TextInputs(
             normalized=normalized,
             phones=seq.phones,
@@ -117,4 +120,3 @@ class EnglishFrontEnd:
             bert=torch.zeros(BERT_DIM, length),
             ja_bert=ja_bert,
         )
-
