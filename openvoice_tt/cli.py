@@ -142,6 +142,12 @@ SeOpt = Annotated[
 VadOpt = Annotated[Vad, typer.Option("--vad", help="How speech is found in references.")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Recompute reference embeddings (ignore the cache).")]
 TextArg = Annotated[str, typer.Argument(help="Text to speak, or - to read it from stdin.", show_default=False)]
+StreamOpt = Annotated[
+    bool,
+    typer.Option(
+        "--stream", help="Write the audio chunk by chunk as it is made (wav or pcm; to -, a WAV of unknown length)."
+    ),
+]
 LexiconOpt = Annotated[
     Path | None,
     typer.Option(
@@ -304,6 +310,42 @@ def _audio_output(output: str, fmt: AudioFormat | None, json_out: bool) -> str:
     return name
 
 
+def _streamable(fmt: str) -> None:
+    from openvoice_tt.streaming import STREAM_FORMATS
+
+    if fmt not in STREAM_FORMATS:
+        raise typer.BadParameter(f"--stream writes {' or '.join(STREAM_FORMATS)}, not {fmt}", param_hint="--format")
+
+
+def _stream(
+    ui: Ui, json_out: bool, command: str, output: str, fmt: str, pieces: Iterable[Any], rate: int, seed: int, **at: Any
+) -> None:
+    """Write streamed audio as it comes, then report like `_finish` (with the time to the first audio)."""
+    from openvoice_tt.streaming import write_stream
+
+    streamed = write_stream(output, pieces, rate, fmt)
+    seconds = streamed.samples / rate
+    if json_out:
+        ui.json(
+            {
+                "command": command,
+                "output": output,
+                "format": fmt,
+                "streamed": True,
+                "sample_rate": rate,
+                "seconds": round(seconds, 4),
+                "samples": streamed.samples,
+                "seed": seed,
+                **at,
+                "first_audio_seconds": round(streamed.first_audio_seconds, 4),
+                "wall_seconds": round(streamed.seconds, 4),
+            }
+        )
+    destination = "stdout" if output == STDOUT else output
+    first = streamed.first_audio_seconds
+    ui.status(f"wrote {destination}: {seconds:.2f} s at {rate} Hz (seed {seed}), first audio after {first:.2f} s")
+
+
 def _one_of(reference: list[Path] | None, se: Path | None) -> list[Path] | None:
     if bool(reference) == (se is not None):
         raise typer.BadParameter("give --reference (one or more) or --se, not both", param_hint="--reference/--se")
@@ -365,6 +407,7 @@ def synth(
     noise_scale_w: NoiseScaleWOpt = S.noise_scale_w,
     seed: SeedOpt = api.DEFAULT_SEED,
     fmt: FormatOpt = None,
+    stream: StreamOpt = False,
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
@@ -377,6 +420,8 @@ def synth(
     """
     ui = Ui(quiet)
     fmt_name = _audio_output(output, fmt, json_out)
+    if stream:
+        _streamable(fmt_name)
     user_lexicon = api.load_lexicon(lexicon)
     text = _read_text(text)
     synthesis = _synthesis(speed, sdp_ratio, noise_scale, noise_scale_w)
@@ -385,6 +430,11 @@ def synth(
         tts = api.TTS(checkpoints, device.value, user_lexicon)
         name = tts.speaker(speaker)
         with ui.progress("synthesizing") as progress:
+            if stream:
+                pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
+                where = {"speaker": name, "device": tts.device, "backend": tts.backend}
+                _stream(ui, json_out, "synth", output, fmt_name, pieces, tts.sample_rate, seed, **where)
+                return
             speech = tts.synth(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
     speech.save(output, fmt_name)
     _finish(ui, json_out, "synth", output, fmt_name, speech, speaker=name, device=tts.device, backend=tts.backend)
@@ -407,6 +457,7 @@ def clone(
     vad: VadOpt = Vad.silero,
     no_cache: NoCacheOpt = False,
     fmt: FormatOpt = None,
+    stream: StreamOpt = False,
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
@@ -420,6 +471,8 @@ def clone(
     ui = Ui(quiet)
     references = _one_of(reference, se)
     fmt_name = _audio_output(output, fmt, json_out)
+    if stream:
+        _streamable(fmt_name)
     user_lexicon = api.load_lexicon(lexicon)
     text = _read_text(text)
     api.check_request(
@@ -435,36 +488,24 @@ def clone(
     with ui.rendered_warnings():
         cloner = api.VoiceCloner(checkpoints, device.value, lexicon=user_lexicon)
         name = cloner.tts.speaker(speaker)
+        options = {"speaker": name, "speed": speed, "sdp_ratio": sdp_ratio, "noise_scale": noise_scale}
+        options |= {"noise_scale_w": noise_scale_w, "tau": tau, "seed": seed, "method": vad.value}
+        voice = {"reference": references, "se": se, "use_cache": not no_cache}
+        where = {
+            "speaker": name,
+            "reference": [str(p) for p in references or []],
+            "se": str(se) if se else None,
+            "device": cloner.converter.device,
+            "backend": cloner.converter.backend,
+        }
         with ui.progress("cloning") as progress:
-            speech = cloner.clone(
-                text,
-                reference=references,
-                se=se,
-                speaker=name,
-                speed=speed,
-                sdp_ratio=sdp_ratio,
-                noise_scale=noise_scale,
-                noise_scale_w=noise_scale_w,
-                tau=tau,
-                seed=seed,
-                method=vad.value,
-                use_cache=not no_cache,
-                progress=progress,
-            )
+            if stream:
+                pieces = cloner.stream(text, **voice, **options, progress=progress)
+                _stream(ui, json_out, "clone", output, fmt_name, pieces, cloner.sample_rate, seed, **where)
+                return
+            speech = cloner.clone(text, **voice, **options, progress=progress)
     speech.save(output, fmt_name)
-    _finish(
-        ui,
-        json_out,
-        "clone",
-        output,
-        fmt_name,
-        speech,
-        speaker=name,
-        reference=[str(p) for p in references or []],
-        se=str(se) if se else None,
-        device=cloner.converter.device,
-        backend=cloner.converter.backend,
-    )
+    _finish(ui, json_out, "clone", output, fmt_name, speech, **where)
 
 
 @app.command()
