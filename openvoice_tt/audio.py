@@ -161,10 +161,11 @@ def write_audio(
     OS failures become OutputError naming the destination (e.g. "out.wav: disk full").
     """
     fmt = audio_format_for(destination, format)
-    write_file(destination, _encode(audio, sample_rate, fmt))
+    write_file(destination, encode_audio(audio, sample_rate, fmt))
 
 
-def _encode(audio: np.ndarray, sample_rate: int, fmt: str) -> bytes:
+def encode_audio(audio: np.ndarray, sample_rate: int, fmt: str) -> bytes:
+    """Mono float audio -> the bytes of a `fmt` file (see `write_audio`)."""
     samples = np.asarray(audio, dtype=np.float32)
     if samples.ndim != 1:
         raise ValueError(f"write_audio expects mono (1-D) audio, got shape {samples.shape}")

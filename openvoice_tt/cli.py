@@ -862,6 +862,45 @@ def _render_batch(ui: Ui, result: Any, summary: dict[str, Any], elapsed: float, 
 
 @app.command()
 @_guarded
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (another than loopback exposes it).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
+    voices: Annotated[
+        Path, typer.Option("--voices", help="Folder of voice embeddings (<name>.pth); POST /v1/voices adds to it.")
+    ] = Path("voices"),
+    queue: Annotated[int, typer.Option("--queue", min=1, help="Requests that may run or wait; more get 503.")] = 4,
+    max_input_chars: Annotated[int, typer.Option("--max-input-chars", min=1, help="Longest `input` text.")] = 4096,
+    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="Largest voice upload.")] = 20.0,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+) -> None:
+    """Serve OpenAI's speech API over HTTP (POST /v1/audio/speech, /v1/voices, /health); models load once.
+
+    Example: openvoice-tt serve --port 8000, then: curl -s localhost:8000/v1/audio/speech -H
+    'Content-Type: application/json' -d '{"model": "openvoice-tt", "input": "Hi.", "voice": "EN-US"}' -o hi.wav
+    """
+    try:
+        import uvicorn
+
+        from openvoice_tt.server import Limits, SpeechService, create_app
+    except ImportError as e:
+        extra = "pip install 'openvoice-tt[serve]'"
+        raise InputError(f"serve needs the 'serve' extra ({e.name} is missing): {extra}") from None
+    ui = Ui(quiet)
+    api.check_request(checkpoints)
+    outputs.ensure_output_dir(voices)
+    limits = Limits(queue=queue, max_input_chars=max_input_chars, max_upload_bytes=int(max_upload_mb * 2**20))
+    with ui.rendered_warnings():
+        service = SpeechService(api.VoiceCloner(checkpoints, device.value), voices, limits)
+    ui.status(f"serving on http://{host}:{port} ({service.cloner.tts.backend} backend; voices in {voices})")
+    uvicorn.run(create_app(service), host=host, port=port, log_level="warning" if quiet else "info")
+
+
+@app.command()
+@_guarded
 def bench(
     reference: ReferenceOpt = None,
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="Passes over the sentences.")] = 1,
@@ -902,6 +941,7 @@ def _render_bench(ui: Ui, report: Any) -> None:
     table.add_row("total", f"{synth.total:.3f}", f"{clone.total:.3f}")
     table.add_row("audio", f"{synth.audio_seconds:.3f}", f"{clone.audio_seconds:.3f}")
     table.add_row("RTF", f"{synth.rtf:.3f}", f"{clone.rtf:.3f}")
+    table.add_row("first audio s (--stream)", f"{synth.first_audio_seconds:.3f}", f"{clone.first_audio_seconds:.3f}")
     ui.out.print(
         f"device {report.device} (backend {report.backend}), {report.threads} torch threads on {report.cpus} CPUs, "
         f"BERT {'on' if report.bert else 'off (zero features)'}; load {sum(report.load_seconds.values()):.2f} s; "
