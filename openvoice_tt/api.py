@@ -817,13 +817,12 @@ class VoiceCloner:
         whole text. The synthesized take is `clone`'s; the conversions draw their posterior noise from a
         second generator, so with `tau` 0 the pieces join into `clone`'s audio up to float rounding at the
         joins. Checks, the front end and the embedding run before this returns."""
-        from openvoice_tt.noise import NoiseSource
         from openvoice_tt.pipeline import clone_stream
 
         request = locals()
         timer = _timer(self.tts.device)
         prepared, voice, conversion, noise = self._plan(timer, **_cloning(request))
-        conversion_noise = NoiseSource(noise.seed).derived()
+        conversion_noise = noise.derived()
         tts, converter = self.tts.synthesizer, self.converter.converter
         return clone_stream(tts, converter, prepared, voice, conversion, noise, conversion_noise, timer, progress)
 

@@ -230,16 +230,6 @@ def _encode(pieces: Iterator[np.ndarray], fmt: str, rate: int) -> Iterator[bytes
 def create_app(service: SpeechService) -> FastAPI:
     """The FastAPI application over a loaded `SpeechService`."""
 
-    class ClosingStream(StreamingResponse):
-        """Closes its body when the response ends however it ends (a client gone mid-stream included), so
-        the job is cancelled now rather than whenever the generator is collected."""
-
-        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-            try:
-                await super().__call__(scope, receive, send)
-            finally:
-                await self.body_iterator.aclose()
-
     limits = service.limits
     app = FastAPI(title="openvoice-tt", docs_url=None, redoc_url=None)
     app.add_middleware(BodyLimit, limits=limits)
@@ -322,6 +312,17 @@ def create_app(service: SpeechService) -> FastAPI:
         )
 
     return app
+
+
+class ClosingStream(StreamingResponse):
+    """Closes its body when the response ends however it ends (a client gone mid-stream included), so the
+    job is cancelled now rather than whenever the generator is collected."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.body_iterator.aclose()
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
