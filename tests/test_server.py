@@ -205,3 +205,8 @@ def test_health(server) -> None:
     health = httpx.get(f"{url}/health").json()
     assert health["status"] == "ok" and health["backend"] == "torch" and health["queue"]["limit"] == 1
     assert json.loads(json.dumps(health)) == health
+
+
+def test_serve_checks_the_checkpoints_before_loading(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["serve", "-c", str(tmp_path / "missing"), "--voices", str(tmp_path / "v")])
+    assert result.exit_code == 4 and "checkpoint folder not found" in result.output
