@@ -186,8 +186,9 @@ def clone(
     rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
     if synthesizer.keeps_audio_on_device and converter.keeps_audio_on_device:
         waves = synthesized(synthesizer, chunks, voice, noise, timer, progress, steps, on_device=True)
+        pieces = [(wave.audio, wave.samples) for wave in waves]  # synthesized before the resample stage starts
         with timer("resample"):
-            take = converter.join_on_device([(w.audio, w.samples) for w in waves], voice.silence_samples, rate_in)
+            take = converter.join_on_device(pieces, voice.silence_samples, rate_in)
     else:
         take, _ = synthesize(synthesizer, chunks, voice, noise, timer, progress)
         with timer("resample"):
