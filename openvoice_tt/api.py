@@ -443,9 +443,7 @@ class TTS:
 
         Long text is synthesized chunk by chunk, each followed by upstream's int(rate * 0.05 / speed) zeros.
         """
-        name = self.speaker(speaker)
-        params = synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w)
-        noise = _noise(seed)
+        name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
         timer = _timer(self.device)
         prepared = self.prepare(text, timer)
         audio, frames = self.render(prepared, name, params, speed, noise, timer, progress)
@@ -466,15 +464,19 @@ class TTS:
         """`synth`, yielded chunk by chunk (float32 at `sample_rate`, each chunk with its pause) as each is
         ready; joined, the pieces are `synth`'s audio sample for sample. Everything is checked, and the
         front end run, before this returns, so bad input fails here and not at the first `next()`."""
-        name = self.speaker(speaker)
-        params = synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w)
-        noise = _noise(seed)
-        timer = _timer(self.device)
-        prepared = self.prepare(text, timer)
         from openvoice_tt.pipeline import speak
 
+        name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
+        timer = _timer(self.device)
+        prepared = self.prepare(text, timer)
         pieces = speak(self.synthesizer, prepared, self.voice(name, params, speed), noise, timer, progress)
         return (audio for audio, _ in pieces)
+
+    def _checked(
+        self, speaker: str | None, speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float, seed: int
+    ) -> tuple[str, SynthesisParams, NoiseSource]:
+        """A synthesis request's speaker name, parameters and noise source, checked."""
+        return self.speaker(speaker), synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w), _noise(seed)
 
     def render(
         self,
@@ -849,10 +851,8 @@ class VoiceCloner:
             raise InputError("give either reference audio or a voice embedding (se), not both and not neither")
         if reference is not None:
             reference = _paths(reference)
-        name = self.tts.speaker(speaker)
-        params = synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w)
+        name, params, noise = self.tts._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
         _check_number("tau", tau, 0.0, 10.0)
-        noise = _noise(seed)
         prepared = self.tts.prepare(text, timer)
         source_se = self.converter.base_speaker_se(name)
         target_se = _embedding(se, "se") if se is not None else self.converter.extract_se(reference, method, use_cache)

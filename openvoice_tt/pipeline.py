@@ -15,7 +15,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -35,8 +35,7 @@ Progress = Callable[[int, int], None]
 CONVERTER_STAGE_PREFIX = "converter."  # the converter's stages inside a clone (both networks have a "flow")
 
 
-@dataclass(frozen=True)
-class Chunk:
+class Chunk(NamedTuple):
     """One piece of the text as the user wrote it and the model inputs the front end made of it."""
 
     text: str
