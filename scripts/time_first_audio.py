@@ -8,6 +8,8 @@ so the difference is what streaming saves. Checkpoints: DIR, or random-weight ch
 sizes written to a temporary folder (their work per second of audio is that of the real models).
 
 Usage: PYTHONPATH=$PWD python scripts/time_first_audio.py [--checkpoints DIR] [--device cpu] [--sentences 20]
+           [--commands synth,clone]
+Prints one JSON line per command as soon as it is measured.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def main() -> None:
     parser.add_argument("--checkpoints", type=Path)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--sentences", type=int, default=20)
+    parser.add_argument("--commands", default="synth,clone", help="synth, clone or both, comma-separated")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="first-audio-"))
     checkpoints = args.checkpoints
@@ -73,17 +76,21 @@ def main() -> None:
     cli = [sys.executable, "-m", "openvoice_tt"]
     common = ["-c", str(checkpoints), "-d", args.device, "-q", "--seed", "0"]
     se = ["--se", str(checkpoints / "base_speakers" / "ses" / "en-br.pth")]
-    results = {"sentences": args.sentences, "characters": len(speech), "device": args.device}
+    setup = {"sentences": args.sentences, "characters": len(speech), "device": args.device}
     for name, extra, rate in (("synth", [], 44100), ("clone", se, 22050)):
+        if name not in args.commands.split(","):
+            continue
         first, end, data = streamed([*cli, name, speech, "--stream", "-o", "-", *common, *extra])
         file_seconds = whole([*cli, name, speech, "-o", str(work / f"{name}.wav"), *common, *extra])
-        results[name] = {
+        result = {
+            "command": name,
+            **setup,
             "audio_seconds": round(data / 2 / rate, 2),
             "first_audio_seconds": round(first, 2),
             "stream_end_seconds": round(end, 2),
             "whole_file_seconds": round(file_seconds, 2),
         }
-    print(json.dumps(results, indent=2))
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
