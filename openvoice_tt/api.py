@@ -35,13 +35,14 @@ import numpy as np
 from openvoice_tt import audio as audio_io
 from openvoice_tt.config import ConversionDefaults, SynthesisDefaults
 from openvoice_tt.errors import AudioError, CheckpointError, InputError, TextError, preview
+from openvoice_tt.pipeline import CONVERTER_STAGE_PREFIX
 
 if TYPE_CHECKING:
     import torch
 
     from openvoice_tt.backends import Converter, Synthesizer
-    from openvoice_tt.bert import BertFeatureExtractor
     from openvoice_tt.noise import NoiseSource
+    from openvoice_tt.pipeline import Chunk, Conversion, Voice
     from openvoice_tt.reference.synthesizer import SynthesisParams
     from openvoice_tt.text import TextInputs
     from openvoice_tt.text.lexicon import Lexicon
@@ -66,7 +67,6 @@ DEFAULT_SEED = 0
 SEGMENTATION_METHODS = ("silero", "energy")
 SPEED_RANGE = (0.1, 10.0)  # beyond this the output is unusable and the flow's attention (T_y^2) explodes
 MAX_SEED = 2**63 - 1
-CONVERTER_STAGE_PREFIX = "converter."  # how the backends name the converter's stages inside a clone
 SE_CACHE_VERSION = 1  # bump when the embedding computation changes, so stale cache entries are not reused
 
 Progress = Callable[[int, int], None]
@@ -331,22 +331,6 @@ def phonemes(text: str, lexicon: PathLike | Lexicon | None = None) -> list[Chunk
     return chunks
 
 
-class _TimedBert:
-    """Stands in for the BERT feature extractor inside the front end, timing its calls as stage "bert"."""
-
-    def __init__(self, bert: BertFeatureExtractor) -> None:
-        from openvoice_tt.timing import NULL_TIMER
-
-        self.bert = bert
-        self.hidden_size = bert.hidden_size
-        self.tokenizer = bert.tokenizer
-        self.timer: StageTimer = NULL_TIMER
-
-    def __call__(self, normalized_text: str, word2ph: Sequence[int]) -> torch.Tensor:
-        with self.timer("bert"):
-            return self.bert(normalized_text, word2ph)
-
-
 class TTS:
     """MeloTTS English: text -> speech at 44.1 kHz with one of the base speakers.
 
@@ -372,11 +356,11 @@ class TTS:
         bert_folder = self.checkpoints / BERT_DIR
         bert_device = "cuda" if self.device == "cuda" else "cpu"
         bert = BertFeatureExtractor.from_folder(bert_folder, device=bert_device, missing_ok=True)
-        self._bert = _TimedBert(bert) if bert is not None else None
+        self._bert = bert
         with warnings.catch_warnings():  # replaced by the shorter notice below, which names the folder
             warnings.simplefilter("ignore", NoBertWarning)
             self.front_end = EnglishFrontEnd(
-                self.config.symbols, self.config.data.add_blank, self._bert, lexicon=self.lexicon
+                self.config.symbols, self.config.data.add_blank, bert, lexicon=self.lexicon
             )
         if bert is None:
             warnings.warn(
@@ -415,38 +399,31 @@ class TTS:
         """Upstream's pause after every chunk: int(rate * 0.05 / speed) zeros."""
         return int(self.sample_rate * SYNTHESIS.chunk_silence_seconds / speed)
 
-    def prepare(self, text: str, timer: StageTimer | None = None) -> list[tuple[str, TextInputs]]:
+    def voice(self, speaker: str, params: SynthesisParams, speed: float) -> Voice:
+        """The pipeline's view of a base speaker (config name) with checked parameters."""
+        from openvoice_tt.pipeline import Voice
+
+        return Voice(self.config.speakers[speaker], params, self.silence_samples(speed))
+
+    def prepare(self, text: str, timer: StageTimer | None = None) -> list[Chunk]:
         """Split `text` into chunks (at most 256 characters, whole sentences) and run the front end on each.
 
         A chunk with nothing speakable is skipped with a warning; text with nothing speakable at all is a
         TextError. Runs before any synthesis, so bad text fails in milliseconds.
         """
-        from openvoice_tt.text import split_text
+        from openvoice_tt.pipeline import split_chunks
 
         check_text(text)
         timer = timer if timer is not None else _timer("cpu")
-        prepared: list[tuple[str, TextInputs]] = []
-        skipped: list[TextError] = []
-        for chunk in split_text(text, SYNTHESIS.max_chunk_chars):
-            try:
-                prepared.append((chunk, self._front_end(chunk, timer)))
-            except TextError as e:
-                skipped.append(e)
-        if not prepared:
-            raise skipped[0] if skipped else TextError(f"text has nothing to speak: {preview(text)}")
-        for error in skipped:
-            warnings.warn(f"skipped part of the text: {error}", UserWarning, stacklevel=2)
-        return prepared
+        return split_chunks(self._front_end, text, SYNTHESIS.max_chunk_chars, timer)
 
     def _front_end(self, chunk: str, timer: StageTimer) -> TextInputs:
         """Front end for one chunk, timed as "front_end" with the BERT part split out as "bert"."""
         timer.seconds.setdefault("front_end", 0.0)  # listed before "bert", in pipeline order
         bert_before = timer.seconds.get("bert", 0.0)
-        if self._bert is not None:
-            self._bert.timer = timer
         start = time.perf_counter()
         try:
-            return self.front_end(chunk)
+            return self.front_end(chunk, timer)
         finally:
             elapsed = time.perf_counter() - start - (timer.seconds.get("bert", 0.0) - bert_before)
             timer.seconds["front_end"] = timer.seconds.get("front_end", 0.0) + elapsed
@@ -466,18 +443,44 @@ class TTS:
 
         Long text is synthesized chunk by chunk, each followed by upstream's int(rate * 0.05 / speed) zeros.
         """
-        name = self.speaker(speaker)
-        params = synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w)
-        noise = _noise(seed)
+        name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
         timer = _timer(self.device)
         prepared = self.prepare(text, timer)
         audio, frames = self.render(prepared, name, params, speed, noise, timer, progress)
-        chunks = tuple(chunk for chunk, _ in prepared)
+        chunks = tuple(chunk.text for chunk in prepared)
         return Speech(audio, self.sample_rate, frames, self.hop_length, seed, chunks, {"synth": dict(timer.seconds)})
+
+    def stream(
+        self,
+        text: str,
+        speaker: str | None = None,
+        speed: float = SYNTHESIS.speed,
+        sdp_ratio: float = SYNTHESIS.sdp_ratio,
+        noise_scale: float = SYNTHESIS.noise_scale,
+        noise_scale_w: float = SYNTHESIS.noise_scale_w,
+        seed: int = DEFAULT_SEED,
+        progress: Progress | None = None,
+    ) -> Iterator[np.ndarray]:
+        """`synth`, yielded chunk by chunk (float32 at `sample_rate`, each chunk with its pause) as each is
+        ready; joined, the pieces are `synth`'s audio sample for sample. Everything is checked, and the
+        front end run, before this returns, so bad input fails here and not at the first `next()`."""
+        from openvoice_tt.pipeline import speak
+
+        name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
+        timer = _timer(self.device)
+        prepared = self.prepare(text, timer)
+        pieces = speak(self.synthesizer, prepared, self.voice(name, params, speed), noise, timer, progress)
+        return (audio for audio, _ in pieces)
+
+    def _checked(
+        self, speaker: str | None, speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float, seed: int
+    ) -> tuple[str, SynthesisParams, NoiseSource]:
+        """A synthesis request's speaker name, parameters and noise source, checked."""
+        return self.speaker(speaker), synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w), _noise(seed)
 
     def render(
         self,
-        prepared: Sequence[tuple[str, TextInputs]],
+        prepared: Sequence[Chunk],
         speaker: str,
         params: SynthesisParams,
         speed: float,
@@ -486,20 +489,9 @@ class TTS:
         progress: Progress | None = None,
     ) -> tuple[np.ndarray, int]:
         """Synthesize prepared chunks in order with one noise source -> (audio, total model frames)."""
-        speaker_id = self.config.speakers[speaker]
-        silence = np.zeros(self.silence_samples(speed), dtype=np.float32)
-        total = len(prepared)
-        if progress is not None:
-            progress(0, total)
-        pieces: list[np.ndarray] = []
-        frames = 0
-        for done, (_, inputs) in enumerate(prepared, start=1):
-            out = self.synthesizer.synthesize(inputs, speaker_id, params, noise, timer)
-            pieces += [out.audio, silence]
-            frames += out.frames
-            if progress is not None:
-                progress(done, total)
-        return np.concatenate(pieces).astype(np.float32, copy=False), frames
+        from openvoice_tt.pipeline import synthesize
+
+        return synthesize(self.synthesizer, prepared, self.voice(speaker, params, speed), noise, timer, progress)
 
 
 # ------------------------------------------------------------------------------- tone-color converter
@@ -717,9 +709,9 @@ class ToneColorConverter:
             raise AudioError(
                 f"{name}: too short to convert ({len(samples)} samples at {self.sample_rate} Hz; need {minimum})"
             )
-        from openvoice_tt.backends import convert_speech
+        from openvoice_tt.pipeline import Conversion, convert
 
-        return convert_speech(self.converter, samples, source_se, target_se, tau, noise, timer)
+        return convert(self.converter, samples, Conversion(source_se, target_se, tau), noise, timer)
 
 
 def load_se(path: PathLike) -> torch.Tensor:
@@ -796,39 +788,81 @@ class VoiceCloner:
         """Speak `text` in the voice of `reference` files (or of the embedding `se`), starting from base
         speaker `speaker`. Everything cheap is checked before anything slow runs. `timer` (default: a
         fresh StageTimer) receives the stage timings, e.g. a placement report's."""
-        from openvoice_tt.backends import clone_speech
+        from openvoice_tt.pipeline import clone
+
+        request = locals()
+        timer = timer if timer is not None else _timer(self.tts.device)
+        prepared, voice, conversion, noise = self._plan(timer, **_cloning(request))
+        out = clone(self.tts.synthesizer, self.converter.converter, prepared, voice, conversion, noise, timer, progress)
+        hop = self.converter.hop_length
+        chunks = tuple(chunk.text for chunk in prepared)
+        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, _clone_phases(timer.seconds))
+
+    def stream(
+        self,
+        text: str,
+        reference: Sequence[PathLike] | None = None,
+        se: torch.Tensor | PathLike | None = None,
+        speaker: str | None = None,
+        speed: float = SYNTHESIS.speed,
+        sdp_ratio: float = SYNTHESIS.sdp_ratio,
+        noise_scale: float = SYNTHESIS.noise_scale,
+        noise_scale_w: float = SYNTHESIS.noise_scale_w,
+        tau: float = CONVERSION.tau,
+        seed: int = DEFAULT_SEED,
+        method: str = "silero",
+        use_cache: bool = True,
+        progress: Progress | None = None,
+    ) -> Iterator[np.ndarray]:
+        """`clone`, yielded piece by piece (float32 at `sample_rate`) as soon as each piece can be converted
+        exactly (`pipeline.clone_stream`): the first audio comes after the first chunk or two instead of the
+        whole text. The synthesized take is `clone`'s; the conversions draw their posterior noise from a
+        second generator, so with `tau` 0 the pieces join into `clone`'s audio up to float rounding at the
+        joins. Checks, the front end and the embedding run before this returns."""
+        from openvoice_tt.pipeline import clone_stream
+
+        request = locals()
+        timer = _timer(self.tts.device)
+        prepared, voice, conversion, noise = self._plan(timer, **_cloning(request))
+        conversion_noise = noise.derived()
+        tts, converter = self.tts.synthesizer, self.converter.converter
+        return clone_stream(tts, converter, prepared, voice, conversion, noise, conversion_noise, timer, progress)
+
+    def _plan(
+        self,
+        timer: StageTimer,
+        text: str,
+        reference: Sequence[PathLike] | None,
+        se: torch.Tensor | PathLike | None,
+        speaker: str | None,
+        speed: float,
+        sdp_ratio: float,
+        noise_scale: float,
+        noise_scale_w: float,
+        tau: float,
+        seed: int,
+        method: str,
+        use_cache: bool,
+    ) -> tuple[list[Chunk], Voice, Conversion, NoiseSource]:
+        """A clone request checked and made ready for the pipeline: chunks, voice, conversion, noise."""
+        from openvoice_tt.pipeline import Conversion
 
         if (reference is None) == (se is None):
             raise InputError("give either reference audio or a voice embedding (se), not both and not neither")
         if reference is not None:
             reference = _paths(reference)
-        name = self.tts.speaker(speaker)
-        params = synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w)
+        name, params, noise = self.tts._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
         _check_number("tau", tau, 0.0, 10.0)
-        noise = _noise(seed)
-        timer = timer if timer is not None else _timer(self.tts.device)
         prepared = self.tts.prepare(text, timer)
         source_se = self.converter.base_speaker_se(name)
         target_se = _embedding(se, "se") if se is not None else self.converter.extract_se(reference, method, use_cache)
-        if progress is not None:
-            progress(0, len(prepared) + 1)
-        out = clone_speech(
-            self.tts.synthesizer,
-            self.converter.converter,
-            [inputs for _, inputs in prepared],
-            self.tts.config.speakers[name],
-            params,
-            noise,
-            self.tts.silence_samples(speed),
-            source_se,
-            target_se,
-            tau,
-            timer,
-            progress,
-        )
-        hop = self.converter.hop_length
-        chunks = tuple(chunk for chunk, _ in prepared)
-        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, _clone_phases(timer.seconds))
+        return prepared, self.tts.voice(name, params, speed), Conversion(source_se, target_se, tau), noise
+
+
+def _cloning(request: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of `VoiceCloner._plan` out of a clone/stream call's locals()."""
+    names = ("text", "reference", "se", "speaker", "speed", "sdp_ratio", "noise_scale", "noise_scale_w")
+    return {name: request[name] for name in (*names, "tau", "seed", "method", "use_cache")}
 
 
 def _clone_phases(seconds: Mapping[str, float]) -> dict[str, dict[str, float]]:
@@ -872,8 +906,9 @@ def placement(
     device = tt_device()
     timer = PlacementTimer(device)
     device.transfers.reset()
-    speech = cloner.clone(text, se=cloner.converter.base_speaker_se(name), speaker=name, seed=seed, timer=timer)
-    cloner.converter.converter.tone_color([speech.audio], timer.prefixed("extract."))
+    with timer.recording():
+        speech = cloner.clone(text, se=cloner.converter.base_speaker_se(name), speaker=name, seed=seed, timer=timer)
+        cloner.converter.converter.tone_color([speech.audio], timer.prefixed("extract."))
     seconds = max(speech.seconds, 1e-9)
     rows = [
         {

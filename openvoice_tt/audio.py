@@ -25,8 +25,8 @@ import soxr
 from openvoice_tt.errors import AudioError
 from openvoice_tt.outputs import STDOUT, write_file
 
-FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}
-"""Output formats: name -> (libsndfile container, subtype)."""
+FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS"), "pcm": ("RAW", "PCM_16")}
+"""Output formats: name -> (libsndfile container, subtype); pcm is headerless 16-bit little-endian."""
 
 VAD_RATE = 16_000  # silero's rate; upstream decodes to 16 kHz mono for detection too
 DILATION_SECONDS = 0.5  # upstream (whisper-timestamped) widens every speech span by this much on both sides
@@ -153,7 +153,7 @@ def audio_format_for(path: str | os.PathLike[str], explicit: str | None = None) 
 def write_audio(
     destination: str | os.PathLike[str], audio: np.ndarray, sample_rate: int, format: str | None = None
 ) -> None:
-    """Write mono float audio, clipped to [-1, 1], as wav/flac (16-bit) or ogg (Vorbis) to a path or "-".
+    """Write mono float audio, clipped to [-1, 1], as wav/flac/pcm (16-bit) or ogg (Vorbis) to a path or "-".
 
     `format` defaults to the destination's extension (wav for stdout), so "out.flac" never holds WAV bytes.
     The file is encoded in memory, then written by `outputs.write_file`: atomically for a regular file
@@ -161,10 +161,11 @@ def write_audio(
     OS failures become OutputError naming the destination (e.g. "out.wav: disk full").
     """
     fmt = audio_format_for(destination, format)
-    write_file(destination, _encode(audio, sample_rate, fmt))
+    write_file(destination, encode_audio(audio, sample_rate, fmt))
 
 
-def _encode(audio: np.ndarray, sample_rate: int, fmt: str) -> bytes:
+def encode_audio(audio: np.ndarray, sample_rate: int, fmt: str) -> bytes:
+    """Mono float audio -> the bytes of a `fmt` file (see `write_audio`)."""
     samples = np.asarray(audio, dtype=np.float32)
     if samples.ndim != 1:
         raise ValueError(f"write_audio expects mono (1-D) audio, got shape {samples.shape}")
@@ -172,7 +173,8 @@ def _encode(audio: np.ndarray, sample_rate: int, fmt: str) -> bytes:
         raise ValueError("write_audio got NaN or infinite samples")
     container, subtype = FORMATS[fmt]
     buffer = io.BytesIO()
-    sf.write(buffer, np.clip(samples, -1.0, 1.0), sample_rate, format=container, subtype=subtype)
+    endian = "LITTLE" if container == "RAW" else "FILE"
+    sf.write(buffer, np.clip(samples, -1.0, 1.0), sample_rate, format=container, subtype=subtype, endian=endian)
     return buffer.getvalue()
 
 

@@ -1,17 +1,20 @@
 """The compute backends behind the API: torch (CPU/CUDA, the reference) and ttnn (Tenstorrent).
 
-Both expose the same two objects, so `api.py` never knows which one runs:
+Both expose the same two objects, so `api.py` and `pipeline.py` never know which one runs:
 - a synthesizer: model inputs of one text chunk -> waveform at the MeloTTS rate + per-token frames;
 - a converter: speech clips -> averaged tone-color embedding; waveform + two embeddings -> waveform.
-Audio crosses this boundary as float32 numpy arrays; embeddings as [1, 256, 1] CPU tensors.
+Audio crosses this boundary as float32 numpy arrays; embeddings as [1, 256, 1] CPU tensors. Each says
+what it can do instead of being asked what it is: `keeps_audio_on_device` (the ttnn pair can hand a
+waveform from synthesizer to converter without downloading it) and the converter's `chunking` (the
+longest input it takes in one pass; None: any).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -37,14 +40,16 @@ class ModelInputs(Protocol):
 
 @dataclass
 class Synthesized:
-    audio: np.ndarray  # float32 [samples] at the MeloTTS rate
+    audio: Any  # float32 [samples] at the MeloTTS rate (numpy; a device tensor from synthesize_on_device)
     durations: np.ndarray | None  # int [T_text] frames per token (None where reading them back would cost a transfer)
     frames: int
+    samples: int
 
 
 class Synthesizer(Protocol):
     name: str
     config: MeloConfig
+    keeps_audio_on_device: bool
 
     def synthesize(
         self,
@@ -55,10 +60,31 @@ class Synthesizer(Protocol):
         timer: StageTimer = NULL_TIMER,
     ) -> Synthesized: ...
 
+    def synthesize_on_device(
+        self,
+        inputs: ModelInputs,
+        speaker_id: int,
+        params: SynthesisParams,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> Synthesized:
+        """Only where `keeps_audio_on_device`: `audio` stays a device tensor."""
+        ...
+
 
 class Converter(Protocol):
     name: str
     config: ConverterConfig
+    keeps_audio_on_device: bool
+    chunking: ConversionChunking | None
+
+    def samples(self, audio: Any) -> int: ...
+
+    def to_host(self, audio: Any) -> np.ndarray: ...
+
+    def join_on_device(self, pieces: Iterable[tuple[Any, int]], silence_samples: int, rate_in: int) -> Any:
+        """Only where `keeps_audio_on_device`: waveforms (each followed by silence) -> one take at this rate."""
+        ...
 
     def tone_color(self, clips: Sequence[np.ndarray], timer: StageTimer = NULL_TIMER) -> torch.Tensor: ...
 
@@ -86,8 +112,22 @@ def torch_device(choice: str) -> torch.device:
     return torch.device("cpu")
 
 
+class HostAudio:
+    """What every converter that works on host arrays shares."""
+
+    keeps_audio_on_device = False
+    chunking: ConversionChunking | None = None
+
+    def samples(self, audio: np.ndarray) -> int:
+        return len(audio)
+
+    def to_host(self, audio: np.ndarray) -> np.ndarray:
+        return audio
+
+
 class TorchSynthesizer:
     name = "torch"
+    keeps_audio_on_device = False
 
     def __init__(self, folder: Path, device: torch.device) -> None:
         from openvoice_tt.reference.synthesizer import load_melo_synthesizer
@@ -117,10 +157,11 @@ class TorchSynthesizer:
             timer,
         )
         durations = out.durations.flatten().long().cpu().numpy()
-        return Synthesized(out.audio.flatten().float().cpu().numpy(), durations, out.frames)
+        audio = out.audio.flatten().float().cpu().numpy()
+        return Synthesized(audio, durations, out.frames, len(audio))
 
 
-class TorchConverter:
+class TorchConverter(HostAudio):
     name = "torch"
 
     def __init__(self, folder: Path, device: torch.device) -> None:
@@ -218,20 +259,25 @@ def _tt_model(folder: Path, precision: object, load_reference, build):
     device = tt_device()
     device.weights = WeightCache(weight_cache_path(folder / "checkpoint.pth", device.arch, precision))
     ref = load_reference(folder / "config.json", folder / "checkpoint.pth")
-    return device, ref.config, build(device, ref, precision)
+    return build(device, ref, precision)
 
 
 class TtConverter:
     name = "tt"
+    keeps_audio_on_device = True
+    chunking = ConversionChunking()  # a mock N150 fits 300 s in one pass, not 600 s
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, model: Any) -> None:
+        """Around a built tt ToneColorConverter (`load` builds one from a checkpoint folder)."""
+        self.device, self.config, self.model = model.device, model.config, model
+
+    @classmethod
+    def load(cls, folder: Path) -> TtConverter:
         from openvoice_tt.config import ConverterPrecision
         from openvoice_tt.reference.converter import load_converter_model
         from openvoice_tt.tt.converter import ToneColorConverter
 
-        self.device, self.config, self.model = _tt_model(
-            folder, ConverterPrecision(), load_converter_model, ToneColorConverter
-        )
+        return cls(_tt_model(folder, ConverterPrecision(), load_converter_model, ToneColorConverter))
 
     def tone_color(self, clips: Sequence[np.ndarray], timer: StageTimer = NULL_TIMER) -> torch.Tensor:
         return self.model.tone_color(clips, timer)
@@ -245,20 +291,42 @@ class TtConverter:
         noise: NoiseSource,
         timer: StageTimer = NULL_TIMER,
     ) -> np.ndarray:
-        return self.model.convert(audio, source_se, target_se, tau, noise, timer)
+        """`audio`: host samples, or a take from `join_on_device` (converted without leaving the device)."""
+        if isinstance(audio, np.ndarray):
+            return self.model.convert(audio, source_se, target_se, tau, noise, timer)
+        handle, samples = audio
+        return self.model.convert_on_device(handle, samples, source_se, target_se, tau, noise, timer)
+
+    def samples(self, audio: Any) -> int:
+        return len(audio) if isinstance(audio, np.ndarray) else audio[1]
+
+    def to_host(self, audio: Any) -> np.ndarray:
+        if isinstance(audio, np.ndarray):
+            return audio
+        handle, samples = audio
+        return self.device.download(handle, "speech").reshape(-1)[:samples].numpy()
+
+    def join_on_device(self, pieces: Iterable[tuple[Any, int]], silence_samples: int, rate_in: int) -> Any:
+        from openvoice_tt.tt.clone import join_on_device
+
+        return join_on_device(self.model, pieces, silence_samples, rate_in)
 
 
 class TtSynthesizer:
     name = "tt"
+    keeps_audio_on_device = True
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, model: Any) -> None:
+        """Around a built tt MeloSynthesizer (`load` builds one from a checkpoint folder)."""
+        self.device, self.config, self.model = model.device, model.config, model
+
+    @classmethod
+    def load(cls, folder: Path) -> TtSynthesizer:
         from openvoice_tt.config import MeloPrecision
         from openvoice_tt.reference.synthesizer import load_melo_synthesizer
         from openvoice_tt.tt.synthesizer import MeloSynthesizer
 
-        self.device, self.config, self.model = _tt_model(
-            folder, MeloPrecision(), load_melo_synthesizer, MeloSynthesizer
-        )
+        return cls(_tt_model(folder, MeloPrecision(), load_melo_synthesizer, MeloSynthesizer))
 
     def synthesize(
         self,
@@ -269,96 +337,18 @@ class TtSynthesizer:
         timer: StageTimer = NULL_TIMER,
     ) -> Synthesized:
         audio, frames = self.model.synthesize(inputs, speaker_id, params, noise, timer)
-        return Synthesized(audio.numpy(), None, frames)
+        return Synthesized(audio.numpy(), None, frames, len(audio))
 
-
-# --------------------------------------------------------------------------------------------------
-# Long audio
-
-
-def convert_speech(
-    converter: Converter,
-    audio: np.ndarray,
-    source_se: torch.Tensor,
-    target_se: torch.Tensor,
-    tau: float,
-    noise: NoiseSource,
-    timer: StageTimer = NULL_TIMER,
-    chunking: ConversionChunking | None = None,
-) -> np.ndarray:
-    """Convert `audio`; on the ttnn backend, inputs longer than `chunking.max_seconds` go in pieces."""
-    from openvoice_tt.chunking import convert_in_pieces
-
-    chunking = chunking or (ConversionChunking() if converter.name == "tt" else None)
-    if chunking is None or len(audio) <= chunking.max_seconds * converter.config.data.sampling_rate:
-        return converter.convert(audio, source_se, target_se, tau, noise, timer)
-    return convert_in_pieces(
-        lambda piece, piece_noise: converter.convert(piece, source_se, target_se, tau, piece_noise, timer),
-        audio,
-        converter.config,
-        noise,
-        chunking,
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# Text + reference voice -> cloned speech
-
-
-def clone_speech(
-    synthesizer: Synthesizer,
-    converter: Converter,
-    chunks: Sequence[ModelInputs],
-    speaker_id: int,
-    params: SynthesisParams,
-    noise: NoiseSource,
-    silence_samples: int,
-    source_se: torch.Tensor,
-    target_se: torch.Tensor,
-    tau: float,
-    timer: StageTimer = NULL_TIMER,
-    progress: Callable[[int, int], None] | None = None,
-) -> np.ndarray:
-    """Upstream's V2 flow: every chunk synthesized and followed by silence, the whole take converted once.
-
-    On the torch backend the MeloTTS audio is resampled to the converter rate with soxr on the host. When
-    both networks run on ttnn the audio never leaves the device: chunks and silences are concatenated,
-    decimated 2:1 by an FIR and converted there, and only the converted waveform is downloaded.
-    `progress(done, total)` is called after each chunk and after the conversion (total = chunks + 1).
-    """
-    if isinstance(synthesizer, TtSynthesizer) and isinstance(converter, TtConverter):
-        from openvoice_tt.tt.clone import clone_on_device
-
-        return clone_on_device(
-            synthesizer.model,
-            converter.model,
-            chunks,
-            speaker_id,
-            params,
-            noise,
-            silence_samples,
-            source_se,
-            target_se,
-            tau,
-            timer,
-            progress=progress,
-        )
-    from openvoice_tt.audio import resample
-
-    report = progress or (lambda done, total: None)
-    pieces = []
-    for done, inputs in enumerate(chunks, start=1):
-        pieces += [
-            synthesizer.synthesize(inputs, speaker_id, params, noise, timer).audio,
-            np.zeros(silence_samples, dtype=np.float32),
-        ]
-        report(done, len(chunks) + 1)
-    speech = np.concatenate(pieces)
-    with timer("resample"):
-        speech = resample(speech, synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate)
-    out = convert_speech(converter, speech, source_se, target_se, tau, noise, timer.prefixed("converter."))
-    report(len(chunks) + 1, len(chunks) + 1)
-    return out
+    def synthesize_on_device(
+        self,
+        inputs: ModelInputs,
+        speaker_id: int,
+        params: SynthesisParams,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> Synthesized:
+        wave, samples, frames = self.model.synthesize_on_device(inputs, speaker_id, params, noise, timer)
+        return Synthesized(wave, None, frames, samples)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -383,12 +373,12 @@ def resolve_device(choice: str) -> str:
 def open_synthesizer(folder: Path, device: str) -> Synthesizer:
     kind = resolve_device(device)
     if kind == "tt":
-        return TtSynthesizer(folder)
+        return TtSynthesizer.load(folder)
     return TorchSynthesizer(folder, torch_device(kind))
 
 
 def open_converter(folder: Path, device: str) -> Converter:
     kind = resolve_device(device)
     if kind == "tt":
-        return TtConverter(folder)
+        return TtConverter.load(folder)
     return TorchConverter(folder, torch_device(kind))

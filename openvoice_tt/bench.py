@@ -6,13 +6,14 @@ than real time). Stage names are the backends' (`StageTimer`): synth = front_end
 duration, alignment, flow, vocoder; clone = those + resample + the converter's spectrogram,
 posterior_encoder, flow, vocoder. The reference embedding is computed once, outside the timed loop, and
 reported on its own; without a reference the clone target is a base-speaker embedding (the same compute).
+Each sentence is also run streamed (`TTS.stream`, `VoiceCloner.stream`) for the time to first audio.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,16 @@ class PhaseTiming:
     stages: dict[str, float] = field(default_factory=dict)
     total: float = 0.0  # wall-clock seconds of the API calls
     audio_seconds: float = 0.0
+    first_audio: list[float] = field(default_factory=list)  # per streamed utterance: seconds to its first audio
 
     @property
     def rtf(self) -> float:
         return self.total / self.audio_seconds if self.audio_seconds else float("nan")
+
+    @property
+    def first_audio_seconds(self) -> float:
+        """Mean time from the call to the first streamed audio (`TTS.stream` / `VoiceCloner.stream`)."""
+        return sum(self.first_audio) / len(self.first_audio) if self.first_audio else float("nan")
 
     @property
     def other(self) -> float:
@@ -64,6 +71,7 @@ class PhaseTiming:
             "total": round(self.total, 4),
             "audio_seconds": round(self.audio_seconds, 3),
             "rtf": round(self.rtf, 4),
+            "first_audio_seconds": round(self.first_audio_seconds, 4),
         }
 
 
@@ -102,6 +110,17 @@ class BenchReport:
         }
 
 
+def first_audio_seconds(start: Callable[[], Iterator[Any]]) -> float:
+    """Seconds from starting a stream to its first piece (the stream is then run to its end)."""
+    begin = time.perf_counter()
+    pieces = start()
+    next(pieces)
+    seconds = time.perf_counter() - begin
+    for _ in pieces:
+        pass
+    return seconds
+
+
 def run_bench(
     checkpoints: Path | None,
     device: str,
@@ -130,7 +149,7 @@ def run_bench(
         target_speaker = tts.speakers[-1]
         target_se = converter.base_speaker_se(target_speaker)
         target = f"base speaker {target_speaker}"
-    steps = 1 + 2 * repeat * len(sentences)
+    steps = 1 + 4 * repeat * len(sentences)
     done = 0
 
     def step() -> None:
@@ -156,6 +175,10 @@ def run_bench(
             start = time.perf_counter()
             speech = cloner.clone(sentence, se=target_se)
             clone.add(speech, time.perf_counter() - start, prefixed=True)
+            step()
+            synth.first_audio.append(first_audio_seconds(lambda text=sentence: tts.stream(text)))
+            step()
+            clone.first_audio.append(first_audio_seconds(lambda text=sentence: cloner.stream(text, se=target_se)))
             step()
         clears.mark()
     return BenchReport(

@@ -144,6 +144,12 @@ SeOpt = Annotated[
 VadOpt = Annotated[Vad, typer.Option("--vad", help="How speech is found in references.")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Recompute reference embeddings (ignore the cache).")]
 TextArg = Annotated[str, typer.Argument(help="Text to speak, or - to read it from stdin.", show_default=False)]
+StreamOpt = Annotated[
+    bool,
+    typer.Option(
+        "--stream", help="Write the audio chunk by chunk as it is made (wav or pcm; to -, a WAV of unknown length)."
+    ),
+]
 LexiconOpt = Annotated[
     Path | None,
     typer.Option(
@@ -306,6 +312,42 @@ def _audio_output(output: str, fmt: AudioFormat | None, json_out: bool) -> str:
     return name
 
 
+def _streamable(fmt: str) -> None:
+    from openvoice_tt.streaming import STREAM_FORMATS
+
+    if fmt not in STREAM_FORMATS:
+        raise typer.BadParameter(f"--stream writes {' or '.join(STREAM_FORMATS)}, not {fmt}", param_hint="--format")
+
+
+def _stream(
+    ui: Ui, json_out: bool, command: str, output: str, fmt: str, pieces: Iterable[Any], rate: int, seed: int, **at: Any
+) -> None:
+    """Write streamed audio as it comes, then report like `_finish` (with the time to the first audio)."""
+    from openvoice_tt.streaming import write_stream
+
+    streamed = write_stream(output, pieces, rate, fmt)
+    seconds = streamed.samples / rate
+    if json_out:
+        ui.json(
+            {
+                "command": command,
+                "output": output,
+                "format": fmt,
+                "streamed": True,
+                "sample_rate": rate,
+                "seconds": round(seconds, 4),
+                "samples": streamed.samples,
+                "seed": seed,
+                **at,
+                "first_audio_seconds": round(streamed.first_audio_seconds, 4),
+                "wall_seconds": round(streamed.seconds, 4),
+            }
+        )
+    destination = "stdout" if output == STDOUT else output
+    first = streamed.first_audio_seconds
+    ui.status(f"wrote {destination}: {seconds:.2f} s at {rate} Hz (seed {seed}), first audio after {first:.2f} s")
+
+
 def _one_of(reference: list[Path] | None, se: Path | None) -> list[Path] | None:
     if bool(reference) == (se is not None):
         raise typer.BadParameter("give --reference (one or more) or --se, not both", param_hint="--reference/--se")
@@ -367,6 +409,7 @@ def synth(
     noise_scale_w: NoiseScaleWOpt = S.noise_scale_w,
     seed: SeedOpt = api.DEFAULT_SEED,
     fmt: FormatOpt = None,
+    stream: StreamOpt = False,
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
@@ -379,6 +422,8 @@ def synth(
     """
     ui = Ui(quiet)
     fmt_name = _audio_output(output, fmt, json_out)
+    if stream:
+        _streamable(fmt_name)
     user_lexicon = api.load_lexicon(lexicon)
     text = _read_text(text)
     synthesis = _synthesis(speed, sdp_ratio, noise_scale, noise_scale_w)
@@ -387,6 +432,11 @@ def synth(
         tts = api.TTS(checkpoints, device.value, user_lexicon)
         name = tts.speaker(speaker)
         with ui.progress("synthesizing") as progress:
+            if stream:
+                pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
+                where = {"speaker": name, "device": tts.device, "backend": tts.backend}
+                _stream(ui, json_out, "synth", output, fmt_name, pieces, tts.sample_rate, seed, **where)
+                return
             speech = tts.synth(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
     speech.save(output, fmt_name)
     _finish(ui, json_out, "synth", output, fmt_name, speech, speaker=name, device=tts.device, backend=tts.backend)
@@ -409,6 +459,7 @@ def clone(
     vad: VadOpt = Vad.silero,
     no_cache: NoCacheOpt = False,
     fmt: FormatOpt = None,
+    stream: StreamOpt = False,
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
@@ -422,6 +473,8 @@ def clone(
     ui = Ui(quiet)
     references = _one_of(reference, se)
     fmt_name = _audio_output(output, fmt, json_out)
+    if stream:
+        _streamable(fmt_name)
     user_lexicon = api.load_lexicon(lexicon)
     text = _read_text(text)
     api.check_request(
@@ -437,36 +490,24 @@ def clone(
     with ui.rendered_warnings():
         cloner = api.VoiceCloner(checkpoints, device.value, lexicon=user_lexicon)
         name = cloner.tts.speaker(speaker)
+        options = {"speaker": name, "speed": speed, "sdp_ratio": sdp_ratio, "noise_scale": noise_scale}
+        options |= {"noise_scale_w": noise_scale_w, "tau": tau, "seed": seed, "method": vad.value}
+        voice = {"reference": references, "se": se, "use_cache": not no_cache}
+        where = {
+            "speaker": name,
+            "reference": [str(p) for p in references or []],
+            "se": str(se) if se else None,
+            "device": cloner.converter.device,
+            "backend": cloner.converter.backend,
+        }
         with ui.progress("cloning") as progress:
-            speech = cloner.clone(
-                text,
-                reference=references,
-                se=se,
-                speaker=name,
-                speed=speed,
-                sdp_ratio=sdp_ratio,
-                noise_scale=noise_scale,
-                noise_scale_w=noise_scale_w,
-                tau=tau,
-                seed=seed,
-                method=vad.value,
-                use_cache=not no_cache,
-                progress=progress,
-            )
+            if stream:
+                pieces = cloner.stream(text, **voice, **options, progress=progress)
+                _stream(ui, json_out, "clone", output, fmt_name, pieces, cloner.sample_rate, seed, **where)
+                return
+            speech = cloner.clone(text, **voice, **options, progress=progress)
     speech.save(output, fmt_name)
-    _finish(
-        ui,
-        json_out,
-        "clone",
-        output,
-        fmt_name,
-        speech,
-        speaker=name,
-        reference=[str(p) for p in references or []],
-        se=str(se) if se else None,
-        device=cloner.converter.device,
-        backend=cloner.converter.backend,
-    )
+    _finish(ui, json_out, "clone", output, fmt_name, speech, **where)
 
 
 @app.command()
@@ -823,6 +864,45 @@ def _render_batch(ui: Ui, result: Any, summary: dict[str, Any], elapsed: float, 
 
 @app.command()
 @_guarded
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (another than loopback exposes it).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
+    voices: Annotated[
+        Path, typer.Option("--voices", help="Folder of voice embeddings (<name>.pth); POST /v1/voices adds to it.")
+    ] = Path("voices"),
+    queue: Annotated[int, typer.Option("--queue", min=1, help="Requests that may run or wait; more get 503.")] = 4,
+    max_input_chars: Annotated[int, typer.Option("--max-input-chars", min=1, help="Longest `input` text.")] = 4096,
+    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="Largest voice upload.")] = 20.0,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+) -> None:
+    """Serve OpenAI's speech API over HTTP (POST /v1/audio/speech, /v1/voices, /health); models load once.
+
+    Example: openvoice-tt serve --port 8000, then: curl -s localhost:8000/v1/audio/speech -H
+    'Content-Type: application/json' -d '{"model": "openvoice-tt", "input": "Hi.", "voice": "EN-US"}' -o hi.wav
+    """
+    try:
+        import uvicorn
+
+        from openvoice_tt.server import Limits, SpeechService, create_app
+    except ImportError as e:
+        extra = "pip install 'openvoice-tt[serve]'"
+        raise InputError(f"serve needs the 'serve' extra ({e.name} is missing): {extra}") from None
+    ui = Ui(quiet)
+    api.check_request(checkpoints)
+    outputs.ensure_output_dir(voices)
+    limits = Limits(queue=queue, max_input_chars=max_input_chars, max_upload_bytes=int(max_upload_mb * 2**20))
+    with ui.rendered_warnings():
+        service = SpeechService(api.VoiceCloner(checkpoints, device.value), voices, limits)
+    ui.status(f"serving on http://{host}:{port} ({service.cloner.tts.backend} backend; voices in {voices})")
+    uvicorn.run(create_app(service), host=host, port=port, log_level="warning" if quiet else "info")
+
+
+@app.command()
+@_guarded
 def bench(
     reference: ReferenceOpt = None,
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="Passes over the sentences.")] = 1,
@@ -863,6 +943,7 @@ def _render_bench(ui: Ui, report: Any) -> None:
     table.add_row("total", f"{synth.total:.3f}", f"{clone.total:.3f}")
     table.add_row("audio", f"{synth.audio_seconds:.3f}", f"{clone.audio_seconds:.3f}")
     table.add_row("RTF", f"{synth.rtf:.3f}", f"{clone.rtf:.3f}")
+    table.add_row("first audio s (--stream)", f"{synth.first_audio_seconds:.3f}", f"{clone.first_audio_seconds:.3f}")
     ui.out.print(
         f"device {report.device} (backend {report.backend}), {report.threads} torch threads on {report.cpus} CPUs, "
         f"BERT {'on' if report.bert else 'off (zero features)'}; load {sum(report.load_seconds.values()):.2f} s; "

@@ -168,6 +168,24 @@ class ConversionChunking:
     crossfade_seconds: float = 0.02
 
 
+@dataclass(frozen=True)
+class StreamChunking:
+    """Converting a clone while it is being synthesized (`pipeline.SeamJoiner`).
+
+    Every output sample is converted with at least `context_seconds` of real audio on each side: more than
+    the converter's ~110-frame receptive field (1.28 s at 22.05 kHz, hop 256), little enough that the first
+    audio comes out after the first chunk or two. A `crossfade_seconds` linear fade joins the windows.
+    """
+
+    context_seconds: float = 1.5
+    crossfade_seconds: float = 0.02
+
+    def samples(self, rate: int, hop: int) -> tuple[int, int]:
+        """(context rounded up to whole frames, crossfade) in samples at `rate`."""
+        context = -(-int(self.context_seconds * rate) // hop) * hop
+        return context, int(self.crossfade_seconds * rate)
+
+
 # --------------------------------------------------------------------------------------------------
 # Generic typed parsing of JSON objects into frozen dataclasses, with field paths in every error.
 

@@ -20,6 +20,11 @@ class NoiseSource:
     def normal(self, *shape: int) -> torch.Tensor:
         return torch.randn(*shape, generator=self.generator, dtype=torch.float32)
 
+    def derived(self) -> NoiseSource:
+        """A second, independent source fixed by this one's seed (a streamed clone's conversions draw from
+        it, so the synthesizer's draws stay those of the non-streamed clone)."""
+        return NoiseSource((self.seed * 0x9E3779B97F4A7C15 + 1) % 2**63)
+
 
 class ReplayNoise(NoiseSource):
     """Returns given tensors in order (checking shapes): for parity tests against recorded runs."""

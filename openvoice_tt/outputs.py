@@ -7,6 +7,7 @@ One writer for every output, by what the destination is:
 - a FIFO, character device or socket (`/dev/null`, `/dev/stdout`, a named pipe): written in place, as a
   stream; renaming over it would replace the node itself (its reader would get nothing, and as root
   `-o /dev/null` would replace the system's /dev/null).
+`progressive` is the same writer piece by piece (streamed audio); `write_file` is it with one piece.
 New files get the umask's permissions, as a plain `open()` gives them. OS failures become OutputError
 naming the destination ("out.wav: disk full"); destinations are checked before any work starts.
 """
@@ -19,6 +20,7 @@ import os
 import stat
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from openvoice_tt.errors import OutputError
@@ -28,27 +30,89 @@ STDOUT = "-"
 
 def write_file(destination: str | os.PathLike[str], data: bytes) -> None:
     """Write `data` to `destination` ("-" for stdout) as the module docstring describes."""
+    with progressive(destination) as out:
+        out.write(data)
+
+
+class Progressive:
+    """An output being written piece by piece (see `progressive`)."""
+
+    def __init__(self, name: str, fd: int | None, seekable: bool) -> None:
+        self.name = name
+        self.fd = fd  # None: stdout, written through sys.stdout.buffer
+        self.seekable = seekable  # only a temporary file: what a reader already has cannot be changed
+
+    def write(self, data: bytes) -> None:
+        try:
+            if self.fd is None:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+                return
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view) :]
+        except OSError as e:
+            raise output_error(self.name, e) from None
+
+    def patch(self, offset: int, data: bytes) -> None:
+        """Overwrite bytes already written (e.g. a header's sizes); only where `seekable`."""
+        if not self.seekable or self.fd is None:
+            raise ValueError(f"{self.name}: cannot rewrite what a reader may already have")
+        try:
+            os.pwrite(self.fd, data, offset)
+        except OSError as e:
+            raise output_error(self.name, e) from None
+
+
+@contextlib.contextmanager
+def progressive(destination: str | os.PathLike[str]) -> Iterator[Progressive]:
+    """Write `destination` piece by piece: stdout, a FIFO or a device as the pieces come (in place); a
+    regular file (or a symlink's target) into a temporary file next to it, renamed over it when the block
+    ends without an error, so it is replaced whole or not at all."""
     name = os.fspath(destination)
     if name == STDOUT:
-        write_stdout(data)
+        try:
+            sys.stdout.flush()  # text already printed must come out before the binary
+        except OSError as e:
+            raise output_error("stdout", e) from None
+        yield Progressive("stdout", None, False)
         return
     target = _target(Path(name))
     mode = _mode(target, name)
     if mode is not None and stat.S_ISDIR(mode):
         raise OutputError(f"{name}: is a directory")
     if mode is not None and not stat.S_ISREG(mode):
-        _write_in_place(target, data, name)
-    else:
-        _write_atomically(target, data, name)
-
-
-def write_stdout(data: bytes) -> None:
-    try:
-        sys.stdout.flush()  # text already printed must come out before the binary
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        try:
+            fd = os.open(target, os.O_WRONLY)  # no O_CREAT, no O_TRUNC: the node stays what it is
+        except OSError as e:
+            raise output_error(name, e) from None
+        try:
+            yield Progressive(name, fd, False)
+        finally:
+            os.close(fd)
+        return
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:  # os.open with 0o666 lets the umask decide the mode, as for a plain open(); mkstemp would force 0o600
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as e:
-        raise output_error("stdout", e) from None
+        raise output_error(name, e) from None
+    replaced = False
+    try:
+        yield Progressive(name, fd, True)
+        try:
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            os.replace(temp, target)
+        except OSError as e:
+            raise output_error(name, e) from None
+        replaced = True
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if not replaced:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
 
 
 def _target(path: Path) -> Path:
@@ -63,43 +127,6 @@ def _mode(target: Path, name: str) -> int | None:
         return None
     except OSError as e:  # a symlink loop, a path through a file, ...
         raise output_error(name, e) from None
-
-
-def _write_in_place(target: Path, data: bytes, name: str) -> None:
-    try:
-        fd = os.open(target, os.O_WRONLY)  # no O_CREAT, no O_TRUNC: the node stays what it is
-    except OSError as e:
-        raise output_error(name, e) from None
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    except OSError as e:
-        raise output_error(name, e) from None
-    finally:
-        os.close(fd)
-
-
-def _write_atomically(target: Path, data: bytes, name: str) -> None:
-    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:  # os.open with 0o666 lets the umask decide the mode, as for a plain open(); mkstemp would force 0o600
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as e:
-        raise output_error(name, e) from None
-    replaced = False
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, target)
-        replaced = True
-    except OSError as e:
-        raise output_error(name, e) from None
-    finally:
-        if not replaced:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
 
 
 # ------------------------------------------------------------------------------------------------ checks

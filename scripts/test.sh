@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
 cd "$REPO_ROOT"
-ensure_venv "tt,dev"
+ensure_venv "tt,dev,serve"
 ensure_mock_sfpi
 ensure_espeak
 "$VENV/bin/ruff" check .

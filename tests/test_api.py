@@ -64,6 +64,19 @@ def test_synth_is_deterministic_per_seed(cloner: api.VoiceCloner) -> None:
     assert a.sample_rate == 44_100 and a.audio.dtype == np.float32 and a.seed == 11
 
 
+def test_one_tts_serves_two_threads_with_their_own_timings(cloner: api.VoiceCloner) -> None:
+    """No state shared between calls: each call times into its own timer and draws its own noise."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    requests = [("The first thread speaks.", 31), ("The second thread speaks as well.", 32)]
+    alone = [cloner.tts.synth(text, seed=seed) for text, seed in requests]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda request: cloner.tts.synth(request[0], seed=request[1]), requests))
+    for one, other in zip(alone, together, strict=True):
+        np.testing.assert_array_equal(one.audio, other.audio)
+        assert set(other.timings["synth"]) == set(one.timings["synth"]) and other.timings["synth"]["vocoder"] > 0
+
+
 def test_unspeakable_chunk_is_skipped_with_a_warning(cloner: api.VoiceCloner) -> None:
     english = "This part of the text is perfectly ordinary English and can be spoken aloud."
     thai = " ".join(["ภาษาไทย"] * 30) + "."  # letters, but no English phones: a chunk of its own

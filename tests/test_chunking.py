@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from openvoice_tt import backends
+from openvoice_tt import backends, pipeline
 from openvoice_tt.config import ConversionChunking
 from openvoice_tt.noise import NoiseSource
 
@@ -25,9 +25,10 @@ def test_pieces_join_without_seams_and_equal_one_pass(tiny_checkpoints: Path) ->
         converter = backends.open_converter(tiny_checkpoints / "converter", "cpu")
     audio = _speechlike(25.0)
     src, tgt = torch.randn(1, 256, 1), torch.randn(1, 256, 1)
-    whole = backends.convert_speech(converter, audio, src, tgt, 0.3, NoiseSource(1))
-    chunking = ConversionChunking(max_seconds=8.0, context_seconds=3.0)
-    pieces = backends.convert_speech(converter, audio, src, tgt, 0.3, NoiseSource(1), chunking=chunking)
+    conversion = pipeline.Conversion(src, tgt, 0.3)
+    whole = pipeline.convert(converter, audio, conversion, NoiseSource(1))
+    converter.chunking = ConversionChunking(max_seconds=8.0, context_seconds=3.0)
+    pieces = pipeline.convert(converter, audio, conversion, NoiseSource(1))
     assert pieces.shape == whole.shape == (len(audio) // 256 * 256,)
     np.testing.assert_allclose(pieces, whole, atol=1e-5)
     step = np.abs(np.diff(whole)).max()
@@ -44,7 +45,8 @@ def test_without_enough_context_the_joins_differ(tiny_checkpoints: Path) -> None
         converter = backends.open_converter(tiny_checkpoints / "converter", "cpu")
     audio = _speechlike(12.0)
     src, tgt = torch.randn(1, 256, 1), torch.randn(1, 256, 1)
-    whole = backends.convert_speech(converter, audio, src, tgt, 0.3, NoiseSource(1))
-    bare = ConversionChunking(max_seconds=4.0, context_seconds=0.0, crossfade_seconds=0.0)
-    pieces = backends.convert_speech(converter, audio, src, tgt, 0.3, NoiseSource(1), chunking=bare)
+    conversion = pipeline.Conversion(src, tgt, 0.3)
+    whole = pipeline.convert(converter, audio, conversion, NoiseSource(1))
+    converter.chunking = ConversionChunking(max_seconds=4.0, context_seconds=0.0, crossfade_seconds=0.0)
+    pieces = pipeline.convert(converter, audio, conversion, NoiseSource(1))
     assert np.abs(pieces - whole).max() > 1e-3

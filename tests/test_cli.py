@@ -305,6 +305,7 @@ def test_bench_reports_stages_and_rtf(tiny_checkpoints: Path) -> None:
     for phase in (synth, clone):
         assert phase["total"] >= sum(phase["stages"].values()) - 1e-3
         assert phase["rtf"] == pytest.approx(phase["total"] / phase["audio_seconds"], rel=1e-2)
+        assert 0 < phase["first_audio_seconds"] < phase["total"]  # a mean over the 5 streamed sentences
     assert synth["audio_seconds"] == pytest.approx(clone["audio_seconds"], rel=0.01)
     assert report["program_cache_clears"] is None  # a ttnn-only count
 
@@ -312,7 +313,7 @@ def test_bench_reports_stages_and_rtf(tiny_checkpoints: Path) -> None:
 def test_bench_table_and_reference(tiny_checkpoints: Path, voice: Path) -> None:
     result = run("bench", "-c", tiny_checkpoints, "-d", "cpu", "-r", voice)
     assert result.exit_code == 0, result.output
-    for word in ("RTF", "vocoder", "convert.posterior_encoder", "reference embedding"):
+    for word in ("RTF", "first audio s", "vocoder", "convert.posterior_encoder", "reference embedding"):
         assert word in result.stdout
 
 

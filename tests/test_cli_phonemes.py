@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from openvoice_tt import api
@@ -142,8 +143,6 @@ def test_lexicon_reaches_the_tts(
     command: str, names: Path, tiny_checkpoints: Path, tmp_path: Path, monkeypatch
 ) -> None:
     """Past every check that needs no model (a real checkpoint folder and embedding), the TTS gets the lexicon."""
-    import torch
-
     seen = []
 
     def record(self, checkpoints=None, device="auto", lexicon=None) -> None:

@@ -17,6 +17,7 @@ from openvoice_tt.text.lexicon import Lexicon
 from openvoice_tt.text.normalize import normalize_text
 from openvoice_tt.text.sequence import assemble
 from openvoice_tt.text.symbols import ENGLISH_PHONES, SymbolTable
+from openvoice_tt.timing import NULL_TIMER, StageTimer
 
 if TYPE_CHECKING:
     import torch
@@ -119,9 +120,11 @@ class EnglishFrontEnd:
                 )
             self.tokenizer = bert.tokenizer
 
-    def __call__(self, text: str) -> TextInputs:
+    def __call__(self, text: str, timer: StageTimer = NULL_TIMER) -> TextInputs:
         """Model inputs for one chunk; raises TextError if it has nothing to speak. Words it cannot speak
-        (other scripts, symbols, words over 100 characters) are left out with one SkippedTextWarning."""
+        (other scripts, symbols, words over 100 characters) are left out with one SkippedTextWarning. The
+        BERT call is timed as stage "bert" on `timer` (the caller's, so concurrent calls keep their
+        timings apart)."""
         normalized = normalize_text(text)
         pieces = self.tokenizer.pieces(normalized)
         phones, tones, word2ph = g2p([token for token, _ in pieces], self.lexicon)
@@ -140,7 +143,8 @@ class EnglishFrontEnd:
         if self.bert is None:
             ja_bert = torch.zeros(self.ja_bert_dim, length)
         else:
-            ja_bert = self.bert(normalized, seq.word2ph)
+            with timer("bert"):
+                ja_bert = self.bert(normalized, seq.word2ph)
         return TextInputs(
             normalized=normalized,
             phones=seq.phones,

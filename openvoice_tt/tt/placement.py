@@ -40,9 +40,22 @@ class PlacementTimer(StageTimer):
         super().__init__()
         self.device = device
         self.trace: OpTrace = device.ttnn
-        self.trace.recording = True
         self.stages: dict[str, StagePlacement] = {}
         self._depth = 0
+
+    @contextmanager
+    def recording(self) -> Iterator[None]:
+        """Record ttnn ops for the duration of the block only; the ops recorded are dropped afterwards
+        (the stages keep their counts) unless recording was already on, so the trace does not grow for the
+        life of the process."""
+        before, start = self.trace.recording, len(self.trace.calls)
+        self.trace.recording = True
+        try:
+            yield
+        finally:
+            self.trace.recording = before
+            if not before:  # an outer recorder keeps what it asked for
+                del self.trace.calls[start:]
 
     def _transfer_count(self) -> int:
         t = self.device.transfers

@@ -53,7 +53,7 @@ installed_covers() {
 }
 
 # ensure_venv EXTRAS: create .venv if needed and install the project with the given extras
-# ("tt,dev" for tests). Re-installs only when pyproject.toml changed or an extra is missing.
+# ("tt,dev,serve" for tests). Re-installs only when pyproject.toml changed or an extra is missing.
 ensure_venv() {
     local extras=$1 py version stamp want
     if [ ! -x "$VENV/bin/python" ]; then

@@ -1,0 +1,285 @@
+"""The one pipeline: text -> chunks -> audio, for synth, clone, batch, bench, streaming and the server.
+
+Upstream's flow (spec §3.6): the text is split into chunks of whole sentences, each chunk goes through the
+front end and the synthesizer and is followed by 50 ms / speed of silence; for a clone the take is
+resampled to the converter's rate and converted. Everything that walks the chunks lives here, once:
+`synthesized` is the chunk loop, `speak` and `clone` consume it whole, `clone_stream` chunk by chunk.
+
+The backend is whatever `openvoice_tt.backends` opened; the pipeline asks it what it can do instead of
+asking what it is: `keeps_audio_on_device` (synthesize without downloading, so a clone's take is joined,
+decimated and converted on the device) and `chunking` (the longest input the converter takes in one pass).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from openvoice_tt.config import StreamChunking
+from openvoice_tt.errors import TextError, preview
+from openvoice_tt.noise import NoiseSource
+from openvoice_tt.timing import NULL_TIMER, StageTimer
+
+if TYPE_CHECKING:
+    import torch
+
+    from openvoice_tt.backends import Converter, Synthesized, Synthesizer
+    from openvoice_tt.reference.synthesizer import SynthesisParams
+    from openvoice_tt.text import TextInputs
+
+Progress = Callable[[int, int], None]
+CONVERTER_STAGE_PREFIX = "converter."  # the converter's stages inside a clone (both networks have a "flow")
+
+
+class Chunk(NamedTuple):
+    """One piece of the text as the user wrote it and the model inputs the front end made of it."""
+
+    text: str
+    inputs: TextInputs
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How the synthesizer speaks: base speaker id, MeloTTS parameters and the pause after every chunk."""
+
+    speaker_id: int
+    params: SynthesisParams
+    silence_samples: int
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """What the converter does to the take: from the base speaker's timbre to the target's, with `tau`."""
+
+    source_se: torch.Tensor
+    target_se: torch.Tensor
+    tau: float
+
+
+# -------------------------------------------------------------------------------------- text -> chunks
+
+
+def split_chunks(
+    front_end: Callable[[str, StageTimer], TextInputs], text: str, max_chars: int, timer: StageTimer = NULL_TIMER
+) -> list[Chunk]:
+    """Split `text` into chunks (at most `max_chars`, whole sentences) and run the front end on each.
+
+    A chunk with nothing speakable is skipped with a warning; text with nothing speakable at all is a
+    TextError. Runs before any synthesis, so bad text fails in milliseconds.
+    """
+    from openvoice_tt.text import split_text
+
+    chunks: list[Chunk] = []
+    skipped: list[TextError] = []
+    for piece in split_text(text, max_chars):
+        try:
+            chunks.append(Chunk(piece, front_end(piece, timer)))
+        except TextError as e:
+            skipped.append(e)
+    if not chunks:
+        raise skipped[0] if skipped else TextError(f"text has nothing to speak: {preview(text)}")
+    for error in skipped:
+        warnings.warn(f"skipped part of the text: {error}", UserWarning, stacklevel=3)
+    return chunks
+
+
+# ------------------------------------------------------------------------------------- chunks -> audio
+
+
+def synthesized(
+    synthesizer: Synthesizer,
+    chunks: Sequence[Chunk],
+    voice: Voice,
+    noise: NoiseSource,
+    timer: StageTimer = NULL_TIMER,
+    progress: Progress | None = None,
+    steps: int | None = None,
+    on_device: bool = False,
+) -> Iterator[Synthesized]:
+    """The chunk loop: each chunk synthesized in order with one noise source, as soon as it is asked for.
+
+    `progress(done, steps)` after every chunk (`steps` defaults to the chunk count; a clone adds one for
+    the conversion). `on_device` keeps each waveform on the device (backends that `keeps_audio_on_device`).
+    """
+    steps = len(chunks) if steps is None else steps
+    run = synthesizer.synthesize_on_device if on_device else synthesizer.synthesize
+    if progress is not None:
+        progress(0, steps)
+    for done, chunk in enumerate(chunks, start=1):
+        yield run(chunk.inputs, voice.speaker_id, voice.params, noise, timer)
+        if progress is not None:
+            progress(done, steps)
+
+
+def speak(
+    synthesizer: Synthesizer,
+    chunks: Sequence[Chunk],
+    voice: Voice,
+    noise: NoiseSource,
+    timer: StageTimer = NULL_TIMER,
+    progress: Progress | None = None,
+    steps: int | None = None,
+) -> Iterator[tuple[np.ndarray, int]]:
+    """Per chunk, (its audio followed by the pause, its model frames), on the host."""
+    silence = np.zeros(voice.silence_samples, dtype=np.float32)
+    for out in synthesized(synthesizer, chunks, voice, noise, timer, progress, steps):
+        yield np.concatenate([out.audio, silence]).astype(np.float32, copy=False), out.frames
+
+
+def synthesize(
+    synthesizer: Synthesizer,
+    chunks: Sequence[Chunk],
+    voice: Voice,
+    noise: NoiseSource,
+    timer: StageTimer = NULL_TIMER,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, int]:
+    """All chunks -> (the whole take, total model frames)."""
+    pieces = list(speak(synthesizer, chunks, voice, noise, timer, progress))
+    return np.concatenate([audio for audio, _ in pieces]), sum(frames for _, frames in pieces)
+
+
+def convert(
+    converter: Converter,
+    audio: Any,
+    conversion: Conversion,
+    noise: NoiseSource,
+    timer: StageTimer = NULL_TIMER,
+) -> np.ndarray:
+    """Convert a take (host samples, or the device's when the converter keeps audio on the device); input
+    longer than the converter's `chunking.max_seconds` goes in overlapping pieces (`chunking.py`)."""
+    from openvoice_tt.chunking import convert_in_pieces
+
+    def one_pass(piece: Any, piece_noise: NoiseSource) -> np.ndarray:
+        return converter.convert(piece, conversion.source_se, conversion.target_se, conversion.tau, piece_noise, timer)
+
+    chunking = converter.chunking
+    if chunking is None or converter.samples(audio) <= chunking.max_seconds * converter.config.data.sampling_rate:
+        return one_pass(audio, noise)
+    return convert_in_pieces(one_pass, converter.to_host(audio), converter.config, noise, chunking)
+
+
+def clone(
+    synthesizer: Synthesizer,
+    converter: Converter,
+    chunks: Sequence[Chunk],
+    voice: Voice,
+    conversion: Conversion,
+    noise: NoiseSource,
+    timer: StageTimer = NULL_TIMER,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """Upstream's V2 flow: every chunk synthesized and followed by silence, the whole take converted once.
+
+    When both networks keep audio on the device, chunks and pauses are joined and decimated 2:1 there and
+    only the converted waveform is downloaded; otherwise the take is resampled with soxr on the host.
+    `progress(done, total)` after each chunk and after the conversion (total = chunks + 1).
+    """
+    from openvoice_tt.audio import resample
+
+    steps = len(chunks) + 1
+    rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
+    if synthesizer.keeps_audio_on_device and converter.keeps_audio_on_device:
+        waves = synthesized(synthesizer, chunks, voice, noise, timer, progress, steps, on_device=True)
+        pieces = [(wave.audio, wave.samples) for wave in waves]  # synthesized before the resample stage starts
+        with timer("resample"):
+            take = converter.join_on_device(pieces, voice.silence_samples, rate_in)
+    else:
+        take, _ = synthesize(synthesizer, chunks, voice, noise, timer, progress)
+        with timer("resample"):
+            take = resample(take, rate_in, rate_out)
+    out = convert(converter, take, conversion, noise, timer.prefixed(CONVERTER_STAGE_PREFIX))
+    if progress is not None:
+        progress(steps, steps)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ streaming
+
+
+def clone_stream(
+    synthesizer: Synthesizer,
+    converter: Converter,
+    chunks: Sequence[Chunk],
+    voice: Voice,
+    conversion: Conversion,
+    noise: NoiseSource,
+    conversion_noise: NoiseSource,
+    timer: StageTimer = NULL_TIMER,
+    progress: Progress | None = None,
+    chunking: StreamChunking = StreamChunking(),
+) -> Iterator[np.ndarray]:
+    """A clone yielded piece by piece, each converted as soon as enough of the take exists to convert it
+    exactly: soxr's streaming resampler gives the same samples as resampling the whole take, and the
+    converter sees every output sample with at least `chunking.context_seconds` of real audio around it
+    (`SeamJoiner`). The synthesizer draws from `noise` as in `clone`; the conversions draw from their own
+    `conversion_noise`, so the synthesized take is the non-streamed one sample for sample."""
+    import soxr
+
+    rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
+    hop = converter.config.data.hop_length
+    converter_timer = timer.prefixed(CONVERTER_STAGE_PREFIX)
+
+    def convert_window(window: np.ndarray) -> np.ndarray:
+        return convert(converter, window, conversion, conversion_noise, converter_timer)
+
+    resampler = soxr.ResampleStream(rate_in, rate_out, 1, dtype="float32", quality="HQ")
+    joiner = SeamJoiner(convert_window, hop, chunking.samples(rate_out, hop), converter.config.data.filter_length)
+    pieces = speak(synthesizer, chunks, voice, noise, timer, progress, len(chunks))
+    for index, (audio, _) in enumerate(pieces):
+        last = index == len(chunks) - 1
+        with timer("resample"):
+            resampled = resampler.resample_chunk(audio, last=last) if rate_in != rate_out else audio
+        out = joiner.push(resampled, last)
+        if len(out):
+            yield out
+
+
+class SeamJoiner:
+    """Converts a growing signal in overlapping windows whose outputs join without a seam.
+
+    A window starts `context` samples (whole frames) before the first sample not yet final and ends at the
+    newest sample; its output is final up to `context` before that end (less at the true end). So every
+    sample is converted with at least `context` of real audio on both sides (the converter's receptive
+    field is ~110 frames), on the same frame grid as a single pass; the last `fade` samples of a window's
+    final part are held back and crossfaded linearly into the next window's, absorbing float rounding.
+    """
+
+    def __init__(self, convert: Callable[[np.ndarray], np.ndarray], hop: int, sizes: tuple[int, int], minimum: int):
+        self.convert = convert
+        self.hop = hop
+        self.context, self.fade = sizes
+        self.minimum = minimum  # the shortest window the converter accepts
+        self.audio = np.zeros(0, dtype=np.float32)
+        self.offset = 0  # absolute index of self.audio[0]
+        self.done = 0  # samples yielded so far
+        self.tail = np.zeros(0, dtype=np.float32)  # the previous window's output for [done, done + fade)
+
+    def push(self, samples: np.ndarray, last: bool) -> np.ndarray:
+        """Add samples; returns the output that became final (the rest at `last`)."""
+        self.audio = np.concatenate([self.audio, samples.astype(np.float32, copy=False)])
+        total = self.offset + len(self.audio)
+        hop = self.hop
+        end = total // hop * hop if last else (total - self.context) // hop * hop
+        if not last and end - self.fade <= self.done + hop:
+            return np.zeros(0, dtype=np.float32)  # too little would become final: wait for more audio
+        left = min(max(0, self.done - self.context), max(0, total - self.minimum)) // hop * hop
+        out = self.convert(self.audio[left - self.offset :])
+        segment = out[self.done - left : end - left]
+        fade = len(self.tail)
+        if fade:
+            ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+            segment = np.concatenate([self.tail * (1 - ramp) + segment[:fade] * ramp, segment[fade:]])
+        if last:
+            self.tail = np.zeros(0, dtype=np.float32)
+            self.done = end
+            return segment
+        final, self.tail = segment[: -self.fade], segment[-self.fade :]
+        self.done += len(final)
+        keep = max(0, self.done - self.context - hop) // hop * hop  # nothing before this is read again
+        self.audio, self.offset = self.audio[keep - self.offset :], keep
+        return final
