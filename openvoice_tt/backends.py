@@ -257,9 +257,9 @@ def _tt_model(folder: Path, precision: object, load_reference, build):
     from openvoice_tt.tt.weights import WeightCache
 
     device = tt_device()
-    device.weights = WeightCache(weight_cache_path(folder / "checkpoint.pth", device.arch, precision))
     ref = load_reference(folder / "config.json", folder / "checkpoint.pth")
-    return build(device, ref, precision)
+    with device.preparing(WeightCache(weight_cache_path(folder / "checkpoint.pth", device.arch, precision))):
+        return build(device, ref, precision)
 
 
 class TtConverter:

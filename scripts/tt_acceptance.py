@@ -32,7 +32,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from openvoice_tt.tt.parity import Agreement
+    from scripts.tt_parity import Agreement
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -78,6 +78,7 @@ def main() -> None:
     if args.device == "hardware" and device.kind != "hardware":
         raise SystemExit("no Tenstorrent chip found")
     trace = device.ttnn
+    pinned = pin_scalars(device) if device.kind != "hardware" else {}
     gen = torch.Generator().manual_seed(args.seed)
     converter = synthesizer = ref = inputs = None
     if args.job in ("convert", "extract", "clone", "sweep", "bench"):
@@ -90,7 +91,7 @@ def main() -> None:
         synthesizer = MeloSynthesizer(device, ref, MeloPrecision())
         frames = int(args.seconds * ref.config.data.sampling_rate / ref.config.data.hop_length)
         if device.kind == "mock" or (device.kind == "emulation" and not args.compare):
-            device.forced_scalars["frames"] = frames  # a mock device cannot compute the durations
+            pinned["frames"] = frames  # a mock device cannot compute the durations
         tokens = max(3, round(frames / 3.5)) | 1
         inputs = SimpleNamespace(
             phone_ids=torch.randint(1, 200, (tokens,), generator=gen),
@@ -112,7 +113,7 @@ def main() -> None:
                 converter.tone_color([audio])
             for i in range(6):
                 tokens = 21 + 61 * i
-                device.forced_scalars["frames"] = int(tokens * 3.5)
+                pinned["frames"] = int(tokens * 3.5)
                 piece = SimpleNamespace(
                     phone_ids=inputs.phone_ids.repeat(tokens)[:tokens],
                     tone_ids=inputs.tone_ids.repeat(tokens)[:tokens],
@@ -121,7 +122,7 @@ def main() -> None:
                 )
                 result, _ = synthesizer.synthesize(piece, 0, SynthesisParams(), NoiseSource(i))
         elif args.job == "bench":
-            result = _bench_pass(device, synthesizer, converter, ref.config)
+            result = _bench_pass(pinned, synthesizer, converter, ref.config)
         elif args.job == "extract":
             audio = (torch.randn(int(args.seconds * 22050), generator=gen) * 0.3).numpy()
             result = converter.tone_color([audio])
@@ -179,7 +180,7 @@ def main() -> None:
     trace.recording = False
     durations = None
     if reference is not None:  # free-running durations against torch's, counted apart from the PCC
-        from openvoice_tt.tt.parity import free_running_durations
+        from scripts.tt_parity import free_running_durations
 
         expected, got = free_running_durations(ref, synthesizer, inputs, args.seed, speaker=0)
         difference = (got - expected).abs()
@@ -221,7 +222,23 @@ def main() -> None:
     )
 
 
-def _bench_pass(device, synthesizer, converter, config):
+def pin_scalars(device) -> dict[str, float]:
+    """A mock device computes nothing (its scalar reads return 0), so this harness pins the data-dependent
+    lengths it reads (name -> value in the returned dict, filled in by the caller): a mock and an emulated
+    run then execute the same graph. The read itself still happens and is counted; the product's
+    `TtDevice.read_scalar` has no such hook."""
+    pinned: dict[str, float] = {}
+    read = device.read_scalar
+
+    def read_pinned(tensor, name: str) -> float:
+        value = read(tensor, name)
+        return pinned.get(name, value)
+
+    device.read_scalar = read_pinned
+    return pinned
+
+
+def _bench_pass(pinned: dict[str, float], synthesizer, converter, config):
     """One clone of each of `openvoice-tt bench`'s sentences (chunks as the API splits them), with the
     frame count pinned to 3 frames per token (the duration the random-weight checkpoints give)."""
     import warnings
@@ -241,7 +258,7 @@ def _bench_pass(device, synthesizer, converter, config):
         for i, sentence in enumerate(SENTENCES):
             chunks = [front_end(chunk) for chunk in split_text(sentence, 256)]
             tokens = sum(int(c.phone_ids.numel()) for c in chunks)
-            device.forced_scalars["frames"] = 3 * tokens // len(chunks)
+            pinned["frames"] = 3 * tokens // len(chunks)
             se = torch.ones(1, 256, 1)
             result = clone_on_device(
                 synthesizer, converter, chunks, 0, SynthesisParams(), NoiseSource(i), 1102, se, se, 0.3
@@ -300,7 +317,7 @@ def _compare(args, ref_converter, reference, scope: dict, result) -> Agreement:
 
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.resample import decimate_by_two
-    from openvoice_tt.tt.parity import compare
+    from scripts.tt_parity import compare
 
     if args.job in ("convert", "extract"):
         spec = ref_converter.spectrogram(torch.from_numpy(scope["audio"])[None])

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from openvoice_tt.config import ConverterPrecision, MeloPrecision
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.synthesizer import SynthesisParams
-from openvoice_tt.tt.parity import Agreement, compare
+from scripts.tt_parity import Agreement, compare
 
 CONVERTER_SECONDS = 1.5
 MELO_SENTENCE = "The quick brown fox jumps over the lazy dog, and then it runs back home."
@@ -37,7 +37,7 @@ def converter_agreements(reference, precision: ConverterPrecision | None) -> dic
     """Every converter block and the waveform, on CONVERTER_SECONDS of speech-like audio."""
     from openvoice_tt.tt.converter import ToneColorConverter
     from openvoice_tt.tt.device import open_emulated_device
-    from openvoice_tt.tt.parity import converter_blocks, speechlike_audio
+    from scripts.tt_parity import converter_blocks, speechlike_audio
 
     device = open_emulated_device(EMULATION_MODE)
     tt = ToneColorConverter(device, reference, precision or ConverterPrecision())
@@ -48,8 +48,8 @@ def melo_agreements(reference, front_end, precision: MeloPrecision | None) -> tu
     """Every MeloTTS block and the waveform for MELO_SENTENCE, and how many token durations differ."""
     from openvoice_tt.config import TtBuckets
     from openvoice_tt.tt.device import open_emulated_device
-    from openvoice_tt.tt.parity import melo_blocks, melo_inputs
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
+    from scripts.tt_parity import melo_blocks, melo_inputs
 
     device = open_emulated_device(EMULATION_MODE)
     tt = MeloSynthesizer(device, reference, precision or MeloPrecision(), buckets=TtBuckets(1, 1))

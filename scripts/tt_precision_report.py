@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 if TYPE_CHECKING:
-    from openvoice_tt.tt.parity import Agreement
+    from scripts.tt_parity import Agreement
 
 CANDIDATES = {
     "fp32 / fp32": ("fp32", "fp32"),
@@ -65,8 +65,8 @@ def main() -> None:
     from openvoice_tt.text import EnglishFrontEnd
     from openvoice_tt.tt.converter import ToneColorConverter
     from openvoice_tt.tt.device import open_emulated_device
-    from openvoice_tt.tt.parity import converter_blocks, melo_blocks, melo_inputs, speechlike_audio
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
+    from scripts.tt_parity import converter_blocks, melo_blocks, melo_inputs, speechlike_audio
 
     def at(precision, fidelity: str):
         """Every block of a ConverterPrecision / MeloPrecision at another math fidelity."""

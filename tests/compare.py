@@ -1,6 +1,6 @@
 """The suite's one way to hold an output to its reference: a gate on PCC and on max abs error.
 
-Both numbers come from `openvoice_tt.tt.parity.compare`, which gives NaN for a constant or non-finite
+Both numbers come from `scripts.tt_parity.compare`, which gives NaN for a constant or non-finite
 output and refuses a shape mismatch; a gate is written as "passes when", so NaN always fails. Every
 failure message shows both numbers next to the gate they missed.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from openvoice_tt.tt.parity import Agreement, compare
+from scripts.tt_parity import Agreement, compare
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from openvoice_tt.tt.parity import compare
+from scripts.tt_parity import compare
 
 from .compare import Gate, assert_agrees
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -76,9 +78,6 @@ class TtDevice:
     arch: str  # "host" | "wormhole_b0" | "blackhole"
     transfers: TransferLog = field(default_factory=TransferLog)
     weights: WeightCache = field(default_factory=WeightCache)
-    # A mock device computes nothing (its scalar reads return 0): acceptance runs pin data-dependent
-    # lengths here so a mock and an emulated run execute the same graph. Ignored on hardware.
-    forced_scalars: dict[str, float] = field(default_factory=dict)
     budget: ProgramBudget = field(default_factory=ProgramBudget)  # when to clear the program cache
     generation: int = 0  # program cache clears so far (prepared conv weights go with each)
     resident: ResidentConstants = field(init=False)  # constants made once and kept on the device
@@ -144,7 +143,18 @@ class TtDevice:
     def read_scalar(self, tensor: Any, name: str) -> float:
         self.transfers.scalar_reads.append(name)
         value = float(self.ttnn.to_torch(tensor).float().reshape(-1)[0])
-        return value if self.kind == "hardware" else self.forced_scalars.get(name, value)
+        return value
+
+    @contextmanager
+    def preparing(self, cache: WeightCache) -> Iterator[WeightCache]:
+        """Build one model's modules with `cache` as their source of prepared weights (modules read
+        `device.weights` in their constructors only); the device's own cache comes back afterwards, so a
+        second model never prepares into, or saves, the first one's file."""
+        previous, self.weights = self.weights, cache
+        try:
+            yield cache
+        finally:
+            self.weights = previous
 
     def close(self) -> None:
         if not self.is_emulation:

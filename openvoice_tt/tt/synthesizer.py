@@ -11,7 +11,7 @@ block") can move a token whose predicted duration lies within ~1e-3 of an intege
 every later frame with it. The pipeline accepts that (a one-frame shift of one phoneme is inaudible);
 the arithmetic after the last matrix op (exp, scale, ceil, the sum) stays float32 on the vector unit.
 Checks against torch instead pass the reference's own durations (`durations=`, a test-only argument:
-`tt/parity.py`, `scripts/tt_acceptance.py --compare`) and count free-running differences separately.
+`scripts/tt_parity.py`, `scripts/tt_acceptance.py --compare`) and count free-running differences separately.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import load_converter_model
 from openvoice_tt.tt.converter import ToneColorConverter
 from openvoice_tt.tt.device import open_emulated_device
-from openvoice_tt.tt.parity import converter_blocks, speechlike_audio
 from openvoice_tt.tt.weights import WeightCache
+from scripts.tt_parity import converter_blocks, speechlike_audio
 from scripts.tt_parity_gates import EMULATION_MODE, converter_agreements
 
 from ..compare import Gate, assert_agrees, assert_all_admitted
@@ -128,12 +128,14 @@ def test_prepared_weights_are_cached_on_disk(tiny_converter, tmp_path: Path) -> 
     outputs = []
     for attempt in range(2):
         device = open_emulated_device(EMULATION_MODE)
-        device.weights = WeightCache(tmp_path / "converter.safetensors")
-        tt = ToneColorConverter(device, tiny_converter, ConverterPrecision())
+        own = device.weights
+        with device.preparing(WeightCache(tmp_path / "converter.safetensors")) as cache:
+            tt = ToneColorConverter(device, tiny_converter, ConverterPrecision())
         if attempt == 0:
-            assert device.weights.builds > 100 and (tmp_path / "converter.safetensors").is_file()
+            assert cache.builds > 100 and (tmp_path / "converter.safetensors").is_file()
         else:
-            assert device.weights.loaded_from_disk and device.weights.builds == 0
+            assert cache.loaded_from_disk and cache.builds == 0
+        assert device.weights is own and own.builds == 0  # a later model never prepares into this file
         outputs.append(tt.convert(audio, torch.ones(1, 256, 1), torch.zeros(1, 256, 1), 0.3, NoiseSource(0)))
     np.testing.assert_array_equal(outputs[0], outputs[1])
 

@@ -21,8 +21,8 @@ from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
 from openvoice_tt.text import EnglishFrontEnd, NoBertWarning
 from openvoice_tt.tt.device import open_emulated_device
-from openvoice_tt.tt.parity import compare, free_running_durations, melo_inputs
 from openvoice_tt.tt.synthesizer import MeloSynthesizer
+from scripts.tt_parity import compare, free_running_durations, melo_inputs
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog, and then it runs all the way back home again.",

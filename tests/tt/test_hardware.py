@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from openvoice_tt.tt.device import hardware_available
-from openvoice_tt.tt.parity import Agreement
+from scripts.tt_parity import Agreement
 
 from ..compare import Gate
 from .mock import requires_ttnn, run_acceptance

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from openvoice_tt.config import BlockPrecision
 from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.layers import Conv1d, ConvTranspose1d, Linear, polyphase_weight
-from openvoice_tt.tt.parity import from_tt, to_tt
 from openvoice_tt.tt.program_budget import ProgramBudget
+from scripts.tt_parity import from_tt, to_tt
 
 FP32 = BlockPrecision("fp32", "fp32")
 

@@ -33,8 +33,8 @@ from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
 from openvoice_tt.text import EnglishFrontEnd, NoBertWarning
 from openvoice_tt.tt.device import open_emulated_device
-from openvoice_tt.tt.parity import MeloInputs, compare, melo_blocks, melo_inputs, melo_reference_stages
 from openvoice_tt.tt.synthesizer import MeloSynthesizer
+from scripts.tt_parity import MeloInputs, compare, melo_blocks, melo_inputs, melo_reference_stages
 from scripts.tt_parity_gates import EMULATION_MODE, melo_agreements
 
 from ..compare import Gate, assert_agrees, assert_all_admitted

@@ -1,4 +1,5 @@
-"""Comparing ttnn blocks with their torch twins: the numerics tier of the verification.
+"""Comparing ttnn blocks with their torch twins: the numerics tier of the verification (a test and
+measurement harness, kept out of the package).
 
 Shared by the parity tests and `scripts/tt_precision_report.py`. Every block is fed the reference's
 own inputs, so each PCC measures that block alone; the waveform PCC measures the whole chain.
