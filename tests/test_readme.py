@@ -78,3 +78,18 @@ def test_placement_table_matches_the_code(full_checkpoints: Path) -> None:
         differing or [f"{len(table)} vs {len(expected)} rows"]
     )
     assert facts == placement_facts(report)
+
+
+def test_placement_write_puts_a_report_into_the_readme() -> None:
+    """`readme_tables.py placement --write` replaces the table and the two quoted numbers, nothing else."""
+    from scripts.readme_tables import PLACEMENT_LABELS, write_placement
+
+    rows = [
+        {"stage": stage, "runs_on": "device", "ttnn_ops": i + 1, "host_transfers": 0, "gflop_per_audio_second": i}
+        for i, stage in enumerate(PLACEMENT_LABELS)
+    ]
+    transfers = {"uploads": ["a", "b"], "downloads": ["c"], "scalar_reads": []}
+    report = {"rows": rows, "audio_seconds": 12.34, "transfers": transfers}
+    written = write_placement(TEXT, report)
+    assert readme_placement(written) == (placement_table(report), {"audio_seconds": "12.3", "host_transfers": "3"})
+    assert len(written.splitlines()) == len(TEXT.splitlines())

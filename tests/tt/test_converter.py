@@ -9,8 +9,7 @@ both numbers of every block):
   float32 operations. Gates: 4x the measured max abs error (BLAS and thread count change the rounding
   order) and PCC >= 1 - 1e-9; a parity trap moves the output by 1e-3 or more.
 - the shipped precision (`ConverterPrecision`: bf16 weights): tiny in the default suite, full size at
-  2 s and 20 s (slow). Gates: twice the measured max abs error and PCC deficit (full size: measured at
-  2 s; the 20 s run is held to the same gates).
+  2 s and 20 s (slow). Gates: twice the measured max abs error and PCC deficit.
 """
 
 from __future__ import annotations
@@ -50,14 +49,14 @@ TINY_SHIPPED_GATES = {  # measured (tiny, 1.5 s): PCC / max abs error
     "vocoder": Gate(0.999980, 0.0104),  # 0.9999904 / 0.00517
     "waveform": Gate(0.999955, 0.016),  # 0.9999775 / 0.00795
 }
-FULL_SHIPPED_GATES = {  # measured (full size, 2 s): PCC / max abs error
-    "spectrogram": FP32_GATES["spectrogram"],
-    "reference_encoder": Gate(0.999978, 0.0038),  # 0.9999890 / 0.00189
-    "posterior_encoder": Gate(0.999978, 0.044),  # 0.9999890 / 0.0218
-    "flow_forward": Gate(0.9999997, 0.0026),  # 0.99999989 / 0.00127
+FULL_SHIPPED_GATES = {  # measured (full size, worse of 2 s and 20 s): PCC / max abs error
+    "spectrogram": FP32_GATES["spectrogram"],  # 3.05e-5
+    "reference_encoder": Gate(0.999976, 0.0041),  # 0.9999885 / 0.00205
+    "posterior_encoder": Gate(0.999978, 0.060),  # 0.9999890 / 0.0298
+    "flow_forward": Gate(0.9999997, 0.0029),  # 0.99999989 / 0.00142
     "flow_reverse": Gate(0.9999997, 0.0032),  # 0.99999987 / 0.00159
-    "vocoder": Gate(0.99996, 0.0097),  # 0.9999848 / 0.00482
-    "waveform": Gate(0.99993, 0.016),  # 0.9999658 / 0.00786
+    "vocoder": Gate(0.999968, 0.0108),  # 0.9999843 / 0.00537
+    "waveform": Gate(0.99993, 0.018),  # 0.9999652 / 0.00886
 }
 
 
