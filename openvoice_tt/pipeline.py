@@ -21,13 +21,13 @@ import numpy as np
 
 from openvoice_tt.config import StreamChunking
 from openvoice_tt.errors import TextError, preview
-from openvoice_tt.noise import NoiseSource
 from openvoice_tt.timing import NULL_TIMER, StageTimer
 
 if TYPE_CHECKING:
     import torch
 
     from openvoice_tt.backends import Converter, Synthesized, Synthesizer
+    from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.synthesizer import SynthesisParams
     from openvoice_tt.text import TextInputs
 

@@ -257,9 +257,9 @@ def test_audio_format_for(path: str, explicit: str | None, expected: str) -> Non
 @pytest.mark.parametrize(
     ("path", "explicit", "message"),
     [
-        ("out.mp3", None, "out.mp3: unknown audio extension '.mp3' (use wav, flac or ogg"),
+        ("out.mp3", None, "out.mp3: unknown audio extension '.mp3' (use wav, flac, ogg or pcm"),
         ("out", None, "out: no file extension"),
-        ("out.wav", "mp3", "unknown audio format 'mp3' (use wav, flac or ogg)"),
+        ("out.wav", "mp3", "unknown audio format 'mp3' (use wav, flac, ogg or pcm)"),
     ],
 )
 def test_audio_format_errors(tmp_path: Path, path: str, explicit: str | None, message: str) -> None:

@@ -106,7 +106,7 @@ def test_phonemes_reports_each_chunk(no_checkpoint_loads) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["phonemes", "  "], "error: text has nothing to speak: ' '"),  # the CLI collapses spaces
+        (["phonemes", "  "], "error: text has nothing to speak: ''"),  # messages collapse white space
         (["phonemes", "hi", "--lexicon", "BAD"], f"error: lexicon BAD, {BAD_MESSAGE}"),
         (
             ["phonemes", "hi", "--lexicon", "MISSING"],

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.exceptions import UsageError
 
-from openvoice_tt.cli import EXIT_INTERRUPTED
+from openvoice_tt.cli import EXIT_INTERRUPTED, EXIT_TERMINATED
 from openvoice_tt.errors import OpenVoiceError
 from scripts.readme_tables import README, placement_facts, placement_report, placement_table, readme_placement
 
@@ -29,7 +29,8 @@ def _readme_exit_codes() -> dict[int, str]:
 
 
 def test_exit_code_table_lists_exactly_the_codes_the_cli_uses() -> None:
-    used = {0, UsageError.exit_code, EXIT_INTERRUPTED} | {cls.exit_code for cls in _subclasses(OpenVoiceError)}
+    stops = {EXIT_INTERRUPTED, EXIT_TERMINATED}
+    used = {0, UsageError.exit_code, *stops} | {cls.exit_code for cls in _subclasses(OpenVoiceError)}
     documented = _readme_exit_codes()
     assert set(documented) == used, f"README documents {sorted(documented)}, the code uses {sorted(used)}"
     assert "usage" in documented[UsageError.exit_code] and "interrupted" in documented[EXIT_INTERRUPTED]

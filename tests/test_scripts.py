@@ -57,8 +57,8 @@ def test_batch_synth_every_line(tiny_checkpoints: Path, tmp_path: Path, env: dic
     result = bash(REPO / "scripts/batch_synth.sh", lines, out, "-c", tiny_checkpoints, "-d", "cpu", "--json", env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["counts"]["done"] == 3
-    assert sorted(p.name for p in out.iterdir()) == ["0001.wav", "0002.wav", "0003.wav"]
-    assert all(sf.info(p).samplerate == 44_100 for p in out.iterdir())
+    assert sorted(p.name for p in out.glob("*.wav")) == ["0001.wav", "0002.wav", "0003.wav"]
+    assert all(sf.info(p).samplerate == 44_100 for p in out.glob("*.wav"))
     missing = bash(REPO / "scripts/batch_synth.sh", tmp_path / "nope.txt", out, env=env)
     assert missing.returncode == 3 and missing.stderr == f"error: {tmp_path / 'nope.txt'}: no such file\n"
 
@@ -75,8 +75,8 @@ def test_clone_dir_every_reference(tiny_checkpoints: Path, tmp_path: Path, env: 
     text = 'She said "hello, world", then left.'
     result = bash(REPO / "scripts/clone_dir.sh", text, refs, out, "-c", tiny_checkpoints, "-d", "cpu", env=env)
     assert result.returncode == 0, result.stderr + result.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["alice.wav", "bob_v2.wav"]
-    assert all(sf.info(p).samplerate == 22_050 and sf.info(p).frames > 0 for p in out.iterdir())
+    assert sorted(p.name for p in out.glob("*.wav")) == ["alice.wav", "bob_v2.wav"]
+    assert all(sf.info(p).samplerate == 22_050 and sf.info(p).frames > 0 for p in out.glob("*.wav"))
     empty = tmp_path / "empty"
     empty.mkdir()
     nothing = bash(REPO / "scripts/clone_dir.sh", text, empty, out, env=env)

@@ -44,7 +44,7 @@ FP32_GATES = {  # measured (tiny, one sentence): at most 2.2e-6 (sdp)
     "text_encoder.m_p": Gate(0.999999999, 2e-6),
     "text_encoder.logs_p": Gate(0.999999999, 2e-6),
     "sdp": Gate(0.999999999, 9e-6),
-    "dp": Gate(0.999999999, 5e-6),
+    "dp": Gate(0.999999996, 5e-6),  # PCC 0.9999999989-0.9999999995 (thread-dependent summation order): 4x
     "flow": Gate(0.999999999, 2e-6),
     "vocoder": Gate(0.999999999, 6e-6),
     "waveform": Gate(0.999999999, 7e-6),
