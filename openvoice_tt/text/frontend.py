@@ -6,6 +6,7 @@ weights are optional (spec §4.7: without them `ja_bert` is zeros, announced by 
 
 from __future__ import annotations
 
+import string
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,14 +42,15 @@ class SkippedTextWarning(UserWarning):
 
 
 def _unspoken_words(pieces: Sequence[tuple[str, str]], word2ph: Sequence[int]) -> list[str]:
-    """The words (WordPiece groups, as `g2p.group_tokens` forms them) that got no phone."""
+    """The words (WordPiece groups, as `g2p.group_tokens` forms them) that got no phone, except ASCII
+    punctuation (`:`, `;`, quotes, brackets): upstream reads it as no phone too, and it says nothing."""
     words: list[tuple[str, int]] = []
     for (token, covered), count in zip(pieces, word2ph, strict=True):
         if token.startswith("##") and len(token) > 2 and words:
             words[-1] = (words[-1][0] + covered, words[-1][1] + count)
         else:
             words.append((covered, count))
-    return [word for word, count in words if count == 0]
+    return [word for word, count in words if count == 0 and not all(c in string.punctuation for c in word)]
 
 
 def _describe(words: Sequence[str]) -> str:
