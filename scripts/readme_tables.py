@@ -114,10 +114,10 @@ def bench_lines(bert_off: dict, bert_on: dict) -> list[str]:
 
     clone = bert_on["clone"]["stages"]
     synth = {k.removeprefix("synth."): v for k, v in clone.items() if k.startswith("synth.")}
-    converter = {k.removeprefix("converter."): v for k, v in clone.items() if k.startswith("converter.")}
+    converter = {k.removeprefix("convert."): v for k, v in clone.items() if k.startswith("convert.")}
+    resample = converter.pop("resample", 0.0)  # bench's clone phases are "synth" and "convert" (api.Speech)
     words = ", ".join(f"{k} {v:.2f}" for k, v in sorted(synth.items(), key=lambda kv: -kv[1]))
     conv = ", ".join(f"{k} {v:.2f}" for k, v in sorted(converter.items(), key=lambda kv: -kv[1]))
-    resample = clone.get("resample", 0.0)
     return [
         f"{bert_on['clone']['audio_seconds']:.1f} s of audio per pass",
         row("BERT off (zero features)", bert_off),
