@@ -77,10 +77,7 @@ def progressive(destination: str | os.PathLike[str]) -> Iterator[Progressive]:
             raise output_error("stdout", e) from None
         yield Progressive("stdout", None, False)
         return
-    target = _target(Path(name))
-    mode = _mode(target, name)
-    if mode is not None and stat.S_ISDIR(mode):
-        raise OutputError(f"{name}: is a directory")
+    target, mode = _writable_target(name)
     if mode is not None and not stat.S_ISREG(mode):
         try:
             fd = os.open(target, os.O_WRONLY)  # no O_CREAT, no O_TRUNC: the node stays what it is
@@ -160,16 +157,23 @@ def ensure_output_dir(folder: str | os.PathLike[str]) -> None:
     check_output_dir(folder)
 
 
+def _writable_target(name: str) -> tuple[Path, int | None]:
+    """(the path writes go to, symlinks resolved; its st_mode or None when it does not exist yet); a
+    directory is refused, since no audio can be written over one."""
+    target = _target(Path(name))
+    mode = _mode(target, name)
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"{name}: is a directory")
+    return target, mode
+
+
 def check_output_file(destination: str | os.PathLike[str]) -> None:
     """Fail fast unless `destination` ("-" for stdout) can be written: a special file (FIFO, device) must
     be writable itself; anything else needs a writable folder for the temporary file."""
     name = os.fspath(destination)
     if name == STDOUT:
         return
-    target = _target(Path(name))
-    mode = _mode(target, name)
-    if mode is not None and stat.S_ISDIR(mode):
-        raise OutputError(f"{name}: is a directory")
+    target, mode = _writable_target(name)
     if mode is not None and not stat.S_ISREG(mode):
         if not os.access(target, os.W_OK):
             raise OutputError(f"{name}: permission denied")
