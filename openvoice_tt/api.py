@@ -438,13 +438,15 @@ class TTS:
         noise_scale_w: float = SYNTHESIS.noise_scale_w,
         seed: int = DEFAULT_SEED,
         progress: Progress | None = None,
+        timer: StageTimer | None = None,
     ) -> Speech:
         """Speak `text` with base speaker `speaker`; the same seed gives the same samples bit for bit.
 
         Long text is synthesized chunk by chunk, each followed by upstream's int(rate * 0.05 / speed) zeros.
+        `timer` (default: a fresh StageTimer) receives the stage timings, e.g. a bench's program count.
         """
         name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
-        timer = _timer(self.device)
+        timer = timer if timer is not None else _timer(self.device)
         prepared = self.prepare(text, timer)
         audio, frames = self.render(prepared, name, params, speed, noise, timer, progress)
         chunks = tuple(chunk.text for chunk in prepared)
@@ -796,7 +798,7 @@ class VoiceCloner:
         out = clone(self.tts.synthesizer, self.converter.converter, prepared, voice, conversion, noise, timer, progress)
         hop = self.converter.hop_length
         chunks = tuple(chunk.text for chunk in prepared)
-        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, _clone_phases(timer.seconds))
+        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, clone_phases(timer.seconds))
 
     def stream(
         self,
@@ -865,7 +867,7 @@ def _cloning(request: dict[str, Any]) -> dict[str, Any]:
     return {name: request[name] for name in (*names, "tau", "seed", "method", "use_cache")}
 
 
-def _clone_phases(seconds: Mapping[str, float]) -> dict[str, dict[str, float]]:
+def clone_phases(seconds: Mapping[str, float]) -> dict[str, dict[str, float]]:
     """Split a clone's stage timings into phases: the backends time the converter's stages as
     "converter.<stage>" (both networks have a "flow" and a "vocoder") and the step between them as "resample"."""
     phases: dict[str, dict[str, float]] = {"synth": {}, "convert": {}}

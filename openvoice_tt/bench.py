@@ -7,18 +7,25 @@ duration, alignment, flow, vocoder; clone = those + resample + the converter's s
 posterior_encoder, flow, vocoder. The reference embedding is computed once, outside the timed loop, and
 reported on its own; without a reference the clone target is a base-speaker embedding (the same compute).
 Each sentence is also run streamed (`TTS.stream`, `VoiceCloner.stream`) for the time to first audio.
+
+Per second of audio, each stage also gets its host seconds and, on the ttnn backend, the device programs it
+launches (ttnn's graph capture, `tt/programs.py`), counted in one extra pass over the sentences after the
+timed ones so the capture's own cost stays out of the seconds. The emulation launches no programs (None
+there, not 0). On a chip, one more pass synchronizes the device at every stage edge for device seconds
+(host dispatch and device execution until the device is idle); a mock computes nothing, so None there.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from openvoice_tt.api import TTS, Speech, ToneColorConverter, VoiceCloner
+from openvoice_tt.timing import StageTimer
 
 SENTENCES = (
     "Good morning.",
@@ -33,6 +40,44 @@ SENTENCES = (
 )
 
 
+def stage_names(timings: Mapping[str, Mapping[str, float]], prefixed: bool) -> dict[str, float]:
+    """A Speech's {phase: {stage: value}} -> {stage: value}, as "phase.stage" where `prefixed` (clone)."""
+    names = {}
+    for phase, stages in timings.items():
+        for stage, value in stages.items():
+            names[f"{phase}.{stage}" if prefixed else stage] = value
+    return names
+
+
+@dataclass
+class StageCounts:
+    """Per-stage values of one untimed pass over the sentences (device programs, or seconds with the device
+    synchronized at stage edges) and the audio that pass made, to put them per second of audio."""
+
+    stages: dict[str, float] = field(default_factory=dict)
+    total: float = 0.0  # programs: everything the calls launched, inside a stage or not
+    audio_seconds: float = 0.0
+
+    def add(self, values: Mapping[str, float], total: float, audio_seconds: float) -> None:
+        for stage, value in values.items():
+            self.stages[stage] = self.stages.get(stage, 0) + value
+        self.total += total
+        self.audio_seconds += audio_seconds
+
+    def per_audio_second(self, stage: str) -> float | None:
+        """None for a stage this pass never entered (e.g. `front_end`, timed without a stage block)."""
+        if stage not in self.stages or not self.audio_seconds:
+            return None
+        return self.stages[stage] / self.audio_seconds
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stages": {k: round(v, 4) for k, v in self.stages.items()},
+            "total": round(self.total, 4),
+            "audio_seconds": round(self.audio_seconds, 3),
+        }
+
+
 @dataclass
 class PhaseTiming:
     """Accumulated over all timed utterances of one kind."""
@@ -41,6 +86,8 @@ class PhaseTiming:
     total: float = 0.0  # wall-clock seconds of the API calls
     audio_seconds: float = 0.0
     first_audio: list[float] = field(default_factory=list)  # per streamed utterance: seconds to its first audio
+    programs: StageCounts | None = None  # device programs per stage (ttnn on a chip or a mock; else None)
+    device_seconds: StageCounts | None = None  # seconds, device synchronized at stage edges (a chip only)
 
     @property
     def rtf(self) -> float:
@@ -57,12 +104,37 @@ class PhaseTiming:
         return max(0.0, self.total - sum(self.stages.values()))
 
     def add(self, speech: Speech, seconds: float, prefixed: bool) -> None:
-        for phase, stages in speech.timings.items():
-            for stage, value in stages.items():
-                name = f"{phase}.{stage}" if prefixed else stage
-                self.stages[name] = self.stages.get(name, 0.0) + value
+        for name, value in stage_names(speech.timings, prefixed).items():
+            self.stages[name] = self.stages.get(name, 0.0) + value
         self.total += seconds
         self.audio_seconds += speech.seconds
+
+    def per_audio_second(self) -> dict[str, dict[str, float | None]]:
+        """Per stage: host seconds, device programs and device seconds per second of audio (None: not
+        measured on this backend)."""
+        return {
+            stage: {
+                "host_seconds": _rounded(seconds / self.audio_seconds if self.audio_seconds else None),
+                "programs": _rounded(self.programs.per_audio_second(stage) if self.programs else None, 1),
+                "device_seconds": _rounded(
+                    self.device_seconds.per_audio_second(stage) if self.device_seconds else None
+                ),
+            }
+            for stage, seconds in self.stages.items()
+        }
+
+    def totals_per_audio_second(self) -> dict[str, float | None]:
+        """The whole calls (stages and what lies between them) per second of audio: host seconds (the RTF),
+        every program they launched, device seconds."""
+
+        def per_second(counts: StageCounts | None, digits: int) -> float | None:
+            return _rounded(counts.total / counts.audio_seconds, digits) if counts and counts.audio_seconds else None
+
+        return {
+            "host_seconds": _rounded(self.rtf if self.audio_seconds else None),
+            "programs": per_second(self.programs, 1),
+            "device_seconds": per_second(self.device_seconds, 4),
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,7 +144,15 @@ class PhaseTiming:
             "audio_seconds": round(self.audio_seconds, 3),
             "rtf": round(self.rtf, 4),
             "first_audio_seconds": round(self.first_audio_seconds, 4),
+            "per_audio_second": self.per_audio_second(),
+            "total_per_audio_second": self.totals_per_audio_second(),
+            "programs": None if self.programs is None else self.programs.to_json(),
+            "device_seconds": None if self.device_seconds is None else self.device_seconds.to_json(),
         }
+
+
+def _rounded(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 @dataclass
@@ -91,6 +171,7 @@ class BenchReport:
     clone: PhaseTiming
     # ttnn backend: program cache clears during the warm-up and during each timed pass (None elsewhere)
     program_cache_clears: list[int] | None = None
+    tt_device: str | None = None  # ttnn backend: "hardware wormhole_b0", "mock blackhole", "emulation host"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +188,7 @@ class BenchReport:
             "synth": self.synth.to_json(),
             "clone": self.clone.to_json(),
             "program_cache_clears": self.program_cache_clears,
+            "tt_device": self.tt_device,
         }
 
 
@@ -149,7 +231,10 @@ def run_bench(
         target_speaker = tts.speakers[-1]
         target_se = converter.base_speaker_se(target_speaker)
         target = f"base speaker {target_speaker}"
-    steps = 1 + 4 * repeat * len(sentences)
+    device = _tt_device(tts.backend)
+    counted = device is not None and not device.is_emulation  # the emulation launches no programs
+    synchronized = device is not None and device.kind == "hardware"  # a mock computes nothing to wait for
+    steps = 1 + 4 * repeat * len(sentences) + (counted + synchronized) * len(sentences)
     done = 0
 
     def step() -> None:
@@ -160,7 +245,7 @@ def run_bench(
 
     if on_step is not None:
         on_step(0, steps)
-    clears = _program_cache_clears(tts.backend)
+    clears = _ClearCounter() if device is None else _ClearCounter(device, [device.generation])
     tts.synth(sentences[0])  # warm-up: first-call costs (allocator, lazy tables) stay out of the numbers
     cloner.clone(sentences[0], se=target_se)
     step()
@@ -181,6 +266,12 @@ def run_bench(
             clone.first_audio.append(first_audio_seconds(lambda text=sentence: cloner.stream(text, se=target_se)))
             step()
         clears.mark()
+    if counted:
+        synth.programs, clone.programs = _extra_pass(tts, cloner, sentences, target_se, _programs(device), step)
+    if synchronized:
+        synth.device_seconds, clone.device_seconds = _extra_pass(
+            tts, cloner, sentences, target_se, _synchronized(device), step
+        )
     return BenchReport(
         device=tts.device,
         backend=tts.backend,
@@ -195,7 +286,58 @@ def run_bench(
         synth=synth,
         clone=clone,
         program_cache_clears=clears.per_phase(),
+        tt_device=None if device is None else f"{device.kind} {device.arch}",
     )
+
+
+Measure = Callable[[Callable[[StageTimer], Speech]], tuple[Speech, Mapping[str, float], float]]
+"""Runs one API call with a stage timer of its own -> (the speech, values per stage, total value)."""
+
+
+def _extra_pass(
+    tts: TTS, cloner: VoiceCloner, sentences: Sequence[str], se: Any, measure: Measure, step: Callable[[], None]
+) -> tuple[StageCounts, StageCounts]:
+    """Synth and clone of every sentence once more, untimed, measured per stage by `measure`."""
+    from openvoice_tt.api import clone_phases
+
+    synth, clone = StageCounts(), StageCounts()
+    for sentence in sentences:
+        speech, stages, total = measure(lambda timer, text=sentence: tts.synth(text, timer=timer))
+        synth.add(stage_names({"synth": stages}, False), total, speech.seconds)
+        speech, stages, total = measure(lambda timer, text=sentence: cloner.clone(text, se=se, timer=timer))
+        clone.add(stage_names(clone_phases(stages), True), total, speech.seconds)
+        step()
+    return synth, clone
+
+
+def _programs(device: Any) -> Measure:
+    """Device programs per stage, and all the call launched (ttnn graph capture; a chip or a mock)."""
+    from openvoice_tt.tt.programs import StagePrograms, counting
+
+    def measure(call: Callable[[StageTimer], Speech]) -> tuple[Speech, Mapping[str, float], float]:
+        timer = StagePrograms()
+        with counting(device) as total:
+            speech = call(timer)
+        return speech, timer.programs, total.programs
+
+    return measure
+
+
+def _synchronized(device: Any) -> Measure:
+    """Seconds per stage with the chip drained at every stage edge, so they include the device's execution,
+    not only the host's dispatch (ttnn ops return before they run)."""
+
+    def sync() -> None:
+        import ttnn
+
+        ttnn.synchronize_device(device.handle)
+
+    def measure(call: Callable[[StageTimer], Speech]) -> tuple[Speech, Mapping[str, float], float]:
+        timer = StageTimer(sync)
+        speech = call(timer)
+        return speech, timer.seconds, timer.total()
+
+    return measure
 
 
 @dataclass
@@ -215,10 +357,10 @@ class _ClearCounter:
         return [b - a for a, b in zip(self.marks, self.marks[1:], strict=False)]
 
 
-def _program_cache_clears(backend: str) -> _ClearCounter:
+def _tt_device(backend: str) -> Any:
+    """The ttnn backend's device (None on torch)."""
     if backend != "tt":
-        return _ClearCounter()
+        return None
     from openvoice_tt.backends import tt_device
 
-    device = tt_device()
-    return _ClearCounter(device, [device.generation])
+    return tt_device()

@@ -913,7 +913,9 @@ def bench(
 ) -> None:
     """Seconds per stage and real-time factor (compute s / audio s) of synth and clone on this backend.
 
-    Five built-in sentences (2 to 25 s of speech), after one warm-up utterance.
+    Five built-in sentences (2 to 25 s of speech), after one warm-up utterance. Per stage and per second
+    of audio: host seconds, and with --device tt the device programs launched (counted in an extra untimed
+    pass; not on the emulation) and, on a chip, device seconds.
 
     Example: openvoice-tt bench --device cpu --json
     """
@@ -947,7 +949,8 @@ def _render_bench(ui: Ui, report: Any) -> None:
     ui.out.print(
         f"device {report.device} (backend {report.backend}), {report.threads} torch threads on {report.cpus} CPUs, "
         f"BERT {'on' if report.bert else 'off (zero features)'}; load {sum(report.load_seconds.values()):.2f} s; "
-        f"{report.sentences} sentences x {report.repeat}; clone target: {report.target}",
+        f"{report.sentences} sentences x {report.repeat}; clone target: {report.target}"
+        + ("" if report.tt_device is None else f"; ttnn device: {report.tt_device}"),
         markup=False,
     )
     if report.tone_color_seconds is not None:
@@ -956,6 +959,45 @@ def _render_bench(ui: Ui, report: Any) -> None:
         clears = ", ".join(map(str, report.program_cache_clears))
         ui.out.print(f"program cache clears (warm-up, then each pass): {clears}", markup=False)
     ui.out.print(table)
+    _render_per_audio_second(ui, report)
+
+
+def _render_per_audio_second(ui: Ui, report: Any) -> None:
+    """Host seconds, device programs and device seconds per second of audio, per stage ("-": not measured
+    on this backend, with a line saying why)."""
+    from rich.table import Table
+
+    synth, clone = report.synth, report.clone
+    columns = [("host s", "host_seconds", "{:.4f}"), ("programs", "programs", "{:.0f}")]
+    if synth.device_seconds is not None:
+        columns.append(("device s", "device_seconds", "{:.4f}"))
+    table = Table("per audio second", *(f"{p} {name}" for p in ("synth", "clone") for name, _, _ in columns), box=None)
+    rows: dict[str, list[dict | None]] = {stage: [values, None] for stage, values in synth.per_audio_second().items()}
+    for stage, values in clone.per_audio_second().items():
+        rows.setdefault(stage.removeprefix("synth."), [None, None])[1] = values
+    rows["total"] = [synth.totals_per_audio_second(), clone.totals_per_audio_second()]
+    for stage, phases in rows.items():
+        cells = []
+        for values in phases:
+            for _, key, form in columns:
+                value = None if values is None else values[key]
+                cells.append("-" if value is None else form.format(value))
+        table.add_row(stage, *cells)
+    ui.out.print(table)
+    if synth.programs is None:
+        ui.out.print(
+            "programs: only on the ttnn backend on a chip or a mock device (the emulation launches none)", markup=False
+        )
+    else:
+        ui.out.print("programs: device programs (ttnn graph capture, in an extra untimed pass)", markup=False)
+    if synth.device_seconds is None:
+        ui.out.print("device s: only on a Tenstorrent chip (stage edges synchronized)", markup=False)
+    if report.tt_device is not None and report.tt_device.startswith("mock"):
+        ui.out.print(
+            "a mock device computes nothing: its durations read 0 frames, so audio lengths (and the per audio "
+            "second figures) are degenerate; scripts/tt_programs.py pins them",
+            markup=False,
+        )
 
 
 @app.command()
