@@ -92,14 +92,7 @@ def main() -> None:
         frames = int(args.seconds * ref.config.data.sampling_rate / ref.config.data.hop_length)
         if device.kind == "mock" or (device.kind == "emulation" and not args.compare):
             pinned["frames"] = frames  # a mock device cannot compute the durations
-        tokens = max(3, round(frames / 3.5)) | 1
-        inputs = SimpleNamespace(
-            phone_ids=torch.randint(1, 200, (tokens,), generator=gen),
-            tone_ids=torch.randint(0, 11, (tokens,), generator=gen),
-            language_ids=torch.full((tokens,), 2),
-            ja_bert=torch.randn(768, tokens, generator=gen) * 0.3,
-            bert=torch.zeros(1024, tokens),
-        )
+        inputs = token_inputs(frames, gen)
     reference = None  # (torch synthesis, its noise source) on the same inputs, to compare on its durations
     if args.compare and args.job in ("synth", "clone"):
         reference = _reference_synthesis(ref, inputs, args.seed)
@@ -236,6 +229,21 @@ def pin_scalars(device) -> dict[str, float]:
 
     device.read_scalar = read_pinned
     return pinned
+
+
+def token_inputs(frames: int, gen) -> SimpleNamespace:
+    """Random inputs of one chunk for about `frames` frames: 3.5 frames per token, an odd token count
+    (scripts/tt_programs.py measures on the same inputs)."""
+    import torch
+
+    tokens = max(3, round(frames / 3.5)) | 1
+    return SimpleNamespace(
+        phone_ids=torch.randint(1, 200, (tokens,), generator=gen),
+        tone_ids=torch.randint(0, 11, (tokens,), generator=gen),
+        language_ids=torch.full((tokens,), 2),
+        ja_bert=torch.randn(768, tokens, generator=gen) * 0.3,
+        bert=torch.zeros(1024, tokens),
+    )
 
 
 def _bench_pass(pinned: dict[str, float], synthesizer, converter, config):
