@@ -7,11 +7,17 @@ audio second per stage) with the audio length and the transfer count the text qu
 `bench`: renders the bench table and its "where the time goes" sentence from `openvoice-tt bench
 --json` outputs, so RTFs and stage sums come from the same run.
 
-`tests/test_readme.py` checks the placement table (and the exit-code table) against the code.
+`programs`: device programs and host seconds per audio second on the mock devices, before (`--against`
+REV) and after (this tree), measured by `scripts/tt_programs.py` into tests/data/tt_programs.json (or
+rendered from that file as it is with `--measured`) and written into the README's table.
+
+`tests/test_readme.py` checks the placement table (and the exit-code table) against the code, and the
+programs table against tests/data/tt_programs.json.
 
 Usage:
   python scripts/readme_tables.py placement [--checkpoints DIR] [--write]   # DIR: full size (else generated)
   python scripts/readme_tables.py bench BERT_OFF.json BERT_ON.json
+  python scripts/readme_tables.py programs (--checkpoints DIR --against REV | --measured) [--write]
 """
 
 from __future__ import annotations
@@ -128,6 +134,41 @@ def bench_lines(bert_off: dict, bert_on: dict) -> list[str]:
     ]
 
 
+PROGRAMS_JSON = REPO / "tests" / "data" / "tt_programs.json"
+PROGRAMS_HEADER = "| device | job | audio s | programs / audio s"
+
+
+def measure_programs(checkpoints: Path, against: str, out: Path) -> dict:
+    """`python scripts/tt_programs.py DIR --against REV --json OUT` (every job, both mocks, 2 and 10 s)."""
+    command = [sys.executable, str(REPO / "scripts" / "tt_programs.py"), str(checkpoints), "--against", against]
+    subprocess.run([*command, "--json", str(out)], check=True, stdout=subprocess.DEVNULL)
+    return json.loads(out.read_text())
+
+
+def programs_table(report: dict) -> list[str]:
+    """The README's table: per mock device, job and length, totals before and after."""
+    from scripts.tt_programs import markdown
+
+    return markdown(report)
+
+
+def readme_programs(text: str) -> list[str]:
+    """The programs table as the README has it (empty if it has none)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(PROGRAMS_HEADER)), len(lines))
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return lines[start:end]
+
+
+def write_programs(text: str, report: dict) -> str:
+    table = readme_programs(text)
+    if not table:
+        raise ValueError(f"README has no table starting with {PROGRAMS_HEADER!r}")
+    return text.replace("\n".join(table), "\n".join(programs_table(report)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -137,9 +178,27 @@ def main() -> None:
     bench = commands.add_parser("bench")
     bench.add_argument("bert_off", type=Path)
     bench.add_argument("bert_on", type=Path)
+    programs = commands.add_parser("programs")
+    source = programs.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoints", type=Path, help="full-size checkpoints: measure now (with --against)")
+    source.add_argument("--measured", action="store_true", help=f"render {PROGRAMS_JSON.relative_to(REPO)} as it is")
+    programs.add_argument("--against", metavar="REV", help="the commit to compare with (before)")
+    programs.add_argument("--write", action="store_true", help="update README.md in place")
     args = parser.parse_args()
     if args.command == "bench":
         print("\n".join(bench_lines(json.loads(args.bert_off.read_text()), json.loads(args.bert_on.read_text()))))
+        return
+    if args.command == "programs":
+        sys.path.insert(0, str(REPO))
+        if args.checkpoints is not None and args.against is None:
+            parser.error("programs --checkpoints needs --against REV")
+        if args.measured:
+            report = json.loads(PROGRAMS_JSON.read_text())
+        else:
+            report = measure_programs(args.checkpoints, args.against, PROGRAMS_JSON)
+        if args.write:
+            README.write_text(write_programs(README.read_text(), report))
+        print("\n".join(programs_table(report)))
         return
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.checkpoints
