@@ -6,6 +6,7 @@ the placement table; the exit-code table is edited by hand.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -14,7 +15,18 @@ from click.exceptions import UsageError
 
 from openvoice_tt.cli import EXIT_INTERRUPTED, EXIT_TERMINATED
 from openvoice_tt.errors import OpenVoiceError
-from scripts.readme_tables import README, placement_facts, placement_report, placement_table, readme_placement
+from scripts.readme_tables import (
+    PROGRAMS_HEADER,
+    PROGRAMS_JSON,
+    README,
+    placement_facts,
+    placement_report,
+    placement_table,
+    programs_table,
+    readme_placement,
+    readme_programs,
+    write_programs,
+)
 
 TEXT = README.read_text()
 
@@ -55,6 +67,7 @@ def test_readme_tables_show_the_command_that_measures_them() -> None:
         ("OPENVOICE_TT_DEVICE=emulation openvoice-tt placement", "| stage | runs on | ttnn ops |"),
         ("python scripts/tt_precision_report.py DIR", "| converter block (5 s) |"),
         ("openvoice-tt bench --device cpu", "| configuration | synth RTF | clone RTF |"),
+        ("python scripts/readme_tables.py programs --checkpoints /tmp/ck --against 936a09d --write", PROGRAMS_HEADER),
     ]:
         assert command in TEXT and table in TEXT
         assert 0 < TEXT.index(table) - TEXT.index(command) < 2500, f"{command!r} is not next to its table"
@@ -94,3 +107,31 @@ def test_placement_write_puts_a_report_into_the_readme() -> None:
     written = write_placement(TEXT, report)
     assert readme_placement(written) == (placement_table(report), {"audio_seconds": "12.3", "host_transfers": "3"})
     assert len(written.splitlines()) == len(TEXT.splitlines())
+
+
+def test_programs_table_is_its_measurement() -> None:
+    """The device-programs table is rendered from tests/data/tt_programs.json, the file the command wrote."""
+    report = json.loads(PROGRAMS_JSON.read_text())
+    assert readme_programs(TEXT) == programs_table(report), (
+        "programs table differs from tests/data/tt_programs.json (scripts/readme_tables.py programs --measured --write)"
+    )
+    assert report["revisions"]["before"] == "936a09d" and report["command"].startswith("python scripts/tt_programs.py")
+    assert {"wormhole_n150", "blackhole_p150"} == set(report["results"]["after"])
+
+
+def test_programs_write_replaces_only_the_table() -> None:
+    cell = {"audio_seconds": 2.0, "programs": {"total": 10}, "host_seconds": {"total": 0.5}}
+    results = {"after": {"wormhole_n150": {"results": {"synth": {"2.0": cell}}}}}
+    report = {"revisions": {"after": "abc1234"}, "jobs": ["synth"], "seconds": [2.0], "results": results}
+    written = write_programs(TEXT, report)
+    assert (
+        readme_programs(written)
+        == programs_table(report)
+        == [
+            "| device | job | audio s | programs / audio s after (abc1234) | host s / audio s after (abc1234) |",
+            "|---|---|---|---|---|",
+            "| wormhole_n150 | synth | 2.00 | 5 | 0.250 |",
+        ]
+    )
+    outside = [line for line in TEXT.splitlines() if line not in readme_programs(TEXT)]
+    assert [line for line in written.splitlines() if line not in readme_programs(written)] == outside
