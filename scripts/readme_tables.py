@@ -139,9 +139,10 @@ PROGRAMS_HEADER = "| device | job | audio s | programs / audio s"
 
 
 def measure_programs(checkpoints: Path, against: str, out: Path) -> dict:
-    """`python scripts/tt_programs.py DIR --against REV --json OUT` (every job, both mocks, 2 and 10 s)."""
-    command = [sys.executable, str(REPO / "scripts" / "tt_programs.py"), str(checkpoints), "--against", against]
-    subprocess.run([*command, "--json", str(out)], check=True, stdout=subprocess.DEVNULL)
+    """`python scripts/tt_programs.py DIR --against REV --together --json OUT` (every job, both mocks, 2 and
+    10 s; both trees of a device measured at the same time, so other work on the machine slows both alike)."""
+    command = [sys.executable, "scripts/tt_programs.py", str(checkpoints), "--against", against, "--together"]
+    subprocess.run([*command, "--json", str(out.relative_to(REPO))], check=True, stdout=subprocess.DEVNULL, cwd=REPO)
     return json.loads(out.read_text())
 
 

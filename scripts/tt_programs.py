@@ -14,11 +14,14 @@ asked for (`tt_acceptance.pin_scalars`) and the inputs are `tt_acceptance.token_
 acceptance tests. On a mock the host seconds are ttnn's host dispatch cost only (no device work, no
 waiting for it): what trace replay and fewer programs save, not a chip's run time.
 
+Host seconds drift with whatever else the machine runs; with `--together` the two trees of a device are
+measured at the same time, so a busy machine slows both alike.
+
 Output: a JSON file (`--json`) and a markdown table on stdout (per job: totals; `--stages` adds a row per
 stage). `python scripts/readme_tables.py programs FILE.json` renders the README's table from the JSON.
 
 Usage: python scripts/tt_programs.py CHECKPOINT_DIR [--against REV] [--arch wormhole_n150 blackhole_p150]
-           [--jobs synth convert clone extract] [--seconds 2 10] [--warm 2] [--json OUT] [--stages]
+           [--jobs synth convert clone extract] [--seconds 2 10] [--warm 2] [--json OUT] [--stages] [--together]
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=2, help="timed warm runs per job and length (best is kept)")
     parser.add_argument("--json", type=Path, help="write the measurements here")
     parser.add_argument("--stages", action="store_true", help="a table row per stage, not only per job")
+    parser.add_argument("--together", action="store_true", help="measure both trees at the same time, per device")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)  # internal: measure the tree at this path
     args = parser.parse_args()
     if not (args.checkpoints / "melotts-english" / "checkpoint.pth").is_file():
@@ -74,29 +78,31 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     """Measure REV (if given) and this tree on every mock device; the two trees alternate per device."""
     command = " ".join(["python scripts/tt_programs.py", *sys.argv[1:]])
     with tree_at(args.against) as before:
-        trees = ([("before", args.against, before)] if before else []) + [("after", describe(), REPO)]
+        trees = ([("before", describe(args.against), before)] if before else []) + [("after", describe(), REPO)]
         results: dict[str, dict[str, Any]] = {label: {} for label, _, _ in trees}
         for arch in args.arch:
-            for label, _, root in trees:
-                results[label][arch] = run_worker(root, args, arch)
+            measured = run_workers([root for _, _, root in trees], args, arch)
+            for (label, _, _), result in zip(trees, measured, strict=True):
+                results[label][arch] = result
     return {
         "command": command,
         "revisions": {label: revision for label, revision, _ in trees},
         "jobs": args.jobs,
         "seconds": args.seconds,
         "warm": args.warm,
+        "together": args.together,
         "results": results,
     }
 
 
-def describe(rev: str = "HEAD") -> str:
-    """A commit's short hash (this tree's with "+changes" when it has uncommitted changes)."""
+def describe(rev: str | None = None) -> str:
+    """Commit `rev`'s short hash; without one, this tree's (HEAD's, "+changes" if it has uncommitted ones)."""
     git = ["git", "-C", str(REPO)]
-    sha = subprocess.run([*git, "rev-parse", "--short", rev], capture_output=True, text=True, check=True).stdout
-    if rev != "HEAD":
-        return sha.strip()
+    sha = subprocess.run([*git, "rev-parse", "--short", rev or "HEAD"], capture_output=True, text=True, check=True)
+    if rev is not None:
+        return sha.stdout.strip()
     dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
-    return sha.strip() + ("+changes" if dirty.stdout.strip() else "")
+    return sha.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
 
 
 @contextmanager
@@ -118,17 +124,30 @@ def tree_at(rev: str | None) -> Iterator[Path | None]:
         yield root
 
 
-def run_worker(root: Path, args: argparse.Namespace, arch: str) -> dict[str, Any]:
-    """This script, run on the models of the tree at `root`, in a fresh process (one mock per process)."""
+def run_workers(roots: list[Path], args: argparse.Namespace, arch: str) -> list[dict[str, Any]]:
+    """This script on the models of each tree in `roots`, each in a fresh process (one mock per process):
+    one after the other, or all at once with `--together` (then a busy machine slows every tree alike)."""
+    if args.together:
+        return [
+            finish_worker(process, root, arch) for root, process in [(r, start_worker(r, args, arch)) for r in roots]
+        ]
+    return [finish_worker(start_worker(root, args, arch), root, arch) for root in roots]
+
+
+def start_worker(root: Path, args: argparse.Namespace, arch: str) -> subprocess.Popen:
     command = [sys.executable, str(Path(__file__).resolve()), str(args.checkpoints), "--worker", str(root)]
     command += ["--arch", arch, "--jobs", *args.jobs, "--seconds", *map(str, args.seconds), "--warm", str(args.warm)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK") and k != "PYTHONPATH"}
-    env |= {"TT_METAL_LOGGER_LEVEL": "ERROR", "LOGURU_LEVEL": "ERROR"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=root)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise SystemExit(f"error: {arch} on {root} failed (exit {done.returncode}): {' | '.join(tail)}")
+    env |= {"TT_METAL_LOGGER_LEVEL": "ERROR", "LOGURU_LEVEL": "ERROR", "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=root)
+
+
+def finish_worker(process: subprocess.Popen, root: Path, arch: str) -> dict[str, Any]:
+    stdout, stderr = process.communicate()
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if process.returncode != 0 or not lines:
+        tail = (stderr or stdout).strip().splitlines()[-3:]
+        raise SystemExit(f"error: {arch} on {root} failed (exit {process.returncode}): {' | '.join(tail)}")
     return json.loads(lines[-1])
 
 
@@ -170,7 +189,7 @@ def measure_tree(root: Path, checkpoints: Path, arch: str, jobs: list[str], leng
             run = _job(job, seconds, gen, acceptance, pinned, synthesizer, converter, melo.config.data)
             results.setdefault(job, {})[str(seconds)] = _measure(run, device, programs, warm)
     device.close()
-    return {"arch": device.arch, "root": str(root), "results": results}
+    return {"arch": device.arch, "results": results}
 
 
 def _this_tree(name: str, folder: str) -> Any:
