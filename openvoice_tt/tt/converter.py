@@ -143,7 +143,7 @@ class ToneColorConverter:
         timer: StageTimer = NULL_TIMER,
     ) -> np.ndarray:
         wave, samples = self._upload_audio(audio)
-        return self.convert_on_device(wave, samples, source_se, target_se, tau, noise, timer)
+        return self._convert(wave, samples, source_se, target_se, tau, noise, timer)
 
     def convert_on_device(
         self,
@@ -156,6 +156,20 @@ class ToneColorConverter:
         timer: StageTimer = NULL_TIMER,
     ) -> np.ndarray:
         """Convert a waveform already on the device (e.g. MeloTTS's): embeddings and noise up, audio down."""
+        if self.device.traces.enabled:  # a traced forward reads its input from a fixed buffer
+            wave = self.device.stage(wave, "take")
+        return self._convert(wave, samples, source_se, target_se, tau, noise, timer)
+
+    def _convert(
+        self,
+        wave: Any,
+        samples: int,
+        source_se: torch.Tensor,
+        target_se: torch.Tensor,
+        tau: float,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> np.ndarray:
         self.device.use_shape(("converter", self.buckets.frames(self.spectrogram.frames(samples))))
         src = self._upload_embedding(source_se, "source_se")
         tgt = self._upload_embedding(target_se, "target_se")

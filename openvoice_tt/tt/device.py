@@ -173,6 +173,16 @@ class TtDevice:
         self._write(self._converted(tensor, dtype, layout, None), slot)
         return slot
 
+    def stage(self, tensor: Any, name: str) -> Any:
+        """A tensor computed on the device outside a traced forward (a clone's joined take), copied into its
+        slot on the device, so the forward reads the same buffer every time (no host transfer)."""
+        key = (name, tuple(tensor.shape), str(tensor.dtype), str(tensor.layout))
+        slot = self.slots.get(key)
+        if slot is None:
+            return self.slots.add(key, self.ttnn.clone(tensor))
+        self.ttnn.copy(tensor, slot)
+        return slot
+
     def _write(self, host: Any, slot: Any) -> None:
         """Copy a host tensor into a device tensor; with two queues, on the upload queue, after the compute
         queued so far (which may still read the slot) and before any compute queued next."""

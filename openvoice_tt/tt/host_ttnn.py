@@ -267,6 +267,13 @@ def clone(tensor: Tensor, **kwargs: Any) -> Tensor:
     return Tensor(tensor.value.clone(), tensor.dtype, tensor.layout, tensor.device_handle)
 
 
+def copy(input_a: Tensor, input_b: Tensor, **kwargs: Any) -> None:
+    """Overwrite `input_b` in place with `input_a`'s values (same shape), stored in `input_b`'s dtype."""
+    if input_a.shape != input_b.shape:
+        raise ValueError(f"copy: {input_a} into {input_b}")
+    input_b.value = _store(input_a.value.float(), input_b.dtype, packer=_faithful(input_b))
+
+
 def execute_tape(tape: Sequence[tuple[Any, tuple, dict, Any]]) -> None:
     """Replay recorded ops (trace.OpTrace.start_tape) as a chip replays a trace: each op reads the tensors
     it read at capture (whose contents may have changed since) with the same scalar arguments, and its

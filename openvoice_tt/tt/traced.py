@@ -45,7 +45,6 @@ class Captured:
     inputs: tuple[Any, ...]  # held, so their buffers (and the ids in the key) stay theirs
     outputs: Any
     epoch: tuple[int, ...]
-    replays: int = 0
 
 
 @dataclass
@@ -54,6 +53,8 @@ class Traces:
     enabled: bool
     capacity: int = 8
     captured: OrderedDict[Hashable, Captured] = field(default_factory=OrderedDict)
+    captures: int = 0  # traces captured so far
+    replays: int = 0  # runs served by replaying a trace captured before them
     _warm: dict[Hashable, tuple[int, ...]] = field(default_factory=dict)  # key -> epoch of its eager run
 
     def run(self, name: str, scalars: Hashable, inputs: Sequence[Any], forward: Callable[..., T]) -> T:
@@ -73,7 +74,7 @@ class Traces:
                 return forward(*inputs)
             entry = self._capture(key, inputs, forward, epoch)
         else:
-            entry.replays += 1
+            self.replays += 1
         self.captured.move_to_end(key)
         self._execute(entry)
         return entry.outputs
@@ -97,6 +98,7 @@ class Traces:
             raise RuntimeError(f"{key[0]}: a captured forward moved data between host and device")
         entry = Captured(trace, inputs, outputs, epoch)
         self.captured[key] = entry
+        self.captures += 1
         return entry
 
     def _execute(self, entry: Captured) -> None:
@@ -116,6 +118,3 @@ class Traces:
         for key in list(self.captured):
             self._release(key)
         self._warm.clear()
-
-    def replays(self) -> int:
-        return sum(entry.replays for entry in self.captured.values())
