@@ -41,5 +41,8 @@ class InputSlots:
             self.evictions += 1
         return tensor
 
+    def holds(self, tensor: Any) -> bool:
+        return any(slot is tensor for slot in self._slots.values())
+
     def __len__(self) -> int:
         return len(self._slots)
