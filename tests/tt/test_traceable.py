@@ -46,11 +46,13 @@ TRACED = TraceSettings(enabled=True)
 SENTENCE = "The keeper climbed the stairs every evening."
 
 
-def run_traceable(checkpoints: Path, device: str, jobs: str, runs: int = 2, timeout: int = 900) -> dict:
+def run_traceable(
+    checkpoints: Path, device: str, jobs: str, runs: int = 2, seconds: float = 1.0, timeout: int = 900
+) -> dict:
     """`scripts/tt_traceable.py` in a subprocess (a mock device must be chosen before ttnn loads)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
     command = [sys.executable, str(REPO / "scripts" / "tt_traceable.py"), str(checkpoints), "--device", device]
-    command += ["--jobs", jobs, "--runs", str(runs)]
+    command += ["--jobs", jobs, "--runs", str(runs), "--seconds", str(seconds)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
