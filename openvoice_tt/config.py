@@ -155,6 +155,28 @@ class TtBuckets:
 
 
 @dataclass(frozen=True)
+class TraceSettings:
+    """ttnn trace capture and replay per length bucket (`tt/traced.py`), with two command queues.
+
+    A forward issues thousands of programs; the host time to dispatch them is most of a clone's time
+    (issue 13). A trace records a forward's dispatch commands once and replays them in one call. It runs
+    on a chip only: ttnn 0.81.1's mock devices abort in trace capture and in waiting on events, so
+    `enabled=None` means on for a chip, off for a mock device and the emulation (whose replay of a
+    recorded op list is for tests). Uploads go on `upload_queue`, compute on queue 0; `region_bytes` is
+    the device DRAM reserved for traces, `max_traces` how many are kept (least recently used released).
+    """
+
+    enabled: bool | None = None
+    region_bytes: int = 64 * 1024 * 1024
+    max_traces: int = 8
+    upload_queue: int = 1
+
+    def active(self, kind: str) -> bool:
+        """Whether traces are captured on a device of this kind ("hardware", "mock", "emulation")."""
+        return kind == "hardware" if self.enabled is None else self.enabled
+
+
+@dataclass(frozen=True)
 class ConversionChunking:
     """Splitting long conversions so device memory suffices (a mock N150 takes 300 s in one pass, not 600 s).
 

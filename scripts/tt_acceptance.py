@@ -280,8 +280,9 @@ def _op(node: dict) -> str | None:
 
 
 def _device_writes(graph: list[dict]) -> int:
-    """Host->device tensor copies ttnn made (graph capture), to compare with the counted transfers."""
-    return sum(1 for node in graph if _op(node) == "Tensor::to_device")
+    """Host->device tensor copies ttnn made (graph capture), to compare with the counted transfers: new
+    device tensors, and copies into preallocated ones (an input's slot after its first upload)."""
+    return sum(1 for node in graph if _op(node) in ("Tensor::to_device", "ttnn.copy_host_to_device_tensor"))
 
 
 SHAPE = re.compile(r"Shape\(\[([0-9, ]+)\]\)")

@@ -180,9 +180,9 @@ def melo_blocks(
     ja_bert = inputs.ja_bert
     r = melo_reference_stages(ref, inputs, NoiseSource(7), params)
     t = inputs.phone_ids.numel()
-    ids = [
-        device.upload(x.float().reshape(1, 1, t, 1), ttnn.float32, "ids")
-        for x in (inputs.phone_ids, inputs.tone_ids, inputs.language_ids)
+    ids = [  # each its own name: an upload overwrites the last one of the same name and shape
+        device.upload(getattr(inputs, name).float().reshape(1, 1, t, 1), ttnn.float32, name)
+        for name in ("phone_ids", "tone_ids", "language_ids")
     ]
     g = tt.emb_g(device.upload(torch.tensor([[[[1.0]]]]), ttnn.float32, "sid"))
     bands = RelativeBands(device, t, RELATIVE_ATTENTION_WINDOW, None, ttnn.float32)

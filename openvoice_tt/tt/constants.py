@@ -29,10 +29,12 @@ class ResidentConstants:
         self._positions: Any = None
         self._capacity = 0
         self._cache: dict[Hashable, Any] = {}
+        self.moves = 0  # times a kept tensor was replaced (positions grown): captured traces read the old one
 
     def positions(self, length: int) -> Any:
         """[1, 1, length, 1] float32 0, 1, ..., length - 1 (exact: float32 counts to 2**24)."""
         if length > self._capacity:
+            self.moves += self._positions is not None
             values = torch.arange(length, dtype=torch.float32).reshape(1, 1, length, 1)
             self._positions = self._upload(values, self.ttnn.float32, f"positions[{length}]")
             self._capacity = length

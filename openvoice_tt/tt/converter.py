@@ -2,11 +2,13 @@
 
 `embed` and `forward` are pure ttnn. `tone_color` and `convert` are the host boundary: they upload the
 framed waveform, the embeddings and the posterior noise, and download one embedding or one waveform.
+Both forwards run through `device.traces` (`traced.py`): captured and replayed on a chip, eager elsewhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -122,8 +124,12 @@ class ToneColorConverter:
                 ("converter.reference_encoder", self.buckets.frames(self.spectrogram.frames(samples)))
             )
             with timer("reference_encoder"):
-                embedding = self.embed(wave, samples)
-            total = embedding if total is None else ttnn.add(total, embedding)
+                embed = partial(self.embed, samples=samples)
+                embedding = self.device.traces.run("converter.embed", samples, (wave,), embed)
+            if total is None:  # a replayed trace's output is overwritten by its next replay: keep a copy
+                total = ttnn.clone(embedding) if self.device.traces.enabled else embedding
+            else:
+                total = ttnn.add(total, embedding)
         mean = ttnn.multiply(total, 1.0 / len(clips))
         return self.device.download(mean, "embedding").reshape(1, -1, 1)
 
@@ -137,7 +143,7 @@ class ToneColorConverter:
         timer: StageTimer = NULL_TIMER,
     ) -> np.ndarray:
         wave, samples = self._upload_audio(audio)
-        return self.convert_on_device(wave, samples, source_se, target_se, tau, noise, timer)
+        return self._convert(wave, samples, source_se, target_se, tau, noise, timer)
 
     def convert_on_device(
         self,
@@ -150,9 +156,27 @@ class ToneColorConverter:
         timer: StageTimer = NULL_TIMER,
     ) -> np.ndarray:
         """Convert a waveform already on the device (e.g. MeloTTS's): embeddings and noise up, audio down."""
+        if self.device.traces.enabled:  # a traced forward reads its input from a fixed buffer
+            wave = self.device.stage(wave, "take")
+        return self._convert(wave, samples, source_se, target_se, tau, noise, timer)
+
+    def _convert(
+        self,
+        wave: Any,
+        samples: int,
+        source_se: torch.Tensor,
+        target_se: torch.Tensor,
+        tau: float,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> np.ndarray:
         self.device.use_shape(("converter", self.buckets.frames(self.spectrogram.frames(samples))))
         src = self._upload_embedding(source_se, "source_se")
         tgt = self._upload_embedding(target_se, "target_se")
         noise_tt = self._upload_noise(noise, samples)
-        out, length = self.forward(wave, samples, src, tgt, noise_tt, tau, timer)
+
+        def forward(wave: Any, src: Any, tgt: Any, noise: Any) -> tuple[Any, int]:
+            return self.forward(wave, samples, src, tgt, noise, tau, timer)
+
+        out, length = self.device.traces.run("converter.forward", (samples, tau), (wave, src, tgt, noise_tt), forward)
         return self.device.download(out, "waveform").reshape(-1)[:length].numpy()

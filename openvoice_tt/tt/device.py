@@ -7,6 +7,12 @@ kind: per-utterance inputs and noise (`upload`), weights (`constant`, and the co
 on a conv's first call for a shape), and resident constants (`resident`: positions, fills, masks made
 once and kept on the device). Downloads and the one length read are counted too, so tests hold the
 pipeline to its transfer budget: a second utterance in a bucket uploads only its inputs and noise.
+
+Inputs and noise land in preallocated device tensors (`InputSlots`, one per name and shape, so one per
+length bucket): the first upload allocates, every later one copies into the same buffer
+(`copy_host_to_device_tensor`), which is what lets a trace (`traced.py`) replay a forward that reads them.
+With two command queues (a chip with traces on) uploads go on their own queue, ordered against compute
+by events.
 """
 
 from __future__ import annotations
@@ -23,10 +29,13 @@ from typing import Any
 
 import torch
 
+from openvoice_tt.config import TraceSettings
 from openvoice_tt.errors import DeviceError, shorten
 from openvoice_tt.tt.constants import ResidentConstants
 from openvoice_tt.tt.program_budget import ProgramBudget
+from openvoice_tt.tt.slots import InputSlots
 from openvoice_tt.tt.trace import OpTrace
+from openvoice_tt.tt.traced import Traces
 from openvoice_tt.tt.weights import WeightCache
 
 MOCK_ENV = "TT_METAL_MOCK_CLUSTER_DESC_PATH"
@@ -80,10 +89,25 @@ class TtDevice:
     weights: WeightCache = field(default_factory=WeightCache)
     budget: ProgramBudget = field(default_factory=ProgramBudget)  # when to clear the program cache
     generation: int = 0  # program cache clears so far (prepared conv weights go with each)
+    trace: TraceSettings = field(default_factory=TraceSettings)
     resident: ResidentConstants = field(init=False)  # constants made once and kept on the device
+    slots: InputSlots = field(init=False)  # preallocated device tensors of the per-utterance inputs
+    traces: Traces = field(init=False)  # captured forwards per bucket (idle unless `trace` is active)
 
     def __post_init__(self) -> None:
         self.resident = ResidentConstants(self.ttnn, self.upload_constant)
+        self.slots = InputSlots()
+        self.traces = Traces(self, self.trace.active(self.kind), self.trace.max_traces)
+
+    @property
+    def two_queues(self) -> bool:
+        """Uploads on their own command queue (a chip with traces on; the mock devices cannot wait on events)."""
+        return self.traces.enabled and not self.is_emulation and self.trace.upload_queue != 0
+
+    def epoch(self) -> tuple[int, int, int]:
+        """Changes whenever a device buffer that a captured forward may read could have moved or gone:
+        a program cache clear (prepared conv weights), a resident constant replaced, an input slot dropped."""
+        return self.generation, self.resident.moves, self.slots.evictions
 
     def use_shape(self, key: tuple) -> None:
         """Declare the (model, length bucket) about to run: programs of a compiled key are reused; a new
@@ -91,6 +115,7 @@ class TtDevice:
         self.budget.admit(key, self._clear_program_cache)
 
     def _clear_program_cache(self) -> None:
+        self.traces.release_all()  # a trace replays the programs (and prepared weights) being dropped
         if not self.is_emulation:
             self.handle.clear_program_cache()
         self.generation += 1
@@ -102,16 +127,20 @@ class TtDevice:
     # The one host->device path, and what goes through it.
 
     def _to_device(self, tensor: torch.Tensor, dtype: Any, log: list[str], name: str, layout: Any = None) -> Any:
-        ttnn = self.ttnn
         log.append(name)
+        return self._converted(tensor, dtype, layout, self.handle)
+
+    def _converted(self, tensor: torch.Tensor, dtype: Any, layout: Any, device: Any) -> Any:
+        """`tensor` in ttnn's form: on `device`, or a host tensor (device None) to copy into a slot."""
+        ttnn = self.ttnn
         if not tensor.is_floating_point():  # ids: int32 row-major
             ids = tensor.to(torch.int32)
-            return ttnn.from_torch(ids, dtype=dtype, layout=ttnn.ROW_MAJOR_LAYOUT, device=self.handle)
+            return ttnn.from_torch(ids, dtype=dtype, layout=ttnn.ROW_MAJOR_LAYOUT, device=device)
         return ttnn.from_torch(
             tensor.float().contiguous(),
             dtype=dtype,
             layout=layout if layout is not None else ttnn.TILE_LAYOUT,
-            device=self.handle,
+            device=device,
         )
 
     def constant(self, tensor: torch.Tensor, dtype: Any, layout: Any = None) -> Any:
@@ -133,8 +162,38 @@ class TtDevice:
     # The per-utterance boundary.
 
     def upload(self, tensor: torch.Tensor, dtype: Any, name: str, layout: Any = None) -> Any:
-        """A per-utterance input or noise tensor."""
-        return self._to_device(tensor, dtype, self.transfers.uploads, name, layout)
+        """A per-utterance input or noise tensor, written into its preallocated slot (name, shape, dtype,
+        layout): the same name and shape is the same device tensor, so an upload overwrites the previous
+        upload of that name and shape (callers give each live input its own name)."""
+        key = (name, tuple(tensor.shape), str(dtype), str(layout))
+        slot = self.slots.get(key)
+        if slot is None:
+            return self.slots.add(key, self._to_device(tensor, dtype, self.transfers.uploads, name, layout))
+        self.transfers.uploads.append(name)
+        self._write(self._converted(tensor, dtype, layout, None), slot)
+        return slot
+
+    def stage(self, tensor: Any, name: str) -> Any:
+        """A tensor computed on the device outside a traced forward (a clone's joined take), copied into its
+        slot on the device, so the forward reads the same buffer every time (no host transfer)."""
+        key = (name, tuple(tensor.shape), str(tensor.dtype), str(tensor.layout))
+        slot = self.slots.get(key)
+        if slot is None:
+            return self.slots.add(key, self.ttnn.clone(tensor))
+        self.ttnn.copy(tensor, slot)
+        return slot
+
+    def _write(self, host: Any, slot: Any) -> None:
+        """Copy a host tensor into a device tensor; with two queues, on the upload queue, after the compute
+        queued so far (which may still read the slot) and before any compute queued next."""
+        ttnn = self.ttnn
+        if not self.two_queues:
+            ttnn.copy_host_to_device_tensor(host, slot)
+            return
+        queue = self.trace.upload_queue
+        ttnn.wait_for_event(queue, ttnn.record_event(self.handle, 0))
+        ttnn.copy_host_to_device_tensor(host, slot, cq_id=queue)
+        ttnn.wait_for_event(0, ttnn.record_event(self.handle, queue))
 
     def download(self, tensor: Any, name: str) -> torch.Tensor:
         self.transfers.downloads.append(name)
@@ -157,16 +216,18 @@ class TtDevice:
             self.weights = previous
 
     def close(self) -> None:
+        self.traces.release_all()
         if not self.is_emulation:
             self.ttnn.close_device(self.handle)
 
 
-def open_emulated_device(mode: str = "faithful") -> TtDevice:
+def open_emulated_device(mode: str = "faithful", trace: TraceSettings = TraceSettings()) -> TtDevice:
     """The CPU emulation of ttnn: "faithful" computes what a chip computes (source-register truncation,
-    math fidelity, packer rounding); "exact" computes in float32 with storage rounding only (debugging)."""
+    math fidelity, packer rounding); "exact" computes in float32 with storage rounding only (debugging).
+    `trace` off by default; on, forwards are recorded and replayed as op lists (tests of `traced.py`)."""
     from openvoice_tt.tt import host_ttnn
 
-    return TtDevice(OpTrace(host_ttnn), host_ttnn.open_device(mode=mode), "emulation", "host")
+    return TtDevice(OpTrace(host_ttnn), host_ttnn.open_device(mode=mode), "emulation", "host", trace=trace)
 
 
 def ttnn_installed() -> bool:
@@ -197,8 +258,9 @@ def configure_mock(arch: str) -> None:
     os.environ.setdefault("LOGURU_LEVEL", "WARNING")
 
 
-def open_ttnn_device(l1_small_size: int = L1_SMALL_SIZE) -> TtDevice:
-    """Open device 0 through the real ttnn: a chip, or the mock device selected by `configure_mock`."""
+def open_ttnn_device(l1_small_size: int = L1_SMALL_SIZE, trace: TraceSettings = TraceSettings()) -> TtDevice:
+    """Open device 0 through the real ttnn: a chip, or the mock device selected by `configure_mock`.
+    With traces active (a chip, by default) it opens two command queues and a trace region."""
     if not ttnn_installed():
         raise DeviceError("ttnn is not installed: pip install 'openvoice-tt[tt]' (Python 3.10 or 3.12)")
     os.environ.setdefault("LOGURU_LEVEL", "WARNING")
@@ -207,9 +269,14 @@ def open_ttnn_device(l1_small_size: int = L1_SMALL_SIZE) -> TtDevice:
     mock = bool(os.environ.get(MOCK_ENV))
     if not mock and not hardware_available(ttnn):
         raise DeviceError("no Tenstorrent device found (ttnn sees no chip); use --device cpu")
-    handle = ttnn.open_device(device_id=0, l1_small_size=l1_small_size)
+    kind = "mock" if mock else "hardware"
+    traced = trace.active(kind)
+    if traced and mock:
+        raise DeviceError("trace capture needs a chip: ttnn's mock devices abort in it (TraceSettings.enabled)")
+    queues = {"num_command_queues": 2 if trace.upload_queue else 1, "trace_region_size": trace.region_bytes}
+    handle = ttnn.open_device(device_id=0, l1_small_size=l1_small_size, **(queues if traced else {}))
     arch = str(handle.arch()).split(".")[-1].lower()
-    device = TtDevice(OpTrace(ttnn), handle, "mock" if mock else "hardware", arch)
+    device = TtDevice(OpTrace(ttnn), handle, kind, arch, trace=trace)
     device.budget.meter = partial(l1_small_usage, ttnn, handle)
     return device
 

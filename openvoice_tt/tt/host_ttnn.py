@@ -249,6 +249,47 @@ def to_torch(tensor: Tensor, **kwargs: Any) -> torch.Tensor:
     return value.clone()
 
 
+# Preallocated inputs and trace replay (tt/slots.py, tt/traced.py).
+
+
+def copy_host_to_device_tensor(host_tensor: Tensor, device_tensor: Tensor, cq_id: Any = None) -> None:
+    """Overwrite a device tensor in place with a host tensor of the same shape, dtype and layout."""
+    if (host_tensor.shape, host_tensor.dtype, host_tensor.layout) != (
+        device_tensor.shape,
+        device_tensor.dtype,
+        device_tensor.layout,
+    ):
+        raise ValueError(f"copy_host_to_device_tensor: {host_tensor} into {device_tensor}")
+    device_tensor.value = host_tensor.value.clone()
+
+
+def clone(tensor: Tensor, **kwargs: Any) -> Tensor:
+    return Tensor(tensor.value.clone(), tensor.dtype, tensor.layout, tensor.device_handle)
+
+
+def copy(input_a: Tensor, input_b: Tensor, **kwargs: Any) -> None:
+    """Overwrite `input_b` in place with `input_a`'s values (same shape), stored in `input_b`'s dtype."""
+    if input_a.shape != input_b.shape:
+        raise ValueError(f"copy: {input_a} into {input_b}")
+    input_b.value = _store(input_a.value.float(), input_b.dtype, packer=_faithful(input_b))
+
+
+def execute_tape(tape: Sequence[tuple[Any, tuple, dict, Any]]) -> None:
+    """Replay recorded ops (trace.OpTrace.start_tape) as a chip replays a trace: each op reads the tensors
+    it read at capture (whose contents may have changed since) with the same scalar arguments, and its
+    result lands in the tensor it produced at capture."""
+    for op, args, kwargs, out in tape:
+        _refill(out, op(*args, **kwargs))
+
+
+def _refill(target: Any, result: Any) -> None:
+    if isinstance(target, Tensor):
+        target.value = result.value
+    elif isinstance(target, tuple | list):
+        for t, r in zip(target, result, strict=True):
+            _refill(t, r)
+
+
 def typecast(tensor: Tensor, dtype: DataType, **kwargs: Any) -> Tensor:
     return Tensor(tensor.value.float(), dtype, tensor.layout, tensor.device_handle, packer=_faithful(tensor))
 

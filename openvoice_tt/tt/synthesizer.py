@@ -4,7 +4,9 @@ Per text chunk the host uploads the token ids, the BERT features, the speaker id
 reads back ONE scalar (the total frame count, which sizes the frame axis and the prior noise), uploads
 the prior noise, and downloads the waveform. Token and frame axes are padded to buckets
 (`config.TtBuckets`) and masked, so programs are reused across utterances; the masks make a padded run
-equal an exact-length one.
+equal an exact-length one. The length read splits a chunk into two forwards, `encode` (per token
+bucket) and `decode` (per frame bucket), each run through `device.traces` (`traced.py`): captured and
+replayed on a chip, eager elsewhere.
 
 Durations are `ceil`ed, so a chip's arithmetic (19-bit matrix-unit operands, README "Precision per
 block") can move a token whose predicted duration lies within ~1e-3 of an integer by one frame, and
@@ -16,7 +18,7 @@ Checks against torch instead pass the reference's own durations (`durations=`, a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -121,8 +123,9 @@ class MeloSynthesizer:
         prior_noise: Any,
         params: SynthesisParams,
         timer: StageTimer = NULL_TIMER,
-    ) -> tuple[Any, int]:
-        """Alignment, prior sampling, flow (reverse) and vocoder -> waveform [1, 1, frames * hop, 1]."""
+    ) -> Any:
+        """Alignment, prior sampling, flow (reverse) and vocoder -> waveform [1, 1, padded_frames * hop, 1]
+        (zero past `frames * hop`)."""
         ttnn = self.ttnn
         with timer("alignment"):
             path = self.alignment.path(state.durations, state.padded_tokens, padded_frames)
@@ -138,11 +141,8 @@ class MeloSynthesizer:
             z = self.flow.reverse(z_p, padded_frames, bands, state.g)
         with timer("vocoder"):
             z = ttnn.typecast(masked(ttnn, z, y_mask), self.activations["vocoder"])
-            wave, length = self.dec(z, padded_frames, state.g, valid=frames)
-            samples = frames * self.hop
-            if samples < length:
-                wave = ttnn.slice(wave, [0, 0, 0, 0], [1, 1, samples, 1])
-        return wave, samples
+            wave, _ = self.dec(z, padded_frames, state.g, valid=frames)
+        return wave
 
     # Host boundary -----------------------------------------------------------------------------------
 
@@ -191,22 +191,39 @@ class MeloSynthesizer:
         the reference's, uploaded in place of the length read, so a block can be compared with torch
         even where a duration differs by one frame.
         """
+        device, ttnn = self.device, self.ttnn
         uploaded, tokens, padded = self.upload_text(inputs, speaker_id, noise)
-        self.device.use_shape(("melotts.tokens", padded))
-        state = self.encode(*uploaded, tokens, padded, params, timer)
+        device.use_shape(("melotts.tokens", padded))
+        state = device.traces.run(
+            "melotts.encode",
+            (tokens, padded, params),
+            uploaded,
+            lambda *tensors: self.encode(*tensors, tokens, padded, params, timer),
+        )
         if durations is None:
-            frames = checked_frame_count(self.device.read_scalar(state.total, "frames"), tokens)
+            frames = checked_frame_count(device.read_scalar(state.total, "frames"), tokens)
         else:
             given = self._padded(durations.float().reshape(-1, 1), padded).reshape(1, 1, padded, 1)
-            state.durations = self.device.upload(given, self.ttnn.float32, "reference_durations")
+            state = replace(state, durations=device.upload(given, ttnn.float32, "reference_durations"))
             frames = max(1, int(durations.sum()))
         padded_frames = self.buckets.frames(frames)
-        self.device.use_shape(("melotts.frames", padded_frames))
+        device.use_shape(("melotts.frames", padded_frames))
         prior = noise.normal(1, self.inter_channels, frames)[0].t()
-        prior_noise = self.device.upload(
+        prior_noise = device.upload(
             self._padded(prior, padded_frames).reshape(1, 1, padded_frames, -1), self.activations["flow"], "prior_noise"
         )
-        wave, samples = self.decode(state, frames, padded_frames, prior_noise, params, timer)
+
+        def decode(g: Any, m_p: Any, logs_p: Any, durations: Any, prior_noise: Any) -> Any:
+            text = TextState(tokens, padded, g, m_p, logs_p, durations, None)
+            return self.decode(text, frames, padded_frames, prior_noise, params, timer)
+
+        inputs = (state.g, state.m_p, state.logs_p, state.durations, prior_noise)
+        wave = device.traces.run("melotts.decode", (tokens, padded, frames, padded_frames, params), inputs, decode)
+        samples = frames * self.hop
+        if samples < wave.shape[2]:  # a copy: the next replay of this bucket's trace overwrites `wave`
+            wave = ttnn.slice(wave, [0, 0, 0, 0], [1, 1, samples, 1])
+        elif device.traces.enabled:
+            wave = ttnn.clone(wave)
         return wave, samples, frames
 
     def synthesize(

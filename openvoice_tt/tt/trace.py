@@ -20,7 +20,17 @@ UNTRACED = {
     "init_device_compute_kernel_config",
     "Conv1dConfig",
     "Conv2dConfig",
+    # writes into preallocated inputs, and trace capture/replay with its queue events (tt/traced.py)
+    "copy_host_to_device_tensor",
+    "begin_trace_capture",
+    "end_trace_capture",
+    "execute_trace",
+    "execute_tape",
+    "release_trace",
+    "record_event",
+    "wait_for_event",
 }
+HOST_TRANSFERS = {"from_torch", "to_torch", "copy_host_to_device_tensor"}
 
 
 # The ops used here that take a compute kernel config in ttnn 0.81.1, and the keyword each takes it by.
@@ -87,14 +97,27 @@ class OpTrace:
         self.calls: list[tuple[str, Any]] = []
         self.compute_configs: list[tuple[str, dict[str, Any] | None]] = []  # per op that takes one
         self.flops = 0
+        self.tape: list[tuple[Any, tuple, dict, Any]] | None = None  # (op, args, kwargs, output) while taping
+
+    def start_tape(self) -> None:
+        """Record every op call with its arguments and output, the emulation's trace capture (`traced.py`)."""
+        self.tape = []
+
+    def stop_tape(self) -> list[tuple[Any, tuple, dict, Any]]:
+        tape, self.tape = self.tape or [], None
+        return tape
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._namespace, name)
+        if self.tape is not None and name in HOST_TRANSFERS:
+            raise RuntimeError(f"ttnn.{name} inside a trace capture: a trace cannot move data to or from the host")
         if name in UNTRACED or isinstance(attr, type) or not callable(attr):
             return attr
 
         def traced(*args: Any, **kwargs: Any) -> Any:
             out = attr(*args, **kwargs)
+            if self.tape is not None:
+                self.tape.append((attr, args, kwargs, out))
             if self.recording:
                 self.calls.append((name, _shape(out)))
                 self.flops += matmul_flops(name, args, kwargs, out)

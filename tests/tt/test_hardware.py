@@ -22,6 +22,7 @@ from scripts.tt_parity import Agreement
 from ..compare import Gate
 from .mock import requires_ttnn, run_acceptance
 from .test_durations import MEASURED
+from .test_traceable import run_traceable
 
 pytestmark = [
     requires_ttnn,
@@ -58,3 +59,16 @@ def test_hardware_matches_torch(full_checkpoints: Path, job: str, seconds: int) 
 
 def allowed_duration_differences(tokens: int) -> int:
     return max(1, math.ceil(2 * tokens * MEASURED["differing"] / MEASURED["tokens"]))
+
+
+def test_traced_replays_give_the_eager_result(full_checkpoints: Path) -> None:
+    """Traces are on by default on a chip (two command queues). Each job runs three times on the same
+    inputs and noise: eagerly, captured (then executed), replayed. The same programs read the same data,
+    so the three results must be identical; every job must have captured and replayed a trace."""
+    report = run_traceable(full_checkpoints, "hardware", "synth,convert,extract,clone", runs=3, seconds=2)
+    assert report["kind"] == "hardware" and report["traces"] is True
+    for job in ("synth", "convert", "extract", "clone"):
+        run = report[job]
+        print(f"{job}: {run['captures']} captured, {run['replays']} replayed")
+        assert run["identical_to_first"] == [True, True], job
+        assert run["captures"] >= 1 and run["replays"] >= 1, job
