@@ -322,7 +322,6 @@ def _compare(op):
 
 
 ge = _compare(torch.ge)
-le = _compare(torch.le)
 lt = _compare(torch.lt)
 eq = _compare(torch.eq)
 
@@ -344,9 +343,7 @@ def _unary(fn):
 exp = _unary(torch.exp)
 sqrt = _unary(torch.sqrt)
 tanh = _unary(torch.tanh)
-sigmoid = _unary(torch.sigmoid)
 relu = _unary(torch.relu)
-neg = _unary(torch.neg)
 ceil = _unary(torch.ceil)
 
 

@@ -165,7 +165,8 @@ def test_fused_activations_and_addcmul_round_as_the_separate_ops() -> None:
         input_tensor_a_activations=[unary(host_ttnn.UnaryOpType.TANH)],
         input_tensor_b_activations=[unary(host_ttnn.UnaryOpType.SIGMOID)],
     )
-    separate = host_ttnn.multiply(host_ttnn.tanh(a), host_ttnn.sigmoid(b))
+    sigmoid = host_ttnn.Tensor(torch.sigmoid(b.value.float()), host_ttnn.bfloat16, device=device, packer=True)
+    separate = host_ttnn.multiply(host_ttnn.tanh(a), sigmoid)
     assert torch.equal(fused.value, separate.value)
     assert not torch.equal(fused.value, host_ttnn.multiply(a, b).value)
     mask = host_ttnn.from_torch((torch.arange(64) < 40).float().reshape(1, 1, 64, 1), dtype=host_ttnn.float32)
