@@ -299,24 +299,59 @@ def typecast(tensor: Tensor, dtype: DataType, **kwargs: Any) -> Tensor:
 
 
 def _binary(op, a: Tensor | float, b: Tensor | float, dtype: DataType | None = None, **kwargs: Any) -> Tensor:
+    a = _activated(a, kwargs.pop("input_tensor_a_activations", None))
+    b = _activated(b, kwargs.pop("input_tensor_b_activations", None))
+    if kwargs.get("activations"):
+        raise NotImplementedError("emulation: fused output activations of binary ops are not modelled")
     like = a if isinstance(a, Tensor) else b
     return _out(op(_v(a), _v(b)), like, dtype)
 
 
 def add(a, b, dtype=None, **kwargs):
-    return _binary(torch.add, a, b, dtype)
+    return _binary(torch.add, a, b, dtype, **kwargs)
 
 
 def subtract(a, b, dtype=None, **kwargs):
-    return _binary(torch.sub, a, b, dtype)
+    return _binary(torch.sub, a, b, dtype, **kwargs)
 
 
 def multiply(a, b, dtype=None, **kwargs):
-    return _binary(torch.mul, a, b, dtype)
+    return _binary(torch.mul, a, b, dtype, **kwargs)
 
 
 def div(a, b, dtype=None, **kwargs):
-    return _binary(torch.div, a, b, dtype)
+    return _binary(torch.div, a, b, dtype, **kwargs)
+
+
+# Fused input activations of binary ops and the ternary addcmul (fewer programs: tt/wavenet.py).
+
+
+class UnaryOpType(enum.Enum):
+    TANH = "tanh"
+    SIGMOID = "sigmoid"
+
+
+@dataclass(frozen=True)
+class UnaryWithParam:
+    op_type: UnaryOpType
+
+
+_ACTIVATIONS = {UnaryOpType.TANH: torch.tanh, UnaryOpType.SIGMOID: torch.sigmoid}
+
+
+def _activated(x: Tensor | float, activations: Sequence[UnaryWithParam] | None) -> Tensor | float:
+    """An input's fused activations, each as its unary op: binary_ng packs the activated input to the
+    input's own format before the binary step (the intermediate buffer of a bf16 input is bf16)."""
+    for activation in activations or ():
+        x = _out(_ACTIVATIONS[activation.op_type](_f(x)), x)
+    return x
+
+
+def addcmul(a: Tensor, b: Tensor, c: Tensor, value: float = 1.0, **kwargs: Any) -> Tensor:
+    """a + value * b * c on the vector unit in float32 (value * b, then a multiply-add: one rounding of
+    the sum, then the output store); c broadcasts like any binary operand ([T, 1] masks)."""
+    product = (torch.tensor(value, dtype=torch.float32) * _f(b)).double()
+    return _out((product * _f(c).double() + _f(a).double()).float(), a)
 
 
 def _compare(op):
@@ -328,7 +363,6 @@ def _compare(op):
 
 
 ge = _compare(torch.ge)
-le = _compare(torch.le)
 lt = _compare(torch.lt)
 eq = _compare(torch.eq)
 
@@ -350,9 +384,7 @@ def _unary(fn):
 exp = _unary(torch.exp)
 sqrt = _unary(torch.sqrt)
 tanh = _unary(torch.tanh)
-sigmoid = _unary(torch.sigmoid)
 relu = _unary(torch.relu)
-neg = _unary(torch.neg)
 ceil = _unary(torch.ceil)
 
 

@@ -1,4 +1,8 @@
-"""ttnn twin of `reference/posterior_encoder.py`: spectrogram frames -> latent z."""
+"""ttnn twin of `reference/posterior_encoder.py`: spectrogram frames -> latent z.
+
+The projection to (m, logs) is folded into the WaveNet's skip sum (`WN.head`), and the sample
+m + noise * tau * exp(logs) is one `addcmul`, masked once: the noise is zero on padded frames.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +22,13 @@ class PosteriorEncoder:
         self.out_channels = ref.out_channels
         self.pre = Linear.of(device, ref.pre, f"{name}.pre", precision)
         self.enc = WN(device, ref.enc, f"{name}.enc", precision, zero_condition)
-        self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
+        self.proj = self.enc.head("proj", ref.proj.weight, ref.proj.bias)
 
     def __call__(self, spec: Any, length: int, g: Any | None, noise: Any, tau: float, mask: Any | None = None) -> Any:
         """spec [1, 1, T, F], noise [1, 1, T, C] -> z [1, 1, T, C]; `mask` marks the valid frames of a padded T."""
         ttnn, c = self.ttnn, self.out_channels
         x = masked(ttnn, self.pre(spec), mask)
-        x = self.enc(x, length, mask, self.enc.condition(g) if g is not None else None)
-        stats = masked(ttnn, self.proj(x), mask)
+        stats = self.proj(self.enc.features(x, length, mask, self.enc.condition(g) if g is not None else None))
         m = ttnn.slice(stats, [0, 0, 0, 0], [1, 1, length, c])
         logs = ttnn.slice(stats, [0, 0, 0, c], [1, 1, length, 2 * c])
-        return masked(ttnn, ttnn.add(m, ttnn.multiply(ttnn.multiply(noise, tau), ttnn.exp(logs))), mask)
+        return masked(ttnn, ttnn.addcmul(m, noise, ttnn.exp(logs), value=float(tau)), mask)

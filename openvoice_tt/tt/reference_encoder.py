@@ -1,7 +1,10 @@
 """ttnn twin of `reference/reference_encoder.py`: LayerNorm, six stride-2 Conv2d, GRU, Linear on device.
 
-The GRU runs its ~T/64 steps as ttnn matmuls: one matmul projects every step's input, then each step
-does one [1, 128] x [128, 384] matmul and the gate arithmetic. The convs' NHWC output flattens as
+The GRU runs its ~T/64 steps as ttnn matmuls: three matmuls project every step's input (one per gate,
+r and z with the hidden bias folded in), laid out [1, steps, 1, 128] so that a step's row is a slice
+of the tile-aligned dim 1 (one program, where a row of a [steps, 128] matrix costs three). Each step
+then runs three [1, 128] x [128, 128] matmuls (r and z take the step's input row as their bias) and
+four element-wise ops with the gate sigmoids fused onto their multiplies. The convs' NHWC output flattens as
 (freq, channel); upstream flattens (channel, freq), so the GRU input weight's columns are permuted
 once on the host instead of transposing activations on the device.
 
@@ -74,18 +77,35 @@ class ReferenceEncoder:
         self.hidden = ref.gru.hidden_size
         channels = ref.convs[-1].out_channels
         freq = ref.gru.input_size // channels
-        self.input_gates = Linear(
-            device,
-            w.get(f"{name}.gru.weight_ih_l0.nhwc", lambda: gru_input_weight(ref.gru.weight_ih_l0, channels, freq)),
-            w.get(f"{name}.gru.bias_ih_l0", lambda: ref.gru.bias_ih_l0),
-            precision,
-        )
-        self.hidden_gates = Linear(
-            device,
-            w.get(f"{name}.gru.weight_hh_l0", lambda: ref.gru.weight_hh_l0),
-            w.get(f"{name}.gru.bias_hh_l0", lambda: ref.gru.bias_hh_l0),
-            precision,
-        )
+        gru, hidden = ref.gru, self.hidden
+        gates = {"r": slice(0, hidden), "z": slice(hidden, 2 * hidden), "n": slice(2 * hidden, None)}
+
+        def input_bias(gate: str, rows: slice) -> torch.Tensor:
+            """r, z: b_ih + b_hh (their hidden matmul takes the input row as its bias); n: b_ih."""
+            return gru.bias_ih_l0[rows] + gru.bias_hh_l0[rows] if gate != "n" else gru.bias_ih_l0[rows]
+
+        self.input_gates = {
+            gate: Linear(
+                device,
+                w.get(
+                    f"{name}.gru.weight_ih_l0.nhwc[{gate}]",
+                    lambda rows=rows: gru_input_weight(gru.weight_ih_l0, channels, freq)[rows],
+                ),
+                w.get(f"{name}.gru.input_bias[{gate}]", lambda gate=gate, rows=rows: input_bias(gate, rows)),
+                precision,
+            )
+            for gate, rows in gates.items()
+        }
+        self.hidden_gates = {
+            gate: Linear(
+                device,
+                w.get(f"{name}.gru.weight_hh_l0[{gate}]", lambda rows=rows: gru.weight_hh_l0[rows]),
+                w.get(f"{name}.gru.bias_hh_l0[n]", lambda rows=rows: gru.bias_hh_l0[rows]) if gate == "n" else None,
+                precision,
+            )
+            for gate, rows in gates.items()
+        }
+        self.sigmoid = [device.ttnn.UnaryWithParam(device.ttnn.UnaryOpType.SIGMOID)]
         self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
         self.dtype = dtype_of(device, precision.activations)
         self.compute = compute_config(device, precision)
@@ -116,23 +136,21 @@ class ReferenceEncoder:
             if real < width:  # the columns that exist only because of the tile padding
                 build = partial(column_mask, height, width, real)  # runs on the bucket's first use only
                 x = ttnn.multiply(x, resident.pattern(("column_mask", height, width, real), build, ttnn.float32))
-        x = ttnn.reshape(x, (1, 1, height, width * self.convs[-1].out_channels))
-        inputs = self.input_gates(x)
+        x = ttnn.reshape(x, (1, height, 1, width * self.convs[-1].out_channels))  # one step per dim-1 row
+        inputs = {gate: linear(x) for gate, linear in self.input_gates.items()}  # [1, steps, 1, h]
         state = self.device.resident.filled((1, 1, 1, h), 0.0, self.dtype)
         for t in range(valid):
-            xt = ttnn.slice(inputs, [0, 0, t, 0], [1, 1, t + 1, 3 * h])
-            ht = self.hidden_gates(state)
-            r = ttnn.sigmoid(
-                ttnn.add(ttnn.slice(xt, [0, 0, 0, 0], [1, 1, 1, h]), ttnn.slice(ht, [0, 0, 0, 0], [1, 1, 1, h]))
-            )
-            z = ttnn.sigmoid(
-                ttnn.add(ttnn.slice(xt, [0, 0, 0, h], [1, 1, 1, 2 * h]), ttnn.slice(ht, [0, 0, 0, h], [1, 1, 1, 2 * h]))
-            )
-            n = ttnn.tanh(
-                ttnn.add(
-                    ttnn.slice(xt, [0, 0, 0, 2 * h], [1, 1, 1, 3 * h]),
-                    ttnn.multiply(r, ttnn.slice(ht, [0, 0, 0, 2 * h], [1, 1, 1, 3 * h])),
-                )
-            )
-            state = ttnn.add(n, ttnn.multiply(z, ttnn.subtract(state, n)))  # (1 - z) * n + z * h
+            x_r, x_z, x_n = (ttnn.slice(inputs[gate], [0, t, 0, 0], [1, t + 1, 1, h]) for gate in "rzn")
+            r_pre, z_pre = (self._hidden(gate, state, row) for gate, row in (("r", x_r), ("z", x_z)))
+            reset_n = ttnn.multiply(r_pre, self.hidden_gates["n"](state), input_tensor_a_activations=self.sigmoid)
+            n = ttnn.tanh(ttnn.add(x_n, reset_n))
+            update = ttnn.multiply(z_pre, ttnn.subtract(state, n), input_tensor_a_activations=self.sigmoid)
+            state = ttnn.add(n, update)  # (1 - z) * n + z * h
         return self.proj(state)
+
+    def _hidden(self, gate: str, state: Any, row: Any) -> Any:
+        """state @ W_h[gate] + (the step's input row, biases included), the row added as the matmul's bias."""
+        linear = self.hidden_gates[gate]
+        return self.ttnn.linear(
+            state, linear.weight, bias=row, dtype=linear.dtype, compute_kernel_config=linear.compute
+        )

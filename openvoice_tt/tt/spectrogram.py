@@ -2,10 +2,12 @@
 
 All on device, from the waveform as a [1, 1, N, 1] column: the reflect padding of (n_fft - hop) / 2
 samples at each end is the edge samples reversed (a matmul with the anti-diagonal permutation); the
-padded signal is viewed as rows of `hop` samples; n_fft / hop shifted row windows concatenate into the
-[T, n_fft] frame matrix, which one matmul with the periodic-Hann windowed cos | sin basis turns into
-the spectrum; magnitude = sqrt(re^2 + im^2 + 1e-6). Real and imaginary halves are padded to a tile
-multiple so every slice is tile aligned; the padding bins are dropped at the end.
+padded signal is viewed as rows of `hop` samples, one per index of dim 1 ([1, rows, 1, hop]), so that
+each of the n_fft / hop shifted row windows is a tile-aligned slice (one program; a row range of a
+[rows, hop] matrix costs three); they concatenate into the [T, n_fft] frame matrix, which one
+matmul with the periodic-Hann windowed cos | sin basis turns into the spectrum; magnitude =
+sqrt(re^2 + im^2 + 1e-6). Real and imaginary halves are padded to a tile multiple so every slice is
+tile aligned; the padding bins are dropped at the end.
 """
 
 from __future__ import annotations
@@ -63,24 +65,23 @@ class Spectrogram:
         return ttnn.matmul(self.reverse, column, dtype=ttnn.float32, compute_kernel_config=self.compute)
 
     def rows(self, wave: Any, samples: int) -> Any:
-        """[1, 1, N, 1] -> reflect-padded waveform as [1, 1, T + n_fft/hop - 1, hop] rows."""
+        """[1, 1, N, 1] -> reflect-padded waveform as [1, T + n_fft/hop - 1, 1, hop] rows."""
         ttnn, pad = self.ttnn, self.pad
         head = ttnn.slice(wave, [0, 0, 1, 0], [1, 1, pad + 1, 1])
         tail = ttnn.slice(wave, [0, 0, samples - pad - 1, 0], [1, 1, samples - 1, 1])
         padded = ttnn.concat([self._reversed(head), wave, self._reversed(tail)], dim=2)
         rows = self.frames(samples) + self.n_fft // self.hop - 1
         padded = ttnn.slice(padded, [0, 0, 0, 0], [1, 1, rows * self.hop, 1])
-        return ttnn.reshape(padded, (1, 1, rows, self.hop))
+        return ttnn.reshape(padded, (1, rows, 1, self.hop))
 
     def __call__(self, wave: Any, samples: int) -> Any:
         """waveform [1, 1, N, 1] -> magnitude [1, 1, N // hop, n_fft / 2 + 1]."""
         ttnn, width, frames = self.ttnn, self.width, self.frames(samples)
         rows = self.rows(wave, samples)
         shifts = self.n_fft // self.hop
-        windows = [ttnn.slice(rows, [0, 0, j, 0], [1, 1, j + frames, self.hop]) for j in range(shifts)]
-        spectrum = ttnn.matmul(
-            ttnn.concat(windows, dim=3), self.basis, dtype=self.dtype, compute_kernel_config=self.compute
-        )
+        windows = [ttnn.slice(rows, [0, j, 0, 0], [1, j + frames, 1, self.hop]) for j in range(shifts)]
+        framed = ttnn.reshape(ttnn.concat(windows, dim=3), (1, 1, frames, self.n_fft))
+        spectrum = ttnn.matmul(framed, self.basis, dtype=self.dtype, compute_kernel_config=self.compute)
         real = ttnn.slice(spectrum, [0, 0, 0, 0], [1, 1, frames, width])
         imag = ttnn.slice(spectrum, [0, 0, 0, width], [1, 1, frames, 2 * width])
         power = ttnn.add(ttnn.add(ttnn.multiply(real, real), ttnn.multiply(imag, imag)), MAGNITUDE_EPS)

@@ -3,6 +3,10 @@
 The two flow channels are kept as two [1, 1, T, 1] columns, so the Flips between flows cost nothing:
 each ConvFlow just reads the other column (flows 7 and 3 read column 1 and update column 0, flow 5 the
 opposite), and the final ElementwiseAffine maps column 0 to the log-durations.
+
+Few device programs: a DDSConv keeps its running sum masked (`x + mask * y`, one addcmul per layer)
+so no conv input needs masking again, and a ConvFlow's projection is three Linears (widths, heights,
+derivatives: the rows of `proj`) instead of one projection sliced at unaligned columns.
 """
 
 from __future__ import annotations
@@ -38,8 +42,9 @@ class DDSConv:
         ttnn = self.ttnn
         if g is not None:
             x = ttnn.add(x, g)
+        x = masked(ttnn, x, mask)
         for sep, norm_1, pointwise, norm_2 in self.layers:
-            y = sep(masked(ttnn, x, mask), length)
+            y = sep(x, length)
             y = ttnn.gelu(
                 ttnn.layer_norm(y, weight=norm_1[0], bias=norm_1[1], epsilon=1e-5, compute_kernel_config=self.compute),
                 fast_and_approximate_mode=False,
@@ -49,8 +54,8 @@ class DDSConv:
                 ttnn.layer_norm(y, weight=norm_2[0], bias=norm_2[1], epsilon=1e-5, compute_kernel_config=self.compute),
                 fast_and_approximate_mode=False,
             )
-            x = ttnn.add(x, y)
-        return masked(ttnn, x, mask)
+            x = ttnn.add(x, y) if mask is None else ttnn.addcmul(x, y, mask, value=1.0)
+        return x
 
 
 class ConvFlow:
@@ -60,18 +65,30 @@ class ConvFlow:
         self.scale = 1.0 / math.sqrt(ref.filter_channels)
         self.pre = Linear.of(device, ref.pre, f"{name}.pre", precision)
         self.convs = DDSConv(device, ref.convs, f"{name}.convs", precision)
-        self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
+        w, k = device.weights, ref.num_bins
+        parts = (("widths", slice(0, k)), ("heights", slice(k, 2 * k)), ("derivatives", slice(2 * k, None)))
+        self.proj = [  # widths, heights, derivatives: rows of proj
+            Linear(
+                device,
+                w.get(f"{name}.proj.weight[{part}]", lambda rows=rows: ref.proj.weight[rows]),
+                w.get(f"{name}.proj.bias[{part}]", lambda rows=rows: ref.proj.bias[rows]),
+                precision,
+            )
+            for part, rows in parts
+        ]
         self.spline = InverseSpline(device, ref.num_bins, ref.tail_bound, precision)
 
     def reverse(self, source: Any, target: Any, length: int, mask: Any | None, condition: Any) -> Any:
-        """Update column `target` with the inverse spline whose parameters come from column `source`."""
-        ttnn, k = self.ttnn, self.num_bins
+        """Update column `target` with the inverse spline whose parameters come from column `source`.
+
+        h is masked (DDSConv), so padded rows carry the projection's bias only: finite, and their
+        spline outputs are masked away.
+        """
+        ttnn = self.ttnn
         h = self.convs(self.pre(source), length, mask, g=condition)
-        params = masked(ttnn, self.proj(h), mask)
-        widths = ttnn.multiply(ttnn.slice(params, [0, 0, 0, 0], [1, 1, length, k]), self.scale)
-        heights = ttnn.multiply(ttnn.slice(params, [0, 0, 0, k], [1, 1, length, 2 * k]), self.scale)
-        derivatives = ttnn.slice(params, [0, 0, 0, 2 * k], [1, 1, length, 3 * k - 1])
-        return masked(ttnn, self.spline(target, widths, heights, derivatives, length), mask)
+        widths, heights, derivatives = (proj(h) for proj in self.proj)
+        unnormalized = ttnn.multiply(ttnn.concat([widths, heights], dim=1), self.scale)
+        return masked(ttnn, self.spline(target, unnormalized, derivatives, length), mask)
 
 
 class StochasticDurationPredictor:

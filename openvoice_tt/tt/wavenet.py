@@ -1,12 +1,34 @@
-"""ttnn twin of `reference/wavenet.py`: the gated WaveNet stack on [1, 1, T, C] tensors."""
+"""ttnn twin of `reference/wavenet.py`: the gated WaveNet stack on [1, 1, T, C] tensors.
+
+Few device programs per layer: the gate is one multiply with tanh and sigmoid fused onto its inputs,
+the residual update and its mask one `addcmul`, and no layer slices its res/skip output. Each layer's
+res projection keeps only the res rows of its res_skip weight; the skip rows of all layers are
+stacked into one weight, so the sum of the skips is a single matmul over the layers' gate outputs
+side by side (`features`), and that matmul also absorbs the 1x1 projection that follows the stack in
+every caller (`head`). The stack's final `* mask` is left to the caller, who masks after that 1x1
+anyway (a 1x1 is row-wise, so masking before or after it gives the same valid rows).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from openvoice_tt.reference.wavenet import WN as ReferenceWN
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import Conv1d, Linear, Precision
+
+
+def stacked_skips(ref: ReferenceWN) -> tuple[torch.Tensor, torch.Tensor]:
+    """(weight [H, n*H], bias [H]): the skip rows of every res_skip layer side by side, biases summed."""
+    hidden = ref.hidden_channels
+    weights, bias = [], torch.zeros(hidden)
+    for layer in ref.res_skip_layers:
+        rows = slice(hidden, 2 * hidden) if layer.out_channels == 2 * hidden else slice(0, hidden)
+        weights.append(layer.weight[rows, :, 0])
+        bias = bias + layer.bias[rows]
+    return torch.cat(weights, dim=1), bias
 
 
 class WN:
@@ -15,11 +37,15 @@ class WN:
     def __init__(
         self, device: TtDevice, ref: ReferenceWN, name: str, precision: Precision, zero_condition: bool
     ) -> None:
+        self.device = device
         self.ttnn = device.ttnn
+        self.ref = ref
+        self.name = name
+        self.precision = precision
         self.hidden = ref.hidden_channels
         self.n_layers = ref.n_layers
         self.zero_condition = zero_condition
-        w = device.weights
+        w, hidden = device.weights, self.hidden
         self.in_layers = []
         for i, layer in enumerate(ref.in_layers):
             if zero_condition:  # cond_layer(0) is its bias: fold each layer's slice into that layer's conv bias
@@ -32,11 +58,35 @@ class WN:
                 self.in_layers.append(Conv1d(device, weight, folded, precision, dilation=layer.dilation[0]))
             else:
                 self.in_layers.append(Conv1d.of(device, layer, f"{name}.in_layers.{i}", precision))
-        self.res_skip_layers = [
-            Linear.of(device, layer, f"{name}.res_skip_layers.{i}", precision)
-            for i, layer in enumerate(ref.res_skip_layers)
+        self.res_layers = [  # the res rows only: the last layer has none
+            Linear(
+                device,
+                w.get(f"{name}.res_skip_layers.{i}.weight[res]", lambda layer=layer: layer.weight[:hidden]),
+                w.get(f"{name}.res_skip_layers.{i}.bias[res]", lambda layer=layer: layer.bias[:hidden]),
+                precision,
+            )
+            for i, layer in enumerate(ref.res_skip_layers[:-1])
         ]
         self.cond_layer = None if zero_condition else Linear.of(device, ref.cond_layer, f"{name}.cond_layer", precision)
+        unary = device.ttnn.UnaryWithParam
+        self.gate_activations = (
+            [unary(device.ttnn.UnaryOpType.TANH)],
+            [unary(device.ttnn.UnaryOpType.SIGMOID)],
+        )
+
+    def head(self, key: str, weight: torch.Tensor, bias: torch.Tensor) -> Linear:
+        """The 1x1 (weight [out, H], bias [out]) applied to the sum of the skips, as one Linear over `features`.
+
+        Folded on the host in float32: weight @ stacked skip weights, weight @ summed skip biases + bias.
+        """
+        w, weight = self.device.weights, weight.reshape(weight.shape[0], -1)
+        skip_weight, skip_bias = stacked_skips(self.ref)
+        return Linear(
+            self.device,
+            w.get(f"{self.name}.skips+{key}.weight", lambda: weight @ skip_weight),
+            w.get(f"{self.name}.skips+{key}.bias", lambda: weight @ skip_bias + bias),
+            self.precision,
+        )
 
     def condition(self, g: Any) -> list[Any] | None:
         """Per-layer conditioning rows [1, 1, 1, 2H] from g [1, 1, 1, gin] (None when folded)."""
@@ -46,24 +96,24 @@ class WN:
         cond = self.cond_layer(g)
         return [ttnn.slice(cond, [0, 0, 0, width * i], [1, 1, 1, width * (i + 1)]) for i in range(self.n_layers)]
 
-    def __call__(self, x: Any, length: int, mask: Any | None, cond: list[Any] | None) -> Any:
+    def features(self, x: Any, length: int, mask: Any | None, cond: list[Any] | None) -> Any:
+        """x [1, 1, T, H] (masked) -> every layer's gate output side by side [1, 1, T, n*H], for a `head`."""
         ttnn, hidden = self.ttnn, self.hidden
-        output = None
-        for i, (in_layer, res_skip) in enumerate(zip(self.in_layers, self.res_skip_layers, strict=True)):
+        tanh, sigmoid = self.gate_activations
+        acts = []
+        for i, in_layer in enumerate(self.in_layers):
             gates = in_layer(x, length)
             if cond is not None:
                 gates = ttnn.add(gates, cond[i])
-            acts = ttnn.multiply(
-                ttnn.tanh(ttnn.slice(gates, [0, 0, 0, 0], [1, 1, length, hidden])),
-                ttnn.sigmoid(ttnn.slice(gates, [0, 0, 0, hidden], [1, 1, length, 2 * hidden])),
+            acts.append(
+                ttnn.multiply(
+                    ttnn.slice(gates, [0, 0, 0, 0], [1, 1, length, hidden]),
+                    ttnn.slice(gates, [0, 0, 0, hidden], [1, 1, length, 2 * hidden]),
+                    input_tensor_a_activations=tanh,
+                    input_tensor_b_activations=sigmoid,
+                )
             )
-            rs = res_skip(acts)
             if i < self.n_layers - 1:
-                x = ttnn.add(x, ttnn.slice(rs, [0, 0, 0, 0], [1, 1, length, hidden]))
-                if mask is not None:
-                    x = ttnn.multiply(x, mask)
-                skip = ttnn.slice(rs, [0, 0, 0, hidden], [1, 1, length, 2 * hidden])
-            else:
-                skip = rs
-            output = skip if output is None else ttnn.add(output, skip)
-        return output if mask is None else ttnn.multiply(output, mask)
+                res = self.res_layers[i](acts[-1])
+                x = ttnn.add(x, res) if mask is None else ttnn.addcmul(x, res, mask, value=1.0)
+        return ttnn.concat(acts, dim=3)

@@ -134,6 +134,47 @@ def test_emulated_ops_match_ttnn_golden_functions(ops_used: set[str], monkeypatc
         atol=1e-5,
     )
     assert len(compared) >= 20, compared
+    gate = ttnn.get_golden_function(ttnn.multiply)(
+        a,
+        b,
+        input_tensor_a_activations=[ttnn.UnaryWithParam(ttnn.UnaryOpType.TANH)],
+        input_tensor_b_activations=[ttnn.UnaryWithParam(ttnn.UnaryOpType.SIGMOID)],
+    )
+    emulated_gate = host_ttnn.multiply(
+        t(a),
+        t(b),
+        input_tensor_a_activations=[host_ttnn.UnaryWithParam(host_ttnn.UnaryOpType.TANH)],
+        input_tensor_b_activations=[host_ttnn.UnaryWithParam(host_ttnn.UnaryOpType.SIGMOID)],
+    )
+    torch.testing.assert_close(emulated_gate.value, gate.float(), rtol=1e-5, atol=1e-5)
+    mask = (torch.arange(40) < 29).float().reshape(1, 1, 40, 1)
+    addcmul = ttnn.get_golden_function(ttnn.addcmul)(a, b, mask, value=-1.0)
+    torch.testing.assert_close(host_ttnn.addcmul(t(a), t(b), t(mask), value=-1.0).value, addcmul.float())
+
+
+def test_fused_activations_and_addcmul_round_as_the_separate_ops() -> None:
+    """bf16: a fused input activation is packed to bf16 before the binary step, so the gate equals
+    tanh, sigmoid and multiply as three ops bit for bit; addcmul rounds its sum once (x + r * 1 = add)."""
+    device = host_ttnn.open_device()
+    torch.manual_seed(1)
+    a, b = (host_ttnn.from_torch(torch.randn(1, 1, 64, 96) * 3, dtype=host_ttnn.bfloat16, device=device) for _ in "ab")
+    unary = host_ttnn.UnaryWithParam
+    fused = host_ttnn.multiply(
+        a,
+        b,
+        input_tensor_a_activations=[unary(host_ttnn.UnaryOpType.TANH)],
+        input_tensor_b_activations=[unary(host_ttnn.UnaryOpType.SIGMOID)],
+    )
+    sigmoid = host_ttnn.Tensor(torch.sigmoid(b.value.float()), host_ttnn.bfloat16, device=device, packer=True)
+    separate = host_ttnn.multiply(host_ttnn.tanh(a), sigmoid)
+    assert torch.equal(fused.value, separate.value)
+    assert not torch.equal(fused.value, host_ttnn.multiply(a, b).value)
+    mask = host_ttnn.from_torch((torch.arange(64) < 40).float().reshape(1, 1, 64, 1), dtype=host_ttnn.float32)
+    shifted = host_ttnn.addcmul(a, b, mask, value=1.0)
+    assert torch.equal(shifted.value[..., :40, :], host_ttnn.add(a, b).value[..., :40, :])
+    assert torch.equal(shifted.value[..., 40:, :], a.value[..., 40:, :])
+    with pytest.raises(NotImplementedError):
+        host_ttnn.add(a, b, activations=[unary(host_ttnn.UnaryOpType.TANH)])
 
 
 def test_bfloat16_storage_rounds_and_float32_does_not() -> None:
