@@ -3,11 +3,13 @@
 All heads run at once ([1, H, T, d] from one split of the fused q|k|v projection), and the relative
 terms are computed as a 9-diagonal band (offsets -4..4) stacked on a batch axis, [1, 9, T, T], built once
 per call and shared by every layer and head: the keys' relative logits R[:, o] = q . Ek[o] (one
-[T, 96] x [96, 9] matmul per head) are placed on their diagonals j - i = o - 4 by one broadcast multiply
-with the stack and one sum over the offset axis; the attention weights on each diagonal, summed per row
-(one multiply with the stack and one row sum), multiply Ev (one [T, 9] x [9, 96] matmul). The diagonals
-are disjoint, so each sum has a single non-zero term and is exact. Masked scores are set to -1e4 exactly
-as upstream's `masked_fill` (one `where` per layer).
+[H, T, d] x [d, 9] matmul) are placed on their diagonals j - i = o - 4 by one broadcast multiply with
+the stack and one sum over the offset axis; the attention weights on each diagonal, summed per row (one
+multiply with the stack and one row sum), multiply Ev (one [H, T, 9] x [9, d] matmul). The diagonals
+are disjoint, so each sum has a single non-zero term and is exact: the same numbers as a loop over heads
+and offsets, in 22 device programs per layer instead of about 160. The stack holds 9 T^2 values (and the
+products H x 9 T^2): at 30 s of frames that fits both mock devices (tests/tt/test_mock_device.py).
+Masked scores are set to -1e4 exactly as upstream's `masked_fill` (one `where` per layer).
 """
 
 from __future__ import annotations
