@@ -18,12 +18,27 @@ import math
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from openvoice_tt.reference.attention import MASKED_SCORE
 from openvoice_tt.reference.attention import RelativeAttentionEncoder as ReferenceEncoder
 from openvoice_tt.reference.attention import RelativeMultiHeadAttention as ReferenceAttention
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import Conv1d, Linear, Precision, compute_config, dtype_of, layer_norm_params, masked
+
+TILE = 32  # ttnn splits and joins heads only in whole tiles per head
+
+
+def padded_heads(tensor: torch.Tensor, size: int, padded: int, dim: int) -> torch.Tensor:
+    """Zero-pad every `size`-channel head along `dim` to `padded` channels (a tile multiple). The extra
+    q/k/v channels are zero, so every score, weight and output is unchanged (MeloTTS's heads are 96 wide
+    and need none; small test models do)."""
+    if padded == size:
+        return tensor
+    shape = list(tensor.shape)
+    heads = tensor.reshape([*shape[:dim], -1, size, *shape[dim + 1 :]])
+    heads = F.pad(heads, [0, 0] * (heads.dim() - dim - 2) + [0, padded - size])
+    return heads.reshape([*shape[:dim], -1, *shape[dim + 1 :]])
 
 
 class RelativeBands:
@@ -53,7 +68,8 @@ class RelativeMultiHeadAttention:
     def __init__(self, device: TtDevice, ref: ReferenceAttention, name: str, precision: Precision) -> None:
         self.ttnn = device.ttnn
         self.n_heads, self.k_channels = ref.n_heads, ref.k_channels
-        self.channels = ref.n_heads * ref.k_channels
+        d, width = ref.k_channels, -(-ref.k_channels // TILE) * TILE
+        self.channels = ref.n_heads * width  # q, k and v each, heads padded to whole tiles
         w = device.weights
         qkv_weight = w.get(
             f"{name}.conv_qkv.weight", lambda: torch.cat([ref.conv_q.weight, ref.conv_k.weight, ref.conv_v.weight])
@@ -61,13 +77,15 @@ class RelativeMultiHeadAttention:
         qkv_bias = w.get(
             f"{name}.conv_qkv.bias", lambda: torch.cat([ref.conv_q.bias, ref.conv_k.bias, ref.conv_v.bias])
         )
-        self.qkv = Linear(device, qkv_weight, qkv_bias, precision)
-        self.out = Linear.of(device, ref.conv_o, f"{name}.conv_o", precision)
+        self.qkv = Linear(device, padded_heads(qkv_weight, d, width, 0), padded_heads(qkv_bias, d, width, 0), precision)
+        out_bias = w.get(f"{name}.conv_o.bias", lambda: ref.conv_o.bias)
+        out_weight = padded_heads(w.get(f"{name}.conv_o.weight", lambda: ref.conv_o.weight), d, width, 1)
+        self.out = Linear(device, out_weight, out_bias, precision)
         weights_dtype = dtype_of(device, precision.weights)
-        self.rel_k = device.constant(
-            w.get(f"{name}.emb_rel_k.T", lambda: ref.emb_rel_k[0].t()), weights_dtype
-        )  # [d, 9]
-        self.rel_v = device.constant(w.get(f"{name}.emb_rel_v", lambda: ref.emb_rel_v[0]), weights_dtype)  # [9, d]
+        rel_k = w.get(f"{name}.emb_rel_k.T", lambda: ref.emb_rel_k[0].t())  # [d, 9]
+        rel_v = w.get(f"{name}.emb_rel_v", lambda: ref.emb_rel_v[0])  # [9, d]
+        self.rel_k = device.constant(padded_heads(rel_k, d, width, 0), weights_dtype)
+        self.rel_v = device.constant(padded_heads(rel_v, d, width, 1), weights_dtype)
         self.dtype = dtype_of(device, precision.activations)
         self.compute = compute_config(device, precision)
         self.scale = 1.0 / math.sqrt(self.k_channels)

@@ -470,6 +470,10 @@ def _split_query_key_value_and_split_heads(
     if len(x.shape) != 3:
         raise ValueError(f"split_query_key_value_and_split_heads: expected 3 dimensions, got {len(x.shape)}")
     batch, length, hidden = x.shape
+    if (hidden // (3 * num_heads)) % 32:  # ttnn's check: whole tiles per head
+        raise ValueError(
+            f"split_query_key_value_and_split_heads: head size {hidden // (3 * num_heads)} is not a multiple of 32"
+        )
 
     def heads(part: torch.Tensor) -> torch.Tensor:
         return part.reshape(batch, length, num_heads, -1).permute(0, 2, 1, 3).contiguous()
