@@ -30,6 +30,7 @@ import builtins
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import torch
@@ -514,6 +515,10 @@ def transpose(x: Tensor, dim0: int, dim1: int, **kwargs: Any) -> Tensor:
     return Tensor(x.value.transpose(dim0, dim1).contiguous(), x.dtype, x.layout, x.device_handle)
 
 
+def permute(x: Tensor, dims: Sequence[int], **kwargs: Any) -> Tensor:
+    return Tensor(x.value.permute(*dims).contiguous(), x.dtype, x.layout, x.device_handle)
+
+
 def slice(
     x: Tensor, starts: Sequence[int], ends: Sequence[int], steps: Sequence[int] | None = None, **kwargs: Any
 ) -> Tensor:
@@ -526,6 +531,43 @@ def concat(tensors: Sequence[Tensor], dim: int = 0, **kwargs: Any) -> Tensor:
     first = tensors[0]
     return Tensor(torch.cat([t.value for t in tensors], dim=dim), first.dtype, first.layout, first.device_handle)
 
+
+# --------------------------------------------------------------------------------------------------
+# Attention heads (`ttnn.transformer`): data movement only, so exact in both modes.
+
+
+def _split_query_key_value_and_split_heads(
+    x: Tensor, num_heads: int, transpose_key: bool = True, **kwargs: Any
+) -> tuple[Tensor, Tensor, Tensor]:
+    """[B, T, 3 * H * d] (q | k | v) -> q [B, H, T, d], k [B, H, d, T] (or [B, H, T, d]), v [B, H, T, d]."""
+    if len(x.shape) != 3:
+        raise ValueError(f"split_query_key_value_and_split_heads: expected 3 dimensions, got {len(x.shape)}")
+    batch, length, hidden = x.shape
+    if (hidden // (3 * num_heads)) % 32:  # ttnn's check: whole tiles per head
+        raise ValueError(
+            f"split_query_key_value_and_split_heads: head size {hidden // (3 * num_heads)} is not a multiple of 32"
+        )
+
+    def heads(part: torch.Tensor) -> torch.Tensor:
+        return part.reshape(batch, length, num_heads, -1).permute(0, 2, 1, 3).contiguous()
+
+    q, k, v = (heads(part) for part in x.value.split(hidden // 3, dim=-1))
+    if transpose_key:
+        k = k.transpose(-2, -1).contiguous()
+    return tuple(Tensor(t, x.dtype, x.layout, x.device_handle) for t in (q, k, v))
+
+
+def _concatenate_heads(x: Tensor, **kwargs: Any) -> Tensor:
+    """[B, H, T, d] -> [B, T, H * d]."""
+    batch, heads, length, size = x.shape
+    value = x.value.permute(0, 2, 1, 3).reshape(batch, length, heads * size)
+    return Tensor(value, x.dtype, x.layout, x.device_handle)
+
+
+transformer = SimpleNamespace(
+    split_query_key_value_and_split_heads=_split_query_key_value_and_split_heads,
+    concatenate_heads=_concatenate_heads,
+)
 
 # --------------------------------------------------------------------------------------------------
 # Convolutions (ttnn conventions: channels-last inputs, PyTorch-layout weights, flattened outputs).

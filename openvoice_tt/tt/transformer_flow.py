@@ -24,9 +24,10 @@ class TransformerCouplingLayer:
     def reverse(self, x: Any, length: int, bands: RelativeBands, g: Any) -> Any:
         ttnn, coupling, mask = self.ttnn, self.coupling, bands.mask
         source, target = coupling.split(x, length)
-        h = self.enc(masked(ttnn, coupling.pre(source), mask), length, bands, g)
-        m = masked(ttnn, coupling.post(h), mask)
-        return coupling.join(source, masked(ttnn, ttnn.subtract(target, m), mask))
+        # upstream masks pre(x0) and post(h) too; the encoder masks its input first and the shifted half
+        # is masked after the subtraction, so those two multiplies would change nothing
+        h = self.enc(coupling.pre(source), length, bands, g)
+        return coupling.join(source, masked(ttnn, ttnn.subtract(target, coupling.post(h)), mask))
 
 
 class TransformerCouplingBlock:

@@ -205,3 +205,34 @@ def test_trace_counts_matrix_flops() -> None:
     )
     assert trace.flops == 2 * 10 * 8 * 6 + 2 * 10 * 4 * 8 * 3
     assert [name for name, _ in trace.calls] == ["matmul", "conv1d"]
+
+
+@requires_ttnn
+def test_emulated_attention_layout_ops_match_ttnn_golden_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data movement of tt/attention.py: heads split and joined, permutes, broadcast where and eq."""
+    from openvoice_tt.tt.device import MOCK_ENV, mock_descriptor
+
+    monkeypatch.setenv(MOCK_ENV, str(mock_descriptor("wormhole_n150")))  # (restored afterwards) no chip lookup
+    import ttnn
+
+    torch.manual_seed(0)
+    t = lambda x: host_ttnn.from_torch(x, dtype=host_ttnn.float32)  # noqa: E731
+    qkv = torch.randn(1, 64, 3 * 2 * 32)
+    golden = ttnn.get_golden_function(ttnn.transformer.split_query_key_value_and_split_heads)(
+        qkv, num_heads=2, transpose_key=True
+    )
+    emulated = host_ttnn.transformer.split_query_key_value_and_split_heads(t(qkv), num_heads=2, transpose_key=True)
+    for g, e in zip(golden, emulated, strict=True):
+        assert torch.equal(e.value, g)
+    heads = torch.randn(1, 2, 64, 32)
+    concatenated = ttnn.get_golden_function(ttnn.transformer.concatenate_heads)(heads)
+    assert torch.equal(host_ttnn.transformer.concatenate_heads(t(heads)).value, concatenated)
+    relative = torch.randn(1, 2, 64, 9)
+    permuted = ttnn.get_golden_function(ttnn.permute)(relative, (1, 3, 2, 0))
+    assert torch.equal(host_ttnn.permute(t(relative), (1, 3, 2, 0)).value, permuted)
+    scores, pairs = torch.randn(1, 2, 64, 64), (torch.rand(1, 1, 64, 64) > 0.5).float()
+    where = ttnn.get_golden_function(ttnn.where)(pairs > 0, scores, -1e4)
+    assert torch.equal(host_ttnn.where(t(pairs), t(scores), -1e4).value, where)
+    offsets, wanted = torch.randint(-6, 6, (1, 1, 64, 64)).float(), torch.arange(-4, 5).float().reshape(1, 9, 1, 1)
+    eq = ttnn.get_golden_function(ttnn.eq)(offsets, wanted)
+    assert torch.equal(host_ttnn.eq(t(offsets), t(wanted)).value, eq.float())
