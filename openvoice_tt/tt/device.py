@@ -48,6 +48,13 @@ MOCK_DESCRIPTORS = {
 # 512 KiB hold every key of `openvoice-tt bench` (32 KiB ran out on P150 at 30 s, 128 KiB after ~5 keys)
 # and leave the convs' circular buffers enough L1 at 30 s on both mock devices.
 L1_SMALL_SIZE = 524288
+# The length-bucket rule of the L1 conv chains (layers.fits_l1): per core, one activation of a chain may
+# take this many bytes, or the chain runs in DRAM. A resblock chain holds about five activations at once
+# (input, running sum, conv input, halo copy at twice that, output) beside the convs' circular buffers, in
+# the L1 that L1_SMALL leaves (869,024 B per bank on N150, 936,832 B on P150). Measured on the mock devices:
+# 88 KiB per core (11,008 x 128 block-sharded on 32 cores) runs, 128 KiB (16,384 x 128) runs out of L1.
+L1_ACTIVATION_BYTES = {"wormhole_b0": 96 * 1024, "blackhole": 96 * 1024}
+L1_GRID_OF_EMULATION = (8, 8)
 
 
 @dataclass
@@ -119,6 +126,19 @@ class TtDevice:
         if not self.is_emulation:
             self.handle.clear_program_cache()
         self.generation += 1
+
+    @property
+    def l1_grid(self) -> tuple[int, int]:
+        """(columns, rows) of the worker cores that hold sharded L1 tensors (the emulation: an N150's)."""
+        if self.is_emulation:
+            return L1_GRID_OF_EMULATION
+        grid = self.handle.compute_with_storage_grid_size()
+        return int(grid.x), int(grid.y)
+
+    @property
+    def l1_activation_bytes(self) -> int:
+        """Per-core bytes one activation of an L1 conv chain may take (`L1_ACTIVATION_BYTES`)."""
+        return L1_ACTIVATION_BYTES.get(self.arch, L1_ACTIVATION_BYTES["wormhole_b0"])
 
     @property
     def is_emulation(self) -> bool:

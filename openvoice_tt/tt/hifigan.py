@@ -5,8 +5,16 @@ resblocks (x / 3) is folded into the next conv's weights (leaky ReLU is positive
 conv(lrelu(x / 3)) = (conv / 3)(lrelu(x)) up to the bias); a zero speaker vector's conditioning (V2's
 zero_g) is `cond.bias`, folded into `conv_pre`'s bias.
 
-Run on a padded length bucket, every conv input is masked to zero past the valid samples, so the
-output equals an exact-length run (whose convs see zero padding there) sample for sample.
+Fewer programs: the leaky ReLU between a resblock's two convs is the first conv's fused activation, and
+every other leaky ReLU is fused with the length mask into one multiply. Each stage keeps its activations
+in L1 (sharded, no DRAM slicing) when `layers.fits_l1` says its length bucket fits, else
+in DRAM; both run the same ops.
+
+Run on a padded length bucket, the padded tail must read as zeros wherever a conv reads it, so that the
+output equals an exact-length run (whose convs see zero padding there) sample for sample. The mask is
+applied where a conv reads its input, and only there: a conv's output tail may hold anything (the
+residual sums carry it along) as long as every conv input is masked; leaky ReLU keeps zeros zero, so
+masking before or after it is the same.
 """
 
 from __future__ import annotations
@@ -17,21 +25,34 @@ from openvoice_tt.reference.commons import LRELU_SLOPE, LRELU_SLOPE_POST
 from openvoice_tt.reference.hifigan import Generator as ReferenceGenerator
 from openvoice_tt.reference.hifigan import ResBlock1 as ReferenceResBlock1
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv1d, ConvTranspose1d, Linear, Precision, length_mask, masked
+from openvoice_tt.tt.layers import (
+    Conv1d,
+    ConvTranspose1d,
+    Linear,
+    Precision,
+    fits_l1,
+    length_mask,
+    masked,
+    masked_leaky_relu,
+)
 
 
 class ResBlock1:
     def __init__(self, device: TtDevice, ref: ReferenceResBlock1, name: str, precision: Precision) -> None:
         self.ttnn = device.ttnn
-        self.convs1 = [Conv1d.of(device, c, f"{name}.convs1.{i}", precision) for i, c in enumerate(ref.convs1)]
+        self.convs1 = [
+            Conv1d.of(device, c, f"{name}.convs1.{i}", precision, leaky_relu=LRELU_SLOPE)
+            for i, c in enumerate(ref.convs1)
+        ]
         self.convs2 = [Conv1d.of(device, c, f"{name}.convs2.{i}", precision) for i, c in enumerate(ref.convs2)]
 
-    def __call__(self, x: Any, length: int, mask: Any | None = None) -> Any:
+    def __call__(self, x: Any, length: int, mask: Any | None = None, l1: bool = False) -> Any:
+        """x (its padded tail need not be zero) -> the block's output (its tail is not zero either)."""
         ttnn = self.ttnn
         for conv1, conv2 in zip(self.convs1, self.convs2, strict=True):
-            xt = masked(ttnn, conv1(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), length), mask)
-            xt = masked(ttnn, conv2(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), length), mask)
-            x = ttnn.add(x, xt)
+            xt = conv1(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE), length, l1=l1)  # leaky ReLU fused
+            xt = masked(ttnn, xt, mask)  # rebinding frees the unmasked output before conv2 runs
+            x = ttnn.add(x, conv2(xt, length, l1=l1))
         return x
 
 
@@ -42,6 +63,7 @@ class Generator:
         self.device = device
         self.ttnn = device.ttnn
         self.num_kernels = ref.num_kernels
+        self.activations = precision.activations
         w = device.weights
         mean = 1.0 / ref.num_kernels
         if zero_condition:  # cond(0) is cond.bias: fold it into conv_pre's bias
@@ -80,17 +102,23 @@ class Generator:
         x = self.conv_pre(z, length)
         if self.cond is not None:
             x = ttnn.add(x, self.cond(g))
-        x = masked(ttnn, x, length_mask(self.device, valid, length) if valid is not None else None)
+        mask = length_mask(self.device, valid, length) if valid is not None else None
         for i, up in enumerate(self.ups):
-            x = up(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), length)
+            x = up(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE, dram=True), length)
             length *= up.stride
             valid = None if valid is None else valid * up.stride
             mask = length_mask(self.device, valid, length) if valid is not None else None
-            x = masked(ttnn, x, mask)
-            blocks = self.resblocks[i * self.num_kernels : (i + 1) * self.num_kernels]
-            xs = blocks[0](x, length, mask)
-            for block in blocks[1:]:
-                xs = ttnn.add(xs, block(x, length, mask))
-            x = xs  # the 1/num_kernels mean lives in the next conv's weights
-        x = self.conv_post(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE_POST), length)
+            x = self._resblocks(i, x, length, mask)
+        x = self.conv_post(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE_POST, dram=True), length)
         return ttnn.tanh(x), length
+
+    def _resblocks(self, stage: int, x: Any, length: int, mask: Any | None) -> Any:
+        """The sum of a stage's resblocks (their mean lives in the next conv's weights). A method of its
+        own so that nothing of the previous stage stays referenced (allocated) while this one runs."""
+        ttnn = self.ttnn
+        l1 = fits_l1(self.device, length, self.ups[stage].out_channels, self.activations)
+        blocks = self.resblocks[stage * self.num_kernels : (stage + 1) * self.num_kernels]
+        xs = blocks[0](x, length, mask, l1)
+        for block in blocks[1:]:
+            xs = ttnn.add(xs, block(x, length, mask, l1))
+        return xs

@@ -87,9 +87,51 @@ class ComputeKernelConfig:
     math_approx_mode: bool = False
 
 
+class TensorMemoryLayout(enum.Enum):
+    INTERLEAVED = "interleaved"
+    HEIGHT_SHARDED = "height_sharded"
+    BLOCK_SHARDED = "block_sharded"
+    WIDTH_SHARDED = "width_sharded"
+
+
+class UnaryOpType(enum.Enum):
+    LEAKY_RELU = "leaky_relu"
+    TANH = "tanh"
+    SIGMOID = "sigmoid"
+
+
+@dataclass(frozen=True)
+class UnaryWithParam:
+    """A fused activation (ttnn.UnaryWithParam): the op and its parameter (leaky ReLU: the slope)."""
+
+    op_type: UnaryOpType
+    param: float = 0.0
+
+    @property
+    def params(self) -> list[float]:
+        return [self.param]
+
+
+@dataclass(frozen=True)
+class Op2DSliceConfig:
+    slice_type: str = "L1_FULL"
+    num_slices: int = 0
+
+
+Op2DL1FullSliceConfig = Op2DSliceConfig()
+
+
 @dataclass
 class Conv1dConfig:
+    """The fields of ttnn.Conv1dConfig this project sets; only `weights_dtype` and `activation` change values
+    (the others place buffers on the chip)."""
+
     weights_dtype: DataType = DataType.BFLOAT16
+    activation: UnaryWithParam | None = None
+    shard_layout: TensorMemoryLayout | None = None
+    deallocate_activation: bool = False
+    reallocate_halo_output: bool = True
+    act_block_h_override: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -299,13 +341,36 @@ def typecast(tensor: Tensor, dtype: DataType, **kwargs: Any) -> Tensor:
 # Element-wise.
 
 
+def _activated(value: torch.Tensor, activation: UnaryWithParam | None) -> torch.Tensor:
+    """A fused activation as the vector unit (SFPU) applies it to a Dst value, in float32."""
+    if activation is None:
+        return value
+    if activation.op_type is UnaryOpType.LEAKY_RELU:
+        return F.leaky_relu(value, activation.param)
+    if activation.op_type is UnaryOpType.TANH:
+        return torch.tanh(value)
+    if activation.op_type is UnaryOpType.SIGMOID:
+        return torch.sigmoid(value)
+    raise ValueError(f"fused activation {activation.op_type} is not emulated")
+
+
+def _operand(x: Tensor | float, activations: Sequence[UnaryWithParam] | None) -> torch.Tensor | float:
+    """A binary op's operand after its input activations (ttnn's `input_tensor_a_activations`): applied on
+    the SFPU, then packed to the operand's own type before the op reads it."""
+    value = _v(x)
+    if not activations or not isinstance(x, Tensor):
+        return value
+    for activation in activations:
+        value = _activated(value, activation)
+    return _store(value, x.dtype, packer=_faithful(x))
+
+
 def _binary(op, a: Tensor | float, b: Tensor | float, dtype: DataType | None = None, **kwargs: Any) -> Tensor:
-    a = _activated(a, kwargs.pop("input_tensor_a_activations", None))
-    b = _activated(b, kwargs.pop("input_tensor_b_activations", None))
     if kwargs.get("activations"):
         raise NotImplementedError("emulation: fused output activations of binary ops are not modelled")
     like = a if isinstance(a, Tensor) else b
-    return _out(op(_v(a), _v(b)), like, dtype)
+    left = _operand(a, kwargs.get("input_tensor_a_activations"))
+    return _out(op(left, _operand(b, kwargs.get("input_tensor_b_activations"))), like, dtype)
 
 
 def add(a, b, dtype=None, **kwargs):
@@ -324,28 +389,7 @@ def div(a, b, dtype=None, **kwargs):
     return _binary(torch.div, a, b, dtype, **kwargs)
 
 
-# Fused input activations of binary ops and the ternary addcmul (fewer programs: tt/wavenet.py).
-
-
-class UnaryOpType(enum.Enum):
-    TANH = "tanh"
-    SIGMOID = "sigmoid"
-
-
-@dataclass(frozen=True)
-class UnaryWithParam:
-    op_type: UnaryOpType
-
-
-_ACTIVATIONS = {UnaryOpType.TANH: torch.tanh, UnaryOpType.SIGMOID: torch.sigmoid}
-
-
-def _activated(x: Tensor | float, activations: Sequence[UnaryWithParam] | None) -> Tensor | float:
-    """An input's fused activations, each as its unary op: binary_ng packs the activated input to the
-    input's own format before the binary step (the intermediate buffer of a bf16 input is bf16)."""
-    for activation in activations or ():
-        x = _out(_ACTIVATIONS[activation.op_type](_f(x)), x)
-    return x
+# The ternary addcmul (fewer programs: tt/wavenet.py).
 
 
 def addcmul(a: Tensor, b: Tensor, c: Tensor, value: float = 1.0, **kwargs: Any) -> Tensor:
@@ -614,6 +658,8 @@ def conv1d(
     else:
         y = product(x, weight)
     y = _add_bias(y, bias[None, :, None] if bias is not None else None, faithful)
+    # a fused activation runs on the SFPU over the Dst value (after the bias, before the packer rounds)
+    y = _activated(y, conv_config.activation if conv_config is not None else None)
     out_length = y.shape[-1]
     out = _out(
         y.transpose(1, 2).reshape(1, 1, batch_size * out_length, out_channels),

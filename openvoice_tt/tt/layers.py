@@ -19,6 +19,7 @@ from openvoice_tt.errors import DeviceError
 from openvoice_tt.tt.device import TtDevice
 
 DTYPES = {"bf16": "bfloat16", "fp32": "float32", "bfp8": "bfloat8_b"}
+BYTES = {"bf16": 2, "fp32": 4, "bfp8": 1.0625}  # per element (bfloat8_b: 16 mantissas share an exponent)
 
 
 def dtype_of(device: TtDevice, name: str) -> Any:
@@ -28,6 +29,21 @@ def dtype_of(device: TtDevice, name: str) -> Any:
 def masked(ttnn: Any, x: Any, mask: Any | None) -> Any:
     """x * mask, or x itself when there is no padding (mask None)."""
     return x if mask is None else ttnn.multiply(x, mask)
+
+
+def leaky_relu_activation(ttnn: Any, slope: float) -> Any:
+    """Leaky ReLU as a fused activation (of a conv's output or a binary op's operand)."""
+    return ttnn.UnaryWithParam(ttnn.UnaryOpType.LEAKY_RELU, slope)
+
+
+def masked_leaky_relu(ttnn: Any, x: Any, mask: Any | None, slope: float, dram: bool = False) -> Any:
+    """leaky_relu(x) * mask as one op (the activation fused onto the multiply's first operand); exact,
+    as the mask is 0/1. Without padding (mask None), leaky_relu(x). `dram` puts the result in DRAM
+    (for a conv that slices through DRAM, whatever memory x is in)."""
+    placement = {"memory_config": ttnn.DRAM_MEMORY_CONFIG} if dram else {}
+    if mask is None:
+        return ttnn.leaky_relu(x, negative_slope=slope, **placement)
+    return ttnn.multiply(x, mask, input_tensor_a_activations=[leaky_relu_activation(ttnn, slope)], **placement)
 
 
 def length_mask(device: TtDevice, valid: int, length: int) -> Any | None:
@@ -107,6 +123,30 @@ class Embedding:
         return ttnn.matmul(one_hot, self.table, dtype=self.dtype, compute_kernel_config=self.compute)
 
 
+# A conv's activation block is one tile row high. Its circular buffers are then small: ttnn's DRAM
+# slicing fits a vocoder conv in one slice where the default block needed eight (5 programs, not 40, for
+# 16,384 x 128 float32, kernel 11, on the mock N150), and an L1 chain's activations fit beside them (the
+# default block clashes with them for kernels 7 and 11 at 128 channels).
+ACT_BLOCK_H = 32
+
+
+def l1_shard_layout(ttnn: Any, channels: int) -> Any:
+    """One sharding for every conv of an L1 chain (a mix fragments L1): height-sharded over every core up
+    to 64 channels, block-sharded from 128 (where a whole kernel x C_in x C_out weight per core would not
+    fit beside the activations), as ttnn itself picks for most of these convs."""
+    return ttnn.TensorMemoryLayout.BLOCK_SHARDED if channels >= 128 else ttnn.TensorMemoryLayout.HEIGHT_SHARDED
+
+
+def fits_l1(device: TtDevice, rows: int, channels: int, activations: str) -> bool:
+    """The length-bucket rule: whether a conv chain over [rows, channels] activations runs in L1 (else
+    DRAM), from the bytes per core one activation takes in the chain's sharding (`l1_shard_layout`: block
+    sharding spreads over one core per 32 channels in each grid row) against the arch's budget."""
+    columns, grid_rows = device.l1_grid
+    padded = -(-channels // 32) * 32
+    cores = grid_rows * min(columns, padded // 32) if channels >= 128 else columns * grid_rows
+    return rows * padded * BYTES[activations] / cores <= device.l1_activation_bytes
+
+
 BATCH = 1  # every conv runs one utterance at a time; prepared weights are keyed by (batch, input shape)
 
 
@@ -138,7 +178,20 @@ class PreparedConvWeights:
 
 
 class Conv1d:
-    """A same-length (or strided) Conv1d on [1, 1, L, C_in] -> [1, 1, L_out, C_out]."""
+    """A same-length (or strided) Conv1d on [1, 1, L, C_in] -> [1, 1, L_out, C_out].
+
+    `leaky_relu` (a slope) fuses that activation into the conv: the chip applies it to the float32 sum,
+    after the bias, before the output is packed (tt-metal's conv compute kernel runs the SFPU activation
+    on Dst), so it costs no program of its own.
+
+    A call with `l1=True` keeps the activations in L1: the input is read as it is (a sharded L1 tensor
+    from the previous conv, or converted once from DRAM), the conv runs whole (no DRAM slicing), and its
+    output stays sharded in L1 for the next op; the input is freed by the conv (callers pass a tensor
+    they do not read again), and the halo output is not moved (one program fewer). Without it, ttnn
+    slices a DRAM input through L1 as memory requires and returns a DRAM tensor (an input already in L1
+    runs whole in L1: ttnn routes by the input's memory). Both run the same op, so the emulation, which
+    has no memory, computes either.
+    """
 
     def __init__(
         self,
@@ -150,6 +203,7 @@ class Conv1d:
         dilation: int = 1,
         groups: int = 1,
         stride: int = 1,
+        leaky_relu: float | None = None,
     ) -> None:
         self.device = device
         self.ttnn = device.ttnn
@@ -159,7 +213,22 @@ class Conv1d:
         same = (self.kernel_size * dilation - dilation) // 2
         self.padding = padding if padding is not None else (same, same)
         self.dtype = dtype_of(device, precision.activations)
-        self.conv_config = device.ttnn.Conv1dConfig(weights_dtype=dtype_of(device, precision.weights))
+        ttnn = device.ttnn
+        activation = leaky_relu_activation(ttnn, leaky_relu) if leaky_relu is not None else None
+        weights_dtype = dtype_of(device, precision.weights)
+        self.configs = {
+            False: ttnn.Conv1dConfig(
+                weights_dtype=weights_dtype, activation=activation, act_block_h_override=ACT_BLOCK_H
+            ),
+            True: ttnn.Conv1dConfig(
+                weights_dtype=weights_dtype,
+                activation=activation,
+                shard_layout=l1_shard_layout(ttnn, self.in_channels),
+                deallocate_activation=True,
+                reallocate_halo_output=False,
+                act_block_h_override=ACT_BLOCK_H,
+            ),
+        }
         self.compute = compute_config(device, precision)
         self.weights = PreparedConvWeights(device, weight, bias)
 
@@ -171,6 +240,7 @@ class Conv1d:
         name: str,
         precision: Precision,
         padding: tuple[int, int] | None = None,
+        leaky_relu: float | None = None,
     ) -> Conv1d:
         """From a reference nn.Conv1d (its dilation, groups and symmetric padding unless given)."""
         w = device.weights
@@ -184,10 +254,13 @@ class Conv1d:
             dilation=module.dilation[0],
             groups=module.groups,
             stride=module.stride[0],
+            leaky_relu=leaky_relu,
         )
 
-    def __call__(self, x: Any, length: int) -> Any:
-        weight, bias = self.weights.get(length)
+    def __call__(self, x: Any, length: int, l1: bool = False) -> Any:
+        key = (length, "l1") if l1 else length  # prepared weights depend on the sharding too
+        weight, bias = self.weights.get(key)
+        placement = {"slice_config": self.ttnn.Op2DL1FullSliceConfig} if l1 else {}
         out, (weight, bias) = self.ttnn.conv1d(
             input_tensor=x,
             weight_tensor=weight,
@@ -203,11 +276,12 @@ class Conv1d:
             dilation=self.dilation,
             groups=self.groups,
             dtype=self.dtype,
-            conv_config=self.conv_config,
+            conv_config=self.configs[l1],
             compute_config=self.compute,
             return_weights_and_bias=True,
+            **placement,
         )
-        self.weights.keep(length, weight, bias)
+        self.weights.keep(key, weight, bias)
         return out
 
 
@@ -256,8 +330,8 @@ class ConvTranspose1d:
         poly, left, right = polyphase_weight(weight, stride, padding)
         self.conv = Conv1d(device, poly, bias.repeat(stride), precision, padding=(left, right))
 
-    def __call__(self, x: Any, length: int) -> Any:
-        y = self.conv(x, length)
+    def __call__(self, x: Any, length: int, l1: bool = False) -> Any:
+        y = self.conv(x, length, l1=l1)
         return self.ttnn.reshape(y, (1, 1, length * self.stride, self.out_channels))
 
 

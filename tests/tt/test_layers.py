@@ -8,8 +8,17 @@ import torch
 import torch.nn.functional as F
 
 from openvoice_tt.config import BlockPrecision
+from openvoice_tt.tt import numerics
 from openvoice_tt.tt.device import open_emulated_device
-from openvoice_tt.tt.layers import Conv1d, ConvTranspose1d, Linear, polyphase_weight
+from openvoice_tt.tt.layers import (
+    Conv1d,
+    ConvTranspose1d,
+    Linear,
+    fits_l1,
+    length_mask,
+    masked_leaky_relu,
+    polyphase_weight,
+)
 from openvoice_tt.tt.program_budget import ProgramBudget
 from scripts.tt_parity import from_tt, to_tt
 
@@ -96,3 +105,42 @@ def test_the_emulation_never_clears_its_program_cache() -> None:
     for i in range(50):
         device.use_shape(("model", i))
     assert device.generation == 0 and len(device.budget.shapes) == 50
+
+
+def test_fused_leaky_relu_acts_on_the_float32_sum_before_the_output_is_rounded() -> None:
+    """tt-metal's conv kernel runs the fused activation on Dst (after the bias) and then packs: the bf16
+    output is round(lrelu(sum)), which differs from lrelu applied to the rounded sum (a separate op)."""
+    torch.manual_seed(1)
+    device = open_emulated_device()  # faithful
+    weight, bias = torch.randn(16, 16, 3) * 0.3, torch.randn(16) * 0.3
+    x = to_tt(device, torch.randn(1, 16, 64), "bf16")
+    fused = Conv1d(device, weight, bias, BlockPrecision("bf16", "bf16"), leaky_relu=0.1)
+    plain = Conv1d(device, weight, bias, BlockPrecision("fp32", "bf16"))  # the same sum, stored unrounded
+    total = device.ttnn.to_torch(plain(x, 64)).float()
+    got = device.ttnn.to_torch(fused(x, 64)).float()
+    assert torch.equal(got, numerics.round_bf16_packer(F.leaky_relu(total, 0.1)))
+    assert not torch.equal(got, numerics.round_bf16_packer(F.leaky_relu(numerics.round_bf16_packer(total), 0.1)))
+
+
+def test_masked_leaky_relu_is_one_op_equal_to_leaky_relu_times_the_mask() -> None:
+    device = open_emulated_device()
+    ttnn = device.ttnn
+    x = to_tt(device, torch.randn(1, 8, 40), "bf16")
+    mask = length_mask(device, 30, 40)
+    ttnn.recording, ttnn.calls = True, []
+    got = from_tt(device, masked_leaky_relu(ttnn, x, mask, 0.1))
+    assert [name for name, _ in ttnn.calls] == ["multiply"]
+    activated = numerics.round_bf16_packer(F.leaky_relu(from_tt(device, x), 0.1))  # stored as bf16
+    assert torch.equal(got, activated * (torch.arange(40) < 30))
+    assert torch.equal(from_tt(device, masked_leaky_relu(ttnn, x, None, 0.1)), activated)
+
+
+def test_the_l1_rule_counts_bytes_per_core_of_the_chains_sharding() -> None:
+    """On an N150's 8 x 8 cores a 2 s vocoder stage of 11,008 x 128 takes 88 KiB per core in bf16 (block
+    sharding: 32 cores, which ran on the mock) and 176 KiB in float32; 64 channels are height-sharded."""
+    device = open_emulated_device()
+    assert device.l1_grid == (8, 8) and device.l1_activation_bytes == 96 * 1024
+    assert fits_l1(device, 11008, 128, "bf16") and not fits_l1(device, 11008, 128, "fp32")
+    assert not fits_l1(device, 16384, 128, "bf16")  # 128 KiB per core ran out of L1 on the mock N150
+    assert fits_l1(device, 32768, 64, "bf16") and not fits_l1(device, 32768, 64, "fp32")  # 64 KiB, 128 KiB
+    assert not fits_l1(device, 131072, 16, "bf16")  # 16 channels occupy a whole 32-wide tile: 128 KiB
