@@ -49,8 +49,8 @@ MUTANTS = [
     Mutant(
         "tt: slope 0.1 before conv_post",
         "openvoice_tt/tt/hifigan.py",
-        "ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE_POST)",
-        "ttnn.leaky_relu(x, negative_slope=0.1)",
+        "masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE_POST, dram=True)",
+        "masked_leaky_relu(ttnn, x, mask, 0.1, dram=True)",
         (TT_CONVERTER, TT_MELO),
     ),
     Mutant(
@@ -63,8 +63,8 @@ MUTANTS = [
     Mutant(
         "tt: resblock slope 0.12",
         "openvoice_tt/tt/hifigan.py",
-        "xt = masked(ttnn, conv1(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), length), mask)",
-        "xt = masked(ttnn, conv1(ttnn.leaky_relu(x, negative_slope=0.12), length), mask)",
+        "xt = conv1(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE), length, l1=l1)",
+        "xt = conv1(masked_leaky_relu(ttnn, x, mask, 0.12), length, l1=l1)",
         (TT_CONVERTER, TT_MELO),
     ),
     Mutant(
@@ -77,8 +77,8 @@ MUTANTS = [
     Mutant(
         "tt: upsampling slope 0.01",
         "openvoice_tt/tt/hifigan.py",
-        "x = up(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), length)",
-        "x = up(ttnn.leaky_relu(x, negative_slope=0.01), length)",
+        "x = up(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE, dram=True), length)",
+        "x = up(masked_leaky_relu(ttnn, x, mask, 0.01, dram=True), length)",
         (TT_CONVERTER, TT_MELO),
     ),
     Mutant(
@@ -203,8 +203,8 @@ MUTANTS = [
     Mutant(
         "tt: relative offsets mirrored",
         "openvoice_tt/tt/attention.py",
-        "ttnn.eq(offsets, float(o - window))",
-        "ttnn.eq(offsets, float(window - o))",
+        "torch.arange(-window, window + 1, dtype=torch.float32)",
+        "torch.arange(window, -window - 1, -1, dtype=torch.float32)",
         (TT_MELO,),
     ),
     # Trap 9: speaker conditioning added before encoder layer 2.

@@ -33,6 +33,9 @@ UNTRACED = {
 HOST_TRANSFERS = {"from_torch", "to_torch", "copy_host_to_device_tensor"}
 
 
+OP_NAMESPACES = {"transformer"}  # sub-namespaces of ttnn whose functions are ops
+
+
 # The ops used here that take a compute kernel config in ttnn 0.81.1, and the keyword each takes it by.
 COMPUTE_CONFIG_KWARG = {
     "matmul": "compute_kernel_config",
@@ -111,9 +114,13 @@ class OpTrace:
         attr = getattr(self._namespace, name)
         if self.tape is not None and name in HOST_TRANSFERS:
             raise RuntimeError(f"ttnn.{name} inside a trace capture: a trace cannot move data to or from the host")
+        if name in OP_NAMESPACES:
+            return _OpNamespace(self, attr, name)
         if name in UNTRACED or isinstance(attr, type) or not callable(attr):
             return attr
+        return self._traced(name, attr)
 
+    def _traced(self, name: str, attr: Any) -> Any:
         def traced(*args: Any, **kwargs: Any) -> Any:
             out = attr(*args, **kwargs)
             if self.tape is not None:
@@ -126,3 +133,14 @@ class OpTrace:
             return out
 
         return traced
+
+
+class _OpNamespace:
+    """`ttnn.transformer` and the like: their functions are device ops too, recorded (and taped) by the
+    parent trace as "transformer.NAME"; a trace replay that skipped them would reuse stale outputs."""
+
+    def __init__(self, trace: OpTrace, namespace: Any, prefix: str) -> None:
+        self._trace, self._namespace, self._prefix = trace, namespace, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return self._trace._traced(f"{self._prefix}.{name}", getattr(self._namespace, name))

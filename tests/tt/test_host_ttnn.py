@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from openvoice_tt.config import ConverterPrecision, MeloPrecision
+from openvoice_tt.config import ConverterPrecision, MeloPrecision, TraceSettings
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import load_converter_model
 from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
@@ -23,7 +23,7 @@ from openvoice_tt.tt.clone import clone_on_device
 from openvoice_tt.tt.converter import ToneColorConverter
 from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.synthesizer import MeloSynthesizer
-from openvoice_tt.tt.trace import UNTRACED
+from openvoice_tt.tt.trace import OP_NAMESPACES, UNTRACED
 
 from .mock import requires_ttnn
 
@@ -33,7 +33,8 @@ INFRASTRUCTURE = UNTRACED
 
 @pytest.fixture(scope="module")
 def ops_used(tiny_checkpoints: Path) -> set[str]:
-    device = open_emulated_device()
+    # traces on: their copies of outputs and staged takes (`clone`, `copy`) are ops of that path
+    device = open_emulated_device(trace=TraceSettings(enabled=True))
     trace = device.ttnn
     trace.recording = True
     melo = load_melo_synthesizer(
@@ -47,18 +48,19 @@ def ops_used(tiny_checkpoints: Path) -> set[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         inputs = EnglishFrontEnd(melo.config.symbols)("Which ops does a whole clone use?")
-    clone_on_device(
-        synthesizer,
-        converter,
-        [inputs],
-        0,
-        SynthesisParams(),
-        NoiseSource(0),
-        2205,
-        torch.randn(1, 256, 1),
-        torch.randn(1, 256, 1),
-        0.3,
-    )
+    for _ in range(2):  # the second clone stages its take into the first one's slot (`copy`)
+        clone_on_device(
+            synthesizer,
+            converter,
+            [inputs],
+            0,
+            SynthesisParams(),
+            NoiseSource(0),
+            2205,
+            torch.randn(1, 256, 1),
+            torch.randn(1, 256, 1),
+            0.3,
+        )
     converter.tone_color([torch.randn(22050).numpy() * 0.3])
     # a length that fills its bucket exactly: nothing to mask, so the vocoder's leaky ReLUs run on their own
     filled = converter.buckets.frames(1) * converter.hop
@@ -76,7 +78,7 @@ def _emulated_ops() -> set[str]:
         and not name.startswith("_")
         and value.__module__ == host_ttnn.__name__
         and name not in INFRASTRUCTURE
-    }
+    } | {f"{space}.{name}" for space in OP_NAMESPACES for name in vars(getattr(host_ttnn, space))}
 
 
 def test_emulation_covers_exactly_the_ops_the_pipeline_uses(ops_used: set[str]) -> None:
