@@ -24,7 +24,7 @@ from typing import Any
 from openvoice_tt.reference.commons import LRELU_SLOPE, LRELU_SLOPE_POST
 from openvoice_tt.reference.hifigan import Generator as ReferenceGenerator
 from openvoice_tt.reference.hifigan import ResBlock1 as ReferenceResBlock1
-from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.device import L1_CONV_CHAINS, TtDevice
 from openvoice_tt.tt.layers import (
     Conv1d,
     ConvTranspose1d,
@@ -110,13 +110,15 @@ class Generator:
             mask = length_mask(self.device, valid, length) if valid is not None else None
             x = self._resblocks(i, x, length, mask)
         x = self.conv_post(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE_POST, dram=True), length)
-        return ttnn.tanh(x), length
+        # the waveform outlives this call (joined, resampled, converted): never in L1, where a later
+        # program's circular buffers may need the space (ttnn's static CB region check)
+        return ttnn.tanh(x, memory_config=ttnn.DRAM_MEMORY_CONFIG), length
 
     def _resblocks(self, stage: int, x: Any, length: int, mask: Any | None) -> Any:
         """The sum of a stage's resblocks (their mean lives in the next conv's weights). A method of its
         own so that nothing of the previous stage stays referenced (allocated) while this one runs."""
         ttnn = self.ttnn
-        l1 = fits_l1(self.device, length, self.ups[stage].out_channels, self.activations)
+        l1 = L1_CONV_CHAINS and fits_l1(self.device, length, self.ups[stage].out_channels, self.activations)
         blocks = self.resblocks[stage * self.num_kernels : (stage + 1) * self.num_kernels]
         xs = blocks[0](x, length, mask, l1)
         for block in blocks[1:]:
