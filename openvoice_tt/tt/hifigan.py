@@ -6,9 +6,9 @@ conv(lrelu(x / 3)) = (conv / 3)(lrelu(x)) up to the bias); a zero speaker vector
 zero_g) is `cond.bias`, folded into `conv_pre`'s bias.
 
 Fewer programs: the leaky ReLU between a resblock's two convs is the first conv's fused activation, and
-every other leaky ReLU is fused with the length mask into one multiply. Each stage keeps its activations
-in L1 (sharded, no DRAM slicing) when `layers.fits_l1` says its length bucket fits, else
-in DRAM; both run the same ops.
+every other leaky ReLU is fused with the length mask into one multiply. A stage can keep its activations
+in L1 (sharded, no DRAM slicing) when `layers.fits_l1` says its length bucket fits, else in DRAM; both
+run the same ops. The L1 path is off for now (`device.L1_CONV_CHAINS`, which says why).
 
 Run on a padded length bucket, the padded tail must read as zeros wherever a conv reads it, so that the
 output equals an exact-length run (whose convs see zero padding there) sample for sample. The mask is
