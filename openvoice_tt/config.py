@@ -153,6 +153,10 @@ class TtBuckets:
     def frames(self, count: int) -> int:
         return self.round_up(count, self.frame_multiple)
 
+    def shortest_frames(self, padded: int) -> int:
+        """The fewest frames that pad to `padded` (the lower end of its bucket)."""
+        return padded - self.frame_multiple + 1
+
 
 @dataclass(frozen=True)
 class TraceSettings:

@@ -89,8 +89,8 @@ def converter_blocks(ref, tt, device: TtDevice, audio: np.ndarray) -> dict[str, 
     results: dict[str, Agreement] = {}
     spec = ref.spectrogram(torch.from_numpy(audio)[None])
     frames = spec.shape[-1]
-    wave = device.constant(torch.from_numpy(audio).reshape(1, 1, -1, 1), ttnn.float32)
-    results["spectrogram"] = compare(spec, from_tt(device, tt.spectrogram(wave, audio.size)))
+    wave = device.constant(tt.spectrogram.padded_input(audio, frames), ttnn.float32)
+    results["spectrogram"] = compare(spec, from_tt(device, tt.spectrogram(wave, frames)))
 
     se = ref.tone_color(spec)
     results["reference_encoder"] = compare(se, ttnn.to_torch(tt.ref_enc(to_tt(device, spec), frames)))
@@ -165,7 +165,7 @@ def free_running_durations(ref, tt, inputs, seed: int, speaker: int = 1) -> tupl
     params = SynthesisParams()
     expected = melo_reference_stages(ref, inputs, NoiseSource(seed), params, speaker)["durations"].flatten()
     uploaded, tokens, padded = tt.upload_text(inputs, speaker, NoiseSource(seed))
-    state = tt.encode(*uploaded, tokens, padded, params)
+    state = tt.encode(*uploaded, padded, params)
     return expected, tt.device.ttnn.to_torch(state.durations).float().flatten()[:tokens]
 
 

@@ -1,8 +1,10 @@
 """ttnn twin of `reference/converter.py`: tone-color extraction and voice conversion on device.
 
 `embed` and `forward` are pure ttnn. `tone_color` and `convert` are the host boundary: they upload the
-framed waveform, the embeddings and the posterior noise, and download one embedding or one waveform.
-Both forwards run through `device.traces` (`traced.py`): captured and replayed on a chip, eager elsewhere.
+waveform (reflect- and zero-padded to its frame bucket), the embeddings, the posterior noise and the
+valid frame count, and download one embedding or one waveform (cut to the valid samples on the host).
+Both forwards run through `device.traces` (`traced.py`): their op graph depends on the frame bucket
+only, so on a chip one trace per bucket is captured and replayed at every length in it; eager elsewhere.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ NAME = "converter"  # prefix of this model's prepared-weight names (models may s
 
 
 class ToneColorConverter:
-    """Frames are padded to `buckets` (and masked) so programs are reused across input lengths."""
+    """Frames are padded to `buckets` (and masked) so programs and traces are reused across input lengths."""
 
     def __init__(
         self,
@@ -59,49 +61,43 @@ class ToneColorConverter:
 
     # Pure ttnn ---------------------------------------------------------------------------------------
 
-    def _padded_rows(self, spec: Any, frames: int, padded: int) -> Any:
-        """Spectrogram [1, 1, T, F] -> [1, 1, padded, F] with zero rows (masked downstream): a slice of one
-        resident zero block of the bucket's size, so no length within the bucket uploads anything."""
-        if padded == frames:
-            return spec
-        ttnn, width = self.ttnn, spec.shape[-1]
-        zeros = self.device.resident.filled((1, 1, padded, width), 0.0, spec.dtype)
-        return ttnn.concat([spec, ttnn.slice(zeros, [0, 0, 0, 0], [1, 1, padded - frames, width])], dim=2)
-
-    def embed(self, wave: Any, samples: int) -> Any:
-        """Waveform [1, 1, N, 1] -> tone-color embedding [1, 1, 1, gin]."""
-        frames = self.spectrogram.frames(samples)
-        padded = self.buckets.frames(frames)
-        spec = self._padded_rows(self.spectrogram(wave, samples), frames, padded)
-        return self.ref_enc(spec, frames, padded)
+    def embed(self, wave: Any, valid: Any, padded: int) -> Any:
+        """Padded waveform column (`Spectrogram.padded_input`) of `padded` frames, `valid` of them real (a
+        device count) -> tone-color embedding [1, 1, 1, gin]."""
+        spec = self.spectrogram(wave, padded)
+        return self.ref_enc(spec, padded, valid, self.buckets.shortest_frames(padded))
 
     def forward(
-        self, wave: Any, samples: int, src: Any, tgt: Any, noise: Any, tau: float, timer: StageTimer = NULL_TIMER
-    ) -> tuple[Any, int]:
-        """Waveform [1, 1, N, 1] at the converter rate -> converted waveform [1, 1, (N // hop) * hop, 1]."""
-        ttnn = self.ttnn
-        frames = self.spectrogram.frames(samples)
-        padded = self.buckets.frames(frames)
-        mask = length_mask(self.device, frames, padded)
+        self, wave: Any, valid: Any, src: Any, tgt: Any, noise: Any, padded: int, tau: float,
+        timer: StageTimer = NULL_TIMER,
+    ) -> Any:  # fmt: skip
+        """Padded waveform column of `padded` frames, `valid` of them real (a device count) -> converted
+        waveform [1, 1, padded * hop, 1] (the host keeps the first valid * hop samples)."""
+        mask = length_mask(self.device, valid, padded)
         with timer("spectrogram"):
-            spec = self._padded_rows(self.spectrogram(wave, samples), frames, padded)
+            spec = self.spectrogram(wave, padded)
         with timer("posterior_encoder"):
             z = self.enc_q(spec, padded, None if self.zero_g else src, noise, tau, mask)
         with timer("flow"):
             z_p = self.flow(z, padded, self.flow.condition(src), reverse=False, mask=mask)
             z_hat = self.flow(z_p, padded, self.flow.condition(tgt), reverse=True, mask=mask)
         with timer("vocoder"):
-            wave_out, _ = self.dec(z_hat, padded, None if self.zero_g else tgt, valid=frames)
-            if frames < padded:
-                wave_out = ttnn.slice(wave_out, [0, 0, 0, 0], [1, 1, frames * self.hop, 1])
-            return wave_out, frames * self.hop
+            wave_out, _ = self.dec(z_hat, padded, None if self.zero_g else tgt, valid=valid)
+            return wave_out
 
     # Host boundary -----------------------------------------------------------------------------------
 
+    def _padded_frames(self, samples: int) -> int:
+        return self.buckets.frames(self.spectrogram.frames(samples))
+
     def _upload_audio(self, audio: np.ndarray) -> tuple[Any, int]:
-        column = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)).reshape(1, 1, -1, 1)
+        """Host samples -> (the padded column of their frame bucket in its input slot, samples)."""
+        column = self.spectrogram.padded_input(audio, self._padded_frames(len(audio)))
         dtype = dtype_of(self.device, self.precision.spectrogram.activations)
         return self.device.upload(column, dtype, "waveform"), len(audio)
+
+    def _upload_frames(self, samples: int) -> Any:
+        return self.device.upload_count(self.spectrogram.frames(samples), "valid_frames")
 
     def _upload_embedding(self, se: torch.Tensor, name: str) -> Any:
         dtype = dtype_of(self.device, self.precision.flow.activations)
@@ -109,7 +105,7 @@ class ToneColorConverter:
 
     def _upload_noise(self, noise: NoiseSource, samples: int) -> Any:
         frames = self.spectrogram.frames(samples)
-        padded = self.buckets.frames(frames)
+        padded = self._padded_frames(samples)
         posterior_noise = torch.zeros(1, 1, padded, self.inter_channels)
         posterior_noise[0, 0, :frames] = noise.normal(1, self.inter_channels, frames)[0].t()
         dtype = dtype_of(self.device, self.precision.posterior_encoder.activations)
@@ -120,12 +116,11 @@ class ToneColorConverter:
         ttnn, total = self.ttnn, None
         for clip in clips:
             wave, samples = self._upload_audio(clip)
-            self.device.use_shape(
-                ("converter.reference_encoder", self.buckets.frames(self.spectrogram.frames(samples)))
-            )
+            valid, padded = self._upload_frames(samples), self._padded_frames(samples)
+            self.device.use_shape(("converter.reference_encoder", padded))
             with timer("reference_encoder"):
-                embed = partial(self.embed, samples=samples)
-                embedding = self.device.traces.run("converter.embed", samples, (wave,), embed)
+                embed = partial(self.embed, padded=padded)
+                embedding = self.device.traces.run("converter.embed", padded, (wave, valid), embed)
             if total is None:  # a replayed trace's output is overwritten by its next replay: keep a copy
                 total = ttnn.clone(embedding) if self.device.traces.enabled else embedding
             else:
@@ -156,6 +151,7 @@ class ToneColorConverter:
         timer: StageTimer = NULL_TIMER,
     ) -> np.ndarray:
         """Convert a waveform already on the device (e.g. MeloTTS's): embeddings and noise up, audio down."""
+        wave = self.spectrogram.padded_on_device(wave, samples, self._padded_frames(samples))
         if self.device.traces.enabled:  # a traced forward reads its input from a fixed buffer
             wave = self.device.stage(wave, "take")
         return self._convert(wave, samples, source_se, target_se, tau, noise, timer)
@@ -170,13 +166,17 @@ class ToneColorConverter:
         noise: NoiseSource,
         timer: StageTimer = NULL_TIMER,
     ) -> np.ndarray:
-        self.device.use_shape(("converter", self.buckets.frames(self.spectrogram.frames(samples))))
+        padded = self._padded_frames(samples)
+        self.device.use_shape(("converter", padded))
         src = self._upload_embedding(source_se, "source_se")
         tgt = self._upload_embedding(target_se, "target_se")
         noise_tt = self._upload_noise(noise, samples)
+        valid = self._upload_frames(samples)
 
-        def forward(wave: Any, src: Any, tgt: Any, noise: Any) -> tuple[Any, int]:
-            return self.forward(wave, samples, src, tgt, noise, tau, timer)
+        def forward(wave: Any, valid: Any, src: Any, tgt: Any, noise: Any) -> Any:
+            return self.forward(wave, valid, src, tgt, noise, padded, tau, timer)
 
-        out, length = self.device.traces.run("converter.forward", (samples, tau), (wave, src, tgt, noise_tt), forward)
+        inputs = (wave, valid, src, tgt, noise_tt)
+        out = self.device.traces.run("converter.forward", (padded, tau), inputs, forward)
+        length = self.spectrogram.frames(samples) * self.hop  # the valid samples, kept after the read
         return self.device.download(out, "waveform").reshape(-1)[:length].numpy()

@@ -8,8 +8,8 @@ on a conv's first call for a shape), and resident constants (`resident`: positio
 once and kept on the device). Downloads and the one length read are counted too, so tests hold the
 pipeline to its transfer budget: a second utterance in a bucket uploads only its inputs and noise.
 
-Inputs and noise land in preallocated device tensors (`InputSlots`, one per name and shape, so one per
-length bucket): the first upload allocates, every later one copies into the same buffer
+Inputs, noise and valid lengths land in preallocated device tensors (`InputSlots`, one per name and
+shape, so one per length bucket): the first upload allocates, every later one copies into the same buffer
 (`copy_host_to_device_tensor`), which is what lets a trace (`traced.py`) replay a forward that reads them.
 With two command queues (a chip with traces on) uploads go on their own queue, ordered against compute
 by events.
@@ -197,6 +197,13 @@ class TtDevice:
         self.transfers.uploads.append(name)
         self._write(self._converted(tensor, dtype, layout, None), slot)
         return slot
+
+    def upload_count(self, count: int, name: str) -> Any:
+        """A valid length (tokens, frames) as a forward reads it: a [1, 1, 1, 1] float32 tensor in its input
+        slot, like the inputs. Forwards build their padding masks from it on the device
+        (`layers.length_mask`), so their op graph depends on the length bucket only and a trace captured
+        at one length replays at any other length of its bucket."""
+        return self.upload(torch.full((1, 1, 1, 1), float(count)), self.ttnn.float32, name)
 
     def stage(self, tensor: Any, name: str) -> Any:
         """A tensor computed on the device outside a traced forward (a clone's joined take), copied into its

@@ -96,18 +96,19 @@ class Generator:
             device, w.get(f"{name}.conv_post.weight*{mean:.6f}", lambda: ref.conv_post.weight * mean), None, precision
         )
 
-    def __call__(self, z: Any, length: int, g: Any | None, valid: int | None = None) -> tuple[Any, int]:
-        """z [1, 1, T, C] (zero past `valid` frames) -> waveform [1, 1, T * hop, 1] and its length."""
+    def __call__(self, z: Any, length: int, g: Any | None, valid: Any | None = None) -> tuple[Any, int]:
+        """z [1, 1, T, C] (zero past the `valid` frames: a device count, `TtDevice.upload_count`; None
+        without padding) -> waveform [1, 1, T * hop, 1] and its length (the padded one)."""
         ttnn = self.ttnn
         x = self.conv_pre(z, length)
         if self.cond is not None:
             x = ttnn.add(x, self.cond(g))
-        mask = length_mask(self.device, valid, length) if valid is not None else None
+        mask, per_frame = length_mask(self.device, valid, length), 1
         for i, up in enumerate(self.ups):
             x = up(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE, dram=True), length)
             length *= up.stride
-            valid = None if valid is None else valid * up.stride
-            mask = length_mask(self.device, valid, length) if valid is not None else None
+            per_frame *= up.stride
+            mask = length_mask(self.device, valid, length, scale=per_frame)
             x = self._resblocks(i, x, length, mask)
         x = self.conv_post(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE_POST, dram=True), length)
         # the waveform outlives this call (joined, resampled, converted): never in L1, where a later

@@ -98,6 +98,8 @@ class UnaryOpType(enum.Enum):
     LEAKY_RELU = "leaky_relu"
     TANH = "tanh"
     SIGMOID = "sigmoid"
+    MUL_UNARY_SFPU = "mul_unary_sfpu"  # x * param (a valid count scaled to samples: tt/layers.length_mask)
+    CEIL = "ceil"
 
 
 @dataclass(frozen=True)
@@ -351,6 +353,10 @@ def _activated(value: torch.Tensor, activation: UnaryWithParam | None) -> torch.
         return torch.tanh(value)
     if activation.op_type is UnaryOpType.SIGMOID:
         return torch.sigmoid(value)
+    if activation.op_type is UnaryOpType.MUL_UNARY_SFPU:  # float32 on the SFPU: exact on counts x powers of 2
+        return value * torch.tensor(activation.param, dtype=torch.float32)
+    if activation.op_type is UnaryOpType.CEIL:
+        return torch.ceil(value)
     raise ValueError(f"fused activation {activation.op_type} is not emulated")
 
 
@@ -401,8 +407,10 @@ def addcmul(a: Tensor, b: Tensor, c: Tensor, value: float = 1.0, **kwargs: Any) 
 
 def _compare(op):
     def compare(a, b, dtype=None, **kwargs):
+        """Input activations apply as in `_binary` (a valid count scaled where a mask compares it)."""
         like = a if isinstance(a, Tensor) else b
-        return _out(op(_v(a), _v(b)).float(), like, dtype)
+        left = _operand(a, kwargs.get("input_tensor_a_activations"))
+        return _out(op(left, _operand(b, kwargs.get("input_tensor_b_activations"))).float(), like, dtype)
 
     return compare
 

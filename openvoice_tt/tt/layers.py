@@ -46,11 +46,22 @@ def masked_leaky_relu(ttnn: Any, x: Any, mask: Any | None, slope: float, dram: b
     return ttnn.multiply(x, mask, input_tensor_a_activations=[leaky_relu_activation(ttnn, slope)], **placement)
 
 
-def length_mask(device: TtDevice, valid: int, length: int) -> Any | None:
-    """[1, 1, length, 1]: 1 on the first `valid` positions of a padded axis (None when nothing is padded)."""
-    if valid >= length:
+def length_mask(device: TtDevice, valid: Any | None, length: int, scale: int = 1, halvings: int = 0) -> Any | None:
+    """[1, 1, length, 1]: 1 on the first ceil(valid / 2**halvings) * scale positions of a padded axis; None
+    when nothing is padded (`valid` None).
+
+    `valid` is a count uploaded as the forward's input (`TtDevice.upload_count`), never a Python number: a
+    new count changes the data, not the op graph, so one trace per bucket replays at every length in it.
+    The count is scaled (samples per frame, columns per row) and halved (stride-2 convs) as the comparison
+    reads it (fused activations on its second operand: no program of its own, exact in float32)."""
+    if valid is None:
         return None
-    return device.ttnn.lt(device.resident.positions(length), float(valid))
+    ttnn = device.ttnn
+    count = [ttnn.UnaryWithParam(ttnn.UnaryOpType.MUL_UNARY_SFPU, 0.5**halvings)] if halvings else []
+    count += [ttnn.UnaryWithParam(ttnn.UnaryOpType.CEIL)] if halvings else []
+    count += [ttnn.UnaryWithParam(ttnn.UnaryOpType.MUL_UNARY_SFPU, float(scale))] if scale != 1 else []
+    fused = {"input_tensor_b_activations": count} if count else {}
+    return ttnn.lt(device.resident.positions(length), valid, **fused)
 
 
 def compute_config(device: TtDevice, precision: Precision | MathConfig) -> Any:

@@ -111,41 +111,51 @@ class ReferenceEncoder:
         self.compute = compute_config(device, precision)
         self.column_multiple = TILE * 2 ** (ALIGNED_CONVS - 1)  # 1: the unpadded computation (for tests)
 
-    def __call__(self, spec: Any, frames: int, padded: int | None = None) -> Any:
-        """spec [1, 1, T, F] (T = `padded` rows of which `frames` are real) -> embedding [1, 1, 1, gin].
+    def __call__(self, spec: Any, length: int, valid: Any | None = None, shortest: int = 1) -> Any:
+        """spec [1, 1, T, F] (T = `length` rows, of which the first `valid` are real: a device count,
+        `TtDevice.upload_count`; None when all are) -> embedding [1, 1, 1, gin]. `shortest` is the fewest
+        real rows `valid` may hold (the bucket's lower end), a Python number: it says which GRU steps may
+        fall past the real rows.
 
         Rows past the real frames are zeroed after the LayerNorm and after every conv, so each conv sees
-        zeros there exactly as an exact-length run sees its zero padding; the GRU stops at the last real row.
+        zeros there exactly as an exact-length run sees its zero padding. The GRU stops at the last real
+        row: a step that may lie past it (from `shortest`) runs, and `where` keeps the state before it
+        when it does, so the op graph is the bucket's whatever the count.
         """
         ttnn, h = self.ttnn, self.hidden
-        padded = padded or frames
         resident, real = self.device.resident, self.spec_channels
         x = ttnn.layer_norm(
             spec, weight=self.norm_weight, bias=self.norm_bias, epsilon=1e-5, compute_kernel_config=self.compute
         )
-        x = masked(ttnn, x, length_mask(self.device, frames, padded))
+        x = masked(ttnn, x, length_mask(self.device, valid, length))
         width = TtBuckets.round_up(real, self.column_multiple)
         if width > real:
-            x = ttnn.concat([x, resident.filled((1, 1, padded, width - real), 0.0, x.dtype)], dim=3)
-        x = ttnn.reshape(x, (1, padded, width, 1))
-        height, valid = padded, frames
-        for conv in self.convs:
+            x = ttnn.concat([x, resident.filled((1, 1, length, width - real), 0.0, x.dtype)], dim=3)
+        x = ttnn.reshape(x, (1, length, width, 1))
+        height, surely_real = length, length if valid is None else shortest
+        for halvings, conv in enumerate(self.convs, 1):
             x, height, width = conv(x, height, width)
-            valid, real = conv_width(valid), conv_width(real)
-            x = masked(ttnn, ttnn.relu(x), length_mask(self.device, valid * width, height * width))
+            surely_real, real = conv_width(surely_real), conv_width(real)
+            rows = length_mask(self.device, valid, height * width, scale=width, halvings=halvings)
+            x = masked(ttnn, ttnn.relu(x), rows)
             if real < width:  # the columns that exist only because of the tile padding
                 build = partial(column_mask, height, width, real)  # runs on the bucket's first use only
                 x = ttnn.multiply(x, resident.pattern(("column_mask", height, width, real), build, ttnn.float32))
         x = ttnn.reshape(x, (1, height, 1, width * self.convs[-1].out_channels))  # one step per dim-1 row
         inputs = {gate: linear(x) for gate, linear in self.input_gates.items()}  # [1, steps, 1, h]
         state = self.device.resident.filled((1, 1, 1, h), 0.0, self.dtype)
-        for t in range(valid):
+        for t in range(height):
             x_r, x_z, x_n = (ttnn.slice(inputs[gate], [0, t, 0, 0], [1, t + 1, 1, h]) for gate in "rzn")
             r_pre, z_pre = (self._hidden(gate, state, row) for gate, row in (("r", x_r), ("z", x_z)))
             reset_n = ttnn.multiply(r_pre, self.hidden_gates["n"](state), input_tensor_a_activations=self.sigmoid)
             n = ttnn.tanh(ttnn.add(x_n, reset_n))
             update = ttnn.multiply(z_pre, ttnn.subtract(state, n), input_tensor_a_activations=self.sigmoid)
-            state = ttnn.add(n, update)  # (1 - z) * n + z * h
+            stepped = ttnn.add(n, update)  # (1 - z) * n + z * h
+            if t < surely_real:
+                state = stepped
+            else:  # row t is real iff t < ceil(valid / 2**convs), i.e. valid >= t * 2**convs + 1
+                real_row = ttnn.ge(valid, float(t * 2 ** len(self.convs) + 1))
+                state = ttnn.where(real_row, stepped, state)
         return self.proj(state)
 
     def _hidden(self, gate: str, state: Any, row: Any) -> Any:

@@ -1,7 +1,9 @@
 """ttnn twin of `reference/spectrogram.py`: the STFT magnitude as one matmul with a windowed DFT basis.
 
-All on device, from the waveform as a [1, 1, N, 1] column: the reflect padding of (n_fft - hop) / 2
-samples at each end is the edge samples reversed (a matmul with the anti-diagonal permutation); the
+From the waveform as a [1, 1, N, 1] column, reflect-padded by (n_fft - hop) / 2 samples at each end
+and zero-padded to its frame bucket before the forward (`padded_input` on the host, `padded_on_device`
+for a take already on the device: the edge samples reversed by a matmul with the anti-diagonal
+permutation), so the forward's op graph depends on the bucket only, not on where the audio ends. The
 padded signal is viewed as rows of `hop` samples, one per index of dim 1 ([1, rows, 1, hop]), so that
 each of the n_fft / hop shifted row windows is a tile-aligned slice (one program; a row range of a
 [rows, hop] matrix costs three); they concatenate into the [T, n_fft] frame matrix, which one
@@ -15,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
 from openvoice_tt.reference.spectrogram import MAGNITUDE_EPS
@@ -45,6 +48,7 @@ def dft_basis(n_fft: int, win_length: int) -> torch.Tensor:
 
 class Spectrogram:
     def __init__(self, device: TtDevice, n_fft: int, hop: int, win_length: int, precision: Precision) -> None:
+        self.device = device
         self.ttnn = device.ttnn
         self.n_fft, self.hop = n_fft, hop
         self.bins, self.width = n_fft // 2 + 1, padded_bins(n_fft)
@@ -60,25 +64,41 @@ class Spectrogram:
     def frames(self, samples: int) -> int:
         return samples // self.hop
 
+    def input_samples(self, frames: int) -> int:
+        """Samples of the padded column that `frames` frames (a bucket) read: frames * hop + n_fft - hop."""
+        return frames * self.hop + 2 * self.pad
+
+    def padded_input(self, audio: np.ndarray, frames: int) -> torch.Tensor:
+        """Host samples -> the [1, 1, input_samples(frames), 1] column: reflect-padded at both ends (as
+        upstream's STFT pads), then zeros (or cut: samples no frame reads) to the bucket's length."""
+        padded = np.pad(np.asarray(audio, dtype=np.float32), (self.pad, self.pad), mode="reflect")
+        column = torch.zeros(self.input_samples(frames))
+        kept = min(padded.size, column.numel())
+        column[:kept] = torch.from_numpy(padded[:kept])
+        return column.reshape(1, 1, -1, 1)
+
     def _reversed(self, column: Any) -> Any:
         ttnn = self.ttnn
         return ttnn.matmul(self.reverse, column, dtype=ttnn.float32, compute_kernel_config=self.compute)
 
-    def rows(self, wave: Any, samples: int) -> Any:
-        """[1, 1, N, 1] -> reflect-padded waveform as [1, T + n_fft/hop - 1, 1, hop] rows."""
-        ttnn, pad = self.ttnn, self.pad
+    def padded_on_device(self, wave: Any, samples: int, frames: int) -> Any:
+        """`padded_input` of a [1, 1, samples, 1] waveform on the device (a clone's take). Its ops depend on
+        `samples`, so it runs eagerly, before the traced forward that reads its result."""
+        ttnn, pad, total = self.ttnn, self.pad, self.input_samples(frames)
         head = ttnn.slice(wave, [0, 0, 1, 0], [1, 1, pad + 1, 1])
         tail = ttnn.slice(wave, [0, 0, samples - pad - 1, 0], [1, 1, samples - 1, 1])
-        padded = ttnn.concat([self._reversed(head), wave, self._reversed(tail)], dim=2)
-        rows = self.frames(samples) + self.n_fft // self.hop - 1
-        padded = ttnn.slice(padded, [0, 0, 0, 0], [1, 1, rows * self.hop, 1])
-        return ttnn.reshape(padded, (1, rows, 1, self.hop))
+        pieces = [self._reversed(head), wave, self._reversed(tail)]
+        if samples + 2 * pad < total:  # zeros: a slice of one resident block of the bucket's size
+            zeros = self.device.resident.filled((1, 1, total, 1), 0.0, ttnn.float32)
+            pieces.append(ttnn.slice(zeros, [0, 0, 0, 0], [1, 1, total - samples - 2 * pad, 1]))
+        padded = ttnn.concat(pieces, dim=2)
+        return padded if samples + 2 * pad == total else ttnn.slice(padded, [0, 0, 0, 0], [1, 1, total, 1])
 
-    def __call__(self, wave: Any, samples: int) -> Any:
-        """waveform [1, 1, N, 1] -> magnitude [1, 1, N // hop, n_fft / 2 + 1]."""
-        ttnn, width, frames = self.ttnn, self.width, self.frames(samples)
-        rows = self.rows(wave, samples)
+    def __call__(self, wave: Any, frames: int) -> Any:
+        """padded column [1, 1, input_samples(frames), 1] -> magnitude [1, 1, frames, n_fft / 2 + 1]."""
+        ttnn, width = self.ttnn, self.width
         shifts = self.n_fft // self.hop
+        rows = ttnn.reshape(wave, (1, frames + shifts - 1, 1, self.hop))
         windows = [ttnn.slice(rows, [0, j, 0, 0], [1, j + frames, 1, self.hop]) for j in range(shifts)]
         framed = ttnn.reshape(ttnn.concat(windows, dim=3), (1, 1, frames, self.n_fft))
         spectrum = ttnn.matmul(framed, self.basis, dtype=self.dtype, compute_kernel_config=self.compute)

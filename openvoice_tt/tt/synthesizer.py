@@ -4,9 +4,11 @@ Per text chunk the host uploads the token ids, the BERT features, the speaker id
 reads back ONE scalar (the total frame count, which sizes the frame axis and the prior noise), uploads
 the prior noise, and downloads the waveform. Token and frame axes are padded to buckets
 (`config.TtBuckets`) and masked, so programs are reused across utterances; the masks make a padded run
-equal an exact-length one. The length read splits a chunk into two forwards, `encode` (per token
-bucket) and `decode` (per frame bucket), each run through `device.traces` (`traced.py`): captured and
-replayed on a chip, eager elsewhere.
+equal an exact-length one. The valid token and frame counts are uploaded too (`TtDevice.upload_count`)
+and the masks built from them on the device, so a forward's op graph depends on its bucket only. The
+length read splits a chunk into two forwards, `encode` (per token bucket) and `decode` (per frame
+bucket), each run through `device.traces` (`traced.py`): on a chip one trace per bucket, captured and
+replayed at every length in it; eager elsewhere.
 
 Durations are `ceil`ed, so a chip's arithmetic (19-bit matrix-unit operands, README "Precision per
 block") can move a token whose predicted duration lies within ~1e-3 of an integer by one frame, and
@@ -46,7 +48,6 @@ NAME = "melotts"  # prefix of this model's prepared-weight names (models may sha
 class TextState:
     """Device tensors of one chunk after the text encoder and duration predictors."""
 
-    tokens: int  # valid tokens
     padded_tokens: int
     g: Any
     m_p: Any
@@ -91,12 +92,13 @@ class MeloSynthesizer:
         ja_bert: Any,
         speaker: Any,
         sdp_noise: Any,
-        tokens: int,
+        tokens: Any,
         padded: int,
         params: SynthesisParams,
         timer: StageTimer = NULL_TIMER,
     ) -> TextState:
-        """Text encoder, both duration predictors and the durations (up to the one length read)."""
+        """Text encoder, both duration predictors and the durations (up to the one length read); `tokens`
+        is the valid token count as a device count (`TtDevice.upload_count`), `padded` its bucket."""
         ttnn = self.ttnn
         with timer("text_encoder"):
             g = self.emb_g(speaker)  # [1, 1, 1, gin]
@@ -113,19 +115,19 @@ class MeloSynthesizer:
             logw = ttnn.add(ttnn.multiply(logw_sdp, params.sdp_ratio), ttnn.multiply(logw_dp, 1 - params.sdp_ratio))
             durations = self.alignment.durations(logw, mask, params.length_scale)
             total = self.alignment.total(durations)
-        return TextState(tokens, padded, g, m_p, logs_p, durations, total)
+        return TextState(padded, g, m_p, logs_p, durations, total)
 
     def decode(
         self,
         state: TextState,
-        frames: int,
+        frames: Any,
         padded_frames: int,
         prior_noise: Any,
         params: SynthesisParams,
         timer: StageTimer = NULL_TIMER,
     ) -> Any:
         """Alignment, prior sampling, flow (reverse) and vocoder -> waveform [1, 1, padded_frames * hop, 1]
-        (zero past `frames * hop`)."""
+        (zero past `frames * hop`; `frames` a device count, `padded_frames` its bucket)."""
         ttnn = self.ttnn
         with timer("alignment"):
             path = self.alignment.path(state.durations, state.padded_tokens, padded_frames)
@@ -174,7 +176,7 @@ class MeloSynthesizer:
         sdp = device.upload(
             self._padded(sdp_noise, padded).reshape(1, 1, padded, 2), self.activations["duration"], "sdp_noise"
         )
-        return [*ids, ja_bert, speaker, sdp], tokens, padded
+        return [*ids, ja_bert, speaker, sdp, device.upload_count(tokens, "valid_tokens")], tokens, padded
 
     def synthesize_on_device(
         self,
@@ -195,10 +197,7 @@ class MeloSynthesizer:
         uploaded, tokens, padded = self.upload_text(inputs, speaker_id, noise)
         device.use_shape(("melotts.tokens", padded))
         state = device.traces.run(
-            "melotts.encode",
-            (tokens, padded, params),
-            uploaded,
-            lambda *tensors: self.encode(*tensors, tokens, padded, params, timer),
+            "melotts.encode", (padded, params), uploaded, lambda *tensors: self.encode(*tensors, padded, params, timer)
         )
         if durations is None:
             frames = checked_frame_count(device.read_scalar(state.total, "frames"), tokens)
@@ -213,12 +212,14 @@ class MeloSynthesizer:
             self._padded(prior, padded_frames).reshape(1, 1, padded_frames, -1), self.activations["flow"], "prior_noise"
         )
 
-        def decode(g: Any, m_p: Any, logs_p: Any, durations: Any, prior_noise: Any) -> Any:
-            text = TextState(tokens, padded, g, m_p, logs_p, durations, None)
-            return self.decode(text, frames, padded_frames, prior_noise, params, timer)
+        valid = device.upload_count(frames, "valid_frames")
 
-        inputs = (state.g, state.m_p, state.logs_p, state.durations, prior_noise)
-        wave = device.traces.run("melotts.decode", (tokens, padded, frames, padded_frames, params), inputs, decode)
+        def decode(g: Any, m_p: Any, logs_p: Any, durations: Any, prior_noise: Any, valid: Any) -> Any:
+            text = TextState(padded, g, m_p, logs_p, durations, None)
+            return self.decode(text, valid, padded_frames, prior_noise, params, timer)
+
+        inputs = (state.g, state.m_p, state.logs_p, state.durations, prior_noise, valid)
+        wave = device.traces.run("melotts.decode", (padded, padded_frames, params), inputs, decode)
         samples = frames * self.hop
         if samples < wave.shape[2]:  # a copy: the next replay of this bucket's trace overwrites `wave`
             wave = ttnn.slice(wave, [0, 0, 0, 0], [1, 1, samples, 1])

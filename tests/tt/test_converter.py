@@ -100,23 +100,25 @@ def test_tiny_converter_end_to_end_and_transfer_budget(tiny_converter) -> None:
 
     device.transfers.reset()
     converted = tt.convert(audio, src, tgt, 0.3, NoiseSource(1))
-    assert device.transfers.uploads == ["waveform", "source_se", "target_se", "posterior_noise"]
+    assert device.transfers.uploads == ["waveform", "source_se", "target_se", "posterior_noise", "valid_frames"]
     assert device.transfers.downloads == ["waveform"] and device.transfers.scalar_reads == []
     assert converted.shape == (spec.shape[-1] * 256,)
     expected = ref.convert(spec, src, tgt, NoiseSource(1), 0.3)
     assert_agrees(expected, converted, FP32_GATES["waveform"], "convert()")
 
-    assert "filled" in device.transfers.constants and set(device.transfers.weights) == {"conv_weight"}
+    assert any(name.startswith("positions[") for name in device.transfers.constants)
+    assert set(device.transfers.weights) == {"conv_weight"}
 
-    device.transfers.reset()  # the same bucket again (another length): only the inputs and noise go up
+    device.transfers.reset()  # the same bucket again (another length): only the inputs, noise and length go up
     tt.convert(speechlike_audio(1.6, seed=2), src, tgt, 0.3, NoiseSource(2))
-    assert device.transfers.uploads == ["waveform", "source_se", "target_se", "posterior_noise"]
+    assert device.transfers.uploads == ["waveform", "source_se", "target_se", "posterior_noise", "valid_frames"]
     assert device.transfers.constants == [] and device.transfers.weights == []
 
     device.transfers.reset()
     clips = [audio, speechlike_audio(2.5, seed=1)]
     embedding = tt.tone_color(clips)
-    assert device.transfers.uploads == ["waveform", "waveform"] and device.transfers.downloads == ["embedding"]
+    assert device.transfers.uploads == ["waveform", "valid_frames"] * 2
+    assert device.transfers.downloads == ["embedding"]
     expected = torch.stack([ref.tone_color(ref.spectrogram(torch.from_numpy(c)[None])) for c in clips]).mean(0)
     assert embedding.shape == (1, 256, 1)
     assert_agrees(expected, embedding, FP32_GATES["reference_encoder"], "tone_color() of two clips")

@@ -86,7 +86,7 @@ def _front_end(config) -> EnglishFrontEnd:
 def _tt_durations(tt: MeloSynthesizer, device, inputs: MeloInputs, seed: int) -> torch.Tensor:
     """Per-token frame counts from the device (the test downloads them; the pipeline never does)."""
     uploaded, tokens, padded = tt.upload_text(inputs, 1, NoiseSource(seed))
-    state = tt.encode(*uploaded, tokens, padded, SynthesisParams())
+    state = tt.encode(*uploaded, padded, SynthesisParams())
     return device.ttnn.to_torch(state.durations).flatten()[:tokens]
 
 
@@ -182,7 +182,10 @@ def test_tiny_synthesis_matches_reference_and_keeps_the_transfer_budget(tiny_mel
     device = open_emulated_device(EMULATION_MODE)
     tt = MeloSynthesizer(device, ref, MeloPrecision())
     inputs = melo_inputs(fe, SENTENCES[1])
-    per_utterance = ["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "prior_noise"]
+    per_utterance = [
+        *["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "valid_tokens"],
+        *["prior_noise", "valid_frames"],
+    ]
     device.transfers.reset()
     expected, wave, frames = _synthesize_both(ref, tt, inputs)
     first = device.transfers
@@ -195,7 +198,7 @@ def test_tiny_synthesis_matches_reference_and_keeps_the_transfer_budget(tiny_mel
     assert frames == expected.frames and wave.shape == (frames * 512,)
     assert_agrees(expected.audio, wave, TINY_SHIPPED_GATES["waveform"], "synthesize() on padded buckets")
 
-    device.transfers.reset()  # a second, shorter utterance in the same buckets: only its inputs and noise
+    device.transfers.reset()  # a second, shorter utterance in the same buckets: only its inputs, noise, lengths
     shorter = melo_inputs(fe, SENTENCES[1].replace(" home", ""))
     _, _, frames_again = _synthesize_both(ref, tt, shorter)
     assert TtBuckets().tokens(shorter.phone_ids.numel()) == TtBuckets().tokens(inputs.phone_ids.numel())
