@@ -3,15 +3,18 @@
 
 A ttnn trace replays a forward's device commands with their buffer addresses fixed at capture, so after
 a bucket's first run a forward must allocate nothing that outlives it, build no host tensor, move no data
-between host and device except the inputs and noise (into their preallocated slots) and the one length
-read per chunk. On a mock device (traces off: ttnn 0.81.1's mock cannot capture) this script checks that
-from ttnn's graph capture of the last run, and runs each forward (`TtDevice.traces.run`) under the
-op recorder's tape, which refuses any host transfer inside it. On a chip (traces on by default) it
-reports instead whether the captured and replayed runs returned exactly what the eager first run did.
+between host and device except the inputs, noise and valid lengths (into their preallocated slots) and
+the one length read per chunk, and issue the same ops at every length of its bucket. On a mock device
+(traces off: ttnn 0.81.1's mock cannot capture) this script checks that from ttnn's graph capture of the
+last run, and runs each forward (`TtDevice.traces.run`) under the op recorder's tape, which refuses any
+host transfer inside it and lists the ops it issues (name, input and output shapes) and the programs it
+compiled. `--shorter S` runs the last run at S seconds (another length of the same buckets): its forwards
+must issue the ops of the run before it and compile nothing. On a chip (traces on by default) it reports
+whether the captured and replayed runs returned exactly what an eager run at their length returns.
 Prints one JSON object: per job, the last run's counts.
 
 Usage: python scripts/tt_traceable.py CHECKPOINT_DIR --device mock:wormhole_n150|mock:blackhole_p150|hardware
-           [--jobs synth,convert,extract,clone] [--seconds S] [--runs N]
+           [--jobs synth,convert,extract,clone] [--seconds S] [--runs N] [--shorter S]
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ def main() -> None:
     parser.add_argument("--jobs", default="synth,convert,extract,clone")
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--shorter", type=float, default=None, help="seconds of the last run (same buckets)")
     args = parser.parse_args()
 
     from openvoice_tt.tt.device import configure_mock
@@ -65,35 +69,42 @@ def main() -> None:
     folder = args.checkpoints / "melotts-english"
     melo = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth")
     synthesizer = MeloSynthesizer(device, melo, MeloPrecision())
-    gen = torch.Generator().manual_seed(0)
-    frames = int(args.seconds * melo.config.data.sampling_rate / melo.config.data.hop_length)
-    pinned["frames"] = frames  # a mock device computes no durations
-    tokens = max(3, round(frames / 3.5)) | 1
-    inputs = SimpleNamespace(
-        phone_ids=torch.randint(1, 200, (tokens,), generator=gen),
-        tone_ids=torch.randint(0, 11, (tokens,), generator=gen),
-        language_ids=torch.full((tokens,), 2),
-        ja_bert=torch.randn(768, tokens, generator=gen) * 0.3,
-        bert=torch.zeros(1024, tokens),
-    )
-    audio = (torch.randn(int(args.seconds * converter.config.data.sampling_rate), generator=gen) * 0.3).numpy()
-    src, tgt = torch.randn(1, 256, 1, generator=gen), torch.randn(1, 256, 1, generator=gen)
-    jobs = {
-        "synth": lambda: synthesizer.synthesize(inputs, 0, SynthesisParams(), NoiseSource(0))[0],
-        "convert": lambda: torch.from_numpy(converter.convert(audio, src, tgt, 0.3, NoiseSource(0))),
-        "extract": lambda: converter.tone_color([audio]),
-        "clone": lambda: torch.from_numpy(
-            clone_on_device(synthesizer, converter, [inputs], 0, SynthesisParams(), NoiseSource(0), 2205, src, tgt, 0.3)
-        ),
-    }
+    src, tgt = (torch.randn(1, 256, 1, generator=torch.Generator().manual_seed(seed)) for seed in (1, 2))
+
+    def jobs_at(seconds: float) -> dict:
+        """The jobs' calls on inputs of `seconds` (the same draws for the same seconds)."""
+        gen = torch.Generator().manual_seed(0)
+        frames = int(seconds * melo.config.data.sampling_rate / melo.config.data.hop_length)
+        pinned["frames"] = frames  # a mock device computes no durations
+        tokens = max(3, round(frames / 3.5)) | 1
+        inputs = SimpleNamespace(
+            phone_ids=torch.randint(1, 200, (tokens,), generator=gen),
+            tone_ids=torch.randint(0, 11, (tokens,), generator=gen),
+            language_ids=torch.full((tokens,), 2),
+            ja_bert=torch.randn(768, tokens, generator=gen) * 0.3,
+            bert=torch.zeros(1024, tokens),
+        )
+        audio = (torch.randn(int(seconds * converter.config.data.sampling_rate), generator=gen) * 0.3).numpy()
+        params, silence = SynthesisParams(), 2205
+        return {
+            "synth": lambda: synthesizer.synthesize(inputs, 0, params, NoiseSource(0))[0],
+            "convert": lambda: torch.from_numpy(converter.convert(audio, src, tgt, 0.3, NoiseSource(0))),
+            "extract": lambda: converter.tone_color([audio]),
+            "clone": lambda: torch.from_numpy(
+                clone_on_device(synthesizer, converter, [inputs], 0, params, NoiseSource(0), silence, src, tgt, 0.3)
+            ),
+        }
+
     addresses = _record_upload_addresses(device)
-    forwards = _tape_forwards(device) if mock else []
+    forwards = _tape_forwards(device, ttnn) if mock else []
     report = {"device": args.device, "kind": device.kind, "arch": device.arch, "traces": device.traces.enabled}
+    seconds = [args.seconds] * (args.runs - 1) + [args.shorter or args.seconds]
     for job in args.jobs.split(","):
         outputs, runs = [], []
         captures, replays = device.traces.captures, device.traces.replays
-        for run in range(args.runs):
+        for run, length in enumerate(seconds):
             last = run == args.runs - 1
+            call = jobs_at(length)[job]
             device.transfers.reset()
             addresses.clear()
             forwards.clear()
@@ -101,7 +112,7 @@ def main() -> None:
             before = _memory(ttnn, device.handle)
             if last and mock:
                 ttnn.graph.begin_graph_capture(ttnn.graph.RunMode.NORMAL)
-            outputs.append(jobs[job]())
+            outputs.append(call())
             if last and mock:
                 graph = ttnn.graph.end_graph_capture()
             runs.append(
@@ -109,15 +120,21 @@ def main() -> None:
                     "upload_addresses": list(addresses),
                     "memory_before": before,
                     "memory_after": _memory(ttnn, device.handle),
+                    "forwards": list(forwards),
                 }
             )
+        eager = _eager_results(device, jobs_at, job, seconds) if device.traces.enabled else []
         summary = {
+            "seconds": seconds,
+            "output_sizes": [int(out.numel()) for out in outputs],
             "transfers": {k: list(v) for k, v in vars(device.transfers).items()},
-            "forwards": list(forwards),
+            "forwards": runs[-1]["forwards"],
+            "previous_forwards": runs[-2]["forwards"] if len(runs) > 1 else [],
             "upload_addresses": [r["upload_addresses"] for r in runs],
             "memory_before": runs[-1]["memory_before"],
             "memory_after": runs[-1]["memory_after"],
             "identical_to_first": [bool(torch.equal(outputs[0], out)) for out in outputs[1:]],
+            "identical_to_eager": [bool(torch.equal(e, out)) for e, out in zip(eager, outputs, strict=True)],
             "captures": device.traces.captures - captures,
             "replays": device.traces.replays - replays,
         }
@@ -142,10 +159,11 @@ def _record_upload_addresses(device) -> list[int]:
     return seen
 
 
-def _tape_forwards(device) -> list[dict]:
+def _tape_forwards(device, ttnn) -> list[dict]:
     """Runs every forward (`device.traces.run`, traces off) under the op recorder's tape, which raises on a
-    host transfer inside it, and notes its op count and the counted transfers it made (first runs make
-    resident constants and prepared weights: the tape is only switched on from the second run of a key)."""
+    host transfer inside it, and notes its ops (name, input and output shapes), the programs it compiled
+    and the counted transfers it made (first runs make resident constants and prepared weights: the tape is
+    only switched on from the second run of a forward in a bucket)."""
     notes: list[dict] = []
     run, seen = device.traces.run, set()
 
@@ -156,20 +174,50 @@ def _tape_forwards(device) -> list[dict]:
 
         def forward_taped(*tensors):
             moved = device.transfers.summary()
+            programs = device.handle.num_program_cache_entries()
             if not first:
                 device.ttnn.start_tape()
             try:
                 out = forward(*tensors)
             finally:
-                ops = len(device.ttnn.stop_tape())
+                tape = device.ttnn.stop_tape()
             after = device.transfers.summary()
-            notes.append({"name": name, "ops": ops, "transfers": {k: after[k] - moved[k] for k in after}})
+            notes.append(
+                {
+                    "name": name,
+                    "ops": len(tape),
+                    "op_graph": [_op_signature(op, args, kwargs, result) for op, args, kwargs, result in tape],
+                    "new_programs": device.handle.num_program_cache_entries() - programs,
+                    "transfers": {k: after[k] - moved[k] for k in after},
+                }
+            )
             return out
 
         return run(name, scalars, inputs, forward_taped)
 
     device.traces.run = taped
     return notes
+
+
+def _op_signature(op, args: tuple, kwargs: dict, result) -> str:
+    """An op call as its programs see it: name, shapes of its tensor arguments, its output's shape."""
+
+    def shapes(values) -> list:
+        return [list(v.shape) for v in values if hasattr(v, "shape") and hasattr(v, "layout")]
+
+    out = result[0] if isinstance(result, tuple) else result
+    name = getattr(op, "__name__", None) or str(op)
+    return f"{name}{shapes(args)}{shapes(kwargs.values())}->{shapes([out])}"
+
+
+def _eager_results(device, jobs_at, job: str, seconds: list[float]) -> list:
+    """What each run returns with traces off (on the same device, programs already compiled)."""
+    device.traces.release_all()
+    device.traces.enabled = False
+    try:
+        return [jobs_at(length)[job]() for length in seconds]
+    finally:
+        device.traces.enabled = True
 
 
 def _memory(ttnn, handle) -> dict[str, int]:

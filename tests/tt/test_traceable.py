@@ -3,14 +3,17 @@
 A ttnn trace replays a forward's device commands with the buffer addresses of its capture, so a
 forward can be traced only if, after its bucket's first run, it allocates nothing that outlives it,
 builds no host tensor, reads nothing back but the one length per chunk, and reads its inputs from
-preallocated buffers. Trace capture does not run on ttnn 0.81.1's mock devices, so:
+preallocated buffers. One trace serves a whole length bucket only if the forward's op graph does not
+depend on the valid length inside it: the valid token and frame counts are inputs too (device counts
+the masks are built from). Trace capture does not run on ttnn 0.81.1's mock devices, so:
 
-- on both mock devices, ttnn's graph capture of a second run proves those properties
-  (`scripts/tt_traceable.py`), with every forward run under the op recorder's tape, which refuses any
-  host transfer inside it;
+- on both mock devices, ttnn's graph capture of a run at another length of the same buckets proves
+  those properties (`scripts/tt_traceable.py --shorter`): every forward runs under the op recorder's
+  tape, which refuses any host transfer inside it, issues the ops (names and shapes) of the run before
+  it at the first length, and compiles no program;
 - on the emulation, `tt/traced.py`'s capture and replay (an op list replayed as a chip replays a trace)
-  must give exactly what eager runs give, for new inputs and noise in the same slots, for a shorter
-  input in the same bucket and after a program cache clear;
+  must give exactly what an eager run gives, for new inputs and noise in the same slots, at another
+  length of the bucket than the one captured, and after a program cache clear;
 - on a chip, tests/tt/test_hardware.py replays real traces.
 """
 
@@ -39,20 +42,30 @@ from scripts.tt_parity import melo_inputs, speechlike_audio
 
 from .mock import REPO, requires_ttnn
 
-SYNTH_INPUTS = ["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "prior_noise"]
-CONVERT_INPUTS = ["waveform", "source_se", "target_se", "posterior_noise"]  # a clone's waveform is on the device
+SYNTH_INPUTS = [
+    *["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "valid_tokens"],
+    *["prior_noise", "valid_frames"],
+]
+CONVERT_INPUTS = ["waveform", "source_se", "target_se", "posterior_noise", "valid_frames"]  # a clone's waveform is on the device
 SYNTH_FORWARDS = ["melotts.encode", "melotts.decode"]  # split by the one length read
 TRACED = TraceSettings(enabled=True)
 SENTENCE = "The keeper climbed the stairs every evening."
 
 
 def run_traceable(
-    checkpoints: Path, device: str, jobs: str, runs: int = 2, seconds: float = 1.0, timeout: int = 900
+    checkpoints: Path,
+    device: str,
+    jobs: str,
+    runs: int = 2,
+    seconds: float = 1.0,
+    shorter: float | None = None,
+    timeout: int = 900,
 ) -> dict:
     """`scripts/tt_traceable.py` in a subprocess (a mock device must be chosen before ttnn loads)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
     command = [sys.executable, str(REPO / "scripts" / "tt_traceable.py"), str(checkpoints), "--device", device]
     command += ["--jobs", jobs, "--runs", str(runs), "--seconds", str(seconds)]
+    command += ["--shorter", str(shorter)] if shorter is not None else []
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
@@ -63,8 +76,11 @@ def run_traceable(
 @requires_ttnn
 @pytest.mark.tt_mock
 @pytest.mark.parametrize("arch", ["wormhole_n150", pytest.param("blackhole_p150", marks=pytest.mark.slow)])
-def test_a_second_run_is_traceable_on_the_mock_device(tiny_checkpoints: Path, arch: str) -> None:
-    report = run_traceable(tiny_checkpoints, f"mock:{arch}", "clone,extract")
+def test_a_run_at_another_length_of_the_bucket_is_traceable_on_the_mock_device(
+    tiny_checkpoints: Path, arch: str
+) -> None:
+    # 1.0 s, 1.0 s, then 0.8 s: the same token and frame buckets (64 tokens, 128 frames), other valid lengths
+    report = run_traceable(tiny_checkpoints, f"mock:{arch}", "clone,extract", runs=3, seconds=1.0, shorter=0.8)
     assert report["kind"] == "mock" and report["traces"] is False  # off on a mock by default
     expected = {
         "clone": (SYNTH_INPUTS + CONVERT_INPUTS[1:], ["frames"], [*SYNTH_FORWARDS, "converter.forward"]),
@@ -77,8 +93,8 @@ def test_a_second_run_is_traceable_on_the_mock_device(tiny_checkpoints: Path, ar
         assert transfers["uploads"] == inputs, job
         assert transfers["constants"] == [] and transfers["weights"] == [], job
         assert run["copies_into_slots"] == len(inputs) and run["new_device_tensors_from_host"] == 0, job
-        first, second = run["upload_addresses"]
-        assert len(second) == len(inputs) and second == first, job
+        first, *later = run["upload_addresses"]
+        assert len(first) == len(inputs) and all(addresses == first for addresses in later), job
         # host tensors: only the staging copies of those inputs; reads: the length and the result
         assert run["host_tensors_built"] == len(inputs), job
         assert transfers["scalar_reads"] == scalar_reads and len(transfers["downloads"]) == 1, job
@@ -89,7 +105,15 @@ def test_a_second_run_is_traceable_on_the_mock_device(tiny_checkpoints: Path, ar
         # each forward ran under the tape (which raises on a host transfer) and moved nothing itself
         assert [f["name"] for f in run["forwards"]] == forwards, job
         for forward in run["forwards"]:
-            assert forward["ops"] > 0 and not any(forward["transfers"].values()), forward
+            assert forward["ops"] > 0 and not any(forward["transfers"].values()), forward["name"]
+        # at the other length: each forward issued the previous run's ops, shape for shape, and compiled nothing
+        assert run["seconds"] == [1.0, 1.0, 0.8], job
+        assert [f["name"] for f in run["previous_forwards"]] == forwards, job
+        for forward, previous in zip(run["forwards"], run["previous_forwards"], strict=True):
+            assert forward["op_graph"] == previous["op_graph"] and len(forward["op_graph"]) == forward["ops"], job
+            assert forward["new_programs"] == 0 and previous["new_programs"] == 0, forward["name"]
+    clone_sizes = report["clone"]["output_sizes"]  # the valid length did change: the take is shorter
+    assert clone_sizes[2] < clone_sizes[1] == clone_sizes[0]
 
 
 @pytest.fixture(scope="module")
@@ -103,46 +127,59 @@ def tiny_models(tiny_checkpoints: Path):
         return melo, converter, EnglishFrontEnd(melo.config.symbols)
 
 
-def test_replayed_synthesis_equals_eager_synthesis(tiny_models) -> None:
+def test_a_synthesis_trace_captured_at_one_length_replays_another_length_of_its_buckets(tiny_models) -> None:
     melo, _, front_end = tiny_models
     device = open_emulated_device("exact", TRACED)
     tt = MeloSynthesizer(device, melo, MeloPrecision())
+    eager_tt = MeloSynthesizer(open_emulated_device("exact"), melo, MeloPrecision())  # traces off
     inputs = melo_inputs(front_end, SENTENCE)
     shorter = melo_inputs(front_end, SENTENCE.replace(" every", ""))
-    # given durations fix the frame count, so the noise seed changes the values only, not the frame bucket
+    # given durations fix the frame count; both lengths share the token and the frame bucket
     tokens, fewer = inputs.phone_ids.numel(), shorter.phone_ids.numel()
     assert TtBuckets().tokens(fewer) == TtBuckets().tokens(tokens) and fewer < tokens
     assert TtBuckets().frames(2 * fewer) == TtBuckets().frames(2 * tokens)
 
-    def synthesize(text, seed: int) -> torch.Tensor:
+    def synthesize(model, text, seed: int) -> torch.Tensor:
         durations = torch.full((text.phone_ids.numel(),), 2.0)
-        return tt.synthesize(text, 1, SynthesisParams(), NoiseSource(seed), durations=durations)[0]
+        return model.synthesize(text, 1, SynthesisParams(), NoiseSource(seed), durations=durations)[0]
 
-    # encode and decode each: eager (seed 0), captured (seed 1), replayed (seed 0 again)
-    eager, captured, replayed = synthesize(inputs, 0), synthesize(inputs, 1), synthesize(inputs, 0)
-    assert (device.traces.captures, device.traces.replays) == (2, 2)
-    assert torch.equal(replayed, eager) and not torch.equal(captured, eager)  # read seed 0's noise, not seed 1's
-    synthesize(shorter, 2)  # another valid length in the same buckets: its own keys, run eagerly, not replayed
-    assert (device.traces.captures, device.traces.replays) == (2, 2)
+    long_eager, short_eager = synthesize(eager_tt, inputs, 0), synthesize(eager_tt, shorter, 1)
+    assert short_eager.numel() < long_eager.numel()
+    # encode and decode each: eager at the long length, captured at the short one, then replayed at both
+    assert torch.equal(synthesize(tt, inputs, 0), long_eager)
+    assert torch.equal(synthesize(tt, shorter, 1), short_eager)
+    assert (device.traces.captures, device.traces.replays) == (2, 0)
+    assert torch.equal(synthesize(tt, inputs, 0), long_eager)  # the short length's trace, the long length's result
+    assert torch.equal(synthesize(tt, shorter, 1), short_eager)
+    assert (device.traces.captures, device.traces.replays) == (2, 4)
     device._clear_program_cache()  # what ProgramBudget does: the traces of that cache go with it
     assert not device.traces.captured
-    assert torch.equal(synthesize(inputs, 0), eager)  # eager again, conv weights prepared anew
-    assert (device.traces.captures, device.traces.replays) == (2, 2)
+    assert torch.equal(synthesize(tt, inputs, 0), long_eager)  # eager again, conv weights prepared anew
+    assert (device.traces.captures, device.traces.replays) == (2, 4)
 
 
-def test_replayed_conversion_and_extraction_equal_eager(tiny_models) -> None:
+def test_conversion_and_extraction_traces_replay_other_lengths_of_their_bucket(tiny_models) -> None:
     _, ref, _ = tiny_models
     device = open_emulated_device("exact", TRACED)
     tt = ToneColorConverter(device, ref, ConverterPrecision())
-    audio = speechlike_audio(0.6)
+    eager_tt = ToneColorConverter(open_emulated_device("exact"), ref, ConverterPrecision())  # traces off
+    # 103 and 43 frames: one 128-frame bucket, two and one GRU steps on real rows (the second one guarded)
+    long, short = speechlike_audio(1.2), speechlike_audio(0.5, seed=3)
+    assert TtBuckets().frames(long.size // 256) == TtBuckets().frames(short.size // 256)
     src, tgt = torch.randn(1, 256, 1, generator=torch.Generator().manual_seed(1)), torch.randn(1, 256, 1)
-    eager, captured, replayed = (tt.convert(audio, src, tgt, 0.3, NoiseSource(seed)) for seed in (0, 1, 0))
-    assert (device.traces.captures, device.traces.replays) == (1, 1)
-    np.testing.assert_array_equal(replayed, eager)
-    assert not np.array_equal(captured, eager)
-    # two clips of one length: the second replays the first's trace, whose output the mean must not lose
-    clips = [audio, speechlike_audio(0.6, seed=3)]
-    expected = ToneColorConverter(open_emulated_device("exact"), ref, ConverterPrecision()).tone_color(clips)
+
+    def convert(model, audio, seed: int) -> np.ndarray:
+        return model.convert(audio, src, tgt, 0.3, NoiseSource(seed))
+
+    long_eager, short_eager = convert(eager_tt, long, 0), convert(eager_tt, short, 1)
+    np.testing.assert_array_equal(convert(tt, long, 0), long_eager)  # eager
+    np.testing.assert_array_equal(convert(tt, short, 1), short_eager)  # captured at the short length
+    np.testing.assert_array_equal(convert(tt, long, 0), long_eager)  # replayed at the long one
+    assert (device.traces.captures, device.traces.replays) == (1, 1) and short_eager.size < long_eager.size
+    # two clips of two lengths of one bucket: the second replays the first's trace, whose output the mean
+    # must not lose
+    clips = [long, short]
+    expected = eager_tt.tone_color(clips)
     for _ in range(2):  # eager then captured; then both replayed
         assert torch.equal(tt.tone_color(clips), expected)
     assert (device.traces.captures, device.traces.replays) == (2, 3)
