@@ -82,14 +82,16 @@ def test_placement_shows_every_stage_on_the_device(tiny_checkpoints: Path) -> No
         assert rows[stage]["runs_on"] == "device" and rows[stage]["ttnn_ops"] > 0, stage
         assert rows[stage]["host_transfers"] == 0, stage
     assert rows["vocoder"]["gflop_per_audio_second"] > rows["duration"]["gflop_per_audio_second"]
-    chunk = ["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "prior_noise"]
-    assert report["transfers"]["uploads"] == [*chunk, "source_se", "target_se", "posterior_noise", "waveform"]
+    chunk = ["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "valid_tokens"]
+    chunk += ["prior_noise", "valid_frames"]
+    convert = ["source_se", "target_se", "posterior_noise", "valid_frames"]
+    assert report["transfers"]["uploads"] == [*chunk, *convert, "waveform", "valid_frames"]
     assert report["transfers"]["scalar_reads"] == ["frames"]
     assert report["transfers"]["downloads"] == ["waveform", "embedding"]
     # a fresh device: the buckets' resident constants and prepared conv weights cross once, counted
     assert "filled" in report["transfers"]["constants"] and report["transfers"]["weights"] > 0
     boundary = report["rows"][-1]
-    assert boundary["runs_on"] == "host" and boundary["host_transfers"] == 14 and boundary["ttnn_ops"] == 0
+    assert boundary["runs_on"] == "host" and boundary["host_transfers"] == 18 and boundary["ttnn_ops"] == 0
 
 
 def _synth_tt_in_a_fresh_process(checkpoints: Path, out: Path, **env_changes: str) -> subprocess.CompletedProcess:

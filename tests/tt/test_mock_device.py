@@ -20,7 +20,11 @@ from .mock import ARCHES, REPO, requires_ttnn, run_acceptance
 pytestmark = [requires_ttnn, pytest.mark.tt_mock]
 
 TILE = 32
-PER_CHUNK = ["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "prior_noise"]
+PER_CHUNK = [
+    *["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "valid_tokens"],
+    *["prior_noise", "valid_frames"],
+]
+CONVERT = ["source_se", "target_se", "posterior_noise", "valid_frames"]  # after the waveform, when it goes up
 
 
 def unaligned_height_slices(result: dict) -> list[dict]:
@@ -52,7 +56,7 @@ def test_mock_device_runs_the_same_graph_as_the_emulation(
     assert mock["transfers"] == emulated["transfers"]
     assert unaligned_height_slices(mock) == []
     if job == "convert":
-        assert mock["transfers"]["uploads"] == ["waveform", "source_se", "target_se", "posterior_noise"]
+        assert mock["transfers"]["uploads"] == ["waveform", *CONVERT]
         assert mock["transfers"]["downloads"] == ["waveform"]
         assert {"conv1d", "matmul", "linear", "reshape", "tanh"} <= {name for name, _ in mock["ops"]}
     else:
@@ -102,7 +106,7 @@ def test_mock_device_runs_the_same_synthesis_graph(
         assert mock["output_shape"] == [int(2 * 44100 / 512) * 512]
     else:  # the MeloTTS audio stays on the device between the two networks
         assert mock["transfers"] == {
-            "uploads": [*per_chunk, "source_se", "target_se", "posterior_noise"],
+            "uploads": [*per_chunk, *CONVERT],
             "downloads": ["waveform"],
             "scalar_reads": ["frames"],
         }
@@ -140,15 +144,16 @@ def test_reference_pieces_never_height_slice_unaligned_widths(full_checkpoints: 
     assert unaligned_height_slices(result) == []
     if seconds >= 10:  # the case #42667 is about does occur, on the padded width
         assert {s["input"][2] for s in result["height_slices"]} <= {576, 288} and result["height_slices"]
-    # the second piece of a bucket: only its audio goes up (ttnn's own count of host->device writes agrees)
-    assert result["transfers"]["uploads"] == ["waveform"] and result["device_writes"] == 1
+    # the second piece of a bucket: only its audio and frame count go up (ttnn's own count of host->device
+    # writes agrees)
+    assert result["transfers"]["uploads"] == ["waveform", "valid_frames"] and result["device_writes"] == 2
     assert result["constants"] == [] and result["weights"] == 0 and result["first_run"]["constants"] > 0
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_second_clone_in_a_bucket_uploads_only_inputs_and_noise(full_checkpoints: Path, arch: str) -> None:
     result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "clone", "--seconds", "2", "--repeat", "2")
-    uploads = [*PER_CHUNK, "source_se", "target_se", "posterior_noise"]
+    uploads = [*PER_CHUNK, *CONVERT]
     assert result["transfers"]["uploads"] == uploads and result["device_writes"] == len(uploads)
     assert result["constants"] == [] and result["weights"] == 0
     assert result["first_run"]["constants"] > 0 and result["first_run"]["weights"] > 0

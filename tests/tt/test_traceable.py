@@ -46,7 +46,8 @@ SYNTH_INPUTS = [
     *["phone_ids", "tone_ids", "language_ids", "ja_bert", "speaker_id", "sdp_noise", "valid_tokens"],
     *["prior_noise", "valid_frames"],
 ]
-CONVERT_INPUTS = ["waveform", "source_se", "target_se", "posterior_noise", "valid_frames"]  # a clone's waveform is on the device
+# a clone's waveform is on the device: it uploads all but the first
+CONVERT_INPUTS = ["waveform", "source_se", "target_se", "posterior_noise", "valid_frames"]
 SYNTH_FORWARDS = ["melotts.encode", "melotts.decode"]  # split by the one length read
 TRACED = TraceSettings(enabled=True)
 SENTENCE = "The keeper climbed the stairs every evening."
