@@ -2,8 +2,9 @@
 
 A captured trace (`traced.py`) replays device commands whose buffer addresses were fixed at capture,
 so each tensor a forward reads from the host must arrive in the same buffer every time. Inputs are
-padded to length buckets, so (name, shape, dtype, layout) names one slot per bucket: the first upload
-allocates it, later uploads copy into it (`TtDevice.upload`).
+padded to length buckets and the valid lengths are [1, 1, 1, 1] counts (`TtDevice.upload_count`), so
+(name, shape, dtype, layout) names one slot per bucket: the first upload allocates it, later uploads copy
+into it (`TtDevice.upload`).
 
 Slots live as long as the device, like compiled programs, but a name keeps at most `per_name` shapes
 (the least recently used one is dropped beyond that), so a session that meets many lengths (an

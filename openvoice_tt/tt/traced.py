@@ -3,7 +3,10 @@
 Dispatching a forward's thousands of programs is most of its host time; a ttnn trace records the
 dispatch commands once and replays them with one call. A forward can be replayed only if it is
 traceable: it reads its inputs from preallocated buffers (`slots.py`), makes no host tensor, moves
-nothing between host and device and compiles nothing. So each (forward, scalars, inputs) key runs:
+nothing between host and device and compiles nothing. One trace serves a whole length bucket: the valid
+lengths inside it are inputs too (`TtDevice.upload_count`, the counts the padding masks are built from on
+the device), so a forward's op graph depends on its bucket only. So each (forward, scalars, inputs) key
+runs:
 
 1. eagerly the first time its (forward, scalars, input shapes) runs since the program cache was last
    cleared: compiles its programs and makes the resident constants and prepared conv weights it needs;
@@ -11,8 +14,8 @@ nothing between host and device and compiles nothing. So each (forward, scalars,
    a buffer that stays put), then executed: the outputs are tensors that every replay refills;
 3. replayed from then on (`execute_trace`, non-blocking: reads of an output wait for it).
 
-`scalars` are the Python values a forward bakes into its programs (valid lengths, sampling parameters):
-a different value is a different trace. `inputs` are the device tensors it reads; a replay returns the
+`scalars` are the Python values a forward bakes into its programs (bucket lengths, sampling parameters):
+a different value is a different trace; a valid length never is one. `inputs` are the device tensors it reads; a replay returns the
 same output objects as the capture, so a caller that keeps an output past the next replay of the same
 key copies it. A trace is valid while the device's epoch (`TtDevice.epoch`) is the one it was captured
 in: a program cache clear, a resident constant that moved or a dropped input slot release it.
