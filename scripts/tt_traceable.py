@@ -123,7 +123,7 @@ def main() -> None:
                     "forwards": list(forwards),
                 }
             )
-        eager = _eager_results(device, jobs_at, job, seconds) if device.traces.enabled else []
+        eager = _eager_results(device, jobs_at, job, seconds) if device.traces.enabled else outputs
         summary = {
             "seconds": seconds,
             "output_sizes": [int(out.numel()) for out in outputs],
@@ -134,7 +134,9 @@ def main() -> None:
             "memory_before": runs[-1]["memory_before"],
             "memory_after": runs[-1]["memory_after"],
             "identical_to_first": [bool(torch.equal(outputs[0], out)) for out in outputs[1:]],
-            "identical_to_eager": [bool(torch.equal(e, out)) for e, out in zip(eager, outputs, strict=True)],
+            "identical_to_eager": [bool(torch.equal(e, out)) for e, out in zip(eager, outputs, strict=True)]
+            if device.traces.enabled
+            else None,
             "captures": device.traces.captures - captures,
             "replays": device.traces.replays - replays,
         }

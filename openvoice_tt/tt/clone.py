@@ -29,7 +29,7 @@ def join_on_device(
     converter: ToneColorConverter, pieces: Iterable[tuple[Any, int]], silence_samples: int, rate_in: int
 ) -> tuple[Any, int]:
     """(waveform on the device, samples) per chunk, each followed by `silence_samples` zeros at `rate_in`
-    -> (the take decimated to the converter's rate, its samples)."""
+    -> (the take decimated to the converter's rate and zero-padded past its end, its samples)."""
     device = converter.device
     ttnn = device.ttnn
     rate_out = converter.config.data.sampling_rate
@@ -41,10 +41,15 @@ def join_on_device(
         waves += [ttnn.typecast(wave, ttnn.float32), silence]
         total += samples + silence_samples
     speech = ttnn.concat(waves, dim=2)
-    if total % 2:  # soxr gives ceil(N / 2) samples: decimate one trailing zero too
-        pad = device.resident.filled((1, 1, 1, 1), 0.0, ttnn.float32)
-        speech, total = ttnn.concat([speech, pad], dim=2), total + 1
-    return converter.decimate(speech, total)
+    # soxr gives ceil(N / 2) samples. Zeros up to the converter's frame bucket (the decimation reads zeros
+    # past the end either way), so the decimation's conv runs at the bucket's length: its programs and
+    # prepared weights serve every take of the bucket.
+    samples = -(-total // 2)
+    padded = 2 * converter.take_samples(samples)
+    zeros = device.resident.filled((1, 1, padded, 1), 0.0, ttnn.float32)
+    speech = ttnn.concat([speech, ttnn.slice(zeros, [0, 0, 0, 0], [1, 1, padded - total, 1])], dim=2)
+    take, _ = converter.decimate(speech, padded)
+    return take, samples
 
 
 def clone_on_device(

@@ -90,6 +90,11 @@ class ToneColorConverter:
     def _padded_frames(self, samples: int) -> int:
         return self.buckets.frames(self.spectrogram.frames(samples))
 
+    def take_samples(self, samples: int) -> int:
+        """Rows of a padded take on the device (`clone.join_on_device`): the frame bucket's samples plus the
+        last partial frame's, so every take of a bucket has one shape."""
+        return (self._padded_frames(samples) + 1) * self.hop
+
     def _upload_audio(self, audio: np.ndarray) -> tuple[Any, int]:
         """Host samples -> (the padded column of their frame bucket in its input slot, samples)."""
         column = self.spectrogram.padded_input(audio, self._padded_frames(len(audio)))

@@ -82,11 +82,13 @@ class Spectrogram:
         return ttnn.matmul(self.reverse, column, dtype=ttnn.float32, compute_kernel_config=self.compute)
 
     def padded_on_device(self, wave: Any, samples: int, frames: int) -> Any:
-        """`padded_input` of a [1, 1, samples, 1] waveform on the device (a clone's take). Its ops depend on
-        `samples`, so it runs eagerly, before the traced forward that reads its result."""
+        """`padded_input` of the first `samples` samples of a [1, 1, N, 1] waveform on the device (a clone's
+        take). Its ops depend on `samples`, so it runs eagerly, before the traced forward that reads it."""
         ttnn, pad, total = self.ttnn, self.pad, self.input_samples(frames)
         head = ttnn.slice(wave, [0, 0, 1, 0], [1, 1, pad + 1, 1])
         tail = ttnn.slice(wave, [0, 0, samples - pad - 1, 0], [1, 1, samples - 1, 1])
+        if wave.shape[2] > samples:
+            wave = ttnn.slice(wave, [0, 0, 0, 0], [1, 1, samples, 1])
         pieces = [self._reversed(head), wave, self._reversed(tail)]
         if samples + 2 * pad < total:  # zeros: a slice of one resident block of the bucket's size
             zeros = self.device.resident.filled((1, 1, total, 1), 0.0, ttnn.float32)

@@ -15,10 +15,11 @@ runs:
 3. replayed from then on (`execute_trace`, non-blocking: reads of an output wait for it).
 
 `scalars` are the Python values a forward bakes into its programs (bucket lengths, sampling parameters):
-a different value is a different trace; a valid length never is one. `inputs` are the device tensors it reads; a replay returns the
-same output objects as the capture, so a caller that keeps an output past the next replay of the same
-key copies it. A trace is valid while the device's epoch (`TtDevice.epoch`) is the one it was captured
-in: a program cache clear, a resident constant that moved or a dropped input slot release it.
+a different value is a different trace; a valid length never is one. `inputs` are the device tensors it
+reads; a replay returns the same output objects as the capture, so a caller that keeps an output past the
+next replay of the same key copies it. A trace is valid while the device's epoch (`TtDevice.epoch`) is
+the one it was captured in: a program cache clear, a resident constant that moved or a dropped input
+slot release it.
 
 On a chip (`TraceSettings.enabled` None or True) capture uses ttnn's trace. The emulation, when asked,
 records the op calls (`OpTrace.start_tape`) and replays them with `host_ttnn.execute_tape`, which reads

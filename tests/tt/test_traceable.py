@@ -85,7 +85,7 @@ def test_a_run_at_another_length_of_the_bucket_is_traceable_on_the_mock_device(
     assert report["kind"] == "mock" and report["traces"] is False  # off on a mock by default
     expected = {
         "clone": (SYNTH_INPUTS + CONVERT_INPUTS[1:], ["frames"], [*SYNTH_FORWARDS, "converter.forward"]),
-        "extract": (["waveform"], [], ["converter.embed"]),
+        "extract": (["waveform", "valid_frames"], [], ["converter.embed"]),
     }
     for job, (inputs, scalar_reads, forwards) in expected.items():
         run = report[job]
@@ -112,7 +112,7 @@ def test_a_run_at_another_length_of_the_bucket_is_traceable_on_the_mock_device(
         assert [f["name"] for f in run["previous_forwards"]] == forwards, job
         for forward, previous in zip(run["forwards"], run["previous_forwards"], strict=True):
             assert forward["op_graph"] == previous["op_graph"] and len(forward["op_graph"]) == forward["ops"], job
-            assert forward["new_programs"] == 0 and previous["new_programs"] == 0, forward["name"]
+            assert forward["new_programs"] == 0, forward["name"]  # (the run before may: positions grew in run 1)
     clone_sizes = report["clone"]["output_sizes"]  # the valid length did change: the take is shorter
     assert clone_sizes[2] < clone_sizes[1] == clone_sizes[0]
 
