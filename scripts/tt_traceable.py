@@ -157,7 +157,7 @@ def _tape_forwards(device) -> list[dict]:
         def forward_taped(*tensors):
             moved = device.transfers.summary()
             if not first:
-                device.ttnn.start_tape()
+                device.ttnn.start_tape(keep=False)  # holding outputs would keep them allocated
             try:
                 out = forward(*tensors)
             finally:
