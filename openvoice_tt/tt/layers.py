@@ -187,7 +187,8 @@ class Conv1d:
     A call with `l1=True` keeps the activations in L1: the input is read as it is (a sharded L1 tensor
     from the previous conv, or converted once from DRAM), the conv runs whole (no DRAM slicing), and its
     output stays sharded in L1 for the next op; the input is freed by the conv (callers pass a tensor
-    they do not read again), and the halo output is not moved (one program fewer). Without it, ttnn
+    they do not read again; `keep_input` keeps it, for a caller that reads it again), and the halo
+    output is not moved (one program fewer). Without it, ttnn
     slices a DRAM input through L1 as memory requires and returns a DRAM tensor (an input already in L1
     runs whole in L1: ttnn routes by the input's memory). Both run the same op, so the emulation, which
     has no memory, computes either.
