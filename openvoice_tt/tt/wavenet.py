@@ -119,6 +119,9 @@ class WN:
                     ttnn.slice(gates, [0, 0, 0, hidden], [1, 1, length, 2 * hidden]),
                     input_tensor_a_activations=tanh,
                     input_tensor_b_activations=sigmoid,
+                    # out of the gates' L1 shards in the same program: the matmuls after it take an
+                    # interleaved input on every grid (a P150's block-sharded input has no matmul config)
+                    memory_config=ttnn.DRAM_MEMORY_CONFIG,
                 )
             )
             if i < self.n_layers - 1:
