@@ -178,7 +178,7 @@ def _tape_forwards(device, ttnn) -> list[dict]:
             moved = device.transfers.summary()
             programs = device.handle.num_program_cache_entries()
             if not first:
-                device.ttnn.start_tape()
+                device.ttnn.start_tape(keep=False)  # holding outputs would keep them allocated
             try:
                 out = forward(*tensors)
             finally:

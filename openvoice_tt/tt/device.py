@@ -54,11 +54,11 @@ L1_SMALL_SIZE = 524288
 # the L1 that L1_SMALL leaves (869,024 B per bank on N150, 936,832 B on P150). Measured on the mock devices:
 # 88 KiB per core (11,008 x 128 block-sharded on 32 cores) runs, 128 KiB (16,384 x 128) runs out of L1.
 L1_ACTIVATION_BYTES = {"wormhole_b0": 96 * 1024, "blackhole": 96 * 1024}
-# Off until the persistent L1 buffer behind this is found: with the chains on, a clone after a tone-color
-# extraction fails ttnn's static circular-buffer check on a mock N150 (an L1 buffer at 117,504 B clashes
-# with a cached halo program's buffers; `scripts/tt_traceable.py DIR --device mock:wormhole_n150 --jobs
-# clone,extract --runs 2` on tiny checkpoints). Meanwhile every vocoder stage takes the DRAM path.
-L1_CONV_CHAINS = False
+# On: the L1 buffer that clashed with a halo program's circular buffers (a clone after a clone or an
+# extraction on a mock N150, `scripts/tt_traceable.py`) was the harness's own: its op tape held every
+# op's output to the forward's end, so a chain's L1 activations were never freed (`OpTrace.start_tape`,
+# keep=False there now). A forward frees them as it goes; the mock acceptance and traceability runs check it.
+L1_CONV_CHAINS = True
 L1_GRID_OF_EMULATION = (8, 8)
 
 

@@ -8,7 +8,9 @@ zero_g) is `cond.bias`, folded into `conv_pre`'s bias.
 Fewer programs: the leaky ReLU between a resblock's two convs is the first conv's fused activation, and
 every other leaky ReLU is fused with the length mask into one multiply. A stage can keep its activations
 in L1 (sharded, no DRAM slicing) when `layers.fits_l1` says its length bucket fits, else in DRAM; both
-run the same ops. The L1 path is off for now (`device.L1_CONV_CHAINS`, which says why).
+run the same ops. In L1 a resblock conv costs 2 programs (halo, conv) or 3 when its input comes from
+DRAM, against 5 in DRAM (slice in, halo, move, conv, slice out: ttnn's DRAM slicing always moves the
+halo output); float32 activations fit up to 96 KiB per core, which at 2 s is the first stage only.
 
 Run on a padded length bucket, the padded tail must read as zeros wherever a conv reads it, so that the
 output equals an exact-length run (whose convs see zero padding there) sample for sample. The mask is

@@ -198,7 +198,8 @@ class Conv1d:
     A call with `l1=True` keeps the activations in L1: the input is read as it is (a sharded L1 tensor
     from the previous conv, or converted once from DRAM), the conv runs whole (no DRAM slicing), and its
     output stays sharded in L1 for the next op; the input is freed by the conv (callers pass a tensor
-    they do not read again), and the halo output is not moved (one program fewer). Without it, ttnn
+    they do not read again; `keep_input` keeps it, for a caller that reads it again), and the halo
+    output is not moved (one program fewer). Without it, ttnn
     slices a DRAM input through L1 as memory requires and returns a DRAM tensor (an input already in L1
     runs whole in L1: ttnn routes by the input's memory). Both run the same op, so the emulation, which
     has no memory, computes either.
@@ -227,17 +228,20 @@ class Conv1d:
         ttnn = device.ttnn
         activation = leaky_relu_activation(ttnn, leaky_relu) if leaky_relu is not None else None
         weights_dtype = dtype_of(device, precision.weights)
-        self.configs = {
-            False: ttnn.Conv1dConfig(
+        l1 = {"shard_layout": l1_shard_layout(ttnn, self.in_channels), "reallocate_halo_output": False}
+        self.configs = {  # by (l1, keep_input)
+            (False, True): ttnn.Conv1dConfig(
                 weights_dtype=weights_dtype, activation=activation, act_block_h_override=ACT_BLOCK_H
             ),
-            True: ttnn.Conv1dConfig(
+            (True, False): ttnn.Conv1dConfig(
                 weights_dtype=weights_dtype,
                 activation=activation,
-                shard_layout=l1_shard_layout(ttnn, self.in_channels),
                 deallocate_activation=True,
-                reallocate_halo_output=False,
                 act_block_h_override=ACT_BLOCK_H,
+                **l1,
+            ),
+            (True, True): ttnn.Conv1dConfig(
+                weights_dtype=weights_dtype, activation=activation, act_block_h_override=ACT_BLOCK_H, **l1
             ),
         }
         self.compute = compute_config(device, precision)
@@ -268,7 +272,7 @@ class Conv1d:
             leaky_relu=leaky_relu,
         )
 
-    def __call__(self, x: Any, length: int, l1: bool = False) -> Any:
+    def __call__(self, x: Any, length: int, l1: bool = False, keep_input: bool = False) -> Any:
         key = (length, "l1") if l1 else length  # prepared weights depend on the sharding too
         weight, bias = self.weights.get(key)
         placement = {"slice_config": self.ttnn.Op2DL1FullSliceConfig} if l1 else {}
@@ -287,7 +291,7 @@ class Conv1d:
             dilation=self.dilation,
             groups=self.groups,
             dtype=self.dtype,
-            conv_config=self.configs[l1],
+            conv_config=self.configs[(l1, keep_input or not l1)],
             compute_config=self.compute,
             return_weights_and_bias=True,
             **placement,
@@ -341,7 +345,7 @@ class ConvTranspose1d:
         poly, left, right = polyphase_weight(weight, stride, padding)
         self.conv = Conv1d(device, poly, bias.repeat(stride), precision, padding=(left, right))
 
-    def __call__(self, x: Any, length: int, l1: bool = False) -> Any:
+    def __call__(self, x: Any, length: int, l1: bool = False, keep_input: bool = False) -> Any:
         y = self.conv(x, length, l1=l1)
         return self.ttnn.reshape(y, (1, 1, length * self.stride, self.out_channels))
 

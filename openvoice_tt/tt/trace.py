@@ -101,10 +101,14 @@ class OpTrace:
         self.compute_configs: list[tuple[str, dict[str, Any] | None]] = []  # per op that takes one
         self.flops = 0
         self.tape: list[tuple[Any, tuple, dict, Any]] | None = None  # (op, args, kwargs, output) while taping
+        self.tape_keeps = True
 
-    def start_tape(self) -> None:
-        """Record every op call with its arguments and output, the emulation's trace capture (`traced.py`)."""
-        self.tape = []
+    def start_tape(self, keep: bool = True) -> None:
+        """Record every op call with its arguments and output, the emulation's trace capture (`traced.py`).
+        With `keep` False only the op is noted (args and output as empty/None): a device tensor the tape
+        held would stay allocated to the tape's end, which a forward that frees as it goes never sees
+        (on a mock device, a chain of L1 activations then fills L1)."""
+        self.tape, self.tape_keeps = [], keep
 
     def stop_tape(self) -> list[tuple[Any, tuple, dict, Any]]:
         tape, self.tape = self.tape or [], None
@@ -124,7 +128,7 @@ class OpTrace:
         def traced(*args: Any, **kwargs: Any) -> Any:
             out = attr(*args, **kwargs)
             if self.tape is not None:
-                self.tape.append((attr, args, kwargs, out))
+                self.tape.append((attr, args, kwargs, out) if self.tape_keeps else (attr, (), {}, None))
             if self.recording:
                 self.calls.append((name, _shape(out)))
                 self.flops += matmul_flops(name, args, kwargs, out)

@@ -16,8 +16,8 @@ from typing import Any
 import torch
 
 from openvoice_tt.reference.wavenet import WN as ReferenceWN
-from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv1d, Linear, Precision
+from openvoice_tt.tt.device import L1_CONV_CHAINS, TtDevice
+from openvoice_tt.tt.layers import Conv1d, Linear, Precision, fits_l1
 
 
 def stacked_skips(ref: ReferenceWN) -> tuple[torch.Tensor, torch.Tensor]:
@@ -29,6 +29,13 @@ def stacked_skips(ref: ReferenceWN) -> tuple[torch.Tensor, torch.Tensor]:
         weights.append(layer.weight[rows, :, 0])
         bias = bias + layer.bias[rows]
     return torch.cat(weights, dim=1), bias
+
+
+def gates_fit_l1(device: TtDevice, length: int, hidden: int, activations: str) -> bool:
+    """The length-bucket rule of the WaveNet's dilated convs: in L1 (3 programs: the input, which the
+    residual reads again, is copied into L1 shards; halo; conv) when the gates fit, else in DRAM (5).
+    The gates [T, 2H] are sharded on the grid of the conv's input (H channels): per core, as [2T, H]."""
+    return fits_l1(device, 2 * length, hidden, activations)
 
 
 class WN:
@@ -101,8 +108,9 @@ class WN:
         ttnn, hidden = self.ttnn, self.hidden
         tanh, sigmoid = self.gate_activations
         acts = []
+        l1 = L1_CONV_CHAINS and gates_fit_l1(self.device, length, hidden, self.precision.activations)
         for i, in_layer in enumerate(self.in_layers):
-            gates = in_layer(x, length)
+            gates = in_layer(x, length, l1=l1, keep_input=True)
             if cond is not None:
                 gates = ttnn.add(gates, cond[i])
             acts.append(
@@ -111,6 +119,9 @@ class WN:
                     ttnn.slice(gates, [0, 0, 0, hidden], [1, 1, length, 2 * hidden]),
                     input_tensor_a_activations=tanh,
                     input_tensor_b_activations=sigmoid,
+                    # out of the gates' L1 shards in the same program: the matmuls after it take an
+                    # interleaved input on every grid (a P150's block-sharded input has no matmul config)
+                    memory_config=ttnn.DRAM_MEMORY_CONFIG,
                 )
             )
             if i < self.n_layers - 1:

@@ -214,6 +214,26 @@ def test_trace_counts_matrix_flops() -> None:
     assert [name for name, _ in trace.calls] == ["matmul", "conv1d"]
 
 
+def test_a_counting_tape_holds_no_tensor_and_still_refuses_host_transfers() -> None:
+    """The traceability harness tapes forwards to count ops: a tape that kept every output alive to the
+    forward's end filled L1 on a mock device (the L1 conv chains' activations were never freed)."""
+    import weakref
+
+    from openvoice_tt.tt.trace import OpTrace
+
+    trace = OpTrace(host_ttnn)
+    a = host_ttnn.from_torch(torch.randn(1, 1, 4, 8), dtype=host_ttnn.float32)
+    for keep in (True, False):
+        trace.start_tape(keep=keep)
+        held = weakref.ref(trace.exp(a))
+        with pytest.raises(RuntimeError, match="inside a trace capture"):
+            trace.to_torch(a)
+        tape = trace.stop_tape()
+        assert len(tape) == 1 and tape[0][0] is host_ttnn.exp
+        assert (held() is not None) == keep, keep
+        del tape
+
+
 @requires_ttnn
 def test_emulated_attention_layout_ops_match_ttnn_golden_functions(monkeypatch: pytest.MonkeyPatch) -> None:
     """The data movement of tt/attention.py: heads split and joined, permutes, broadcast where and eq."""

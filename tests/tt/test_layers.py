@@ -20,6 +20,7 @@ from openvoice_tt.tt.layers import (
     polyphase_weight,
 )
 from openvoice_tt.tt.program_budget import ProgramBudget
+from openvoice_tt.tt.wavenet import gates_fit_l1
 from scripts.tt_parity import from_tt, to_tt
 
 FP32 = BlockPrecision("fp32", "fp32")
@@ -144,3 +145,11 @@ def test_the_l1_rule_counts_bytes_per_core_of_the_chains_sharding() -> None:
     assert not fits_l1(device, 16384, 128, "bf16")  # 128 KiB per core ran out of L1 on the mock N150
     assert fits_l1(device, 32768, 64, "bf16") and not fits_l1(device, 32768, 64, "fp32")  # 64 KiB, 128 KiB
     assert not fits_l1(device, 131072, 16, "bf16")  # 16 channels occupy a whole 32-wide tile: 128 KiB
+
+
+def test_the_wavenet_gates_fit_l1_up_to_a_30_second_bucket_in_float32() -> None:
+    """H = 192 is block-sharded on 6 x 8 cores: 3,072 frames of float32 gates [T, 384] take exactly the
+    96 KiB per core (a 30 s converter input is 2,584 frames); one tile row more falls back to DRAM."""
+    device = open_emulated_device()
+    assert gates_fit_l1(device, 3072, 192, "fp32") and not gates_fit_l1(device, 3072 + 32, 192, "fp32")
+    assert gates_fit_l1(device, 6144, 192, "bf16") and not gates_fit_l1(device, 6144 + 32, 192, "bf16")
