@@ -576,6 +576,11 @@ def concat(tensors: Sequence[Tensor], dim: int = 0, **kwargs: Any) -> Tensor:
     return Tensor(torch.cat([t.value for t in tensors], dim=dim), first.dtype, first.layout, first.device_handle)
 
 
+def split(x: Tensor, split_size: int, dim: int, **kwargs: Any) -> list[Tensor]:
+    """ttnn.split with an int size: equal chunks of `split_size` along `dim` (data movement, exact)."""
+    return [Tensor(part.clone(), x.dtype, x.layout, x.device_handle) for part in x.value.split(split_size, dim=dim)]
+
+
 # --------------------------------------------------------------------------------------------------
 # Attention heads (`ttnn.transformer`): data movement only, so exact in both modes.
 

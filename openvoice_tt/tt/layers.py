@@ -31,6 +31,20 @@ def masked(ttnn: Any, x: Any, mask: Any | None) -> Any:
     return x if mask is None else ttnn.multiply(x, mask)
 
 
+def halves(ttnn: Any, x: Any, length: int, width: int) -> tuple[Any, Any]:
+    """[1, 1, length, 2 * width] -> its two [1, 1, length, width] halves along the channels.
+
+    One program (ttnn's two-chunk tiled split) when `width` is a tile multiple; otherwise two slices
+    (ttnn's split would itself fall back to slices there, at four programs)."""
+    if width % 32 == 0:
+        first, second = ttnn.split(x, width, dim=3)
+        return first, second
+    return (
+        ttnn.slice(x, [0, 0, 0, 0], [1, 1, length, width]),
+        ttnn.slice(x, [0, 0, 0, width], [1, 1, length, 2 * width]),
+    )
+
+
 def leaky_relu_activation(ttnn: Any, slope: float) -> Any:
     """Leaky ReLU as a fused activation (of a conv's output or a binary op's operand)."""
     return ttnn.UnaryWithParam(ttnn.UnaryOpType.LEAKY_RELU, slope)
