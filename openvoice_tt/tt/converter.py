@@ -60,13 +60,11 @@ class ToneColorConverter:
     # Pure ttnn ---------------------------------------------------------------------------------------
 
     def _padded_rows(self, spec: Any, frames: int, padded: int) -> Any:
-        """Spectrogram [1, 1, T, F] -> [1, 1, padded, F] with zero rows (masked downstream): a slice of one
-        resident zero block of the bucket's size, so no length within the bucket uploads anything."""
+        """Spectrogram [1, 1, T, F] -> [1, 1, padded, F] with zero rows (masked downstream): one `ttnn.pad`
+        on the device (two programs, where a slice of a zero block and a concat took five)."""
         if padded == frames:
             return spec
-        ttnn, width = self.ttnn, spec.shape[-1]
-        zeros = self.device.resident.filled((1, 1, padded, width), 0.0, spec.dtype)
-        return ttnn.concat([spec, ttnn.slice(zeros, [0, 0, 0, 0], [1, 1, padded - frames, width])], dim=2)
+        return self.ttnn.pad(spec, [(0, 0), (0, 0), (0, padded - frames), (0, 0)], 0.0)
 
     def embed(self, wave: Any, samples: int) -> Any:
         """Waveform [1, 1, N, 1] -> tone-color embedding [1, 1, 1, gin]."""

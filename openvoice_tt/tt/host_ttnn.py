@@ -98,6 +98,7 @@ class UnaryOpType(enum.Enum):
     LEAKY_RELU = "leaky_relu"
     TANH = "tanh"
     SIGMOID = "sigmoid"
+    RELU = "relu"
 
 
 @dataclass(frozen=True)
@@ -351,6 +352,8 @@ def _activated(value: torch.Tensor, activation: UnaryWithParam | None) -> torch.
         return torch.tanh(value)
     if activation.op_type is UnaryOpType.SIGMOID:
         return torch.sigmoid(value)
+    if activation.op_type is UnaryOpType.RELU:
+        return torch.relu(value)
     raise ValueError(f"fused activation {activation.op_type} is not emulated")
 
 
@@ -574,6 +577,12 @@ def slice(
 def concat(tensors: Sequence[Tensor], dim: int = 0, **kwargs: Any) -> Tensor:
     first = tensors[0]
     return Tensor(torch.cat([t.value for t in tensors], dim=dim), first.dtype, first.layout, first.device_handle)
+
+
+def pad(x: Tensor, padding: Sequence[tuple[int, int]], value: float, **kwargs: Any) -> Tensor:
+    """ttnn.pad with (before, after) per dim, every dim listed: `value` around x (data movement, exact)."""
+    flat = [amount for before, after in reversed(padding) for amount in (before, after)]
+    return Tensor(F.pad(x.value, flat, value=value), x.dtype, x.layout, x.device_handle)
 
 
 def split(x: Tensor, split_size: int, dim: int, **kwargs: Any) -> list[Tensor]:

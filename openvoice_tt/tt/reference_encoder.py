@@ -15,7 +15,9 @@ the smallest width >= 513 whose first two conv inputs (576, 288) are multiples o
 graph of 2, 10 and 30 s pieces on both mock devices is checked for it (tests/tt/test_mock_device.py).
 Zero columns become
 ReLU(bias) after a conv, so every conv output whose padded width exceeds the exact computation's is
-multiplied by a resident column mask: the result equals the unpadded computation exactly.
+masked on those columns too: the result equals the unpadded computation exactly. Rows and columns are
+masked together, with the ReLU fused in, by one multiply whose mask is one `lt` of a resident
+per-bucket position pattern (`conv_positions`) against the valid rows.
 """
 
 from __future__ import annotations
@@ -39,9 +41,13 @@ def conv_width(width: int) -> int:
     return (width + 1) // 2
 
 
-def column_mask(height: int, width: int, real: int) -> torch.Tensor:
-    """[1, 1, height * width, 1]: 1 where the column (fastest axis of the NHWC flatten) is < `real`."""
-    return (torch.arange(width) < real).float().repeat(height).reshape(1, 1, height * width, 1)
+def conv_positions(height: int, width: int, real: int) -> torch.Tensor:
+    """[1, 1, height * width, 1]: the flattened position h * width + w where the column (fastest axis of
+    the NHWC flatten) is < `real`, else height * width; `< valid * width` is then 1 exactly on the valid
+    rows' real columns (float32 counts exactly to 2**24)."""
+    positions = torch.arange(height * width, dtype=torch.float32)
+    real_column = (torch.arange(width) < real).repeat(height)
+    return torch.where(real_column, positions, float(height * width)).reshape(1, 1, height * width, 1)
 
 
 def gru_input_weight(weight_ih: torch.Tensor, channels: int, freq: int) -> torch.Tensor:
@@ -106,6 +112,7 @@ class ReferenceEncoder:
             for gate, rows in gates.items()
         }
         self.sigmoid = [device.ttnn.UnaryWithParam(device.ttnn.UnaryOpType.SIGMOID)]
+        self.relu = [device.ttnn.UnaryWithParam(device.ttnn.UnaryOpType.RELU)]
         self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
         self.dtype = dtype_of(device, precision.activations)
         self.compute = compute_config(device, precision)
@@ -132,10 +139,13 @@ class ReferenceEncoder:
         for conv in self.convs:
             x, height, width = conv(x, height, width)
             valid, real = conv_width(valid), conv_width(real)
-            x = masked(ttnn, ttnn.relu(x), length_mask(self.device, valid * width, height * width))
-            if real < width:  # the columns that exist only because of the tile padding
-                build = partial(column_mask, height, width, real)  # runs on the bucket's first use only
-                x = ttnn.multiply(x, resident.pattern(("column_mask", height, width, real), build, ttnn.float32))
+            if valid < height or real < width:  # padded rows, or columns that exist only for the tile padding
+                build = partial(conv_positions, height, width, real)  # runs on the bucket's first use only
+                positions = resident.pattern(("conv_positions", height, width, real), build, ttnn.float32)
+                mask = ttnn.lt(positions, float(valid * width))
+                x = ttnn.multiply(x, mask, input_tensor_a_activations=self.relu)  # relu(x) * mask: exact
+            else:
+                x = ttnn.relu(x)
         x = ttnn.reshape(x, (1, height, 1, width * self.convs[-1].out_channels))  # one step per dim-1 row
         inputs = {gate: linear(x) for gate, linear in self.input_gates.items()}  # [1, steps, 1, h]
         state = self.device.resident.filled((1, 1, 1, h), 0.0, self.dtype)

@@ -1,13 +1,15 @@
 """ttnn twin of `reference/spectrogram.py`: the STFT magnitude as one matmul with a windowed DFT basis.
 
 All on device, from the waveform as a [1, 1, N, 1] column: the reflect padding of (n_fft - hop) / 2
-samples at each end is the edge samples reversed (a matmul with the anti-diagonal permutation); the
+samples at each end is the edge samples reversed, each a matmul with a 0/1 selection matrix over a
+tile-aligned slice of the waveform's ends (one program, where a slice at the exact edge offsets costs
+three); the
 padded signal is viewed as rows of `hop` samples, one per index of dim 1 ([1, rows, 1, hop]), so that
 each of the n_fft / hop shifted row windows is a tile-aligned slice (one program; a row range of a
 [rows, hop] matrix costs three); they concatenate into the [T, n_fft] frame matrix, which one
 matmul with the periodic-Hann windowed cos | sin basis turns into the spectrum; magnitude =
-sqrt(re^2 + im^2 + 1e-6). Real and imaginary halves are padded to a tile multiple so every slice is
-tile aligned; the padding bins are dropped at the end.
+sqrt(re^2 + im^2 + 1e-6), the sum as two `addcmul`s onto the eps row. Real and imaginary halves are
+padded to a tile multiple so they split in one program; the padding bins are dropped at the end.
 """
 
 from __future__ import annotations
@@ -19,13 +21,21 @@ import torch
 
 from openvoice_tt.reference.spectrogram import MAGNITUDE_EPS
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Precision, compute_config, dtype_of
+from openvoice_tt.tt.layers import Precision, compute_config, dtype_of, halves
 
 TILE = 32
 
 
 def padded_bins(n_fft: int) -> int:
     return math.ceil((n_fft // 2 + 1) / TILE) * TILE
+
+
+def reflection(pad: int, start: int, columns: int) -> torch.Tensor:
+    """[pad, columns] 0/1: row i picks column start - i, so (this @ wave[offset : offset + columns]) is
+    wave[offset + start - i] for i < pad: a reflect padding's samples, read from a slice of the wave."""
+    select = torch.zeros(pad, columns)
+    select[torch.arange(pad), start - torch.arange(pad)] = 1.0
+    return select
 
 
 def dft_basis(n_fft: int, win_length: int) -> torch.Tensor:
@@ -53,23 +63,31 @@ class Spectrogram:
             device.weights.get(f"spectrogram.dft_basis.{n_fft}.{win_length}", lambda: dft_basis(n_fft, win_length)),
             dtype_of(device, precision.weights),
         )
+        self.device = device
         self.pad = (n_fft - hop) // 2
-        self.reverse = device.constant(torch.eye(self.pad).flip(0), device.ttnn.float32)  # anti-diagonal
+        self.head_rows = math.ceil((self.pad + 1) / TILE) * TILE  # wave[0 : head_rows] holds wave[1 .. pad]
         self.compute = compute_config(device, precision)
+        self.eps = device.constant(torch.full((1, 1, 1, self.width), MAGNITUDE_EPS), self.dtype)  # a power row
 
     def frames(self, samples: int) -> int:
         return samples // self.hop
 
-    def _reversed(self, column: Any) -> Any:
-        ttnn = self.ttnn
-        return ttnn.matmul(self.reverse, column, dtype=ttnn.float32, compute_kernel_config=self.compute)
+    def _reflected(self, wave: Any, offset: int, end: int, start: int) -> Any:
+        """wave[offset + start - i] for i < pad, from the slice wave[offset : end] (offset tile aligned)."""
+        ttnn, pad, columns = self.ttnn, self.pad, end - offset
+        select = self.device.resident.pattern(
+            ("reflection", pad, start, columns), lambda: reflection(pad, start, columns), ttnn.float32
+        )
+        part = ttnn.slice(wave, [0, 0, offset, 0], [1, 1, end, 1])
+        return ttnn.matmul(select, part, dtype=ttnn.float32, compute_kernel_config=self.compute)
 
     def rows(self, wave: Any, samples: int) -> Any:
         """[1, 1, N, 1] -> reflect-padded waveform as [1, T + n_fft/hop - 1, 1, hop] rows."""
         ttnn, pad = self.ttnn, self.pad
-        head = ttnn.slice(wave, [0, 0, 1, 0], [1, 1, pad + 1, 1])
-        tail = ttnn.slice(wave, [0, 0, samples - pad - 1, 0], [1, 1, samples - 1, 1])
-        padded = ttnn.concat([self._reversed(head), wave, self._reversed(tail)], dim=2)
+        head = self._reflected(wave, 0, min(self.head_rows, samples), pad)  # wave[pad], ..., wave[1]
+        offset = (samples - pad - 1) // TILE * TILE
+        tail = self._reflected(wave, offset, samples, samples - 2 - offset)  # wave[N - 2], ..., wave[N - pad - 1]
+        padded = ttnn.concat([head, wave, tail], dim=2)
         rows = self.frames(samples) + self.n_fft // self.hop - 1
         padded = ttnn.slice(padded, [0, 0, 0, 0], [1, 1, rows * self.hop, 1])
         return ttnn.reshape(padded, (1, rows, 1, self.hop))
@@ -82,7 +100,6 @@ class Spectrogram:
         windows = [ttnn.slice(rows, [0, j, 0, 0], [1, j + frames, 1, self.hop]) for j in range(shifts)]
         framed = ttnn.reshape(ttnn.concat(windows, dim=3), (1, 1, frames, self.n_fft))
         spectrum = ttnn.matmul(framed, self.basis, dtype=self.dtype, compute_kernel_config=self.compute)
-        real = ttnn.slice(spectrum, [0, 0, 0, 0], [1, 1, frames, width])
-        imag = ttnn.slice(spectrum, [0, 0, 0, width], [1, 1, frames, 2 * width])
-        power = ttnn.add(ttnn.add(ttnn.multiply(real, real), ttnn.multiply(imag, imag)), MAGNITUDE_EPS)
+        real, imag = halves(ttnn, spectrum, frames, width)
+        power = ttnn.addcmul(ttnn.addcmul(self.eps, real, real, value=1.0), imag, imag, value=1.0)
         return ttnn.slice(ttnn.sqrt(power), [0, 0, 0, 0], [1, 1, frames, self.bins])
