@@ -47,6 +47,10 @@ class ResBlock1:
         ]
         self.convs2 = [Conv1d.of(device, c, f"{name}.convs2.{i}", precision) for i, c in enumerate(ref.convs2)]
 
+    def activate(self, x: Any, mask: Any | None) -> Any:
+        """The masked leaky ReLU a conv1 reads (one multiply; a stage computes its first once, for all blocks)."""
+        return masked_leaky_relu(self.ttnn, x, mask, LRELU_SLOPE)
+
     def __call__(
         self, x: Any, length: int, mask: Any | None = None, l1: bool = False, activated: Any | None = None
     ) -> Any:
@@ -55,7 +59,7 @@ class ResBlock1:
         `activated`: masked leaky_relu(x) when the caller computed it once for every block of a stage."""
         ttnn = self.ttnn
         for k, (conv1, conv2) in enumerate(zip(self.convs1, self.convs2, strict=True)):
-            xt = activated if k == 0 and activated is not None else masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE)
+            xt = activated if k == 0 and activated is not None else self.activate(x, mask)
             xt = conv1(xt, length, l1=l1)  # leaky ReLU fused
             xt = masked(ttnn, xt, mask)  # rebinding frees the unmasked output before conv2 runs
             x = ttnn.add(x, conv2(xt, length, l1=l1))
@@ -128,7 +132,7 @@ class Generator:
         blocks = self.resblocks[stage * self.num_kernels : (stage + 1) * self.num_kernels]
         # every block's first conv reads the same masked leaky_relu(x): one op for the stage (in DRAM; an
         # L1 chain's conv frees its input, so there each block computes its own)
-        activated = None if l1 else masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE)
+        activated = None if l1 else blocks[0].activate(x, mask)
         xs = blocks[0](x, length, mask, l1, activated)
         for block in blocks[1:]:
             xs = ttnn.add(xs, block(x, length, mask, l1, activated))

@@ -106,7 +106,7 @@ def test_tiny_converter_end_to_end_and_transfer_budget(tiny_converter) -> None:
     expected = ref.convert(spec, src, tgt, NoiseSource(1), 0.3)
     assert_agrees(expected, converted, FP32_GATES["waveform"], "convert()")
 
-    assert "filled" in device.transfers.constants and set(device.transfers.weights) == {"conv_weight"}
+    assert "reflection" in device.transfers.constants and set(device.transfers.weights) == {"conv_weight"}
 
     device.transfers.reset()  # the same bucket again (another length): only the inputs and noise go up
     tt.convert(speechlike_audio(1.6, seed=2), src, tgt, 0.3, NoiseSource(2))
