@@ -2,8 +2,8 @@
 
 All on device, from the waveform as a [1, 1, N, 1] column: the reflect padding of (n_fft - hop) / 2
 samples at each end is the edge samples reversed, each a matmul with a 0/1 selection matrix over a
-tile-aligned slice of the waveform's ends (one program, where a slice at the exact edge offsets costs
-three); the
+slice of the waveform's ends (the head's slice starts at 0, tile aligned: one program, where a slice
+at the exact edge offset costs three; the tail's start depends on the length); the
 padded signal is viewed as rows of `hop` samples, one per index of dim 1 ([1, rows, 1, hop]), so that
 each of the n_fft / hop shifted row windows is a tile-aligned slice (one program; a row range of a
 [rows, hop] matrix costs three); they concatenate into the [T, n_fft] frame matrix, which one
@@ -73,7 +73,7 @@ class Spectrogram:
         return samples // self.hop
 
     def _reflected(self, wave: Any, offset: int, end: int, start: int) -> Any:
-        """wave[offset + start - i] for i < pad, from the slice wave[offset : end] (offset tile aligned)."""
+        """wave[offset + start - i] for i < pad, from the slice wave[offset : end]."""
         ttnn, pad, columns = self.ttnn, self.pad, end - offset
         select = self.device.resident.pattern(
             ("reflection", pad, start, columns), lambda: reflection(pad, start, columns), ttnn.float32
@@ -85,8 +85,9 @@ class Spectrogram:
         """[1, 1, N, 1] -> reflect-padded waveform as [1, T + n_fft/hop - 1, 1, hop] rows."""
         ttnn, pad = self.ttnn, self.pad
         head = self._reflected(wave, 0, min(self.head_rows, samples), pad)  # wave[pad], ..., wave[1]
-        offset = (samples - pad - 1) // TILE * TILE
-        tail = self._reflected(wave, offset, samples, samples - 2 - offset)  # wave[N - 2], ..., wave[N - pad - 1]
+        # the tail's slice starts where the length puts it (not tile aligned: three programs), so that its
+        # selection matrix (the anti-diagonal) is the same for every length: no constant per length
+        tail = self._reflected(wave, samples - pad - 1, samples - 1, pad - 1)  # wave[N - 2], ..., wave[N - pad - 1]
         padded = ttnn.concat([head, wave, tail], dim=2)
         rows = self.frames(samples) + self.n_fft // self.hop - 1
         padded = ttnn.slice(padded, [0, 0, 0, 0], [1, 1, rows * self.hop, 1])
