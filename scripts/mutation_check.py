@@ -63,8 +63,8 @@ MUTANTS = [
     Mutant(
         "tt: resblock slope 0.12",
         "openvoice_tt/tt/hifigan.py",
-        "xt = conv1(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE), length, l1=l1)",
-        "xt = conv1(masked_leaky_relu(ttnn, x, mask, 0.12), length, l1=l1)",
+        "return masked_leaky_relu(self.ttnn, x, mask, LRELU_SLOPE)",
+        "return masked_leaky_relu(self.ttnn, x, mask, 0.12)",
         (TT_CONVERTER, TT_MELO),
     ),
     Mutant(

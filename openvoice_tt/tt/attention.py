@@ -124,11 +124,16 @@ class FeedForward:
         padding = ((k - 1) // 2, k // 2)  # upstream pads explicitly ("same"; asymmetric for even k)
         self.conv_1 = Conv1d.of(device, ref.conv_1, f"{name}.conv_1", precision, padding=padding)
         self.conv_2 = Conv1d.of(device, ref.conv_2, f"{name}.conv_2", precision, padding=padding)
+        self.relu = [device.ttnn.UnaryWithParam(device.ttnn.UnaryOpType.RELU)]
 
     def __call__(self, x: Any, length: int, mask: Any | None) -> Any:
+        """Upstream masks conv_2's output too; here its padded rows stay as they come: every reader masks
+        (a conv's input, the encoder's output) or never sees them (attention keys are masked), so the
+        valid rows are the same. The ReLU is fused onto conv_2's input mask (one multiply)."""
         ttnn = self.ttnn
-        x = ttnn.relu(self.conv_1(masked(ttnn, x, mask), length))
-        return masked(ttnn, self.conv_2(masked(ttnn, x, mask), length), mask)
+        x = self.conv_1(masked(ttnn, x, mask), length)
+        x = ttnn.relu(x) if mask is None else ttnn.multiply(x, mask, input_tensor_a_activations=self.relu)
+        return self.conv_2(x, length)
 
 
 class RelativeAttentionEncoder:

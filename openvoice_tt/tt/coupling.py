@@ -20,7 +20,7 @@ import torch
 
 from openvoice_tt.config import BlockPrecision as Precision
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Linear
+from openvoice_tt.tt.layers import Linear, halves
 
 
 def flipped_pre(weight: torch.Tensor, flipped: bool) -> torch.Tensor:
@@ -74,9 +74,7 @@ class Coupling:
 
     def split(self, x: Any, length: int) -> tuple[Any, Any]:
         """-> (source half that conditions, target half that is shifted)."""
-        ttnn, half = self.ttnn, self.half
-        lower = ttnn.slice(x, [0, 0, 0, 0], [1, 1, length, half])
-        upper = ttnn.slice(x, [0, 0, 0, half], [1, 1, length, 2 * half])
+        lower, upper = halves(self.ttnn, x, length, self.half)
         return (upper, lower) if self.flipped else (lower, upper)
 
     def join(self, source: Any, target: Any) -> Any:

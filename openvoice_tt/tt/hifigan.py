@@ -5,8 +5,9 @@ resblocks (x / 3) is folded into the next conv's weights (leaky ReLU is positive
 conv(lrelu(x / 3)) = (conv / 3)(lrelu(x)) up to the bias); a zero speaker vector's conditioning (V2's
 zero_g) is `cond.bias`, folded into `conv_pre`'s bias.
 
-Fewer programs: the leaky ReLU between a resblock's two convs is the first conv's fused activation, and
-every other leaky ReLU is fused with the length mask into one multiply. A stage can keep its activations
+Fewer programs: the leaky ReLU between a resblock's two convs is the first conv's fused activation,
+every other leaky ReLU is fused with the length mask into one multiply, and the first one of a stage's
+resblocks (they all read the stage's input) runs once for all of them. A stage can keep its activations
 in L1 (sharded, no DRAM slicing) when `layers.fits_l1` says its length bucket fits, else in DRAM; both
 run the same ops. In L1 a resblock conv costs 2 programs (halo, conv) or 3 when its input comes from
 DRAM, against 5 in DRAM (slice in, halo, move, conv, slice out: ttnn's DRAM slicing always moves the
@@ -48,11 +49,20 @@ class ResBlock1:
         ]
         self.convs2 = [Conv1d.of(device, c, f"{name}.convs2.{i}", precision) for i, c in enumerate(ref.convs2)]
 
-    def __call__(self, x: Any, length: int, mask: Any | None = None, l1: bool = False) -> Any:
-        """x (its padded tail need not be zero) -> the block's output (its tail is not zero either)."""
+    def activate(self, x: Any, mask: Any | None) -> Any:
+        """The masked leaky ReLU a conv1 reads (one multiply; a stage computes its first once, for all blocks)."""
+        return masked_leaky_relu(self.ttnn, x, mask, LRELU_SLOPE)
+
+    def __call__(
+        self, x: Any, length: int, mask: Any | None = None, l1: bool = False, activated: Any | None = None
+    ) -> Any:
+        """x (its padded tail need not be zero) -> the block's output (its tail is not zero either).
+
+        `activated`: masked leaky_relu(x) when the caller computed it once for every block of a stage."""
         ttnn = self.ttnn
-        for conv1, conv2 in zip(self.convs1, self.convs2, strict=True):
-            xt = conv1(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE), length, l1=l1)  # leaky ReLU fused
+        for k, (conv1, conv2) in enumerate(zip(self.convs1, self.convs2, strict=True)):
+            xt = activated if k == 0 and activated is not None else self.activate(x, mask)
+            xt = conv1(xt, length, l1=l1)  # leaky ReLU fused
             xt = masked(ttnn, xt, mask)  # rebinding frees the unmasked output before conv2 runs
             x = ttnn.add(x, conv2(xt, length, l1=l1))
         return x
@@ -123,7 +133,10 @@ class Generator:
         ttnn = self.ttnn
         l1 = L1_CONV_CHAINS and fits_l1(self.device, length, self.ups[stage].out_channels, self.activations)
         blocks = self.resblocks[stage * self.num_kernels : (stage + 1) * self.num_kernels]
-        xs = blocks[0](x, length, mask, l1)
+        # every block's first conv reads the same masked leaky_relu(x): one op for the stage (in DRAM; an
+        # L1 chain's conv frees its input, so there each block computes its own)
+        activated = None if l1 else blocks[0].activate(x, mask)
+        xs = blocks[0](x, length, mask, l1, activated)
         for block in blocks[1:]:
-            xs = ttnn.add(xs, block(x, length, mask, l1))
+            xs = ttnn.add(xs, block(x, length, mask, l1, activated))
         return xs

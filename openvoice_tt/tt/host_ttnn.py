@@ -100,6 +100,7 @@ class UnaryOpType(enum.Enum):
     SIGMOID = "sigmoid"
     MUL_UNARY_SFPU = "mul_unary_sfpu"  # x * param (a valid count scaled to samples: tt/layers.length_mask)
     CEIL = "ceil"
+    RELU = "relu"
 
 
 @dataclass(frozen=True)
@@ -357,6 +358,8 @@ def _activated(value: torch.Tensor, activation: UnaryWithParam | None) -> torch.
         return value * torch.tensor(activation.param, dtype=torch.float32)
     if activation.op_type is UnaryOpType.CEIL:
         return torch.ceil(value)
+    if activation.op_type is UnaryOpType.RELU:
+        return torch.relu(value)
     raise ValueError(f"fused activation {activation.op_type} is not emulated")
 
 
@@ -582,6 +585,17 @@ def slice(
 def concat(tensors: Sequence[Tensor], dim: int = 0, **kwargs: Any) -> Tensor:
     first = tensors[0]
     return Tensor(torch.cat([t.value for t in tensors], dim=dim), first.dtype, first.layout, first.device_handle)
+
+
+def pad(x: Tensor, padding: Sequence[tuple[int, int]], value: float, **kwargs: Any) -> Tensor:
+    """ttnn.pad with (before, after) per dim, every dim listed: `value` around x (data movement, exact)."""
+    flat = [amount for before, after in reversed(padding) for amount in (before, after)]
+    return Tensor(F.pad(x.value, flat, value=value), x.dtype, x.layout, x.device_handle)
+
+
+def split(x: Tensor, split_size: int, dim: int, **kwargs: Any) -> list[Tensor]:
+    """ttnn.split with an int size: equal chunks of `split_size` along `dim` (data movement, exact)."""
+    return [Tensor(part.clone(), x.dtype, x.layout, x.device_handle) for part in x.value.split(split_size, dim=dim)]
 
 
 # --------------------------------------------------------------------------------------------------

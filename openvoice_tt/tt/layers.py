@@ -31,6 +31,20 @@ def masked(ttnn: Any, x: Any, mask: Any | None) -> Any:
     return x if mask is None else ttnn.multiply(x, mask)
 
 
+def halves(ttnn: Any, x: Any, length: int, width: int) -> tuple[Any, Any]:
+    """[1, 1, length, 2 * width] -> its two [1, 1, length, width] halves along the channels.
+
+    One program (ttnn's two-chunk tiled split) when `width` is a tile multiple; otherwise two slices
+    (ttnn's split would itself fall back to slices there, at four programs)."""
+    if width % 32 == 0:
+        first, second = ttnn.split(x, width, dim=3)
+        return first, second
+    return (
+        ttnn.slice(x, [0, 0, 0, 0], [1, 1, length, width]),
+        ttnn.slice(x, [0, 0, 0, width], [1, 1, length, 2 * width]),
+    )
+
+
 def leaky_relu_activation(ttnn: Any, slope: float) -> Any:
     """Leaky ReLU as a fused activation (of a conv's output or a binary op's operand)."""
     return ttnn.UnaryWithParam(ttnn.UnaryOpType.LEAKY_RELU, slope)
@@ -57,11 +71,16 @@ def length_mask(device: TtDevice, valid: Any | None, length: int, scale: int = 1
     if valid is None:
         return None
     ttnn = device.ttnn
+    return ttnn.lt(device.resident.positions(length), valid, **count_activations(ttnn, scale, halvings))
+
+
+def count_activations(ttnn: Any, scale: int = 1, halvings: int = 0) -> dict[str, Any]:
+    """The fused activations that turn an uploaded count into ceil(count / 2**halvings) * scale as a
+    comparison's second operand reads it (no program of their own; exact in float32)."""
     count = [ttnn.UnaryWithParam(ttnn.UnaryOpType.MUL_UNARY_SFPU, 0.5**halvings)] if halvings else []
     count += [ttnn.UnaryWithParam(ttnn.UnaryOpType.CEIL)] if halvings else []
     count += [ttnn.UnaryWithParam(ttnn.UnaryOpType.MUL_UNARY_SFPU, float(scale))] if scale != 1 else []
-    fused = {"input_tensor_b_activations": count} if count else {}
-    return ttnn.lt(device.resident.positions(length), valid, **fused)
+    return {"input_tensor_b_activations": count} if count else {}
 
 
 def compute_config(device: TtDevice, precision: Precision | MathConfig) -> Any:

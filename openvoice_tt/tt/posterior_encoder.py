@@ -10,7 +10,7 @@ from typing import Any
 
 from openvoice_tt.reference.posterior_encoder import PosteriorEncoder as ReferencePosteriorEncoder
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Linear, Precision, masked
+from openvoice_tt.tt.layers import Linear, Precision, halves, masked
 from openvoice_tt.tt.wavenet import WN
 
 
@@ -29,6 +29,5 @@ class PosteriorEncoder:
         ttnn, c = self.ttnn, self.out_channels
         x = masked(ttnn, self.pre(spec), mask)
         stats = self.proj(self.enc.features(x, length, mask, self.enc.condition(g) if g is not None else None))
-        m = ttnn.slice(stats, [0, 0, 0, 0], [1, 1, length, c])
-        logs = ttnn.slice(stats, [0, 0, 0, c], [1, 1, length, 2 * c])
+        m, logs = halves(ttnn, stats, length, c)
         return masked(ttnn, ttnn.addcmul(m, noise, ttnn.exp(logs), value=float(tau)), mask)

@@ -15,7 +15,9 @@ the smallest width >= 513 whose first two conv inputs (576, 288) are multiples o
 graph of 2, 10 and 30 s pieces on both mock devices is checked for it (tests/tt/test_mock_device.py).
 Zero columns become
 ReLU(bias) after a conv, so every conv output whose padded width exceeds the exact computation's is
-multiplied by a resident column mask: the result equals the unpadded computation exactly.
+masked on those columns too: the result equals the unpadded computation exactly. Rows and columns are
+masked together, with the ReLU fused in, by one multiply whose mask is one `lt` of a resident
+per-bucket position pattern (`conv_positions`) against the valid rows (a device count).
 """
 
 from __future__ import annotations
@@ -28,7 +30,16 @@ import torch
 from openvoice_tt.config import TtBuckets
 from openvoice_tt.reference.reference_encoder import ReferenceEncoder as ReferenceReferenceEncoder
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv2d, Linear, Precision, compute_config, dtype_of, length_mask, masked
+from openvoice_tt.tt.layers import (
+    Conv2d,
+    Linear,
+    Precision,
+    compute_config,
+    count_activations,
+    dtype_of,
+    length_mask,
+    masked,
+)
 
 TILE = 32
 ALIGNED_CONVS = 2  # the convs whose input width is made tile-aligned (the ones ttnn height-slices)
@@ -39,9 +50,13 @@ def conv_width(width: int) -> int:
     return (width + 1) // 2
 
 
-def column_mask(height: int, width: int, real: int) -> torch.Tensor:
-    """[1, 1, height * width, 1]: 1 where the column (fastest axis of the NHWC flatten) is < `real`."""
-    return (torch.arange(width) < real).float().repeat(height).reshape(1, 1, height * width, 1)
+def conv_positions(height: int, width: int, real: int) -> torch.Tensor:
+    """[1, 1, height * width, 1]: the flattened position h * width + w where the column (fastest axis of
+    the NHWC flatten) is < `real`, else height * width; `< valid rows * width` is then 1 exactly on the
+    valid rows' real columns (float32 counts exactly to 2**24)."""
+    positions = torch.arange(height * width, dtype=torch.float32)
+    real_column = (torch.arange(width) < real).repeat(height)
+    return torch.where(real_column, positions, float(height * width)).reshape(1, 1, height * width, 1)
 
 
 def gru_input_weight(weight_ih: torch.Tensor, channels: int, freq: int) -> torch.Tensor:
@@ -136,11 +151,7 @@ class ReferenceEncoder:
         for halvings, conv in enumerate(self.convs, 1):
             x, height, width = conv(x, height, width)
             surely_real, real = conv_width(surely_real), conv_width(real)
-            rows = length_mask(self.device, valid, height * width, scale=width, halvings=halvings)
-            x = masked(ttnn, ttnn.relu(x), rows)
-            if real < width:  # the columns that exist only because of the tile padding
-                build = partial(column_mask, height, width, real)  # runs on the bucket's first use only
-                x = ttnn.multiply(x, resident.pattern(("column_mask", height, width, real), build, ttnn.float32))
+            x = self._relu_masked(x, valid, height, width, real, halvings)
         x = ttnn.reshape(x, (1, height, 1, width * self.convs[-1].out_channels))  # one step per dim-1 row
         inputs = {gate: linear(x) for gate, linear in self.input_gates.items()}  # [1, steps, 1, h]
         state = self.device.resident.filled((1, 1, 1, h), 0.0, self.dtype)
@@ -157,6 +168,21 @@ class ReferenceEncoder:
                 real_row = ttnn.ge(valid, float(t * 2 ** len(self.convs) + 1))
                 state = ttnn.where(real_row, stepped, state)
         return self.proj(state)
+
+    def _relu_masked(self, x: Any, valid: Any | None, height: int, width: int, real: int, halvings: int) -> Any:
+        """relu(x) with the rows past the real frames and the columns that exist only for the tile padding
+        zeroed: one multiply with the ReLU fused in (exact, the mask is 0/1), its mask one `lt` of a
+        resident per-bucket position pattern against the valid rows."""
+        ttnn = self.ttnn
+        if valid is None and real == width:
+            return ttnn.relu(x)
+        build = partial(conv_positions, height, width, real)  # runs on the bucket's first use only
+        positions = self.device.resident.pattern(("conv_positions", height, width, real), build, ttnn.float32)
+        if valid is None:
+            mask = ttnn.lt(positions, float(height * width))
+        else:
+            mask = ttnn.lt(positions, valid, **count_activations(ttnn, scale=width, halvings=halvings))
+        return ttnn.multiply(x, mask, input_tensor_a_activations=self.relu)
 
     def _hidden(self, gate: str, state: Any, row: Any) -> Any:
         """state @ W_h[gate] + (the step's input row, biases included), the row added as the matmul's bias."""

@@ -8,8 +8,8 @@ padded signal is viewed as rows of `hop` samples, one per index of dim 1 ([1, ro
 each of the n_fft / hop shifted row windows is a tile-aligned slice (one program; a row range of a
 [rows, hop] matrix costs three); they concatenate into the [T, n_fft] frame matrix, which one
 matmul with the periodic-Hann windowed cos | sin basis turns into the spectrum; magnitude =
-sqrt(re^2 + im^2 + 1e-6). Real and imaginary halves are padded to a tile multiple so every slice is
-tile aligned; the padding bins are dropped at the end.
+sqrt(re^2 + im^2 + 1e-6), the sum as two `addcmul`s onto the eps row. Real and imaginary halves are
+padded to a tile multiple so they split in one program; the padding bins are dropped at the end.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import torch
 
 from openvoice_tt.reference.spectrogram import MAGNITUDE_EPS
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Precision, compute_config, dtype_of
+from openvoice_tt.tt.layers import Precision, compute_config, dtype_of, halves
 
 TILE = 32
 
@@ -60,6 +60,7 @@ class Spectrogram:
         self.pad = (n_fft - hop) // 2
         self.reverse = device.constant(torch.eye(self.pad).flip(0), device.ttnn.float32)  # anti-diagonal
         self.compute = compute_config(device, precision)
+        self.eps = device.constant(torch.full((1, 1, 1, self.width), MAGNITUDE_EPS), self.dtype)  # a power row
 
     def frames(self, samples: int) -> int:
         return samples // self.hop
@@ -104,7 +105,6 @@ class Spectrogram:
         windows = [ttnn.slice(rows, [0, j, 0, 0], [1, j + frames, 1, self.hop]) for j in range(shifts)]
         framed = ttnn.reshape(ttnn.concat(windows, dim=3), (1, 1, frames, self.n_fft))
         spectrum = ttnn.matmul(framed, self.basis, dtype=self.dtype, compute_kernel_config=self.compute)
-        real = ttnn.slice(spectrum, [0, 0, 0, 0], [1, 1, frames, width])
-        imag = ttnn.slice(spectrum, [0, 0, 0, width], [1, 1, frames, 2 * width])
-        power = ttnn.add(ttnn.add(ttnn.multiply(real, real), ttnn.multiply(imag, imag)), MAGNITUDE_EPS)
+        real, imag = halves(ttnn, spectrum, frames, width)
+        power = ttnn.addcmul(ttnn.addcmul(self.eps, real, real, value=1.0), imag, imag, value=1.0)
         return ttnn.slice(ttnn.sqrt(power), [0, 0, 0, 0], [1, 1, frames, self.bins])

@@ -13,7 +13,7 @@ from typing import Any
 from openvoice_tt.reference.text_encoder import TextEncoder as ReferenceTextEncoder
 from openvoice_tt.tt.attention import RelativeAttentionEncoder, RelativeBands
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Embedding, Linear, Precision
+from openvoice_tt.tt.layers import Embedding, Linear, Precision, halves
 
 
 class TextEncoder:
@@ -47,6 +47,5 @@ class TextEncoder:
         stats = self.proj(h)
         if bands.mask is not None:
             stats = ttnn.multiply(stats, bands.mask)
-        m_p = ttnn.slice(stats, [0, 0, 0, 0], [1, 1, length, c])
-        logs_p = ttnn.slice(stats, [0, 0, 0, c], [1, 1, length, 2 * c])
+        m_p, logs_p = halves(ttnn, stats, length, c)
         return h, m_p, logs_p

@@ -17,7 +17,7 @@ import torch
 
 from openvoice_tt.reference.wavenet import WN as ReferenceWN
 from openvoice_tt.tt.device import L1_CONV_CHAINS, TtDevice
-from openvoice_tt.tt.layers import Conv1d, Linear, Precision, fits_l1
+from openvoice_tt.tt.layers import Conv1d, Linear, Precision, fits_l1, halves
 
 
 def stacked_skips(ref: ReferenceWN) -> tuple[torch.Tensor, torch.Tensor]:
@@ -74,7 +74,20 @@ class WN:
             )
             for i, layer in enumerate(ref.res_skip_layers[:-1])
         ]
-        self.cond_layer = None if zero_condition else Linear.of(device, ref.cond_layer, f"{name}.cond_layer", precision)
+        width = 2 * hidden  # each layer's rows of cond_layer, so a layer's conditioning is one linear, no slice
+        self.cond_layers = (
+            None
+            if zero_condition
+            else [
+                Linear(
+                    device,
+                    w.get(f"{name}.cond_layer.weight[{i}]", lambda rows=rows: ref.cond_layer.weight[rows]),
+                    w.get(f"{name}.cond_layer.bias[{i}]", lambda rows=rows: ref.cond_layer.bias[rows]),
+                    precision,
+                )
+                for i, rows in enumerate(slice(width * i, width * (i + 1)) for i in range(self.n_layers))
+            ]
+        )
         unary = device.ttnn.UnaryWithParam
         self.gate_activations = (
             [unary(device.ttnn.UnaryOpType.TANH)],
@@ -97,11 +110,9 @@ class WN:
 
     def condition(self, g: Any) -> list[Any] | None:
         """Per-layer conditioning rows [1, 1, 1, 2H] from g [1, 1, 1, gin] (None when folded)."""
-        if self.cond_layer is None:
+        if self.cond_layers is None:
             return None
-        ttnn, width = self.ttnn, 2 * self.hidden
-        cond = self.cond_layer(g)
-        return [ttnn.slice(cond, [0, 0, 0, width * i], [1, 1, 1, width * (i + 1)]) for i in range(self.n_layers)]
+        return [cond_layer(g) for cond_layer in self.cond_layers]
 
     def features(self, x: Any, length: int, mask: Any | None, cond: list[Any] | None) -> Any:
         """x [1, 1, T, H] (masked) -> every layer's gate output side by side [1, 1, T, n*H], for a `head`."""
@@ -113,10 +124,11 @@ class WN:
             gates = in_layer(x, length, l1=l1, keep_input=True)
             if cond is not None:
                 gates = ttnn.add(gates, cond[i])
+            filt, gate = halves(ttnn, gates, length, hidden)
             acts.append(
                 ttnn.multiply(
-                    ttnn.slice(gates, [0, 0, 0, 0], [1, 1, length, hidden]),
-                    ttnn.slice(gates, [0, 0, 0, hidden], [1, 1, length, 2 * hidden]),
+                    filt,
+                    gate,
                     input_tensor_a_activations=tanh,
                     input_tensor_b_activations=sigmoid,
                     # out of the gates' L1 shards in the same program: the matmuls after it take an

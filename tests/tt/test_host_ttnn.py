@@ -157,6 +157,19 @@ def test_emulated_ops_match_ttnn_golden_functions(ops_used: set[str], monkeypatc
     mask = (torch.arange(40) < 29).float().reshape(1, 1, 40, 1)
     addcmul = ttnn.get_golden_function(ttnn.addcmul)(a, b, mask, value=-1.0)
     torch.testing.assert_close(host_ttnn.addcmul(t(a), t(b), t(mask), value=-1.0).value, addcmul.float())
+    # data movement (split, pad) and the ReLU fused onto a multiply's operand
+    for golden_part, part in zip(
+        ttnn.get_golden_function(ttnn.split)(a, 32, 3), host_ttnn.split(t(a), 32, dim=3), strict=True
+    ):
+        assert torch.equal(part.value, golden_part.float())
+    padding = [(0, 0), (0, 0), (0, 8), (0, 0)]
+    padded = ttnn.get_golden_function(ttnn.pad)(a, padding, 0.0)
+    assert torch.equal(host_ttnn.pad(t(a), padding, 0.0).value, padded.float())
+    relu = [ttnn.UnaryWithParam(ttnn.UnaryOpType.RELU)]
+    relu_mask = ttnn.get_golden_function(ttnn.multiply)(a, mask, input_tensor_a_activations=relu)
+    emulated_relu = [host_ttnn.UnaryWithParam(host_ttnn.UnaryOpType.RELU)]
+    emulated = host_ttnn.multiply(t(a), t(mask), input_tensor_a_activations=emulated_relu)
+    assert torch.equal(emulated.value, relu_mask.float()) and emulated.value.min() == 0.0
 
 
 def test_fused_activations_and_addcmul_round_as_the_separate_ops() -> None:
