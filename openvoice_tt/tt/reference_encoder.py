@@ -121,6 +121,7 @@ class ReferenceEncoder:
             for gate, rows in gates.items()
         }
         self.sigmoid = [device.ttnn.UnaryWithParam(device.ttnn.UnaryOpType.SIGMOID)]
+        self.relu = [device.ttnn.UnaryWithParam(device.ttnn.UnaryOpType.RELU)]
         self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
         self.dtype = dtype_of(device, precision.activations)
         self.compute = compute_config(device, precision)
