@@ -46,8 +46,7 @@ def join_on_device(
     # prepared weights serve every take of the bucket.
     samples = -(-total // 2)
     padded = 2 * converter.take_samples(samples)
-    zeros = device.resident.filled((1, 1, padded, 1), 0.0, ttnn.float32)
-    speech = ttnn.concat([speech, ttnn.slice(zeros, [0, 0, 0, 0], [1, 1, padded - total, 1])], dim=2)
+    speech = ttnn.concat([speech, device.resident.zero_rows(padded - total, ttnn.float32)], dim=2)
     take, _ = converter.decimate(speech, padded)
     return take, samples
 

@@ -48,6 +48,12 @@ class ResidentConstants:
             ("filled", tuple(shape), float(value), str(dtype)), lambda: torch.full(tuple(shape), float(value)), dtype
         )
 
+    def zero_rows(self, rows: int, dtype: Any) -> Any:
+        """[1, 1, rows, 1] zeros (padding a waveform column to its bucket): a slice of one resident block per
+        power of two, so every length shares a few small blocks instead of keeping one per length."""
+        block = self.filled((1, 1, 1 << (rows - 1).bit_length(), 1), 0.0, dtype)
+        return block if block.shape[2] == rows else self.ttnn.slice(block, [0, 0, 0, 0], [1, 1, rows, 1])
+
     def pattern(self, key: Hashable, build: Callable[[], torch.Tensor], dtype: Any) -> Any:
         """The device copy of `build()` (a host tensor), built and uploaded on the first request for `key`."""
         if key not in self._cache:

@@ -91,9 +91,8 @@ class Spectrogram:
         if wave.shape[2] > samples:
             wave = ttnn.slice(wave, [0, 0, 0, 0], [1, 1, samples, 1])
         pieces = [self._reversed(head), wave, self._reversed(tail)]
-        if samples + 2 * pad < total:  # zeros: a slice of one resident block of the bucket's size
-            zeros = self.device.resident.filled((1, 1, total, 1), 0.0, ttnn.float32)
-            pieces.append(ttnn.slice(zeros, [0, 0, 0, 0], [1, 1, total - samples - 2 * pad, 1]))
+        if samples + 2 * pad < total:
+            pieces.append(self.device.resident.zero_rows(total - samples - 2 * pad, ttnn.float32))
         padded = ttnn.concat(pieces, dim=2)
         return padded if samples + 2 * pad == total else ttnn.slice(padded, [0, 0, 0, 0], [1, 1, total, 1])
 

@@ -136,6 +136,21 @@ def test_masked_leaky_relu_is_one_op_equal_to_leaky_relu_times_the_mask() -> Non
     assert torch.equal(from_tt(device, masked_leaky_relu(ttnn, x, None, 0.1)), activated)
 
 
+def test_length_masks_scale_and_halve_the_uploaded_count_inside_their_comparison() -> None:
+    """The vocoder's masks (count x samples per frame) and the reference encoder's (ceil(count / 2**k) rows
+    of `width` columns) come from one uploaded count, each a single comparison: no op of their own."""
+    device = open_emulated_device()
+    ttnn = device.ttnn
+    valid = device.upload_count(45, "valid_frames")
+    ttnn.recording, ttnn.calls = True, []
+    samples = from_tt(device, length_mask(device, valid, 64 * 8, scale=8)).reshape(-1)
+    rows = from_tt(device, length_mask(device, valid, 16 * 9, scale=9, halvings=2)).reshape(-1)
+    assert {name for name, _ in ttnn.calls} == {"lt", "slice"} and [n for n, _ in ttnn.calls].count("lt") == 2
+    assert torch.equal(samples, (torch.arange(64 * 8) < 45 * 8).float())
+    assert torch.equal(rows, (torch.arange(16 * 9) < 12 * 9).float())  # ceil(45 / 4) = 12 rows, not 11
+    assert length_mask(device, None, 64) is None  # no padding, no mask
+
+
 def test_the_l1_rule_counts_bytes_per_core_of_the_chains_sharding() -> None:
     """On an N150's 8 x 8 cores a 2 s vocoder stage of 11,008 x 128 takes 88 KiB per core in bf16 (block
     sharding: 32 cores, which ran on the mock) and 176 KiB in float32; 64 channels are height-sharded."""
