@@ -8,8 +8,8 @@ both numbers of every block):
 - every block in float32 (tiny, default suite): the emulation differs from torch only in the order of
   float32 operations. Gates: 4x the measured max abs error (BLAS and thread count change the rounding
   order) and PCC >= 1 - 1e-9; a parity trap moves the output by 1e-3 or more.
-- the shipped precision (`ConverterPrecision`: bf16 weights): tiny in the default suite, full size at
-  2 s and 20 s (slow). Gates: twice the measured max abs error and PCC deficit.
+- the shipped precision (`ConverterPrecision`: bf16 activations, bfloat8_b weights): tiny in the
+  default suite, full size at 2 s and 20 s (slow). Gates: twice the measured max abs error and PCC deficit.
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ FP32_GATES = {  # measured (tiny, 1.5 s): spectrogram 2.3e-5 (magnitudes up to ~
 }
 TINY_SHIPPED_GATES = {  # measured (tiny, 1.5 s): PCC / max abs error
     "spectrogram": FP32_GATES["spectrogram"],  # float32 in the shipped precision too
-    "reference_encoder": Gate(0.999984, 0.0031),  # 0.9999924 / 0.00155
-    "posterior_encoder": Gate(0.999978, 0.041),  # 0.9999891 / 0.0201
-    "flow_forward": Gate(0.9999997, 0.0024),  # 0.99999990 / 0.00117
-    "flow_reverse": Gate(0.9999997, 0.0025),  # 0.99999987 / 0.00125
-    "vocoder": Gate(0.999980, 0.0104),  # 0.9999904 / 0.00517
-    "waveform": Gate(0.999955, 0.016),  # 0.9999775 / 0.00795
+    "reference_encoder": Gate(0.999807, 0.0109),  # 0.99990386 / 0.00541
+    "posterior_encoder": Gate(0.999473, 0.132),  # 0.99973678 / 0.0657
+    "flow_forward": Gate(0.9999957, 0.0106),  # 0.99999787 / 0.00527
+    "flow_reverse": Gate(0.9999937, 0.0108),  # 0.99999686 / 0.00539
+    "vocoder": Gate(0.999697, 0.0434),  # 0.99984890 / 0.0217
+    "waveform": Gate(0.999041, 0.0724),  # 0.99952074 / 0.0362
 }
 FULL_SHIPPED_GATES = {  # measured (full size, worse of 2 s and 20 s): PCC / max abs error
     "spectrogram": FP32_GATES["spectrogram"],  # 3.05e-5

@@ -8,9 +8,9 @@ to `tests/tt/reports/`):
 - every block in float32 (tiny, default suite): the emulation differs from torch only in the order of
   float32 operations, and reproduces the reference's durations exactly. Gates: 4x the measured max abs
   error and PCC >= 1 - 1e-9; a parity trap moves the output by 1e-3 or more.
-- the shipped precision (`MeloPrecision`: float32 where durations are decided, bf16 weights in the
-  flow and vocoder): tiny in the default suite, three sentences at full size (slow). Gates: twice the
-  measured max abs error and PCC deficit.
+- the shipped precision (`MeloPrecision`: float32 where durations are decided, bf16 activations and
+  bfloat8_b weights in the flow and vocoder): tiny in the default suite, three sentences at full size
+  (slow). Gates: twice the measured max abs error and PCC deficit.
 - durations: identical to the reference in float32 and in the shipped precision; with bf16 weights in
   every block (not shipped) at most the measured number of tokens may differ.
 
@@ -52,9 +52,9 @@ FP32_GATES = {  # measured (tiny, one sentence): at most 2.2e-6 (sdp)
 TINY_SHIPPED_GATES = {  # measured (tiny, one sentence): PCC / max abs error
     **{block: FP32_GATES[block] for block in ("text_encoder.h", "text_encoder.m_p", "text_encoder.logs_p", "sdp")},
     "dp": Gate(0.999999998, 5e-6),  # 0.9999999994 / 1.07e-6 (float32 here too)
-    "flow": Gate(0.9999993, 0.0065),  # 0.99999967 / 0.00325
-    "vocoder": Gate(0.999965, 0.022),  # 0.9999828 / 0.0110
-    "waveform": Gate(0.99996, 0.025),  # 0.9999818 / 0.0125
+    "flow": Gate(0.9999931, 0.0148),  # 0.99999658 / 0.00736
+    "vocoder": Gate(0.999515, 0.0702),  # 0.99975786 / 0.0351
+    "waveform": Gate(0.999476, 0.0774),  # 0.99973842 / 0.0387
 }
 FULL_SHIPPED_GATES = {  # measured (full size, worst of the three sentences): PCC / max abs error
     "text_encoder.h": Gate(0.999999999, 1.6e-5),  # float32 blocks: 4x the error, as above; 3.93e-6
