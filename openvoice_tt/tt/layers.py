@@ -46,11 +46,21 @@ def masked_leaky_relu(ttnn: Any, x: Any, mask: Any | None, slope: float, dram: b
     return ttnn.multiply(x, mask, input_tensor_a_activations=[leaky_relu_activation(ttnn, slope)], **placement)
 
 
-def length_mask(device: TtDevice, valid: int, length: int) -> Any | None:
-    """[1, 1, length, 1]: 1 on the first `valid` positions of a padded axis (None when nothing is padded)."""
+def length_mask(device: TtDevice, valid: int, length: int, dtype: Any) -> Any | None:
+    """[1, 1, length, 1]: 1 on the first `valid` positions of a padded axis (None when nothing is padded).
+
+    Made in `dtype`, the activations' dtype of the block that uses it (one `lt` either way): ttnn's
+    addcmul, concat and `where` with a scalar refuse operands of mixed dtypes (`host_ttnn._one_dtype`).
+    """
     if valid >= length:
         return None
-    return device.ttnn.lt(device.resident.positions(length), float(valid))
+    return device.ttnn.lt(device.resident.positions(length), float(valid), dtype=dtype)
+
+
+def in_dtype(ttnn: Any, x: Any | None, dtype: Any) -> Any | None:
+    """`x` stored as `dtype`, for a block whose activations take another type than its input's (one
+    typecast; none when it already is, or when x is None)."""
+    return x if x is None or x.dtype == dtype else ttnn.typecast(x, dtype)
 
 
 def compute_config(device: TtDevice, precision: Precision | MathConfig) -> Any:

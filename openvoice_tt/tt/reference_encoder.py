@@ -123,7 +123,7 @@ class ReferenceEncoder:
         x = ttnn.layer_norm(
             spec, weight=self.norm_weight, bias=self.norm_bias, epsilon=1e-5, compute_kernel_config=self.compute
         )
-        x = masked(ttnn, x, length_mask(self.device, frames, padded))
+        x = masked(ttnn, x, length_mask(self.device, frames, padded, self.dtype))
         width = TtBuckets.round_up(real, self.column_multiple)
         if width > real:
             x = ttnn.concat([x, resident.filled((1, 1, padded, width - real), 0.0, x.dtype)], dim=3)
@@ -132,10 +132,11 @@ class ReferenceEncoder:
         for conv in self.convs:
             x, height, width = conv(x, height, width)
             valid, real = conv_width(valid), conv_width(real)
-            x = masked(ttnn, ttnn.relu(x), length_mask(self.device, valid * width, height * width))
+            x = masked(ttnn, ttnn.relu(x), length_mask(self.device, valid * width, height * width, self.dtype))
             if real < width:  # the columns that exist only because of the tile padding
                 build = partial(column_mask, height, width, real)  # runs on the bucket's first use only
-                x = ttnn.multiply(x, resident.pattern(("column_mask", height, width, real), build, ttnn.float32))
+                key = ("column_mask", height, width, real, str(self.dtype))
+                x = ttnn.multiply(x, resident.pattern(key, build, self.dtype))
         x = ttnn.reshape(x, (1, height, 1, width * self.convs[-1].out_channels))  # one step per dim-1 row
         inputs = {gate: linear(x) for gate, linear in self.input_gates.items()}  # [1, steps, 1, h]
         state = self.device.resident.filled((1, 1, 1, h), 0.0, self.dtype)

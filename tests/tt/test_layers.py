@@ -126,7 +126,7 @@ def test_masked_leaky_relu_is_one_op_equal_to_leaky_relu_times_the_mask() -> Non
     device = open_emulated_device()
     ttnn = device.ttnn
     x = to_tt(device, torch.randn(1, 8, 40), "bf16")
-    mask = length_mask(device, 30, 40)
+    mask = length_mask(device, 30, 40, ttnn.bfloat16)
     ttnn.recording, ttnn.calls = True, []
     got = from_tt(device, masked_leaky_relu(ttnn, x, mask, 0.1))
     assert [name for name, _ in ttnn.calls] == ["multiply"]
