@@ -21,6 +21,25 @@ from openvoice_tt.tt.attention import RelativeBands
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import dtype_of
 
+# Which precision field (`config.ConverterPrecision`, `config.MeloPrecision`) each reported block runs in.
+CONVERTER_FIELDS = {  # reported block -> its ConverterPrecision field
+    "spectrogram": "spectrogram",
+    "reference_encoder": "reference_encoder",
+    "posterior_encoder": "posterior_encoder",
+    "flow_forward": "flow",
+    "flow_reverse": "flow",
+    "vocoder": "vocoder",
+}
+MELO_FIELDS = {  # reported block -> its MeloPrecision field
+    "text_encoder.h": "text_encoder",
+    "text_encoder.m_p": "text_encoder",
+    "text_encoder.logs_p": "text_encoder",
+    "sdp": "duration",
+    "dp": "duration",
+    "flow": "flow",
+    "vocoder": "vocoder",
+}
+
 
 @dataclass(frozen=True)
 class Agreement:

@@ -39,23 +39,6 @@ CANDIDATES = {
 CHOSEN = "chosen"
 SENTENCE = "The quick brown fox jumps over the lazy dog, and then it runs all the way back home again."
 # Which ttnn module of the synthesizer / converter each reported block runs.
-CONVERTER_FIELDS = {  # reported block -> its ConverterPrecision field
-    "spectrogram": "spectrogram",
-    "reference_encoder": "reference_encoder",
-    "posterior_encoder": "posterior_encoder",
-    "flow_forward": "flow",
-    "flow_reverse": "flow",
-    "vocoder": "vocoder",
-}
-MELO_FIELDS = {  # reported block -> its MeloPrecision field
-    "text_encoder.h": "text_encoder",
-    "text_encoder.m_p": "text_encoder",
-    "text_encoder.logs_p": "text_encoder",
-    "sdp": "duration",
-    "dp": "duration",
-    "flow": "flow",
-    "vocoder": "vocoder",
-}
 CONVERTER_MODULES = {
     "spectrogram": "spectrogram",
     "reference_encoder": "ref_enc",
@@ -172,7 +155,7 @@ def main() -> None:
     from openvoice_tt.tt.converter import ToneColorConverter
     from openvoice_tt.tt.device import open_emulated_device
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
-    from scripts.tt_parity import converter_blocks, melo_blocks, speechlike_audio
+    from scripts.tt_parity import CONVERTER_FIELDS, MELO_FIELDS, converter_blocks, melo_blocks, speechlike_audio
     from scripts.tt_parity import melo_inputs as make_melo_inputs
 
     candidates = {name: BlockPrecision(a, w, MathConfig(f)) for name, (a, w, f) in CANDIDATES.items()}
