@@ -21,6 +21,25 @@ from openvoice_tt.tt.attention import RelativeBands
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import dtype_of
 
+# Which precision field (`config.ConverterPrecision`, `config.MeloPrecision`) each reported block runs in.
+CONVERTER_FIELDS = {  # reported block -> its ConverterPrecision field
+    "spectrogram": "spectrogram",
+    "reference_encoder": "reference_encoder",
+    "posterior_encoder": "posterior_encoder",
+    "flow_forward": "flow",
+    "flow_reverse": "flow",
+    "vocoder": "vocoder",
+}
+MELO_FIELDS = {  # reported block -> its MeloPrecision field
+    "text_encoder.h": "text_encoder",
+    "text_encoder.m_p": "text_encoder",
+    "text_encoder.logs_p": "text_encoder",
+    "sdp": "duration",
+    "dp": "duration",
+    "flow": "flow",
+    "vocoder": "vocoder",
+}
+
 
 @dataclass(frozen=True)
 class Agreement:
@@ -84,8 +103,9 @@ def speechlike_audio(seconds: float, seed: int = 0) -> np.ndarray:
 
 
 def converter_blocks(ref, tt, device: TtDevice, audio: np.ndarray) -> dict[str, Agreement]:
-    """Agreement of every converter block fed the reference's own inputs, and of the whole waveform."""
-    ttnn = device.ttnn
+    """Agreement of every converter block fed the reference's own inputs, and of the whole waveform.
+    Each input is stored in the type the pipeline gives it (ttnn refuses some mixed-type operands)."""
+    ttnn, p = device.ttnn, tt.precision
     results: dict[str, Agreement] = {}
     spec = ref.spectrogram(torch.from_numpy(audio)[None])
     frames = spec.shape[-1]
@@ -99,23 +119,25 @@ def converter_blocks(ref, tt, device: TtDevice, audio: np.ndarray) -> dict[str, 
     zeros = torch.zeros(1, 256, 1)
     with torch.no_grad():
         z = ref.enc_q(spec, torch.ones(1, 1, frames), zeros, noise, 0.3)
-    z_tt = tt.enc_q(to_tt(device, spec), frames, None, to_tt(device, noise), 0.3)
+    z_tt = tt.enc_q(to_tt(device, spec), frames, None, to_tt(device, noise, p.posterior_encoder.activations), 0.3)
     results["posterior_encoder"] = compare(z, from_tt(device, z_tt))
 
     src, tgt = se, torch.randn(1, 256, 1, generator=torch.Generator().manual_seed(1))
-    g_src, g_tgt = (device.constant(e.reshape(1, 1, 1, -1), ttnn.float32) for e in (src, tgt))
+    flow_dtype = dtype_of(device, p.flow.activations)
+    g_src, g_tgt = (device.constant(e.reshape(1, 1, 1, -1), flow_dtype) for e in (src, tgt))
     with torch.no_grad():
         z_p = ref.flow(z, torch.ones(1, 1, frames), src, reverse=False)
         z_hat = ref.flow(z_p, torch.ones(1, 1, frames), tgt, reverse=True)
     results["flow_forward"] = compare(
-        z_p, from_tt(device, tt.flow(to_tt(device, z), frames, tt.flow.condition(g_src), False))
+        z_p, from_tt(device, tt.flow(to_tt(device, z, p.flow.activations), frames, tt.flow.condition(g_src), False))
     )
     results["flow_reverse"] = compare(
-        z_hat, from_tt(device, tt.flow(to_tt(device, z_p), frames, tt.flow.condition(g_tgt), True))
+        z_hat,
+        from_tt(device, tt.flow(to_tt(device, z_p, p.flow.activations), frames, tt.flow.condition(g_tgt), True)),
     )
     with torch.no_grad():
         wave = ref.dec(z_hat, zeros)
-    wave_tt, length = tt.dec(to_tt(device, z_hat), frames, None)
+    wave_tt, length = tt.dec(to_tt(device, z_hat, p.flow.activations), frames, None)
     results["vocoder"] = compare(wave.flatten(), ttnn.to_torch(wave_tt).flatten()[:length])
 
     expected = ref.convert(spec, src, tgt, NoiseSource(5), 0.3).flatten()
@@ -176,7 +198,7 @@ def melo_blocks(
     when the ttnn text encoder and duration predictors run free (from the token ids on). With `waveform`,
     also the whole synthesis' agreement on the reference's durations (so a one-frame duration difference
     cannot misalign it)."""
-    ttnn, params = device.ttnn, SynthesisParams()
+    ttnn, params, p = device.ttnn, SynthesisParams(), tt.precision
     ja_bert = inputs.ja_bert
     r = melo_reference_stages(ref, inputs, NoiseSource(7), params)
     t = inputs.phone_ids.numel()
@@ -185,19 +207,17 @@ def melo_blocks(
         for name in ("phone_ids", "tone_ids", "language_ids")
     ]
     g = tt.emb_g(device.upload(torch.tensor([[[[1.0]]]]), ttnn.float32, "sid"))
-    bands = RelativeBands(device, t, RELATIVE_ATTENTION_WINDOW, None, ttnn.float32)
-    h, m_p, logs_p = tt.enc_p(*ids, to_tt(device, ja_bert[None]), t, bands, g)
+    bands = RelativeBands(device, t, RELATIVE_ATTENTION_WINDOW, None, dtype_of(device, p.text_encoder.activations))
+    h, m_p, logs_p = tt.enc_p(*ids, to_tt(device, ja_bert[None], p.text_encoder.activations), t, bands, g)
     out = {
         "text_encoder.h": compare(r["h"], from_tt(device, h)),
         "text_encoder.m_p": compare(r["m_p"], from_tt(device, m_p)),
         "text_encoder.logs_p": compare(r["logs_p"], from_tt(device, logs_p)),
     }
-    h_ref = to_tt(device, r["h"])
-    out["sdp"] = compare(
-        r["logw_sdp"], from_tt(device, tt.sdp(h_ref, t, None, g, to_tt(device, r["sdp_noise"] * params.noise_scale_w)))
-    )
+    h_ref = to_tt(device, r["h"], p.text_encoder.activations)
+    sdp_noise = to_tt(device, r["sdp_noise"] * params.noise_scale_w, p.duration.activations)
+    out["sdp"] = compare(r["logw_sdp"], from_tt(device, tt.sdp(h_ref, t, None, g, sdp_noise)))
     out["dp"] = compare(r["logw_dp"], from_tt(device, tt.dp(h_ref, t, None, g)))
-    sdp_noise = to_tt(device, r["sdp_noise"] * params.noise_scale_w)
     logw = ttnn.add(
         ttnn.multiply(tt.sdp(h, t, None, g, sdp_noise), params.sdp_ratio),
         ttnn.multiply(tt.dp(h, t, None, g), 1 - params.sdp_ratio),
@@ -205,9 +225,10 @@ def melo_blocks(
     durations = tt.alignment.durations(logw, None, params.length_scale)
     differing = int((from_tt(device, durations) != r["durations"]).sum())
     frames = r["z"].shape[-1]
-    flow_bands = RelativeBands(device, frames, RELATIVE_ATTENTION_WINDOW, None, ttnn.float32)
-    out["flow"] = compare(r["z"], from_tt(device, tt.flow.reverse(to_tt(device, r["z_p"]), frames, flow_bands, g)))
-    wave, length = tt.dec(to_tt(device, r["z"]), frames, g)
+    flow_bands = RelativeBands(device, frames, RELATIVE_ATTENTION_WINDOW, None, dtype_of(device, p.flow.activations))
+    z = tt.flow.reverse(to_tt(device, r["z_p"], p.flow.activations), frames, flow_bands, g)
+    out["flow"] = compare(r["z"], from_tt(device, z))
+    wave, length = tt.dec(to_tt(device, r["z"], p.vocoder.activations), frames, g)
     out["vocoder"] = compare(r["wave"].flatten(), ttnn.to_torch(wave).flatten()[:length])
     if waveform:
         phones, tones, languages = (x[None] for x in (inputs.phone_ids, inputs.tone_ids, inputs.language_ids))

@@ -65,7 +65,7 @@ def test_readme_tables_show_the_command_that_measures_them() -> None:
     """Each measured table has its command next to it (placement, precision, bench)."""
     for command, table in [
         ("OPENVOICE_TT_DEVICE=emulation openvoice-tt placement", "| stage | runs on | ttnn ops |"),
-        ("python scripts/tt_precision_report.py DIR", "| converter block (5 s) |"),
+        ("python scripts/tt_precision_report.py DIR", "| converter block (2 s) |"),
         ("openvoice-tt bench --device cpu", "| configuration | synth RTF | clone RTF |"),
         ("python scripts/readme_tables.py programs --checkpoints /tmp/ck --against 936a09d --write", PROGRAMS_HEADER),
     ]:

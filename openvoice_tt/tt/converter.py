@@ -22,7 +22,7 @@ from openvoice_tt.reference.converter import ToneColorConverterModel
 from openvoice_tt.timing import NULL_TIMER, StageTimer
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.hifigan import Generator
-from openvoice_tt.tt.layers import dtype_of, length_mask
+from openvoice_tt.tt.layers import dtype_of, in_dtype, length_mask
 from openvoice_tt.tt.posterior_encoder import PosteriorEncoder
 from openvoice_tt.tt.reference_encoder import ReferenceEncoder
 from openvoice_tt.tt.resample import DecimateByTwo
@@ -57,6 +57,9 @@ class ToneColorConverter:
         self.decimate = DecimateByTwo(device, precision.spectrogram)  # MeloTTS 44.1 kHz -> 22.05 kHz for clone
         self.inter_channels = ref.enc_q.out_channels
         self.hop = d.hop_length
+        self.activations = {  # each block's activations dtype: its masks and inputs are made in it
+            name: dtype_of(device, getattr(precision, name).activations) for name in ("posterior_encoder", "flow")
+        }
         device.weights.save()
 
     # Pure ttnn ---------------------------------------------------------------------------------------
@@ -73,12 +76,14 @@ class ToneColorConverter:
     ) -> Any:  # fmt: skip
         """Padded waveform column of `padded` frames, `valid` of them real (a device count) -> converted
         waveform [1, 1, padded * hop, 1] (the host keeps the first valid * hop samples)."""
-        mask = length_mask(self.device, valid, padded)
+        ttnn = self.ttnn
+        mask = length_mask(self.device, valid, padded, self.activations["posterior_encoder"])
         with timer("spectrogram"):
             spec = self.spectrogram(wave, padded)
         with timer("posterior_encoder"):
             z = self.enc_q(spec, padded, None if self.zero_g else src, noise, tau, mask)
         with timer("flow"):
+            z, mask = (in_dtype(ttnn, t, self.activations["flow"]) for t in (z, mask))
             z_p = self.flow(z, padded, self.flow.condition(src), reverse=False, mask=mask)
             z_hat = self.flow(z_p, padded, self.flow.condition(tgt), reverse=True, mask=mask)
         with timer("vocoder"):

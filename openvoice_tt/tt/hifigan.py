@@ -33,6 +33,7 @@ from openvoice_tt.tt.layers import (
     ConvTranspose1d,
     Linear,
     Precision,
+    dtype_of,
     fits_l1,
     length_mask,
     masked,
@@ -76,6 +77,7 @@ class Generator:
         self.ttnn = device.ttnn
         self.num_kernels = ref.num_kernels
         self.activations = precision.activations
+        self.dtype = dtype_of(device, precision.activations)  # of the length masks
         w = device.weights
         mean = 1.0 / ref.num_kernels
         if zero_condition:  # cond(0) is cond.bias: fold it into conv_pre's bias
@@ -115,12 +117,12 @@ class Generator:
         x = self.conv_pre(z, length)
         if self.cond is not None:
             x = ttnn.add(x, self.cond(g))
-        mask, per_frame = length_mask(self.device, valid, length), 1
+        mask, per_frame = length_mask(self.device, valid, length, self.dtype), 1
         for i, up in enumerate(self.ups):
             x = up(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE, dram=True), length)
             length *= up.stride
             per_frame *= up.stride
-            mask = length_mask(self.device, valid, length, scale=per_frame)
+            mask = length_mask(self.device, valid, length, self.dtype, scale=per_frame)
             x = self._resblocks(i, x, length, mask)
         x = self.conv_post(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE_POST, dram=True), length)
         # the waveform outlives this call (joined, resampled, converted): never in L1, where a later

@@ -398,12 +398,29 @@ def div(a, b, dtype=None, **kwargs):
     return _binary(torch.div, a, b, dtype, **kwargs)
 
 
+# Operand types ttnn refuses to mix. Checked on ttnn 0.81.1's mock N150 and P150 (each op called with
+# every float32 / bfloat16 / bfloat8_b combination): addcmul and concat need one dtype for all their
+# tensors, `where` with a scalar branch needs the condition in the tensor branch's dtype (TT_FATAL in
+# ternary.cpp, concat_device_operation.cpp, binary_ng's is_dtype_combination_supported). Binary ops,
+# `where` with two tensor branches, matmul, linear and layer_norm take any mix (the output takes the
+# first operand's dtype, `where`'s its true branch's). So a block's masks are made in its activations'
+# dtype (`layers.length_mask`); refusing here makes the emulated tests catch what the chip would.
+
+
+def _one_dtype(op: str, *operands: Any) -> None:
+    """Raise as ttnn does when the tensor operands of `op` do not share one dtype."""
+    dtypes = [x.dtype.value for x in operands if isinstance(x, Tensor)]
+    if len(set(dtypes)) > 1:
+        raise RuntimeError(f"TT_FATAL (emulated): {op} needs operands of one dtype, got {', '.join(dtypes)}")
+
+
 # The ternary addcmul (fewer programs: tt/wavenet.py).
 
 
 def addcmul(a: Tensor, b: Tensor, c: Tensor, value: float = 1.0, **kwargs: Any) -> Tensor:
     """a + value * b * c on the vector unit in float32 (value * b, then a multiply-add: one rounding of
     the sum, then the output store); c broadcasts like any binary operand ([T, 1] masks)."""
+    _one_dtype("addcmul", a, b, c)
     product = (torch.tensor(value, dtype=torch.float32) * _f(b)).double()
     return _out((product * _f(c).double() + _f(a).double()).float(), a)
 
@@ -424,6 +441,8 @@ eq = _compare(torch.eq)
 
 
 def where(condition: Tensor, true_value, false_value, **kwargs) -> Tensor:
+    if not (isinstance(true_value, Tensor) and isinstance(false_value, Tensor)):
+        _one_dtype("where with a scalar branch", condition, true_value, false_value)
     like = true_value if isinstance(true_value, Tensor) else false_value
     value = torch.where(_f(condition) != 0, torch.as_tensor(_v(true_value)), torch.as_tensor(_v(false_value)))
     return _out(value.float(), like)
@@ -583,6 +602,7 @@ def slice(
 
 
 def concat(tensors: Sequence[Tensor], dim: int = 0, **kwargs: Any) -> Tensor:
+    _one_dtype("concat", *tensors)
     first = tensors[0]
     return Tensor(torch.cat([t.value for t in tensors], dim=dim), first.dtype, first.layout, first.device_handle)
 

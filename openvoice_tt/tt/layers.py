@@ -60,18 +60,23 @@ def masked_leaky_relu(ttnn: Any, x: Any, mask: Any | None, slope: float, dram: b
     return ttnn.multiply(x, mask, input_tensor_a_activations=[leaky_relu_activation(ttnn, slope)], **placement)
 
 
-def length_mask(device: TtDevice, valid: Any | None, length: int, scale: int = 1, halvings: int = 0) -> Any | None:
+def length_mask(
+    device: TtDevice, valid: Any | None, length: int, dtype: Any, scale: int = 1, halvings: int = 0
+) -> Any | None:
     """[1, 1, length, 1]: 1 on the first ceil(valid / 2**halvings) * scale positions of a padded axis; None
     when nothing is padded (`valid` None).
 
     `valid` is a count uploaded as the forward's input (`TtDevice.upload_count`), never a Python number: a
     new count changes the data, not the op graph, so one trace per bucket replays at every length in it.
     The count is scaled (samples per frame, columns per row) and halved (stride-2 convs) as the comparison
-    reads it (fused activations on its second operand: no program of its own, exact in float32)."""
+    reads it (fused activations on its second operand: no program of its own, exact in float32).
+
+    Made in `dtype`, the activations' dtype of the block that uses it (one `lt` either way): ttnn's
+    addcmul, concat and `where` with a scalar refuse operands of mixed dtypes (`host_ttnn._one_dtype`)."""
     if valid is None:
         return None
     ttnn = device.ttnn
-    return ttnn.lt(device.resident.positions(length), valid, **count_activations(ttnn, scale, halvings))
+    return ttnn.lt(device.resident.positions(length), valid, dtype=dtype, **count_activations(ttnn, scale, halvings))
 
 
 def count_activations(ttnn: Any, scale: int = 1, halvings: int = 0) -> dict[str, Any]:
@@ -81,6 +86,12 @@ def count_activations(ttnn: Any, scale: int = 1, halvings: int = 0) -> dict[str,
     count += [ttnn.UnaryWithParam(ttnn.UnaryOpType.CEIL)] if halvings else []
     count += [ttnn.UnaryWithParam(ttnn.UnaryOpType.MUL_UNARY_SFPU, float(scale))] if scale != 1 else []
     return {"input_tensor_b_activations": count} if count else {}
+
+
+def in_dtype(ttnn: Any, x: Any | None, dtype: Any) -> Any | None:
+    """`x` stored as `dtype`, for a block whose activations take another type than its input's (one
+    typecast; none when it already is, or when x is None)."""
+    return x if x is None or x.dtype == dtype else ttnn.typecast(x, dtype)
 
 
 def compute_config(device: TtDevice, precision: Precision | MathConfig) -> Any:

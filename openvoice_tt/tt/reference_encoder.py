@@ -143,7 +143,7 @@ class ReferenceEncoder:
         x = ttnn.layer_norm(
             spec, weight=self.norm_weight, bias=self.norm_bias, epsilon=1e-5, compute_kernel_config=self.compute
         )
-        x = masked(ttnn, x, length_mask(self.device, valid, length))
+        x = masked(ttnn, x, length_mask(self.device, valid, length, self.dtype))
         width = TtBuckets.round_up(real, self.column_multiple)
         if width > real:
             x = ttnn.concat([x, resident.filled((1, 1, length, width - real), 0.0, x.dtype)], dim=3)
@@ -166,7 +166,7 @@ class ReferenceEncoder:
             if t < surely_real:
                 state = stepped
             else:  # row t is real iff t < ceil(valid / 2**convs), i.e. valid >= t * 2**convs + 1
-                real_row = ttnn.ge(valid, float(t * 2 ** len(self.convs) + 1))
+                real_row = ttnn.ge(valid, float(t * 2 ** len(self.convs) + 1), dtype=self.dtype)
                 state = ttnn.where(real_row, stepped, state)
         return self.proj(state)
 
@@ -180,9 +180,11 @@ class ReferenceEncoder:
         build = partial(conv_positions, height, width, real)  # runs on the bucket's first use only
         positions = self.device.resident.pattern(("conv_positions", height, width, real), build, ttnn.float32)
         if valid is None:
-            mask = ttnn.lt(positions, float(height * width))
+            mask = ttnn.lt(positions, float(height * width), dtype=self.dtype)
         else:
-            mask = ttnn.lt(positions, valid, **count_activations(ttnn, scale=width, halvings=halvings))
+            mask = ttnn.lt(
+                positions, valid, dtype=self.dtype, **count_activations(ttnn, scale=width, halvings=halvings)
+            )
         return ttnn.multiply(x, mask, input_tensor_a_activations=self.relu)
 
     def _hidden(self, gate: str, state: Any, row: Any) -> Any:

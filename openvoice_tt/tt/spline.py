@@ -51,8 +51,9 @@ class InverseSpline:
         self.search_offset = device.constant(search, ttnn.float32)
         self.compute = compute_config(device, precision)
 
-    def _column(self, shape: tuple[int, ...], value: float) -> Any:
-        return self.device.resident.filled(shape, value, self.ttnn.float32)
+    def _column(self, shape: tuple[int, ...], value: float, like: Any) -> Any:
+        """A constant column to concatenate with `like` (ttnn's concat takes one dtype)."""
+        return self.device.resident.filled(shape, value, like.dtype)
 
     def __call__(self, inputs: Any, unnormalized: Any, derivatives: Any, length: int) -> Any:
         """inputs [1, 1, T, 1]; unnormalized widths|heights [1, 2, T, K], derivatives [1, 1, T, K-1] -> outputs."""
@@ -63,9 +64,9 @@ class InverseSpline:
         sizes = ttnn.softmax(unnormalized, dim=-1, compute_kernel_config=self.compute)
         sizes = ttnn.add(ttnn.multiply(sizes, 1 - MIN_BIN_WIDTH * k), MIN_BIN_WIDTH)  # MIN_BIN_HEIGHT is equal
         upper = ttnn.add(ttnn.multiply(ttnn.cumsum(sizes, dim=3), self.knot_scale), self.knot_offset)
-        knots = ttnn.concat([self._column((1, 2, length, 1), -b), upper], dim=3)  # [1, 2, T, K+1]
+        knots = ttnn.concat([self._column((1, 2, length, 1), -b, upper), upper], dim=3)  # [1, 2, T, K+1]
         slopes = ttnn.add(ttnn.softplus(derivatives, beta=1.0, threshold=20.0), MIN_DERIVATIVE)
-        boundary = self._column((1, 1, length, 1), BOUNDARY_SLOPE)
+        boundary = self._column((1, 1, length, 1), BOUNDARY_SLOPE, slopes)
         slopes = ttnn.concat([boundary, slopes, boundary], dim=3)
         tables = ttnn.concat([knots, slopes], dim=1)  # [1, 3, T, K+1]: x knots, y knots, slopes
 

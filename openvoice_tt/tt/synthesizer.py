@@ -36,7 +36,7 @@ from openvoice_tt.tt.attention import RelativeBands
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.duration_predictor import DurationPredictor
 from openvoice_tt.tt.hifigan import Generator
-from openvoice_tt.tt.layers import Embedding, dtype_of, length_mask, masked
+from openvoice_tt.tt.layers import Embedding, dtype_of, in_dtype, length_mask, masked
 from openvoice_tt.tt.stochastic_duration_predictor import StochasticDurationPredictor
 from openvoice_tt.tt.text_encoder import TextEncoder
 from openvoice_tt.tt.transformer_flow import TransformerCouplingBlock
@@ -102,7 +102,7 @@ class MeloSynthesizer:
         ttnn = self.ttnn
         with timer("text_encoder"):
             g = self.emb_g(speaker)  # [1, 1, 1, gin]
-            mask = length_mask(self.device, tokens, padded)
+            mask = length_mask(self.device, tokens, padded, self.activations["text_encoder"])
             bands = RelativeBands(
                 self.device, padded, RELATIVE_ATTENTION_WINDOW, mask, self.activations["text_encoder"]
             )
@@ -110,6 +110,7 @@ class MeloSynthesizer:
                 phones, tones, languages, ja_bert, padded, bands, g if self.use_spk_conditioned_encoder else None
             )
         with timer("duration"):
+            mask = in_dtype(ttnn, mask, self.activations["duration"])
             logw_sdp = self.sdp(h, padded, mask, g, ttnn.multiply(sdp_noise, params.noise_scale_w))
             logw_dp = self.dp(h, padded, mask, g)
             logw = ttnn.add(ttnn.multiply(logw_sdp, params.sdp_ratio), ttnn.multiply(logw_dp, 1 - params.sdp_ratio))
@@ -133,7 +134,7 @@ class MeloSynthesizer:
             path = self.alignment.path(state.durations, state.padded_tokens, padded_frames)
             m_p = self.alignment.expand(state.m_p, path)
             logs_p = self.alignment.expand(state.logs_p, path)
-            y_mask = length_mask(self.device, frames, padded_frames)
+            y_mask = length_mask(self.device, frames, padded_frames, self.activations["flow"])
         with timer("flow"):
             z_p = ttnn.add(m_p, ttnn.multiply(ttnn.multiply(prior_noise, ttnn.exp(logs_p)), params.noise_scale))
             z_p = ttnn.typecast(masked(ttnn, z_p, y_mask), self.activations["flow"])

@@ -37,7 +37,7 @@ def run(ref: ReferenceEncoder, valid: int, length: int, mode: str = "exact", rec
     x = torch.randn(1, CHANNELS, length, generator=torch.Generator().manual_seed(1))
     g = torch.randn(1, GIN, 1, generator=torch.Generator().manual_seed(2))
     ttnn.recording = record
-    mask = length_mask(device, device.upload_count(valid, "valid"), length)
+    mask = length_mask(device, device.upload_count(valid, "valid"), length, ttnn.float32)
     bands = RelativeBands(device, length, WINDOW, mask, ttnn.float32)
     y = encoder(
         device.upload(x.transpose(1, 2)[None], ttnn.float32, "x"),

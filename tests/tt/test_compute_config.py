@@ -13,11 +13,12 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from openvoice_tt.config import BlockPrecision, MathConfig
+from openvoice_tt.config import BlockPrecision, ConverterPrecision, MathConfig, MeloPrecision
 from openvoice_tt.errors import DeviceError
 from openvoice_tt.tt.device import MOCK_ENV, mock_descriptor, open_emulated_device
 from openvoice_tt.tt.layers import compute_config
@@ -62,6 +63,16 @@ def test_every_compute_config_on_a_mock_n150_is_explicit_and_not_hifi4_fp32(mock
     expected = {"clone": {"matmul", "linear", "conv1d", "layer_norm", "softmax", "sum"}, "extract": {"conv2d"}}[job]
     assert expected <= set(ops_taking_a_config)
     assert not precision_warnings(run["log"]), precision_warnings(run["log"])
+    # the shipped fidelities per block (LoFi flows, HiFi2 vocoders and encoders, HiFi3 where durations are
+    # decided and in the spectrogram) reach the mock device, which accepts them
+    converter = ConverterPrecision()
+    blocks = {
+        "clone": [*(getattr(MeloPrecision(), f.name) for f in fields(MeloPrecision))]
+        + [getattr(converter, f.name) for f in fields(ConverterPrecision) if f.name != "reference_encoder"],
+        "extract": [converter.spectrogram, converter.reference_encoder],
+    }[job]
+    used = {config["math_fidelity"] for _, config in run["compute_configs"]}
+    assert used == {block.math.fidelity for block in blocks}, used
 
 
 @requires_ttnn

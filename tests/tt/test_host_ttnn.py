@@ -7,6 +7,10 @@ exists; conv1d/conv2d have none and are checked against torch in test_layers.py.
 from __future__ import annotations
 
 import inspect
+import json
+import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -25,7 +29,7 @@ from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.synthesizer import MeloSynthesizer
 from openvoice_tt.tt.trace import OP_NAMESPACES, UNTRACED
 
-from .mock import requires_ttnn
+from .mock import REPO, requires_ttnn
 
 # Emulated functions that are not device ops: host transfers, device handles, configuration.
 INFRASTRUCTURE = UNTRACED
@@ -189,12 +193,50 @@ def test_fused_activations_and_addcmul_round_as_the_separate_ops() -> None:
     separate = host_ttnn.multiply(host_ttnn.tanh(a), sigmoid)
     assert torch.equal(fused.value, separate.value)
     assert not torch.equal(fused.value, host_ttnn.multiply(a, b).value)
-    mask = host_ttnn.from_torch((torch.arange(64) < 40).float().reshape(1, 1, 64, 1), dtype=host_ttnn.float32)
+    mask = host_ttnn.from_torch((torch.arange(64) < 40).float().reshape(1, 1, 64, 1), dtype=host_ttnn.bfloat16)
     shifted = host_ttnn.addcmul(a, b, mask, value=1.0)
     assert torch.equal(shifted.value[..., :40, :], host_ttnn.add(a, b).value[..., :40, :])
     assert torch.equal(shifted.value[..., 40:, :], a.value[..., 40:, :])
     with pytest.raises(NotImplementedError):
         host_ttnn.add(a, b, activations=[unary(host_ttnn.UnaryOpType.TANH)])
+
+
+def test_emulation_refuses_a_float32_mask_in_a_bfloat16_block() -> None:
+    """ttnn's addcmul, concat and `where` with a scalar branch refuse mixed dtypes (TT_FATAL on a mock
+    device); a mixed multiply is accepted and takes the first operand's dtype."""
+    device = host_ttnn.open_device()
+    x = host_ttnn.from_torch(torch.randn(1, 1, 64, 32), dtype=host_ttnn.bfloat16, device=device)
+    mask = host_ttnn.from_torch((torch.arange(64) < 40).float().reshape(1, 1, 64, 1), dtype=host_ttnn.float32)
+    with pytest.raises(RuntimeError, match="addcmul needs operands of one dtype, got bfloat16, bfloat16, float32"):
+        host_ttnn.addcmul(x, x, mask, value=1.0)
+    with pytest.raises(RuntimeError, match="where with a scalar branch"):
+        host_ttnn.where(mask, x, -1e4)
+    with pytest.raises(RuntimeError, match="concat"):
+        host_ttnn.concat([x, host_ttnn.typecast(x, host_ttnn.float32)], dim=3)
+    assert host_ttnn.multiply(x, mask).dtype is host_ttnn.bfloat16
+    assert host_ttnn.where(mask, x, host_ttnn.typecast(x, host_ttnn.float32)).dtype is host_ttnn.bfloat16
+
+
+@requires_ttnn
+@pytest.mark.tt_mock
+@pytest.mark.parametrize("arch", ["wormhole_n150", "blackhole_p150"])
+def test_emulation_accepts_and_refuses_the_dtype_mixes_a_mock_device_does(arch: str) -> None:
+    """Every float32 / bfloat16 / bfloat8_b mix of the ops that may see one (`scripts/tt_dtype_mixes.py`):
+    the same output dtype or the same refusal on the mock device and on the emulation."""
+
+    def run(device: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
+        command = [sys.executable, str(REPO / "scripts" / "tt_dtype_mixes.py"), "--device", device]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=REPO, check=True)
+        return json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+
+    mock, emulated = run(f"mock:{arch}"), run("emulation")
+    assert mock == emulated, {
+        case: (mock[case], emulated.get(case)) for case in mock if mock[case] != emulated.get(case)
+    }
+    refused = {case for case, dtype in mock.items() if dtype == "refused"}
+    assert "addcmul bfloat16 bfloat16 float32" in refused and "where(c, t, scalar) float32 bfloat16" in refused
+    assert "addcmul bfloat16 bfloat16 bfloat16" not in refused and "multiply bfloat16 float32" not in refused
 
 
 def test_bfloat16_storage_rounds_and_float32_does_not() -> None:

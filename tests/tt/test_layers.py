@@ -127,7 +127,7 @@ def test_masked_leaky_relu_is_one_op_equal_to_leaky_relu_times_the_mask() -> Non
     device = open_emulated_device()
     ttnn = device.ttnn
     x = to_tt(device, torch.randn(1, 8, 40), "bf16")
-    mask = length_mask(device, device.upload_count(30, "valid"), 40)
+    mask = length_mask(device, device.upload_count(30, "valid"), 40, ttnn.bfloat16)
     ttnn.recording, ttnn.calls = True, []
     got = from_tt(device, masked_leaky_relu(ttnn, x, mask, 0.1))
     assert [name for name, _ in ttnn.calls] == ["multiply"]
@@ -143,12 +143,12 @@ def test_length_masks_scale_and_halve_the_uploaded_count_inside_their_comparison
     ttnn = device.ttnn
     valid = device.upload_count(45, "valid_frames")
     ttnn.recording, ttnn.calls = True, []
-    samples = from_tt(device, length_mask(device, valid, 64 * 8, scale=8)).reshape(-1)
-    rows = from_tt(device, length_mask(device, valid, 16 * 9, scale=9, halvings=2)).reshape(-1)
+    samples = from_tt(device, length_mask(device, valid, 64 * 8, ttnn.float32, scale=8)).reshape(-1)
+    rows = from_tt(device, length_mask(device, valid, 16 * 9, ttnn.float32, scale=9, halvings=2)).reshape(-1)
     assert {name for name, _ in ttnn.calls} == {"lt", "slice"} and [n for n, _ in ttnn.calls].count("lt") == 2
     assert torch.equal(samples, (torch.arange(64 * 8) < 45 * 8).float())
     assert torch.equal(rows, (torch.arange(16 * 9) < 12 * 9).float())  # ceil(45 / 4) = 12 rows, not 11
-    assert length_mask(device, None, 64) is None  # no padding, no mask
+    assert length_mask(device, None, 64, ttnn.float32) is None  # no padding, no mask
 
 
 def test_the_l1_rule_counts_bytes_per_core_of_the_chains_sharding() -> None:
