@@ -607,12 +607,6 @@ def concat(tensors: Sequence[Tensor], dim: int = 0, **kwargs: Any) -> Tensor:
     return Tensor(torch.cat([t.value for t in tensors], dim=dim), first.dtype, first.layout, first.device_handle)
 
 
-def pad(x: Tensor, padding: Sequence[tuple[int, int]], value: float, **kwargs: Any) -> Tensor:
-    """ttnn.pad with (before, after) per dim, every dim listed: `value` around x (data movement, exact)."""
-    flat = [amount for before, after in reversed(padding) for amount in (before, after)]
-    return Tensor(F.pad(x.value, flat, value=value), x.dtype, x.layout, x.device_handle)
-
-
 def split(x: Tensor, split_size: int, dim: int, **kwargs: Any) -> list[Tensor]:
     """ttnn.split with an int size: equal chunks of `split_size` along `dim` (data movement, exact)."""
     return [Tensor(part.clone(), x.dtype, x.layout, x.device_handle) for part in x.value.split(split_size, dim=dim)]
