@@ -18,11 +18,14 @@ separately and reported as `durations` (tokens, differing, largest difference in
 Usage: python scripts/tt_acceptance.py CHECKPOINT_DIR
            --device hardware|emulation|emulation:exact|mock:wormhole_n150|mock:blackhole_p150
            --job convert|extract|synth|clone [--seconds S] [--seed N] [--compare]
+       python scripts/tt_acceptance.py CHECKPOINT_DIR --device D --plan '[["--job", "synth"], ...]'
+           (several jobs in one process, each on a fresh device: the tests batch their runs this way)
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import sys
@@ -52,13 +55,51 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compare", action="store_true", help="PCC against the torch reference")
     parser.add_argument("--repeat", type=int, default=1, help="run the job N times; report the last run")
+    parser.add_argument(
+        "--plan",
+        help='JSON list of argument lists (e.g. \'[["--job", "synth"]]\'): run each as its own job, on a fresh '
+        "device and fresh models, in this one process (the imports and checkpoint loads happen once); one JSON "
+        "line per job, in order",
+    )
     args = parser.parse_args()
+    plan = [args]
+    if args.plan:
+        common = [str(args.checkpoints), "--device", args.device]
+        plan = [parser.parse_args([*common, *job]) for job in json.loads(args.plan)]
 
     from openvoice_tt.tt.device import configure_mock
 
     if args.device.startswith("mock:"):
         configure_mock(args.device.split(":", 1)[1])
+    loaded = ReferenceModels()
+    for job in plan:
+        print(json.dumps(run(job, loaded)), flush=True)
 
+
+class ReferenceModels:
+    """The torch models of a checkpoint folder, loaded once per process and handed out as private copies:
+    a plan's jobs then skip the loads (most of a short job's time) yet cannot see each other's state."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, object] = {}
+
+    def get(self, folder: Path, load):
+        key = str(folder)
+        if key not in self._models:
+            self._models[key] = load(folder / "config.json", folder / "checkpoint.pth")
+        model = self._models[key]
+        # frozen configs (dataclasses holding read-only mappings, which deepcopy refuses) are shared
+        frozen = {id(v): v for m in model.modules() for v in vars(m).values() if _frozen_dataclass(v)}
+        return copy.deepcopy(model, memo=frozen)
+
+
+def _frozen_dataclass(value: object) -> bool:
+    params = getattr(type(value), "__dataclass_params__", None)
+    return params is not None and params.frozen
+
+
+def run(args: argparse.Namespace, loaded: ReferenceModels) -> dict:
+    """One job (`--job`, `--seconds`, `--repeat`...) on a freshly opened device -> the report."""
     import torch
 
     from openvoice_tt.chunking import convert_in_pieces
@@ -82,12 +123,10 @@ def main() -> None:
     gen = torch.Generator().manual_seed(args.seed)
     converter = synthesizer = ref = inputs = None
     if args.job in ("convert", "extract", "clone", "sweep", "bench"):
-        folder = args.checkpoints / "converter"
-        ref_converter = load_converter_model(folder / "config.json", folder / "checkpoint.pth")
+        ref_converter = loaded.get(args.checkpoints / "converter", load_converter_model)
         converter = ToneColorConverter(device, ref_converter, ConverterPrecision())
     if args.job in ("synth", "clone", "sweep", "bench"):
-        folder = args.checkpoints / "melotts-english"
-        ref = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth")
+        ref = loaded.get(args.checkpoints / "melotts-english", load_melo_synthesizer)
         synthesizer = MeloSynthesizer(device, ref, MeloPrecision())
         frames = int(args.seconds * ref.config.data.sampling_rate / ref.config.data.hop_length)
         if device.kind == "mock" or (device.kind == "emulation" and not args.compare):
@@ -187,32 +226,28 @@ def main() -> None:
     if args.compare:
         scope = {**locals(), **scope}
         agreement = _compare(args, ref_converter if converter else None, reference, scope, result)
-    print(
-        json.dumps(
-            {
-                "device": args.device,
-                "kind": device.kind,
-                "arch": device.arch,
-                "job": args.job,
-                "output_shape": list(result.shape),
-                "transfers": {k: runs[-1][k] for k in ("uploads", "downloads", "scalar_reads")},
-                "constants": runs[-1]["constants"],
-                "weights": len(runs[-1]["weights"]),
-                "first_run": {"constants": len(runs[0]["constants"]), "weights": len(runs[0]["weights"])},
-                "device_writes": None if graph is None else _device_writes(graph),
-                "height_slices": None if graph is None else _height_slices(graph),
-                "ops": trace.calls,
-                "compute_configs": trace.compute_configs,
-                "seconds": seconds,
-                "pcc": None if agreement is None else agreement.pcc,
-                "max_abs_error": None if agreement is None else agreement.max_abs,
-                "durations": durations,
-                "program_cache_clears": device.generation,
-                "program_cache_clears_per_run": clears,
-                "l1_small_per_key": {"/".join(map(str, k)): v for k, v in device.budget.footprints.items()},
-            }
-        )
-    )
+    return {
+        "device": args.device,
+        "kind": device.kind,
+        "arch": device.arch,
+        "job": args.job,
+        "output_shape": list(result.shape),
+        "transfers": {k: runs[-1][k] for k in ("uploads", "downloads", "scalar_reads")},
+        "constants": runs[-1]["constants"],
+        "weights": len(runs[-1]["weights"]),
+        "first_run": {"constants": len(runs[0]["constants"]), "weights": len(runs[0]["weights"])},
+        "device_writes": None if graph is None else _device_writes(graph),
+        "height_slices": None if graph is None else _height_slices(graph),
+        "ops": trace.calls,
+        "compute_configs": trace.compute_configs,
+        "seconds": seconds,
+        "pcc": None if agreement is None else agreement.pcc,
+        "max_abs_error": None if agreement is None else agreement.max_abs,
+        "durations": durations,
+        "program_cache_clears": device.generation,
+        "program_cache_clears_per_run": clears,
+        "l1_small_per_key": {"/".join(map(str, k)): v for k, v in device.budget.footprints.items()},
+    }
 
 
 def pin_scalars(device) -> dict[str, float]:

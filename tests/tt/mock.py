@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -19,15 +20,70 @@ requires_ttnn = pytest.mark.skipif(
 )
 
 
-def run_acceptance(checkpoints: Path, device: str, *args: str, timeout: int = 600) -> dict:
+def _acceptance(checkpoints: Path, device: str, args: list[str], timeout: int) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
     command = [sys.executable, str(REPO / "scripts" / "tt_acceptance.py"), str(checkpoints), "--device", device, *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
+
+
+def _errors(done: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in (done.stderr + done.stdout).splitlines() if "TT_FATAL" in line or "Error" in line][-3:]
+
+
+def run_acceptance(checkpoints: Path, device: str, *args: str, timeout: int = 600) -> dict:
+    done = _acceptance(checkpoints, device, list(args), timeout)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
-        errors = [line for line in (done.stderr + done.stdout).splitlines() if "TT_FATAL" in line or "Error" in line]
-        raise AssertionError(f"{device} {' '.join(args)} failed (exit {done.returncode}): {errors[-3:]}")
+        raise AssertionError(f"{device} {' '.join(args)} failed (exit {done.returncode}): {_errors(done)}")
     result = json.loads(lines[-1])
     # ttnn's log, warnings included (tt-metal logs to stdout): tests/tt/test_compute_config.py reads it
     result["log"] = "\n".join(line for line in (done.stdout + done.stderr).splitlines() if not line.startswith("{"))
     return result
+
+
+Job = tuple[str, ...]  # (device, *arguments of tt_acceptance.py)
+
+
+class AcceptanceRuns:
+    """`run_acceptance` in batches: the first job asked of a device runs, in one subprocess (`--plan`), every
+    job the selected tests will ask of that device. Each job still opens a fresh device and gets fresh model
+    copies; only the imports and checkpoint loads, most of a short job's time, are shared. A job the plan
+    did not foresee runs alone; a failing job fails its own tests, and the jobs after it run again."""
+
+    def __init__(self, checkpoints: Path, planned: Iterable[Job]) -> None:
+        self.checkpoints = checkpoints
+        self.planned = list(dict.fromkeys(planned))
+        self.results: dict[Job, dict | str] = {}
+
+    def __call__(self, device: str, *args: str, timeout: int = 600) -> dict:
+        job = (device, *args)
+        if job not in self.results:
+            batch = [j for j in self.planned if j[0] == device and j not in self.results]
+            self._run(device, batch if job in batch else [job], timeout)
+        result = self.results[job]
+        if isinstance(result, str):
+            raise AssertionError(result)
+        return result
+
+    def _run(self, device: str, batch: list[Job], timeout: int) -> None:
+        plan = json.dumps([list(job[1:]) for job in batch])
+        done = _acceptance(self.checkpoints, device, ["--plan", plan], timeout * len(batch))
+        lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        log = "\n".join(line for line in (done.stdout + done.stderr).splitlines() if not line.startswith("{"))
+        for job, result in zip(batch, lines, strict=False):
+            self.results[job] = {**result, "log": log}
+        if done.returncode != 0 or len(lines) < len(batch):  # the job after the last report failed (or the
+            failed = batch[min(len(lines), len(batch) - 1)]  # last one, at exit); later ones run when asked again
+            self.results[failed] = f"{' '.join(failed)} failed (exit {done.returncode}): {_errors(done)}"
+
+
+def planned_jobs(items: Iterable[pytest.Item], jobs_of: dict[str, Callable[[dict], list[Job]]]) -> list[Job]:
+    """The acceptance jobs the selected tests will ask for: `jobs_of` maps a test function's name to its
+    jobs, given the test's parameters."""
+    planned = []
+    for item in items:
+        name = getattr(item, "originalname", item.name)
+        if name in jobs_of:
+            callspec = getattr(item, "callspec", None)
+            planned += jobs_of[name](callspec.params if callspec else {})
+    return planned

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .mock import ARCHES, REPO, requires_ttnn, run_acceptance
+from .mock import ARCHES, REPO, AcceptanceRuns, planned_jobs, requires_ttnn, run_acceptance
 
 pytestmark = [requires_ttnn, pytest.mark.tt_mock]
 
@@ -33,20 +33,52 @@ def unaligned_height_slices(result: dict) -> list[dict]:
     return [s for s in result["height_slices"] if s["input"][2] % TILE != 0]
 
 
+def _on(arch: str, *args: str) -> tuple[str, ...]:
+    return (f"mock:{arch}", *args)
+
+
+# The jobs each test asks of scripts/tt_acceptance.py, by its parameters: the `acceptance` fixture runs
+# all the selected tests' jobs of one device in one subprocess. A test whose jobs are missing here still
+# gets them (run alone, slower).
+JOBS_OF = {
+    "test_mock_device_runs_the_same_graph_as_the_emulation": lambda p: [
+        _on(p["arch"], "--job", p["job"], "--seconds", "2"),
+        *(("emulation", "--job", job, "--seconds", "2") for job in ("convert", "extract")),
+    ],
+    "test_mock_device_accepts_30_seconds": lambda p: [_on(p["arch"], "--job", p["job"], "--seconds", "30")],
+    "test_mock_device_runs_the_same_synthesis_graph": lambda p: [
+        _on(p["arch"], "--job", p["job"], "--seconds", "2"),
+        *(("emulation", "--job", job, "--seconds", "2") for job in ("synth", "clone")),
+    ],
+    "test_mock_device_accepts_synthesis_lengths": lambda p: [
+        _on(p["arch"], "--job", "synth", "--seconds", str(p["seconds"]))
+    ],
+    "test_reference_pieces_never_height_slice_unaligned_widths": lambda p: [
+        _on(p["arch"], "--job", "extract", "--seconds", str(p["seconds"]), "--repeat", "2")
+    ],
+    "test_second_clone_in_a_bucket_uploads_only_inputs_and_noise": lambda p: [
+        _on(p["arch"], "--job", "clone", "--seconds", "2", "--repeat", "2")
+    ],
+}
+
+
 @pytest.fixture(scope="module")
-def emulated_runs(full_checkpoints: Path) -> dict[str, dict]:
-    return {
-        job: run_acceptance(full_checkpoints, "emulation", "--job", job, "--seconds", "2")
-        for job in ("convert", "extract")
-    }
+def acceptance(full_checkpoints: Path, request: pytest.FixtureRequest) -> AcceptanceRuns:
+    """`run_acceptance` on the full-size checkpoints, one subprocess per device for the selected tests."""
+    return AcceptanceRuns(full_checkpoints, planned_jobs(request.session.items, JOBS_OF))
+
+
+@pytest.fixture(scope="module")
+def emulated_runs(acceptance: AcceptanceRuns) -> dict[str, dict]:
+    return {job: acceptance("emulation", "--job", job, "--seconds", "2") for job in ("convert", "extract")}
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("job", ["convert", "extract"])
 def test_mock_device_runs_the_same_graph_as_the_emulation(
-    full_checkpoints: Path, emulated_runs, arch: str, job: str
+    acceptance: AcceptanceRuns, emulated_runs, arch: str, job: str
 ) -> None:
-    mock = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", job, "--seconds", "2")
+    mock = acceptance(f"mock:{arch}", "--job", job, "--seconds", "2")
     emulated = emulated_runs[job]
     assert (
         mock["kind"] == "mock" and mock["arch"] == {"wormhole_n150": "wormhole_b0", "blackhole_p150": "blackhole"}[arch]
@@ -67,8 +99,8 @@ def test_mock_device_runs_the_same_graph_as_the_emulation(
 @pytest.mark.slow
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("job", ["convert", "extract"])
-def test_mock_device_accepts_30_seconds(full_checkpoints: Path, arch: str, job: str) -> None:
-    result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", job, "--seconds", "30")
+def test_mock_device_accepts_30_seconds(acceptance: AcceptanceRuns, arch: str, job: str) -> None:
+    result = acceptance(f"mock:{arch}", "--job", job, "--seconds", "30")
     expected = [30 * 22050 // 256 * 256] if job == "convert" else [1, 256, 1]
     assert result["output_shape"] == expected
 
@@ -84,18 +116,16 @@ def test_mock_device_converts_ten_minutes_in_pieces(full_checkpoints: Path, arch
 
 
 @pytest.fixture(scope="module")
-def emulated_synthesis(full_checkpoints: Path) -> dict[str, dict]:
-    return {
-        job: run_acceptance(full_checkpoints, "emulation", "--job", job, "--seconds", "2") for job in ("synth", "clone")
-    }
+def emulated_synthesis(acceptance: AcceptanceRuns) -> dict[str, dict]:
+    return {job: acceptance("emulation", "--job", job, "--seconds", "2") for job in ("synth", "clone")}
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("job", ["synth", "clone"])
 def test_mock_device_runs_the_same_synthesis_graph(
-    full_checkpoints: Path, emulated_synthesis, arch: str, job: str
+    acceptance: AcceptanceRuns, emulated_synthesis, arch: str, job: str
 ) -> None:
-    mock = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", job, "--seconds", "2")
+    mock = acceptance(f"mock:{arch}", "--job", job, "--seconds", "2")
     emulated = emulated_synthesis[job]
     assert mock["ops"] == emulated["ops"] and mock["transfers"] == emulated["transfers"]
     assert mock["output_shape"] == emulated["output_shape"]
@@ -116,8 +146,8 @@ def test_mock_device_runs_the_same_synthesis_graph(
 
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("seconds", [1, 10, pytest.param(30, marks=pytest.mark.slow)])
-def test_mock_device_accepts_synthesis_lengths(full_checkpoints: Path, arch: str, seconds: int) -> None:
-    result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "synth", "--seconds", str(seconds))
+def test_mock_device_accepts_synthesis_lengths(acceptance: AcceptanceRuns, arch: str, seconds: int) -> None:
+    result = acceptance(f"mock:{arch}", "--job", "synth", "--seconds", str(seconds))
     assert result["output_shape"] == [int(seconds * 44100 / 512) * 512]
 
 
@@ -135,12 +165,12 @@ def test_mock_device_survives_many_lengths_in_one_process(full_checkpoints: Path
 
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("seconds", [2, 10, pytest.param(30, marks=pytest.mark.slow)])
-def test_reference_pieces_never_height_slice_unaligned_widths(full_checkpoints: Path, arch: str, seconds: int) -> None:
+def test_reference_pieces_never_height_slice_unaligned_widths(
+    acceptance: AcceptanceRuns, arch: str, seconds: int
+) -> None:
     """extract-se feeds ~10 s pieces: ttnn then height-slices the first Conv2d through DRAM (at 30 s the
     second too). The frequency axis is padded to 576, so the slices it reads are tile-aligned."""
-    result = run_acceptance(
-        full_checkpoints, f"mock:{arch}", "--job", "extract", "--seconds", str(seconds), "--repeat", "2"
-    )
+    result = acceptance(f"mock:{arch}", "--job", "extract", "--seconds", str(seconds), "--repeat", "2")
     assert unaligned_height_slices(result) == []
     if seconds >= 10:  # the case #42667 is about does occur, on the padded width
         assert {s["input"][2] for s in result["height_slices"]} <= {576, 288} and result["height_slices"]
@@ -151,8 +181,8 @@ def test_reference_pieces_never_height_slice_unaligned_widths(full_checkpoints: 
 
 
 @pytest.mark.parametrize("arch", ARCHES)
-def test_second_clone_in_a_bucket_uploads_only_inputs_and_noise(full_checkpoints: Path, arch: str) -> None:
-    result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "clone", "--seconds", "2", "--repeat", "2")
+def test_second_clone_in_a_bucket_uploads_only_inputs_and_noise(acceptance: AcceptanceRuns, arch: str) -> None:
+    result = acceptance(f"mock:{arch}", "--job", "clone", "--seconds", "2", "--repeat", "2")
     uploads = [*PER_CHUNK, *CONVERT]
     assert result["transfers"]["uploads"] == uploads and result["device_writes"] == len(uploads)
     assert result["constants"] == [] and result["weights"] == 0
