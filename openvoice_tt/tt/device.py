@@ -59,7 +59,10 @@ L1_ACTIVATION_BYTES = {"wormhole_b0": 96 * 1024, "blackhole": 96 * 1024}
 # op's output to the forward's end, so a chain's L1 activations were never freed (`OpTrace.start_tape`,
 # keep=False there now). A forward frees them as it goes; the mock acceptance and traceability runs check it.
 L1_CONV_CHAINS = True
-L1_GRID_OF_EMULATION = (8, 8)
+# The worker grid the L1 rule counts cores on, on every arch: an N150's 8 x 8, the smallest supported. A
+# P150's larger grid only spreads a chain thinner (what fits here fits there), and one rule for every arch
+# gives every arch the same op graph, so the emulation (which computes it) runs what each mock device runs.
+L1_RULE_GRID = (8, 8)
 
 
 @dataclass
@@ -134,11 +137,12 @@ class TtDevice:
 
     @property
     def l1_grid(self) -> tuple[int, int]:
-        """(columns, rows) of the worker cores that hold sharded L1 tensors (the emulation: an N150's)."""
+        """(columns, rows) of the worker cores the L1 rule counts (`L1_RULE_GRID`, the same on every arch;
+        never more than the device has)."""
         if self.is_emulation:
-            return L1_GRID_OF_EMULATION
+            return L1_RULE_GRID
         grid = self.handle.compute_with_storage_grid_size()
-        return int(grid.x), int(grid.y)
+        return min(int(grid.x), L1_RULE_GRID[0]), min(int(grid.y), L1_RULE_GRID[1])
 
     @property
     def l1_activation_bytes(self) -> int:
