@@ -11,7 +11,7 @@ resblocks (they all read the stage's input) runs once for all of them. A stage c
 in L1 (sharded, no DRAM slicing) when `layers.fits_l1` says its length bucket fits, else in DRAM; both
 run the same ops. In L1 a resblock conv costs 2 programs (halo, conv) or 3 when its input comes from
 DRAM, against 5 in DRAM (slice in, halo, move, conv, slice out: ttnn's DRAM slicing always moves the
-halo output); float32 activations fit up to 96 KiB per core, which at 2 s is the first stage only.
+halo output); which stages fit depends on the length bucket and the activations' type.
 
 Run on a padded length bucket, the padded tail must read as zeros wherever a conv reads it, so that the
 output equals an exact-length run (whose convs see zero padding there) sample for sample. The mask is

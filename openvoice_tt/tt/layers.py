@@ -259,20 +259,16 @@ class Conv1d:
         activation = leaky_relu_activation(ttnn, leaky_relu) if leaky_relu is not None else None
         weights_dtype = dtype_of(device, precision.weights)
         l1 = {"shard_layout": l1_shard_layout(ttnn, self.in_channels), "reallocate_halo_output": False}
-        self.configs = {  # by (l1, keep_input)
-            (False, True): ttnn.Conv1dConfig(
-                weights_dtype=weights_dtype, activation=activation, act_block_h_override=ACT_BLOCK_H
-            ),
-            (True, False): ttnn.Conv1dConfig(
-                weights_dtype=weights_dtype,
-                activation=activation,
-                deallocate_activation=True,
-                act_block_h_override=ACT_BLOCK_H,
-                **l1,
-            ),
-            (True, True): ttnn.Conv1dConfig(
-                weights_dtype=weights_dtype, activation=activation, act_block_h_override=ACT_BLOCK_H, **l1
-            ),
+
+        def config(**placement: Any) -> Any:
+            return ttnn.Conv1dConfig(
+                weights_dtype=weights_dtype, activation=activation, act_block_h_override=ACT_BLOCK_H, **placement
+            )
+
+        self.configs = {  # by (l1, the conv frees its input)
+            (False, False): config(),
+            (True, True): config(deallocate_activation=True, **l1),
+            (True, False): config(**l1),
         }
         self.compute = compute_config(device, precision)
         self.weights = PreparedConvWeights(device, weight, bias)
@@ -321,7 +317,7 @@ class Conv1d:
             dilation=self.dilation,
             groups=self.groups,
             dtype=self.dtype,
-            conv_config=self.configs[(l1, keep_input or not l1)],
+            conv_config=self.configs[(l1, l1 and not keep_input)],
             compute_config=self.compute,
             return_weights_and_bias=True,
             **placement,
@@ -375,7 +371,7 @@ class ConvTranspose1d:
         poly, left, right = polyphase_weight(weight, stride, padding)
         self.conv = Conv1d(device, poly, bias.repeat(stride), precision, padding=(left, right))
 
-    def __call__(self, x: Any, length: int, l1: bool = False, keep_input: bool = False) -> Any:
+    def __call__(self, x: Any, length: int, l1: bool = False) -> Any:
         y = self.conv(x, length, l1=l1)
         return self.ttnn.reshape(y, (1, 1, length * self.stride, self.out_channels))
 

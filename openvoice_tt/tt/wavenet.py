@@ -31,6 +31,11 @@ def stacked_skips(ref: ReferenceWN) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat(weights, dim=1), bias
 
 
+def cond_rows(hidden: int, layer: int) -> slice:
+    """The rows of `cond_layer` (its output channels) that condition layer `layer`: its 2H gate inputs."""
+    return slice(2 * hidden * layer, 2 * hidden * (layer + 1))
+
+
 def gates_fit_l1(device: TtDevice, length: int, hidden: int, activations: str) -> bool:
     """The length-bucket rule of the WaveNet's dilated convs: in L1 (3 programs: the input, which the
     residual reads again, is copied into L1 shards; halo; conv) when the gates fit, else in DRAM (5).
@@ -56,7 +61,7 @@ class WN:
         self.in_layers = []
         for i, layer in enumerate(ref.in_layers):
             if zero_condition:  # cond_layer(0) is its bias: fold each layer's slice into that layer's conv bias
-                rows = slice(2 * self.hidden * i, 2 * self.hidden * (i + 1))
+                rows = cond_rows(hidden, i)
                 folded = w.get(
                     f"{name}.in_layers.{i}.bias+cond",
                     lambda layer=layer, rows=rows: layer.bias + ref.cond_layer.bias[rows],
@@ -74,18 +79,17 @@ class WN:
             )
             for i, layer in enumerate(ref.res_skip_layers[:-1])
         ]
-        width = 2 * hidden  # each layer's rows of cond_layer, so a layer's conditioning is one linear, no slice
-        self.cond_layers = (
+        self.cond_layers = (  # each layer's rows of cond_layer: a layer's conditioning is one linear, no slice
             None
             if zero_condition
             else [
                 Linear(
                     device,
-                    w.get(f"{name}.cond_layer.weight[{i}]", lambda rows=rows: ref.cond_layer.weight[rows]),
-                    w.get(f"{name}.cond_layer.bias[{i}]", lambda rows=rows: ref.cond_layer.bias[rows]),
+                    w.get(f"{name}.cond_layer.weight[{i}]", lambda i=i: ref.cond_layer.weight[cond_rows(hidden, i)]),
+                    w.get(f"{name}.cond_layer.bias[{i}]", lambda i=i: ref.cond_layer.bias[cond_rows(hidden, i)]),
                     precision,
                 )
-                for i, rows in enumerate(slice(width * i, width * (i + 1)) for i in range(self.n_layers))
+                for i in range(self.n_layers)
             ]
         )
         unary = device.ttnn.UnaryWithParam

@@ -26,6 +26,11 @@ def _acceptance(checkpoints: Path, device: str, args: list[str], timeout: int) -
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
 
 
+def _log(done: subprocess.CompletedProcess) -> str:
+    """ttnn's log, warnings included (tt-metal logs to stdout): every line but the JSON reports."""
+    return "\n".join(line for line in (done.stdout + done.stderr).splitlines() if not line.startswith("{"))
+
+
 def _errors(done: subprocess.CompletedProcess) -> list[str]:
     return [line for line in (done.stderr + done.stdout).splitlines() if "TT_FATAL" in line or "Error" in line][-3:]
 
@@ -36,8 +41,7 @@ def run_acceptance(checkpoints: Path, device: str, *args: str, timeout: int = 60
     if done.returncode != 0 or not lines:
         raise AssertionError(f"{device} {' '.join(args)} failed (exit {done.returncode}): {_errors(done)}")
     result = json.loads(lines[-1])
-    # ttnn's log, warnings included (tt-metal logs to stdout): tests/tt/test_compute_config.py reads it
-    result["log"] = "\n".join(line for line in (done.stdout + done.stderr).splitlines() if not line.startswith("{"))
+    result["log"] = _log(done)  # tests/tt/test_compute_config.py reads it
     return result
 
 
@@ -69,7 +73,7 @@ class AcceptanceRuns:
         plan = json.dumps([list(job[1:]) for job in batch])
         done = _acceptance(self.checkpoints, device, ["--plan", plan], timeout * len(batch))
         lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-        log = "\n".join(line for line in (done.stdout + done.stderr).splitlines() if not line.startswith("{"))
+        log = _log(done)
         for job, result in zip(batch, lines, strict=False):
             self.results[job] = {**result, "log": log}
         if done.returncode != 0 or len(lines) < len(batch):  # the job after the last report failed (or the
