@@ -46,9 +46,10 @@ def main() -> None:
     parser.add_argument("--device", default="emulation")
     parser.add_argument(
         "--job",
-        choices=["convert", "extract", "synth", "clone", "sweep", "bench"],
+        choices=["convert", "extract", "synth", "clone", "sweep", "bench", "l1-boundary"],
         default="convert",
         help="sweep: many utterance lengths in one process (program cache / L1_SMALL budget); "
+        "l1-boundary: both vocoders at each stage's longest L1 bucket (the L1 rule's boundary); "
         "bench: clones of `openvoice-tt bench`'s sentences (use --repeat 2: the second pass must not clear)",
     )
     parser.add_argument("--seconds", type=float, default=2.0)
@@ -122,10 +123,10 @@ def run(args: argparse.Namespace, loaded: ReferenceModels) -> dict:
     pinned = pin_scalars(device) if device.kind != "hardware" else {}
     gen = torch.Generator().manual_seed(args.seed)
     converter = synthesizer = ref = inputs = None
-    if args.job in ("convert", "extract", "clone", "sweep", "bench"):
+    if args.job in ("convert", "extract", "clone", "sweep", "bench", "l1-boundary"):
         ref_converter = loaded.get(args.checkpoints / "converter", load_converter_model)
         converter = ToneColorConverter(device, ref_converter, ConverterPrecision())
-    if args.job in ("synth", "clone", "sweep", "bench"):
+    if args.job in ("synth", "clone", "sweep", "bench", "l1-boundary"):
         ref = loaded.get(args.checkpoints / "melotts-english", load_melo_synthesizer)
         synthesizer = MeloSynthesizer(device, ref, MeloPrecision())
         frames = int(args.seconds * ref.config.data.sampling_rate / ref.config.data.hop_length)
@@ -155,6 +156,9 @@ def run(args: argparse.Namespace, loaded: ReferenceModels) -> dict:
                 result, _ = synthesizer.synthesize(piece, 0, SynthesisParams(), NoiseSource(i))
         elif args.job == "bench":
             result = _bench_pass(pinned, synthesizer, converter, ref.config)
+        elif args.job == "l1-boundary":
+            boundary = [*_l1_boundary(device, converter.dec, None), *_l1_boundary(device, synthesizer.dec, ref)]
+            result = torch.tensor([case["frames"] for case in boundary])
         elif args.job == "extract":
             audio = (torch.randn(int(args.seconds * 22050), generator=gen) * 0.3).numpy()
             result = converter.tone_color([audio])
@@ -247,6 +251,7 @@ def run(args: argparse.Namespace, loaded: ReferenceModels) -> dict:
         "program_cache_clears": device.generation,
         "program_cache_clears_per_run": clears,
         "l1_small_per_key": {"/".join(map(str, k)): v for k, v in device.budget.footprints.items()},
+        "l1_boundary": scope.get("boundary"),
     }
 
 
@@ -307,6 +312,39 @@ def _bench_pass(pinned: dict[str, float], synthesizer, converter, config):
                 synthesizer, converter, chunks, 0, SynthesisParams(), NoiseSource(i), 1102, se, se, 0.3
             )
     return result
+
+
+def _l1_boundary(device, generator, melo) -> list[dict]:
+    """A vocoder (`tt.hifigan.Generator`) at the longest frame bucket whose stage runs its resblock chains
+    in L1 (`layers.fits_l1`), for each stage that does at one bucket at least: the L1 rule's boundary per
+    channel count, with the rest of the vocoder around it (a later stage's DRAM convs slice through the L1
+    that the chains' sum still holds). Frames up to 16,384 (190 s at 22.05 kHz); `melo`: the MeloTTS
+    reference, whose vocoder reads a speaker embedding."""
+    import torch
+
+    from openvoice_tt.config import TtBuckets
+
+    step = TtBuckets().frame_multiple
+    longest = {}  # frames -> the stages at their boundary there
+    for stage in range(len(generator.ups)):
+        admitted = [
+            frames
+            for frames in range(step, 16384 + 1, step)
+            if generator.l1_stage(stage, frames * generator.samples_per_frame(stage))
+        ]
+        if admitted:
+            longest.setdefault(max(admitted), []).append(stage)
+    cases = []
+    for frames, stages in sorted(longest.items()):
+        z = device.upload(torch.zeros(1, 1, frames, generator.conv_pre.in_channels), generator.dtype, "z")
+        g = None
+        if generator.cond is not None:
+            g = device.upload(torch.zeros(1, 1, 1, melo.dec.cond.in_channels), generator.dtype, "g")
+        generator(z, frames, g, valid=device.upload_count(frames - 1, "valid_frames"))
+        for stage in stages:
+            channels, rows = generator.ups[stage].out_channels, frames * generator.samples_per_frame(stage)
+            cases.append({"stage": stage, "channels": channels, "rows": rows, "frames": frames})
+    return cases
 
 
 def _op(node: dict) -> str | None:

@@ -48,12 +48,27 @@ MOCK_DESCRIPTORS = {
 # 512 KiB hold every key of `openvoice-tt bench` (32 KiB ran out on P150 at 30 s, 128 KiB after ~5 keys)
 # and leave the convs' circular buffers enough L1 at 30 s on both mock devices.
 L1_SMALL_SIZE = 524288
-# The length-bucket rule of the L1 conv chains (layers.fits_l1): per core, one activation of a chain may
-# take this many bytes, or the chain runs in DRAM. A resblock chain holds about five activations at once
-# (input, running sum, conv input, halo copy at twice that, output) beside the convs' circular buffers, in
-# the L1 that L1_SMALL leaves (869,024 B per bank on N150, 936,832 B on P150). Measured on the mock devices:
-# 88 KiB per core (11,008 x 128 block-sharded on 32 cores) runs, 128 KiB (16,384 x 128) runs out of L1.
-L1_ACTIVATION_BYTES = {"wormhole_b0": 96 * 1024, "blackhole": 96 * 1024}
+# The length-bucket rule of the L1 conv chains (layers.fits_l1), per kind of chain: per core, one
+# activation of a chain may take this many bytes, or the chain runs in DRAM. The same on every arch (with
+# `L1_RULE_GRID`: every arch runs one op graph), so set by the smaller L1 (N150: 869,024 B per bank beside
+# L1_SMALL; P150: 936,832 B).
+# "wavenet" (the gated convs, `wavenet.gates_fit_l1`): the first calibration, kept: vocoder chains of
+# 11,008 x 128 (88 KiB per core) ran on the mock devices and 16,384 x 128 (128 KiB) ran out of L1, before
+# the bf16/bfp8 precision change; the gates' own boundary (6,144 frames in bf16) is not re-measured.
+# "resblocks": a vocoder stage's resblock chains, bf16 activations and bfloat8_b weights (HiFi-GAN; about
+# four activations live at once: the stage's sum, the block's residual, the masked conv input and the
+# halo copy, beside the convs' circular buffers). Measured on both mocks with every stage at the longest
+# frame bucket the rule admits, inside its vocoder (`scripts/tt_acceptance.py --job l1-boundary`, run by
+# tests/tt/test_mock_device.py): at 128 KiB all run on N150 and P150 (256 channels at 16,384 rows, 128 at
+# 16,384, 64 at 65,536, 32 and 16 at 131,072), and on the mock N150 they still run with a further 64 KiB
+# per bank held in L1 beside them (the margin: half an activation more; 96 KiB more fails, 64 channels
+# at 65,536 rows). 160 KiB fails on the mock N150 (64 channels at 81,920 rows: circular buffers clash),
+# 192 KiB too (128 channels at 24,576 rows: out of L1); the P150 runs both. Less than 128 KiB would lose
+# the 2 s conversion's 128-channel stage (256 frames: 16,384 rows, exactly 128 KiB per core).
+L1_ACTIVATION_BYTES = {
+    "wavenet": {"wormhole_b0": 96 * 1024, "blackhole": 96 * 1024},
+    "resblocks": {"wormhole_b0": 128 * 1024, "blackhole": 128 * 1024},
+}
 # On: the L1 buffer that clashed with a halo program's circular buffers (a clone after a clone or an
 # extraction on a mock N150, `scripts/tt_traceable.py`) was the harness's own: its op tape held every
 # op's output to the forward's end, so a chain's L1 activations were never freed (`OpTrace.start_tape`,
@@ -144,10 +159,10 @@ class TtDevice:
         grid = self.handle.compute_with_storage_grid_size()
         return min(int(grid.x), L1_RULE_GRID[0]), min(int(grid.y), L1_RULE_GRID[1])
 
-    @property
-    def l1_activation_bytes(self) -> int:
-        """Per-core bytes one activation of an L1 conv chain may take (`L1_ACTIVATION_BYTES`)."""
-        return L1_ACTIVATION_BYTES.get(self.arch, L1_ACTIVATION_BYTES["wormhole_b0"])
+    def l1_activation_bytes(self, chain: str) -> int:
+        """Per-core bytes one activation of an L1 conv chain of this kind may take (`L1_ACTIVATION_BYTES`)."""
+        budgets = L1_ACTIVATION_BYTES[chain]
+        return budgets.get(self.arch, budgets["wormhole_b0"])
 
     @property
     def is_emulation(self) -> bool:

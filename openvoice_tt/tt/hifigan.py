@@ -22,6 +22,7 @@ masking before or after it is the same.
 
 from __future__ import annotations
 
+from math import prod
 from typing import Any
 
 from openvoice_tt.reference.commons import LRELU_SLOPE, LRELU_SLOPE_POST
@@ -35,6 +36,7 @@ from openvoice_tt.tt.layers import (
     Precision,
     dtype_of,
     fits_l1,
+    leaky_relu_activation,
     length_mask,
     masked,
     masked_leaky_relu,
@@ -45,7 +47,9 @@ class ResBlock1:
     def __init__(self, device: TtDevice, ref: ReferenceResBlock1, name: str, precision: Precision) -> None:
         self.ttnn = device.ttnn
         self.convs1 = [
-            Conv1d.of(device, c, f"{name}.convs1.{i}", precision, leaky_relu=LRELU_SLOPE)
+            Conv1d.of(
+                device, c, f"{name}.convs1.{i}", precision, activation=leaky_relu_activation(device.ttnn, LRELU_SLOPE)
+            )
             for i, c in enumerate(ref.convs1)
         ]
         self.convs2 = [Conv1d.of(device, c, f"{name}.convs2.{i}", precision) for i, c in enumerate(ref.convs2)]
@@ -59,11 +63,13 @@ class ResBlock1:
     ) -> Any:
         """x (its padded tail need not be zero) -> the block's output (its tail is not zero either).
 
-        `activated`: masked leaky_relu(x) when the caller computed it once for every block of a stage."""
+        `activated`: masked leaky_relu(x) when the caller computed it once for every block of a stage (its
+        first conv then keeps it: the other blocks read it too)."""
         ttnn = self.ttnn
         for k, (conv1, conv2) in enumerate(zip(self.convs1, self.convs2, strict=True)):
-            xt = activated if k == 0 and activated is not None else self.activate(x, mask)
-            xt = conv1(xt, length, l1=l1)  # leaky ReLU fused
+            shared = k == 0 and activated is not None
+            xt = activated if shared else self.activate(x, mask)
+            xt = conv1(xt, length, l1=l1, keep_input=shared)  # leaky ReLU fused
             xt = masked(ttnn, xt, mask)  # rebinding frees the unmasked output before conv2 runs
             x = ttnn.add(x, conv2(xt, length, l1=l1))
         return x
@@ -107,7 +113,11 @@ class Generator:
             ResBlock1(device, block, f"{name}.resblocks.{j}", precision) for j, block in enumerate(ref.resblocks)
         ]
         self.conv_post = Conv1d(
-            device, w.get(f"{name}.conv_post.weight*{mean:.6f}", lambda: ref.conv_post.weight * mean), None, precision
+            device,
+            w.get(f"{name}.conv_post.weight*{mean:.6f}", lambda: ref.conv_post.weight * mean),
+            None,
+            precision,
+            activation=device.ttnn.UnaryWithParam(device.ttnn.UnaryOpType.TANH),
         )
 
     def __call__(self, z: Any, length: int, g: Any | None, valid: Any | None = None) -> tuple[Any, int]:
@@ -117,27 +127,41 @@ class Generator:
         x = self.conv_pre(z, length)
         if self.cond is not None:
             x = ttnn.add(x, self.cond(g))
-        mask, per_frame = length_mask(self.device, valid, length, self.dtype), 1
+        mask = length_mask(self.device, valid, length, self.dtype)
         for i, up in enumerate(self.ups):
-            x = up(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE, dram=True), length)
+            # rebinding frees the previous stage's sum (in L1 after an L1 stage) before the transposed conv
+            # slices through L1: kept, it left ttnn too little L1 for the slice it picks (mock N150, 2,048
+            # frames of the converter after its 256-channel stage ran in L1 at 128 KiB per core)
+            x = masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE, dram=True)
+            x = up(x, length)
             length *= up.stride
-            per_frame *= up.stride
-            mask = length_mask(self.device, valid, length, self.dtype, scale=per_frame)
+            mask = length_mask(self.device, valid, length, self.dtype, scale=self.samples_per_frame(i))
             x = self._resblocks(i, x, length, mask)
-        x = self.conv_post(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE_POST, dram=True), length)
-        # the waveform outlives this call (joined, resampled, converted): never in L1, where a later
-        # program's circular buffers may need the space (ttnn's static CB region check)
-        return ttnn.tanh(x, memory_config=ttnn.DRAM_MEMORY_CONFIG), length
+        # conv_post with tanh fused (tt-metal's conv tests cover a fused TANH), in DRAM: the waveform
+        # outlives this call (joined, resampled, converted), never in L1, where a later program's circular
+        # buffers may need the space (ttnn's static CB region check); a conv's DRAM path returns DRAM
+        x = masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE_POST, dram=True)
+        return self.conv_post(x, length), length
+
+    def samples_per_frame(self, stage: int) -> int:
+        """Rows per input frame once stage `stage` has upsampled."""
+        return prod(up.stride for up in self.ups[: stage + 1])
+
+    def l1_stage(self, stage: int, length: int) -> bool:
+        """Whether stage `stage`'s resblock chains run in L1 at `length` rows (the length-bucket rule)."""
+        return L1_CONV_CHAINS and fits_l1(
+            self.device, length, self.ups[stage].out_channels, self.activations, "resblocks"
+        )
 
     def _resblocks(self, stage: int, x: Any, length: int, mask: Any | None) -> Any:
         """The sum of a stage's resblocks (their mean lives in the next conv's weights). A method of its
         own so that nothing of the previous stage stays referenced (allocated) while this one runs."""
         ttnn = self.ttnn
-        l1 = L1_CONV_CHAINS and fits_l1(self.device, length, self.ups[stage].out_channels, self.activations)
+        l1 = self.l1_stage(stage, length)
         blocks = self.resblocks[stage * self.num_kernels : (stage + 1) * self.num_kernels]
-        # every block's first conv reads the same masked leaky_relu(x): one op for the stage (in DRAM; an
-        # L1 chain's conv frees its input, so there each block computes its own)
-        activated = None if l1 else blocks[0].activate(x, mask)
+        # every block's first conv reads the same masked leaky_relu(x): one op for the stage, in DRAM like
+        # x (an L1 conv keeps it: each copies it into its shards), freed when the stage returns
+        activated = blocks[0].activate(x, mask)
         xs = blocks[0](x, length, mask, l1, activated)
         for block in blocks[1:]:
             xs = ttnn.add(xs, block(x, length, mask, l1, activated))

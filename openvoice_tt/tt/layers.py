@@ -178,14 +178,15 @@ def l1_shard_layout(ttnn: Any, channels: int) -> Any:
     return ttnn.TensorMemoryLayout.BLOCK_SHARDED if channels >= 128 else ttnn.TensorMemoryLayout.HEIGHT_SHARDED
 
 
-def fits_l1(device: TtDevice, rows: int, channels: int, activations: str) -> bool:
+def fits_l1(device: TtDevice, rows: int, channels: int, activations: str, chain: str) -> bool:
     """The length-bucket rule: whether a conv chain over [rows, channels] activations runs in L1 (else
     DRAM), from the bytes per core one activation takes in the chain's sharding (`l1_shard_layout`: block
-    sharding spreads over one core per 32 channels in each grid row) against the arch's budget."""
+    sharding spreads over one core per 32 channels in each grid row) against the budget of its kind of
+    chain ("resblocks", "wavenet": `device.L1_ACTIVATION_BYTES`)."""
     columns, grid_rows = device.l1_grid
     padded = -(-channels // 32) * 32
     cores = grid_rows * min(columns, padded // 32) if channels >= 128 else columns * grid_rows
-    return rows * padded * BYTES[activations] / cores <= device.l1_activation_bytes
+    return rows * padded * BYTES[activations] / cores <= device.l1_activation_bytes(chain)
 
 
 BATCH = 1  # every conv runs one utterance at a time; prepared weights are keyed by (batch, input shape)
@@ -221,9 +222,9 @@ class PreparedConvWeights:
 class Conv1d:
     """A same-length (or strided) Conv1d on [1, 1, L, C_in] -> [1, 1, L_out, C_out].
 
-    `leaky_relu` (a slope) fuses that activation into the conv: the chip applies it to the float32 sum,
-    after the bias, before the output is packed (tt-metal's conv compute kernel runs the SFPU activation
-    on Dst), so it costs no program of its own.
+    `activation` (a ttnn.UnaryWithParam: leaky ReLU, tanh) is fused into the conv: the chip applies it to
+    the float32 sum, after the bias, before the output is packed (tt-metal's conv compute kernel runs the
+    SFPU activation on Dst), so it costs no program of its own.
 
     A call with `l1=True` keeps the activations in L1: the input is read as it is (a sharded L1 tensor
     from the previous conv, or converted once from DRAM), the conv runs whole (no DRAM slicing), and its
@@ -245,7 +246,7 @@ class Conv1d:
         dilation: int = 1,
         groups: int = 1,
         stride: int = 1,
-        leaky_relu: float | None = None,
+        activation: Any | None = None,
     ) -> None:
         self.device = device
         self.ttnn = device.ttnn
@@ -256,7 +257,6 @@ class Conv1d:
         self.padding = padding if padding is not None else (same, same)
         self.dtype = dtype_of(device, precision.activations)
         ttnn = device.ttnn
-        activation = leaky_relu_activation(ttnn, leaky_relu) if leaky_relu is not None else None
         weights_dtype = dtype_of(device, precision.weights)
         l1 = {"shard_layout": l1_shard_layout(ttnn, self.in_channels), "reallocate_halo_output": False}
 
@@ -281,7 +281,7 @@ class Conv1d:
         name: str,
         precision: Precision,
         padding: tuple[int, int] | None = None,
-        leaky_relu: float | None = None,
+        activation: Any | None = None,
     ) -> Conv1d:
         """From a reference nn.Conv1d (its dilation, groups and symmetric padding unless given)."""
         w = device.weights
@@ -295,7 +295,7 @@ class Conv1d:
             dilation=module.dilation[0],
             groups=module.groups,
             stride=module.stride[0],
-            leaky_relu=leaky_relu,
+            activation=activation,
         )
 
     def __call__(self, x: Any, length: int, l1: bool = False, keep_input: bool = False) -> Any:

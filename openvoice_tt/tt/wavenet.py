@@ -40,7 +40,7 @@ def gates_fit_l1(device: TtDevice, length: int, hidden: int, activations: str) -
     """The length-bucket rule of the WaveNet's dilated convs: in L1 (3 programs: the input, which the
     residual reads again, is copied into L1 shards; halo; conv) when the gates fit, else in DRAM (5).
     The gates [T, 2H] are sharded on the grid of the conv's input (H channels): per core, as [2T, H]."""
-    return fits_l1(device, 2 * length, hidden, activations)
+    return fits_l1(device, 2 * length, hidden, activations, "wavenet")
 
 
 class WN:

@@ -15,6 +15,7 @@ from openvoice_tt.tt.layers import (
     ConvTranspose1d,
     Linear,
     fits_l1,
+    leaky_relu_activation,
     length_mask,
     masked_leaky_relu,
     polyphase_weight,
@@ -115,7 +116,9 @@ def test_fused_leaky_relu_acts_on_the_float32_sum_before_the_output_is_rounded()
     device = open_emulated_device()  # faithful
     weight, bias = torch.randn(16, 16, 3) * 0.3, torch.randn(16) * 0.3
     x = to_tt(device, torch.randn(1, 16, 64), "bf16")
-    fused = Conv1d(device, weight, bias, BlockPrecision("bf16", "bf16"), leaky_relu=0.1)
+    fused = Conv1d(
+        device, weight, bias, BlockPrecision("bf16", "bf16"), activation=leaky_relu_activation(device.ttnn, 0.1)
+    )
     plain = Conv1d(device, weight, bias, BlockPrecision("fp32", "bf16"))  # the same sum, stored unrounded
     total = device.ttnn.to_torch(plain(x, 64)).float()
     got = device.ttnn.to_torch(fused(x, 64)).float()
@@ -152,19 +155,27 @@ def test_length_masks_scale_and_halve_the_uploaded_count_inside_their_comparison
 
 
 def test_the_l1_rule_counts_bytes_per_core_of_the_chains_sharding() -> None:
-    """On an N150's 8 x 8 cores a 2 s vocoder stage of 11,008 x 128 takes 88 KiB per core in bf16 (block
-    sharding: 32 cores, which ran on the mock) and 176 KiB in float32; 64 channels are height-sharded."""
+    """On an N150's 8 x 8 cores the 2 s conversion's 128-channel vocoder stage (256 frames: 16,384 x 128)
+    takes 128 KiB per core in bf16 (block sharding: 32 cores), the resblock chains' budget (it ran on both
+    mocks), and 256 KiB in float32; up to 64 channels are height-sharded on 64 cores, and 16 channels
+    occupy a whole 32-wide tile."""
     device = open_emulated_device()
-    assert device.l1_grid == (8, 8) and device.l1_activation_bytes == 96 * 1024
-    assert fits_l1(device, 11008, 128, "bf16") and not fits_l1(device, 11008, 128, "fp32")
-    assert not fits_l1(device, 16384, 128, "bf16")  # 128 KiB per core ran out of L1 on the mock N150
-    assert fits_l1(device, 32768, 64, "bf16") and not fits_l1(device, 32768, 64, "fp32")  # 64 KiB, 128 KiB
-    assert not fits_l1(device, 131072, 16, "bf16")  # 16 channels occupy a whole 32-wide tile: 128 KiB
+    assert device.l1_grid == (8, 8) and device.l1_activation_bytes("resblocks") == 128 * 1024
+
+    def fits(rows: int, channels: int, activations: str = "bf16") -> bool:
+        return fits_l1(device, rows, channels, activations, "resblocks")
+
+    assert fits(16384, 128) and not fits(16384 + 32, 128) and not fits(16384, 128, "fp32")
+    assert fits(16384, 256) and not fits(16384 + 32, 256)  # 64 cores, twice the channels: 128 KiB too
+    assert fits(65536, 64) and not fits(65536 + 32, 64)
+    assert fits(131072, 16) and not fits(131072 + 32, 16)
+    assert not fits_l1(device, 16384, 128, "bf16", "wavenet")  # the gates keep the first calibration's 96 KiB
 
 
 def test_the_wavenet_gates_fit_l1_up_to_a_30_second_bucket_in_float32() -> None:
     """H = 192 is block-sharded on 6 x 8 cores: 3,072 frames of float32 gates [T, 384] take exactly the
     96 KiB per core (a 30 s converter input is 2,584 frames); one tile row more falls back to DRAM."""
     device = open_emulated_device()
+    assert device.l1_activation_bytes("wavenet") == 96 * 1024
     assert gates_fit_l1(device, 3072, 192, "fp32") and not gates_fit_l1(device, 3072 + 32, 192, "fp32")
     assert gates_fit_l1(device, 6144, 192, "bf16") and not gates_fit_l1(device, 6144 + 32, 192, "bf16")

@@ -59,6 +59,7 @@ JOBS_OF = {
     "test_second_clone_in_a_bucket_uploads_only_inputs_and_noise": lambda p: [
         _on(p["arch"], "--job", "clone", "--seconds", "2", "--repeat", "2")
     ],
+    "test_vocoder_l1_chains_run_at_the_rules_boundary": lambda p: [_on(p["arch"], "--job", "l1-boundary")],
 }
 
 
@@ -214,3 +215,16 @@ def test_openvoice_tt_bench_second_pass_never_clears(full_checkpoints: Path, arc
     report = json.loads(done.stdout)
     assert report["backend"] == "tt" and len(report["program_cache_clears"]) == 3
     assert report["program_cache_clears"][2] == 0  # warm-up, first pass, second pass
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_vocoder_l1_chains_run_at_the_rules_boundary(acceptance: AcceptanceRuns, arch: str) -> None:
+    """Both vocoders with each stage at the longest frame bucket whose resblock chains the L1 rule admits
+    (`layers.fits_l1`, `device.L1_ACTIVATION_BYTES["resblocks"]`) run on the mock device: a budget larger
+    than the chains fit fails here (160 KiB per core: the converter's 64-channel stage at 640 frames
+    clashes with the circular buffers on the mock N150; 192 KiB: its 128-channel stage at 384 frames runs
+    out of L1)."""
+    result = acceptance(f"mock:{arch}", "--job", "l1-boundary")
+    stages = [(case["channels"], case["rows"]) for case in result["l1_boundary"]]
+    # every stage of both vocoders (converter 256..32 channels, MeloTTS 256..16) reached its boundary
+    assert sorted(stages) == sorted([(256, 16384), (128, 16384), (64, 65536), (32, 131072)] * 2 + [(16, 131072)])
