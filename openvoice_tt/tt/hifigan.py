@@ -6,8 +6,10 @@ conv(lrelu(x / 3)) = (conv / 3)(lrelu(x)) up to the bias); a zero speaker vector
 zero_g) is `cond.bias`, folded into `conv_pre`'s bias.
 
 Fewer programs: the leaky ReLU between a resblock's two convs is the first conv's fused activation,
-every other leaky ReLU is fused with the length mask into one multiply, and the first one of a stage's
-resblocks (they all read the stage's input) runs once for all of them. A stage can keep its activations
+the final tanh is conv_post's, every other leaky ReLU is fused with the length mask into one multiply,
+and the first one of a stage's resblocks (they all read the stage's input) runs once for all of them, in
+DRAM like the stage's input, so in an L1 stage too (each first conv copies it into its shards and keeps
+it; in L1 it would be one more live activation at the L1 rule's boundary). A stage can keep its activations
 in L1 (sharded, no DRAM slicing) when `layers.fits_l1` says its length bucket fits, else in DRAM; both
 run the same ops. In L1 a resblock conv costs 2 programs (halo, conv) or 3 when its input comes from
 DRAM, against 5 in DRAM (slice in, halo, move, conv, slice out: ttnn's DRAM slicing always moves the
