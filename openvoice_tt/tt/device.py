@@ -154,10 +154,17 @@ class TtDevice:
     def l1_grid(self) -> tuple[int, int]:
         """(columns, rows) of the worker cores the L1 rule counts (`L1_RULE_GRID`, the same on every arch;
         never more than the device has)."""
+        columns, rows = self.compute_grid
+        return min(columns, L1_RULE_GRID[0]), min(rows, L1_RULE_GRID[1])
+
+    @property
+    def compute_grid(self) -> tuple[int, int]:
+        """(columns, rows) of the worker cores ttnn spreads an op over (the emulation, which has no cores,
+        takes `L1_RULE_GRID`'s): the grid an L1 conv's input sharding is chosen on (`layers.l1_conv_input`)."""
         if self.is_emulation:
             return L1_RULE_GRID
         grid = self.handle.compute_with_storage_grid_size()
-        return min(int(grid.x), L1_RULE_GRID[0]), min(int(grid.y), L1_RULE_GRID[1])
+        return int(grid.x), int(grid.y)
 
     def l1_activation_bytes(self, chain: str) -> int:
         """Per-core bytes one activation of an L1 conv chain of this kind may take (`L1_ACTIVATION_BYTES`)."""

@@ -63,13 +63,67 @@ ROW_MAJOR_LAYOUT = Layout.ROW_MAJOR
 TILE_LAYOUT = Layout.TILE
 
 
+class TensorMemoryLayout(enum.Enum):
+    INTERLEAVED = "interleaved"
+    HEIGHT_SHARDED = "height_sharded"
+    BLOCK_SHARDED = "block_sharded"
+    WIDTH_SHARDED = "width_sharded"
+
+
+# Memory configs, sharded ones included (an L1 conv input written in place by the op that makes it:
+# tt/layers.l1_conv_input). Where a tensor lives changes no value, so the emulation only carries them.
+
+
+class BufferType(enum.Enum):
+    DRAM = "dram"
+    L1 = "l1"
+    L1_SMALL = "l1_small"
+
+
+class ShardOrientation(enum.Enum):
+    ROW_MAJOR = "row_major"
+    COL_MAJOR = "col_major"
+
+
+@dataclass(frozen=True)
+class CoreCoord:
+    x: int
+    y: int
+
+
+@dataclass(frozen=True)
+class CoreRange:
+    start: CoreCoord
+    end: CoreCoord
+
+
+class CoreRangeSet:
+    def __init__(self, ranges: Sequence[CoreRange]) -> None:
+        self.ranges = tuple(ranges)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CoreRangeSet) and set(self.ranges) == set(other.ranges)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self.ranges))
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    grid: CoreRangeSet
+    shape: tuple[int, int]
+    orientation: ShardOrientation
+
+
 @dataclass(frozen=True)
 class MemoryConfig:
-    buffer_type: str = "DRAM"
+    memory_layout: TensorMemoryLayout = TensorMemoryLayout.INTERLEAVED
+    buffer_type: BufferType = BufferType.DRAM
+    shard_spec: ShardSpec | None = None
 
 
-DRAM_MEMORY_CONFIG = MemoryConfig("DRAM")
-L1_MEMORY_CONFIG = MemoryConfig("L1")
+DRAM_MEMORY_CONFIG = MemoryConfig(TensorMemoryLayout.INTERLEAVED, BufferType.DRAM)
+L1_MEMORY_CONFIG = MemoryConfig(TensorMemoryLayout.INTERLEAVED, BufferType.L1)
 
 
 class MathFidelity(enum.Enum):
@@ -85,13 +139,6 @@ class ComputeKernelConfig:
     fp32_dest_acc_en: bool = True
     packer_l1_acc: bool = False
     math_approx_mode: bool = False
-
-
-class TensorMemoryLayout(enum.Enum):
-    INTERLEAVED = "interleaved"
-    HEIGHT_SHARDED = "height_sharded"
-    BLOCK_SHARDED = "block_sharded"
-    WIDTH_SHARDED = "width_sharded"
 
 
 class UnaryOpType(enum.Enum):
@@ -680,6 +727,7 @@ def conv1d(
 ):
     """Input [N, 1, L, C] (or [1, 1, N*L, C]); weight [out, in/groups, k]; output [1, 1, N*L_out, out]."""
     weights_dtype = conv_config.weights_dtype if conv_config is not None else DataType.BFLOAT16
+    _device_bias_as_prepared(bias_tensor, out_channels, weights_dtype)
     x = _f(input_tensor).reshape(batch_size, input_length, in_channels).transpose(1, 2)
     weight = _store(_f(weight_tensor).reshape(out_channels, in_channels // groups, kernel_size), weights_dtype)
     bias = _store(_f(bias_tensor).reshape(-1), weights_dtype) if bias_tensor is not None else None
@@ -709,6 +757,20 @@ def conv1d(
     if return_weights_and_bias:
         result += ((weight_tensor, bias_tensor),)
     return result[0] if len(result) == 1 else result
+
+
+def _device_bias_as_prepared(bias: Tensor | None, out_channels: int, weights_dtype: DataType) -> None:
+    """A conv bias already on the device (computed there, tt/wavenet.py) is read as a prepared one only in
+    TILE layout, in the weights' dtype, at least `out_channels` wide (ttnn 0.81.1's
+    is_valid_device_conv_bias); ttnn reads any other back to the host to prepare it, which no forward may
+    do (nor a trace): refused here."""
+    if bias is None or bias.device_handle is None:
+        return
+    if bias.layout is not Layout.TILE or bias.dtype is not weights_dtype or bias.shape[-1] < out_channels:
+        raise RuntimeError(
+            f"conv: a device bias {bias} is not prepared (TILE, {weights_dtype.value}, >= {out_channels} wide): "
+            "ttnn would read it back to the host"
+        )
 
 
 def conv2d(

@@ -113,10 +113,18 @@ def compute_config(device: TtDevice, precision: Precision | MathConfig) -> Any:
 class Linear:
     """y = x @ W^T + b on [..., T, in] -> [..., T, out] (a 1x1 Conv1d or an nn.Linear)."""
 
-    def __init__(self, device: TtDevice, weight: torch.Tensor, bias: torch.Tensor | None, precision: Precision) -> None:
+    def __init__(
+        self,
+        device: TtDevice,
+        weight: torch.Tensor,
+        bias: torch.Tensor | None,
+        precision: Precision,
+        output: str | None = None,
+    ) -> None:
+        """`output` names the dtype of y when it is not the block's activations' (a conv bias: the weights')."""
         weight = weight.reshape(weight.shape[0], -1)  # [out, in] from [out, in, 1] too
         self.ttnn = device.ttnn
-        self.dtype = dtype_of(device, precision.activations)
+        self.dtype = dtype_of(device, output or precision.activations)
         self.weight = device.constant(weight.t(), dtype_of(device, precision.weights))
         self.bias = (
             device.constant(bias.reshape(1, -1), dtype_of(device, precision.weights)) if bias is not None else None
@@ -176,6 +184,46 @@ def l1_shard_layout(ttnn: Any, channels: int) -> Any:
     to 64 channels, block-sharded from 128 (where a whole kernel x C_in x C_out weight per core would not
     fit beside the activations), as ttnn itself picks for most of these convs."""
     return ttnn.TensorMemoryLayout.BLOCK_SHARDED if channels >= 128 else ttnn.TensorMemoryLayout.HEIGHT_SHARDED
+
+
+def _cores_along(tiles: int, cores: int, multiple: int = 1) -> int:
+    """The most cores (from `cores` down) over which `tiles` split into equal parts of whole `multiple`s
+    leave less than one core's part as padding: how ttnn 0.81.1 sizes a conv's grid along one axis."""
+
+    def padding(n: int) -> tuple[int, int]:
+        padded = -(-tiles // (n * multiple)) * n * multiple
+        return padded - tiles, padded // n
+
+    while cores > 1 and padding(cores)[0] >= padding(cores)[1]:
+        cores -= 1
+    return cores
+
+
+def l1_conv_input(device: TtDevice, rows: int, channels: int) -> Any:
+    """The L1 memory config ttnn.conv1d shards an interleaved [rows, channels] tile-layout input into, for an
+    L1 chain conv (`l1_shard_layout`, `ACT_BLOCK_H`). An op that writes its output in exactly this config
+    hands the conv an input it reads as it is: no interleaved-to-sharded copy (ttnn keeps a sharded input's
+    own sharding unless told to reshard). As ttnn 0.81.1's conv chooses it on the device's worker grid:
+    block sharding splits the rows over the grid's rows and the channels (tiles) over its columns, row-major;
+    height sharding splits the rows over the cores in row-major order; each axis takes the most cores that
+    leave less than one core's share as padding (checked against ttnn's own choice on both mocks,
+    tests/tt/test_mock_device.py)."""
+    ttnn = device.ttnn
+    columns, grid_rows = device.compute_grid
+    row_tiles, channel_tiles = -(-rows // 32), -(-channels // 32)
+    layout = l1_shard_layout(ttnn, channels)
+    if layout == ttnn.TensorMemoryLayout.BLOCK_SHARDED:
+        row_cores = _cores_along(row_tiles, grid_rows, ACT_BLOCK_H // 32)
+        channel_cores = _cores_along(channel_tiles, columns)
+        ranges = [ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(channel_cores - 1, row_cores - 1))]
+    else:
+        row_cores, channel_cores = _cores_along(row_tiles, columns * grid_rows, ACT_BLOCK_H // 32), 1
+        full, rest = divmod(row_cores, columns)
+        ranges = [ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(columns - 1, full - 1))] if full else []
+        ranges += [ttnn.CoreRange(ttnn.CoreCoord(0, full), ttnn.CoreCoord(rest - 1, full))] if rest else []
+    shard = (-(-row_tiles // row_cores) * 32, -(-channel_tiles // channel_cores) * 32)
+    spec = ttnn.ShardSpec(ttnn.CoreRangeSet(ranges), shard, ttnn.ShardOrientation.ROW_MAJOR)
+    return ttnn.MemoryConfig(layout, ttnn.BufferType.L1, spec)
 
 
 def fits_l1(device: TtDevice, rows: int, channels: int, activations: str, chain: str) -> bool:
@@ -298,14 +346,19 @@ class Conv1d:
             activation=activation,
         )
 
-    def __call__(self, x: Any, length: int, l1: bool = False, keep_input: bool = False) -> Any:
+    def __call__(self, x: Any, length: int, l1: bool = False, keep_input: bool = False, bias: Any | None = None) -> Any:
+        """`bias`, for a conv built without one: a [1, 1, 1, C_out] device tensor computed this call, in the
+        conv's weights dtype (what a prepared bias is: ttnn then reads it as it is, its address updated on
+        every call of the cached program; another dtype would make ttnn read it back to the host)."""
         key = (length, "l1") if l1 else length  # prepared weights depend on the sharding too
-        weight, bias = self.weights.get(key)
+        weight, own_bias = self.weights.get(key)
+        if bias is not None and own_bias is not None:
+            raise ValueError("Conv1d: a bias given per call replaces none: this conv has its own")
         placement = {"slice_config": self.ttnn.Op2DL1FullSliceConfig} if l1 else {}
-        out, (weight, bias) = self.ttnn.conv1d(
+        out, (weight, prepared) = self.ttnn.conv1d(
             input_tensor=x,
             weight_tensor=weight,
-            bias_tensor=bias,
+            bias_tensor=own_bias if bias is None else bias,
             device=self.device.handle,
             in_channels=self.in_channels,
             out_channels=self.out_channels,
@@ -322,7 +375,7 @@ class Conv1d:
             return_weights_and_bias=True,
             **placement,
         )
-        self.weights.keep(key, weight, bias)
+        self.weights.keep(key, weight, prepared if bias is None else None)  # never this call's own bias
         return out
 
 

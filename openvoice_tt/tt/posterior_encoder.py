@@ -27,7 +27,7 @@ class PosteriorEncoder:
     def __call__(self, spec: Any, length: int, g: Any | None, noise: Any, tau: float, mask: Any | None = None) -> Any:
         """spec [1, 1, T, F], noise [1, 1, T, C] -> z [1, 1, T, C]; `mask` marks the valid frames of a padded T."""
         ttnn, c = self.ttnn, self.out_channels
-        x = masked(ttnn, self.pre(spec), mask)
-        stats = self.proj(self.enc.features(x, length, mask, self.enc.condition(g) if g is not None else None))
+        cond = self.enc.condition(g) if g is not None else None
+        stats = self.proj(self.enc.features(self.pre(spec), length, mask, cond))  # the WN masks pre's output
         m, logs = halves(ttnn, stats, length, c)
         return masked(ttnn, ttnn.addcmul(m, noise, ttnn.exp(logs), value=float(tau)), mask)

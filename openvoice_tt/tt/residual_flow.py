@@ -13,7 +13,7 @@ from openvoice_tt.reference.residual_flow import ResidualCouplingBlock as Refere
 from openvoice_tt.reference.residual_flow import ResidualCouplingLayer as ReferenceLayer
 from openvoice_tt.tt.coupling import full_width_post, full_width_pre
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Linear, Precision, masked
+from openvoice_tt.tt.layers import Linear, Precision
 from openvoice_tt.tt.wavenet import WN
 
 
@@ -33,7 +33,7 @@ class ResidualCouplingLayer:
 
     def __call__(self, x: Any, length: int, cond: list[Any], reverse: bool, mask: Any | None = None) -> Any:
         ttnn = self.ttnn
-        m = self.post(self.enc.features(masked(ttnn, self.pre(x), mask), length, mask, cond))
+        m = self.post(self.enc.features(self.pre(x), length, mask, cond))  # the WN masks pre's output
         sign = -1.0 if reverse else 1.0
         if mask is None:
             return ttnn.subtract(x, m) if reverse else ttnn.add(x, m)

@@ -7,6 +7,13 @@ stacked into one weight, so the sum of the skips is a single matmul over the lay
 side by side (`features`), and that matmul also absorbs the 1x1 projection that follows the stack in
 every caller (`head`). The stack's final `* mask` is left to the caller, who masks after that 1x1
 anyway (a 1x1 is row-wise, so masking before or after it gives the same valid rows).
+
+Where the dilated convs run in L1, the hidden state x lives in the L1 sharding the convs read
+(`layers.l1_conv_input`): the masking that makes x and every residual `addcmul` write it there, so a conv
+runs halo + conv only (no interleaved-to-sharded copy of its input), as tt-metal's merged vocoder ports
+keep a resblock chain's activations sharded between convs. A layer's conditioning is its conv's bias,
+computed on the device each call by one linear (the in_layer's bias folded into the cond rows' bias):
+no add after the conv.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import torch
 
 from openvoice_tt.reference.wavenet import WN as ReferenceWN
 from openvoice_tt.tt.device import L1_CONV_CHAINS, TtDevice
-from openvoice_tt.tt.layers import Conv1d, Linear, Precision, fits_l1, halves
+from openvoice_tt.tt.layers import Conv1d, Linear, Precision, fits_l1, halves, l1_conv_input
 
 
 def stacked_skips(ref: ReferenceWN) -> tuple[torch.Tensor, torch.Tensor]:
@@ -37,8 +44,8 @@ def cond_rows(hidden: int, layer: int) -> slice:
 
 
 def gates_fit_l1(device: TtDevice, length: int, hidden: int, activations: str) -> bool:
-    """The length-bucket rule of the WaveNet's dilated convs: in L1 (3 programs: the input, which the
-    residual reads again, is copied into L1 shards; halo; conv) when the gates fit, else in DRAM (5).
+    """The length-bucket rule of the WaveNet's dilated convs: in L1 (2 programs: halo, conv; x, which the
+    residual reads again, stays in the convs' input sharding) when the gates fit, else in DRAM (5).
     The gates [T, 2H] are sharded on the grid of the conv's input (H channels): per core, as [2T, H]."""
     return fits_l1(device, 2 * length, hidden, activations, "wavenet")
 
@@ -60,16 +67,16 @@ class WN:
         w, hidden = device.weights, self.hidden
         self.in_layers = []
         for i, layer in enumerate(ref.in_layers):
+            weight = w.get(f"{name}.in_layers.{i}.weight", lambda layer=layer: layer.weight)
             if zero_condition:  # cond_layer(0) is its bias: fold each layer's slice into that layer's conv bias
                 rows = cond_rows(hidden, i)
-                folded = w.get(
+                bias = w.get(
                     f"{name}.in_layers.{i}.bias+cond",
                     lambda layer=layer, rows=rows: layer.bias + ref.cond_layer.bias[rows],
                 )
-                weight = w.get(f"{name}.in_layers.{i}.weight", lambda layer=layer: layer.weight)
-                self.in_layers.append(Conv1d(device, weight, folded, precision, dilation=layer.dilation[0]))
-            else:
-                self.in_layers.append(Conv1d.of(device, layer, f"{name}.in_layers.{i}", precision))
+            else:  # the bias comes per call from `condition`
+                bias = None
+            self.in_layers.append(Conv1d(device, weight, bias, precision, dilation=layer.dilation[0]))
         self.res_layers = [  # the res rows only: the last layer has none
             Linear(
                 device,
@@ -79,17 +86,21 @@ class WN:
             )
             for i, layer in enumerate(ref.res_skip_layers[:-1])
         ]
-        self.cond_layers = (  # each layer's rows of cond_layer: a layer's conditioning is one linear, no slice
+        self.cond_layers = (  # each layer's conv bias: its rows of cond_layer, plus the in_layer's bias
             None
             if zero_condition
             else [
                 Linear(
                     device,
                     w.get(f"{name}.cond_layer.weight[{i}]", lambda i=i: ref.cond_layer.weight[cond_rows(hidden, i)]),
-                    w.get(f"{name}.cond_layer.bias[{i}]", lambda i=i: ref.cond_layer.bias[cond_rows(hidden, i)]),
+                    w.get(
+                        f"{name}.cond_layer.bias[{i}]+in_layers.{i}.bias",
+                        lambda i=i, layer=layer: ref.cond_layer.bias[cond_rows(hidden, i)] + layer.bias,
+                    ),
                     precision,
+                    output=precision.weights,  # a conv bias is stored as the conv's weights are
                 )
-                for i in range(self.n_layers)
+                for i, layer in enumerate(ref.in_layers)
             ]
         )
         unary = device.ttnn.UnaryWithParam
@@ -113,21 +124,23 @@ class WN:
         )
 
     def condition(self, g: Any) -> list[Any] | None:
-        """Per-layer conditioning rows [1, 1, 1, 2H] from g [1, 1, 1, gin] (None when folded)."""
+        """Per-layer conv biases [1, 1, 1, 2H] from g [1, 1, 1, gin] (None when folded into the convs)."""
         if self.cond_layers is None:
             return None
         return [cond_layer(g) for cond_layer in self.cond_layers]
 
-    def features(self, x: Any, length: int, mask: Any | None, cond: list[Any] | None) -> Any:
-        """x [1, 1, T, H] (masked) -> every layer's gate output side by side [1, 1, T, n*H], for a `head`."""
+    def features(self, h: Any, length: int, mask: Any | None, cond: list[Any] | None) -> Any:
+        """h [1, 1, T, H], the caller's pre projection (unmasked: masking it stores x where the convs read
+        it) -> every layer's gate output side by side [1, 1, T, n*H], for a `head`."""
         ttnn, hidden = self.ttnn, self.hidden
         tanh, sigmoid = self.gate_activations
         acts = []
         l1 = L1_CONV_CHAINS and gates_fit_l1(self.device, length, hidden, self.precision.activations)
+        home = {"memory_config": l1_conv_input(self.device, length, hidden)} if l1 else {}
+        x = h if mask is None else ttnn.multiply(h, mask, **home)
         for i, in_layer in enumerate(self.in_layers):
-            gates = in_layer(x, length, l1=l1, keep_input=True)
-            if cond is not None:
-                gates = ttnn.add(gates, cond[i])
+            last = i == self.n_layers - 1  # the last conv frees x (in L1): nothing reads it again
+            gates = in_layer(x, length, l1=l1, keep_input=not last, bias=None if cond is None else cond[i])
             filt, gate = halves(ttnn, gates, length, hidden)
             acts.append(
                 ttnn.multiply(
@@ -140,7 +153,7 @@ class WN:
                     memory_config=ttnn.DRAM_MEMORY_CONFIG,
                 )
             )
-            if i < self.n_layers - 1:
+            if not last:
                 res = self.res_layers[i](acts[-1])
-                x = ttnn.add(x, res) if mask is None else ttnn.addcmul(x, res, mask, value=1.0)
+                x = ttnn.add(x, res, **home) if mask is None else ttnn.addcmul(x, res, mask, value=1.0, **home)
         return ttnn.concat(acts, dim=3)
