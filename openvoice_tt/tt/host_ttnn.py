@@ -360,6 +360,14 @@ def clone(tensor: Tensor, **kwargs: Any) -> Tensor:
     return Tensor(tensor.value.clone(), tensor.dtype, tensor.layout, tensor.device_handle)
 
 
+def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, dtype: DataType | None = None) -> Tensor:
+    """A copy into another memory (sharded L1 -> DRAM): the values move unchanged (the emulation has no
+    memory), stored in `dtype` when one is given."""
+    if dtype is None or dtype == tensor.dtype:
+        return clone(tensor)
+    return typecast(tensor, dtype)
+
+
 def copy(input_a: Tensor, input_b: Tensor, **kwargs: Any) -> None:
     """Overwrite `input_b` in place with `input_a`'s values (same shape), stored in `input_b`'s dtype."""
     if input_a.shape != input_b.shape:
