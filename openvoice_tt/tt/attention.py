@@ -147,7 +147,7 @@ class FeedForward:
         copies its input into L1 shards, the ReLU-mask multiply keeps them there, the second reads them
         as they are; the output stays in L1 for the caller's residual add (which writes DRAM)."""
         ttnn = self.ttnn
-        l1 = L1_CONV_CHAINS and fits_l1(self.device, length, self.widest, self.activations)
+        l1 = L1_CONV_CHAINS and fits_l1(self.device, length, self.widest, self.activations, "convs")
         x = self.conv_1(masked(ttnn, x, mask), length, l1=l1, keep_input=mask is None)
         x = ttnn.relu(x) if mask is None else ttnn.multiply(x, mask, input_tensor_a_activations=self.relu)
         return self.conv_2(x, length, l1=l1)

@@ -55,6 +55,9 @@ L1_SMALL_SIZE = 524288
 # "wavenet" (the gated convs, `wavenet.gates_fit_l1`): the first calibration, kept: vocoder chains of
 # 11,008 x 128 (88 KiB per core) ran on the mock devices and 16,384 x 128 (128 KiB) ran out of L1, before
 # the bf16/bfp8 precision change; the gates' own boundary (6,144 frames in bf16) is not re-measured.
+# "convs": the two-conv chains of the text encoder's and flows' feed-forward layers and the duration
+# predictors' convs (MeloTTS), at the first calibration's budget; mock acceptance of synthesis at 1, 10 and
+# 30 s runs them in L1 on both mocks (the flows' 768-channel feed-forward at 2,688 frames: 63 KiB per core).
 # "resblocks": a vocoder stage's resblock chains, bf16 activations and bfloat8_b weights (HiFi-GAN; about
 # four activations live at once: the stage's sum, the block's residual, the masked conv input and the
 # halo copy, beside the convs' circular buffers). Measured on both mocks with every stage at the longest
@@ -68,6 +71,7 @@ L1_SMALL_SIZE = 524288
 L1_ACTIVATION_BYTES = {
     "wavenet": {"wormhole_b0": 96 * 1024, "blackhole": 96 * 1024},
     "resblocks": {"wormhole_b0": 128 * 1024, "blackhole": 128 * 1024},
+    "convs": {"wormhole_b0": 96 * 1024, "blackhole": 96 * 1024},
 }
 # On: the L1 buffer that clashed with a halo program's circular buffers (a clone after a clone or an
 # extraction on a mock N150, `scripts/tt_traceable.py`) was the harness's own: its op tape held every

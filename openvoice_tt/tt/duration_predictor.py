@@ -29,7 +29,7 @@ class DurationPredictor:
         x = ttnn.add(x, self.cond(g))
         for conv, (gamma, beta) in zip((self.conv_1, self.conv_2), self.norms, strict=True):
             # an L1 conv (whole, no DRAM slicing) where the bucket fits; the ReLU moves it back to DRAM
-            l1 = L1_CONV_CHAINS and fits_l1(self.device, length, conv.out_channels, self.activations)
+            l1 = L1_CONV_CHAINS and fits_l1(self.device, length, conv.out_channels, self.activations, "convs")
             y = conv(masked(ttnn, x, mask), length, l1=l1, keep_input=mask is None)
             x = ttnn.relu(y, memory_config=ttnn.DRAM_MEMORY_CONFIG)
             x = ttnn.layer_norm(x, weight=gamma, bias=beta, epsilon=1e-5, compute_kernel_config=self.compute)

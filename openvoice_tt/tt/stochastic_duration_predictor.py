@@ -48,7 +48,7 @@ class DDSConv:
         for sep, norm_1, pointwise, norm_2 in self.layers:
             # an L1 conv where the bucket fits, its output copied back to DRAM for the layer norm (4
             # programs, against 5 for ttnn's DRAM slicing)
-            if L1_CONV_CHAINS and fits_l1(self.device, length, sep.out_channels, self.activations):
+            if L1_CONV_CHAINS and fits_l1(self.device, length, sep.out_channels, self.activations, "convs"):
                 y = ttnn.to_memory_config(sep(x, length, l1=True, keep_input=True), ttnn.DRAM_MEMORY_CONFIG)
             else:
                 y = sep(x, length)
