@@ -31,6 +31,10 @@ from tests.speech import ESPEAK_RATE, espeak_available, make_passage, make_speec
 REPO = Path(__file__).resolve().parents[1]
 RATE = 22_050
 needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+# one torch thread, whatever ran before: importing silero-vad sets torch to one thread for the process, and a
+# test that restores the thread count afterwards (tool_environment) leaves silero's tiny steps on two
+# threads, which on a busy 2-core machine spin on each other (measured: 35 s instead of 1.7 s CPU per run)
+pytestmark = pytest.mark.usefixtures("tool_environment")
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog while the farmer watches from the fence.",

@@ -46,10 +46,22 @@ def _bits(x: torch.Tensor) -> torch.Tensor:
     return x.float().contiguous().view(torch.int32)
 
 
+def _normal(bits: torch.Tensor) -> torch.Tensor:
+    """All ones where `bits` hold a normal float (or inf / NaN), 0 where a zero or denormal: a mask to `&`
+    with. Integer arithmetic in place, not `torch.where` (several times slower, and this runs on every
+    matrix operand and stored output of the emulation)."""
+    flags = bits & _EXPONENT
+    flags -= 1  # negative only for a zero exponent field
+    flags >>= 31  # arithmetic shift: -1 (all ones) there, else 0
+    return flags.bitwise_not_()
+
+
 def _mask(x: torch.Tensor, mask: int) -> torch.Tensor:
     bits = _bits(x)
-    bits = torch.where((bits & _EXPONENT) == 0, torch.zeros_like(bits), bits)  # denormals flush to zero
-    return (bits & mask).view(torch.float32)
+    kept = _normal(bits)  # denormals flush to zero (+0)
+    kept &= mask
+    kept &= bits
+    return kept.view(torch.float32)
 
 
 def tf32(x: torch.Tensor) -> torch.Tensor:
@@ -100,10 +112,12 @@ def multiply(srca: torch.Tensor, srcb: torch.Tensor, fidelity: str) -> torch.Ten
 def round_bf16_packer(x: torch.Tensor) -> torch.Tensor:
     """float32 -> bf16 as the packer rounds: to nearest, ties away from zero; denormals to zero."""
     bits = _bits(x)
-    sign = bits & -0x80000000
-    magnitude = ((bits & 0x7FFFFFFF) + 0x8000) & 0x7FFF0000
-    magnitude = torch.where((bits & _EXPONENT) == 0, torch.zeros_like(magnitude), magnitude)
-    return (sign | magnitude).view(torch.float32)
+    out = bits & 0x7FFFFFFF
+    out += 0x8000
+    out &= 0x7FFF0000
+    out &= _normal(bits)
+    out |= bits & -0x80000000  # the sign
+    return out.view(torch.float32)
 
 
 def round_bf16_host(x: torch.Tensor) -> torch.Tensor:
@@ -120,14 +134,30 @@ def round_bfp8(value: torch.Tensor) -> torch.Tensor:
     shape = value.shape
     last = shape[-1] if value.dim() else 1
     pad = (-last) % 16
-    blocks = F.pad(value.float().reshape(-1, last), (0, pad)).reshape(-1, 16)
-    bits = blocks.contiguous().view(torch.int32).long()
-    exponent = (bits >> 23) & 0xFF
+    rows = value.float().reshape(-1, last)
+    bits = (F.pad(rows, (0, pad)) if pad else rows.contiguous()).reshape(-1, 16).view(torch.int32)
+    exponent = bits >> 23
+    exponent &= 0xFF
     shared = exponent.amax(dim=1, keepdim=True)
-    mantissa = torch.where(exponent == 0, 0, (bits & 0x7FFFFF) | (1 << 23))  # hidden one; denormals zero
-    # magnitude in units of the block's step 2^(shared - 127 - 6): mantissa * 2^(exponent - shared - 17)
-    scaled = mantissa.double() * torch.pow(2.0, (exponent - shared - 17).double())
-    magnitude = torch.clamp(torch.round(scaled), max=127)
-    sign = torch.where((bits < 0) & (magnitude > 0), -1.0, 1.0).double()  # a zero magnitude reads back +0
-    out = sign * magnitude * torch.pow(2.0, (shared - 133).double())
-    return out.float().reshape(-1, last + pad)[:, :last].reshape(shape)
+    # magnitude in units of the block's step 2^(shared - 133): mantissa * 2^(exponent - shared - 17). In
+    # float32 and exact: a 24-bit integer times a power of two of at least 2^-126 (built from its bits); a
+    # smaller power leaves less than 2^-102, which rounds to 0 either way. Integer and float32 arithmetic
+    # in place: float64 and torch.pow made this the emulation's slowest step.
+    mantissa = bits & 0x7FFFFF
+    mantissa |= 1 << 23  # the hidden one
+    mantissa *= exponent.clamp(max=1)  # denormals zero
+    power = exponent - shared
+    power += 127 - 17
+    power.clamp_(min=0)
+    power <<= 23
+    magnitude = mantissa.float()
+    magnitude *= power.view(torch.float32)
+    magnitude.round_().clamp_(max=127)  # to nearest even
+    sign = bits >> 31  # -1 for a negative value, else 0
+    sign *= 2
+    sign += 1
+    magnitude *= sign
+    step = torch.where(shared >= 7, (shared - 6) << 23, 1 << (shared + 16).clamp_(max=22))  # 2^(shared - 133)
+    magnitude *= step.view(torch.float32)  # a power of two times at most 127: exact, as a denormal too
+    magnitude += 0.0  # a zero magnitude reads back as +0 (-0 + 0 is +0)
+    return magnitude.reshape(-1, last + pad)[:, :last].reshape(shape)
