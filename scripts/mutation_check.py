@@ -77,8 +77,8 @@ MUTANTS = [
     Mutant(
         "tt: upsampling slope 0.01",
         "openvoice_tt/tt/hifigan.py",
-        "x = up(masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE, dram=True), length)",
-        "x = up(masked_leaky_relu(ttnn, x, mask, 0.01, dram=True), length)",
+        "x = masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE, dram=True)",
+        "x = masked_leaky_relu(ttnn, x, mask, 0.01, dram=True)",
         (TT_CONVERTER, TT_MELO),
     ),
     Mutant(
