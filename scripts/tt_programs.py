@@ -14,19 +14,31 @@ asked for (`tt_acceptance.pin_scalars`) and the inputs are `tt_acceptance.token_
 acceptance tests. On a mock the host seconds are ttnn's host dispatch cost only (no device work, no
 waiting for it): what trace replay and fewer programs save, not a chip's run time.
 
-Host seconds drift with whatever else the machine runs; with `--together` the two trees of a device are
-measured at the same time, so a busy machine slows both alike.
+Host seconds drift with whatever else the machine runs, and the same code's best run moves by tens of
+percent from one worker process to the next even on a quiet machine. With `--rounds N` each tree is
+measured by N worker processes per device, the trees' order alternating round by round (before, after;
+after, before; ...), and each stage keeps its least host seconds over every round's runs: on a mock the
+host seconds are a fixed amount of dispatch work plus delays that only add (other processes, caches,
+the scheduler), so the least is the estimate of that work the least moved by them (a median of the
+rounds' bests would keep half the process-to-process drift). Each round's best total is kept beside it
+(`host_seconds_rounds`), so the spread stays visible. Each worker collects garbage and freezes the
+collector's generations after building the models (`gc.freeze`: a collection inside a timed run then
+scans that run's garbage only, not the models' objects), and records the seconds collections took
+inside the timed runs (`gc_seconds`, the most any timed run spent). With `--together` the two trees of a
+device are measured at the same time, so a busy machine slows both alike.
 
 Output: a JSON file (`--json`) and a markdown table on stdout (per job: totals; `--stages` adds a row per
 stage). `python scripts/readme_tables.py programs FILE.json` renders the README's table from the JSON.
 
 Usage: python scripts/tt_programs.py CHECKPOINT_DIR [--against REV] [--arch wormhole_n150 blackhole_p150]
-           [--jobs synth convert clone extract] [--seconds 2 10] [--warm 2] [--json OUT] [--stages] [--together]
+           [--jobs synth convert clone extract] [--seconds 2 10] [--warm 2] [--rounds 1] [--json OUT] [--stages]
+           [--together]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import json
 import os
@@ -53,6 +65,7 @@ def main() -> None:
     parser.add_argument("--jobs", nargs="+", choices=JOBS, default=list(JOBS))
     parser.add_argument("--seconds", nargs="+", type=float, default=[2.0, 10.0])
     parser.add_argument("--warm", type=int, default=2, help="timed warm runs per job and length (best is kept)")
+    parser.add_argument("--rounds", type=int, default=1, help="worker processes per tree and device (least is kept)")
     parser.add_argument("--json", type=Path, help="write the measurements here")
     parser.add_argument("--stages", action="store_true", help="a table row per stage, not only per job")
     parser.add_argument("--together", action="store_true", help="measure both trees at the same time, per device")
@@ -60,8 +73,8 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.checkpoints / "melotts-english" / "checkpoint.pth").is_file():
         raise SystemExit(f"error: {args.checkpoints}: no melotts-english/checkpoint.pth (a checkpoint folder?)")
-    if args.warm < 1 or any(s <= 0 for s in args.seconds):
-        raise SystemExit("error: --warm and --seconds must be positive")
+    if args.warm < 1 or args.rounds < 1 or any(s <= 0 for s in args.seconds):
+        raise SystemExit("error: --warm, --rounds and --seconds must be positive")
     if args.worker is not None:
         print(json.dumps(measure_tree(args.worker, args.checkpoints, args.arch[0], args.jobs, args.seconds, args.warm)))
         return
@@ -75,24 +88,53 @@ def main() -> None:
 
 
 def compare(args: argparse.Namespace) -> dict[str, Any]:
-    """Measure REV (if given) and this tree on every mock device; the two trees alternate per device."""
+    """Measure REV (if given) and this tree on every mock device, `--rounds` times each; the trees' order
+    alternates from round to round."""
     command = " ".join(["python scripts/tt_programs.py", *sys.argv[1:]])
     with tree_at(args.against) as before:
         trees = ([("before", describe(args.against), before)] if before else []) + [("after", describe(), REPO)]
         results: dict[str, dict[str, Any]] = {label: {} for label, _, _ in trees}
         for arch in args.arch:
-            measured = run_workers([root for _, _, root in trees], args, arch)
-            for (label, _, _), result in zip(trees, measured, strict=True):
-                results[label][arch] = result
+            rounds: list[list[dict[str, Any]]] = [[] for _ in trees]
+            for round_ in range(args.rounds):
+                order = list(range(len(trees)))[:: -1 if round_ % 2 else 1]
+                measured = run_workers([trees[i][2] for i in order], args, arch)
+                for i, result in zip(order, measured, strict=True):
+                    rounds[i].append(result)
+            for (label, _, _), measured in zip(trees, rounds, strict=True):
+                results[label][arch] = merge_rounds(measured)
     return {
         "command": command,
         "revisions": {label: revision for label, revision, _ in trees},
         "jobs": args.jobs,
         "seconds": args.seconds,
         "warm": args.warm,
+        "rounds": args.rounds,
         "together": args.together,
         "results": results,
     }
+
+
+def merge_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One tree's worker results on one device -> one: per job and length, each stage's least host
+    seconds over the rounds, every round's total beside it, the most gc seconds of any timed run. The
+    programs and audio seconds are the same in every round (checked: the count is deterministic)."""
+    merged = {"arch": rounds[0]["arch"], "results": {}}
+    for job, lengths in rounds[0]["results"].items():
+        for seconds, first in lengths.items():
+            cells = [result["results"][job][seconds] for result in rounds]
+            for cell in cells[1:]:
+                if (cell["programs"], cell["audio_seconds"]) != (first["programs"], first["audio_seconds"]):
+                    raise SystemExit(f"error: {job} {seconds} s: programs or audio differ between rounds")
+            merged["results"].setdefault(job, {})[seconds] = {
+                **first,
+                "first_seconds": min(cell["first_seconds"] for cell in cells),
+                "host_seconds": {k: min(cell["host_seconds"][k] for cell in cells) for k in first["host_seconds"]},
+                "host_seconds_rounds": [cell["host_seconds"]["total"] for cell in cells],
+                "gc_seconds": max(cell["gc_seconds"] for cell in cells),
+                "program_cache_clears_while_warm": max(cell["program_cache_clears_while_warm"] for cell in cells),
+            }
+    return merged
 
 
 def describe(rev: str | None = None) -> str:
@@ -182,6 +224,8 @@ def measure_tree(root: Path, checkpoints: Path, arch: str, jobs: list[str], leng
     )
     synthesizer = MeloSynthesizer(device, melo, MeloPrecision())
     converter = ToneColorConverter(device, converter_ref, ConverterPrecision())
+    gc.collect()
+    gc.freeze()  # the models' objects: no collection inside a timed run scans them
     results: dict[str, dict[str, Any]] = {}
     for job in jobs:
         for seconds in lengths:
@@ -242,18 +286,22 @@ def _job(
 
 
 def _measure(run: Run, device: Any, programs: Any, warm: int) -> dict[str, Any]:
-    """Cold run, `warm` timed runs (best per stage), one counted run."""
+    """Cold run, `warm` timed runs (best per stage; the garbage of earlier runs collected before each, and
+    the seconds collections took inside each recorded), one counted run."""
     from openvoice_tt.timing import StageTimer
 
     start = time.perf_counter()
     run(StageTimer())
     first = time.perf_counter() - start
-    generation, host = device.generation, None
+    generation, host, gc_most = device.generation, None, 0.0
     for _ in range(warm):
         timer = StageTimer()
-        start = time.perf_counter()
-        audio_seconds = run(timer)
-        seconds = {**timer.seconds, "total": time.perf_counter() - start}
+        gc.collect()
+        with collector_seconds() as in_gc:
+            start = time.perf_counter()
+            audio_seconds = run(timer)
+            seconds = {**timer.seconds, "total": time.perf_counter() - start}
+        gc_most = max(gc_most, in_gc[0])
         host = seconds if host is None else {k: min(v, host[k]) for k, v in seconds.items()}
     clears = device.generation - generation
     counter = programs.StagePrograms()
@@ -263,9 +311,28 @@ def _measure(run: Run, device: Any, programs: Any, warm: int) -> dict[str, Any]:
         "audio_seconds": round(audio_seconds, 4),
         "first_seconds": round(first, 3),
         "host_seconds": {k: round(v, 4) for k, v in host.items()},
+        "gc_seconds": round(gc_most, 4),
         "programs": {**counter.programs, "total": total.programs},
         "program_cache_clears_while_warm": clears,
     }
+
+
+@contextmanager
+def collector_seconds() -> Iterator[list[float]]:
+    """[seconds Python's garbage collector ran inside the block], filled in as it runs."""
+    total, started = [0.0], [0.0]
+
+    def note(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            total[0] += time.perf_counter() - started[0]
+
+    gc.callbacks.append(note)
+    try:
+        yield total
+    finally:
+        gc.callbacks.remove(note)
 
 
 # ---------------------------------------------------------------------------------------- the tables

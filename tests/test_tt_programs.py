@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.tt_programs import markdown, tree_at
+from scripts.tt_programs import collector_seconds, markdown, merge_rounds, tree_at
 
 from .tt.mock import REPO, requires_ttnn
 
@@ -39,6 +40,38 @@ def test_markdown_puts_both_commits_per_audio_second_with_the_factor() -> None:
     stages = markdown(_report(before, after), stages=True)[2:]
     assert stages[0] == "| wormhole_n150 | synth | 2.00 | flow | 2000 | 500 | 4.00 | 0.400 | 0.150 | 2.67 |"
     assert stages[1].split(" | ")[3] == "total" and len(stages) == 2
+
+
+def _round(flow: float, total: float, programs: int = 1500, gc_seconds: float = 0.0) -> dict:
+    cell = _cell(2.0, {"flow": programs, "total": programs}, {"flow": flow, "total": total})
+    cell |= {"first_seconds": total * 10, "gc_seconds": gc_seconds, "program_cache_clears_while_warm": 0}
+    return {"arch": "wormhole_b0", "results": {"synth": {"2.0": cell}}}
+
+
+def test_rounds_keep_each_stages_least_and_every_rounds_total() -> None:
+    """Per stage the least over the rounds, even when the least flow and the least total come from
+    different rounds; each round's total kept in round order; the most gc seconds of any round."""
+    merged = merge_rounds([_round(0.5, 0.9, gc_seconds=0.002), _round(0.3, 1.1), _round(0.4, 0.7)])
+    cell = merged["results"]["synth"]["2.0"]
+    assert cell["host_seconds"] == {"flow": 0.3, "total": 0.7}
+    assert cell["host_seconds_rounds"] == [0.9, 1.1, 0.7]
+    assert cell["gc_seconds"] == 0.002 and cell["first_seconds"] == 7.0 and cell["programs"]["total"] == 1500
+    with pytest.raises(SystemExit, match=r"synth 2\.0 s: programs or audio differ between rounds"):
+        merge_rounds([_round(0.5, 0.9), _round(0.5, 0.9, programs=1501)])
+
+
+def test_collector_seconds_counts_a_collection_inside_the_block() -> None:
+    cycles = []
+    for _ in range(20000):
+        node: list = []
+        node.append(node)
+        cycles.append(node)
+    del cycles, node
+    with collector_seconds() as outside:
+        pass
+    with collector_seconds() as inside:
+        gc.collect()
+    assert outside == [0.0] and inside[0] > 0.0
 
 
 def test_the_other_commit_is_exported_as_it_was_committed() -> None:
