@@ -115,14 +115,23 @@ class OpTrace:
         return tape
 
     def __getattr__(self, name: str) -> Any:
+        """Called only for a name not yet looked up: the result (a traced op, an op namespace, a constant)
+        is kept on the instance, so a forward's later uses of it cost a plain attribute read, not a new
+        wrapper per call (what the wrapper does is decided when it is called: recording, taping). The host
+        transfers are never kept: each use checks that no trace capture is under way."""
         attr = getattr(self._namespace, name)
-        if self.tape is not None and name in HOST_TRANSFERS:
-            raise RuntimeError(f"ttnn.{name} inside a trace capture: a trace cannot move data to or from the host")
-        if name in OP_NAMESPACES:
-            return _OpNamespace(self, attr, name)
-        if name in UNTRACED or isinstance(attr, type) or not callable(attr):
+        if name in HOST_TRANSFERS:
+            if self.tape is not None:
+                raise RuntimeError(f"ttnn.{name} inside a trace capture: a trace cannot move data to or from the host")
             return attr
-        return self._traced(name, attr)
+        if name in OP_NAMESPACES:
+            found = _OpNamespace(self, attr, name)
+        elif name in UNTRACED or isinstance(attr, type) or not callable(attr):
+            found = attr
+        else:
+            found = self._traced(name, attr)
+        self.__dict__[name] = found
+        return found
 
     def _traced(self, name: str, attr: Any) -> Any:
         def traced(*args: Any, **kwargs: Any) -> Any:
@@ -147,4 +156,6 @@ class _OpNamespace:
         self._trace, self._namespace, self._prefix = trace, namespace, prefix
 
     def __getattr__(self, name: str) -> Any:
-        return self._trace._traced(f"{self._prefix}.{name}", getattr(self._namespace, name))
+        found = self._trace._traced(f"{self._prefix}.{name}", getattr(self._namespace, name))
+        self.__dict__[name] = found  # kept, as OpTrace keeps its ops
+        return found
