@@ -286,6 +286,28 @@ def test_a_counting_tape_holds_no_tensor_and_still_refuses_host_transfers() -> N
         del tape
 
 
+def test_a_kept_op_wrapper_follows_recording_and_taping_turned_on_later() -> None:
+    """OpTrace keeps the wrapper of an op after its first lookup: what the wrapper does (record, tape) is
+    decided per call, so turning recording or a tape on after that first lookup still sees every call; a
+    host transfer used freely outside a tape is still refused inside one."""
+    from openvoice_tt.tt.trace import OpTrace
+
+    trace = OpTrace(host_ttnn)
+    a = host_ttnn.from_torch(torch.randn(1, 1, 4, 8), dtype=host_ttnn.float32)
+    exp = trace.exp
+    exp(a)
+    trace.to_torch(a)
+    assert trace.exp is exp and trace.calls == []  # kept; not recording yet
+    trace.recording = True
+    trace.exp(a)
+    assert [name for name, _ in trace.calls] == ["exp"]
+    trace.start_tape(keep=False)
+    trace.exp(a)
+    with pytest.raises(RuntimeError, match="inside a trace capture"):
+        trace.to_torch(a)
+    assert [op for op, _, _, _ in trace.stop_tape()] == [host_ttnn.exp]
+
+
 @requires_ttnn
 def test_emulated_attention_layout_ops_match_ttnn_golden_functions(monkeypatch: pytest.MonkeyPatch) -> None:
     """The data movement of tt/attention.py: heads split and joined, permutes, broadcast where and eq."""
