@@ -139,9 +139,12 @@ PROGRAMS_HEADER = "| device | job | audio s | programs / audio s"
 
 
 def measure_programs(checkpoints: Path, against: str, out: Path) -> dict:
-    """`python scripts/tt_programs.py DIR --against REV --together --json OUT` (every job, both mocks, 2 and
-    10 s; both trees of a device measured at the same time, so other work on the machine slows both alike)."""
+    """`python scripts/tt_programs.py DIR --against REV --together --warm 5 --rounds 3 --json OUT` (every job,
+    both mocks, 2 and 10 s; both trees of a device measured at the same time, so other work on the machine
+    slows both alike; three worker processes per tree, each stage's least host seconds kept, as the host
+    seconds of one process drift by tens of percent from the next)."""
     command = [sys.executable, "scripts/tt_programs.py", str(checkpoints), "--against", against, "--together"]
+    command += ["--warm", "5", "--rounds", "3"]
     subprocess.run([*command, "--json", str(out.relative_to(REPO))], check=True, stdout=subprocess.DEVNULL, cwd=REPO)
     return json.loads(out.read_text())
 
