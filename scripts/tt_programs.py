@@ -21,7 +21,9 @@ after, before; ...), and each stage keeps its least host seconds over every roun
 host seconds are a fixed amount of dispatch work plus delays that only add (other processes, caches,
 the scheduler), so the least is the estimate of that work the least moved by them (a median of the
 rounds' bests would keep half the process-to-process drift). Each round's best total is kept beside it
-(`host_seconds_rounds`), so the spread stays visible. Each worker collects garbage and freezes the
+(`host_seconds_rounds`), so the spread stays visible; the machine's load average before and after
+the run is recorded too (`load_average`): the least of a few rounds defeats a busy moment, not a machine
+that is busy for the whole run. Each worker collects garbage and freezes the
 collector's generations after building the models (`gc.freeze`: a collection inside a timed run then
 scans that run's garbage only, not the models' objects), and records the seconds collections took
 inside the timed runs (`gc_seconds`, the most any timed run spent). With `--together` the two trees of a
@@ -91,6 +93,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     """Measure REV (if given) and this tree on every mock device, `--rounds` times each; the trees' order
     alternates from round to round."""
     command = " ".join(["python scripts/tt_programs.py", *sys.argv[1:]])
+    load_before = os.getloadavg()[0]
     with tree_at(args.against) as before:
         trees = ([("before", describe(args.against), before)] if before else []) + [("after", describe(), REPO)]
         results: dict[str, dict[str, Any]] = {label: {} for label, _, _ in trees}
@@ -111,6 +114,10 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "warm": args.warm,
         "rounds": args.rounds,
         "together": args.together,
+        # the machine's 1-minute load average before and after, and its cores: rounds keep the least of
+        # each stage, which defeats a busy moment, not a machine busy for the whole run
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "cpus": os.cpu_count(),
         "results": results,
     }
 
