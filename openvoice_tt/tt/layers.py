@@ -16,7 +16,7 @@ import torch
 from openvoice_tt.config import BlockPrecision as Precision
 from openvoice_tt.config import MathConfig
 from openvoice_tt.errors import DeviceError
-from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.device import L1_CONV_CHAINS, TtDevice
 
 DTYPES = {"bf16": "bfloat16", "fp32": "float32", "bfp8": "bfloat8_b"}
 BYTES = {"bf16": 2, "fp32": 4, "bfp8": 1.0625}  # per element (bfloat8_b: 16 mantissas share an exponent)
@@ -230,7 +230,8 @@ def fits_l1(device: TtDevice, rows: int, channels: int, activations: str, chain:
     """The length-bucket rule: whether a conv chain over [rows, channels] activations runs in L1 (else
     DRAM), from the bytes per core one activation takes in the chain's sharding (`l1_shard_layout`: block
     sharding spreads over one core per 32 channels in each grid row) against the budget of its kind of
-    chain ("resblocks", "wavenet": `device.L1_ACTIVATION_BYTES`)."""
+    chain ("resblocks", "wavenet", "convs": `device.L1_ACTIVATION_BYTES`). Callers ask a conv of the chain
+    (`Conv1d.runs_in_l1`)."""
     columns, grid_rows = device.l1_grid
     padded = -(-channels // 32) * 32
     cores = grid_rows * min(columns, padded // 32) if channels >= 128 else columns * grid_rows
@@ -303,6 +304,7 @@ class Conv1d:
         self.dilation, self.groups, self.stride = dilation, groups, stride
         same = (self.kernel_size * dilation - dilation) // 2
         self.padding = padding if padding is not None else (same, same)
+        self.activations = precision.activations
         self.dtype = dtype_of(device, precision.activations)
         ttnn = device.ttnn
         weights_dtype = dtype_of(device, precision.weights)
@@ -345,6 +347,13 @@ class Conv1d:
             stride=module.stride[0],
             activation=activation,
         )
+
+    def runs_in_l1(self, rows: int, chain: str) -> bool:
+        """The length-bucket rule, the one place it is said: whether a chain of kind `chain` through this conv
+        runs in L1 (`l1=True`) at `rows` rows of this conv's input channels, in its activations' type
+        (`fits_l1`; always DRAM without `device.L1_CONV_CHAINS`). The caller picks the conv and the rows
+        that count its chain's activation (its docstring says which)."""
+        return L1_CONV_CHAINS and fits_l1(self.device, rows, self.in_channels, self.activations, chain)
 
     def __call__(self, x: Any, length: int, l1: bool = False, keep_input: bool = False, bias: Any | None = None) -> Any:
         """`bias`, for a conv built without one: a [1, 1, 1, C_out] device tensor computed this call, in the
