@@ -32,6 +32,7 @@ from openvoice_tt.tt.layers import (
     dtype_of,
     layer_norm_params,
     masked,
+    masked_relu,
 )
 
 TILE = 32  # ttnn splits and joins heads only in whole tiles per head
@@ -132,7 +133,6 @@ class FeedForward:
         padding = ((k - 1) // 2, k // 2)  # upstream pads explicitly ("same"; asymmetric for even k)
         self.conv_1 = Conv1d.of(device, ref.conv_1, f"{name}.conv_1", precision, padding=padding)
         self.conv_2 = Conv1d.of(device, ref.conv_2, f"{name}.conv_2", precision, padding=padding)
-        self.relu = [device.ttnn.UnaryWithParam(device.ttnn.UnaryOpType.RELU)]
 
     def __call__(self, x: Any, length: int, mask: Any | None) -> Any:
         """Upstream masks conv_2's output too; here its padded rows stay as they come: every reader masks
@@ -147,7 +147,7 @@ class FeedForward:
         ttnn = self.ttnn
         l1 = all(conv.runs_in_l1(length, "convs") for conv in (self.conv_1, self.conv_2))
         x = self.conv_1(masked(ttnn, x, mask), length, l1=l1, keep_input=mask is None)
-        x = ttnn.relu(x) if mask is None else ttnn.multiply(x, mask, input_tensor_a_activations=self.relu)
+        x = masked_relu(ttnn, x, mask)
         return self.conv_2(x, length, l1=l1)
 
 

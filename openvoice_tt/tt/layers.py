@@ -50,6 +50,14 @@ def leaky_relu_activation(ttnn: Any, slope: float) -> Any:
     return ttnn.UnaryWithParam(ttnn.UnaryOpType.LEAKY_RELU, slope)
 
 
+def masked_relu(ttnn: Any, x: Any, mask: Any | None) -> Any:
+    """relu(x) * mask as one op (the ReLU fused onto the multiply's first operand); exact, as the mask is
+    0/1. Without padding (mask None), relu(x)."""
+    if mask is None:
+        return ttnn.relu(x)
+    return ttnn.multiply(x, mask, input_tensor_a_activations=[ttnn.UnaryWithParam(ttnn.UnaryOpType.RELU)])
+
+
 def masked_leaky_relu(ttnn: Any, x: Any, mask: Any | None, slope: float, dram: bool = False) -> Any:
     """leaky_relu(x) * mask as one op (the activation fused onto the multiply's first operand); exact,
     as the mask is 0/1. Without padding (mask None), leaky_relu(x). `dram` puts the result in DRAM
@@ -61,10 +69,17 @@ def masked_leaky_relu(ttnn: Any, x: Any, mask: Any | None, slope: float, dram: b
 
 
 def length_mask(
-    device: TtDevice, valid: Any | None, length: int, dtype: Any, scale: int = 1, halvings: int = 0
+    device: TtDevice,
+    valid: Any | None,
+    length: int,
+    dtype: Any,
+    scale: int = 1,
+    halvings: int = 0,
+    positions: Any | None = None,
 ) -> Any | None:
     """[1, 1, length, 1]: 1 on the first ceil(valid / 2**halvings) * scale positions of a padded axis; None
-    when nothing is padded (`valid` None).
+    when nothing is padded (`valid` None). `positions`: the [1, 1, length, 1] positions compared, when not
+    the resident 0, 1, ..., length - 1 (the reference encoder's also mask its tile-padding columns).
 
     `valid` is a count uploaded as the forward's input (`TtDevice.upload_count`), never a Python number: a
     new count changes the data, not the op graph, so one trace per bucket replays at every length in it.
@@ -76,7 +91,8 @@ def length_mask(
     if valid is None:
         return None
     ttnn = device.ttnn
-    return ttnn.lt(device.resident.positions(length), valid, dtype=dtype, **count_activations(ttnn, scale, halvings))
+    positions = device.resident.positions(length) if positions is None else positions
+    return ttnn.lt(positions, valid, dtype=dtype, **count_activations(ttnn, scale, halvings))
 
 
 def count_activations(ttnn: Any, scale: int = 1, halvings: int = 0) -> dict[str, Any]:
