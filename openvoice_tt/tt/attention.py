@@ -23,16 +23,16 @@ import torch.nn.functional as F
 from openvoice_tt.reference.attention import MASKED_SCORE
 from openvoice_tt.reference.attention import RelativeAttentionEncoder as ReferenceEncoder
 from openvoice_tt.reference.attention import RelativeMultiHeadAttention as ReferenceAttention
-from openvoice_tt.tt.device import L1_CONV_CHAINS, TtDevice
+from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import (
     Conv1d,
     Linear,
     Precision,
     compute_config,
     dtype_of,
-    fits_l1,
     layer_norm_params,
     masked,
+    masked_relu,
 )
 
 TILE = 32  # ttnn splits and joins heads only in whole tiles per head
@@ -128,28 +128,26 @@ class RelativeMultiHeadAttention:
 
 class FeedForward:
     def __init__(self, device: TtDevice, ref, name: str, precision: Precision) -> None:
-        self.device = device
         self.ttnn = device.ttnn
-        self.activations = precision.activations
         k = ref.kernel_size
         padding = ((k - 1) // 2, k // 2)  # upstream pads explicitly ("same"; asymmetric for even k)
         self.conv_1 = Conv1d.of(device, ref.conv_1, f"{name}.conv_1", precision, padding=padding)
         self.conv_2 = Conv1d.of(device, ref.conv_2, f"{name}.conv_2", precision, padding=padding)
-        self.widest = max(self.conv_1.in_channels, self.conv_1.out_channels)
-        self.relu = [device.ttnn.UnaryWithParam(device.ttnn.UnaryOpType.RELU)]
 
     def __call__(self, x: Any, length: int, mask: Any | None) -> Any:
         """Upstream masks conv_2's output too; here its padded rows stay as they come: every reader masks
         (a conv's input, the encoder's output) or never sees them (attention keys are masked), so the
         valid rows are the same. The ReLU is fused onto conv_2's input mask (one multiply).
 
-        Where the length bucket fits (`layers.fits_l1`), the two convs run as an L1 chain: the first
-        copies its input into L1 shards, the ReLU-mask multiply keeps them there, the second reads them
-        as they are; the output stays in L1 for the caller's residual add (which writes DRAM)."""
+        Where the length bucket fits each conv's input (`Conv1d.runs_in_l1`; conv_2's output is as wide as
+        conv_1's input, and the rule only ever admits fewer rows for more channels, so this is the widest
+        activation's rule), the two convs run as an L1 chain: the first copies its input into L1 shards,
+        the ReLU-mask multiply keeps them there, the second reads them as they are; the output stays in L1
+        for the caller's residual add (which writes DRAM)."""
         ttnn = self.ttnn
-        l1 = L1_CONV_CHAINS and fits_l1(self.device, length, self.widest, self.activations, "convs")
+        l1 = all(conv.runs_in_l1(length, "convs") for conv in (self.conv_1, self.conv_2))
         x = self.conv_1(masked(ttnn, x, mask), length, l1=l1, keep_input=mask is None)
-        x = ttnn.relu(x) if mask is None else ttnn.multiply(x, mask, input_tensor_a_activations=self.relu)
+        x = masked_relu(ttnn, x, mask)
         return self.conv_2(x, length, l1=l1)
 
 

@@ -48,11 +48,11 @@ MOCK_DESCRIPTORS = {
 # 512 KiB hold every key of `openvoice-tt bench` (32 KiB ran out on P150 at 30 s, 128 KiB after ~5 keys)
 # and leave the convs' circular buffers enough L1 at 30 s on both mock devices.
 L1_SMALL_SIZE = 524288
-# The length-bucket rule of the L1 conv chains (layers.fits_l1), per kind of chain: per core, one
-# activation of a chain may take this many bytes, or the chain runs in DRAM. The same on every arch (with
-# `L1_RULE_GRID`: every arch runs one op graph), so set by the smaller L1 (N150: 869,024 B per bank beside
-# L1_SMALL; P150: 936,832 B).
-# "wavenet" (the gated convs, `wavenet.gates_fit_l1`): the first calibration, kept: vocoder chains of
+# The length-bucket rule of the L1 conv chains (layers.fits_l1, asked through Conv1d.runs_in_l1), per kind
+# of chain: per core, one activation of a chain may take this many bytes, or the chain runs in DRAM. The
+# same on every arch (with `L1_RULE_GRID`: every arch runs one op graph), so set by the smaller L1 (N150:
+# 869,024 B per bank beside L1_SMALL; P150: 936,832 B).
+# "wavenet" (the gated convs, `wavenet.WN.gates_in_l1`): the first calibration, kept: vocoder chains of
 # 11,008 x 128 (88 KiB per core) ran on the mock devices and 16,384 x 128 (128 KiB) ran out of L1, before
 # the bf16/bfp8 precision change; the gates' own boundary (6,144 frames in bf16) is not re-measured.
 # "convs": the two-conv chains of the text encoder's and flows' feed-forward layers and the duration

@@ -10,7 +10,7 @@ the final tanh is conv_post's, every other leaky ReLU is fused with the length m
 and the first one of a stage's resblocks (they all read the stage's input) runs once for all of them, in
 DRAM like the stage's input, so in an L1 stage too (each first conv copies it into its shards and keeps
 it; in L1 it would be one more live activation at the L1 rule's boundary). A stage can keep its activations
-in L1 (sharded, no DRAM slicing) when `layers.fits_l1` says its length bucket fits, else in DRAM; both
+in L1 (sharded, no DRAM slicing) when `Conv1d.runs_in_l1` says its length bucket fits, else in DRAM; both
 run the same ops. In L1 a resblock conv costs 2 programs (halo, conv) or 3 when its input comes from
 DRAM, against 5 in DRAM (slice in, halo, move, conv, slice out: ttnn's DRAM slicing always moves the
 halo output); which stages fit depends on the length bucket and the activations' type.
@@ -30,14 +30,13 @@ from typing import Any
 from openvoice_tt.reference.commons import LRELU_SLOPE, LRELU_SLOPE_POST
 from openvoice_tt.reference.hifigan import Generator as ReferenceGenerator
 from openvoice_tt.reference.hifigan import ResBlock1 as ReferenceResBlock1
-from openvoice_tt.tt.device import L1_CONV_CHAINS, TtDevice
+from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import (
     Conv1d,
     ConvTranspose1d,
     Linear,
     Precision,
     dtype_of,
-    fits_l1,
     leaky_relu_activation,
     length_mask,
     masked,
@@ -84,7 +83,6 @@ class Generator:
         self.device = device
         self.ttnn = device.ttnn
         self.num_kernels = ref.num_kernels
-        self.activations = precision.activations
         self.dtype = dtype_of(device, precision.activations)  # of the length masks
         w = device.weights
         mean = 1.0 / ref.num_kernels
@@ -150,10 +148,9 @@ class Generator:
         return prod(up.stride for up in self.ups[: stage + 1])
 
     def l1_stage(self, stage: int, length: int) -> bool:
-        """Whether stage `stage`'s resblock chains run in L1 at `length` rows (the length-bucket rule)."""
-        return L1_CONV_CHAINS and fits_l1(
-            self.device, length, self.ups[stage].out_channels, self.activations, "resblocks"
-        )
+        """Whether stage `stage`'s resblock chains run in L1 at `length` rows (the length-bucket rule), asked
+        of the stage's first resblock conv: its input is the stage's width, as every activation of the chains."""
+        return self.resblocks[stage * self.num_kernels].convs1[0].runs_in_l1(length, "resblocks")
 
     def _resblocks(self, stage: int, x: Any, length: int, mask: Any | None) -> Any:
         """The sum of a stage's resblocks (their mean lives in the next conv's weights). A method of its

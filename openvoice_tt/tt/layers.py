@@ -16,7 +16,7 @@ import torch
 from openvoice_tt.config import BlockPrecision as Precision
 from openvoice_tt.config import MathConfig
 from openvoice_tt.errors import DeviceError
-from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.device import L1_CONV_CHAINS, TtDevice
 
 DTYPES = {"bf16": "bfloat16", "fp32": "float32", "bfp8": "bfloat8_b"}
 BYTES = {"bf16": 2, "fp32": 4, "bfp8": 1.0625}  # per element (bfloat8_b: 16 mantissas share an exponent)
@@ -50,6 +50,14 @@ def leaky_relu_activation(ttnn: Any, slope: float) -> Any:
     return ttnn.UnaryWithParam(ttnn.UnaryOpType.LEAKY_RELU, slope)
 
 
+def masked_relu(ttnn: Any, x: Any, mask: Any | None) -> Any:
+    """relu(x) * mask as one op (the ReLU fused onto the multiply's first operand); exact, as the mask is
+    0/1. Without padding (mask None), relu(x)."""
+    if mask is None:
+        return ttnn.relu(x)
+    return ttnn.multiply(x, mask, input_tensor_a_activations=[ttnn.UnaryWithParam(ttnn.UnaryOpType.RELU)])
+
+
 def masked_leaky_relu(ttnn: Any, x: Any, mask: Any | None, slope: float, dram: bool = False) -> Any:
     """leaky_relu(x) * mask as one op (the activation fused onto the multiply's first operand); exact,
     as the mask is 0/1. Without padding (mask None), leaky_relu(x). `dram` puts the result in DRAM
@@ -61,10 +69,17 @@ def masked_leaky_relu(ttnn: Any, x: Any, mask: Any | None, slope: float, dram: b
 
 
 def length_mask(
-    device: TtDevice, valid: Any | None, length: int, dtype: Any, scale: int = 1, halvings: int = 0
+    device: TtDevice,
+    valid: Any | None,
+    length: int,
+    dtype: Any,
+    scale: int = 1,
+    halvings: int = 0,
+    positions: Any | None = None,
 ) -> Any | None:
     """[1, 1, length, 1]: 1 on the first ceil(valid / 2**halvings) * scale positions of a padded axis; None
-    when nothing is padded (`valid` None).
+    when nothing is padded (`valid` None). `positions`: the [1, 1, length, 1] positions compared, when not
+    the resident 0, 1, ..., length - 1 (the reference encoder's also mask its tile-padding columns).
 
     `valid` is a count uploaded as the forward's input (`TtDevice.upload_count`), never a Python number: a
     new count changes the data, not the op graph, so one trace per bucket replays at every length in it.
@@ -76,7 +91,8 @@ def length_mask(
     if valid is None:
         return None
     ttnn = device.ttnn
-    return ttnn.lt(device.resident.positions(length), valid, dtype=dtype, **count_activations(ttnn, scale, halvings))
+    positions = device.resident.positions(length) if positions is None else positions
+    return ttnn.lt(positions, valid, dtype=dtype, **count_activations(ttnn, scale, halvings))
 
 
 def count_activations(ttnn: Any, scale: int = 1, halvings: int = 0) -> dict[str, Any]:
@@ -230,7 +246,8 @@ def fits_l1(device: TtDevice, rows: int, channels: int, activations: str, chain:
     """The length-bucket rule: whether a conv chain over [rows, channels] activations runs in L1 (else
     DRAM), from the bytes per core one activation takes in the chain's sharding (`l1_shard_layout`: block
     sharding spreads over one core per 32 channels in each grid row) against the budget of its kind of
-    chain ("resblocks", "wavenet": `device.L1_ACTIVATION_BYTES`)."""
+    chain ("resblocks", "wavenet", "convs": `device.L1_ACTIVATION_BYTES`). Callers ask a conv of the chain
+    (`Conv1d.runs_in_l1`)."""
     columns, grid_rows = device.l1_grid
     padded = -(-channels // 32) * 32
     cores = grid_rows * min(columns, padded // 32) if channels >= 128 else columns * grid_rows
@@ -303,6 +320,7 @@ class Conv1d:
         self.dilation, self.groups, self.stride = dilation, groups, stride
         same = (self.kernel_size * dilation - dilation) // 2
         self.padding = padding if padding is not None else (same, same)
+        self.activations = precision.activations
         self.dtype = dtype_of(device, precision.activations)
         ttnn = device.ttnn
         weights_dtype = dtype_of(device, precision.weights)
@@ -345,6 +363,13 @@ class Conv1d:
             stride=module.stride[0],
             activation=activation,
         )
+
+    def runs_in_l1(self, rows: int, chain: str) -> bool:
+        """The length-bucket rule, the one place it is said: whether a chain of kind `chain` through this conv
+        runs in L1 (`l1=True`) at `rows` rows of this conv's input channels, in its activations' type
+        (`fits_l1`; always DRAM without `device.L1_CONV_CHAINS`). The caller picks the conv and the rows
+        that count its chain's activation (its docstring says which)."""
+        return L1_CONV_CHAINS and fits_l1(self.device, rows, self.in_channels, self.activations, chain)
 
     def __call__(self, x: Any, length: int, l1: bool = False, keep_input: bool = False, bias: Any | None = None) -> Any:
         """`bias`, for a conv built without one: a [1, 1, 1, C_out] device tensor computed this call, in the

@@ -35,10 +35,10 @@ from openvoice_tt.tt.layers import (
     Linear,
     Precision,
     compute_config,
-    count_activations,
     dtype_of,
     length_mask,
     masked,
+    masked_relu,
 )
 
 TILE = 32
@@ -121,7 +121,6 @@ class ReferenceEncoder:
             for gate, rows in gates.items()
         }
         self.sigmoid = [device.ttnn.UnaryWithParam(device.ttnn.UnaryOpType.SIGMOID)]
-        self.relu = [device.ttnn.UnaryWithParam(device.ttnn.UnaryOpType.RELU)]
         self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
         self.dtype = dtype_of(device, precision.activations)
         self.compute = compute_config(device, precision)
@@ -174,18 +173,15 @@ class ReferenceEncoder:
         """relu(x) with the rows past the real frames and the columns that exist only for the tile padding
         zeroed: one multiply with the ReLU fused in (exact, the mask is 0/1), its mask one `lt` of a
         resident per-bucket position pattern against the valid rows."""
-        ttnn = self.ttnn
-        if valid is None and real == width:
-            return ttnn.relu(x)
-        build = partial(conv_positions, height, width, real)  # runs on the bucket's first use only
-        positions = self.device.resident.pattern(("conv_positions", height, width, real), build, ttnn.float32)
-        if valid is None:
-            mask = ttnn.lt(positions, float(height * width), dtype=self.dtype)
-        else:
-            mask = ttnn.lt(
-                positions, valid, dtype=self.dtype, **count_activations(ttnn, scale=width, halvings=halvings)
-            )
-        return ttnn.multiply(x, mask, input_tensor_a_activations=self.relu)
+        ttnn, mask = self.ttnn, None
+        if valid is not None or real < width:
+            build = partial(conv_positions, height, width, real)  # runs on the bucket's first use only
+            positions = self.device.resident.pattern(("conv_positions", height, width, real), build, ttnn.float32)
+            if valid is None:  # the padding columns only
+                mask = ttnn.lt(positions, float(height * width), dtype=self.dtype)
+            else:
+                mask = length_mask(self.device, valid, height * width, self.dtype, width, halvings, positions=positions)
+        return masked_relu(ttnn, x, mask)
 
     def _hidden(self, gate: str, state: Any, row: Any) -> Any:
         """state @ W_h[gate] + (the step's input row, biases included), the row added as the matmul's bias."""

@@ -17,16 +17,14 @@ from typing import Any
 from openvoice_tt.reference.stochastic_duration_predictor import ConvFlow as ReferenceConvFlow
 from openvoice_tt.reference.stochastic_duration_predictor import DDSConv as ReferenceDDSConv
 from openvoice_tt.reference.stochastic_duration_predictor import StochasticDurationPredictor as ReferenceSDP
-from openvoice_tt.tt.device import L1_CONV_CHAINS, TtDevice
-from openvoice_tt.tt.layers import Conv1d, Linear, Precision, compute_config, fits_l1, layer_norm_params, masked
+from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.layers import Conv1d, Linear, Precision, compute_config, layer_norm_params, masked
 from openvoice_tt.tt.spline import InverseSpline
 
 
 class DDSConv:
     def __init__(self, device: TtDevice, ref: ReferenceDDSConv, name: str, precision: Precision) -> None:
-        self.device = device
         self.ttnn = device.ttnn
-        self.activations = precision.activations
         self.layers = [
             (
                 Conv1d.of(device, sep, f"{name}.convs_sep.{i}", precision),
@@ -46,9 +44,9 @@ class DDSConv:
             x = ttnn.add(x, g)
         x = masked(ttnn, x, mask)
         for sep, norm_1, pointwise, norm_2 in self.layers:
-            # an L1 conv where the bucket fits, its output copied back to DRAM for the layer norm (4
-            # programs, against 5 for ttnn's DRAM slicing)
-            if L1_CONV_CHAINS and fits_l1(self.device, length, sep.out_channels, self.activations, "convs"):
+            # an L1 conv where the bucket fits (depthwise: its output is as wide as its input), its output
+            # copied back to DRAM for the layer norm (4 programs, against 5 for ttnn's DRAM slicing)
+            if sep.runs_in_l1(length, "convs"):
                 y = ttnn.to_memory_config(sep(x, length, l1=True, keep_input=True), ttnn.DRAM_MEMORY_CONFIG)
             else:
                 y = sep(x, length)

@@ -23,8 +23,8 @@ from typing import Any
 import torch
 
 from openvoice_tt.reference.wavenet import WN as ReferenceWN
-from openvoice_tt.tt.device import L1_CONV_CHAINS, TtDevice
-from openvoice_tt.tt.layers import Conv1d, Linear, Precision, fits_l1, halves, l1_conv_input
+from openvoice_tt.tt.device import TtDevice
+from openvoice_tt.tt.layers import Conv1d, Linear, Precision, halves, l1_conv_input
 
 
 def stacked_skips(ref: ReferenceWN) -> tuple[torch.Tensor, torch.Tensor]:
@@ -41,13 +41,6 @@ def stacked_skips(ref: ReferenceWN) -> tuple[torch.Tensor, torch.Tensor]:
 def cond_rows(hidden: int, layer: int) -> slice:
     """The rows of `cond_layer` (its output channels) that condition layer `layer`: its 2H gate inputs."""
     return slice(2 * hidden * layer, 2 * hidden * (layer + 1))
-
-
-def gates_fit_l1(device: TtDevice, length: int, hidden: int, activations: str) -> bool:
-    """The length-bucket rule of the WaveNet's dilated convs: in L1 (2 programs: halo, conv; x, which the
-    residual reads again, stays in the convs' input sharding) when the gates fit, else in DRAM (5).
-    The gates [T, 2H] are sharded on the grid of the conv's input (H channels): per core, as [2T, H]."""
-    return fits_l1(device, 2 * length, hidden, activations, "wavenet")
 
 
 class WN:
@@ -109,6 +102,12 @@ class WN:
             [unary(device.ttnn.UnaryOpType.SIGMOID)],
         )
 
+    def gates_in_l1(self, length: int) -> bool:
+        """The length-bucket rule of the dilated convs: in L1 (2 programs: halo, conv; x, which the residual
+        reads again, stays in the convs' input sharding) when the gates fit, else in DRAM (5). The gates
+        [T, 2H] are sharded on the grid of the conv's input (H channels): per core, as [2T, H]."""
+        return self.in_layers[0].runs_in_l1(2 * length, "wavenet")
+
     def head(self, key: str, weight: torch.Tensor, bias: torch.Tensor) -> Linear:
         """The 1x1 (weight [out, H], bias [out]) applied to the sum of the skips, as one Linear over `features`.
 
@@ -135,7 +134,7 @@ class WN:
         ttnn, hidden = self.ttnn, self.hidden
         tanh, sigmoid = self.gate_activations
         acts = []
-        l1 = L1_CONV_CHAINS and gates_fit_l1(self.device, length, hidden, self.precision.activations)
+        l1 = self.gates_in_l1(length)
         home = {"memory_config": l1_conv_input(self.device, length, hidden)} if l1 else {}
         x = h if mask is None else ttnn.multiply(h, mask, **home)
         for i, in_layer in enumerate(self.in_layers):

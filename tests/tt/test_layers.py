@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from openvoice_tt.config import BlockPrecision
+from openvoice_tt.reference.wavenet import WN as ReferenceWN
 from openvoice_tt.tt import numerics
 from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.layers import (
@@ -26,7 +27,7 @@ from openvoice_tt.tt.layers import (
     polyphase_weight,
 )
 from openvoice_tt.tt.program_budget import ProgramBudget
-from openvoice_tt.tt.wavenet import gates_fit_l1
+from openvoice_tt.tt.wavenet import WN
 from scripts.tt_parity import from_tt, to_tt
 
 from .mock import ARCHES, REPO, requires_ttnn
@@ -219,10 +220,24 @@ def test_the_l1_rule_counts_bytes_per_core_of_the_chains_sharding() -> None:
     assert not fits_l1(device, 16384, 128, "bf16", "wavenet")  # the gates keep the first calibration's 96 KiB
 
 
+def test_a_wider_chain_never_fits_where_a_narrower_one_does_not() -> None:
+    """The rule admits fewer rows (never more) for more channels, across the height-to-block sharding
+    switch at 128: a chain whose every conv input fits has its widest activation fit (`FeedForward`)."""
+    device = open_emulated_device()
+    for activations in ("bf16", "fp32"):
+        longest = [
+            max(rows for rows in range(32, 262144 + 1, 32) if fits_l1(device, rows, channels, activations, "convs"))
+            for channels in range(16, 1024 + 1, 16)
+        ]
+        assert longest == sorted(longest, reverse=True) and longest[0] > longest[-1]
+
+
 def test_the_wavenet_gates_fit_l1_up_to_a_30_second_bucket_in_float32() -> None:
     """H = 192 is block-sharded on 6 x 8 cores: 3,072 frames of float32 gates [T, 384] take exactly the
     96 KiB per core (a 30 s converter input is 2,584 frames); one tile row more falls back to DRAM."""
     device = open_emulated_device()
     assert device.l1_activation_bytes("wavenet") == 96 * 1024
-    assert gates_fit_l1(device, 3072, 192, "fp32") and not gates_fit_l1(device, 3072 + 32, 192, "fp32")
-    assert gates_fit_l1(device, 6144, 192, "bf16") and not gates_fit_l1(device, 6144 + 32, 192, "bf16")
+    reference = ReferenceWN(192, 5, 1, 1, 256)
+    for activations, frames in (("fp32", 3072), ("bf16", 6144)):
+        wavenet = WN(device, reference, "wn", BlockPrecision(activations, "bf16"), zero_condition=True)
+        assert wavenet.gates_in_l1(frames) and not wavenet.gates_in_l1(frames + 32)
