@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine: builds .venv (with ttnn and the test tools), installs
-# espeak-ng if missing, checks style, then runs the fast tests and the slow full-size tests.
+# espeak-ng if missing, checks style, then runs every test (fast and slow) in one pytest session on one
+# worker per core (pytest-xdist; `--dist loadfile` keeps a module on one worker, so its fixtures and the
+# mock acceptance plan of tests/tt/mock.py are built once).
 set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
 cd "$REPO_ROOT"
@@ -9,5 +11,4 @@ ensure_mock_sfpi
 ensure_espeak
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
-"$VENV/bin/python" -m pytest -m "not slow" -q "$@"
-"$VENV/bin/python" -m pytest -m slow -q "$@"
+"$VENV/bin/python" -m pytest -n auto --dist loadfile -q "$@"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # makes `scripts.make_test_checkpoints` importable
@@ -24,8 +26,42 @@ def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def full_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The whole checkpoint folder at the published sizes (~330 MB on disk)."""
-    return write_all(tmp_path_factory.mktemp("full_checkpoints"), "full", seed=0)
+    """The whole checkpoint folder at the published sizes (~330 MB on disk). Built once per run, also
+    when pytest-xdist workers share the run (the first one to ask builds it)."""
+    return built_once(tmp_path_factory, "full_checkpoints", lambda out: write_all(out, "full", seed=0))
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Path]) -> Path:
+    """`build(folder)` once per test run. Under pytest-xdist every worker has its own session: the folder
+    then lives in the run's temporary root, which the workers share, and a lock makes the others wait for
+    the first one's build instead of each spending its own (a full-size checkpoint set takes tens of
+    seconds of a 2-core machine)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return build(tmp_path_factory.mktemp(name))
+    folder = tmp_path_factory.getbasetemp().parent / name
+    with FileLock(f"{folder}.lock"):
+        done = folder / ".built"
+        if not done.exists():
+            build(folder)
+            done.touch()
+    return folder
+
+
+# Parallel runs (pytest-xdist, `-n auto --dist loadfile` in scripts/test.sh) ------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """An xdist worker shares the cores with the others: one torch thread each (two threads per worker on
+    a 2-core machine wait on each other at every op), and its own ttnn JIT cache folder, so that two
+    workers' mock devices never build the same firmware files at once."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return
+    import torch
+
+    os.environ["OMP_NUM_THREADS"] = "1"  # for subprocesses
+    torch.set_num_threads(1)
+    os.environ.setdefault("TT_METAL_CACHE", str(Path.home() / ".cache" / f"ttnn-jit-{worker}") + "/")
 
 
 # Shared by the CLI, API and batch tests ---------------------------------------------------------------

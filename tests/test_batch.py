@@ -238,6 +238,28 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(
     }
 
 
+# The CLI in a fresh process whose second item waits (up to 120 s) before it speaks: the test's signal then
+# always lands mid-batch, however busy the machine (unguarded, a loaded machine once let the whole batch
+# finish before the signal was sent). The wait is a sleep, which a real signal interrupts as it would
+# interrupt the synthesis.
+GATED_CLI = """
+import sys, time
+from openvoice_tt import batch
+from openvoice_tt.cli import main
+speak, calls = batch.Engine.speak, []
+def gated(self, *args, **kwargs):
+    calls.append(1)
+    if len(calls) == 2:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+    return speak(self, *args, **kwargs)
+batch.Engine.speak = gated
+sys.argv[0] = "openvoice-tt"
+main()
+"""
+
+
 @pytest.mark.parametrize(
     ("signum", "code", "word"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
 )
@@ -245,7 +267,7 @@ def test_real_signal_then_resume(tiny_checkpoints: Path, tmp_path: Path, signum:
     """Reproduction: SIGTERM mid-batch left no summary and no report (SIGINT did): both must."""
     lines = [f"Sentence {n} of a batch that is interrupted by a real signal." for n in range(1, 21)]
     out, report = tmp_path / "out", tmp_path / "report.json"
-    command = [sys.executable, "-m", "openvoice_tt", "batch", str(text_list(tmp_path, lines)), "-o", str(out)]
+    command = [sys.executable, "-c", GATED_CLI, "batch", str(text_list(tmp_path, lines)), "-o", str(out)]
     command += ["-c", str(tiny_checkpoints), "--report", str(report), "-d", "cpu"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)

@@ -222,6 +222,7 @@ class Tensor:
         self.dtype = dtype
         self.layout = layout
         self.device_handle = device
+        self.prepared: dict[tuple, tuple[torch.Tensor, int, torch.Tensor, int]] = {}  # see _prepared_weight
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -708,6 +709,24 @@ transformer = SimpleNamespace(
 # Convolutions (ttnn conventions: channels-last inputs, PyTorch-layout weights, flattened outputs).
 
 
+def _prepared_weight(tensor: Tensor, shape: Sequence[int], dtype: DataType) -> torch.Tensor:
+    """A conv weight or bias reshaped and rounded to the weights' dtype, as a conv prepares it. Kept on the
+    tensor (as ttnn keeps a conv's prepared weights on the device) instead of re-rounded on every call, about
+    a third of an emulated run's host time. An entry is served only while the tensor still holds the same
+    storage object at the same version (any reassignment or in-place write invalidates it) and the entry
+    itself was not written to: the numbers are those of re-rounding, bit for bit."""
+    key = (tuple(shape), dtype)
+    source = tensor.value
+    entry = tensor.prepared.get(key)
+    if entry is not None:
+        held, version, prepared, prepared_version = entry
+        if held is source and version == source._version and prepared._version == prepared_version:
+            return prepared
+    prepared = _store(source.float().reshape(tuple(shape)), dtype)
+    tensor.prepared[key] = (source, source._version, prepared, prepared._version)
+    return prepared
+
+
 def _conv_padding(padding: int | Sequence[int]) -> tuple[int, int]:
     return (padding, padding) if isinstance(padding, int) else (int(padding[0]), int(padding[1]))
 
@@ -737,8 +756,8 @@ def conv1d(
     weights_dtype = conv_config.weights_dtype if conv_config is not None else DataType.BFLOAT16
     _device_bias_as_prepared(bias_tensor, out_channels, weights_dtype)
     x = _f(input_tensor).reshape(batch_size, input_length, in_channels).transpose(1, 2)
-    weight = _store(_f(weight_tensor).reshape(out_channels, in_channels // groups, kernel_size), weights_dtype)
-    bias = _store(_f(bias_tensor).reshape(-1), weights_dtype) if bias_tensor is not None else None
+    weight = _prepared_weight(weight_tensor, (out_channels, in_channels // groups, kernel_size), weights_dtype)
+    bias = _prepared_weight(bias_tensor, (-1,), weights_dtype) if bias_tensor is not None else None
     left, right = _conv_padding(padding)
 
     def product(inputs: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
@@ -806,8 +825,8 @@ def conv2d(
     """Input NHWC [N, H, W, C]; weight [out, in/groups, kh, kw]; output [1, 1, N*H_out*W_out, out]."""
     weights_dtype = conv_config.weights_dtype if conv_config is not None else DataType.BFLOAT16
     x = _f(input_tensor).reshape(batch_size, input_height, input_width, in_channels).permute(0, 3, 1, 2)
-    weight = _store(_f(weight_tensor), weights_dtype)
-    bias = _store(_f(bias_tensor).reshape(-1), weights_dtype) if bias_tensor is not None else None
+    weight = _prepared_weight(weight_tensor, weight_tensor.shape, weights_dtype)
+    bias = _prepared_weight(bias_tensor, (-1,), weights_dtype) if bias_tensor is not None else None
 
     def product(inputs: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
         return F.conv2d(

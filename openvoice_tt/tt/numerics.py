@@ -71,12 +71,14 @@ def tf32(x: torch.Tensor) -> torch.Tensor:
 
 def srca_parts(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """SrcA operand -> (phase-0 part: hidden + 4 mantissa bits, phase-1 part: the next 5 bits)."""
+    x = x.float().contiguous()  # once for both masks (a conv's operands arrive transposed)
     high = _mask(x, _SRCA_HIGH)
     return high, _mask(x, _SRCA_USED) - high
 
 
 def srcb_parts(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """SrcB operand -> (phase-0 part: hidden + 6 mantissa bits, phase-2 part: the last 4 TF32 bits)."""
+    x = x.float().contiguous()  # once for both masks (a conv's operands arrive transposed)
     high = _mask(x, _SRCB_HIGH)
     return high, tf32(x) - high
 

@@ -244,6 +244,36 @@ def test_bfloat16_storage_rounds_and_float32_does_not() -> None:
     assert torch.equal(y.value, (x.to(torch.bfloat16).float() + 1e-3).to(torch.bfloat16).float())
 
 
+def test_conv_weights_prepared_once_are_never_served_stale() -> None:
+    """conv1d/conv2d keep their rounded weights on the weight tensor: a later call gives the bits of a
+    conv with freshly uploaded weights, and a weight written in place, replaced
+    (`copy_host_to_device_tensor`) or asked for in another dtype is rounded afresh."""
+    device = host_ttnn.open_device()
+    torch.manual_seed(2)
+    x = host_ttnn.from_torch(torch.randn(1, 1, 40, 8), dtype=host_ttnn.bfloat16, device=device)
+    weight = host_ttnn.from_torch(torch.randn(6, 8, 3), dtype=host_ttnn.float32)
+    bias = host_ttnn.from_torch(torch.randn(1, 1, 1, 6), dtype=host_ttnn.float32)
+    config = host_ttnn.init_device_compute_kernel_config(math_fidelity=host_ttnn.MathFidelity.HiFi2)
+
+    def conv(w: host_ttnn.Tensor, dtype: host_ttnn.DataType = host_ttnn.bfloat8_b) -> torch.Tensor:
+        conv_config = host_ttnn.Conv1dConfig(weights_dtype=dtype)
+        shape = dict(in_channels=8, out_channels=6, batch_size=1, input_length=40, kernel_size=3, padding=1)
+        out = host_ttnn.conv1d(x, w, device, bias_tensor=bias, conv_config=conv_config, compute_config=config, **shape)
+        return out.value
+
+    def fresh(dtype: host_ttnn.DataType = host_ttnn.bfloat8_b) -> torch.Tensor:
+        return conv(host_ttnn.from_torch(weight.value.clone(), dtype=host_ttnn.float32), dtype)
+
+    first = conv(weight)
+    assert torch.equal(conv(weight), first) and torch.equal(first, fresh())
+    assert torch.equal(conv(weight, host_ttnn.bfloat16), fresh(host_ttnn.bfloat16))
+    assert not torch.equal(fresh(host_ttnn.bfloat16), first)
+    weight.value.mul_(-1)  # in place: the same storage at a new version
+    assert torch.equal(conv(weight), fresh()) and not torch.equal(conv(weight), first)
+    host_ttnn.copy_host_to_device_tensor(host_ttnn.from_torch(torch.zeros(6, 8, 3), dtype=host_ttnn.float32), weight)
+    assert torch.equal(conv(weight), fresh()) and torch.equal(fresh(), conv(weight)[..., :1, :].expand_as(first))
+
+
 def test_trace_counts_matrix_flops() -> None:
     from openvoice_tt.tt.trace import OpTrace
 

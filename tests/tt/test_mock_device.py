@@ -7,15 +7,11 @@ mock runs must execute the same ops in the same order with the same output shape
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .mock import ARCHES, REPO, AcceptanceRuns, planned_jobs, requires_ttnn, run_acceptance
+from .mock import ARCHES, AcceptanceRuns, planned_jobs, requires_ttnn
 
 pytestmark = [requires_ttnn, pytest.mark.tt_mock]
 
@@ -107,16 +103,6 @@ def test_mock_device_accepts_30_seconds(acceptance: AcceptanceRuns, arch: str, j
     assert result["output_shape"] == expected
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("arch", ARCHES)
-def test_mock_device_converts_ten_minutes_in_pieces(full_checkpoints: Path, arch: str) -> None:
-    """600 s do not fit one pass on a mock N150 (DRAM); pieces of 120 s (+ context) do."""
-    result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "convert", "--seconds", "600", timeout=900)
-    samples, piece = 600 * 22050 // 256 * 256, (120 * 22050) // 256 * 256
-    assert result["output_shape"] == [samples]
-    assert result["transfers"]["downloads"] == ["waveform"] * -(-samples // piece)
-
-
 @pytest.fixture(scope="module")
 def emulated_synthesis(acceptance: AcceptanceRuns) -> dict[str, dict]:
     return {job: acceptance("emulation", "--job", job, "--seconds", "2") for job in ("synth", "clone")}
@@ -153,18 +139,6 @@ def test_mock_device_accepts_synthesis_lengths(acceptance: AcceptanceRuns, arch:
     assert result["output_shape"] == [int(seconds * 44100 / 512) * 512]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("arch", ARCHES)
-def test_mock_device_survives_many_lengths_in_one_process(full_checkpoints: Path, arch: str) -> None:
-    """Conv config tables stay in L1_SMALL with their cached programs: without bucketing and the program
-    budget a mock P150 ran out after 4 converter lengths. 14 lengths of both networks must pass and every
-    (model, bucket) key be measured: conversion and extraction of 8 clips in 5 frame buckets each (256,
-    384, 512, 640, 768), MeloTTS 6 token buckets (64 to 384) and 6 frame buckets (128 to 1152)."""
-    result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "sweep", timeout=1500)
-    keys = result["l1_small_per_key"]
-    assert len(keys) == 5 + 5 + 6 + 6
-
-
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("seconds", [2, 10, pytest.param(30, marks=pytest.mark.slow)])
 def test_reference_pieces_never_height_slice_unaligned_widths(
@@ -190,32 +164,6 @@ def test_second_clone_in_a_bucket_uploads_only_inputs_and_noise(acceptance: Acce
     assert result["constants"] == [] and result["weights"] == 0
     assert result["first_run"]["constants"] > 0 and result["first_run"]["weights"] > 0
     assert result["program_cache_clears"] == 0
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("arch", ARCHES)
-def test_bench_sentences_twice_the_second_pass_never_clears(full_checkpoints: Path, arch: str) -> None:
-    """`openvoice-tt bench`'s sentences as clones at ~3 frames per token: every key of the first pass
-    stays compiled (within L1_SMALL), so the second pass reuses them all."""
-    result = run_acceptance(full_checkpoints, f"mock:{arch}", "--job", "bench", "--repeat", "2", timeout=1500)
-    assert result["program_cache_clears_per_run"][1] == 0
-    assert len(result["l1_small_per_key"]) >= 8  # the pass really spans many (model, bucket) keys
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("arch", ARCHES)
-def test_openvoice_tt_bench_second_pass_never_clears(full_checkpoints: Path, arch: str, tmp_path: Path) -> None:
-    """The bench command itself on a mock device (whose frame counts read back as 0, so short clones)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
-    env |= {"OPENVOICE_TT_DEVICE": f"mock:{arch}", "OPENVOICE_TT_CACHE": str(tmp_path / "weights")}
-    command = [sys.executable, "-m", "openvoice_tt", "bench", "-d", "tt", "-c", str(full_checkpoints)]
-    done = subprocess.run(
-        [*command, "--repeat", "2", "--json"], capture_output=True, text=True, env=env, timeout=1500, cwd=REPO
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    report = json.loads(done.stdout)
-    assert report["backend"] == "tt" and len(report["program_cache_clears"]) == 3
-    assert report["program_cache_clears"][2] == 0  # warm-up, first pass, second pass
 
 
 @pytest.mark.parametrize("arch", ARCHES)
