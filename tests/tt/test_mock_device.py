@@ -41,13 +41,12 @@ JOBS_OF = {
         _on(p["arch"], "--job", p["job"], "--seconds", "2"),
         *(("emulation", "--job", job, "--seconds", "2") for job in ("convert", "extract")),
     ],
-    "test_mock_device_accepts_30_seconds": lambda p: [_on(p["arch"], "--job", p["job"], "--seconds", "30")],
     "test_mock_device_runs_the_same_synthesis_graph": lambda p: [
         _on(p["arch"], "--job", p["job"], "--seconds", "2"),
         *(("emulation", "--job", job, "--seconds", "2") for job in ("synth", "clone")),
     ],
-    "test_mock_device_accepts_synthesis_lengths": lambda p: [
-        _on(p["arch"], "--job", "synth", "--seconds", str(p["seconds"]))
+    "test_mock_device_accepts_every_job_at_1_10_and_30_seconds": lambda p: [
+        _on(p["arch"], "--job", p["job"], "--seconds", str(p["seconds"]))
     ],
     "test_reference_pieces_never_height_slice_unaligned_widths": lambda p: [
         _on(p["arch"], "--job", "extract", "--seconds", str(p["seconds"]), "--repeat", "2")
@@ -94,15 +93,6 @@ def test_mock_device_runs_the_same_graph_as_the_emulation(
         assert "conv2d" in {name for name, _ in mock["ops"]}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("arch", ARCHES)
-@pytest.mark.parametrize("job", ["convert", "extract"])
-def test_mock_device_accepts_30_seconds(acceptance: AcceptanceRuns, arch: str, job: str) -> None:
-    result = acceptance(f"mock:{arch}", "--job", job, "--seconds", "30")
-    expected = [30 * 22050 // 256 * 256] if job == "convert" else [1, 256, 1]
-    assert result["output_shape"] == expected
-
-
 @pytest.fixture(scope="module")
 def emulated_synthesis(acceptance: AcceptanceRuns) -> dict[str, dict]:
     return {job: acceptance("emulation", "--job", job, "--seconds", "2") for job in ("synth", "clone")}
@@ -132,11 +122,30 @@ def test_mock_device_runs_the_same_synthesis_graph(
     assert {"eq", "softmax", "cumsum", "conv1d", "matmul", "layer_norm", "ceil"} <= ops
 
 
+def expected_output_shape(job: str, seconds: int) -> list[int]:
+    """What each acceptance job returns at `seconds`, from the models' rates alone: MeloTTS 44.1 kHz at
+    512 samples per frame (the harness pins int(s * 44100 / 512) frames), the converter 22.05 kHz at 256
+    per frame (whole frames of the input); a clone joins its take with the harness's 2,205 silence samples
+    (at 44.1 kHz), halves it (ceil, as soxr) and converts whole frames; extraction, one 256-d embedding."""
+    melotts = int(seconds * 44100 / 512) * 512
+    return {
+        "synth": [melotts],
+        "convert": [int(seconds * 22050) // 256 * 256],
+        "clone": [-(-(melotts + 2205) // 2) // 256 * 256],
+        "extract": [1, 256, 1],
+    }[job]
+
+
 @pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("job", ["synth", "convert", "clone", "extract"])
 @pytest.mark.parametrize("seconds", [1, 10, pytest.param(30, marks=pytest.mark.slow)])
-def test_mock_device_accepts_synthesis_lengths(acceptance: AcceptanceRuns, arch: str, seconds: int) -> None:
-    result = acceptance(f"mock:{arch}", "--job", "synth", "--seconds", str(seconds))
-    assert result["output_shape"] == [int(seconds * 44100 / 512) * 512]
+def test_mock_device_accepts_every_job_at_1_10_and_30_seconds(
+    acceptance: AcceptanceRuns, arch: str, job: str, seconds: int
+) -> None:
+    """Issue 13's acceptance matrix: every op of every job runs on both mocks at 1, 10 and 30 s."""
+    result = acceptance(f"mock:{arch}", "--job", job, "--seconds", str(seconds))
+    assert result["kind"] == "mock"
+    assert result["output_shape"] == expected_output_shape(job, seconds)
 
 
 @pytest.mark.parametrize("arch", ARCHES)
