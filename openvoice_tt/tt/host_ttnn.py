@@ -372,6 +372,12 @@ def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, dtype: DataTyp
     return typecast(tensor, dtype)
 
 
+def to_layout(tensor: Tensor, layout: Layout, **kwargs: Any) -> Tensor:
+    """The same values in another layout (a tile tensor untilized on the device: the waveform before its
+    download, tt/converter.py): moved unchanged."""
+    return Tensor(tensor.value.clone(), tensor.dtype, layout, tensor.device_handle)
+
+
 def copy(input_a: Tensor, input_b: Tensor, **kwargs: Any) -> None:
     """Overwrite `input_b` in place with `input_a`'s values (same shape), stored in `input_b`'s dtype."""
     if input_a.shape != input_b.shape:
