@@ -79,14 +79,10 @@ class Spectrogram:
     def padded_input(self, audio: np.ndarray, frames: int) -> torch.Tensor:
         """Host samples -> the [1, 1, frames, n_fft] frame matrix of the signal reflect-padded at both ends
         (as upstream's STFT pads), then zero-padded (or cut: samples no frame reads) to the bucket's length."""
-        audio = np.asarray(audio, dtype=np.float32)
+        padded = np.pad(np.asarray(audio, dtype=np.float32), (self.pad, self.pad), mode="reflect")
         column = np.zeros(self.input_samples(frames), dtype=np.float32)  # numpy: no wait on torch's threads
-        kept = min(audio.size, column.size - self.pad)
-        column[self.pad : self.pad + kept] = audio[:kept]
-        column[: self.pad] = audio[self.pad : 0 : -1]  # reflection: sample i of the edge is audio[pad - i]
-        end = audio.size + self.pad  # the tail's reflection, where it lies inside the bucket
-        tail = audio[-2 : -self.pad - 2 : -1][: max(0, column.size - end)]
-        column[end : end + tail.size] = tail
+        kept = min(padded.size, column.size)
+        column[:kept] = padded[:kept]
         framed = np.lib.stride_tricks.sliding_window_view(column, self.n_fft)[:: self.hop][:frames]
         return torch.from_numpy(np.array(framed)).reshape(1, 1, frames, self.n_fft)  # a copy: the view is read-only
 
