@@ -158,6 +158,20 @@ def test_emulated_ops_match_ttnn_golden_functions(ops_used: set[str], monkeypatc
         input_tensor_b_activations=[host_ttnn.UnaryWithParam(host_ttnn.UnaryOpType.SIGMOID)],
     )
     torch.testing.assert_close(emulated_gate.value, gate.float(), rtol=1e-5, atol=1e-5)
+    # the spectrogram's magnitude: squared operands, a fused output sqrt (ttnn's golden has no ADD_UNARY_SFPU)
+    square, root = (ttnn.UnaryWithParam(getattr(ttnn.UnaryOpType, op)) for op in ("SQUARE", "SQRT"))
+    magnitude = ttnn.get_golden_function(ttnn.add)(
+        a, b, input_tensor_a_activations=[square], input_tensor_b_activations=[square], activations=[root]
+    )
+    emulated_square, emulated_root = (host_ttnn.UnaryWithParam(host_ttnn.UnaryOpType[op]) for op in ("SQUARE", "SQRT"))
+    emulated_magnitude = host_ttnn.add(
+        t(a),
+        t(b),
+        input_tensor_a_activations=[emulated_square],
+        input_tensor_b_activations=[emulated_square],
+        activations=[emulated_root],
+    )
+    torch.testing.assert_close(emulated_magnitude.value, magnitude.float(), rtol=1e-6, atol=0)
     mask = (torch.arange(40) < 29).float().reshape(1, 1, 40, 1)
     addcmul = ttnn.get_golden_function(ttnn.addcmul)(a, b, mask, value=-1.0)
     torch.testing.assert_close(host_ttnn.addcmul(t(a), t(b), t(mask), value=-1.0).value, addcmul.float())
