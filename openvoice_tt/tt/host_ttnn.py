@@ -148,6 +148,9 @@ class UnaryOpType(enum.Enum):
     MUL_UNARY_SFPU = "mul_unary_sfpu"  # x * param (a valid count scaled to samples: tt/layers.length_mask)
     CEIL = "ceil"
     RELU = "relu"
+    SQUARE = "square"  # x * x (a magnitude's power: tt/spectrogram.py)
+    ADD_UNARY_SFPU = "add_unary_sfpu"  # x + param
+    SQRT = "sqrt"
 
 
 @dataclass(frozen=True)
@@ -369,6 +372,12 @@ def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, dtype: DataTyp
     return typecast(tensor, dtype)
 
 
+def to_layout(tensor: Tensor, layout: Layout, **kwargs: Any) -> Tensor:
+    """The same values in another layout (a tile tensor untilized on the device: the waveform before its
+    download, tt/converter.py): moved unchanged."""
+    return Tensor(tensor.value.clone(), tensor.dtype, layout, tensor.device_handle)
+
+
 def copy(input_a: Tensor, input_b: Tensor, **kwargs: Any) -> None:
     """Overwrite `input_b` in place with `input_a`'s values (same shape), stored in `input_b`'s dtype."""
     if input_a.shape != input_b.shape:
@@ -416,6 +425,12 @@ def _activated(value: torch.Tensor, activation: UnaryWithParam | None) -> torch.
         return torch.ceil(value)
     if activation.op_type is UnaryOpType.RELU:
         return torch.relu(value)
+    if activation.op_type is UnaryOpType.SQUARE:  # float32 on the SFPU, each step rounded to float32
+        return value * value
+    if activation.op_type is UnaryOpType.ADD_UNARY_SFPU:
+        return value + torch.tensor(activation.param, dtype=torch.float32)
+    if activation.op_type is UnaryOpType.SQRT:
+        return torch.sqrt(value)
     raise ValueError(f"fused activation {activation.op_type} is not emulated")
 
 
@@ -431,11 +446,14 @@ def _operand(x: Tensor | float, activations: Sequence[UnaryWithParam] | None) ->
 
 
 def _binary(op, a: Tensor | float, b: Tensor | float, dtype: DataType | None = None, **kwargs: Any) -> Tensor:
-    if kwargs.get("activations"):
-        raise NotImplementedError("emulation: fused output activations of binary ops are not modelled")
+    """Input activations on each operand (`_operand`), the op, then the output activations (ttnn's
+    `activations`), applied in float32 on the SFPU to the result in Dst before it is stored."""
     like = a if isinstance(a, Tensor) else b
     left = _operand(a, kwargs.get("input_tensor_a_activations"))
-    return _out(op(left, _operand(b, kwargs.get("input_tensor_b_activations"))), like, dtype)
+    value = op(left, _operand(b, kwargs.get("input_tensor_b_activations")))
+    for activation in kwargs.get("activations") or ():
+        value = _activated(value, activation)
+    return _out(value, like, dtype)
 
 
 def add(a, b, dtype=None, **kwargs):

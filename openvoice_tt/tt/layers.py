@@ -9,6 +9,7 @@ every later call of the same input length (prepared conv weights are specific to
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import torch
@@ -17,6 +18,7 @@ from openvoice_tt.config import BlockPrecision as Precision
 from openvoice_tt.config import MathConfig
 from openvoice_tt.errors import DeviceError
 from openvoice_tt.tt.device import L1_CONV_CHAINS, TtDevice
+from openvoice_tt.tt.programs import capturing, operation_runs
 
 DTYPES = {"bf16": "bfloat16", "fp32": "float32", "bfp8": "bfloat8_b"}
 BYTES = {"bf16": 2, "fp32": 4, "bfp8": 1.0625}  # per element (bfloat8_b: 16 mantissas share an exponent)
@@ -255,6 +257,7 @@ def fits_l1(device: TtDevice, rows: int, channels: int, activations: str, chain:
 
 
 BATCH = 1  # every conv runs one utterance at a time; prepared weights are keyed by (batch, input shape)
+DRAM_SLICE_OPERATION = "Conv2dDeviceOperation"  # a DRAM-sliced conv runs one per slice (each after its halo)
 
 
 class PreparedConvWeights:
@@ -299,6 +302,13 @@ class Conv1d:
     slices a DRAM input through L1 as memory requires and returns a DRAM tensor (an input already in L1
     runs whole in L1: ttnn routes by the input's memory). Both run the same op, so the emulation, which
     has no memory, computes either.
+
+    Left to itself, ttnn 0.81.1 searches the number of DRAM slices on the host at every call of a DRAM
+    input (1-2 ms of a 229,376-row vocoder conv's ~3 ms host time on the mock P150). So the first call of a
+    DRAM input at each length lets ttnn choose and counts the slices it ran (graph capture of that call:
+    one conv device operation per slice); later calls at that length pass the same width slicing
+    explicitly (the same programs, without the search). Per length, not a fixed number: longer buckets
+    slice more. Not on the emulation (no memory: nothing to slice, so nothing learned).
     """
 
     def __init__(
@@ -338,6 +348,7 @@ class Conv1d:
         }
         self.compute = compute_config(device, precision)
         self.weights = PreparedConvWeights(device, weight, bias)
+        self.dram_slicing: dict[int, Any] = {}  # length -> the width slicing ttnn chose for a DRAM input
 
     @classmethod
     def of(
@@ -379,29 +390,46 @@ class Conv1d:
         weight, own_bias = self.weights.get(key)
         if bias is not None and own_bias is not None:
             raise ValueError("Conv1d: a bias given per call replaces none: this conv has its own")
-        placement = {"slice_config": self.ttnn.Op2DL1FullSliceConfig} if l1 else {}
-        out, (weight, prepared) = self.ttnn.conv1d(
-            input_tensor=x,
-            weight_tensor=weight,
-            bias_tensor=own_bias if bias is None else bias,
-            device=self.device.handle,
-            in_channels=self.in_channels,
-            out_channels=self.out_channels,
-            batch_size=BATCH,
-            input_length=length,
-            kernel_size=self.kernel_size,
-            stride=self.stride,
-            padding=self.padding,
-            dilation=self.dilation,
-            groups=self.groups,
-            dtype=self.dtype,
-            conv_config=self.configs[(l1, l1 and not keep_input)],
-            compute_config=self.compute,
-            return_weights_and_bias=True,
-            **placement,
-        )
+        placement, learn = self._placement(x, length, l1)
+        with capturing() if learn else nullcontext([]) as nodes:
+            out, (weight, prepared) = self.ttnn.conv1d(
+                input_tensor=x,
+                weight_tensor=weight,
+                bias_tensor=own_bias if bias is None else bias,
+                device=self.device.handle,
+                in_channels=self.in_channels,
+                out_channels=self.out_channels,
+                batch_size=BATCH,
+                input_length=length,
+                kernel_size=self.kernel_size,
+                stride=self.stride,
+                padding=self.padding,
+                dilation=self.dilation,
+                groups=self.groups,
+                dtype=self.dtype,
+                conv_config=self.configs[(l1, l1 and not keep_input)],
+                compute_config=self.compute,
+                return_weights_and_bias=True,
+                **placement,
+            )
+        if learn:
+            slices = operation_runs(nodes, DRAM_SLICE_OPERATION)
+            self.dram_slicing[length] = self.ttnn.Op2DSliceConfig(
+                slice_type=self.ttnn.Op2DDRAMSliceWidth, num_slices=slices
+            )
         self.weights.keep(key, weight, prepared if bias is None else None)  # never this call's own bias
         return out
+
+    def _placement(self, x: Any, length: int, l1: bool) -> tuple[dict[str, Any], bool]:
+        """(this call's slice_config keyword, whether to learn ttnn's own DRAM slicing from it): L1 whole for
+        an L1 chain; for a DRAM input, the slicing learned at this length (class docstring), or none yet."""
+        ttnn = self.ttnn
+        if l1:
+            return {"slice_config": ttnn.Op2DL1FullSliceConfig}, False
+        if self.device.is_emulation or x.memory_config().buffer_type != ttnn.BufferType.DRAM:
+            return {}, False
+        learned = self.dram_slicing.get(length)
+        return ({"slice_config": learned}, False) if learned is not None else ({}, True)
 
 
 def polyphase_weight(weight: torch.Tensor, stride: int, padding: int) -> tuple[torch.Tensor, int, int]:

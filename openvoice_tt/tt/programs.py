@@ -79,3 +79,19 @@ class StagePrograms(StageTimer):
                 yield
         finally:
             self.programs[stage] = self.programs.get(stage, 0) + _end()
+
+
+def operation_runs(nodes: list[dict[str, Any]], name: str) -> int:
+    """How many times the device operation `name` (e.g. "Conv2dDeviceOperation") ran in a captured graph."""
+    return sum(1 for node in nodes if node["node_type"] == "function_start" and node["params"].get("name") == name)
+
+
+@contextmanager
+def capturing() -> Iterator[list[dict[str, Any]]]:
+    """The nodes of ttnn's graph capture of the block (a chip or a mock device only), filled in when it ends."""
+    nodes: list[dict[str, Any]] = []
+    _begin()
+    try:
+        yield nodes
+    finally:
+        nodes.extend(_capture().end_graph_capture())

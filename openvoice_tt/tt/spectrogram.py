@@ -1,15 +1,17 @@
 """ttnn twin of `reference/spectrogram.py`: the STFT magnitude as one matmul with a windowed DFT basis.
 
-From the waveform as a [1, 1, N, 1] column, reflect-padded by (n_fft - hop) / 2 samples at each end
-and zero-padded to its frame bucket before the forward (`padded_input` on the host, `padded_on_device`
-for a take already on the device: the edge samples reversed by a matmul with the anti-diagonal
-permutation), so the forward's op graph depends on the bucket only, not on where the audio ends. The
-padded signal is viewed as rows of `hop` samples, one per index of dim 1 ([1, rows, 1, hop]), so that
-each of the n_fft / hop shifted row windows is a tile-aligned slice (one program; a row range of a
-[rows, hop] matrix costs three); they concatenate into the [T, n_fft] frame matrix, which one
-matmul with the periodic-Hann windowed cos | sin basis turns into the spectrum; magnitude =
-sqrt(re^2 + im^2 + 1e-6), the sum as two `addcmul`s onto the eps row. Real and imaginary halves are
-padded to a tile multiple so they split in one program; the padding bins are dropped at the end.
+The forward reads the frame matrix [1, 1, T, n_fft]: frame t is samples t * hop ... t * hop + n_fft - 1
+of the waveform reflect-padded by (n_fft - hop) / 2 samples at each end and zero-padded to its frame
+bucket, so the forward's op graph depends on the bucket only, not on where the audio ends. Host audio is
+framed on the host (`padded_input`: one upload of T x n_fft samples, 4 per sample, where a [N, 1] column
+in tile layout would carry 32); a take already on the device is padded and framed there, eagerly, before
+the traced forward (`padded_on_device`: the edge samples reversed by a matmul with the anti-diagonal
+permutation, the column viewed as rows of `hop` samples so that each of the n_fft / hop shifted row
+windows is one tile-aligned slice, concatenated). One matmul with the periodic-Hann windowed cos | sin
+basis turns the frames into the spectrum; real and imaginary halves are padded to a tile multiple so they
+split in one program; magnitude = sqrt(re^2 + im^2 + 1e-6) is one add (each operand squared by its input
+activation, + eps and sqrt as output activations, in float32 on the vector unit; binary_ng's fused
+activations, as tt-metal's models fuse activations into eltwise ops); the padding bins are dropped at the end.
 """
 
 from __future__ import annotations
@@ -60,7 +62,12 @@ class Spectrogram:
         self.pad = (n_fft - hop) // 2
         self.reverse = device.constant(torch.eye(self.pad).flip(0), device.ttnn.float32)  # anti-diagonal
         self.compute = compute_config(device, precision)
-        self.eps = device.constant(torch.full((1, 1, 1, self.width), MAGNITUDE_EPS), self.dtype)  # a power row
+        unary, kind = device.ttnn.UnaryWithParam, device.ttnn.UnaryOpType
+        self.magnitude = {  # sqrt(re^2 + im^2 + eps) as one add's fused activations
+            "input_tensor_a_activations": [unary(kind.SQUARE)],
+            "input_tensor_b_activations": [unary(kind.SQUARE)],
+            "activations": [unary(kind.ADD_UNARY_SFPU, MAGNITUDE_EPS), unary(kind.SQRT)],
+        }
 
     def frames(self, samples: int) -> int:
         return samples // self.hop
@@ -70,13 +77,14 @@ class Spectrogram:
         return frames * self.hop + 2 * self.pad
 
     def padded_input(self, audio: np.ndarray, frames: int) -> torch.Tensor:
-        """Host samples -> the [1, 1, input_samples(frames), 1] column: reflect-padded at both ends (as
-        upstream's STFT pads), then zeros (or cut: samples no frame reads) to the bucket's length."""
+        """Host samples -> the [1, 1, frames, n_fft] frame matrix of the signal reflect-padded at both ends
+        (as upstream's STFT pads), then zero-padded (or cut: samples no frame reads) to the bucket's length."""
         padded = np.pad(np.asarray(audio, dtype=np.float32), (self.pad, self.pad), mode="reflect")
-        column = torch.zeros(self.input_samples(frames))
-        kept = min(padded.size, column.numel())
-        column[:kept] = torch.from_numpy(padded[:kept])
-        return column.reshape(1, 1, -1, 1)
+        column = np.zeros(self.input_samples(frames), dtype=np.float32)  # numpy: no wait on torch's threads
+        kept = min(padded.size, column.size)
+        column[:kept] = padded[:kept]
+        framed = np.lib.stride_tricks.sliding_window_view(column, self.n_fft)[:: self.hop][:frames]
+        return torch.from_numpy(np.array(framed)).reshape(1, 1, frames, self.n_fft)  # a copy: the view is read-only
 
     def _reversed(self, column: Any) -> Any:
         ttnn = self.ttnn
@@ -94,16 +102,22 @@ class Spectrogram:
         if samples + 2 * pad < total:
             pieces.append(self.device.resident.zero_rows(total - samples - 2 * pad, ttnn.float32))
         padded = ttnn.concat(pieces, dim=2)
-        return padded if samples + 2 * pad == total else ttnn.slice(padded, [0, 0, 0, 0], [1, 1, total, 1])
+        padded = padded if samples + 2 * pad == total else ttnn.slice(padded, [0, 0, 0, 0], [1, 1, total, 1])
+        return self._framed(padded, frames)
 
-    def __call__(self, wave: Any, frames: int) -> Any:
-        """padded column [1, 1, input_samples(frames), 1] -> magnitude [1, 1, frames, n_fft / 2 + 1]."""
-        ttnn, width = self.ttnn, self.width
-        shifts = self.n_fft // self.hop
-        rows = ttnn.reshape(wave, (1, frames + shifts - 1, 1, self.hop))
+    def _framed(self, column: Any, frames: int) -> Any:
+        """[1, 1, input_samples(frames), 1] column -> [1, 1, frames, n_fft] frames: the column viewed as rows of
+        `hop` samples along dim 1, so each shifted row window is a tile-aligned slice (one program; a row
+        range of a [rows, hop] matrix costs three), concatenated along the samples."""
+        ttnn, shifts = self.ttnn, self.n_fft // self.hop
+        rows = ttnn.reshape(column, (1, frames + shifts - 1, 1, self.hop))
         windows = [ttnn.slice(rows, [0, j, 0, 0], [1, j + frames, 1, self.hop]) for j in range(shifts)]
-        framed = ttnn.reshape(ttnn.concat(windows, dim=3), (1, 1, frames, self.n_fft))
+        return ttnn.reshape(ttnn.concat(windows, dim=3), (1, 1, frames, self.n_fft))
+
+    def __call__(self, framed: Any, frames: int) -> Any:
+        """frame matrix [1, 1, frames, n_fft] -> magnitude [1, 1, frames, n_fft / 2 + 1]."""
+        ttnn = self.ttnn
         spectrum = ttnn.matmul(framed, self.basis, dtype=self.dtype, compute_kernel_config=self.compute)
-        real, imag = halves(ttnn, spectrum, frames, width)
-        power = ttnn.addcmul(ttnn.addcmul(self.eps, real, real, value=1.0), imag, imag, value=1.0)
-        return ttnn.slice(ttnn.sqrt(power), [0, 0, 0, 0], [1, 1, frames, self.bins])
+        real, imag = halves(ttnn, spectrum, frames, self.width)
+        magnitude = ttnn.add(real, imag, **self.magnitude)
+        return ttnn.slice(magnitude, [0, 0, 0, 0], [1, 1, frames, self.bins])

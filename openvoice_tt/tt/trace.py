@@ -20,6 +20,7 @@ UNTRACED = {
     "init_device_compute_kernel_config",
     "Conv1dConfig",
     "Conv2dConfig",
+    "Op2DSliceConfig",
     # writes into preallocated inputs, and trace capture/replay with its queue events (tt/traced.py)
     "copy_host_to_device_tensor",
     "begin_trace_capture",

@@ -158,6 +158,20 @@ def test_emulated_ops_match_ttnn_golden_functions(ops_used: set[str], monkeypatc
         input_tensor_b_activations=[host_ttnn.UnaryWithParam(host_ttnn.UnaryOpType.SIGMOID)],
     )
     torch.testing.assert_close(emulated_gate.value, gate.float(), rtol=1e-5, atol=1e-5)
+    # the spectrogram's magnitude: squared operands, a fused output sqrt (ttnn's golden has no ADD_UNARY_SFPU)
+    square, root = (ttnn.UnaryWithParam(getattr(ttnn.UnaryOpType, op)) for op in ("SQUARE", "SQRT"))
+    magnitude = ttnn.get_golden_function(ttnn.add)(
+        a, b, input_tensor_a_activations=[square], input_tensor_b_activations=[square], activations=[root]
+    )
+    emulated_square, emulated_root = (host_ttnn.UnaryWithParam(host_ttnn.UnaryOpType[op]) for op in ("SQUARE", "SQRT"))
+    emulated_magnitude = host_ttnn.add(
+        t(a),
+        t(b),
+        input_tensor_a_activations=[emulated_square],
+        input_tensor_b_activations=[emulated_square],
+        activations=[emulated_root],
+    )
+    torch.testing.assert_close(emulated_magnitude.value, magnitude.float(), rtol=1e-6, atol=0)
     mask = (torch.arange(40) < 29).float().reshape(1, 1, 40, 1)
     addcmul = ttnn.get_golden_function(ttnn.addcmul)(a, b, mask, value=-1.0)
     torch.testing.assert_close(host_ttnn.addcmul(t(a), t(b), t(mask), value=-1.0).value, addcmul.float())
@@ -194,8 +208,26 @@ def test_fused_activations_and_addcmul_round_as_the_separate_ops() -> None:
     shifted = host_ttnn.addcmul(a, b, mask, value=1.0)
     assert torch.equal(shifted.value[..., :40, :], host_ttnn.add(a, b).value[..., :40, :])
     assert torch.equal(shifted.value[..., 40:, :], a.value[..., 40:, :])
-    with pytest.raises(NotImplementedError):
-        host_ttnn.add(a, b, activations=[unary(host_ttnn.UnaryOpType.TANH)])
+
+
+def test_emulated_binary_output_activations_follow_the_op_in_float32() -> None:
+    """The spectrogram's magnitude as one add: each operand squared (input activations), then the sum's
+    output activations (+eps, sqrt) in order, every step rounded to float32 (the SFPU's arithmetic)."""
+    device = host_ttnn.open_device()
+    torch.manual_seed(2)
+    re, im = (torch.randn(1, 1, 64, 96) * 1e-3 for _ in "ri")  # powers near eps: eps shows
+    a, b = (host_ttnn.from_torch(x, dtype=host_ttnn.float32, device=device) for x in (re, im))
+    unary, kind = host_ttnn.UnaryWithParam, host_ttnn.UnaryOpType
+    eps = torch.tensor(1e-6, dtype=torch.float32)
+    fused = host_ttnn.add(
+        a,
+        b,
+        input_tensor_a_activations=[unary(kind.SQUARE)],
+        input_tensor_b_activations=[unary(kind.SQUARE)],
+        activations=[unary(kind.ADD_UNARY_SFPU, 1e-6), unary(kind.SQRT)],
+    )
+    assert torch.equal(fused.value, torch.sqrt((re * re + im * im) + eps))
+    assert not torch.equal(fused.value, torch.sqrt(re * re + im * im))
 
 
 def test_emulation_refuses_a_float32_mask_in_a_bfloat16_block() -> None:

@@ -110,6 +110,53 @@ def test_an_input_written_in_l1_conv_input_reaches_the_conv_without_a_copy(arch:
         assert case["conv_with_device_bias"] == ["MatmulDeviceOperation", *case["conv"]]  # the linear, no readback
 
 
+DRAM_SLICING = """
+import json, sys, torch
+from openvoice_tt.tt.device import configure_mock, open_ttnn_device
+configure_mock("wormhole_n150")
+import ttnn
+from openvoice_tt.config import ConverterPrecision
+from openvoice_tt.tt.layers import Conv1d
+device = open_ttnn_device()
+conv = Conv1d(device, torch.randn(128, 128, 11) * 0.01, torch.zeros(128), ConverterPrecision().vocoder)
+report = {}
+for length in (16384, 172032):
+    x = ttnn.from_torch(torch.zeros(1, 1, length, 128), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT,
+                        device=device.handle, memory_config=ttnn.DRAM_MEMORY_CONFIG)
+    runs = []
+    for _ in range(2):
+        ttnn.graph.begin_graph_capture(ttnn.graph.RunMode.NORMAL)
+        conv(x, length)
+        nodes = ttnn.graph.end_graph_capture()
+        runs.append({
+            "programs": sum(1 for n in nodes if n["node_type"] == "program_execution"),
+            "halos": sum(1 for n in nodes if n["node_type"] == "function_start"
+                         and n["params"].get("name") == "HaloDeviceOperation"),
+        })
+    report[length] = {"runs": runs, "learned": conv.dram_slicing[length].num_slices}
+device.close()
+print(json.dumps(report))
+"""
+
+
+@requires_ttnn
+@pytest.mark.tt_mock
+def test_a_dram_conv_passes_the_slicing_ttnn_chose_on_its_first_call_at_that_length() -> None:
+    """ttnn 0.81.1 width-slices a [L, 128] kernel-11 bf16 DRAM conv on the mock N150 into 1 slice at 16,384
+    rows and 3 at 172,032 (its own choice, seen in a graph capture: one halo per slice). The first call at a
+    length learns that number; the second passes it explicitly and runs the very same programs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
+    env |= {"PYTHONPATH": str(REPO), "TT_METAL_LOGGER_LEVEL": "ERROR", "LOGURU_LEVEL": "ERROR"}
+    done = subprocess.run([sys.executable, "-c", DRAM_SLICING], capture_output=True, text=True, env=env, timeout=600)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0 and lines, done.stderr[-2000:]
+    report = json.loads(lines[-1])
+    for length, slices in (("16384", 1), ("172032", 3)):
+        first, second = report[length]["runs"]
+        assert first["halos"] == slices and report[length]["learned"] == slices
+        assert second == first and first["programs"] >= 2 * slices
+
+
 def test_linear_equals_pointwise_conv_and_bf16_weights_are_rounded() -> None:
     torch.manual_seed(0)
     layer = torch.nn.Conv1d(8, 6, 1)
