@@ -83,7 +83,8 @@ class ToneColorConverter:
         with timer("spectrogram"):
             spec = self.spectrogram(wave, padded)
         with timer("posterior_encoder"):
-            z = self.enc_q(spec, padded, None if self.zero_g else src, noise, tau, mask)
+            speaker = None if self.zero_g else in_dtype(ttnn, src, self.activations["posterior_encoder"])
+            z = self.enc_q(spec, padded, speaker, noise, tau, mask)
         with timer("flow"):
             z, mask = (in_dtype(ttnn, t, self.activations["flow"]) for t in (z, mask))
             z_p = self.flow(z, padded, src, reverse=False, mask=mask)

@@ -87,7 +87,6 @@ class WN:
         self.precision = precision
         self.hidden = ref.hidden_channels
         self.n_layers = ref.n_layers
-        self.zero_condition = zero_condition
         self.speaker_channels = 0 if zero_condition else ref.cond_layer.in_channels
         self.channels = self.hidden + self.speaker_channels  # of x, the convs' input
         w, hidden = device.weights, self.hidden
@@ -162,9 +161,9 @@ class WN:
         `zero_condition`) -> every layer's gate output side by side [1, 1, T, n*H], for a `head`.
 
         x = speaker + h * mask in one `addcmul` (the row broadcast over T, the mask over the columns: ttnn's
-        row/column-broadcast ternary reader). The padded rows of x keep g, where the reference masks it: it
-        reaches the gates of those rows only (centre tap), which were never masked before the skip sum
-        (their conditioning bias was always added), and every caller masks after the `head`."""
+        row/column-broadcast ternary reader). The padded rows of x carry g too, as the reference adds its
+        conditioning on every row: g reaches only those rows' own gates (centre tap), never a valid row's,
+        and every caller masks after the `head`."""
         ttnn, hidden = self.ttnn, self.hidden
         tanh, sigmoid = self.gate_activations
         acts = []
