@@ -124,16 +124,16 @@ def converter_blocks(ref, tt, device: TtDevice, audio: np.ndarray) -> dict[str, 
 
     src, tgt = se, torch.randn(1, 256, 1, generator=torch.Generator().manual_seed(1))
     flow_dtype = dtype_of(device, p.flow.activations)
-    g_src, g_tgt = (device.constant(e.reshape(1, 1, 1, -1), flow_dtype) for e in (src, tgt))
+    g_src, g_tgt = (device.constant(tt.flow.speaker_row(e), flow_dtype) for e in (src, tgt))
     with torch.no_grad():
         z_p = ref.flow(z, torch.ones(1, 1, frames), src, reverse=False)
         z_hat = ref.flow(z_p, torch.ones(1, 1, frames), tgt, reverse=True)
     results["flow_forward"] = compare(
-        z_p, from_tt(device, tt.flow(to_tt(device, z, p.flow.activations), frames, tt.flow.condition(g_src), False))
+        z_p, from_tt(device, tt.flow(to_tt(device, z, p.flow.activations), frames, g_src, False))
     )
     results["flow_reverse"] = compare(
         z_hat,
-        from_tt(device, tt.flow(to_tt(device, z_p, p.flow.activations), frames, tt.flow.condition(g_tgt), True)),
+        from_tt(device, tt.flow(to_tt(device, z_p, p.flow.activations), frames, g_tgt, True)),
     )
     with torch.no_grad():
         wave = ref.dec(z_hat, zeros)

@@ -57,6 +57,7 @@ class ToneColorConverter:
         self.dec = Generator(device, ref.dec, f"{NAME}.dec", precision.vocoder, self.zero_g)
         self.decimate = DecimateByTwo(device, precision.spectrogram)  # MeloTTS 44.1 kHz -> 22.05 kHz for clone
         self.inter_channels = ref.enc_q.out_channels
+        self.gin = ref.config.model.gin_channels
         self.hop = d.hop_length
         self.activations = {  # each block's activations dtype: its masks and inputs are made in it
             name: dtype_of(device, getattr(precision, name).activations) for name in ("posterior_encoder", "flow")
@@ -75,23 +76,31 @@ class ToneColorConverter:
         self, wave: Any, valid: Any, src: Any, tgt: Any, noise: Any, padded: int, tau: float,
         timer: StageTimer = NULL_TIMER,
     ) -> Any:  # fmt: skip
-        """Frame matrix of `padded` frames, `valid` of them real (a device count) -> converted
-        waveform [1, 1, padded * hop, 1] (the host keeps the first valid * hop samples)."""
+        """Frame matrix of `padded` frames, `valid` of them real (a device count), the source and target
+        embeddings as speaker rows (`_upload_embedding`) -> converted waveform [1, 1, padded * hop, 1] (the
+        host keeps the first valid * hop samples)."""
         ttnn = self.ttnn
         mask = length_mask(self.device, valid, padded, self.activations["posterior_encoder"])
         with timer("spectrogram"):
             spec = self.spectrogram(wave, padded)
         with timer("posterior_encoder"):
-            z = self.enc_q(spec, padded, None if self.zero_g else src, noise, tau, mask)
+            speaker = None if self.zero_g else in_dtype(ttnn, src, self.activations["posterior_encoder"])
+            z = self.enc_q(spec, padded, speaker, noise, tau, mask)
         with timer("flow"):
             z, mask = (in_dtype(ttnn, t, self.activations["flow"]) for t in (z, mask))
-            z_p = self.flow(z, padded, self.flow.condition(src), reverse=False, mask=mask)
-            z_hat = self.flow(z_p, padded, self.flow.condition(tgt), reverse=True, mask=mask)
+            z_p = self.flow(z, padded, src, reverse=False, mask=mask)
+            z_hat = self.flow(z_p, padded, tgt, reverse=True, mask=mask)
         with timer("vocoder"):
-            wave_out, _ = self.dec(z_hat, padded, None if self.zero_g else tgt, valid=valid)
+            wave_out, _ = self.dec(z_hat, padded, None if self.zero_g else self._embedding_of(tgt), valid=valid)
         # one untilize program, so the download reads N samples, not N tile rows of 32 (a [N, 1] tile
         # tensor: ~20 ms of host per 10 s on the mock P150, ~0.2 ms row-major)
         return ttnn.to_layout(wave_out, ttnn.ROW_MAJOR_LAYOUT)
+
+    def _embedding_of(self, row: Any) -> Any:
+        """The embedding [1, 1, 1, gin] in a speaker row's last columns (`WN.speaker_row`), for the vocoder's
+        conditioning (V1 only: V2's zero_g vocoder takes none). One slice, tile-aligned as H = 192 is."""
+        width = row.shape[-1]
+        return self.ttnn.slice(row, [0, 0, 0, width - self.gin], [1, 1, 1, width])
 
     # Host boundary -----------------------------------------------------------------------------------
 
@@ -113,8 +122,9 @@ class ToneColorConverter:
         return self.device.upload_count(self.spectrogram.frames(samples), "valid_frames")
 
     def _upload_embedding(self, se: torch.Tensor, name: str) -> Any:
+        """A speaker embedding as the row the WaveNets add to their inputs (`WN.speaker_row`: [0..0 | g])."""
         dtype = dtype_of(self.device, self.precision.flow.activations)
-        return self.device.upload(se.reshape(1, 1, 1, -1), dtype, name)
+        return self.device.upload(self.flow.speaker_row(se), dtype, name)
 
     def _upload_noise(self, noise: NoiseSource, samples: int) -> Any:
         frames = self.spectrogram.frames(samples)

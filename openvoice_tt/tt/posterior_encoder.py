@@ -10,7 +10,7 @@ from typing import Any
 
 from openvoice_tt.reference.posterior_encoder import PosteriorEncoder as ReferencePosteriorEncoder
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Linear, Precision, halves, masked
+from openvoice_tt.tt.layers import Precision, halves, masked
 from openvoice_tt.tt.wavenet import WN
 
 
@@ -20,14 +20,16 @@ class PosteriorEncoder:
     ) -> None:
         self.ttnn = device.ttnn
         self.out_channels = ref.out_channels
-        self.pre = Linear.of(device, ref.pre, f"{name}.pre", precision)
         self.enc = WN(device, ref.enc, f"{name}.enc", precision, zero_condition)
+        self.pre = self.enc.projection("pre", ref.pre.weight, ref.pre.bias)  # zeros for any speaker channels
         self.proj = self.enc.head("proj", ref.proj.weight, ref.proj.bias)
 
-    def __call__(self, spec: Any, length: int, g: Any | None, noise: Any, tau: float, mask: Any | None = None) -> Any:
-        """spec [1, 1, T, F], noise [1, 1, T, C] -> z [1, 1, T, C]; `mask` marks the valid frames of a padded T."""
+    def __call__(
+        self, spec: Any, length: int, speaker: Any | None, noise: Any, tau: float, mask: Any | None = None
+    ) -> Any:
+        """spec [1, 1, T, F], noise [1, 1, T, C] -> z [1, 1, T, C]; `mask` marks the valid frames of a padded T;
+        `speaker` the uploaded `WN.speaker_row` (None with zero_condition)."""
         ttnn, c = self.ttnn, self.out_channels
-        cond = self.enc.condition(g) if g is not None else None
-        stats = self.proj(self.enc.features(self.pre(spec), length, mask, cond))  # the WN masks pre's output
+        stats = self.proj(self.enc.features(self.pre(spec), length, mask, speaker))  # the WN masks pre's output
         m, logs = halves(ttnn, stats, length, c)
         return masked(ttnn, ttnn.addcmul(m, noise, ttnn.exp(logs), value=float(tau)), mask)

@@ -3,37 +3,37 @@
 Each layer works on the full [T, 2*half] tensor (`coupling.full_width_pre/post`): pre reads it whole,
 the post projection is folded into the WaveNet's skip sum (`WN.head`), and the mean shift with its
 mask is one `addcmul`: x +- mask * m, which leaves the source half (m = 0 there) untouched.
+
+The speaker conditions every WaveNet through input channels of its convs (`wavenet` module docstring):
+pre writes zeros in those columns and the forward passes the uploaded `speaker_row` to every layer.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from openvoice_tt.reference.residual_flow import ResidualCouplingBlock as ReferenceBlock
 from openvoice_tt.reference.residual_flow import ResidualCouplingLayer as ReferenceLayer
 from openvoice_tt.tt.coupling import full_width_post, full_width_pre
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Linear, Precision
+from openvoice_tt.tt.layers import Precision
 from openvoice_tt.tt.wavenet import WN
 
 
 class ResidualCouplingLayer:
     def __init__(self, device: TtDevice, ref: ReferenceLayer, name: str, precision: Precision, flipped: bool) -> None:
         self.ttnn = device.ttnn
-        w, tag = device.weights, ".flipped" if flipped else ""
-        self.pre = Linear(
-            device,
-            w.get(f"{name}.pre.weight.full{tag}", lambda: full_width_pre(ref.pre.weight, flipped)),
-            w.get(f"{name}.pre.bias", lambda: ref.pre.bias),
-            precision,
-        )
+        tag = ".flipped" if flipped else ""
         self.enc = WN(device, ref.enc, f"{name}.enc", precision, zero_condition=False)
+        self.pre = self.enc.projection(f"pre.full{tag}", full_width_pre(ref.pre.weight, flipped), ref.pre.bias)
         post_weight, post_bias = full_width_post(ref.post.weight, ref.post.bias, flipped)
         self.post = self.enc.head(f"post.full{tag}", post_weight, post_bias)
 
-    def __call__(self, x: Any, length: int, cond: list[Any], reverse: bool, mask: Any | None = None) -> Any:
+    def __call__(self, x: Any, length: int, speaker: Any, reverse: bool, mask: Any | None = None) -> Any:
         ttnn = self.ttnn
-        m = self.post(self.enc.features(self.pre(x), length, mask, cond))  # the WN masks pre's output
+        m = self.post(self.enc.features(self.pre(x), length, mask, speaker))  # the WN masks pre's output
         sign = -1.0 if reverse else 1.0
         if mask is None:
             return ttnn.subtract(x, m) if reverse else ttnn.add(x, m)
@@ -47,11 +47,13 @@ class ResidualCouplingBlock:
             for k, (key, layer) in enumerate(ref.flows.items())
         ]
 
-    def condition(self, g: Any) -> list[list[Any]]:
-        return [layer.enc.condition(g) for layer in self.layers]
+    def speaker_row(self, embedding: torch.Tensor) -> torch.Tensor:
+        """The host row [1, 1, 1, H + gin] a forward takes as `speaker` (`WN.speaker_row`; one layout for all)."""
+        return self.layers[0].enc.speaker_row(embedding)
 
-    def __call__(self, x: Any, length: int, cond: list[list[Any]], reverse: bool, mask: Any | None = None) -> Any:
+    def __call__(self, x: Any, length: int, speaker: Any, reverse: bool, mask: Any | None = None) -> Any:
+        """`speaker`: the uploaded `speaker_row` of the direction's embedding (source forward, target reverse)."""
         order = range(len(self.layers) - 1, -1, -1) if reverse else range(len(self.layers))
         for k in order:
-            x = self.layers[k](x, length, cond[k], reverse, mask)
+            x = self.layers[k](x, length, speaker, reverse, mask)
         return x
