@@ -27,6 +27,8 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
+import torch
+
 from openvoice_tt.reference.commons import LRELU_SLOPE, LRELU_SLOPE_POST
 from openvoice_tt.reference.hifigan import Generator as ReferenceGenerator
 from openvoice_tt.reference.hifigan import ResBlock1 as ReferenceResBlock1
@@ -37,6 +39,7 @@ from openvoice_tt.tt.layers import (
     Linear,
     Precision,
     dtype_of,
+    l1_conv_input,
     leaky_relu_activation,
     length_mask,
     masked,
@@ -44,36 +47,117 @@ from openvoice_tt.tt.layers import (
 )
 
 
-class ResBlock1:
-    def __init__(self, device: TtDevice, ref: ReferenceResBlock1, name: str, precision: Precision) -> None:
-        self.ttnn = device.ttnn
-        self.convs1 = [
-            Conv1d.of(
-                device, c, f"{name}.convs1.{i}", precision, activation=leaky_relu_activation(device.ttnn, LRELU_SLOPE)
-            )
-            for i, c in enumerate(ref.convs1)
-        ]
-        self.convs2 = [Conv1d.of(device, c, f"{name}.convs2.{i}", precision) for i, c in enumerate(ref.convs2)]
+def embedded(convs: list[torch.nn.Conv1d]) -> list[torch.Tensor]:
+    """The convs' weights [out, in, k] as dilation-1 "same" kernels of one length, the longest span among
+    them (d * (k - 1) + 1 taps): each tap at its offset from the centre, zeros elsewhere. A conv with such a
+    kernel and padding (taps - 1) / 2 computes what the original did (odd kernels, "same" padding)."""
+    taps = max(c.dilation[0] * (c.kernel_size[0] - 1) + 1 for c in convs)
+    out = []
+    for c in convs:
+        k, d = c.kernel_size[0], c.dilation[0]
+        if k % 2 == 0 or c.padding[0] != d * (k - 1) // 2:
+            raise ValueError("HiFi-GAN resblocks: the ttnn vocoder needs odd, same-padded kernels")
+        weight = c.weight.new_zeros(*c.weight.shape[:2], taps)
+        start = (taps - 1) // 2 - d * (k - 1) // 2
+        weight[:, :, start : start + d * (k - 1) + 1 : d] = c.weight
+        out.append(weight)
+    return out
+
+
+class StageResBlocks:
+    """A stage's resblocks (ResBlock1, one per kernel size), summed, the convs they share merged.
+
+    Every block starts with a conv1 reading the same input (the stage's masked leaky ReLU) and ends with a
+    conv2 whose output only feeds the stage's sum, so, exact in math (`embedded` kernels):
+    - the blocks' first conv1s run as ONE conv, C -> B * C channels (B blocks), leaky ReLU fused, then one
+      masked multiply and one split into the blocks' C-wide conv2 inputs;
+    - the blocks' last conv2s run as ONE conv, B * C -> C, over the concatenated conv1 outputs (masked once,
+      after the concat), their biases summed: sum_b (x_b + conv2_b(t_b)) = sum_b x_b + conv2(concat_b t_b).
+    The middle pairs run per block. In V2's vocoders (kernels 3, 7, 11, first and last at dilation 1) each
+    merged conv has 33 taps' weights (3 x 11) against the separate convs' 21: 1.19x a stage's resblock
+    FLOPs, for fewer programs per stage (probe: README bench).
+
+    bfloat8_b weights: a merged weight holds the separate weights' values and exact zeros; a chip's shared
+    exponents (16 values along the output channels, one tap and input channel) keep each block's own when
+    C is a multiple of 16 (V2's vocoders: 256 down to 16), and zeros never raise one. The last conv's bias
+    is the sum of three, rounded once (the separate biases were each rounded, then added in float32)."""
+
+    def __init__(
+        self, device: TtDevice, refs: list[ReferenceResBlock1], names: list[str], precision: Precision
+    ) -> None:
+        self.ttnn, self.device = device.ttnn, device
+        pairs = len(refs[0].convs1)
+        if pairs < 2 or any(len(ref.convs1) != pairs for ref in refs):
+            raise ValueError("HiFi-GAN resblocks: the ttnn vocoder needs one number (>= 2) of conv pairs per block")
+        self.channels = refs[0].convs1[0].in_channels
+        w, merged = device.weights, f"{names[0]}-{names[-1].rsplit('.', 1)[-1]}"
+        lrelu = leaky_relu_activation(device.ttnn, LRELU_SLOPE)
+        firsts, lasts = [ref.convs1[0] for ref in refs], [ref.convs2[-1] for ref in refs]
+        self.first = Conv1d(
+            device,
+            w.get(f"{merged}.convs1.0.merged.weight", lambda: torch.cat(embedded(firsts), dim=0)),
+            w.get(f"{merged}.convs1.0.merged.bias", lambda: torch.cat([c.bias for c in firsts])),
+            precision,
+            activation=lrelu,
+        )
+        self.last = Conv1d(
+            device,
+            w.get(f"{merged}.convs2.{pairs - 1}.merged.weight", lambda: torch.cat(embedded(lasts), dim=1)),
+            w.get(f"{merged}.convs2.{pairs - 1}.merged.bias", lambda: sum(c.bias for c in lasts)),
+            precision,
+        )
+        self.blocks = []  # per block: its first conv2, its middle (conv1, conv2) pairs, its last conv1
+        for ref, name in zip(refs, names, strict=True):
+            convs1 = [
+                Conv1d.of(device, c, f"{name}.convs1.{i}", precision, activation=lrelu)
+                for i, c in enumerate(ref.convs1)
+            ]
+            convs2 = [Conv1d.of(device, c, f"{name}.convs2.{i}", precision) for i, c in enumerate(ref.convs2)]
+            self.blocks.append((convs2[0], list(zip(convs1[1:-1], convs2[1:-1], strict=True)), convs1[-1]))
+
+    def runs_in_l1(self, rows: int) -> bool:
+        """Whether the chains run in L1 at `rows` rows: asked of the last conv, whose input is the widest
+        activation of the chains (B * C channels; the first conv's output and its masked copy are as wide)."""
+        return self.first.runs_in_l1(rows, "resblocks")
+
+    def __call__(self, x: Any, length: int, mask: Any | None, l1: bool) -> Any:
+        """The stage's input x (in DRAM; its padded tail need not be zero) -> the sum of its blocks (the tail
+        not zero either)."""
+        ttnn = self.ttnn
+        # In L1 the ops that write a conv's input write it in the conv's own sharding (`l1_conv_input`): no
+        # copy into its shards. The concat goes to DRAM: in L1 beside the blocks' sum and its three inputs
+        # it ran out of L1 at the rule's boundary (mock P150, 2 s conversion, 128 channels).
+        shards = self._shards(length, l1)
+        x_in = masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE, memory_config=shards(self.channels))
+        # the conv2 inputs of every block's first pair: one conv, one mask, one split (one program)
+        first = masked(ttnn, self.first(x_in, length, l1=l1), mask)
+        del x_in  # the L1 conv freed it
+        inputs = ttnn.split(first, self.channels, dim=3, **self._placed(shards(self.channels)))
+        del first
+        total, ends = None, []
+        for conv2, middle, conv1 in self.blocks:
+            xb = ttnn.add(x, conv2(inputs.pop(0), length, l1=l1))  # popped: the conv frees its input
+            for conv1_, conv2_ in middle:
+                xt = masked(ttnn, conv1_(self.activate(xb, mask), length, l1=l1), mask)
+                xb = ttnn.add(xb, conv2_(xt, length, l1=l1))
+            ends.append(conv1(self.activate(xb, mask), length, l1=l1))  # masked once, after the concat
+            total = xb if total is None else ttnn.add(total, xb)
+            del xb
+        joined = ttnn.concat(ends, dim=3, memory_config=ttnn.DRAM_MEMORY_CONFIG)
+        ends.clear()
+        joined = masked(ttnn, joined, mask, shards(self.last.in_channels))
+        return ttnn.add(total, self.last(joined, length, l1=l1))
+
+    def _shards(self, length: int, l1: bool) -> Any:
+        """channels -> the L1 sharding a conv of this stage reads its input in (None in DRAM)."""
+        return lambda channels: l1_conv_input(self.device, length, channels) if l1 else None
+
+    def _placed(self, memory_config: Any | None) -> dict[str, Any]:
+        return {"memory_config": memory_config} if memory_config is not None else {}
 
     def activate(self, x: Any, mask: Any | None) -> Any:
-        """The masked leaky ReLU a conv1 reads (one multiply; a stage computes its first once, for all blocks)."""
+        """The masked leaky ReLU a conv1 reads (one multiply)."""
         return masked_leaky_relu(self.ttnn, x, mask, LRELU_SLOPE)
-
-    def __call__(
-        self, x: Any, length: int, mask: Any | None = None, l1: bool = False, activated: Any | None = None
-    ) -> Any:
-        """x (its padded tail need not be zero) -> the block's output (its tail is not zero either).
-
-        `activated`: masked leaky_relu(x) when the caller computed it once for every block of a stage (its
-        first conv then keeps it: the other blocks read it too)."""
-        ttnn = self.ttnn
-        for k, (conv1, conv2) in enumerate(zip(self.convs1, self.convs2, strict=True)):
-            shared = k == 0 and activated is not None
-            xt = activated if shared else self.activate(x, mask)
-            xt = conv1(xt, length, l1=l1, keep_input=shared)  # leaky ReLU fused
-            xt = masked(ttnn, xt, mask)  # rebinding frees the unmasked output before conv2 runs
-            x = ttnn.add(x, conv2(xt, length, l1=l1))
-        return x
 
 
 class Generator:
@@ -109,8 +193,15 @@ class Generator:
                     precision=precision,
                 )
             )
-        self.resblocks = [
-            ResBlock1(device, block, f"{name}.resblocks.{j}", precision) for j, block in enumerate(ref.resblocks)
+        n = ref.num_kernels
+        self.stages = [
+            StageResBlocks(
+                device,
+                list(ref.resblocks[i * n : (i + 1) * n]),
+                [f"{name}.resblocks.{j}" for j in range(i * n, (i + 1) * n)],
+                precision,
+            )
+            for i in range(len(ref.ups))
         ]
         self.conv_post = Conv1d(
             device,
@@ -148,20 +239,11 @@ class Generator:
         return prod(up.stride for up in self.ups[: stage + 1])
 
     def l1_stage(self, stage: int, length: int) -> bool:
-        """Whether stage `stage`'s resblock chains run in L1 at `length` rows (the length-bucket rule), asked
-        of the stage's first resblock conv: its input is the stage's width, as every activation of the chains."""
-        return self.resblocks[stage * self.num_kernels].convs1[0].runs_in_l1(length, "resblocks")
+        """Whether stage `stage`'s resblock chains run in L1 at `length` rows (the length-bucket rule,
+        `StageResBlocks.runs_in_l1`)."""
+        return self.stages[stage].runs_in_l1(length)
 
     def _resblocks(self, stage: int, x: Any, length: int, mask: Any | None) -> Any:
         """The sum of a stage's resblocks (their mean lives in the next conv's weights). A method of its
         own so that nothing of the previous stage stays referenced (allocated) while this one runs."""
-        ttnn = self.ttnn
-        l1 = self.l1_stage(stage, length)
-        blocks = self.resblocks[stage * self.num_kernels : (stage + 1) * self.num_kernels]
-        # every block's first conv reads the same masked leaky_relu(x): one op for the stage, in DRAM like
-        # x (an L1 conv keeps it: each copies it into its shards), freed when the stage returns
-        activated = blocks[0].activate(x, mask)
-        xs = blocks[0](x, length, mask, l1, activated)
-        for block in blocks[1:]:
-            xs = ttnn.add(xs, block(x, length, mask, l1, activated))
-        return xs
+        return self.stages[stage](x, length, mask, self.l1_stage(stage, length))

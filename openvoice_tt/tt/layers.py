@@ -26,9 +26,12 @@ def dtype_of(device: TtDevice, name: str) -> Any:
     return getattr(device.ttnn, DTYPES[name])
 
 
-def masked(ttnn: Any, x: Any, mask: Any | None) -> Any:
-    """x * mask, or x itself when there is no padding (mask None)."""
-    return x if mask is None else ttnn.multiply(x, mask)
+def masked(ttnn: Any, x: Any, mask: Any | None, memory_config: Any | None = None) -> Any:
+    """x * mask, or x itself when there is no padding (mask None). `memory_config`: where the product goes
+    (an L1 conv's input sharding, `l1_conv_input`), when not where x is."""
+    if mask is None:
+        return x
+    return ttnn.multiply(x, mask, **({"memory_config": memory_config} if memory_config is not None else {}))
 
 
 def halves(ttnn: Any, x: Any, length: int, width: int) -> tuple[Any, Any]:
@@ -58,11 +61,15 @@ def masked_relu(ttnn: Any, x: Any, mask: Any | None) -> Any:
     return ttnn.multiply(x, mask, input_tensor_a_activations=[ttnn.UnaryWithParam(ttnn.UnaryOpType.RELU)])
 
 
-def masked_leaky_relu(ttnn: Any, x: Any, mask: Any | None, slope: float, dram: bool = False) -> Any:
+def masked_leaky_relu(
+    ttnn: Any, x: Any, mask: Any | None, slope: float, dram: bool = False, memory_config: Any | None = None
+) -> Any:
     """leaky_relu(x) * mask as one op (the activation fused onto the multiply's first operand); exact,
     as the mask is 0/1. Without padding (mask None), leaky_relu(x). `dram` puts the result in DRAM
-    (for a conv that slices through DRAM, whatever memory x is in)."""
-    placement = {"memory_config": ttnn.DRAM_MEMORY_CONFIG} if dram else {}
+    (for a conv that slices through DRAM, whatever memory x is in), `memory_config` where it says (an L1
+    conv's input sharding, `l1_conv_input`)."""
+    memory_config = ttnn.DRAM_MEMORY_CONFIG if dram else memory_config
+    placement = {"memory_config": memory_config} if memory_config is not None else {}
     if mask is None:
         return ttnn.leaky_relu(x, negative_slope=slope, **placement)
     return ttnn.multiply(x, mask, input_tensor_a_activations=[leaky_relu_activation(ttnn, slope)], **placement)
@@ -215,7 +222,7 @@ def _cores_along(tiles: int, cores: int, multiple: int = 1) -> int:
     return cores
 
 
-def l1_conv_input(device: TtDevice, rows: int, channels: int) -> Any:
+def l1_conv_input(device: TtDevice, rows: int, channels: int, copies: int = 1) -> Any:
     """The L1 memory config ttnn.conv1d shards an interleaved [rows, channels] tile-layout input into, for an
     L1 chain conv (`l1_shard_layout`, `ACT_BLOCK_H`). An op that writes its output in exactly this config
     hands the conv an input it reads as it is: no interleaved-to-sharded copy (ttnn keeps a sharded input's
@@ -223,7 +230,11 @@ def l1_conv_input(device: TtDevice, rows: int, channels: int) -> Any:
     block sharding splits the rows over the grid's rows and the channels (tiles) over its columns, row-major;
     height sharding splits the rows over the cores in row-major order; each axis takes the most cores that
     leave less than one core's share as padding (checked against ttnn's own choice on both mocks,
-    tests/tt/test_mock_device.py)."""
+    tests/tt/test_mock_device.py).
+
+    `copies`: the same grid and rows with `copies` times the channels per core, what a width concat of
+    `copies` such tensors writes without moving rows between cores (ttnn's sharded concat keeps its inputs'
+    grid)."""
     ttnn = device.ttnn
     columns, grid_rows = device.compute_grid
     row_tiles, channel_tiles = -(-rows // 32), -(-channels // 32)
@@ -237,7 +248,7 @@ def l1_conv_input(device: TtDevice, rows: int, channels: int) -> Any:
         full, rest = divmod(row_cores, columns)
         ranges = [ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(columns - 1, full - 1))] if full else []
         ranges += [ttnn.CoreRange(ttnn.CoreCoord(0, full), ttnn.CoreCoord(rest - 1, full))] if rest else []
-    shard = (-(-row_tiles // row_cores) * 32, -(-channel_tiles // channel_cores) * 32)
+    shard = (-(-row_tiles // row_cores) * 32, -(-channel_tiles // channel_cores) * 32 * copies)
     spec = ttnn.ShardSpec(ttnn.CoreRangeSet(ranges), shard, ttnn.ShardOrientation.ROW_MAJOR)
     return ttnn.MemoryConfig(layout, ttnn.BufferType.L1, spec)
 
