@@ -118,46 +118,52 @@ class StageResBlocks:
     def runs_in_l1(self, rows: int) -> bool:
         """Whether the chains run in L1 at `rows` rows: asked of the last conv, whose input is the widest
         activation of the chains (B * C channels; the first conv's output and its masked copy are as wide)."""
-        return self.first.runs_in_l1(rows, "resblocks")
+        return self.first.runs_in_l1(rows, "resblocks") and self.last.runs_in_l1(rows, "resblocks-merged")
 
     def __call__(self, x: Any, length: int, mask: Any | None, l1: bool) -> Any:
         """The stage's input x (in DRAM; its padded tail need not be zero) -> the sum of its blocks (the tail
         not zero either)."""
         ttnn = self.ttnn
-        # In L1 the ops that write a conv's input write it in the conv's own sharding (`l1_conv_input`): no
-        # copy into its shards. The concat goes to DRAM: in L1 beside the blocks' sum and its three inputs
-        # it ran out of L1 at the rule's boundary (mock P150, 2 s conversion, 128 channels).
-        shards = self._shards(length, l1)
-        x_in = masked_leaky_relu(ttnn, x, mask, LRELU_SLOPE, memory_config=shards(self.channels))
-        # the conv2 inputs of every block's first pair: one conv, one mask, one split (one program)
-        first = masked(ttnn, self.first(x_in, length, l1=l1), mask)
+        # In L1 only the convs' inputs and outputs are in L1: the ops that write a conv's input write it in
+        # the conv's own sharding (`l1_conv_input`: no copy into its shards), and every residual (a block's
+        # x, the stage's sum) and the concat go to DRAM, written there by the op that makes them (no program
+        # of their own). Kept in L1 beside the pending split parts and the blocks' last conv1 outputs, they
+        # ran out of L1 at the rule's boundary (mock N150, 128 channels at 16,384 rows: a 2 s conversion).
+        dram, shards = {"memory_config": ttnn.DRAM_MEMORY_CONFIG}, self._shards(length, l1)
+        x_in = self.activate(x, mask, shards)
+        # the conv2 inputs of every block's first pair: one conv, one mask, one split (one program into the
+        # convs' shards when C is a tile multiple; else ttnn splits by slices, which untilize: in DRAM, as
+        # from L1 shards their buffers clashed with the L1 chain's, mock N150, 16 channels at 131,072 rows)
+        tiled = self.channels % 32 == 0
+        first = masked(ttnn, self.first(x_in, length, l1=l1), mask, None if tiled else ttnn.DRAM_MEMORY_CONFIG)
         del x_in  # the L1 conv freed it
-        inputs = ttnn.split(first, self.channels, dim=3, **self._placed(shards(self.channels)))
+        inputs = ttnn.split(first, self.channels, dim=3, **(self._placed(shards) if tiled else dram))
         del first
         total, ends = None, []
         for conv2, middle, conv1 in self.blocks:
-            xb = ttnn.add(x, conv2(inputs.pop(0), length, l1=l1))  # popped: the conv frees its input
+            xb = ttnn.add(x, conv2(inputs.pop(0), length, l1=l1), **dram)  # popped: the conv frees its input
             for conv1_, conv2_ in middle:
-                xt = masked(ttnn, conv1_(self.activate(xb, mask), length, l1=l1), mask)
-                xb = ttnn.add(xb, conv2_(xt, length, l1=l1))
-            ends.append(conv1(self.activate(xb, mask), length, l1=l1))  # masked once, after the concat
-            total = xb if total is None else ttnn.add(total, xb)
+                xt = masked(ttnn, conv1_(self.activate(xb, mask, shards), length, l1=l1), mask)
+                xb = ttnn.add(xb, conv2_(xt, length, l1=l1), **dram)
+            ends.append(conv1(self.activate(xb, mask, shards), length, l1=l1))  # masked once, after the concat
+            total = xb if total is None else ttnn.add(total, xb, **dram)
             del xb
-        joined = ttnn.concat(ends, dim=3, memory_config=ttnn.DRAM_MEMORY_CONFIG)
+        joined = ttnn.concat(ends, dim=3, **dram)
         ends.clear()
-        joined = masked(ttnn, joined, mask, shards(self.last.in_channels))
-        return ttnn.add(total, self.last(joined, length, l1=l1))
+        joined = masked(ttnn, joined, mask, self._shards(length, l1, len(self.blocks)))
+        return ttnn.add(total, self.last(joined, length, l1=l1), **dram)
 
-    def _shards(self, length: int, l1: bool) -> Any:
-        """channels -> the L1 sharding a conv of this stage reads its input in (None in DRAM)."""
-        return lambda channels: l1_conv_input(self.device, length, channels) if l1 else None
+    def _shards(self, length: int, l1: bool, blocks: int = 1) -> Any | None:
+        """The L1 sharding a conv of this stage reads its input in, `blocks` times the stage's channels wide
+        (None in DRAM)."""
+        return l1_conv_input(self.device, length, blocks * self.channels) if l1 else None
 
     def _placed(self, memory_config: Any | None) -> dict[str, Any]:
         return {"memory_config": memory_config} if memory_config is not None else {}
 
-    def activate(self, x: Any, mask: Any | None) -> Any:
-        """The masked leaky ReLU a conv1 reads (one multiply)."""
-        return masked_leaky_relu(self.ttnn, x, mask, LRELU_SLOPE)
+    def activate(self, x: Any, mask: Any | None, shards: Any | None) -> Any:
+        """The masked leaky ReLU a conv1 reads (one multiply), written in its L1 sharding (`shards`)."""
+        return masked_leaky_relu(self.ttnn, x, mask, LRELU_SLOPE, memory_config=shards)
 
 
 class Generator:
