@@ -7,13 +7,13 @@ zero_g) is `cond.bias`, folded into `conv_pre`'s bias.
 
 Fewer programs: the leaky ReLU between a resblock's two convs is the first conv's fused activation,
 the final tanh is conv_post's, every other leaky ReLU is fused with the length mask into one multiply,
-and the first one of a stage's resblocks (they all read the stage's input) runs once for all of them, in
-DRAM like the stage's input, so in an L1 stage too (each first conv copies it into its shards and keeps
-it; in L1 it would be one more live activation at the L1 rule's boundary). A stage can keep its activations
-in L1 (sharded, no DRAM slicing) when `Conv1d.runs_in_l1` says its length bucket fits, else in DRAM; both
-run the same ops. In L1 a resblock conv costs 2 programs (halo, conv) or 3 when its input comes from
-DRAM, against 5 in DRAM (slice in, halo, move, conv, slice out: ttnn's DRAM slicing always moves the
-halo output); which stages fit depends on the length bucket and the activations' type.
+and a stage's three resblocks share two merged convs (`StageResBlocks`: their first conv1s as one, their
+last conv2s as one). A stage can keep its conv inputs and outputs in L1 (sharded, no DRAM slicing) when
+`StageResBlocks.runs_in_l1` says its length bucket fits, else in DRAM; both run the same ops. In L1 a
+resblock conv costs 2 programs (halo, conv): every op that writes a conv's input writes it in the conv's
+own sharding (`layers.l1_conv_input`), against 5 in DRAM (slice in, halo, move, conv, slice out: ttnn's
+DRAM slicing always moves the halo output); which stages fit depends on the length bucket and the
+activations' type.
 
 Run on a padded length bucket, the padded tail must read as zeros wherever a conv reads it, so that the
 output equals an exact-length run (whose convs see zero padding there) sample for sample. The mask is
@@ -109,15 +109,16 @@ class StageResBlocks:
         self.blocks = []  # per block: its first conv2, its middle (conv1, conv2) pairs, its last conv1
         for ref, name in zip(refs, names, strict=True):
             convs1 = [
-                Conv1d.of(device, c, f"{name}.convs1.{i}", precision, activation=lrelu)
-                for i, c in enumerate(ref.convs1)
+                Conv1d.of(device, ref.convs1[i], f"{name}.convs1.{i}", precision, activation=lrelu)
+                for i in range(1, pairs)
             ]
-            convs2 = [Conv1d.of(device, c, f"{name}.convs2.{i}", precision) for i, c in enumerate(ref.convs2)]
-            self.blocks.append((convs2[0], list(zip(convs1[1:-1], convs2[1:-1], strict=True)), convs1[-1]))
+            convs2 = [Conv1d.of(device, ref.convs2[i], f"{name}.convs2.{i}", precision) for i in range(pairs - 1)]
+            self.blocks.append((convs2[0], list(zip(convs1[:-1], convs2[1:], strict=True)), convs1[-1]))
 
     def runs_in_l1(self, rows: int) -> bool:
-        """Whether the chains run in L1 at `rows` rows: asked of the last conv, whose input is the widest
-        activation of the chains (B * C channels; the first conv's output and its masked copy are as wide)."""
+        """Whether the chains run in L1 at `rows` rows (the length-bucket rule): the C-wide chain, asked of the
+        first conv (its input), and the merged convs' B * C-wide activation, asked of the last conv (its
+        input; the first conv's output is as wide), each against its budget (`device.L1_ACTIVATION_BYTES`)."""
         return self.first.runs_in_l1(rows, "resblocks") and self.last.runs_in_l1(rows, "resblocks-merged")
 
     def __call__(self, x: Any, length: int, mask: Any | None, l1: bool) -> Any:
