@@ -138,11 +138,13 @@ class StageResBlocks:
         tiled = self.channels % 32 == 0
         first = masked(ttnn, self.first(x_in, length, l1=l1), mask, None if tiled else ttnn.DRAM_MEMORY_CONFIG)
         del x_in  # the L1 conv freed it
-        inputs = ttnn.split(first, self.channels, dim=3, **(self._placed(shards) if tiled else dram))
+        parts = ttnn.split(first, self.channels, dim=3, **(self._placed(shards) if tiled else dram))
         del first
+        # lists an op returned or read are never changed afterwards (a recorded trace holds them); an L1 conv
+        # frees its input's buffer itself
         total, ends = None, []
-        for conv2, middle, conv1 in self.blocks:
-            xb = ttnn.add(x, conv2(inputs.pop(0), length, l1=l1), **dram)  # popped: the conv frees its input
+        for (conv2, middle, conv1), part in zip(self.blocks, parts, strict=True):
+            xb = ttnn.add(x, conv2(part, length, l1=l1), **dram)
             for conv1_, conv2_ in middle:
                 xt = masked(ttnn, conv1_(self.activate(xb, mask, shards), length, l1=l1), mask)
                 xb = ttnn.add(xb, conv2_(xt, length, l1=l1), **dram)
@@ -150,7 +152,7 @@ class StageResBlocks:
             total = xb if total is None else ttnn.add(total, xb, **dram)
             del xb
         joined = ttnn.concat(ends, dim=3, **dram)
-        ends.clear()
+        del ends, parts, part
         joined = masked(ttnn, joined, mask, self._shards(length, l1, len(self.blocks)))
         return ttnn.add(total, self.last(joined, length, l1=l1), **dram)
 
