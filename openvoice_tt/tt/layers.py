@@ -222,7 +222,7 @@ def _cores_along(tiles: int, cores: int, multiple: int = 1) -> int:
     return cores
 
 
-def l1_conv_input(device: TtDevice, rows: int, channels: int, copies: int = 1) -> Any:
+def l1_conv_input(device: TtDevice, rows: int, channels: int) -> Any:
     """The L1 memory config ttnn.conv1d shards an interleaved [rows, channels] tile-layout input into, for an
     L1 chain conv (`l1_shard_layout`, `ACT_BLOCK_H`). An op that writes its output in exactly this config
     hands the conv an input it reads as it is: no interleaved-to-sharded copy (ttnn keeps a sharded input's
@@ -230,11 +230,7 @@ def l1_conv_input(device: TtDevice, rows: int, channels: int, copies: int = 1) -
     block sharding splits the rows over the grid's rows and the channels (tiles) over its columns, row-major;
     height sharding splits the rows over the cores in row-major order; each axis takes the most cores that
     leave less than one core's share as padding (checked against ttnn's own choice on both mocks,
-    tests/tt/test_mock_device.py).
-
-    `copies`: the same grid and rows with `copies` times the channels per core, what a width concat of
-    `copies` such tensors writes without moving rows between cores (ttnn's sharded concat keeps its inputs'
-    grid)."""
+    tests/tt/test_mock_device.py)."""
     ttnn = device.ttnn
     columns, grid_rows = device.compute_grid
     row_tiles, channel_tiles = -(-rows // 32), -(-channels // 32)
@@ -248,7 +244,7 @@ def l1_conv_input(device: TtDevice, rows: int, channels: int, copies: int = 1) -
         full, rest = divmod(row_cores, columns)
         ranges = [ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(columns - 1, full - 1))] if full else []
         ranges += [ttnn.CoreRange(ttnn.CoreCoord(0, full), ttnn.CoreCoord(rest - 1, full))] if rest else []
-    shard = (-(-row_tiles // row_cores) * 32, -(-channel_tiles // channel_cores) * 32 * copies)
+    shard = (-(-row_tiles // row_cores) * 32, -(-channel_tiles // channel_cores) * 32)
     spec = ttnn.ShardSpec(ttnn.CoreRangeSet(ranges), shard, ttnn.ShardOrientation.ROW_MAJOR)
     return ttnn.MemoryConfig(layout, ttnn.BufferType.L1, spec)
 
