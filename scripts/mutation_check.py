@@ -63,8 +63,8 @@ MUTANTS = [
     Mutant(
         "tt: resblock slope 0.12",
         "openvoice_tt/tt/hifigan.py",
-        "return masked_leaky_relu(self.ttnn, x, mask, LRELU_SLOPE)",
-        "return masked_leaky_relu(self.ttnn, x, mask, 0.12)",
+        "return masked_leaky_relu(self.ttnn, x, mask, LRELU_SLOPE, memory_config=shards)",
+        "return masked_leaky_relu(self.ttnn, x, mask, 0.12, memory_config=shards)",
         (TT_CONVERTER, TT_MELO),
     ),
     Mutant(

@@ -68,9 +68,15 @@ L1_SMALL_SIZE = 524288
 # at 65,536 rows). 160 KiB fails on the mock N150 (64 channels at 81,920 rows: circular buffers clash),
 # 192 KiB too (128 channels at 24,576 rows: out of L1); the P150 runs both. Less than 128 KiB would lose
 # the 2 s conversion's 128-channel stage (256 frames: 16,384 rows, exactly 128 KiB per core).
+# "resblocks-merged": the B * C-wide activation of a stage's merged resblock convs (`hifigan.StageResBlocks`:
+# the first conv's output, the last conv's input), asked beside "resblocks". Measured like it
+# (`--job l1-boundary`): at 320 KiB every stage runs on both mocks (256 channels at 13,312 rows, 312 KiB;
+# 32 at 98,304, 288 KiB; 128, 64 and 16 bound by "resblocks"); 384 KiB fails on the mock N150 (64
+# channels at 65,536 rows: the merged first conv's circular buffers clash with the L1 buffers).
 L1_ACTIVATION_BYTES = {
     "wavenet": {"wormhole_b0": 96 * 1024, "blackhole": 96 * 1024},
     "resblocks": {"wormhole_b0": 128 * 1024, "blackhole": 128 * 1024},
+    "resblocks-merged": {"wormhole_b0": 320 * 1024, "blackhole": 320 * 1024},
     "convs": {"wormhole_b0": 96 * 1024, "blackhole": 96 * 1024},
 }
 # On: the L1 buffer that clashed with a halo program's circular buffers (a clone after a clone or an

@@ -28,9 +28,12 @@ def dtype_of(device: TtDevice, name: str) -> Any:
     return getattr(device.ttnn, DTYPES[name])
 
 
-def masked(ttnn: Any, x: Any, mask: Any | None) -> Any:
-    """x * mask, or x itself when there is no padding (mask None)."""
-    return x if mask is None else ttnn.multiply(x, mask)
+def masked(ttnn: Any, x: Any, mask: Any | None, memory_config: Any | None = None) -> Any:
+    """x * mask, or x itself when there is no padding (mask None). `memory_config`: where the product goes
+    (an L1 conv's input sharding, `l1_conv_input`), when not where x is."""
+    if mask is None:
+        return x
+    return ttnn.multiply(x, mask, **({"memory_config": memory_config} if memory_config is not None else {}))
 
 
 def halves(ttnn: Any, x: Any, length: int, width: int) -> tuple[Any, Any]:
@@ -60,11 +63,15 @@ def masked_relu(ttnn: Any, x: Any, mask: Any | None) -> Any:
     return ttnn.multiply(x, mask, input_tensor_a_activations=[ttnn.UnaryWithParam(ttnn.UnaryOpType.RELU)])
 
 
-def masked_leaky_relu(ttnn: Any, x: Any, mask: Any | None, slope: float, dram: bool = False) -> Any:
+def masked_leaky_relu(
+    ttnn: Any, x: Any, mask: Any | None, slope: float, dram: bool = False, memory_config: Any | None = None
+) -> Any:
     """leaky_relu(x) * mask as one op (the activation fused onto the multiply's first operand); exact,
     as the mask is 0/1. Without padding (mask None), leaky_relu(x). `dram` puts the result in DRAM
-    (for a conv that slices through DRAM, whatever memory x is in)."""
-    placement = {"memory_config": ttnn.DRAM_MEMORY_CONFIG} if dram else {}
+    (for a conv that slices through DRAM, whatever memory x is in), `memory_config` where it says (an L1
+    conv's input sharding, `l1_conv_input`)."""
+    memory_config = ttnn.DRAM_MEMORY_CONFIG if dram else memory_config
+    placement = {"memory_config": memory_config} if memory_config is not None else {}
     if mask is None:
         return ttnn.leaky_relu(x, negative_slope=slope, **placement)
     return ttnn.multiply(x, mask, input_tensor_a_activations=[leaky_relu_activation(ttnn, slope)], **placement)

@@ -178,11 +178,12 @@ def test_second_clone_in_a_bucket_uploads_only_inputs_and_noise(acceptance: Acce
 @pytest.mark.parametrize("arch", ARCHES)
 def test_vocoder_l1_chains_run_at_the_rules_boundary(acceptance: AcceptanceRuns, arch: str) -> None:
     """Both vocoders with each stage at the longest frame bucket whose resblock chains the L1 rule admits
-    (`layers.fits_l1`, `device.L1_ACTIVATION_BYTES["resblocks"]`) run on the mock device: a budget larger
-    than the chains fit fails here (160 KiB per core: the converter's 64-channel stage at 640 frames
-    clashes with the circular buffers on the mock N150; 192 KiB: its 128-channel stage at 384 frames runs
-    out of L1)."""
+    (`layers.fits_l1`, `device.L1_ACTIVATION_BYTES["resblocks"]` and, for the merged convs' 3C-wide
+    activation, `["resblocks-merged"]`) run on the mock device: a budget larger than the chains fit fails
+    here (160 KiB per core: the converter's 64-channel stage at 640 frames clashes with the circular
+    buffers on the mock N150; 192 KiB: its 128-channel stage at 384 frames runs out of L1; merged, 384 KiB
+    per core 3C-wide: the 64-channel stage at 512 frames clashes on the mock N150)."""
     result = acceptance(f"mock:{arch}", "--job", "l1-boundary")
     stages = [(case["channels"], case["rows"]) for case in result["l1_boundary"]]
     # every stage of both vocoders (converter 256..32 channels, MeloTTS 256..16) reached its boundary
-    assert sorted(stages) == sorted([(256, 16384), (128, 16384), (64, 65536), (32, 131072)] * 2 + [(16, 131072)])
+    assert sorted(stages) == sorted([(256, 13312), (128, 16384), (64, 32768), (32, 98304)] * 2 + [(16, 131072)])
