@@ -772,7 +772,6 @@ def conv1d(
 ):
     """Input [N, 1, L, C] (or [1, 1, N*L, C]); weight [out, in/groups, k]; output [1, 1, N*L_out, out]."""
     weights_dtype = conv_config.weights_dtype if conv_config is not None else DataType.BFLOAT16
-    _device_bias_as_prepared(bias_tensor, out_channels, weights_dtype)
     x = _f(input_tensor).reshape(batch_size, input_length, in_channels).transpose(1, 2)
     weight = _prepared_weight(weight_tensor, (out_channels, in_channels // groups, kernel_size), weights_dtype)
     bias = _prepared_weight(bias_tensor, (-1,), weights_dtype) if bias_tensor is not None else None
@@ -802,20 +801,6 @@ def conv1d(
     if return_weights_and_bias:
         result += ((weight_tensor, bias_tensor),)
     return result[0] if len(result) == 1 else result
-
-
-def _device_bias_as_prepared(bias: Tensor | None, out_channels: int, weights_dtype: DataType) -> None:
-    """A conv bias already on the device (computed there, tt/wavenet.py) is read as a prepared one only in
-    TILE layout, in the weights' dtype, at least `out_channels` wide (ttnn 0.81.1's
-    is_valid_device_conv_bias); ttnn reads any other back to the host to prepare it, which no forward may
-    do (nor a trace): refused here."""
-    if bias is None or bias.device_handle is None:
-        return
-    if bias.layout is not Layout.TILE or bias.dtype is not weights_dtype or bias.shape[-1] < out_channels:
-        raise RuntimeError(
-            f"conv: a device bias {bias} is not prepared (TILE, {weights_dtype.value}, >= {out_channels} wide): "
-            "ttnn would read it back to the host"
-        )
 
 
 def conv2d(

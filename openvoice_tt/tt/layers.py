@@ -389,20 +389,15 @@ class Conv1d:
         that count its chain's activation (its docstring says which)."""
         return L1_CONV_CHAINS and fits_l1(self.device, rows, self.in_channels, self.activations, chain)
 
-    def __call__(self, x: Any, length: int, l1: bool = False, keep_input: bool = False, bias: Any | None = None) -> Any:
-        """`bias`, for a conv built without one: a [1, 1, 1, C_out] device tensor computed this call, in the
-        conv's weights dtype (what a prepared bias is: ttnn then reads it as it is, its address updated on
-        every call of the cached program; another dtype would make ttnn read it back to the host)."""
+    def __call__(self, x: Any, length: int, l1: bool = False, keep_input: bool = False) -> Any:
         key = (length, "l1") if l1 else length  # prepared weights depend on the sharding too
-        weight, own_bias = self.weights.get(key)
-        if bias is not None and own_bias is not None:
-            raise ValueError("Conv1d: a bias given per call replaces none: this conv has its own")
+        weight, bias = self.weights.get(key)
         placement, learn = self._placement(x, length, l1)
         with capturing() if learn else nullcontext([]) as nodes:
             out, (weight, prepared) = self.ttnn.conv1d(
                 input_tensor=x,
                 weight_tensor=weight,
-                bias_tensor=own_bias if bias is None else bias,
+                bias_tensor=bias,
                 device=self.device.handle,
                 in_channels=self.in_channels,
                 out_channels=self.out_channels,
@@ -424,7 +419,7 @@ class Conv1d:
             self.dram_slicing[length] = self.ttnn.Op2DSliceConfig(
                 slice_type=self.ttnn.Op2DDRAMSliceWidth, num_slices=slices
             )
-        self.weights.keep(key, weight, prepared if bias is None else None)  # never this call's own bias
+        self.weights.keep(key, weight, prepared)
         return out
 
     def _placement(self, x: Any, length: int, l1: bool) -> tuple[dict[str, Any], bool]:
