@@ -20,6 +20,18 @@ requires_ttnn = pytest.mark.skipif(
 )
 
 
+def run_json(command: list[str], timeout: int) -> dict:
+    """`command` (a script, or `python -c` a snippet that picks its mock device before ttnn loads) in a fresh
+    process without the caller's mock variables, ttnn's log quiet: the last JSON line it printed. Fails the
+    test on a non-zero exit or no JSON."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
+    env |= {"PYTHONPATH": str(REPO), "TT_METAL_LOGGER_LEVEL": "ERROR", "LOGURU_LEVEL": "ERROR"}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0 and lines, done.stderr[-2000:]
+    return json.loads(lines[-1])
+
+
 def _acceptance(checkpoints: Path, device: str, args: list[str], timeout: int) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
     command = [sys.executable, str(REPO / "scripts" / "tt_acceptance.py"), str(checkpoints), "--device", device, *args]

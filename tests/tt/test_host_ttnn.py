@@ -7,9 +7,6 @@ exists; conv1d/conv2d have none and are checked against torch in test_layers.py.
 from __future__ import annotations
 
 import inspect
-import json
-import os
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -30,7 +27,7 @@ from openvoice_tt.tt.layers import dtype_of
 from openvoice_tt.tt.synthesizer import MeloSynthesizer
 from openvoice_tt.tt.trace import OP_NAMESPACES, UNTRACED
 
-from .mock import REPO, requires_ttnn
+from .mock import REPO, requires_ttnn, run_json
 
 # Emulated functions that are not device ops: host transfers, device handles, configuration.
 INFRASTRUCTURE = UNTRACED
@@ -254,10 +251,7 @@ def test_emulation_accepts_and_refuses_the_dtype_mixes_a_mock_device_does(arch: 
     the same output dtype or the same refusal on the mock device and on the emulation."""
 
     def run(device: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
-        command = [sys.executable, str(REPO / "scripts" / "tt_dtype_mixes.py"), "--device", device]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=REPO, check=True)
-        return json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+        return run_json([sys.executable, str(REPO / "scripts" / "tt_dtype_mixes.py"), "--device", device], 300)
 
     mock, emulated = run(f"mock:{arch}"), run("emulation")
     assert mock == emulated, {

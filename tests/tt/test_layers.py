@@ -3,9 +3,6 @@ tests check the layout algebra; the chip's arithmetic is tests/tt/test_numerics.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 
 import pytest
@@ -30,7 +27,7 @@ from openvoice_tt.tt.program_budget import ProgramBudget
 from openvoice_tt.tt.wavenet import WN
 from scripts.tt_parity import from_tt, to_tt
 
-from .mock import ARCHES, REPO, requires_ttnn
+from .mock import ARCHES, REPO, requires_ttnn, run_json
 
 FP32 = BlockPrecision("fp32", "fp32")
 
@@ -78,10 +75,7 @@ def test_an_input_written_in_l1_conv_input_reaches_the_conv_without_a_copy(arch:
     1, 2, 10 and 30 s and the largest L1 one, for height- and block-sharded widths (the speaker-conditioned
     WaveNet's 448 among them); an op writes it in place, and the conv then runs halo + conv only
     (`scripts/tt_conv_input.py` on the mock)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
-    command = [sys.executable, str(REPO / "scripts" / "tt_conv_input.py"), "--device", f"mock:{arch}"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=REPO, check=True)
-    report = json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+    report = run_json([sys.executable, str(REPO / "scripts" / "tt_conv_input.py"), "--device", f"mock:{arch}"], 600)
     assert len(report) == 20
     for case in report.values():
         assert case["same_config"] and case["written_in_place"]
@@ -123,12 +117,7 @@ def test_a_dram_conv_passes_the_slicing_ttnn_chose_on_its_first_call_at_that_len
     """ttnn 0.81.1 width-slices a [L, 128] kernel-11 bf16 DRAM conv on the mock N150 into 1 slice at 16,384
     rows and 3 at 172,032 (its own choice, seen in a graph capture: one halo per slice). The first call at a
     length learns that number; the second passes it explicitly and runs the very same programs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
-    env |= {"PYTHONPATH": str(REPO), "TT_METAL_LOGGER_LEVEL": "ERROR", "LOGURU_LEVEL": "ERROR"}
-    done = subprocess.run([sys.executable, "-c", DRAM_SLICING], capture_output=True, text=True, env=env, timeout=600)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    assert done.returncode == 0 and lines, done.stderr[-2000:]
-    report = json.loads(lines[-1])
+    report = run_json([sys.executable, "-c", DRAM_SLICING], timeout=600)
     for length, slices in (("16384", 1), ("172032", 3)):
         first, second = report[length]["runs"]
         assert first["halos"] == slices and report[length]["learned"] == slices

@@ -8,9 +8,6 @@ untilize on the host and only copy buffers, which launches no program.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 
 import pytest
@@ -19,7 +16,7 @@ import torch
 from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.programs import counting
 
-from .mock import REPO, requires_ttnn
+from .mock import requires_ttnn, run_json
 
 SEQUENCE = """
 import json, torch
@@ -58,12 +55,7 @@ def test_the_emulation_counts_none_not_zero() -> None:
 @requires_ttnn
 @pytest.mark.tt_mock
 def test_a_known_op_sequence_counts_its_programs() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}
-    env |= {"PYTHONPATH": str(REPO), "TT_METAL_LOGGER_LEVEL": "ERROR", "LOGURU_LEVEL": "ERROR"}
-    done = subprocess.run([sys.executable, "-c", SEQUENCE], capture_output=True, text=True, env=env, timeout=300)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    assert done.returncode == 0 and lines, done.stderr[-2000:]
-    result = json.loads(lines[-1])
+    result = run_json([sys.executable, "-c", SEQUENCE], timeout=300)
     # add, relu, matmul, untilize; the host copies none. Captures nest: "outer" includes "inner".
     assert result["total"] == 4
     assert result["stages"] == {"inner": 2, "outer": 3, "layout": 1, "host copies": 0, "again": 1}
