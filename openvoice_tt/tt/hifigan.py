@@ -44,6 +44,7 @@ from openvoice_tt.tt.layers import (
     length_mask,
     masked,
     masked_leaky_relu,
+    placed,
 )
 
 
@@ -130,7 +131,7 @@ class StageResBlocks:
         # x, the stage's sum) and the concat go to DRAM, written there by the op that makes them (no program
         # of their own). Kept in L1 beside the pending split parts and the blocks' last conv1 outputs, they
         # ran out of L1 at the rule's boundary (mock N150, 128 channels at 16,384 rows: a 2 s conversion).
-        dram, shards = {"memory_config": ttnn.DRAM_MEMORY_CONFIG}, self._shards(length, l1)
+        dram, shards = placed(ttnn.DRAM_MEMORY_CONFIG), self._shards(length, l1)
         x_in = self.activate(x, mask, shards)
         # the conv2 inputs of every block's first pair: one conv, one mask, one split (one program into the
         # convs' shards when C is a tile multiple; else ttnn splits by slices, which untilize: in DRAM, as
@@ -138,7 +139,7 @@ class StageResBlocks:
         tiled = self.channels % 32 == 0
         first = masked(ttnn, self.first(x_in, length, l1=l1), mask, None if tiled else ttnn.DRAM_MEMORY_CONFIG)
         del x_in  # the L1 conv freed it
-        parts = ttnn.split(first, self.channels, dim=3, **(self._placed(shards) if tiled else dram))
+        parts = ttnn.split(first, self.channels, dim=3, **(placed(shards) if tiled else dram))
         del first
         # lists an op returned or read are never changed afterwards (a recorded trace holds them); an L1 conv
         # frees its input's buffer itself
@@ -160,9 +161,6 @@ class StageResBlocks:
         """The L1 sharding a conv of this stage reads its input in, `blocks` times the stage's channels wide
         (None in DRAM)."""
         return l1_conv_input(self.device, length, blocks * self.channels) if l1 else None
-
-    def _placed(self, memory_config: Any | None) -> dict[str, Any]:
-        return {"memory_config": memory_config} if memory_config is not None else {}
 
     def activate(self, x: Any, mask: Any | None, shards: Any | None) -> Any:
         """The masked leaky ReLU a conv1 reads (one multiply), written in its L1 sharding (`shards`)."""

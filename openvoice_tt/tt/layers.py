@@ -28,12 +28,17 @@ def dtype_of(device: TtDevice, name: str) -> Any:
     return getattr(device.ttnn, DTYPES[name])
 
 
+def placed(memory_config: Any | None) -> dict[str, Any]:
+    """An op's `memory_config` keyword, or none (ttnn's default placement) for None."""
+    return {"memory_config": memory_config} if memory_config is not None else {}
+
+
 def masked(ttnn: Any, x: Any, mask: Any | None, memory_config: Any | None = None) -> Any:
     """x * mask, or x itself when there is no padding (mask None). `memory_config`: where the product goes
     (an L1 conv's input sharding, `l1_conv_input`), when not where x is."""
     if mask is None:
         return x
-    return ttnn.multiply(x, mask, **({"memory_config": memory_config} if memory_config is not None else {}))
+    return ttnn.multiply(x, mask, **placed(memory_config))
 
 
 def halves(ttnn: Any, x: Any, length: int, width: int) -> tuple[Any, Any]:
@@ -70,8 +75,7 @@ def masked_leaky_relu(
     as the mask is 0/1. Without padding (mask None), leaky_relu(x). `dram` puts the result in DRAM
     (for a conv that slices through DRAM, whatever memory x is in), `memory_config` where it says (an L1
     conv's input sharding, `l1_conv_input`)."""
-    memory_config = ttnn.DRAM_MEMORY_CONFIG if dram else memory_config
-    placement = {"memory_config": memory_config} if memory_config is not None else {}
+    placement = placed(ttnn.DRAM_MEMORY_CONFIG if dram else memory_config)
     if mask is None:
         return ttnn.leaky_relu(x, negative_slope=slope, **placement)
     return ttnn.multiply(x, mask, input_tensor_a_activations=[leaky_relu_activation(ttnn, slope)], **placement)

@@ -32,7 +32,7 @@ import torch
 
 from openvoice_tt.reference.wavenet import WN as ReferenceWN
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Conv1d, Linear, Precision, halves, l1_conv_input
+from openvoice_tt.tt.layers import Conv1d, Linear, Precision, halves, l1_conv_input, placed
 
 
 def stacked_skips(ref: ReferenceWN) -> tuple[torch.Tensor, torch.Tensor]:
@@ -168,7 +168,7 @@ class WN:
         tanh, sigmoid = self.gate_activations
         acts = []
         l1 = self.gates_in_l1(length)
-        home = {"memory_config": l1_conv_input(self.device, length, self.channels)} if l1 else {}
+        home = placed(l1_conv_input(self.device, length, self.channels) if l1 else None)
         if speaker is None:
             x = h if mask is None else ttnn.multiply(h, mask, **home)
         else:
