@@ -727,22 +727,47 @@ transformer = SimpleNamespace(
 # Convolutions (ttnn conventions: channels-last inputs, PyTorch-layout weights, flattened outputs).
 
 
-def _prepared_weight(tensor: Tensor, shape: Sequence[int], dtype: DataType) -> torch.Tensor:
-    """A conv weight or bias reshaped and rounded to the weights' dtype, as a conv prepares it. Kept on the
-    tensor (as ttnn keeps a conv's prepared weights on the device) instead of re-rounded on every call, about
-    a third of an emulated run's host time. An entry is served only while the tensor still holds the same
-    storage object at the same version (any reassignment or in-place write invalidates it) and the entry
-    itself was not written to: the numbers are those of re-rounding, bit for bit."""
-    key = (tuple(shape), dtype)
+def _prepared_weight(tensor: Tensor, shape: Sequence[int], dtype: DataType, groups: int = 0) -> torch.Tensor:
+    """A conv weight (`groups` > 0: [out, in/groups, *kernel], `_stored_conv_weight`) or bias (0) reshaped and
+    rounded to the weights' dtype, as a conv prepares it. Kept on the tensor (as ttnn keeps a conv's prepared
+    weights on the device) instead of re-rounded on every call, about a third of an emulated run's host
+    time. An entry is served only while the tensor still holds the same storage object at the same version
+    (any reassignment or in-place write invalidates it) and the entry itself was not written to: the numbers
+    are those of re-rounding, bit for bit."""
+    key = (tuple(shape), dtype, groups)
     source = tensor.value
     entry = tensor.prepared.get(key)
     if entry is not None:
         held, version, prepared, prepared_version = entry
         if held is source and version == source._version and prepared._version == prepared_version:
             return prepared
-    prepared = _store(source.float().reshape(tuple(shape)), dtype)
+    value = source.float().reshape(tuple(shape))
+    prepared = _stored_conv_weight(value, groups, dtype) if groups else _store(value, dtype)
     tensor.prepared[key] = (source, source._version, prepared, prepared._version)
     return prepared
+
+
+def _stored_conv_weight(weight: torch.Tensor, groups: int, dtype: DataType) -> torch.Tensor:
+    """A conv weight [out, in/groups, *kernel] with the values ttnn's prepared weight holds. ttnn prepares it
+    as one matrix, rows (kernel position, input channel), columns output channels (prepare_conv2d_weights:
+    `to_weight_tile_layout` and its sharded variants; a grouped conv first expanded block-diagonal to
+    [out, in, *kernel], `conv_group_weight_zero_pad_helper`), and packs that matrix's tiles. bfloat8_b's
+    shared exponent therefore spans 16 consecutive output channels of one tap and input channel, not the
+    taps of one channel pair; for a depthwise conv every block holds one value and its zeros. (Block
+    sharding pads each core's output channels to a tile: the same blocks while a core's share is a multiple
+    of 16, as every full-size conv's is; a tiny test model's few channels may group differently there.)
+    bfloat16 and float32 round each value alone, so only bfloat8_b needs the layout."""
+    if dtype is not DataType.BFLOAT8_B:
+        return _store(weight, dtype)
+    out, per_group, *kernel = weight.shape
+    group = torch.arange(groups)
+    expanded = weight.new_zeros(groups, out // groups, groups, per_group, *kernel)
+    expanded[group, :, group] = weight.reshape(groups, out // groups, per_group, *kernel)
+    to_matrix = (*range(2, weight.dim()), 1, 0)  # [*kernel, in, out]: output channels last
+    back = tuple(torch.argsort(torch.tensor(to_matrix)).tolist())
+    matrix = numerics.round_bfp8(expanded.reshape(out, groups * per_group, *kernel).permute(*to_matrix))
+    rounded = matrix.permute(*back).reshape(groups, out // groups, groups, per_group, *kernel)[group, :, group]
+    return rounded.reshape(weight.shape)
 
 
 def _conv_padding(padding: int | Sequence[int]) -> tuple[int, int]:
@@ -773,7 +798,9 @@ def conv1d(
     """Input [N, 1, L, C] (or [1, 1, N*L, C]); weight [out, in/groups, k]; output [1, 1, N*L_out, out]."""
     weights_dtype = conv_config.weights_dtype if conv_config is not None else DataType.BFLOAT16
     x = _f(input_tensor).reshape(batch_size, input_length, in_channels).transpose(1, 2)
-    weight = _prepared_weight(weight_tensor, (out_channels, in_channels // groups, kernel_size), weights_dtype)
+    weight = _prepared_weight(
+        weight_tensor, (out_channels, in_channels // groups, kernel_size), weights_dtype, groups=groups
+    )
     bias = _prepared_weight(bias_tensor, (-1,), weights_dtype) if bias_tensor is not None else None
     left, right = _conv_padding(padding)
 
@@ -828,7 +855,7 @@ def conv2d(
     """Input NHWC [N, H, W, C]; weight [out, in/groups, kh, kw]; output [1, 1, N*H_out*W_out, out]."""
     weights_dtype = conv_config.weights_dtype if conv_config is not None else DataType.BFLOAT16
     x = _f(input_tensor).reshape(batch_size, input_height, input_width, in_channels).permute(0, 3, 1, 2)
-    weight = _prepared_weight(weight_tensor, weight_tensor.shape, weights_dtype)
+    weight = _prepared_weight(weight_tensor, weight_tensor.shape, weights_dtype, groups=groups)
     bias = _prepared_weight(bias_tensor, (-1,), weights_dtype) if bias_tensor is not None else None
 
     def product(inputs: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:

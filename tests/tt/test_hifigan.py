@@ -41,13 +41,14 @@ def test_embedded_kernels_compute_what_each_conv_did() -> None:
 
 
 def test_merged_weights_quantize_to_bfloat8_b_as_the_separate_ones() -> None:
-    """bfloat8_b shares one exponent per 16 values: along a conv weight's output channels on a chip (its
-    [taps x C_in, C_out] layout) and along the taps in the emulation's rounding. Either way each block's
-    values round as they did alone (C a multiple of 16; the padding zeros never raise an exponent)."""
+    """bfloat8_b shares one exponent per 16 values: along a conv weight's output channels on a chip and in
+    the emulation (the prepared [taps x C_in, C_out] matrix), and, as a second grouping for which it holds
+    too, along the taps. Either way each block's values round as they did alone (C a multiple of 16; the
+    padding zeros never raise an exponent)."""
     refs = blocks(16)
     firsts, lasts = [r.convs1[0] for r in refs], [r.convs2[-1] for r in refs]
     for merged, convs, axis in ((torch.cat(embedded(firsts)), firsts, 0), (torch.cat(embedded(lasts), 1), lasts, 1)):
-        for layout in ((2, 1, 0), (0, 1, 2)):  # chip: C_out last; emulation: taps last
+        for layout in ((2, 1, 0), (0, 1, 2)):  # C_out last (chip, emulation); taps last
             rounded = round_bfp8(merged.permute(*layout)).permute(*layout)
             for b, own in enumerate(embedded(convs)):
                 alone = round_bfp8(own.permute(*layout)).permute(*layout)

@@ -7,6 +7,7 @@ exists; conv1d/conv2d have none and are checked against torch in test_layers.py.
 from __future__ import annotations
 
 import inspect
+import itertools
 import sys
 import warnings
 from pathlib import Path
@@ -19,10 +20,10 @@ from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import load_converter_model
 from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
 from openvoice_tt.text import EnglishFrontEnd
-from openvoice_tt.tt import host_ttnn
+from openvoice_tt.tt import host_ttnn, numerics
 from openvoice_tt.tt.clone import clone_on_device
 from openvoice_tt.tt.converter import ToneColorConverter
-from openvoice_tt.tt.device import open_emulated_device
+from openvoice_tt.tt.device import MOCK_ENV, mock_descriptor, open_emulated_device
 from openvoice_tt.tt.layers import dtype_of
 from openvoice_tt.tt.synthesizer import MeloSynthesizer
 from openvoice_tt.tt.trace import OP_NAMESPACES, UNTRACED
@@ -298,6 +299,53 @@ def test_conv_weights_prepared_once_are_never_served_stale() -> None:
     assert torch.equal(conv(weight), fresh()) and not torch.equal(conv(weight), first)
     host_ttnn.copy_host_to_device_tensor(host_ttnn.from_torch(torch.zeros(6, 8, 3), dtype=host_ttnn.float32), weight)
     assert torch.equal(conv(weight), fresh()) and torch.equal(fresh(), conv(weight)[..., :1, :].expand_as(first))
+
+
+def _prepared_matrix(weight: torch.Tensor, groups: int) -> torch.Tensor:
+    """The matrix ttnn's prepare_conv_weights builds from a conv weight [out, in/groups, *kernel], written out
+    element by element: row (kernel position, input channel), column output channel; a grouped conv's
+    weight expanded block-diagonal (zeros outside its group)."""
+    out, per_group, *kernel = weight.shape
+    positions = [list(p) for p in itertools.product(*[range(k) for k in kernel])]
+    matrix = torch.zeros(len(positions) * per_group * groups, out)
+    for p, position in enumerate(positions):
+        for o in range(out):
+            g = o // (out // groups)
+            for i in range(per_group):
+                matrix[(p * groups + g) * per_group + i, o] = weight[(o, i, *position)]
+    return matrix
+
+
+@requires_ttnn
+@pytest.mark.parametrize(
+    "shape, groups",
+    [((48, 32, 3), 1), ((32, 16, 11), 1), ((24, 1, 3), 24), ((32, 8, 5), 4), ((40, 16, 3, 3), 1)],
+    ids=["conv", "kernel-11", "depthwise", "grouped", "conv2d"],
+)
+def test_a_bfloat8_b_conv_weight_holds_ttnns_packing_of_its_prepared_matrix(
+    shape: tuple[int, ...], groups: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emulated conv weight, in bfloat8_b, is bit for bit ttnn's own bfloat8_b packing (from_torch, a
+    tile per 32 x 32) of the matrix its conv prepares: one exponent per 16 output channels of a tap and
+    input channel. Heavy-tailed values, so that another grouping (along the taps, per value) differs."""
+    monkeypatch.setenv(MOCK_ENV, str(mock_descriptor("wormhole_n150")))  # no chip lookup
+    import ttnn
+
+    torch.manual_seed(4)
+    weight = torch.randn(shape) * torch.exp(torch.randn(shape) * 2)
+    matrix = _prepared_matrix(weight, groups)
+    packed = ttnn.to_torch(ttnn.from_torch(matrix, dtype=ttnn.bfloat8_b, layout=ttnn.TILE_LAYOUT)).float()
+    where = _prepared_matrix(torch.arange(1, weight.numel() + 1, dtype=torch.float32).reshape(shape), groups)
+    held = where > 0  # each weight's place in the matrix (its flat index + 1; the block-diagonal zeros 0)
+    expected = torch.empty(weight.numel())
+    expected[where[held].long() - 1] = packed[held]
+    expected = expected.reshape(shape)
+    emulated = host_ttnn._prepared_weight(
+        host_ttnn.from_torch(weight, dtype=host_ttnn.float32), shape, host_ttnn.bfloat8_b, groups=groups
+    )
+    assert torch.equal(emulated.view(torch.int32), expected.view(torch.int32))
+    along_taps = numerics.round_bfp8(weight)  # the grouping the emulation used before: not the chip's
+    assert not torch.equal(along_taps, expected)
 
 
 def test_trace_counts_matrix_flops() -> None:
