@@ -63,14 +63,10 @@ def conditioned_in_weight(in_weight: torch.Tensor, cond_weight: torch.Tensor) ->
     return weight
 
 
-def zero_rows(weight: torch.Tensor, bias: torch.Tensor, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """A 1x1's weight [out, in(, 1)] and bias [out] with `rows` zero output rows appended: it writes zeros
-    in the speaker columns of x (exactly: every product there is 0 * x, its bias 0)."""
-    weight = weight.reshape(weight.shape[0], -1)
-    return (
-        torch.cat([weight, weight.new_zeros(rows, weight.shape[1])]),
-        torch.cat([bias, bias.new_zeros(rows)]),
-    )
+def with_zero_rows(tensor: torch.Tensor, rows: int) -> torch.Tensor:
+    """A 1x1's weight [out, in] or bias [out] with `rows` zero output rows appended: it writes zeros in the
+    speaker columns of x (exactly: every product there is 0 * x, its bias 0)."""
+    return torch.cat([tensor, tensor.new_zeros(rows, *tensor.shape[1:])])
 
 
 class WN:
@@ -117,12 +113,12 @@ class WN:
 
     def projection(self, key: str, weight: torch.Tensor, bias: torch.Tensor) -> Linear:
         """A 1x1 into x (weight [H, in(, 1)], bias [H]: the caller's input projection, or a res projection) as a
-        Linear writing all of x's columns: zeros in the speaker columns (`zero_rows`), so adding it leaves g."""
+        Linear writing all of x's columns: zeros in the speaker columns (`with_zero_rows`), so adding it leaves g."""
         w, rows = self.device.weights, self.speaker_channels
         return Linear(
             self.device,
-            w.get(f"{self.name}.{key}.weight+{rows}", lambda: zero_rows(weight, bias, rows)[0]),
-            w.get(f"{self.name}.{key}.bias+{rows}", lambda: zero_rows(weight, bias, rows)[1]),
+            w.get(f"{self.name}.{key}.weight+{rows}", lambda: with_zero_rows(weight.reshape(len(weight), -1), rows)),
+            w.get(f"{self.name}.{key}.bias+{rows}", lambda: with_zero_rows(bias, rows)),
             self.precision,
         )
 
