@@ -327,7 +327,8 @@ def test_a_bfloat8_b_conv_weight_holds_ttnns_packing_of_its_prepared_matrix(
 ) -> None:
     """The emulated conv weight, in bfloat8_b, is bit for bit ttnn's own bfloat8_b packing (from_torch, a
     tile per 32 x 32) of the matrix its conv prepares: one exponent per 16 output channels of a tap and
-    input channel. Heavy-tailed values, so that another grouping (along the taps, per value) differs."""
+    input channel. Heavy-tailed values, so that rounding along the taps (the emulation's old grouping)
+    gives other values."""
     monkeypatch.setenv(MOCK_ENV, str(mock_descriptor("wormhole_n150")))  # no chip lookup
     import ttnn
 
