@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import builtins
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -225,7 +225,7 @@ class Tensor:
         self.dtype = dtype
         self.layout = layout
         self.device_handle = device
-        self.prepared: dict[tuple, tuple[torch.Tensor, int, torch.Tensor, int]] = {}  # see _prepared_weight
+        self.prepared: dict[tuple, tuple[torch.Tensor, int, torch.Tensor, int]] = {}  # see _kept
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -727,22 +727,34 @@ transformer = SimpleNamespace(
 # Convolutions (ttnn conventions: channels-last inputs, PyTorch-layout weights, flattened outputs).
 
 
-def _prepared_weight(tensor: Tensor, shape: Sequence[int], dtype: DataType, groups: int = 0) -> torch.Tensor:
-    """A conv weight (`groups` > 0: [out, in/groups, *kernel], `_stored_conv_weight`) or bias (0) reshaped and
-    rounded to the weights' dtype, as a conv prepares it. Kept on the tensor (as ttnn keeps a conv's prepared
-    weights on the device) instead of re-rounded on every call, about a third of an emulated run's host
-    time. An entry is served only while the tensor still holds the same storage object at the same version
-    (any reassignment or in-place write invalidates it) and the entry itself was not written to: the numbers
-    are those of re-rounding, bit for bit."""
-    key = (tuple(shape), dtype, groups)
+def _prepared_weight(tensor: Tensor, shape: Sequence[int], dtype: DataType, groups: int) -> torch.Tensor:
+    """A conv weight reshaped to [out, in/groups, *kernel] and rounded as its prepared form holds it
+    (`_stored_conv_weight`), kept on the tensor (`_kept`)."""
+    shape = tuple(shape)
+    return _kept(
+        tensor, ("weight", shape, dtype, groups), lambda v: _stored_conv_weight(v.reshape(shape), groups, dtype)
+    )
+
+
+def _prepared_bias(tensor: Tensor, dtype: DataType) -> torch.Tensor:
+    """A conv bias [1, 1, 1, out] as one row [out], rounded to the weights' dtype (the bias tile's rows are its
+    output channels, so bfloat8_b groups them 16 at a time, as a flat row does), kept on the tensor."""
+    return _kept(tensor, ("bias", dtype), lambda v: _store(v.reshape(-1), dtype))
+
+
+def _kept(tensor: Tensor, key: tuple, prepare: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """`prepare(tensor's float32 value)`, kept on the tensor (as ttnn keeps a conv's prepared weights on the
+    device) instead of re-rounded on every call, about a third of an emulated run's host time. An entry is
+    served only while the tensor still holds the same storage object at the same version (any reassignment
+    or in-place write invalidates it) and the entry itself was not written to: the numbers are those of
+    re-rounding, bit for bit."""
     source = tensor.value
     entry = tensor.prepared.get(key)
     if entry is not None:
         held, version, prepared, prepared_version = entry
         if held is source and version == source._version and prepared._version == prepared_version:
             return prepared
-    value = source.float().reshape(tuple(shape))
-    prepared = _stored_conv_weight(value, groups, dtype) if groups else _store(value, dtype)
+    prepared = prepare(source.float())
     tensor.prepared[key] = (source, source._version, prepared, prepared._version)
     return prepared
 
@@ -753,10 +765,13 @@ def _stored_conv_weight(weight: torch.Tensor, groups: int, dtype: DataType) -> t
     `to_weight_tile_layout` and its sharded variants; a grouped conv first expanded block-diagonal to
     [out, in, *kernel], `conv_group_weight_zero_pad_helper`), and packs that matrix's tiles. bfloat8_b's
     shared exponent therefore spans 16 consecutive output channels of one tap and input channel, not the
-    taps of one channel pair; for a depthwise conv every block holds one value and its zeros. (Block
-    sharding pads each core's output channels to a tile: the same blocks while a core's share is a multiple
-    of 16, as every full-size conv's is; a tiny test model's few channels may group differently there.)
-    bfloat16 and float32 round each value alone, so only bfloat8_b needs the layout."""
+    taps of one channel pair; for a grouped conv expanded that way (the stochastic duration predictor's
+    depthwise convs: kernel 3, with a bias) a block holds the values of one group's output channels (one
+    value, for a depthwise conv) and zeros. (ttnn's 1-D
+    depthwise path, which repeats each weight along the rows instead, takes only bias-free 1x1 convs: none
+    here. Block sharding pads each core's output channels to a tile: the same blocks while a core's share
+    is a multiple of 16, as every full-size conv's is; a tiny test model's few channels may group
+    differently there.) bfloat16 and float32 round each value alone, so only bfloat8_b needs the layout."""
     if dtype is not DataType.BFLOAT8_B:
         return _store(weight, dtype)
     out, per_group, *kernel = weight.shape
@@ -801,7 +816,7 @@ def conv1d(
     weight = _prepared_weight(
         weight_tensor, (out_channels, in_channels // groups, kernel_size), weights_dtype, groups=groups
     )
-    bias = _prepared_weight(bias_tensor, (-1,), weights_dtype) if bias_tensor is not None else None
+    bias = _prepared_bias(bias_tensor, weights_dtype) if bias_tensor is not None else None
     left, right = _conv_padding(padding)
 
     def product(inputs: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
@@ -856,7 +871,7 @@ def conv2d(
     weights_dtype = conv_config.weights_dtype if conv_config is not None else DataType.BFLOAT16
     x = _f(input_tensor).reshape(batch_size, input_height, input_width, in_channels).permute(0, 3, 1, 2)
     weight = _prepared_weight(weight_tensor, weight_tensor.shape, weights_dtype, groups=groups)
-    bias = _prepared_weight(bias_tensor, (-1,), weights_dtype) if bias_tensor is not None else None
+    bias = _prepared_bias(bias_tensor, weights_dtype) if bias_tensor is not None else None
 
     def product(inputs: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
         return F.conv2d(

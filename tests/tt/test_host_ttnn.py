@@ -327,8 +327,10 @@ def test_a_bfloat8_b_conv_weight_holds_ttnns_packing_of_its_prepared_matrix(
 ) -> None:
     """The emulated conv weight, in bfloat8_b, is bit for bit ttnn's own bfloat8_b packing (from_torch, a
     tile per 32 x 32) of the matrix its conv prepares: one exponent per 16 output channels of a tap and
-    input channel. Heavy-tailed values, so that rounding along the taps (the emulation's old grouping)
-    gives other values."""
+    input channel. The matrix's layout is written here from ttnn's source (prepare_conv2d_weights; the
+    mock device cannot read a prepared weight back), so this holds the emulation to that reading and to
+    ttnn's packing; the conv run through `host_ttnn.conv1d` must use it too. Heavy-tailed values, so that
+    rounding along the taps (the emulation's old grouping) gives other values."""
     monkeypatch.setenv(MOCK_ENV, str(mock_descriptor("wormhole_n150")))  # no chip lookup
     import ttnn
 
@@ -345,6 +347,26 @@ def test_a_bfloat8_b_conv_weight_holds_ttnns_packing_of_its_prepared_matrix(
         host_ttnn.from_torch(weight, dtype=host_ttnn.float32), shape, host_ttnn.bfloat8_b, groups=groups
     )
     assert torch.equal(emulated.view(torch.int32), expected.view(torch.int32))
+    if len(shape) == 3:  # the conv itself computes with those weights (exact mode: float32 products)
+        out, per_group, taps = shape
+        x = torch.randn(1, per_group * groups, 20)
+        device = host_ttnn.open_device(mode="exact")
+        y = host_ttnn.conv1d(
+            host_ttnn.from_torch(x.transpose(1, 2)[None], dtype=host_ttnn.float32, device=device),
+            host_ttnn.from_torch(weight, dtype=host_ttnn.float32),
+            device,
+            in_channels=per_group * groups,
+            out_channels=out,
+            batch_size=1,
+            input_length=20,
+            kernel_size=taps,
+            padding=taps // 2,
+            groups=groups,
+            dtype=host_ttnn.float32,
+            conv_config=host_ttnn.Conv1dConfig(weights_dtype=host_ttnn.bfloat8_b),
+        )
+        conv = torch.nn.functional.conv1d(x, expected, padding=taps // 2, groups=groups)
+        assert torch.allclose(y.value.reshape(20, out).T[None], conv, rtol=1e-5, atol=1e-5 * float(conv.abs().max()))
     along_taps = numerics.round_bfp8(weight)  # the grouping the emulation used before: not the chip's
     assert not torch.equal(along_taps, expected)
 
