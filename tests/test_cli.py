@@ -29,7 +29,7 @@ pytestmark = [
 
 REPO = Path(__file__).resolve().parents[1]
 # extract-se on the exact tt emulation (shipped precision) vs torch, tiny checkpoints: measured
-EMBEDDING_GATE = Gate(0.999836, 0.0134)  # 0.9999185 / 0.00669 (bf16 / bfloat8_b encoder); twice deficit, error
+EMBEDDING_GATE = Gate(0.999793, 0.0132)  # 0.9998968 / 0.00657 (bf16 / bfloat8_b encoder); twice deficit, error
 MELO_RATE, MELO_HOP = 44_100, 512
 CONVERTER_RATE, CONVERTER_HOP = 22_050, 256
 SENTENCES = [
