@@ -767,11 +767,11 @@ def _stored_conv_weight(weight: torch.Tensor, groups: int, dtype: DataType) -> t
     shared exponent therefore spans 16 consecutive output channels of one tap and input channel, not the
     taps of one channel pair; for a grouped conv expanded that way (the stochastic duration predictor's
     depthwise convs: kernel 3, with a bias) a block holds the values of one group's output channels (one
-    value, for a depthwise conv) and zeros. (ttnn's 1-D
-    depthwise path, which repeats each weight along the rows instead, takes only bias-free 1x1 convs: none
-    here. Block sharding pads each core's output channels to a tile: the same blocks while a core's share
-    is a multiple of 16, as every full-size conv's is; a tiny test model's few channels may group
-    differently there.) bfloat16 and float32 round each value alone, so only bfloat8_b needs the layout."""
+    value, for a depthwise conv) and zeros. (ttnn's 1-D depthwise path, which repeats each weight along the
+    rows instead, takes only bias-free 1x1 convs: none here. Block sharding pads each core's output
+    channels to a tile: the same blocks while a core's share is a multiple of 16, as every full-size
+    conv's is; a tiny test model's few channels may group differently there.) bfloat16 and float32 round
+    each value alone, so only bfloat8_b needs the layout."""
     if dtype is not DataType.BFLOAT8_B:
         return _store(weight, dtype)
     out, per_group, *kernel = weight.shape
