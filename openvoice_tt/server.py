@@ -268,14 +268,10 @@ class SpeechService:
 
     def _private_folders(self) -> dict[Path, str]:
         """The server's folders a message may name, each with the name a client sees instead."""
-        folders = {self.uploads: "<upload>", self.voices: "<voices>"}
-        for owner in (self.cloner, self.cloner.tts, self.cloner.converter):
-            checkpoints = getattr(owner, "checkpoints", None)
-            if isinstance(checkpoints, Path):
-                folders.setdefault(checkpoints, "<checkpoints>")
-        cache = getattr(getattr(self.cloner.converter, "cache", None), "folder", None)
-        if isinstance(cache, Path):
-            folders[cache] = "<cache>"
+        tts, converter = self.cloner.tts, self.cloner.converter
+        folders = {self.uploads: "<upload>", self.voices: "<voices>", converter.cache.folder: "<cache>"}
+        folders.setdefault(tts.checkpoints, "<checkpoints>")
+        folders.setdefault(converter.checkpoints, "<checkpoints>")
         folders.setdefault(Path(tempfile.gettempdir()), "<tmp>")
         folders.setdefault(Path.home(), "~")
         return folders
@@ -417,8 +413,10 @@ def create_app(service: SpeechService) -> FastAPI:
     app = FastAPI(title="openvoice-tt", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodyLimit, limits=limits)
 
-    def answer(error: ApiError, headers: Mapping[str, str] | None = None) -> ErrorResponse:
-        error.message = service.scrub(error.message)
+    def answer(error: ApiError, headers: Mapping[str, str] | None = None, echo: str = "") -> ErrorResponse:
+        """`error` with no server path in its message, then `echo` (the client's own words, e.g. the path
+        it asked for, which is not the server's to rewrite)."""
+        error.message = service.scrub(error.message) + echo
         return ErrorResponse(error, headers)
 
     @app.exception_handler(ApiError)
@@ -430,13 +428,12 @@ def create_app(service: SpeechService) -> FastAPI:
         """The framework's own errors (no route 404, wrong method 405, an unparsable form 400)."""
         where = f"{request.method} {request.url.path[:200]}"
         if error.status_code == 404:
-            message, code = f"unknown endpoint: {where}", "unknown_url"
-        elif error.status_code == 405:
+            return answer(ApiError(404, "unknown endpoint: ", code="unknown_url"), error.headers, where)
+        if error.status_code == 405:
             allowed = (error.headers or {}).get("Allow", "")
-            message, code = f"method not allowed: {where} (allowed: {allowed})", "method_not_allowed"
-        else:
-            message, code = str(error.detail), None
-        return answer(ApiError(error.status_code, message, code=code), error.headers)
+            refused = ApiError(405, "method not allowed: ", code="method_not_allowed")
+            return answer(refused, error.headers, f"{where} (allowed: {allowed})")
+        return answer(ApiError(error.status_code, str(error.detail)), error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, error: RequestValidationError) -> ErrorResponse:
