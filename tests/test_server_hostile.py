@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,8 +85,9 @@ def _deep(depth: int) -> bytes:
     return b"[" * depth + b"]" * depth
 
 
-def _part(headers: str, data: bytes = b"abc") -> bytes:
-    return f"--x\r\n{headers}\r\n\r\n".encode() + data + b"\r\n--x--\r\n"
+def _multipart(*parts: tuple[bytes, bytes]) -> bytes:
+    """A multipart body (boundary x) of raw (headers, data) parts."""
+    return b"".join(b"--x\r\n" + headers + b"\r\n\r\n" + data + b"\r\n" for headers, data in parts) + b"--x--\r\n"
 
 
 HOSTILE: list[tuple[str, str, str, dict[str, Any], int, str]] = [
@@ -117,9 +119,23 @@ HOSTILE: list[tuple[str, str, str, dict[str, Any], int, str]] = [
         "a part without a name",
         "POST",
         VOICES,
-        {"content": _part("Content-Disposition: form-data"), "headers": MULTIPART_X},
+        {"content": _multipart((b"Content-Disposition: form-data", b"abc")), "headers": MULTIPART_X},
         400,
         '"name" must be provided',
+    ),
+    (
+        "a file name not UTF-8",
+        "POST",
+        VOICES,
+        {
+            "content": _multipart(
+                (b'Content-Disposition: form-data; name="name"', b"odd"),
+                (b'Content-Disposition: form-data; name="file"; filename="\xff\xfe.wav"', b"RIFF"),
+            ),
+            "headers": MULTIPART_X,
+        },
+        400,
+        "not a readable audio file",
     ),
     ("a 5 kB name", "POST", VOICES, {"data": {"name": "a" * 5000}, "files": {"file": b"x"}}, 400, "maximum size"),
     ("17 files", "POST", VOICES, {"data": {"name": "a"}, "files": [("file", b"x")] * 17}, 400, "Too many files"),
@@ -306,13 +322,16 @@ def test_words_left_out_reach_the_client(server, fmt: str) -> None:
     every time, before the first byte of a streamed answer."""
     url, service = server
     request = {"model": "m", "input": "Hello 你好 world 😀.", "voice": "EN-US", "response_format": fmt}
-    for _ in range(2):  # the same warning again: a warning shown once per process would be missing here
-        with httpx.stream("POST", f"{url}{SPEECH}", json=request, timeout=300) as response:
-            assert response.status_code == 200
-            raw = dict(response.headers.raw)[WARNINGS_HEADER.lower().encode()]
-            assert raw.isascii()
-            told = json.loads(raw)
-            assert len(response.read()) > 0
+    for ignored in (False, True):  # the same warning again, and with the process ignoring warnings (-W ignore)
+        with warnings.catch_warnings():
+            if ignored:  # process-wide: the server's worker thread sees this filter too
+                warnings.simplefilter("ignore")
+            with httpx.stream("POST", f"{url}{SPEECH}", json=request, timeout=300) as response:
+                assert response.status_code == 200
+                raw = dict(response.headers.raw)[WARNINGS_HEADER.lower().encode()]
+                assert raw.isascii()
+                told = json.loads(raw)
+                assert len(response.read()) > 0
         assert len(told) == 1 and told[0].startswith("left out what English cannot speak: ")
         assert all(word in told[0] for word in ("你", "好", "😀"))
     plain = httpx.post(f"{url}{SPEECH}", json={**request, "input": "Hello world."}, timeout=300)
