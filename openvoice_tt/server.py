@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import queue
 import re
@@ -62,6 +63,7 @@ WARNINGS_HEADER = "X-OpenVoice-Warnings"
 MAX_WARNINGS_HEADER = 4096  # bytes: well under the 8 KiB that proxies and clients accept for all headers
 MAX_WARNING_CHARS = 500
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no", "")
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -457,7 +459,8 @@ def create_app(service: SpeechService) -> FastAPI:
             raise first
         if isinstance(first, OpenVoiceError):
             raise ApiError(400, service.scrub(str(first), named))
-        if isinstance(first, Exception):
+        if isinstance(first, Exception):  # the client learns its kind; the log gets the traceback
+            _log.error("a request failed on the device worker", exc_info=first)
             raise ApiError(500, f"internal error: {type(first).__name__}")
         return first
 

@@ -6,6 +6,7 @@ server path; one voice name registered by several clients at once is stored once
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 import threading
 import warnings
@@ -204,7 +205,9 @@ def test_405_keeps_allow_and_head_answers_like_get(server) -> None:
         assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
 
 
-def test_unexpected_errors_are_500_json_naming_no_path(server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_errors_are_500_json_naming_no_path(
+    server, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     url, service = server
     secret = f"{service.voices}/x.pth"
 
@@ -221,8 +224,11 @@ def test_unexpected_errors_are_500_json_naming_no_path(server, monkeypatch: pyte
         raise OSError(f"[Errno 5] Input/output error: '{secret}'")
 
     monkeypatch.setattr(service.cloner.tts, "stream", broken_work)
-    error = _error(httpx.post(f"{url}{SPEECH}", json=request, timeout=60), 500, service)
+    with caplog.at_level(logging.ERROR, logger="openvoice_tt.server"):
+        error = _error(httpx.post(f"{url}{SPEECH}", json=request, timeout=60), 500, service)
     assert error["message"] == "internal error: OSError"
+    logged = [r for r in caplog.records if r.name == "openvoice_tt.server" and r.exc_info]
+    assert [str(r.exc_info[1]) for r in logged] == [f"[Errno 5] Input/output error: '{secret}'"]  # for the admin
 
 
 def test_a_damaged_voice_is_named_without_its_folder(server) -> None:
