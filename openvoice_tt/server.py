@@ -335,11 +335,13 @@ class SpeechService:
         """Work for the device queue: the embedding of `files` stored as voice `name` at `target`. Written
         whole beside it first, then hard-linked in (fails if the name exists: 409) or, with `replace`,
         renamed over it: a reader sees the old voice or the new one, never a part, and never a voice
-        replaced that the request did not ask to replace."""
+        replaced that the request did not ask to replace. The embedding cache is not used: a cache hit
+        skips the reference checks and so their warnings, which this client must get (the voices folder
+        is the server's store of embeddings)."""
         from openvoice_tt.api import save_se
 
         def produce() -> Iterator[dict[str, Any]]:
-            embedding = self.cloner.converter.extract_se(files)
+            embedding = self.cloner.converter.extract_se(files, use_cache=False)
             staged = target.with_name(f".{name}.{uuid.uuid4().hex[:12]}.partial")
             try:
                 save_se(embedding, staged)
