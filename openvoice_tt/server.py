@@ -75,6 +75,7 @@ class Limits:
     max_body_bytes: int = 64 * 1024  # a speech request's JSON
     max_upload_bytes: int = 20 * 1024 * 1024  # a voice upload, all files together
     max_field_bytes: int = 1024  # a form field of a voice upload (a name, a flag)
+    max_reference_seconds: float = 600.0  # a voice upload's recordings together, decoded
     item_timeout_seconds: float = 600.0  # longest wait for the next piece of audio
 
 
@@ -341,6 +342,7 @@ class SpeechService:
         from openvoice_tt.api import save_se
 
         def produce() -> Iterator[dict[str, Any]]:
+            self.check_references(files)
             embedding = self.cloner.converter.extract_se(files, use_cache=False)
             staged = target.with_name(f".{name}.{uuid.uuid4().hex[:12]}.partial")
             try:
@@ -357,6 +359,29 @@ class SpeechService:
             yield {"name": name, "kind": "embedding", "sample_rate": self.cloner.sample_rate}
 
         return produce
+
+    def check_references(self, files: list[Path]) -> None:
+        """Refuse (413) recordings that would decode to more than `max_reference_seconds` together, or one
+        with more samples than that long at 48 kHz stereo, from their headers, before any is decoded: a
+        compressed upload is small, what it decodes to need not be (16 kB of FLAC silence is 700 s at
+        8 kHz; a header can claim 8 channels at 655 kHz). Decoding reads no more than the header says."""
+        import soundfile as sf
+
+        from openvoice_tt.audio import check_readable
+
+        limit = self.limits.max_reference_seconds
+        seconds = 0.0
+        for path in files:
+            check_readable(path)  # AudioError (400) naming the file for what is not audio
+            info = sf.info(os.fspath(path))
+            seconds += info.frames / info.samplerate
+            if seconds > limit or info.frames * info.channels > limit * 48_000 * 2:
+                raise ApiError(
+                    413,
+                    f"{path}: the recordings decode to more than {limit:g} s of audio (the limit)",
+                    "file",
+                    code="request_too_large",
+                )
 
     def new_upload(self) -> Path:
         fd, name = tempfile.mkstemp(dir=self.uploads, suffix=".audio")

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
+import soundfile as sf
 
 from openvoice_tt import api
 from openvoice_tt.server import (
@@ -182,6 +184,17 @@ def test_every_error_is_openai_json_without_server_paths(
     response = httpx.request(method, f"{url}{path}", timeout=120, **request_)
     assert words in _error(response, status, service)["message"]
     assert sorted(service.voices.iterdir()) == voices and list(service.uploads.iterdir()) == []
+
+
+def test_a_small_upload_that_decodes_to_hours_is_refused_from_its_header(server, tmp_path: Path) -> None:
+    """700 s of FLAC silence is 16 kB: under the upload limit, over the 600 s a voice may decode to."""
+    url, service = server
+    long = tmp_path / "long.flac"
+    sf.write(long, np.zeros(700 * 8000, dtype=np.int16), 8000)
+    assert long.stat().st_size < UPLOAD_LIMIT // 10
+    error = _error(_register(url, "long", long), 413, service)
+    assert error["message"] == "upload 1 (long.flac): the recordings decode to more than 600 s of audio (the limit)"
+    assert error["code"] == "request_too_large" and not (service.voices / "long.pth").exists()
 
 
 def test_a_body_without_length_is_counted_as_it_arrives(server) -> None:
