@@ -5,6 +5,7 @@ stop the server from serving the next one."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import socket
@@ -41,17 +42,18 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tiny_checkpoints: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SpeechService]]:
+@contextlib.contextmanager
+def serving(checkpoints: Path, voices: Path, cache: Path, limits: Limits) -> Iterator[tuple[str, SpeechService]]:
+    """(base URL, service) of a server on 127.0.0.1 (uvicorn on a thread of this process, CPU), stopped at
+    the end of the block. Shared with test_server_hostile.py."""
     import torch
     import uvicorn
 
     torch.set_num_threads(1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoBertWarning)
-        cloner = api.VoiceCloner(tiny_checkpoints, "cpu", cache_dir=tmp_path_factory.mktemp("se-cache"))
-    voices = tmp_path_factory.mktemp("voices")
-    service = SpeechService(cloner, voices, Limits(queue=1, max_upload_bytes=UPLOAD_LIMIT, max_input_chars=2000))
+        cloner = api.VoiceCloner(checkpoints, "cpu", cache_dir=cache)
+    service = SpeechService(cloner, voices, limits)
     port = _free_port()
     config = uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
     runner = uvicorn.Server(config)
@@ -62,10 +64,20 @@ def server(tiny_checkpoints: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             break
         time.sleep(0.05)
     assert runner.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}", service
-    runner.should_exit = True
-    thread.join(30)
-    service.queue.stop()
+    try:
+        yield f"http://127.0.0.1:{port}", service
+    finally:
+        runner.should_exit = True
+        thread.join(30)
+        service.queue.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tiny_checkpoints: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SpeechService]]:
+    limits = Limits(queue=1, max_upload_bytes=UPLOAD_LIMIT, max_input_chars=2000)
+    voices, cache = tmp_path_factory.mktemp("voices"), tmp_path_factory.mktemp("se-cache")
+    with serving(tiny_checkpoints, voices, cache, limits) as served:
+        yield served
 
 
 def _client(url: str) -> openai.OpenAI:
