@@ -232,7 +232,7 @@ class TtConverter:
         return self.device.download(handle, "speech").reshape(-1)[:samples].numpy()
 
     def join_on_device(self, pieces: Iterable[tuple[Any, int]], silence_samples: int, rate_in: int) -> Any:
-        from openvoice_tt.tt.clone import join_on_device
+        from openvoice_tt.tt.take import join_on_device
 
         return join_on_device(self.model, pieces, silence_samples, rate_in)
 
