@@ -1,9 +1,9 @@
 """What the pipeline needs of a compute backend: the synthesizer and converter protocols and their result.
 
 These types belong to their consumer, `pipeline.py`, yet `backends.py` implements them; kept in this leaf
-module, both depend downward on it and neither on the other (the pipeline never imports a backend, so a
-backend can never reach the pipeline by an import cycle). `[tool.importlinter]` in pyproject.toml states
-where this module sits among the layers.
+module, both depend downward on it and neither imports the other (when the pipeline imported them from
+backends.py, backends -> tt -> pipeline -> backends was a cycle). `[tool.importlinter]` in pyproject.toml
+states where this module sits among the layers.
 
 - a synthesizer: model inputs of one text chunk -> waveform at the MeloTTS rate + per-token frames;
 - a converter: speech clips -> averaged tone-color embedding; waveform + two embeddings -> waveform.
