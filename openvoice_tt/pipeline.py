@@ -5,9 +5,10 @@ front end and the synthesizer and is followed by 50 ms / speed of silence; for a
 resampled to the converter's rate and converted. Everything that walks the chunks lives here, once:
 `synthesized` is the chunk loop, `speak` and `clone` consume it whole, `clone_stream` chunk by chunk.
 
-The backend is whatever `openvoice_tt.backends` opened; the pipeline asks it what it can do instead of
-asking what it is: `keeps_audio_on_device` (synthesize without downloading, so a clone's take is joined,
-decimated and converted on the device) and `chunking` (the longest input the converter takes in one pass).
+The backend is whatever `openvoice_tt.backends` opened, seen through `openvoice_tt.interfaces` only (the
+pipeline never imports a backend); the pipeline asks it what it can do instead of asking what it is:
+`keeps_audio_on_device` (synthesize without downloading, so a clone's take is joined, decimated and
+converted on the device) and `chunking` (the longest input the converter takes in one pass).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from openvoice_tt.timing import NULL_TIMER, StageTimer
 if TYPE_CHECKING:
     import torch
 
-    from openvoice_tt.backends import Converter, Synthesized, Synthesizer
+    from openvoice_tt.interfaces import Converter, Synthesized, Synthesizer
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.synthesizer import SynthesisParams
     from openvoice_tt.text import TextInputs

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from openvoice_tt import outputs
+from openvoice_tt.outputs import progressive
 
 STREAM_FORMATS = ("wav", "pcm")
 UNKNOWN_SIZE = 0xFFFFFFFF
@@ -57,7 +57,7 @@ def write_stream(
         raise ValueError(f"cannot stream {fmt!r} (streamable: {', '.join(STREAM_FORMATS)})")
     start = time.perf_counter()
     first, total = None, 0
-    with outputs.progressive(destination) as out:
+    with progressive(destination) as out:
         if fmt == "wav":
             out.write(wav_header(sample_rate))
         for piece in pieces:

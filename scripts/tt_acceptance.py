@@ -108,10 +108,10 @@ def run(args: argparse.Namespace, loaded: ReferenceModels) -> dict:
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.converter import load_converter_model
     from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
-    from openvoice_tt.tt.clone import clone_on_device
     from openvoice_tt.tt.converter import ToneColorConverter
     from openvoice_tt.tt.device import open_emulated_device, open_ttnn_device
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
+    from scripts.tt_harness import clone_on_device
 
     if args.device.startswith("emulation"):  # emulation (faithful) or emulation:exact
         device = open_emulated_device(args.device.partition(":")[2] or "faithful")
@@ -298,7 +298,7 @@ def _bench_pass(pinned: dict[str, float], synthesizer, converter, config):
     from openvoice_tt.reference.synthesizer import SynthesisParams
     from openvoice_tt.text import EnglishFrontEnd
     from openvoice_tt.text.split import split_text
-    from openvoice_tt.tt.clone import clone_on_device
+    from scripts.tt_harness import clone_on_device
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

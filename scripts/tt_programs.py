@@ -272,6 +272,8 @@ def _job(
     frames = int(seconds * data.sampling_rate / data.hop_length)
     inputs = acceptance.token_inputs(frames, gen) if job in ("synth", "clone") else None
 
+    clone_on_device = _this_tree("tt_harness", "scripts").clone_on_device if job == "clone" else None
+
     def run(timer: Any) -> float:
         pinned["frames"] = frames
         if job == "synth":
@@ -282,8 +284,6 @@ def _job(
         if job == "extract":
             converter.tone_color([audio], timer)
             return len(audio) / rate
-        from openvoice_tt.tt.clone import clone_on_device
-
         out = clone_on_device(
             synthesizer, converter, [inputs], 0, SynthesisParams(), NoiseSource(0), 2205, src, tgt, 0.3, timer
         )

@@ -23,16 +23,17 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from openvoice_tt.text import lts
 from openvoice_tt.text.dictionary import g2p_en_dictionary, training_dictionary
 from openvoice_tt.text.lexicon import Lexicon
+from openvoice_tt.text.lts import PHONEMES as LTS_PHONEMES
+from openvoice_tt.text.lts import predict as letter_to_sound
 from openvoice_tt.text.normalize import strip_accents
 
 UNKNOWN_TOKEN = "[UNK]"
 
 # Upstream's `arpa` set: the predicted symbols that get a tone from their stress digit. The model can also
 # emit a bare "UW", which is not in it; it stays "UW" and becomes UNK in the symbol table, as upstream.
-_ARPABET = frozenset(p for p in lts.PHONEMES if not p.startswith("<") and p != "UW") | {"ER", "IH"}
+_ARPABET = frozenset(p for p in LTS_PHONEMES if not p.startswith("<") and p != "UW") | {"ER", "IH"}
 _NOT_G2P_EN_CHARS = re.compile(r"[^ a-z'.,?!\-]")
 _LETTERS = re.compile(r"[a-z]")
 
@@ -102,7 +103,7 @@ def upstream_pronunciation(word: str) -> Pronunciation:
     arpabet = g2p_en_dictionary().get(text)
     if arpabet is not None:
         return _pronunciation(arpabet, Source.G2P_EN_DICTIONARY, refine_all=False)
-    return _pronunciation(lts.predict(text), Source.LETTER_TO_SOUND, refine_all=False)
+    return _pronunciation(letter_to_sound(text), Source.LETTER_TO_SOUND, refine_all=False)
 
 
 def group_tokens(tokens: Sequence[str]) -> list[list[str]]:

@@ -33,13 +33,29 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from openvoice_tt.tt.device import TtDevice
+    from openvoice_tt.tt.slots import InputSlots
 
 T = TypeVar("T")
 COMPUTE_QUEUE = 0
+
+
+class TracingDevice(Protocol):
+    """What `Traces` reads of its device (`tt.device.TtDevice` is one). A protocol rather than an import of
+    device.py, which builds each device's `Traces`: the dependency points one way, device -> traced."""
+
+    ttnn: Any  # the op namespace: trace capture and replay (emulation: tape recording)
+    handle: Any  # the ttnn device a chip's trace calls name
+    generation: int  # program cache clears so far
+    transfers: Any  # a `TransferLog`: its `summary()` must not change while a forward is captured
+    slots: InputSlots
+
+    @property
+    def is_emulation(self) -> bool: ...
+
+    def epoch(self) -> tuple[int, ...]: ...
 
 
 @dataclass
@@ -54,7 +70,7 @@ class Captured:
 
 @dataclass
 class Traces:
-    device: TtDevice
+    device: TracingDevice
     enabled: bool
     capacity: int = 8
     captured: OrderedDict[Hashable, Captured] = field(default_factory=OrderedDict)
