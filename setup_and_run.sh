@@ -22,7 +22,7 @@ esac
 
 ensure_venv "tt"  # an install with more extras (scripts/test.sh's tt,dev) already covers this
 OPENVOICE_TT="$VENV/bin/openvoice-tt"
-folder=$("$VENV/bin/python" -c 'from openvoice_tt.api import checkpoint_dir; print(checkpoint_dir().resolve())')
+folder=$("$VENV/bin/python" -c 'from openvoice_tt.layout import checkpoint_dir; print(checkpoint_dir().resolve())')
 
 offline_help() {
     cat >&2 <<HELP

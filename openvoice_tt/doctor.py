@@ -15,18 +15,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from openvoice_tt.api import (
-    BERT_DIR,
-    CONVERTER_DIR,
-    HOME_ENV,
-    MELO_DIR,
-    SES_DIR,
-    checkpoint_dir,
-    default_cache_dir,
-    silenced_native_output,
-    speaker_key,
-)
+from openvoice_tt.api import default_cache_dir, silenced_native_output
 from openvoice_tt.errors import OpenVoiceError
+from openvoice_tt.layout import HOME_ENV, Layout, checkpoint_dir, require_files
 
 OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
 DOWNLOAD_HINT = "run 'openvoice-tt download', or see checkpoints/README.md for where the files go"
@@ -171,42 +162,39 @@ def _parameters(module: object) -> str:
 
 def _converter(folder: Path) -> Check:
     def load() -> str:
-        from openvoice_tt.api import require_files
         from openvoice_tt.reference.converter import load_converter_model
 
-        sub = folder / CONVERTER_DIR
-        require_files(sub / "config.json", sub / "checkpoint.pth")
-        model = load_converter_model(sub / "config.json", sub / "checkpoint.pth")
-        return f"{sub}: {_parameters(model)}, {model.config.data.sampling_rate} Hz"
+        sub = Layout(folder).converter.require()
+        model = load_converter_model(sub.config, sub.weights)
+        return f"{sub.path}: {_parameters(model)}, {model.config.data.sampling_rate} Hz"
 
     return _loading("converter", load)
 
 
 def _melo(folder: Path) -> Check:
     def load() -> str:
-        from openvoice_tt.api import require_files
         from openvoice_tt.reference.synthesizer import load_melo_synthesizer
 
-        sub = folder / MELO_DIR
-        require_files(sub / "config.json", sub / "checkpoint.pth")
-        model = load_melo_synthesizer(sub / "config.json", sub / "checkpoint.pth")
+        sub = Layout(folder).melo.require()
+        model = load_melo_synthesizer(sub.config, sub.weights)
         speakers = ", ".join(model.config.speakers)
-        return f"{sub}: {_parameters(model)}, {model.config.data.sampling_rate} Hz, speakers {speakers}"
+        return f"{sub.path}: {_parameters(model)}, {model.config.data.sampling_rate} Hz, speakers {speakers}"
 
     return _loading("melotts-english", load)
 
 
 def _base_speakers(folder: Path) -> Check:
     def load() -> str:
-        from openvoice_tt.api import load_se, require_files
+        from openvoice_tt.api import load_se
         from openvoice_tt.config import MeloConfig
 
-        speakers = MeloConfig.from_file(folder / MELO_DIR / "config.json").speakers
+        layout = Layout(folder)
+        speakers = MeloConfig.from_file(layout.melo.config).speakers
         for name in speakers:
-            path = folder / SES_DIR / f"{speaker_key(name)}.pth"
+            path = layout.speaker_se(name)
             require_files(path)
             load_se(path)
-        return f"{folder / SES_DIR}: an embedding for each of the {len(speakers)} speakers"
+        return f"{layout.speaker_embeddings}: an embedding for each of the {len(speakers)} speakers"
 
     return _loading("base speakers", load)
 
@@ -214,7 +202,7 @@ def _base_speakers(folder: Path) -> Check:
 def _bert(folder: Path) -> Check:
     from openvoice_tt.bert import BertFeatureExtractor
 
-    sub = folder / BERT_DIR
+    sub = Layout(folder).bert
     try:
         bert = BertFeatureExtractor.from_folder(sub, missing_ok=True)
     except OpenVoiceError as e:

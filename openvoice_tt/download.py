@@ -3,7 +3,8 @@
 Nothing else in the package touches the network (spec §5.4). Files come from the Hugging Face hub through
 huggingface_hub (`HF_ENDPOINT` and `HF_TOKEN` are honoured); files already present are kept unless
 forced. The endpoint is probed first with a short timeout, so an offline machine gets the manual
-instructions in seconds instead of after huggingface_hub's retries.
+instructions in seconds instead of after huggingface_hub's retries. Which file comes from which repo and
+goes where is `openvoice_tt.layout`'s to say.
 """
 
 from __future__ import annotations
@@ -12,52 +13,19 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from openvoice_tt.errors import CheckpointError, shorten
+from openvoice_tt.layout import ENGLISH, HUB_ENDPOINT, OPENVOICE_REPO, RemoteFile, official_files
 
-OPENVOICE_REPO = "myshell-ai/OpenVoiceV2"
-MELO_REPO = "myshell-ai/MeloTTS-English"
-BERT_REPO = "google-bert/bert-base-uncased"
-DEFAULT_ENDPOINT = "https://huggingface.co"
-BASE_SPEAKERS = ("en-au", "en-br", "en-default", "en-india", "en-newest", "en-us")
+# Names this module has always exported; the layout owns the values.
+MELO_REPO = ENGLISH.repo
+BERT_REPO = ENGLISH.bert.repo
+DEFAULT_ENDPOINT = HUB_ENDPOINT
+BASE_SPEAKERS = ENGLISH.speaker_embeddings
 """The English base-speaker embeddings of base_speakers/ses (es, fr, jp, kr, zh are not used here)."""
 PROBE_TIMEOUT = 10.0  # seconds
 OFFLINE_VALUES = ("1", "on", "yes", "true")
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """`filename` in hub repo `repo`, stored under `<checkpoints>/<folder>/<filename>`."""
-
-    repo: str
-    filename: str
-    folder: str = ""
-
-    @property
-    def target(self) -> Path:
-        return Path(self.folder) / self.filename
-
-    def url(self, endpoint: str = DEFAULT_ENDPOINT) -> str:
-        return f"{endpoint}/{self.repo}/resolve/main/{self.filename}"
-
-
-def official_files(include_bert: bool = True) -> list[RemoteFile]:
-    """Every file of the checkpoint layout (checkpoints/README.md)."""
-    files = [
-        RemoteFile(OPENVOICE_REPO, "converter/config.json"),
-        RemoteFile(OPENVOICE_REPO, "converter/checkpoint.pth"),
-        *(RemoteFile(OPENVOICE_REPO, f"base_speakers/ses/{name}.pth") for name in BASE_SPEAKERS),
-        RemoteFile(MELO_REPO, "config.json", "melotts-english"),
-        RemoteFile(MELO_REPO, "checkpoint.pth", "melotts-english"),
-    ]
-    if include_bert:
-        files += [
-            RemoteFile(BERT_REPO, name, "bert-base-uncased")
-            for name in ("config.json", "model.safetensors", "vocab.txt")
-        ]
-    return files
 
 
 def missing_files(folder: Path, include_bert: bool = True) -> list[RemoteFile]:

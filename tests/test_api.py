@@ -14,6 +14,7 @@ import torch
 
 from openvoice_tt import api
 from openvoice_tt import audio as audio_io
+from openvoice_tt.api.device import stage_timer
 from openvoice_tt.audio import ShortReferenceWarning, resample
 from openvoice_tt.errors import AudioError, InputError, TextError
 from openvoice_tt.noise import NoiseSource
@@ -245,7 +246,7 @@ def test_clone_is_synth_then_resample_then_convert_with_one_noise_stream(cloner:
     cloned = cloner.clone(text, reference=str(voice), speaker="EN-BR", seed=seed)
     tts, converter = cloner.tts, cloner.converter
     noise = NoiseSource(seed)
-    timer = api._timer("cpu")
+    timer = stage_timer("cpu")
     take, _ = tts.render(tts.prepare(text), "EN-BR", api.synthesis_params(), 1.0, noise, timer)
     at_22k = resample(take, tts.sample_rate, converter.sample_rate)
     expected = converter.render(

@@ -1,0 +1,117 @@
+"""The Python API: load the models once, then synthesize, convert and clone as often as you like.
+
+    from openvoice_tt.api import TTS, ToneColorConverter, VoiceCloner
+
+    cloner = VoiceCloner("checkpoints", device="cpu")
+    speech = cloner.clone("Hello there.", reference=["me.wav"], seed=1)
+    speech.save("hello.wav")
+
+`TTS` is MeloTTS English (text -> 44.1 kHz speech), `ToneColorConverter` the OpenVoice V2 converter (speaker
+embeddings; speech -> 22.05 kHz speech with another timbre) and `VoiceCloner` the V2 demo flow of spec §3.6
+(synthesize with a base speaker, resample in memory, convert to the reference's tone color).
+
+Nothing here prints. Notices (no BERT model, a short reference, a skipped unspeakable chunk) are Python
+warnings, which the CLI renders as one-line notes; every failure a user can cause is an
+`openvoice_tt.errors.OpenVoiceError` with a one-line message. The compute backend (torch CPU/CUDA or ttnn)
+is chosen by `device` and is invisible above `openvoice_tt.backends`.
+
+Every name is importable from here; each lives in the module of its concern:
+
+    speech.py         Speech (what every call returns), Progress, PathLike
+    validation.py     request checks before any model loads: check_request, check_text, synthesis_params,
+                      find_speaker, base_speakers; the defaults (SYNTHESIS, CONVERSION, DEFAULT_SEED, ...)
+    pronunciation.py  load_lexicon, phonemes (the front end's reading of text, no model)
+    device.py         resolve_device, silenced_native_output, stage_timer
+    tts.py            TTS
+    embeddings.py     load_se, save_se, EmbeddingCache, default_cache_dir
+    converter.py      ToneColorConverter
+    cloner.py         VoiceCloner, clone_phases
+    tt_placement.py   placement, Placement (the ttnn diagnostic, the one part that looks inside a backend)
+
+Where the checkpoint files are (checkpoint_dir, MELO_DIR, speaker_key, ...) is `openvoice_tt.layout`'s to
+know; those names are re-exported here as they always were.
+"""
+
+from openvoice_tt.api.cloner import VoiceCloner, clone_phases
+from openvoice_tt.api.converter import ToneColorConverter
+from openvoice_tt.api.device import resolve_device, silenced_native_output
+from openvoice_tt.api.embeddings import (
+    SE_CACHE_ENV,
+    SE_CACHE_VERSION,
+    EmbeddingCache,
+    default_cache_dir,
+    load_se,
+    save_se,
+)
+from openvoice_tt.api.pronunciation import load_lexicon, phonemes
+from openvoice_tt.api.speech import PathLike, Progress, Speech
+from openvoice_tt.api.tt_placement import Placement, placement
+from openvoice_tt.api.tts import TTS
+from openvoice_tt.api.validation import (
+    CONVERSION,
+    DEFAULT_SEED,
+    MAX_SEED,
+    SEGMENTATION_METHODS,
+    SPEED_RANGE,
+    SYNTHESIS,
+    base_speakers,
+    check_request,
+    check_text,
+    find_speaker,
+    synthesis_params,
+)
+from openvoice_tt.layout import (
+    BERT_DIR,
+    CONVERTER_DIR,
+    DEFAULT_CHECKPOINTS,
+    HOME_ENV,
+    MELO_DIR,
+    SES_DIR,
+    checkpoint_dir,
+    existing_checkpoint_dir,
+    require_files,
+    speaker_key,
+)
+
+__all__ = [
+    "BERT_DIR",
+    "CONVERSION",
+    "CONVERTER_DIR",
+    "DEFAULT_CHECKPOINTS",
+    "DEFAULT_SEED",
+    "HOME_ENV",
+    "MAX_SEED",
+    "MELO_DIR",
+    "SEGMENTATION_METHODS",
+    "SES_DIR",
+    "SE_CACHE_ENV",
+    "SE_CACHE_VERSION",
+    "SPEED_RANGE",
+    "SYNTHESIS",
+    "TTS",
+    "EmbeddingCache",
+    "PathLike",
+    "Placement",
+    "Progress",
+    "Speech",
+    "ToneColorConverter",
+    "VoiceCloner",
+    "base_speakers",
+    "check_request",
+    "check_text",
+    "checkpoint_dir",
+    "clone_phases",
+    "default_cache_dir",
+    "existing_checkpoint_dir",
+    "find_speaker",
+    "load_lexicon",
+    "load_se",
+    "phonemes",
+    "placement",
+    "require_files",
+    "resolve_device",
+    "save_se",
+    "silenced_native_output",
+    "speaker_key",
+    "synthesis_params",
+]

@@ -1,0 +1,54 @@
+"""Where the models run: the `device` argument resolved to a backend, and the per-utterance stage timer."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openvoice_tt.timing import StageTimer
+
+
+def resolve_device(device: str) -> str:
+    """--device -> "cpu", "cuda" or "tt". Probing for a Tenstorrent chip ("auto") makes ttnn's native code
+    log to stdout, which would corrupt audio written to stdout, so that probe runs with output silenced."""
+    from openvoice_tt import backends
+
+    if device != "auto":
+        return backends.resolve_device(device)
+    with silenced_native_output():
+        return backends.resolve_device(device)
+
+
+@contextlib.contextmanager
+def silenced_native_output() -> Iterator[None]:
+    """Point file descriptors 1 and 2 at /dev/null for a while (native libraries bypass sys.stdout)."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
+
+
+def stage_timer(device: str) -> StageTimer:
+    """A per-utterance stage timer; on CUDA it synchronizes at stage edges so seconds mean compute time."""
+    from openvoice_tt.timing import StageTimer
+
+    if device == "cuda":
+        import torch
+
+        return StageTimer(sync=torch.cuda.synchronize)
+    return StageTimer()

@@ -1,0 +1,196 @@
+"""`TTS`: MeloTTS English, text -> 44.1 kHz speech with one of the base speakers."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from openvoice_tt.api.device import resolve_device, stage_timer
+from openvoice_tt.api.pronunciation import load_lexicon
+from openvoice_tt.api.speech import PathLike, Progress, Speech
+from openvoice_tt.api.validation import (
+    DEFAULT_SEED,
+    SYNTHESIS,
+    check_text,
+    find_speaker,
+    noise_source,
+    synthesis_params,
+)
+from openvoice_tt.layout import Layout, existing_checkpoint_dir
+
+if TYPE_CHECKING:
+    from openvoice_tt.backends import Synthesizer
+    from openvoice_tt.noise import NoiseSource
+    from openvoice_tt.pipeline import Chunk, Voice
+    from openvoice_tt.reference.synthesizer import SynthesisParams
+    from openvoice_tt.text import TextInputs
+    from openvoice_tt.text.lexicon import Lexicon
+    from openvoice_tt.timing import StageTimer
+
+
+class TTS:
+    """MeloTTS English: text -> speech at 44.1 kHz with one of the base speakers.
+
+    Loads `<checkpoints>/melotts-english/` and, when present, `<checkpoints>/bert-base-uncased/`; without
+    BERT the front end uses zero features (spec §4.7) and one `NoBertWarning` says so. `lexicon` (a file of
+    `word  ARPABET` lines, or a loaded Lexicon) overrides the pronunciations; it is read before any model.
+    """
+
+    def __init__(
+        self, checkpoints: PathLike | None = None, device: str = "auto", lexicon: PathLike | Lexicon | None = None
+    ) -> None:
+        from openvoice_tt.backends import open_synthesizer
+        from openvoice_tt.bert import BertFeatureExtractor
+        from openvoice_tt.text import EnglishFrontEnd, NoBertWarning
+
+        self.lexicon = load_lexicon(lexicon)
+        self.checkpoints = existing_checkpoint_dir(checkpoints)
+        self.device = resolve_device(device)
+        layout = Layout(self.checkpoints)
+        self.synthesizer: Synthesizer = open_synthesizer(layout.melo.require().path, self.device)
+        self.config = self.synthesizer.config
+        bert_folder = layout.bert
+        bert_device = "cuda" if self.device == "cuda" else "cpu"
+        bert = BertFeatureExtractor.from_folder(bert_folder, device=bert_device, missing_ok=True)
+        self._bert = bert
+        with warnings.catch_warnings():  # replaced by the shorter notice below, which names the folder
+            warnings.simplefilter("ignore", NoBertWarning)
+            self.front_end = EnglishFrontEnd(
+                self.config.symbols, self.config.data.add_blank, bert, lexicon=self.lexicon
+            )
+        if bert is None:
+            warnings.warn(
+                f"no BERT model in {bert_folder}; using zero BERT features (flatter prosody). "
+                "Run 'openvoice-tt download' to get it.",
+                NoBertWarning,
+                stacklevel=2,
+            )
+
+    @property
+    def backend(self) -> str:
+        return self.synthesizer.name
+
+    @property
+    def has_bert(self) -> bool:
+        return self._bert is not None
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.data.sampling_rate
+
+    @property
+    def hop_length(self) -> int:
+        return self.config.data.hop_length
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """Base speakers in config order (`data.spk2id`), e.g. EN-US, EN-BR, EN_INDIA, EN-AU, EN-Default."""
+        return tuple(self.config.speakers)
+
+    def speaker(self, name: str | None = None) -> str:
+        """The config's name for speaker `name` (see `find_speaker`); None gives the first speaker."""
+        return find_speaker(self.speakers, name)
+
+    def silence_samples(self, speed: float) -> int:
+        """Upstream's pause after every chunk: int(rate * 0.05 / speed) zeros."""
+        return int(self.sample_rate * SYNTHESIS.chunk_silence_seconds / speed)
+
+    def voice(self, speaker: str, params: SynthesisParams, speed: float) -> Voice:
+        """The pipeline's view of a base speaker (config name) with checked parameters."""
+        from openvoice_tt.pipeline import Voice
+
+        return Voice(self.config.speakers[speaker], params, self.silence_samples(speed))
+
+    def prepare(self, text: str, timer: StageTimer | None = None) -> list[Chunk]:
+        """Split `text` into chunks (at most 256 characters, whole sentences) and run the front end on each.
+
+        A chunk with nothing speakable is skipped with a warning; text with nothing speakable at all is a
+        TextError. Runs before any synthesis, so bad text fails in milliseconds.
+        """
+        from openvoice_tt.pipeline import split_chunks
+
+        check_text(text)
+        timer = timer if timer is not None else stage_timer("cpu")
+        return split_chunks(self._front_end, text, SYNTHESIS.max_chunk_chars, timer)
+
+    def _front_end(self, chunk: str, timer: StageTimer) -> TextInputs:
+        """Front end for one chunk, timed as "front_end" with the BERT part split out as "bert"."""
+        timer.seconds.setdefault("front_end", 0.0)  # listed before "bert", in pipeline order
+        bert_before = timer.seconds.get("bert", 0.0)
+        start = time.perf_counter()
+        try:
+            return self.front_end(chunk, timer)
+        finally:
+            elapsed = time.perf_counter() - start - (timer.seconds.get("bert", 0.0) - bert_before)
+            timer.seconds["front_end"] = timer.seconds.get("front_end", 0.0) + elapsed
+
+    def synth(
+        self,
+        text: str,
+        speaker: str | None = None,
+        speed: float = SYNTHESIS.speed,
+        sdp_ratio: float = SYNTHESIS.sdp_ratio,
+        noise_scale: float = SYNTHESIS.noise_scale,
+        noise_scale_w: float = SYNTHESIS.noise_scale_w,
+        seed: int = DEFAULT_SEED,
+        progress: Progress | None = None,
+        timer: StageTimer | None = None,
+    ) -> Speech:
+        """Speak `text` with base speaker `speaker`; the same seed gives the same samples bit for bit.
+
+        Long text is synthesized chunk by chunk, each followed by upstream's int(rate * 0.05 / speed) zeros.
+        `timer` (default: a fresh StageTimer) receives the stage timings, e.g. a bench's program count.
+        """
+        name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
+        timer = timer if timer is not None else stage_timer(self.device)
+        prepared = self.prepare(text, timer)
+        audio, frames = self.render(prepared, name, params, speed, noise, timer, progress)
+        chunks = tuple(chunk.text for chunk in prepared)
+        return Speech(audio, self.sample_rate, frames, self.hop_length, seed, chunks, {"synth": dict(timer.seconds)})
+
+    def stream(
+        self,
+        text: str,
+        speaker: str | None = None,
+        speed: float = SYNTHESIS.speed,
+        sdp_ratio: float = SYNTHESIS.sdp_ratio,
+        noise_scale: float = SYNTHESIS.noise_scale,
+        noise_scale_w: float = SYNTHESIS.noise_scale_w,
+        seed: int = DEFAULT_SEED,
+        progress: Progress | None = None,
+    ) -> Iterator[np.ndarray]:
+        """`synth`, yielded chunk by chunk (float32 at `sample_rate`, each chunk with its pause) as each is
+        ready; joined, the pieces are `synth`'s audio sample for sample. Everything is checked, and the
+        front end run, before this returns, so bad input fails here and not at the first `next()`."""
+        from openvoice_tt.pipeline import speak
+
+        name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
+        timer = stage_timer(self.device)
+        prepared = self.prepare(text, timer)
+        pieces = speak(self.synthesizer, prepared, self.voice(name, params, speed), noise, timer, progress)
+        return (audio for audio, _ in pieces)
+
+    def _checked(
+        self, speaker: str | None, speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float, seed: int
+    ) -> tuple[str, SynthesisParams, NoiseSource]:
+        """A synthesis request's speaker name, parameters and noise source, checked."""
+        return self.speaker(speaker), synthesis_params(speed, sdp_ratio, noise_scale, noise_scale_w), noise_source(seed)
+
+    def render(
+        self,
+        prepared: Sequence[Chunk],
+        speaker: str,
+        params: SynthesisParams,
+        speed: float,
+        noise: NoiseSource,
+        timer: StageTimer,
+        progress: Progress | None = None,
+    ) -> tuple[np.ndarray, int]:
+        """Synthesize prepared chunks in order with one noise source -> (audio, total model frames)."""
+        from openvoice_tt.pipeline import synthesize
+
+        return synthesize(self.synthesizer, prepared, self.voice(speaker, params, speed), noise, timer, progress)

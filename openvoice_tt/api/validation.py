@@ -1,0 +1,155 @@
+"""Checking a request before any model loads: option ranges, seeds, text, reference paths, speaker names.
+
+Loading models takes seconds; a mistake found here costs milliseconds. Each is an `OpenVoiceError` with a
+one-line message (mostly `InputError`), and the API's methods check the same things again.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from openvoice_tt import audio as audio_io
+from openvoice_tt.api.embeddings import load_se
+from openvoice_tt.api.speech import PathLike
+from openvoice_tt.config import ConversionDefaults, SynthesisDefaults
+from openvoice_tt.errors import InputError, TextError, preview
+from openvoice_tt.layout import Layout, existing_checkpoint_dir, require_files, speaker_key
+
+if TYPE_CHECKING:
+    from openvoice_tt.noise import NoiseSource
+    from openvoice_tt.reference.synthesizer import SynthesisParams
+
+SYNTHESIS = SynthesisDefaults()
+CONVERSION = ConversionDefaults()
+DEFAULT_SEED = 0
+SEGMENTATION_METHODS = ("silero", "energy")
+SPEED_RANGE = (0.1, 10.0)  # beyond this the output is unusable and the flow's attention (T_y^2) explodes
+TAU_RANGE = (0.0, 10.0)
+MAX_SEED = 2**63 - 1
+
+
+def find_speaker(speakers: Sequence[str], name: str | None) -> str:
+    """The config's spelling of `name`, matched case-insensitively with `_`/`-` interchangeable; None gives
+    the first speaker. An unknown name is an InputError listing the valid ones."""
+    if name is None:
+        return speakers[0]
+    if not isinstance(name, str):
+        raise InputError(f"speaker must be a name (a string), got {name!r}")
+    for candidate in speakers:
+        if speaker_key(candidate) == speaker_key(name):
+            return candidate
+    raise InputError(f"unknown speaker '{name}' (choose from {', '.join(speakers)})")
+
+
+def synthesis_params(
+    speed: float = SYNTHESIS.speed,
+    sdp_ratio: float = SYNTHESIS.sdp_ratio,
+    noise_scale: float = SYNTHESIS.noise_scale,
+    noise_scale_w: float = SYNTHESIS.noise_scale_w,
+) -> SynthesisParams:
+    """Checked MeloTTS parameters; length_scale = 1 / speed as in upstream's tts_to_file."""
+    from openvoice_tt.reference.synthesizer import SynthesisParams
+
+    low, high = SPEED_RANGE
+    check_number("speed", speed, low, high)
+    check_number("sdp_ratio", sdp_ratio, 0.0, 1.0)
+    check_number("noise_scale", noise_scale, 0.0, 10.0)
+    check_number("noise_scale_w", noise_scale_w, 0.0, 10.0)
+    return SynthesisParams(
+        sdp_ratio=sdp_ratio, noise_scale=noise_scale, noise_scale_w=noise_scale_w, length_scale=1 / speed
+    )
+
+
+def check_number(name: str, value: float, low: float, high: float) -> None:
+    """An InputError unless `value` is a finite int or float (not a bool) within [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(f"{name} must be a number, got {value!r}")
+    if not low <= value <= high:
+        raise InputError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+
+
+def check_tau(tau: float) -> None:
+    check_number("tau", tau, *TAU_RANGE)
+
+
+def check_seed(seed: int) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+
+
+def noise_source(seed: int) -> NoiseSource:
+    """The seeded generator of all of an utterance's noise, after checking the seed."""
+    from openvoice_tt.noise import NoiseSource
+
+    check_seed(seed)
+    return NoiseSource(seed)
+
+
+def check_text(text: object) -> str:
+    """Text a request can use at all: a string with something besides spaces (whether it is speakable is
+    the front end's to say)."""
+    if not isinstance(text, str):
+        raise TextError(f"text must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise TextError(f"text has nothing to speak: {preview(text)}")
+    return text
+
+
+def reference_paths(references: Sequence[PathLike] | PathLike) -> list[PathLike]:
+    """Reference files as a list: one path (str or Path) is taken as a list of one, not as its characters."""
+    if isinstance(references, str | os.PathLike):
+        references = [references]
+    elif isinstance(references, bytes) or not isinstance(references, Sequence):
+        raise InputError(f"references must be a path or a list of paths, got {type(references).__name__}")
+    if not references:
+        raise InputError("no reference audio given")
+    bad = [r for r in references if not isinstance(r, str | os.PathLike)]
+    if bad:
+        raise InputError(f"references must be paths, got {bad[0]!r}")
+    return list(references)
+
+
+def base_speakers(checkpoints: PathLike | None = None) -> tuple[str, ...]:
+    """The MeloTTS speaker names, read from melotts-english/config.json alone (no weights loaded)."""
+    from openvoice_tt.config import MeloConfig
+
+    config = Layout(existing_checkpoint_dir(checkpoints)).melo.config
+    require_files(config)
+    return tuple(MeloConfig.from_file(config).speakers)
+
+
+def check_request(
+    checkpoints: PathLike | None = None,
+    *,
+    text: str | None = None,
+    speakers: Sequence[str | None] = (),
+    synthesis: Mapping[str, float] | None = None,
+    tau: float | None = None,
+    seed: int | None = None,
+    audio: Sequence[PathLike] = (),
+    embeddings: Sequence[PathLike] = (),
+) -> None:
+    """Check everything about a request that needs no model: the checkpoint folder, the text, option
+    ranges, speaker names (from the config), input audio (headers) and embedding files. Loading models
+    takes seconds; a mistake found here costs milliseconds. The methods check the same things again."""
+    existing_checkpoint_dir(checkpoints)
+    if text is not None:
+        check_text(text)
+    if synthesis is not None:
+        synthesis_params(**synthesis)
+    if tau is not None:
+        check_tau(tau)
+    if seed is not None:
+        check_seed(seed)
+    named = [name for name in speakers if name is not None]
+    if named:
+        known = base_speakers(checkpoints)
+        for name in named:
+            find_speaker(known, name)
+    for path in audio:
+        audio_io.check_readable(path)
+    for path in embeddings:
+        load_se(path)
