@@ -18,7 +18,8 @@ import torch
 from typer.testing import CliRunner
 
 from openvoice_tt import backends
-from openvoice_tt.cli import Device, app
+from openvoice_tt.cli import app
+from openvoice_tt.cli.options import Device
 from tests.compare import Gate, assert_agrees
 from tests.speech import espeak_available, make_speech
 
@@ -328,8 +329,10 @@ def test_console_script_help_is_quick_and_imports_no_torch() -> None:
     script = Path(sys.executable).with_name("openvoice-tt")
     assert script.is_file()
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60, check=True)
-    for command in ("synth", "clone", "convert", "extract-se", "speakers", "doctor", "download", "batch", "bench"):
-        assert command in result.stdout
+    commands = ("synth", "clone", "convert", "extract-se", "phonemes", "speakers", "doctor", "download", "batch")
+    commands += ("serve", "bench", "placement")
+    rows = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ") and line[2] != " "]
+    assert [name for name in rows if name in commands] == list(commands)  # every command, in this order
     code = "import sys, openvoice_tt.cli; print('torch' in sys.modules)"
     check = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert check.stdout.strip() == "False"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.exceptions import UsageError
 
-from openvoice_tt.cli import EXIT_INTERRUPTED, EXIT_TERMINATED
+from openvoice_tt.cli.errors import EXIT_INTERRUPTED, EXIT_TERMINATED
 from openvoice_tt.errors import OpenVoiceError
 from scripts.readme_tables import (
     PROGRAMS_HEADER,

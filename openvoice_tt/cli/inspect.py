@@ -1,0 +1,89 @@
+"""The commands that look without making audio: phonemes, speakers, doctor.
+
+They answer "what will the model be fed", "which voices are there" and "can this machine run it"; none of
+them makes audio, so they are quick to run before a long job.
+"""
+
+from typing import Annotated
+
+import typer
+
+from openvoice_tt import api
+from openvoice_tt.cli import render
+from openvoice_tt.cli.errors import guarded
+from openvoice_tt.cli.io import read_text
+from openvoice_tt.cli.options import CheckpointsOpt, JsonOpt, LexiconOpt, QuietOpt
+from openvoice_tt.cli.ui import Ui
+
+
+@guarded
+def phonemes(
+    text: Annotated[str, typer.Argument(help="Text to look at, or - to read it from stdin.", show_default=False)],
+    lexicon: LexiconOpt = None,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show what the model is fed: per word, the phones (ARPAbet, stress digits) and where they come from.
+
+    Sources: lexicon (--lexicon), dictionary (MeloTTS's training dictionary), g2p_en dictionary,
+    letter-to-sound (g2p_en's model), punctuation, none. Loads no model.
+
+    Example: openvoice-tt phonemes "Tenstorrent reads 3.14." --lexicon names.txt
+    """
+    user_lexicon = api.load_lexicon(lexicon)
+    chunks = api.phonemes(read_text(text), user_lexicon)
+    if json_out:
+        Ui.json({"chunks": [chunk.to_json() for chunk in chunks]})
+        return
+    if quiet:
+        return
+    render.phonemes(Ui(), chunks)
+
+
+@guarded
+def speakers(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_out: JsonOpt = False) -> None:
+    """List the base speakers of the MeloTTS checkpoint (and whether their embedding file is present).
+
+    Example: openvoice-tt speakers
+    """
+    from openvoice_tt.config import MeloConfig
+
+    folder = api.existing_checkpoint_dir(checkpoints)
+    config = MeloConfig.from_file(folder / api.MELO_DIR / "config.json")
+    rows = [
+        {
+            "name": name,
+            "id": sid,
+            "se": str(path := folder / api.SES_DIR / f"{api.speaker_key(name)}.pth"),
+            "se_present": path.is_file(),
+        }
+        for name, sid in config.speakers.items()
+    ]
+    if json_out:
+        Ui.json(rows)
+        return
+    if quiet:
+        return
+    render.speakers(Ui(), rows)
+
+
+@guarded
+def doctor(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_out: JsonOpt = False) -> None:
+    """Check Python, torch, CUDA, ttnn, the Tenstorrent device and every checkpoint file; say what to fix.
+
+    Exit code 0 when synthesis and cloning can run, 4 when a checkpoint is missing or broken.
+
+    Example: openvoice-tt doctor
+    """
+    from openvoice_tt import doctor as checks_module
+
+    ui = Ui(quiet)
+    with ui.rendered_warnings(), ui.progress("checking") as progress:
+        checks = checks_module.run_checks(checkpoints, progress)
+    code = checks_module.exit_code(checks)
+    if json_out:
+        Ui.json({"ok": code == 0, "checks": [c.to_json() for c in checks]})
+    elif not quiet:
+        render.doctor(ui, checks, code)
+    if code:
+        raise typer.Exit(code)

@@ -1,0 +1,101 @@
+"""Reading the text a command speaks and writing the audio it makes, then saying what was written.
+
+The destination is checked before any model loads (format known, folder writable; `-o -` is stdout), so a
+typo costs no minutes of synthesis. Audio goes to the file or stdout; the one-line summary goes to stderr,
+and with --json the summary is the result on stdout.
+"""
+
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import typer
+
+from openvoice_tt import api, outputs
+from openvoice_tt.audio import STDOUT, audio_format_for
+from openvoice_tt.cli.options import AudioFormat
+from openvoice_tt.cli.ui import Ui
+from openvoice_tt.errors import InputError
+
+
+def read_text(text: str) -> str:
+    """TEXT, or stdin's text for "-"; stdin that is closed or not UTF-8 is bad input (exit 3)."""
+    if text != STDOUT:
+        return text
+    if sys.stdin is None:
+        raise InputError("stdin: not open (TEXT is '-')")
+    try:
+        return sys.stdin.read()
+    except UnicodeDecodeError:
+        raise InputError("stdin: not UTF-8 text") from None
+    except OSError as e:
+        raise InputError(f"stdin: cannot read ({e.strerror or e})") from None
+
+
+def audio_output(output: str, fmt: AudioFormat | None, json_out: bool) -> str:
+    """Check the destination before any work: format known, folder writable. Returns the format."""
+    if output == STDOUT and json_out:
+        raise typer.BadParameter("--json cannot be combined with -o - (both would use stdout)", param_hint="--json")
+    name = audio_format_for(output, fmt.value if fmt else None)
+    outputs.check_output_file(output)
+    return name
+
+
+def check_streamable(fmt: str) -> None:
+    """--stream writes a header of unknown length and then samples, which only some formats allow."""
+    from openvoice_tt.streaming import STREAM_FORMATS
+
+    if fmt not in STREAM_FORMATS:
+        raise typer.BadParameter(f"--stream writes {' or '.join(STREAM_FORMATS)}, not {fmt}", param_hint="--format")
+
+
+def write_streamed(
+    ui: Ui, json_out: bool, command: str, output: str, fmt: str, pieces: Iterable[Any], rate: int, seed: int, **at: Any
+) -> None:
+    """Write streamed audio as it comes, then report like `finish` (with the time to the first audio)."""
+    from openvoice_tt.streaming import write_stream
+
+    streamed = write_stream(output, pieces, rate, fmt)
+    seconds = streamed.samples / rate
+    if json_out:
+        ui.json(
+            {
+                "command": command,
+                "output": output,
+                "format": fmt,
+                "streamed": True,
+                "sample_rate": rate,
+                "seconds": round(seconds, 4),
+                "samples": streamed.samples,
+                "seed": seed,
+                **at,
+                "first_audio_seconds": round(streamed.first_audio_seconds, 4),
+                "wall_seconds": round(streamed.seconds, 4),
+            }
+        )
+    destination = "stdout" if output == STDOUT else output
+    first = streamed.first_audio_seconds
+    ui.status(f"wrote {destination}: {seconds:.2f} s at {rate} Hz (seed {seed}), first audio after {first:.2f} s")
+
+
+def finish(ui: Ui, json_out: bool, command: str, output: str, fmt: str, speech: api.Speech, **extra: Any) -> None:
+    """Say what was written: one line on stderr; with --json, the full summary (timings too) on stdout."""
+    if json_out:
+        ui.json(
+            {
+                "command": command,
+                "output": output,
+                "format": fmt,
+                "sample_rate": speech.sample_rate,
+                "seconds": round(speech.seconds, 4),
+                "samples": len(speech.audio),
+                "frames": speech.frames,
+                "hop_length": speech.hop_length,
+                "chunks": len(speech.chunks),
+                "seed": speech.seed,
+                **extra,
+                "timings": {phase: {k: round(v, 4) for k, v in t.items()} for phase, t in speech.timings.items()},
+            }
+        )
+    where = "stdout" if output == STDOUT else output
+    ui.status(f"wrote {where}: {speech.seconds:.2f} s at {speech.sample_rate} Hz (seed {speech.seed})")

@@ -1,0 +1,82 @@
+"""The commands that measure the pipeline: bench (seconds per stage, real-time factor) and placement
+(where each stage runs on the ttnn backend: ops, FLOPs, host transfers).
+
+Both run real synthesis and clone passes; their tables are in `render`, their numbers come from
+`openvoice_tt.bench` and `api.placement`.
+"""
+
+from typing import Annotated
+
+import typer
+
+from openvoice_tt import api
+from openvoice_tt.cli import render
+from openvoice_tt.cli.errors import guarded
+from openvoice_tt.cli.io import read_text
+from openvoice_tt.cli.options import (
+    CheckpointsOpt,
+    Device,
+    DeviceOpt,
+    JsonOpt,
+    QuietOpt,
+    ReferenceOpt,
+    SeedOpt,
+    SpeakerOpt,
+)
+from openvoice_tt.cli.ui import Ui
+
+
+@guarded
+def bench(
+    reference: ReferenceOpt = None,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Passes over the sentences.")] = 1,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Seconds per stage and real-time factor (compute s / audio s) of synth and clone on this backend.
+
+    Five built-in sentences (2 to 25 s of speech), after one warm-up utterance. Per stage and per second
+    of audio: host seconds, and with --device tt the device programs launched (counted in an extra untimed
+    pass; not on the emulation) and, on a chip, device seconds.
+
+    Example: openvoice-tt bench --device cpu --json
+    """
+    from openvoice_tt.bench import run_bench
+
+    ui = Ui(quiet)
+    with ui.rendered_warnings(), ui.progress("benchmarking") as progress:
+        report = run_bench(checkpoints, device.value, reference, repeat, on_step=progress)
+    if json_out:
+        Ui.json(report.to_json())
+    elif not quiet:
+        render.bench(ui, report)
+
+
+@guarded
+def placement(
+    text: Annotated[
+        str, typer.Argument(help="Text to clone (- reads stdin).")
+    ] = "Where does each stage of a clone run?",
+    speaker: SpeakerOpt = None,
+    seed: SeedOpt = api.DEFAULT_SEED,
+    checkpoints: CheckpointsOpt = None,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show where every stage runs on the ttnn backend: its ttnn ops, their FLOPs, any host transfer.
+
+    Runs one clone (to the base speaker's own voice) and extracts the result's tone color on --device tt.
+    With OPENVOICE_TT_DEVICE=emulation it runs on the CPU emulation of ttnn; on a mock device lengths
+    are degenerate (a mock computes nothing) but every op still runs through ttnn.
+
+    Example: openvoice-tt placement "Hello there." --json
+    """
+    ui = Ui(quiet)
+    with ui.rendered_warnings():
+        report = api.placement(read_text(text), checkpoints, speaker, seed)
+    if json_out:
+        Ui.json(report.to_json())
+    elif not quiet:
+        render.placement(ui, report)

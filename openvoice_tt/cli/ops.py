@@ -1,0 +1,191 @@
+"""The commands that set the tool up and run it at scale: download (the checkpoints), batch (a list
+file), serve (OpenAI's speech API over HTTP).
+
+batch and serve load the models once and then work through many items or requests; a failing item or
+request is reported and the rest go on.
+"""
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from openvoice_tt import api, outputs
+from openvoice_tt.cli import render
+from openvoice_tt.cli.errors import guarded, stopped
+from openvoice_tt.cli.options import (
+    AudioFormat,
+    CheckpointsOpt,
+    Device,
+    DeviceOpt,
+    JsonOpt,
+    LexiconOpt,
+    ListFormat,
+    NoCacheOpt,
+    NoiseScaleOpt,
+    NoiseScaleWOpt,
+    QuietOpt,
+    SdpRatioOpt,
+    SeedOpt,
+    SpeakerOpt,
+    SpeedOpt,
+    TauOpt,
+    Vad,
+    VadOpt,
+    synthesis_options,
+)
+from openvoice_tt.cli.ui import Ui
+from openvoice_tt.errors import InputError
+
+S = api.SYNTHESIS  # the defaults users see in -h
+C = api.CONVERSION
+
+
+@guarded
+def download(
+    checkpoints: CheckpointsOpt = None,
+    no_bert: Annotated[bool, typer.Option("--no-bert", help="Skip bert-base-uncased (~440 MB).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Download again even if files are present.")] = False,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Fetch the official checkpoints (OpenVoiceV2, MeloTTS-English, bert-base-uncased) from Hugging Face.
+
+    The only command that uses the network. Offline, it lists which file goes where.
+
+    Example: openvoice-tt download --checkpoints ~/openvoice-checkpoints
+    """
+    from openvoice_tt.download import download as fetch
+
+    ui = Ui(quiet)
+    folder = api.checkpoint_dir(checkpoints)
+    outputs.ensure_output_dir(folder)
+
+    def on_file(done: int, total: int, remote: Any) -> None:
+        if done < total:
+            ui.status(f"[{done + 1}/{total}] {remote.repo}/{remote.filename}")
+
+    written = fetch(folder, include_bert=not no_bert, force=force, quiet=quiet, on_file=on_file)
+    if json_out:
+        Ui.json({"command": "download", "folder": str(folder), "written": [str(p) for p in written]})
+    ui.status(f"{len(written)} file(s) downloaded into {folder}" if written else f"all files already in {folder}")
+
+
+@guarded
+def batch(
+    input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="List file: .txt, .csv, .tsv or .jsonl.")],
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Output folder (created if missing).")],
+    resume: Annotated[bool, typer.Option("--resume", help="Skip items whose output already exists.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write a JSON report here.", show_default=False)
+    ] = None,
+    input_format: Annotated[
+        ListFormat | None,
+        typer.Option("--input-format", help="List format (default: from INPUT's extension).", show_default=False),
+    ] = None,
+    speaker: SpeakerOpt = None,
+    speed: SpeedOpt = S.speed,
+    sdp_ratio: SdpRatioOpt = S.sdp_ratio,
+    noise_scale: NoiseScaleOpt = S.noise_scale,
+    noise_scale_w: NoiseScaleWOpt = S.noise_scale_w,
+    tau: TauOpt = C.tau,
+    seed: SeedOpt = api.DEFAULT_SEED,
+    vad: VadOpt = Vad.silero,
+    no_cache: NoCacheOpt = False,
+    fmt: Annotated[AudioFormat, typer.Option("--format", "-f", help="Format of numbered outputs.")] = AudioFormat[
+        "wav"
+    ],
+    lexicon: LexiconOpt = None,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Synthesize or clone every item of a list file into a folder; models load once.
+
+    A .txt file has one text per line. A .csv/.tsv (header row) or .jsonl file can set per item: text,
+    speaker, reference (clone; several separated by |), se, output, speed, seed, sdp_ratio, noise_scale,
+    noise_scale_w, tau, format. A bad item is reported and the rest go on; the exit code is 1 if any
+    item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest).
+
+    Example: openvoice-tt batch lines.txt -o out/ --speaker EN-AU --resume --report out/report.json
+    """
+    from openvoice_tt import batch as batching
+
+    ui = Ui(quiet)
+    user_lexicon = api.load_lexicon(lexicon)
+    items = batching.read_items(input_file, input_format.value if input_format else None, fmt.value)
+    outputs.ensure_output_dir(out_dir)
+    if report is not None:
+        outputs.check_output_file(report)
+    synthesis = synthesis_options(speed, sdp_ratio, noise_scale, noise_scale_w)
+    api.check_request(checkpoints, speakers=[speaker], synthesis=synthesis, tau=tau, seed=seed)
+    defaults = batching.Options(
+        speaker=speaker,
+        speed=speed,
+        seed=seed,
+        sdp_ratio=sdp_ratio,
+        noise_scale=noise_scale,
+        noise_scale_w=noise_scale_w,
+        tau=tau,
+    )
+    engine = batching.Engine(checkpoints, device.value, method=vad.value, use_cache=not no_cache, lexicon=user_lexicon)
+    with ui.rendered_warnings(), ui.progress("batch") as item_bar:
+        started = time.perf_counter()
+        result = batching.run_batch(
+            items, out_dir, engine, defaults, resume, lambda done, total, _: item_bar(done, total)
+        )
+    elapsed = time.perf_counter() - started
+    summary = result.to_json(input_file, out_dir, engine.device_used)
+    if report is not None:
+        batching.write_report(summary, report)
+    render.batch(ui, result, summary, elapsed, json_out)
+    if result.interrupted:
+        word, code = stopped(result.terminated)
+        print(
+            f"error: {word}; {result.count(batching.NOT_RUN)} item(s) not run (run again with --resume)",
+            file=sys.stderr,
+        )
+        raise typer.Exit(code)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@guarded
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (another than loopback exposes it).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
+    voices: Annotated[
+        Path, typer.Option("--voices", help="Folder of voice embeddings (<name>.pth); POST /v1/voices adds to it.")
+    ] = Path("voices"),
+    queue: Annotated[int, typer.Option("--queue", min=1, help="Requests that may run or wait; more get 503.")] = 4,
+    max_input_chars: Annotated[int, typer.Option("--max-input-chars", min=1, help="Longest `input` text.")] = 4096,
+    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="Largest voice upload.")] = 20.0,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+) -> None:
+    """Serve OpenAI's speech API over HTTP (POST /v1/audio/speech, /v1/voices, /health); models load once.
+
+    Example: openvoice-tt serve --port 8000, then: curl -s localhost:8000/v1/audio/speech -H
+    'Content-Type: application/json' -d '{"model": "openvoice-tt", "input": "Hi.", "voice": "EN-US"}' -o hi.wav
+    """
+    try:
+        import uvicorn
+
+        from openvoice_tt.server import Limits, SpeechService, create_app
+    except ImportError as e:
+        extra = "pip install 'openvoice-tt[serve]'"
+        raise InputError(f"serve needs the 'serve' extra ({e.name} is missing): {extra}") from None
+    ui = Ui(quiet)
+    api.check_request(checkpoints)
+    outputs.ensure_output_dir(voices)
+    limits = Limits(queue=queue, max_input_chars=max_input_chars, max_upload_bytes=int(max_upload_mb * 2**20))
+    with ui.rendered_warnings():
+        service = SpeechService(api.VoiceCloner(checkpoints, device.value), voices, limits)
+    ui.status(f"serving on http://{host}:{port} ({service.cloner.tts.backend} backend; voices in {voices})")
+    uvicorn.run(create_app(service), host=host, port=port, log_level="warning" if quiet else "info")

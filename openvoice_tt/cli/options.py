@@ -1,0 +1,112 @@
+"""The option types the commands share: choices (enums) and `Annotated` Typer options with their help.
+
+One definition per option, so `--speed` or `--checkpoints` reads and behaves the same in every command
+that takes it; a command's signature lists these types in the order its `-h` shows them.
+"""
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from openvoice_tt import api
+from openvoice_tt.audio import FORMATS
+
+
+class Device(str, enum.Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+    tt = "tt"
+
+
+AudioFormat = enum.Enum("AudioFormat", {name: name for name in FORMATS}, type=str)
+
+
+class Vad(str, enum.Enum):
+    silero = "silero"
+    energy = "energy"
+
+
+class ListFormat(str, enum.Enum):
+    txt = "txt"
+    csv = "csv"
+    tsv = "tsv"
+    jsonl = "jsonl"
+
+
+# Options shared by several commands.
+CheckpointsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoints",
+        "-c",
+        help=f"Checkpoint folder (default: ${api.HOME_ENV}, else ./checkpoints).",
+        show_default=False,
+    ),
+]
+DeviceOpt = Annotated[Device, typer.Option("--device", "-d", help="Where to run: auto = tt, else cuda, else cpu.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+OutputOpt = Annotated[str, typer.Option("--output", "-o", help="Output audio file, or - for stdout.")]
+FormatOpt = Annotated[
+    AudioFormat | None,
+    typer.Option(
+        "--format", "-f", help="Audio format (default: the output's extension; wav for -).", show_default=False
+    ),
+]
+SpeakerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--speaker",
+        "-s",
+        help="Base speaker, see 'openvoice-tt speakers' (default: the first, EN-US).",
+        show_default=False,
+    ),
+]
+SpeedOpt = Annotated[float, typer.Option("--speed", help="Speaking rate (1.0 = normal; 0.1-10).")]
+SdpRatioOpt = Annotated[float, typer.Option("--sdp-ratio", help="Stochastic share of the duration prediction (0-1).")]
+NoiseScaleOpt = Annotated[float, typer.Option("--noise-scale", help="Prior noise scale (variation in voice).")]
+NoiseScaleWOpt = Annotated[float, typer.Option("--noise-scale-w", help="Duration noise scale (variation in timing).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same audio.")]
+TauOpt = Annotated[float, typer.Option("--tau", help="Converter posterior noise (0 = deterministic).")]
+ReferenceOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--reference", "-r", help="Recording of the target voice (repeat for several).", show_default=False),
+]
+SeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--se", help="Target voice embedding (.pth from extract-se) instead of --reference.", show_default=False
+    ),
+]
+VadOpt = Annotated[Vad, typer.Option("--vad", help="How speech is found in references.")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Recompute reference embeddings (ignore the cache).")]
+TextArg = Annotated[str, typer.Argument(help="Text to speak, or - to read it from stdin.", show_default=False)]
+StreamOpt = Annotated[
+    bool,
+    typer.Option(
+        "--stream", help="Write the audio chunk by chunk as it is made (wav or pcm; to -, a WAV of unknown length)."
+    ),
+]
+LexiconOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--lexicon",
+        help="Pronunciations that override the dictionary: 'word  ARPABET' lines (CMUdict format; see README).",
+        show_default=False,
+    ),
+]
+
+
+def synthesis_options(speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float) -> dict[str, float]:
+    """The four synthesis options as the API's `check_request(synthesis=...)` takes them."""
+    return {"speed": speed, "sdp_ratio": sdp_ratio, "noise_scale": noise_scale, "noise_scale_w": noise_scale_w}
+
+
+def one_of(reference: list[Path] | None, se: Path | None) -> list[Path] | None:
+    """The target voice comes from --reference recordings or from an --se embedding: exactly one of them."""
+    if bool(reference) == (se is not None):
+        raise typer.BadParameter("give --reference (one or more) or --se, not both", param_hint="--reference/--se")
+    return reference or None

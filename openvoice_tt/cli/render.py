@@ -1,0 +1,169 @@
+"""The tables and summaries commands print on stdout when not asked for --json.
+
+Each function takes what a command computed (a report, result rows) and only lays it out with rich, so a
+command reads as: check options, call the API, render. rich is imported here, at the first table, not at
+start-up. Tables written to a file or pipe are never cut to the terminal's width (see `Ui`).
+"""
+
+import sys
+from typing import Any
+
+from openvoice_tt.cli.ui import Ui
+
+
+def phonemes(ui: Ui, chunks: list[Any]) -> None:
+    """Per chunk, its normalized text, then per word: the phones and where they came from."""
+    from rich.table import Table
+
+    for chunk in chunks:
+        ui.out.print(chunk.normalized, markup=False)
+        table = Table("word", "phones", "source", box=None, padding=(0, 2, 0, 2))
+        for word in chunk.words:
+            table.add_row(word.word, " ".join(word.pronunciation.arpabet), word.pronunciation.source.value)
+        ui.out.print(table)
+
+
+def speakers(ui: Ui, rows: list[dict[str, Any]]) -> None:
+    """The base speakers, with the embedding file `clone` needs for each (marked when it is missing)."""
+    from rich.table import Table
+
+    table = Table("speaker", "id", "embedding (for clone)", box=None)
+    for row in rows:
+        table.add_row(row["name"], str(row["id"]), row["se"] if row["se_present"] else f"{row['se']} (missing)")
+    ui.out.print(table)
+
+
+def doctor(ui: Ui, checks: list[Any], code: int) -> None:
+    """Every check with its status (coloured) and, where it is not ok, what to do; then the verdict."""
+    from rich.table import Table
+
+    style = {"ok": "green", "warn": "yellow", "fail": "bold red", "info": "dim"}
+    table = Table("check", "status", "detail", box=None)
+    for check in checks:
+        detail = check.detail + (f"\n→ {check.hint}" if check.hint and check.status != "ok" else "")
+        table.add_row(check.name, f"[{style[check.status]}]{check.status}[/]", detail)
+    ui.out.print(table)
+    ui.out.print("ready" if code == 0 else "not ready: fix the failed checks above", markup=False)
+
+
+def batch(ui: Ui, result: Any, summary: dict[str, Any], elapsed: float, json_out: bool) -> None:
+    """One row per item and a count per status; failed items also as `error:` lines on stderr when the
+    table is not shown (--quiet, --json), so a failure is never silent."""
+    from openvoice_tt.batch import FAILED
+
+    for outcome in result.outcomes:
+        if outcome.status == FAILED and (ui.quiet or json_out):
+            print(f"error: item {outcome.item.index} (line {outcome.item.line}): {outcome.error}", file=sys.stderr)
+    if json_out:
+        Ui.json(summary)
+        return
+    if ui.quiet:
+        return
+    from rich.table import Table
+
+    table = Table("#", "line", "kind", "output", "status", "audio s", "error", box=None)
+    for outcome in result.outcomes:
+        item = outcome.item
+        seconds = f"{outcome.seconds:.2f}" if outcome.seconds is not None else ""
+        table.add_row(
+            str(item.index), str(item.line), item.kind, item.output, outcome.status, seconds, outcome.error or ""
+        )
+    ui.out.print(table)
+    counts = ", ".join(f"{n} {status}" for status, n in summary["counts"].items() if n)
+    ui.out.print(f"{len(result.outcomes)} item(s): {counts} in {elapsed:.1f} s", markup=False)
+
+
+def bench(ui: Ui, report: Any) -> None:
+    """Seconds per stage of synth and clone side by side, the run's setup in one line, then per audio second."""
+    from rich.table import Table
+
+    synth, clone = report.synth, report.clone
+    table = Table("stage", "synth s", "clone s", box=None)
+    synth_names = list(synth.stages)
+    for stage in synth_names:
+        table.add_row(stage, f"{synth.stages[stage]:.3f}", f"{clone.stages.get('synth.' + stage, 0.0):.3f}")
+    for name, value in clone.stages.items():
+        if not name.startswith("synth."):
+            table.add_row(name, "", f"{value:.3f}")
+    table.add_row("other", f"{synth.other:.3f}", f"{clone.other:.3f}")
+    table.add_row("total", f"{synth.total:.3f}", f"{clone.total:.3f}")
+    table.add_row("audio", f"{synth.audio_seconds:.3f}", f"{clone.audio_seconds:.3f}")
+    table.add_row("RTF", f"{synth.rtf:.3f}", f"{clone.rtf:.3f}")
+    table.add_row("first audio s (--stream)", f"{synth.first_audio_seconds:.3f}", f"{clone.first_audio_seconds:.3f}")
+    ui.out.print(
+        f"device {report.device} (backend {report.backend}), {report.threads} torch threads on {report.cpus} CPUs, "
+        f"BERT {'on' if report.bert else 'off (zero features)'}; load {sum(report.load_seconds.values()):.2f} s; "
+        f"{report.sentences} sentences x {report.repeat}; clone target: {report.target}"
+        + ("" if report.tt_device is None else f"; ttnn device: {report.tt_device}"),
+        markup=False,
+    )
+    if report.tone_color_seconds is not None:
+        ui.out.print(f"reference embedding: {report.tone_color_seconds:.3f} s (once, not in the table)", markup=False)
+    if report.program_cache_clears is not None:
+        clears = ", ".join(map(str, report.program_cache_clears))
+        ui.out.print(f"program cache clears (warm-up, then each pass): {clears}", markup=False)
+    ui.out.print(table)
+    per_audio_second(ui, report)
+
+
+def per_audio_second(ui: Ui, report: Any) -> None:
+    """Host seconds, device programs and device seconds per second of audio, per stage ("-": not measured
+    on this backend, with a line saying why)."""
+    from rich.table import Table
+
+    synth, clone = report.synth, report.clone
+    columns = [("host s", "host_seconds", "{:.4f}"), ("programs", "programs", "{:.0f}")]
+    if synth.device_seconds is not None:
+        columns.append(("device s", "device_seconds", "{:.4f}"))
+    table = Table("per audio second", *(f"{p} {name}" for p in ("synth", "clone") for name, _, _ in columns), box=None)
+    rows: dict[str, list[dict | None]] = {stage: [values, None] for stage, values in synth.per_audio_second().items()}
+    for stage, values in clone.per_audio_second().items():
+        rows.setdefault(stage.removeprefix("synth."), [None, None])[1] = values
+    rows["total"] = [synth.totals_per_audio_second(), clone.totals_per_audio_second()]
+    for stage, phases in rows.items():
+        cells = []
+        for values in phases:
+            for _, key, form in columns:
+                value = None if values is None else values[key]
+                cells.append("-" if value is None else form.format(value))
+        table.add_row(stage, *cells)
+    ui.out.print(table)
+    if synth.programs is None:
+        ui.out.print(
+            "programs: only on the ttnn backend on a chip or a mock device (the emulation launches none)", markup=False
+        )
+    else:
+        ui.out.print("programs: device programs (ttnn graph capture, in an extra untimed pass)", markup=False)
+    if synth.device_seconds is None:
+        ui.out.print("device s: only on a Tenstorrent chip (stage edges synchronized)", markup=False)
+    if report.tt_device is not None and report.tt_device.startswith("mock"):
+        ui.out.print(
+            "a mock device computes nothing: its durations read 0 frames, so audio lengths (and the per audio "
+            "second figures) are degenerate; scripts/tt_programs.py pins them",
+            markup=False,
+        )
+
+
+def placement(ui: Ui, report: Any) -> None:
+    """Per stage: where it runs, its ttnn ops and host transfers, GFLOP per audio second, its commonest ops."""
+    from rich.table import Table
+
+    table = Table("stage", "runs on", "ttnn ops", "host transfers", "GFLOP / audio s", "most used ops", box=None)
+    for row in report.rows:
+        ops = ", ".join(f"{name} {count}" for name, count in row["most_used_ops"].items())
+        table.add_row(
+            row["stage"],
+            row["runs_on"],
+            str(row["ttnn_ops"]),
+            str(row["host_transfers"]),
+            f"{row['gflop_per_audio_second']:.2f}",
+            ops,
+        )
+    t = report.transfers
+    ui.out.print(
+        f"{report.device}, {report.audio_seconds:.2f} s of audio; uploads {', '.join(t['uploads'])}; "
+        f"length reads {len(t['scalar_reads'])}; downloads {', '.join(t['downloads'])}; "
+        f"first use of these buckets: {len(t['constants'])} constants, {t['weights']} prepared conv weights",
+        markup=False,
+    )
+    ui.out.print(table)

@@ -1,0 +1,272 @@
+"""The commands that make audio or a voice: synth, clone, convert, extract-se.
+
+Each is thin: check every option and the destination before a model loads (a typo fails in a second, not
+after minutes of synthesis), call `openvoice_tt.api`, write the result, say what was written.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from openvoice_tt import api, outputs
+from openvoice_tt.audio import STDOUT
+from openvoice_tt.cli.errors import guarded
+from openvoice_tt.cli.io import audio_output, check_streamable, finish, read_text, write_streamed
+from openvoice_tt.cli.options import (
+    CheckpointsOpt,
+    Device,
+    DeviceOpt,
+    FormatOpt,
+    JsonOpt,
+    LexiconOpt,
+    NoCacheOpt,
+    NoiseScaleOpt,
+    NoiseScaleWOpt,
+    OutputOpt,
+    QuietOpt,
+    ReferenceOpt,
+    SdpRatioOpt,
+    SeedOpt,
+    SeOpt,
+    SpeakerOpt,
+    SpeedOpt,
+    StreamOpt,
+    TauOpt,
+    TextArg,
+    Vad,
+    VadOpt,
+    one_of,
+    synthesis_options,
+)
+from openvoice_tt.cli.ui import Ui
+
+S = api.SYNTHESIS  # the defaults users see in -h
+C = api.CONVERSION
+
+
+@guarded
+def synth(
+    text: TextArg,
+    output: OutputOpt,
+    speaker: SpeakerOpt = None,
+    speed: SpeedOpt = S.speed,
+    sdp_ratio: SdpRatioOpt = S.sdp_ratio,
+    noise_scale: NoiseScaleOpt = S.noise_scale,
+    noise_scale_w: NoiseScaleWOpt = S.noise_scale_w,
+    seed: SeedOpt = api.DEFAULT_SEED,
+    fmt: FormatOpt = None,
+    stream: StreamOpt = False,
+    lexicon: LexiconOpt = None,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Speak TEXT with a base speaker (MeloTTS, 44.1 kHz).
+
+    Example: openvoice-tt synth "Hello there." -o hello.wav --speaker EN-BR --seed 7
+    """
+    ui = Ui(quiet)
+    fmt_name = audio_output(output, fmt, json_out)
+    if stream:
+        check_streamable(fmt_name)
+    user_lexicon = api.load_lexicon(lexicon)
+    text = read_text(text)
+    synthesis = synthesis_options(speed, sdp_ratio, noise_scale, noise_scale_w)
+    api.check_request(checkpoints, text=text, speakers=[speaker], synthesis=synthesis, seed=seed)
+    with ui.rendered_warnings():
+        tts = api.TTS(checkpoints, device.value, user_lexicon)
+        name = tts.speaker(speaker)
+        with ui.progress("synthesizing") as progress:
+            if stream:
+                pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
+                where = {"speaker": name, "device": tts.device, "backend": tts.backend}
+                write_streamed(ui, json_out, "synth", output, fmt_name, pieces, tts.sample_rate, seed, **where)
+                return
+            speech = tts.synth(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
+    speech.save(output, fmt_name)
+    finish(ui, json_out, "synth", output, fmt_name, speech, speaker=name, device=tts.device, backend=tts.backend)
+
+
+@guarded
+def clone(
+    text: TextArg,
+    output: OutputOpt,
+    reference: ReferenceOpt = None,
+    se: SeOpt = None,
+    speaker: SpeakerOpt = None,
+    speed: SpeedOpt = S.speed,
+    sdp_ratio: SdpRatioOpt = S.sdp_ratio,
+    noise_scale: NoiseScaleOpt = S.noise_scale,
+    noise_scale_w: NoiseScaleWOpt = S.noise_scale_w,
+    tau: TauOpt = C.tau,
+    seed: SeedOpt = api.DEFAULT_SEED,
+    vad: VadOpt = Vad.silero,
+    no_cache: NoCacheOpt = False,
+    fmt: FormatOpt = None,
+    stream: StreamOpt = False,
+    lexicon: LexiconOpt = None,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Speak TEXT in the voice of a reference recording (22.05 kHz).
+
+    Example: openvoice-tt clone "Hello there." --reference me.wav -o hello-me.wav
+    """
+    ui = Ui(quiet)
+    references = one_of(reference, se)
+    fmt_name = audio_output(output, fmt, json_out)
+    if stream:
+        check_streamable(fmt_name)
+    user_lexicon = api.load_lexicon(lexicon)
+    text = read_text(text)
+    api.check_request(
+        checkpoints,
+        text=text,
+        speakers=[speaker],
+        synthesis=synthesis_options(speed, sdp_ratio, noise_scale, noise_scale_w),
+        tau=tau,
+        seed=seed,
+        audio=references or [],
+        embeddings=[se] if se else [],
+    )
+    with ui.rendered_warnings():
+        cloner = api.VoiceCloner(checkpoints, device.value, lexicon=user_lexicon)
+        name = cloner.tts.speaker(speaker)
+        options = {"speaker": name, "speed": speed, "sdp_ratio": sdp_ratio, "noise_scale": noise_scale}
+        options |= {"noise_scale_w": noise_scale_w, "tau": tau, "seed": seed, "method": vad.value}
+        voice = {"reference": references, "se": se, "use_cache": not no_cache}
+        where = {
+            "speaker": name,
+            "reference": [str(p) for p in references or []],
+            "se": str(se) if se else None,
+            "device": cloner.converter.device,
+            "backend": cloner.converter.backend,
+        }
+        with ui.progress("cloning") as progress:
+            if stream:
+                pieces = cloner.stream(text, **voice, **options, progress=progress)
+                write_streamed(ui, json_out, "clone", output, fmt_name, pieces, cloner.sample_rate, seed, **where)
+                return
+            speech = cloner.clone(text, **voice, **options, progress=progress)
+    speech.save(output, fmt_name)
+    finish(ui, json_out, "clone", output, fmt_name, speech, **where)
+
+
+@guarded
+def convert(
+    source: Annotated[Path, typer.Argument(help="Speech to re-voice (any format and rate).", show_default=False)],
+    output: OutputOpt,
+    reference: ReferenceOpt = None,
+    se: SeOpt = None,
+    source_se: Annotated[
+        Path | None,
+        typer.Option(
+            "--source-se", help="Embedding of the source voice (default: taken from SOURCE itself).", show_default=False
+        ),
+    ] = None,
+    source_speaker: Annotated[
+        str | None,
+        typer.Option(
+            "--source-speaker", help="The source is this base speaker (uses base_speakers/ses).", show_default=False
+        ),
+    ] = None,
+    tau: TauOpt = C.tau,
+    seed: SeedOpt = api.DEFAULT_SEED,
+    vad: VadOpt = Vad.silero,
+    no_cache: NoCacheOpt = False,
+    fmt: FormatOpt = None,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Re-voice SOURCE audio with the voice of a reference (the converter alone, 22.05 kHz).
+
+    Example: openvoice-tt convert lecture.wav --reference me.wav -o lecture-me.wav
+    """
+    ui = Ui(quiet)
+    references = one_of(reference, se)
+    if source_se is not None and source_speaker is not None:
+        raise typer.BadParameter("give --source-se or --source-speaker, not both", param_hint="--source-se")
+    fmt_name = audio_output(output, fmt, json_out)
+    api.check_request(
+        checkpoints,
+        speakers=[source_speaker],
+        tau=tau,
+        seed=seed,
+        audio=[source, *(references or [])],
+        embeddings=[path for path in (se, source_se) if path is not None],
+    )
+    with ui.rendered_warnings():
+        converter = api.ToneColorConverter(checkpoints, device.value)
+        with ui.progress("reading voices") as progress:
+            target = se if se is not None else converter.extract_se(references, vad.value, not no_cache, progress)
+            if source_speaker is not None:
+                origin = converter.base_speaker_se(source_speaker)
+            elif source_se is not None:
+                origin = api.load_se(source_se)
+            else:
+                origin = converter.extract_se([source], vad.value, not no_cache, progress)
+        with ui.progress("converting") as progress:
+            speech = converter.convert(source, origin, target, tau, seed, progress=progress)
+    speech.save(output, fmt_name)
+    finish(
+        ui,
+        json_out,
+        "convert",
+        output,
+        fmt_name,
+        speech,
+        source=str(source),
+        reference=[str(p) for p in references or []],
+        se=str(se) if se else None,
+        device=converter.device,
+        backend=converter.backend,
+    )
+
+
+@guarded
+def extract_se(
+    references: Annotated[list[Path], typer.Argument(help="Recordings of one voice (pooled).", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Embedding file to write (.pth).")],
+    vad: VadOpt = Vad.silero,
+    no_cache: NoCacheOpt = False,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = Device.auto,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Compute a voice's tone-color embedding from reference recordings (for clone/convert --se).
+
+    The speech of all files is pooled, cut into ~10 s pieces and the piece embeddings averaged; results are
+    cached by audio content and converter checkpoint.
+
+    Example: openvoice-tt extract-se me1.wav me2.flac -o me.pth
+    """
+    ui = Ui(quiet)
+    if str(output) == STDOUT:
+        raise typer.BadParameter("an embedding cannot be written to stdout; name a .pth file", param_hint="--output")
+    outputs.check_output_file(output)
+    api.check_request(checkpoints, audio=references)
+    with ui.rendered_warnings():
+        converter = api.ToneColorConverter(checkpoints, device.value)
+        with ui.progress("reading voice") as progress:
+            embedding = converter.extract_se(references, vad.value, not no_cache, progress)
+    api.save_se(embedding, output)
+    if json_out:
+        ui.json(
+            {
+                "command": "extract-se",
+                "output": str(output),
+                "references": [str(p) for p in references],
+                "vad": vad.value,
+                "cache": None if no_cache else str(converter.cache.folder),
+                "device": converter.device,
+                "backend": converter.backend,
+            }
+        )
+    ui.status(f"wrote {output}: voice embedding from {len(references)} reference file(s)")
