@@ -47,14 +47,15 @@ def speakers(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_o
     Example: openvoice-tt speakers
     """
     from openvoice_tt.config import MeloConfig
+    from openvoice_tt.layout import Layout, existing_checkpoint_dir
 
-    folder = api.existing_checkpoint_dir(checkpoints)
-    config = MeloConfig.from_file(folder / api.MELO_DIR / "config.json")
+    layout = Layout(existing_checkpoint_dir(checkpoints))
+    config = MeloConfig.from_file(layout.melo.config)
     rows = [
         {
             "name": name,
             "id": sid,
-            "se": str(path := folder / api.SES_DIR / f"{api.speaker_key(name)}.pth"),
+            "se": str(path := layout.speaker_se(name)),
             "se_present": path.is_file(),
         }
         for name, sid in config.speakers.items()

@@ -58,9 +58,10 @@ def download(
     Example: openvoice-tt download --checkpoints ~/openvoice-checkpoints
     """
     from openvoice_tt.download import download as fetch
+    from openvoice_tt.layout import checkpoint_dir
 
     ui = Ui(quiet)
-    folder = api.checkpoint_dir(checkpoints)
+    folder = checkpoint_dir(checkpoints)
     outputs.ensure_output_dir(folder)
 
     def on_file(done: int, total: int, remote: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from openvoice_tt import api
+from openvoice_tt import layout
 from openvoice_tt.audio import FORMATS
 
 
@@ -42,7 +42,7 @@ CheckpointsOpt = Annotated[
     typer.Option(
         "--checkpoints",
         "-c",
-        help=f"Checkpoint folder (default: ${api.HOME_ENV}, else ./checkpoints).",
+        help=f"Checkpoint folder (default: ${layout.HOME_ENV}, else ./checkpoints).",
         show_default=False,
     ),
 ]
