@@ -115,6 +115,7 @@ class Item:
     se: Path | None = None
     options: Options = field(default_factory=Options)
     problem: str | None = None
+    source: Path | None = None  # the list file, which no output of the batch may replace
 
     @property
     def kind(self) -> str:
@@ -196,7 +197,7 @@ def read_items(path: Path, input_format: str | None = None, default_format: str 
         for line, row in rows:
             if len(items) == MAX_ITEMS:
                 raise InputError(f"{path}: more than {MAX_ITEMS:,} items (split the list)")
-            items.append(_item(len(items) + 1, line, row, path.parent, default_format))
+            items.append(_item(len(items) + 1, line, row, path, default_format))
     if not items:
         raise InputError(f"{path}: no items (the file has no text lines)")
     return _flag_duplicate_outputs(items)
@@ -287,22 +288,24 @@ def _table_rows(content: str, delimiter: str, path: Path) -> Iterator[tuple[int,
             yield reader.line_num, {k: v.strip() for k, v in row.items() if v is not None and v.strip()}
 
 
-def _item(index: int, line: int, row: dict[str, Any] | str, base: Path, default_format: str) -> Item:
+def _item(index: int, line: int, row: dict[str, Any] | str, source: Path, default_format: str) -> Item:
     """One item; any failure to make sense of the row (ours or Python's: a path the OS cannot represent,
     a number out of range) becomes its `problem`, so no single line can end the batch."""
     if isinstance(row, str):
-        return Item(index, line, problem=row)
+        return Item(index, line, problem=row, source=source)
     try:
-        return _parse_item(index, line, row, base, default_format)
+        return _parse_item(index, line, row, source, default_format)
     except InputError as e:
         problem = str(e)
     except Exception as e:  # reported as this item's failure, never hidden
         problem = f"cannot use this item ({type(e).__name__}: {_one_line(e)})"
     text = row.get("text")
-    return Item(index, line, text=_displayable(text if isinstance(text, str) else ""), problem=_displayable(problem))
+    text = _displayable(text if isinstance(text, str) else "")
+    return Item(index, line, text=text, problem=_displayable(problem), source=source)
 
 
-def _parse_item(index: int, line: int, row: dict[str, Any], base: Path, default_format: str) -> Item:
+def _parse_item(index: int, line: int, row: dict[str, Any], source: Path, default_format: str) -> Item:
+    base = source.parent
     unknown = [key for key in row if key not in COLUMNS]
     if unknown:
         raise InputError(f"unknown key {', '.join(map(repr, unknown))} (keys: {', '.join(COLUMNS)})")
@@ -323,7 +326,7 @@ def _parse_item(index: int, line: int, row: dict[str, Any], base: Path, default_
     if references and se is not None:
         raise InputError("give either 'reference' or 'se', not both")
     options = Options(speaker=speaker, seed=seed, format=audio_io.audio_format_for(output), **numbers)
-    return Item(index, line, text, output, references, base / se if se else None, options)
+    return Item(index, line, text, output, references, base / se if se else None, options, source=source)
 
 
 def _check_strings(key: str, value: Any) -> None:
@@ -694,15 +697,15 @@ def _file_record(path: Path, hashes: FileHashes) -> dict[str, Any] | None:
 
 
 class Guard:
-    """The files of a run that no item's output may replace: the list file, the record, the --report file,
+    """The files of a run that no item's output may replace: the list file(s), the record, the --report file,
     the lexicon and every item's references and embedding file (an item writing `out/voice.wav` must not
     destroy the recording a later item clones). Compared by resolved path and by inode (hard links)."""
 
-    def __init__(self, items: list[Item], out_dir: Path, lexicon: Lexicon | None, source: Path | None) -> None:
+    def __init__(self, items: list[Item], out_dir: Path, lexicon: Lexicon | None) -> None:
         self.paths: dict[str, str] = {}
         self.inodes: dict[tuple[int, int], str] = {}
         self.add(out_dir / MANIFEST, f"the record {MANIFEST}")
-        if source is not None:
+        for source in {item.source for item in items if item.source is not None}:
             self.add(source, "the list file")
         if lexicon is not None:
             self.add(Path(lexicon.path), "the lexicon")
@@ -761,17 +764,17 @@ def run_batch(
     on_item: ItemProgress | None = None,
     on_chunk: Progress | None = None,
     *,
-    source: Path | None = None,
     report: Path | None = None,
 ) -> BatchResult:
     """Run every item; a failing item (any exception, down to an output name the file system refuses) is
-    recorded with a one-line reason and the batch goes on. `source` (the list file) and `report` are
-    guarded like the inputs: no item's output replaces them. Models are loaded before the first item, so
-    a missing checkpoint stops the batch at once. Ctrl-C stops it after cleaning up (outputs are written
-    atomically, so none is left half-written): the items not run are reported, and `resume` finishes them
-    later. A SIGTERM is handled like Ctrl-C where the CLI turns it into `errors.Terminated`."""
+    recorded with a one-line reason and the batch goes on. No item's output may replace an input, the
+    list file, the record or `report` (a `report` that is one of those is an OutputError before any
+    work). Models are loaded before the first item, so a missing checkpoint stops the batch at once.
+    Ctrl-C stops it after cleaning up (outputs are written atomically, so none is left half-written): the
+    items not run are reported, and `resume` finishes them later. A SIGTERM is handled like Ctrl-C where
+    the CLI turns it into `errors.Terminated`."""
     outcomes = [Outcome(item) for item in items]
-    guard = Guard(items, out_dir, engine.lexicon, source)
+    guard = Guard(items, out_dir, engine.lexicon)
     if report is not None:
         guard.check_report(report)
     manifest = Manifest(out_dir)

@@ -310,7 +310,7 @@ def test_outputs_never_replace_an_input_the_record_or_the_report(tiny_checkpoint
     before = {p: p.read_bytes() for p in (voice, lexicon, listing)}
     items = batching.read_items(listing, "jsonl")
     engine = batching.Engine(tiny_checkpoints, "cpu", lexicon=load_lexicon(lexicon))
-    result = batching.run_batch(items, out, engine, batching.Options(seed=0), source=listing, report=report)
+    result = batching.run_batch(items, out, engine, batching.Options(seed=0), report=report)
     errors = {o.item.output: o.error for o in result.outcomes}
     assert [o.status for o in result.outcomes] == ["done", "done", "failed", "failed", "failed", "done", "failed"]
     assert errors["report.wav"].startswith("output 'report.wav' would replace the --report file")
@@ -320,28 +320,36 @@ def test_outputs_never_replace_an_input_the_record_or_the_report(tiny_checkpoint
     assert {p: p.read_bytes() for p in before} == before and not report.exists()
     for bad in (listing, voice, lexicon, out / batching.MANIFEST):
         with pytest.raises(OutputError, match="refusing to replace it"):
-            batching.run_batch(items, out, engine, batching.Options(seed=0), source=listing, report=bad)
+            batching.run_batch(items, out, engine, batching.Options(seed=0), report=bad)
     assert {p: p.read_bytes() for p in before} == before
 
 
-def test_an_output_replacing_a_reference_fails_through_the_cli(tiny_checkpoints: Path, tmp_path: Path) -> None:
-    """Through the command: item 1 would write `out/ref.wav`, the recording item 2 clones; item 1 fails,
-    the recording is untouched, item 3 is written."""
+def test_an_output_replacing_an_input_fails_through_the_cli(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    """Through the command: item 1 would write `out/ref.wav`, the recording item 2 clones, and item 4 the
+    list file itself; both fail, the files are untouched, item 3 is written."""
     out = tmp_path / "out"
     out.mkdir()
     recording = out / "ref.wav"
     sf.write(recording, np.zeros(22_050, dtype=np.float32), 22_050)
     before = recording.read_bytes()
     listing = jsonl(
-        tmp_path / "list.jsonl",
-        [{"text": "A.", "output": "ref.wav"}, {"text": "B.", "reference": str(recording)}, {"text": "C."}],
+        out / "list.wav",
+        [
+            {"text": "A.", "output": "ref.wav"},
+            {"text": "B.", "reference": str(recording)},
+            {"text": "C."},
+            {"text": "D.", "output": "list"},
+        ],
     )
-    result = run_batch(listing, "-o", out, "-c", tiny_checkpoints, "-d", "cpu", "--json")
+    listed = listing.read_bytes()
+    result = run_batch(listing, "--input-format", "jsonl", "-o", out, "-c", tiny_checkpoints, "-d", "cpu", "--json")
     report = json.loads(result.stdout)
     assert report["items"][0]["error"] == (
         f"output 'ref.wav' would replace a reference of item 2 ({recording}); choose another name"
     )
-    assert report["items"][2]["status"] == "done" and recording.read_bytes() == before
+    assert report["items"][3]["error"].startswith("output 'list.wav' would replace the list file")
+    assert report["items"][2]["status"] == "done"  # item 2 fails too: its recording is silence
+    assert recording.read_bytes() == before and listing.read_bytes() == listed
 
 
 # ------------------------------------------------------------------------------------------- resume
