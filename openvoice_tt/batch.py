@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from openvoice_tt import audio as audio_io
 from openvoice_tt.errors import InputError, OpenVoiceError, OutputError, Terminated
-from openvoice_tt.outputs import NAME_MAX, write_file
+from openvoice_tt.outputs import NAME_MAX, output_error, write_file
 
 if TYPE_CHECKING:
     import torch
@@ -515,9 +515,10 @@ class Engine:
 
 
 MANIFEST = ".openvoice-tt-batch.json"
-"""The output folder's record of finished items (JSON): {"format": 2, "items": {output name: {"fingerprint":
-{part: sha256}, "bytes", "sha256", "redone"}}, "files": {path: [size, mtime_ns, ctime_ns, inode, sha256]}}
-(the last a cache of file hashes, so that unchanged checkpoints are not read again on every run)."""
+"""The output folder's record of finished items, in JSON Lines: `{"format": 2}`, then per finished item
+`{"output": name, "record": {"fingerprint": {part: sha256}, "bytes", "sha256", "redone"}}` and per file
+hashed `{"file": path, "hash": [size, mtime_ns, ctime_ns, inode, sha256]}` (a cache, so that unchanged
+checkpoints are not read again on every run). A later line for the same output or file wins."""
 MANIFEST_FORMAT = 2
 NEW = "new"  # Manifest.why_redo: neither a record nor a file, so nothing is redone
 
@@ -545,6 +546,7 @@ class FileHashes:
 
     def __init__(self, known: dict[str, Any]) -> None:
         self.known = known
+        self.fresh: set[str] = set()  # hashed since the record last saved them
 
     def sha256(self, path: Path) -> str:
         """The content hash of a regular file (OSError if it cannot be read; an InputError for a FIFO or
@@ -561,6 +563,7 @@ class FileHashes:
             return cached[-1]
         digest = file_sha256(Path(key))
         self.known[key] = [*stamp, digest]
+        self.fresh.add(key)
         return digest
 
 
@@ -630,30 +633,36 @@ def _sha(value: Any) -> str:
 
 class Manifest:
     """What --resume trusts: an output counts as done only if this record holds it with the fingerprint
-    the item has now and the file matches the size and sha256 recorded. Rewritten (atomically) after every
-    finished item, so an interruption at any moment leaves it valid."""
+    the item has now and the file matches the size and sha256 recorded. The first item a run finishes
+    rewrites the whole record (atomically, dropping superseded lines); every later one appends its line
+    and fsyncs, so a run of many items costs one line per item, not the whole record per item. A line cut
+    short by a crash is ignored when read: that one item is made again."""
 
     def __init__(self, out_dir: Path) -> None:
         self.path = out_dir / MANIFEST
         self.problem: str | None = None  # why no record is trusted at all
         self.records: dict[str, dict[str, Any]] = {}
-        files: dict[str, Any] = {}
+        self.hashes = FileHashes({})
+        self._rewritten = False
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            lines = self.path.read_bytes().split(b"\n")
         except FileNotFoundError:
-            data = {"format": MANIFEST_FORMAT}
-        except (OSError, ValueError):  # damaged: nothing is trusted, everything is redone
-            data = None
-        if not isinstance(data, dict):
-            self.problem = f"the record {MANIFEST} is unreadable"
-        elif data.get("format") != MANIFEST_FORMAT:
-            self.problem = f"the record {MANIFEST} is from an older openvoice-tt (no fingerprint of the inputs)"
-        else:
-            items, files = data.get("items", {}), data.get("files", {})
-            if isinstance(items, dict):
-                self.records = {k: v for k, v in items.items() if isinstance(v, dict)}
-            files = files if isinstance(files, dict) else {}
-        self.hashes = FileHashes(files)
+            return
+        except OSError:
+            lines = [b""]
+        if _json_line(lines[0]) != {"format": MANIFEST_FORMAT}:
+            self.problem = f"the record {MANIFEST} is " + (
+                "from an older openvoice-tt (no fingerprint of the inputs)"
+                if _json_line(b"\n".join(lines)) is not None
+                else "unreadable"
+            )
+            return
+        for line in lines[1:]:
+            entry = _json_line(line) or {}
+            if isinstance(entry.get("output"), str) and isinstance(entry.get("record"), dict):
+                self.records[entry["output"]] = entry["record"]
+            elif isinstance(entry.get("file"), str) and isinstance(entry.get("hash"), list):
+                self.hashes.known[entry["file"]] = entry["hash"]
 
     def why_redo(self, item: Item, fingerprint: dict[str, str], path: Path) -> str | None:
         """None if the output is this item's, unchanged since it was written; `NEW` if there is neither a
@@ -685,8 +694,45 @@ class Manifest:
             raise OutputError(f"{path}: gone right after it was written")
         self.records[item.output] = {"fingerprint": fingerprint, **written, "redone": redone}
         self.problem = None  # what is written now is in the current format
-        data = {"format": MANIFEST_FORMAT, "items": self.records, "files": self.hashes.known}
-        write_file(self.path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
+        if not self._rewritten or not self.path.exists():
+            lines = [{"format": MANIFEST_FORMAT}]
+            lines += [{"output": output, "record": record} for output, record in self.records.items()]
+            lines += [{"file": file, "hash": stamp} for file, stamp in self.hashes.known.items()]
+            write_file(self.path, _json_lines(lines))
+            self._rewritten = True
+        else:
+            lines = [{"file": file, "hash": self.hashes.known[file]} for file in sorted(self.hashes.fresh)]
+            lines.append({"output": item.output, "record": self.records[item.output]})
+            _append(self.path, b"\n" + _json_lines(lines))  # a leading newline ends any line a crash cut
+        self.hashes.fresh.clear()
+
+
+def _json_line(line: bytes) -> dict[str, Any] | None:
+    """One JSON object, or None for anything else (a damaged or cut line)."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def _json_lines(entries: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries).encode()
+
+
+def _append(path: Path, data: bytes) -> None:
+    """Append `data` to the record and fsync it: one item's lines, whole or (after a crash) cut short."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise output_error(str(path), e) from None
 
 
 def _file_record(path: Path, hashes: FileHashes) -> dict[str, Any] | None:

@@ -376,6 +376,13 @@ def resumed(listing: Path, out: Path, checkpoints: Path, lexicon: Path, *extra: 
     return statuses(json.loads(result.stdout))
 
 
+def recorded(out: Path) -> dict[str, dict[str, object]]:
+    """The record's latest line per output."""
+    lines = [json.loads(line) for line in (out / batching.MANIFEST).read_text().splitlines() if line]
+    assert lines[0] == {"format": 2}
+    return {line["output"]: line["record"] for line in lines if "output" in line}
+
+
 def test_resume_redoes_exactly_what_changed_and_says_why(tiny_checkpoints: Path, tmp_path: Path) -> None:
     """Reproduction: --resume skipped items whose embedding file, lexicon or checkpoint weights had changed
     (the record hashed text, paths and options only). Each change redoes the items it touches, no other,
@@ -390,8 +397,7 @@ def test_resume_redoes_exactly_what_changed_and_says_why(tiny_checkpoints: Path,
         "a.wav": same,
         "b.wav": ("done", "embedding file content changed"),
     }
-    record = json.loads((out / batching.MANIFEST).read_text())
-    assert record["items"]["b.wav"]["redone"] == "embedding file content changed"
+    assert recorded(out)["b.wav"]["redone"] == "embedding file content changed"
 
     converter = checkpoints / "converter" / "checkpoint.pth"
     state = torch.load(converter, weights_only=True)
@@ -490,3 +496,28 @@ def test_an_old_or_damaged_record_redoes_everything_and_says_so(tiny_checkpoints
         "a.wav": ("skipped", None),
         "b.wav": ("done", "output file changed since it was written"),
     }
+
+
+def test_the_record_is_rewritten_once_per_run_and_survives_a_cut_line(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record was rewritten whole after every item (quadratic in the items of a run); now the first
+    finished item rewrites it and the others append a line each. A crash that cuts the last line costs
+    that one item, made again on --resume; the lines before it still count."""
+    out = tmp_path / "out"
+    listing = tmp_path / "list.txt"
+    listing.write_text("One.\nTwo.\nThree.\n", encoding="utf-8")
+    args = (listing, "-o", out, "-c", tiny_checkpoints, "-d", "cpu", "--json")
+    rewrites: list[Path] = []
+    write_file = batching.write_file
+    monkeypatch.setattr(batching, "write_file", lambda path, data: rewrites.append(path) or write_file(path, data))
+    assert run_batch(*args).exit_code == 0
+    assert rewrites == [out / batching.MANIFEST] and set(recorded(out)) == {"0001.wav", "0002.wav", "0003.wav"}
+    record = (out / batching.MANIFEST).read_bytes()
+    (out / batching.MANIFEST).write_bytes(record[: record.rindex(b'"output"') + 12])  # the last line cut short
+    assert statuses(json.loads(run_batch(*args, "--resume").stdout)) == {
+        "0001.wav": ("skipped", None),
+        "0002.wav": ("skipped", None),
+        "0003.wav": ("done", "the file there is not in the record"),
+    }
+    assert set(recorded(out)) == {"0001.wav", "0002.wav", "0003.wav"}
