@@ -782,11 +782,19 @@ class Guard:
         self.add(report, "the --report file")
 
     def check(self, item: Item, out_dir: Path) -> None:
-        """An InputError if writing this item's output would replace a guarded file."""
+        """An InputError if writing this item's output would replace a guarded file, or would go to a pipe
+        or device already there (the writer streams into those in place: a pipe without a reader would
+        hold the whole batch)."""
         path = out_dir / item.output
         what = self.holder(path)
         if what is not None:
             raise InputError(f"output {item.output!r} would replace {what} ({path}); choose another name")
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:  # not there yet (or unreachable: the write will say why)
+            return
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a directory fails when written, quickly
+            raise InputError(f"output {item.output!r} exists and is no regular file (a pipe, device or socket)")
 
 
 def _inode(path: Path) -> tuple[int, int] | None:

@@ -325,8 +325,8 @@ def test_outputs_never_replace_an_input_the_record_or_the_report(tiny_checkpoint
 
 
 def test_an_output_replacing_an_input_fails_through_the_cli(tiny_checkpoints: Path, tmp_path: Path) -> None:
-    """Through the command: item 1 would write `out/ref.wav`, the recording item 2 clones, and item 4 the
-    list file itself; both fail, the files are untouched, item 3 is written."""
+    """Through the command: item 1 would write `out/ref.wav`, the recording item 2 clones, item 4 the list
+    file itself and item 5 a FIFO nobody reads; they fail, the files are untouched, item 3 is written."""
     out = tmp_path / "out"
     out.mkdir()
     recording = out / "ref.wav"
@@ -339,8 +339,10 @@ def test_an_output_replacing_an_input_fails_through_the_cli(tiny_checkpoints: Pa
             {"text": "B.", "reference": str(recording)},
             {"text": "C."},
             {"text": "D.", "output": "list"},
+            {"text": "E.", "output": "pipe"},  # a FIFO without a reader: writing it would hang the batch
         ],
     )
+    os.mkfifo(out / "pipe.wav")
     listed = listing.read_bytes()
     result = run_batch(listing, "--input-format", "jsonl", "-o", out, "-c", tiny_checkpoints, "-d", "cpu", "--json")
     report = json.loads(result.stdout)
@@ -349,6 +351,7 @@ def test_an_output_replacing_an_input_fails_through_the_cli(tiny_checkpoints: Pa
     )
     assert report["items"][3]["error"].startswith("output 'list.wav' would replace the list file")
     assert report["items"][2]["status"] == "done"  # item 2 fails too: its recording is silence
+    assert report["items"][4]["error"] == "output 'pipe.wav' exists and is no regular file (a pipe, device or socket)"
     assert recording.read_bytes() == before and listing.read_bytes() == listed
 
 
