@@ -743,14 +743,14 @@ def _file_record(path: Path, hashes: FileHashes) -> dict[str, Any] | None:
 
 
 class Guard:
-    """The files of a run that no item's output may replace: the list file(s), the record, the --report file,
-    the lexicon and every item's references and embedding file (an item writing `out/voice.wav` must not
-    destroy the recording a later item clones). Compared by resolved path and by inode (hard links)."""
+    """The files of a run that no item's output may replace: the list file(s), the record, the --report
+    file, the lexicon and every item's references and embedding file (an item writing `out/voice.wav` must
+    not destroy the recording a later item clones). Compared by resolved path and by inode (hard links).
+    The record and the report are outputs too: one that is an input is an OutputError before any work."""
 
     def __init__(self, items: list[Item], out_dir: Path, lexicon: Lexicon | None) -> None:
         self.paths: dict[str, str] = {}
         self.inodes: dict[tuple[int, int], str] = {}
-        self.add(out_dir / MANIFEST, f"the record {MANIFEST}")
         for source in {item.source for item in items if item.source is not None}:
             self.add(source, "the list file")
         if lexicon is not None:
@@ -761,6 +761,11 @@ class Guard:
                     self.add(reference, f"a reference of item {item.index}")
                 if item.se is not None:
                     self.add(item.se, f"the embedding file of item {item.index}")
+        record = out_dir / MANIFEST
+        what = self.holder(record)
+        if what is not None:  # say, a symlink to the list: writing the record would replace it
+            raise OutputError(f"{record}: the record of finished items is {what}; refusing to replace it")
+        self.add(record, f"the record {MANIFEST}")
 
     def add(self, path: Path, what: str) -> None:
         self.paths.setdefault(os.path.realpath(path), what)

@@ -322,6 +322,11 @@ def test_outputs_never_replace_an_input_the_record_or_the_report(tiny_checkpoint
         with pytest.raises(OutputError, match="refusing to replace it"):
             batching.run_batch(items, out, engine, batching.Options(seed=0), report=bad)
     assert {p: p.read_bytes() for p in before} == before
+    (out / batching.MANIFEST).unlink()
+    (out / batching.MANIFEST).symlink_to(listing)  # the record's writes would go to the list
+    with pytest.raises(OutputError, match="the record of finished items is the list file; refusing"):
+        batching.run_batch(items, out, engine, batching.Options(seed=0))
+    assert {p: p.read_bytes() for p in before} == before
 
 
 def test_an_output_replacing_an_input_fails_through_the_cli(tiny_checkpoints: Path, tmp_path: Path) -> None:
