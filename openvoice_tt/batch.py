@@ -521,6 +521,7 @@ hashed `{"file": path, "hash": [size, mtime_ns, ctime_ns, inode, sha256]}` (a ca
 checkpoints are not read again on every run). A later line for the same output or file wins."""
 MANIFEST_FORMAT = 2
 NEW = "new"  # Manifest.why_redo: neither a record nor a file, so nothing is redone
+UNREADABLE = "unreadable: "  # a fingerprint part that could not be computed: it never matches
 
 FINGERPRINT_PARTS = {
     "text": "text changed",
@@ -570,7 +571,8 @@ class FileHashes:
 class Fingerprints:
     """Per item, a hash of each part of what determines its audio (`FINGERPRINT_PARTS`). Run-wide parts
     (lexicon, checkpoints, device) are computed once; a part that cannot be computed (a reference gone)
-    is "unreadable: ...", which never matches a record, so the item runs and fails with the real error."""
+    is `UNREADABLE` + why, which never matches a record: the item runs (and fails with the real error if
+    the file is gone; an in-memory lexicon, which has no file, is made again on every resume)."""
 
     def __init__(self, engine: Engine, hashes: FileHashes) -> None:
         self.engine = engine
@@ -599,17 +601,17 @@ class Fingerprints:
             if item.references:  # the segmentation method shapes the embedding as much as the recordings do
                 return _sha([self.engine.method, [self.hashes.sha256(p) for p in item.references]])
         except (OSError, InputError) as e:
-            return f"unreadable: {_one_line(e)}"
+            return UNREADABLE + _one_line(e)
         return _sha(None)
 
     def _lexicon(self) -> str:
         lexicon = self.engine.lexicon
         if lexicon is None:
             return _sha(None)
-        try:  # the file it was loaded from; an in-memory lexicon has none and is never taken as unchanged
+        try:  # the file it was loaded from (an in-memory lexicon has none: UNREADABLE)
             return _sha(["lexicon", self.hashes.sha256(Path(lexicon.path))])
         except (OSError, InputError) as e:
-            return f"unreadable: {_one_line(e)}"
+            return UNREADABLE + _one_line(e)
 
     def _checkpoints(self, kind: str) -> str:
         from openvoice_tt import api
@@ -623,7 +625,7 @@ class Fingerprints:
                     if path.is_file():
                         files.append([str(path.relative_to(root)), self.hashes.sha256(path)])
                 except (OSError, InputError) as e:
-                    return f"unreadable: {_one_line(e)}"
+                    return UNREADABLE + _one_line(e)
         return _sha(files)
 
 
@@ -674,7 +676,11 @@ class Manifest:
             return self.problem or "the file there is not in the record"
         recorded = record.get("fingerprint")
         recorded = recorded if isinstance(recorded, dict) else {}
-        changed = [why for part, why in FINGERPRINT_PARTS.items() if recorded.get(part) != fingerprint[part]]
+        changed = [
+            why
+            for part, why in FINGERPRINT_PARTS.items()
+            if recorded.get(part) != fingerprint[part] or fingerprint[part].startswith(UNREADABLE)
+        ]
         if changed and item.se is not None:
             changed = [
                 "embedding file content changed" if why == FINGERPRINT_PARTS["voice"] else why for why in changed

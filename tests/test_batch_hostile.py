@@ -529,3 +529,18 @@ def test_the_record_is_rewritten_once_per_run_and_survives_a_cut_line(
         "0003.wav": ("done", "the file there is not in the record"),
     }
     assert set(recorded(out)) == {"0001.wav", "0002.wav", "0003.wav"}
+
+
+@pytest.mark.filterwarnings("ignore:no BERT model")  # the tiny checkpoints have none
+def test_an_in_memory_lexicon_is_never_taken_as_unchanged(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    """A Lexicon made in Python has no file whose content could be compared: --resume makes its items
+    again (saying so) rather than trusting a record made with another lexicon."""
+    from openvoice_tt.text.lexicon import Lexicon
+
+    out = tmp_path / "out"
+    out.mkdir()
+    items = batching.read_items(jsonl(tmp_path / "list.jsonl", [{"text": "Hello."}]))
+    for words, why in (("hello  HH AH0 L OW1", None), ("hello  HH EH1 L OW0", "lexicon changed")):
+        engine = batching.Engine(tiny_checkpoints, "cpu", lexicon=Lexicon.parse(words))
+        result = batching.run_batch(items, out, engine, batching.Options(seed=0), resume=True)
+        assert [(o.status, o.redone) for o in result.outcomes] == [("done", why)]
