@@ -148,12 +148,16 @@ def test_lists_that_are_no_list_fail_up_front(tmp_path: Path, content: bytes, me
         batching.read_items(path)
 
 
-def test_too_many_items_fail_up_front(tmp_path: Path) -> None:
+def test_too_many_items_fail_up_front(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "list.txt"
-    path.write_text("x\n" * batching.MAX_ITEMS, encoding="utf-8")
-    assert len(batching.read_items(path)) == batching.MAX_ITEMS
     path.write_text("x\n" * (batching.MAX_ITEMS + 1), encoding="utf-8")
     with pytest.raises(InputError, match="more than 100,000 items"):
+        batching.read_items(path)
+    monkeypatch.setattr(batching, "MAX_ITEMS", 3)  # the bound itself is allowed
+    path.write_text("x\n" * 3, encoding="utf-8")
+    assert len(batching.read_items(path)) == 3
+    path.write_text("x\n" * 4, encoding="utf-8")
+    with pytest.raises(InputError, match="more than 3 items"):
         batching.read_items(path)
 
 
