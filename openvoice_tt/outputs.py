@@ -88,7 +88,7 @@ def progressive(destination: str | os.PathLike[str]) -> Iterator[Progressive]:
         finally:
             os.close(fd)
         return
-    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    temp = _temporary(target)
     try:  # os.open with 0o666 lets the umask decide the mode, as for a plain open(); mkstemp would force 0o600
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as e:
@@ -110,6 +110,20 @@ def progressive(destination: str | os.PathLike[str]) -> Iterator[Progressive]:
         if not replaced:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
+
+
+NAME_MAX = 255
+"""Longest file name in bytes on common file systems (ext4, XFS, APFS, NTFS)."""
+
+
+def _temporary(target: Path) -> Path:
+    """A fresh name next to `target` for its temporary file, `.<name>.<random>.tmp`, with the name cut
+    short where the whole would pass `NAME_MAX`: any name the file system takes can be written."""
+    suffix = f".{uuid.uuid4().hex[:12]}.tmp"
+    name = target.name
+    while name and len(os.fsencode(f".{name}{suffix}")) > NAME_MAX:
+        name = name[:-1]
+    return target.with_name(f".{name}{suffix}")
 
 
 def _target(path: Path) -> Path:
