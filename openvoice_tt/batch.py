@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openvoice_tt import audio as audio_io
+from openvoice_tt import layout
 from openvoice_tt.errors import InputError, OpenVoiceError, OutputError, Terminated
 from openvoice_tt.outputs import NAME_MAX, output_error, write_file
 
@@ -534,8 +535,13 @@ FINGERPRINT_PARTS = {
 """What determines an item's audio, each with the reason given when --resume redoes an item for it."""
 
 CHECKPOINT_PARTS = {
-    "synth": ("melotts-english", "bert-base-uncased"),
-    "clone": ("melotts-english", "bert-base-uncased", "converter", "base_speakers/ses"),
+    "synth": (layout.ENGLISH.folder, layout.ENGLISH.bert.folder),
+    "clone": (
+        layout.ENGLISH.folder,
+        layout.ENGLISH.bert.folder,
+        layout.CONVERTER.folder,
+        layout.CONVERTER.speaker_embeddings,
+    ),
 }
 """The checkpoint folders (see checkpoints/README.md) whose files determine the audio of each kind."""
 

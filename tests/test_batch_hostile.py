@@ -364,6 +364,25 @@ def test_an_output_replacing_an_input_fails_through_the_cli(tiny_checkpoints: Pa
     assert recording.read_bytes() == before and listing.read_bytes() == listed
 
 
+def test_the_report_is_never_an_items_output_and_names_are_shown_as_written(
+    tiny_checkpoints: Path, tmp_path: Path
+) -> None:
+    """Through the command: an item whose output is the --report file fails (the report is the report,
+    not the item's audio), and output names that look like rich markup (`[red]`) are shown as written
+    in the table instead of crashing it after the report was written."""
+    out = tmp_path / "out"
+    listing = jsonl(
+        tmp_path / "list.jsonl", [{"text": "A.", "output": "report.json"}, {"text": "B.", "output": "[red]x"}]
+    )
+    report = out / "report.json"
+    result = run_batch(listing, "-o", out, "-c", tiny_checkpoints, "-d", "cpu", "--report", report)
+    assert result.exit_code == 1, result.output  # one item failed, the run finished
+    assert "Traceback" not in result.output and "[red]x.wav" in result.output
+    written = json.loads(report.read_text())
+    assert written["items"][0]["status"] == "failed" and "report" in written["items"][0]["error"]
+    assert written["items"][1]["status"] == "done" and sf.info(out / "[red]x.wav").frames > 0
+
+
 # ------------------------------------------------------------------------------------------- resume
 
 

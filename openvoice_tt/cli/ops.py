@@ -78,7 +78,14 @@ def download(
 def batch(
     input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="List file: .txt, .csv, .tsv or .jsonl.")],
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="Output folder (created if missing).")],
-    resume: Annotated[bool, typer.Option("--resume", help="Skip items whose output already exists.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Skip items already made from the same inputs (text, options, the content of references, "
+            "embeddings, lexicon and checkpoints).",
+        ),
+    ] = False,
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write a JSON report here.", show_default=False)
     ] = None,
@@ -136,7 +143,7 @@ def batch(
     with ui.rendered_warnings(), ui.progress("batch") as item_bar:
         started = time.perf_counter()
         result = batching.run_batch(
-            items, out_dir, engine, defaults, resume, lambda done, total, _: item_bar(done, total)
+            items, out_dir, engine, defaults, resume, lambda done, total, _: item_bar(done, total), report=report
         )
     elapsed = time.perf_counter() - started
     summary = result.to_json(input_file, out_dir, engine.device_used)

@@ -59,15 +59,15 @@ def batch(ui: Ui, result: Any, summary: dict[str, Any], elapsed: float, json_out
         return
     if ui.quiet:
         return
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table("#", "line", "kind", "output", "status", "audio s", "error", box=None)
     for outcome in result.outcomes:
         item = outcome.item
         seconds = f"{outcome.seconds:.2f}" if outcome.seconds is not None else ""
-        table.add_row(
-            str(item.index), str(item.line), item.kind, item.output, outcome.status, seconds, outcome.error or ""
-        )
+        cells = (str(item.index), str(item.line), item.kind, item.output, outcome.status, seconds, outcome.error or "")
+        table.add_row(*(escape(cell) for cell in cells))  # names and errors are the user's text, not markup
     ui.out.print(table)
     counts = ", ".join(f"{n} {status}" for status, n in summary["counts"].items() if n)
     ui.out.print(f"{len(result.outcomes)} item(s): {counts} in {elapsed:.1f} s", markup=False)
