@@ -8,7 +8,6 @@ importing this module stays cheap for commands that never segment audio.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import os
@@ -217,7 +216,7 @@ def detect_speech(audio: np.ndarray, sample_rate: int, method: str = "silero") -
         return SpeechDetection([], 0.0, method)
     probe = resample(audio, sample_rate, VAD_RATE)
     probe = probe / max(0.1, float(np.abs(probe).max()))
-    silero = _load_silero() if method == "silero" else None
+    silero = SILERO.load() if method == "silero" else None
     if silero is not None:
         raw = _silero_spans(probe, *silero)
     else:
@@ -231,10 +230,11 @@ def detect_speech(audio: np.ndarray, sample_rate: int, method: str = "silero") -
 
 def detector_for(method: str) -> str:
     """The detector `detect_speech(..., method)` actually runs: "energy" when silero is asked for but
-    cannot be loaded (warned once). Embeddings are cached under this name, never under the one asked for."""
+    cannot be loaded (tried again on the next call). Embeddings are cached under this name, never under the
+    one asked for."""
     if method not in ("silero", "energy"):
         raise ValueError(f"unknown speech detection method {method!r} (use 'silero' or 'energy')")
-    return "silero" if method == "silero" and _load_silero() is not None else "energy"
+    return "silero" if method == "silero" and SILERO.load() is not None else "energy"
 
 
 def speech_segments(
@@ -268,18 +268,43 @@ def speech_segments(
     return np.array_split(speech, pieces)
 
 
-@functools.lru_cache(maxsize=1)
-def _load_silero() -> tuple[Any, Callable[..., list[dict[str, int]]]] | None:
-    """The bundled silero model and its timestamp function, loaded once; None (warned once) if unavailable."""
-    try:
-        from silero_vad import get_speech_timestamps, load_silero_vad
+class SileroVad:
+    """The bundled silero model and its timestamp function, loaded on first use and kept.
 
-        with warnings.catch_warnings():  # silero loads a TorchScript file; torch calls jit.load deprecated
-            warnings.filterwarnings("ignore", message=r".*torch\.jit\.load", category=FutureWarning)
-            return load_silero_vad(), get_speech_timestamps
-    except (ImportError, OSError, RuntimeError) as e:
-        warnings.warn(f"silero-vad unavailable ({_one_line(e)}); detecting speech by energy instead", stacklevel=3)
-        return None
+    Only a success is kept: a failed load returns None (speech is then detected by energy) and the next
+    call tries again, so one transient error (a file briefly unreadable, memory short) does not turn a
+    long-running server to the energy detector for the rest of its life. Each distinct failure warns once,
+    so a server retrying on every request does not repeat the same warning. `SILERO` below is the
+    process's one instance; `reset()` forgets the model and the warnings given (the next call loads afresh).
+    """
+
+    def __init__(self) -> None:
+        self._loaded: tuple[Any, Callable[..., list[dict[str, int]]]] | None = None
+        self._warned: set[str] = set()
+
+    def load(self) -> tuple[Any, Callable[..., list[dict[str, int]]]] | None:
+        """(model, get_speech_timestamps), or None (warned once per distinct reason) if silero cannot load."""
+        if self._loaded is not None:
+            return self._loaded
+        try:
+            from silero_vad import get_speech_timestamps, load_silero_vad
+
+            with warnings.catch_warnings():  # silero loads a TorchScript file; torch calls jit.load deprecated
+                warnings.filterwarnings("ignore", message=r".*torch\.jit\.load", category=FutureWarning)
+                self._loaded = load_silero_vad(), get_speech_timestamps
+        except (ImportError, OSError, RuntimeError) as e:
+            reason = _one_line(e)
+            if reason not in self._warned:
+                self._warned.add(reason)
+                warnings.warn(f"silero-vad unavailable ({reason}); detecting speech by energy instead", stacklevel=3)
+        return self._loaded
+
+    def reset(self) -> None:
+        self._loaded = None
+        self._warned.clear()
+
+
+SILERO = SileroVad()
 
 
 def _silero_spans(probe: np.ndarray, model: Any, get_speech_timestamps: Callable[..., Any]) -> list[tuple[int, int]]:

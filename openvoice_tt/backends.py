@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -20,6 +20,11 @@ from openvoice_tt.interfaces import Converter, ModelInputs, Synthesized, Synthes
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.synthesizer import SynthesisParams
 from openvoice_tt.timing import NULL_TIMER, StageTimer
+from openvoice_tt.tt.device_choice import TT_DEVICE_ENV as TT_DEVICE_ENV  # re-exported: tests and scripts use it
+
+if TYPE_CHECKING:
+    from openvoice_tt.tt.device import TtDevice
+    from openvoice_tt.tt.device_choice import DeviceChoice
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "tt")
 
@@ -130,41 +135,60 @@ class TorchConverter(HostAudio):
 # ttnn
 
 
-# "hardware" (default), "emulation" (faithful), "emulation:exact", "mock:wormhole_n150", "mock:blackhole_p150"
-TT_DEVICE_ENV = "OPENVOICE_TT_DEVICE"
 TT_CACHE_ENV = "OPENVOICE_TT_CACHE"
-_tt_device = None
 
 
-def tt_device():
+class TtDeviceOwner:
+    """The process's one Tenstorrent device: opened on first use as OPENVOICE_TT_DEVICE names it
+    (`tt.device_choice`, the one parser of that variable), kept open for every later model, closed by `close`.
+
+    One device a process because a chip is opened once (a second open of device 0 fails) and every model
+    shares its program cache and weights. `TT_DEVICE` below is the one instance: explicit process state,
+    closed and reset through `close_tt_device()`, never by assigning to it. If the variable names another
+    device than the open one (a test, or a notebook that changes it), `get` closes the open device and
+    opens the named one; models built on the closed device must not be used afterwards."""
+
+    def __init__(self) -> None:
+        self._device: TtDevice | None = None
+        self._choice: DeviceChoice | None = None
+
+    @property
+    def opened(self) -> TtDevice | None:
+        """The open device, or None (nothing opened yet, or closed since)."""
+        return self._device
+
+    def get(self) -> TtDevice:
+        """The open device of the choice OPENVOICE_TT_DEVICE names, opening it if needed (DeviceError: a
+        bad value, or a device that cannot be opened)."""
+        from openvoice_tt.tt.device import open_device
+        from openvoice_tt.tt.device_choice import device_choice
+
+        choice = device_choice()
+        if self._device is not None and choice != self._choice:
+            self.close()
+        if self._device is None:
+            self._device, self._choice = open_device(choice), choice
+        return self._device
+
+    def close(self) -> None:
+        """Close the open device (a chip or mock is released through ttnn; the emulation holds nothing) and
+        forget it: the next `get` opens one afresh. Closing when nothing is open does nothing."""
+        device, self._device, self._choice = self._device, None, None
+        if device is not None:
+            device.close()
+
+
+TT_DEVICE = TtDeviceOwner()
+
+
+def tt_device() -> TtDevice:
     """The process's one Tenstorrent device (opened on first use): hardware, or what OPENVOICE_TT_DEVICE names."""
-    global _tt_device
-    if _tt_device is None:
-        import os
+    return TT_DEVICE.get()
 
-        from openvoice_tt.tt.device import configure_mock, open_emulated_device, open_ttnn_device
 
-        choice = os.environ.get(TT_DEVICE_ENV, "hardware")
-        if choice in ("emulation", "emulation:faithful", "emulation:exact"):
-            _tt_device = open_emulated_device(choice.partition(":")[2] or "faithful")
-        elif choice.startswith("mock:"):
-            configure_mock(choice.split(":", 1)[1])
-            _tt_device = open_ttnn_device()
-        elif choice == "hardware":
-            from openvoice_tt.tt.device import MOCK_ENV
-
-            if os.environ.get(MOCK_ENV):  # a mock computes nothing: never let it stand in silently for a chip
-                raise DeviceError(
-                    f"{MOCK_ENV} is set, which makes ttnn open a mock device (it computes nothing); unset it, "
-                    f"or ask for a mock explicitly with {TT_DEVICE_ENV}=mock:wormhole_n150"
-                )
-            _tt_device = open_ttnn_device()
-        else:
-            raise DeviceError(
-                f"{TT_DEVICE_ENV}={choice!r}: use hardware, emulation, emulation:exact, mock:wormhole_n150 or "
-                "mock:blackhole_p150"
-            )
-    return _tt_device
+def close_tt_device() -> None:
+    """Close the process's Tenstorrent device, if one is open; the next `tt_device()` opens it again."""
+    TT_DEVICE.close()
 
 
 def weight_cache_path(checkpoint: Path, arch: str, precision: object) -> Path:
@@ -281,16 +305,16 @@ class TtSynthesizer:
 
 
 def resolve_device(choice: str) -> str:
-    """--device -> "tt", "cuda" or "cpu" ("auto": a Tenstorrent chip if present, else CUDA, else CPU)."""
-    import os
-
+    """--device -> "tt", "cuda" or "cpu" ("auto": a Tenstorrent chip if present, or the emulation or mock
+    device OPENVOICE_TT_DEVICE names, else CUDA, else CPU; a bad OPENVOICE_TT_DEVICE is a DeviceError)."""
     if choice not in DEVICE_CHOICES:
         raise DeviceError(f"--device {choice!r}: choose one of {', '.join(DEVICE_CHOICES)}")
     if choice != "auto":
         return choice
     from openvoice_tt.tt.device import hardware_available
+    from openvoice_tt.tt.device_choice import device_choice
 
-    if os.environ.get(TT_DEVICE_ENV, "hardware") != "hardware" or hardware_available():
+    if device_choice().kind != "hardware" or hardware_available():
         return "tt"
     return "cuda" if torch.cuda.is_available() else "cpu"
 

@@ -8,7 +8,6 @@ synthesis or cloning cannot work (the command then exits with 4); "warn" means i
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import platform
 import sys
 from collections.abc import Callable
@@ -98,24 +97,34 @@ def _ttnn() -> Check:
 
 
 def _tenstorrent() -> Check:
-    from openvoice_tt.backends import TT_DEVICE_ENV, tt_device
+    """What `--device tt` would get: the value of OPENVOICE_TT_DEVICE is read by the backend's own parser
+    (`tt.device_choice`), so a value doctor accepts opens, and one it refuses fails `synth --device tt`
+    with the same message."""
+    from openvoice_tt.backends import tt_device
     from openvoice_tt.tt.device import hardware_available, ttnn_installed
+    from openvoice_tt.tt.device_choice import TT_DEVICE_ENV, device_choice
 
-    choice = os.environ.get(TT_DEVICE_ENV, "hardware")
-    if choice == "emulation" or choice.startswith("emulation:"):
+    hint = f"fix it, or unset {TT_DEVICE_ENV} and use --device cpu"
+    try:
+        choice = device_choice()
+    except OpenVoiceError as e:
+        return Check("tenstorrent device", FAIL, str(e), hint)
+    if choice.kind == "emulation":
         return Check("tenstorrent device", OK, f"host emulation of ttnn on the CPU ({TT_DEVICE_ENV}={choice})")
     if not ttnn_installed():
         return Check("tenstorrent device", INFO, "not checked (ttnn is not installed)")
     try:
         with silenced_native_output():  # ttnn's native logger writes to stdout
-            if choice == "hardware" and not hardware_available():
+            if choice.kind == "hardware" and not hardware_available():
                 return Check("tenstorrent device", INFO, f"none found (for testing: {TT_DEVICE_ENV}=emulation)")
             device = tt_device()  # opens it: the arch comes from the device itself
-    except OpenVoiceError as e:  # a bad OPENVOICE_TT_DEVICE or a broken chip: --device auto would fail too
-        return Check("tenstorrent device", FAIL, str(e), f"fix it, or unset {TT_DEVICE_ENV} and use --device cpu")
+    except OpenVoiceError as e:  # a broken chip, or a mock that cannot open: --device auto would fail too
+        return Check("tenstorrent device", FAIL, str(e), hint)
     if device.kind == "mock":
         return Check(
-            "tenstorrent device", OK, f"mock {device.arch} ({choice[5:]} descriptor): validates ops, computes nothing"
+            "tenstorrent device",
+            OK,
+            f"mock {device.arch} ({choice.variant}): validates ops, computes nothing",
         )
     return Check("tenstorrent device", OK, f"real {device.arch} chip (--device tt; auto uses it)")
 

@@ -176,7 +176,14 @@ def run(args: argparse.Namespace, loaded: ReferenceModels) -> dict:
             else:
                 result = converter.convert(audio, src, tgt, 0.3, NoiseSource(args.seed))
         elif args.job == "synth":
-            result, _ = synthesizer.synthesize(inputs, 0, SynthesisParams(), NoiseSource(args.seed), durations=given)
+            if given is None:
+                result, _ = synthesizer.synthesize(inputs, 0, SynthesisParams(), NoiseSource(args.seed))
+            else:  # --compare: on the reference's durations
+                from scripts.tt_given_durations import synthesize_on_durations
+
+                result, _ = synthesize_on_durations(
+                    synthesizer, inputs, 0, SynthesisParams(), NoiseSource(args.seed), given
+                )
         else:
             src, tgt = torch.randn(1, 256, 1, generator=gen), torch.randn(1, 256, 1, generator=gen)
             result = clone_on_device(

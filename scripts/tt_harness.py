@@ -74,7 +74,10 @@ class _OnGivenDurations:
         self, inputs: Any, speaker_id: int, params: SynthesisParams, noise: NoiseSource, timer: StageTimer = NULL_TIMER
     ):
         from openvoice_tt.interfaces import Synthesized
+        from scripts.tt_given_durations import synthesize_on_device_on_durations
 
         given = next(self.durations)
-        wave, samples, frames = self.model.synthesize_on_device(inputs, speaker_id, params, noise, timer, given)
+        wave, samples, frames = synthesize_on_device_on_durations(
+            self.model, inputs, speaker_id, params, noise, given, timer
+        )
         return Synthesized(wave, None, frames, samples)

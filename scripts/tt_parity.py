@@ -233,6 +233,8 @@ def melo_blocks(
     if waveform:
         phones, tones, languages = (x[None] for x in (inputs.phone_ids, inputs.tone_ids, inputs.language_ids))
         expected = ref.infer(phones, tones, languages, inputs.bert[None], ja_bert[None], 1, NoiseSource(7))
-        wave, _ = tt.synthesize(inputs, 1, params, NoiseSource(7), durations=expected.durations.flatten())
+        from scripts.tt_given_durations import synthesize_on_durations
+
+        wave, _ = synthesize_on_durations(tt, inputs, 1, params, NoiseSource(7), expected.durations.flatten())
         out["waveform"] = compare(expected.audio.flatten(), wave)
     return out, differing

@@ -89,6 +89,17 @@ def tool_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterato
     torch.set_num_threads(threads)
 
 
+@pytest.fixture
+def fresh_tt_device() -> Iterator[None]:
+    """No Tenstorrent device left open by an earlier test, and none left open for a later one (through the
+    backend's public `close_tt_device`)."""
+    from openvoice_tt.backends import close_tt_device
+
+    close_tt_device()
+    yield
+    close_tt_device()
+
+
 @pytest.fixture(scope="session")
 def voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """About 9 s of espeak-ng speech in two sentences with a pause: a usable reference."""

@@ -346,15 +346,29 @@ def test_silence_and_hiss_have_no_speech(method: str) -> None:
 @needs_espeak
 def test_energy_fallback_when_silero_cannot_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     samples = read_audio(make_speech(tmp_path / "ref.wav", "Falling back to energy detection works too."), RATE)
-    audio._load_silero.cache_clear()
+    audio.SILERO.reset()  # a model loaded by an earlier test would be used
     monkeypatch.setitem(sys.modules, "silero_vad", None)  # import silero_vad now raises ImportError
     try:
         with pytest.warns(UserWarning, match="silero-vad unavailable") as caught:
             first = detect_speech(samples, RATE)
         with warnings.catch_warnings():
-            warnings.simplefilter("error")  # the second call must not warn again
+            warnings.simplefilter("error")  # the second call (the same failure) must not warn again
             second = detect_speech(samples, RATE)
     finally:
-        audio._load_silero.cache_clear()
+        audio.SILERO.reset()
     assert len(caught) == 1
     assert first == second and first.method == "energy" and first.speech_seconds > 1.0
+
+
+def test_a_failed_silero_load_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reproduction: a failed load was cached for the life of the process, so one transient error made a
+    long-running server detect speech by energy forever."""
+    silence = np.zeros(RATE, np.float32)
+    audio.SILERO.reset()
+    monkeypatch.setitem(sys.modules, "silero_vad", None)  # the first load fails
+    with pytest.warns(UserWarning, match="silero-vad unavailable"):
+        assert detect_speech(silence, RATE).method == "energy"
+    assert audio.detector_for("silero") == "energy"
+    monkeypatch.undo()  # silero can be loaded again: the next call loads it
+    assert audio.detector_for("silero") == "silero"
+    assert detect_speech(silence, RATE).method == "silero"

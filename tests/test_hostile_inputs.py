@@ -120,12 +120,10 @@ def test_extreme_duration_options_fail_early_without_growing_memory(tiny_checkpo
 
 @needs_espeak
 @pytest.mark.filterwarnings("ignore:no BERT model")
+@pytest.mark.usefixtures("fresh_tt_device")  # this test's emulated device is not left to others
 def test_frame_bound_applies_on_the_tt_backend_too(tiny_checkpoints: Path, tmp_path: Path, monkeypatch) -> None:
     """The same options on the ttnn backend (host emulation) stop at the same check, before the prior noise
     or any frame-sized buffer exists."""
-    from openvoice_tt import backends
-
-    monkeypatch.setattr(backends, "_tt_device", None)  # this test's emulated device is not left to others
     monkeypatch.setenv("OPENVOICE_TT_DEVICE", "emulation")
     monkeypatch.setenv("OPENVOICE_TT_CACHE", str(tmp_path / "tt-cache"))
     tts = api.TTS(tiny_checkpoints, "tt")
@@ -227,11 +225,9 @@ def test_embedding_file_gets_the_audio_outputs_permissions(tmp_path: Path) -> No
 # ------------------------------------------------------------------------------------ devices and doctor
 
 
+@pytest.mark.usefixtures("fresh_tt_device")  # no device opened by an earlier test in this process
 def test_doctor_reports_a_bad_tt_device_variable(tiny_checkpoints: Path, monkeypatch) -> None:
     """Reproduction: `OPENVOICE_TT_DEVICE=bogus openvoice-tt doctor` exited 6 with no report."""
-    from openvoice_tt import backends
-
-    monkeypatch.setattr(backends, "_tt_device", None)  # no device opened by an earlier test in this process
     monkeypatch.setenv("OPENVOICE_TT_DEVICE", "bogus")
     result = invoke("doctor", "-c", tiny_checkpoints, "--json")
     assert result.exit_code == 4, result.output
@@ -249,10 +245,10 @@ class BrokenTtnn:
         raise RuntimeError("TT_FATAL @ cluster.cpp: firmware 80.10 is older than the minimum supported")
 
 
+@pytest.mark.usefixtures("fresh_tt_device")
 def test_a_broken_chip_is_an_error_not_a_silent_cpu_fallback(tiny_checkpoints: Path, tmp_path: Path, monkeypatch):
     """Reproduction: with /dev/tenstorrent present but ttnn failing, `hardware_available` said "no chip" and
     --device auto quietly ran on the CPU."""
-    from openvoice_tt import backends
     from openvoice_tt.tt import device
 
     nodes = tmp_path / "dev-tenstorrent"
@@ -260,7 +256,6 @@ def test_a_broken_chip_is_an_error_not_a_silent_cpu_fallback(tiny_checkpoints: P
     monkeypatch.setattr(device, "DRIVER_PATH", nodes)
     monkeypatch.delenv("OPENVOICE_TT_DEVICE", raising=False)
     monkeypatch.delenv(device.MOCK_ENV, raising=False)
-    monkeypatch.setattr(backends, "_tt_device", None)
     assert device.hardware_available(BrokenTtnn) is False  # the driver is loaded, but no card is
     (nodes / "0").touch()
     with pytest.raises(DeviceError, match="a Tenstorrent device, but ttnn cannot count the devices: RuntimeError"):

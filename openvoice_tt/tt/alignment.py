@@ -34,7 +34,7 @@ class Alignment:
         """Sum of the durations: a [1]-element device tensor (read once by the host)."""
         return self.ttnn.sum(durations, compute_kernel_config=self.compute)
 
-    def path(self, durations: Any, tokens: int, frames: int) -> Any:
+    def path(self, durations: Any, frames: int) -> Any:
         """[1, 1, T_x, 1] durations -> path [1, 1, T_y, T_x]: 1 where frame j belongs to token i."""
         ttnn = self.ttnn
         ends = ttnn.transpose(ttnn.cumsum(durations, dim=2), -2, -1)  # [1, 1, 1, T_x]

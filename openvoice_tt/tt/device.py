@@ -32,17 +32,13 @@ import torch
 from openvoice_tt.config import TraceSettings
 from openvoice_tt.errors import DeviceError, shorten
 from openvoice_tt.tt.constants import ResidentConstants
+from openvoice_tt.tt.device_choice import MOCK_DESCRIPTORS, MOCK_ENV, DeviceChoice
 from openvoice_tt.tt.program_budget import ProgramBudget
 from openvoice_tt.tt.slots import InputSlots
 from openvoice_tt.tt.trace import OpTrace
 from openvoice_tt.tt.traced import Traces
 from openvoice_tt.tt.weights import WeightCache
 
-MOCK_ENV = "TT_METAL_MOCK_CLUSTER_DESC_PATH"
-MOCK_DESCRIPTORS = {
-    "wormhole_n150": "wormhole_N150.yaml",
-    "blackhole_p150": "blackhole_P150.yaml",
-}
 # Conv config tables stay in L1_SMALL for as long as their programs are cached: `ProgramBudget` clears
 # the program cache only when a new (model, bucket) key may not fit (tests/tt/test_mock_device.py).
 # 512 KiB hold every key of `openvoice-tt bench` (32 KiB ran out on P150 at 30 s, 128 KiB after ~5 keys)
@@ -79,11 +75,6 @@ L1_ACTIVATION_BYTES = {
     "resblocks-merged": {"wormhole_b0": 320 * 1024, "blackhole": 320 * 1024},
     "convs": {"wormhole_b0": 96 * 1024, "blackhole": 96 * 1024},
 }
-# On: the L1 buffer that clashed with a halo program's circular buffers (a clone after a clone or an
-# extraction on a mock N150, `scripts/tt_traceable.py`) was the harness's own: its op tape held every
-# op's output to the forward's end, so a chain's L1 activations were never freed (`OpTrace.start_tape`,
-# keep=False there now). A forward frees them as it goes; the mock acceptance and traceability runs check it.
-L1_CONV_CHAINS = True
 # The worker grid the L1 rule counts cores on, on every arch: an N150's 8 x 8, the smallest supported. A
 # P150's larger grid only spreads a chain thinner (what fits here fits there), and one rule for every arch
 # gives every arch the same op graph, so the emulation (which computes it) runs what each mock device runs.
@@ -113,10 +104,6 @@ class TransferLog:
             "constants": len(self.constants),
             "weights": len(self.weights),
         }
-
-    def host_to_device(self) -> int:
-        """Every host->device copy counted here (inputs, noise, constants, weights)."""
-        return len(self.uploads) + len(self.constants) + len(self.weights)
 
 
 @dataclass
@@ -289,6 +276,16 @@ class TtDevice:
             self.ttnn.close_device(self.handle)
 
 
+def open_device(choice: DeviceChoice, trace: TraceSettings = TraceSettings()) -> TtDevice:
+    """Open the device `choice` names (`device_choice.device_choice()` reads it from OPENVOICE_TT_DEVICE);
+    the caller owns it and closes it (`TtDevice.close`)."""
+    if choice.kind == "emulation":
+        return open_emulated_device(choice.variant or "faithful", trace)
+    if choice.kind == "mock":
+        configure_mock(choice.variant or "")
+    return open_ttnn_device(trace=trace)
+
+
 def open_emulated_device(mode: str = "faithful", trace: TraceSettings = TraceSettings()) -> TtDevice:
     """The CPU emulation of ttnn: "faithful" computes what a chip computes (source-register truncation,
     math fidelity, packer rounding); "exact" computes in float32 with storage rounding only (debugging).
@@ -332,11 +329,11 @@ def open_ttnn_device(l1_small_size: int = L1_SMALL_SIZE, trace: TraceSettings = 
     if not ttnn_installed():
         raise DeviceError("ttnn is not installed: pip install 'openvoice-tt[tt]' (Python 3.10 or 3.12)")
     os.environ.setdefault("LOGURU_LEVEL", "WARNING")
+    mock = bool(os.environ.get(MOCK_ENV))
+    if not mock and not hardware_available():  # before importing ttnn: a machine without a chip never does
+        raise DeviceError("no Tenstorrent device found (ttnn sees no chip); use --device cpu")
     import ttnn
 
-    mock = bool(os.environ.get(MOCK_ENV))
-    if not mock and not hardware_available(ttnn):
-        raise DeviceError("no Tenstorrent device found (ttnn sees no chip); use --device cpu")
     kind = "mock" if mock else "hardware"
     traced = trace.active(kind)
     if traced and mock:

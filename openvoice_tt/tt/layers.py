@@ -17,7 +17,7 @@ import torch
 from openvoice_tt.config import BlockPrecision as Precision
 from openvoice_tt.config import MathConfig
 from openvoice_tt.errors import DeviceError
-from openvoice_tt.tt.device import L1_CONV_CHAINS, TtDevice
+from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.programs import capturing, operation_runs
 
 DTYPES = {"bf16": "bfloat16", "fp32": "float32", "bfp8": "bfloat8_b"}
@@ -389,9 +389,9 @@ class Conv1d:
     def runs_in_l1(self, rows: int, chain: str) -> bool:
         """The length-bucket rule, the one place it is said: whether a chain of kind `chain` through this conv
         runs in L1 (`l1=True`) at `rows` rows of this conv's input channels, in its activations' type
-        (`fits_l1`; always DRAM without `device.L1_CONV_CHAINS`). The caller picks the conv and the rows
-        that count its chain's activation (its docstring says which)."""
-        return L1_CONV_CHAINS and fits_l1(self.device, rows, self.in_channels, self.activations, chain)
+        (`fits_l1`). The caller picks the conv and the rows that count its chain's activation (its docstring
+        says which)."""
+        return fits_l1(self.device, rows, self.in_channels, self.activations, chain)
 
     def __call__(self, x: Any, length: int, l1: bool = False, keep_input: bool = False) -> Any:
         key = (length, "l1") if l1 else length  # prepared weights depend on the sharding too

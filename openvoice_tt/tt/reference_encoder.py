@@ -43,6 +43,7 @@ from openvoice_tt.tt.layers import (
 
 TILE = 32
 ALIGNED_CONVS = 2  # the convs whose input width is made tile-aligned (the ones ttnn height-slices)
+COLUMN_MULTIPLE = TILE * 2 ** (ALIGNED_CONVS - 1)  # each stride-2 conv halves the width: 64 keeps two aligned
 
 
 def conv_width(width: int) -> int:
@@ -66,7 +67,16 @@ def gru_input_weight(weight_ih: torch.Tensor, channels: int, freq: int) -> torch
 
 
 class ReferenceEncoder:
-    def __init__(self, device: TtDevice, ref: ReferenceReferenceEncoder, name: str, precision: Precision) -> None:
+    def __init__(
+        self,
+        device: TtDevice,
+        ref: ReferenceReferenceEncoder,
+        name: str,
+        precision: Precision,
+        column_multiple: int = COLUMN_MULTIPLE,
+    ) -> None:
+        """`column_multiple`: the frequency bins are zero-padded to a multiple of it (`COLUMN_MULTIPLE`; 1
+        runs the unpadded computation, which the padded one must equal)."""
         self.device = device
         self.ttnn = device.ttnn
         self.spec_channels = ref.spec_channels
@@ -124,7 +134,7 @@ class ReferenceEncoder:
         self.proj = Linear.of(device, ref.proj, f"{name}.proj", precision)
         self.dtype = dtype_of(device, precision.activations)
         self.compute = compute_config(device, precision)
-        self.column_multiple = TILE * 2 ** (ALIGNED_CONVS - 1)  # 1: the unpadded computation (for tests)
+        self.column_multiple = column_multiple
 
     def __call__(self, spec: Any, length: int, valid: Any | None = None, shortest: int = 1) -> Any:
         """spec [1, 1, T, F] (T = `length` rows, of which the first `valid` are real: a device count,

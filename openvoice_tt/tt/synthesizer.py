@@ -14,13 +14,14 @@ Durations are `ceil`ed, so a chip's arithmetic (19-bit matrix-unit operands, REA
 block") can move a token whose predicted duration lies within ~1e-3 of an integer by one frame, and
 every later frame with it. The pipeline accepts that (a one-frame shift of one phoneme is inaudible);
 the arithmetic after the last matrix op (exp, scale, ceil, the sum) stays float32 on the vector unit.
-Checks against torch instead pass the reference's own durations (`durations=`, a test-only argument:
-`scripts/tt_parity.py`, `scripts/tt_acceptance.py --compare`) and count free-running differences separately.
+Checks against torch instead run the public stages (`encode_chunk`, `decode_chunk`) on the reference's own
+durations (`scripts/tt_given_durations.py`: `scripts/tt_parity.py`, `scripts/tt_acceptance.py --compare`,
+the tt tests) and count free-running differences separately.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -54,6 +55,21 @@ class TextState:
     logs_p: Any
     durations: Any  # [1, 1, padded_tokens, 1] float32 frames per token
     total: Any  # [1] float32 total frames
+
+
+@dataclass
+class EncodedChunk:
+    """A chunk after `MeloSynthesizer.encode_chunk`: its device state and its valid token count."""
+
+    state: TextState
+    tokens: int
+
+
+def zero_padded(values: torch.Tensor, length: int) -> torch.Tensor:
+    """Zero-pad the token (or frame) axis, dim 0, to `length`."""
+    out = torch.zeros((length, *values.shape[1:]), dtype=values.dtype)
+    out[: values.shape[0]] = values
+    return out
 
 
 class MeloSynthesizer:
@@ -131,7 +147,7 @@ class MeloSynthesizer:
         (zero past `frames * hop`; `frames` a device count, `padded_frames` its bucket)."""
         ttnn = self.ttnn
         with timer("alignment"):
-            path = self.alignment.path(state.durations, state.padded_tokens, padded_frames)
+            path = self.alignment.path(state.durations, padded_frames)
             m_p = self.alignment.expand(state.m_p, path)
             logs_p = self.alignment.expand(state.logs_p, path)
             y_mask = length_mask(self.device, frames, padded_frames, self.activations["flow"])
@@ -148,19 +164,16 @@ class MeloSynthesizer:
         return wave
 
     # Host boundary -----------------------------------------------------------------------------------
-
-    def _padded(self, values: torch.Tensor, length: int) -> torch.Tensor:
-        """Zero-pad the token (or frame) axis, dim 0, to `length`."""
-        out = torch.zeros((length, *values.shape[1:]), dtype=values.dtype)
-        out[: values.shape[0]] = values
-        return out
+    # A chunk runs in three public stages, `encode_chunk` -> `chunk_frames` (the one length read) ->
+    # `decode_chunk`, which `synthesize_on_device` composes; a comparison with torch composes them with the
+    # reference's durations in place of the length read (`scripts/tt_given_durations.py`).
 
     def upload_text(self, inputs, speaker_id: int, noise: NoiseSource) -> tuple[list[Any], int, int]:
         device, ttnn = self.device, self.ttnn
         tokens = int(inputs.phone_ids.shape[0])
         padded = self.buckets.tokens(tokens)
         ids = [
-            device.upload(self._padded(t.float(), padded).reshape(1, 1, padded, 1), ttnn.float32, name)
+            device.upload(zero_padded(t.float(), padded).reshape(1, 1, padded, 1), ttnn.float32, name)
             for t, name in (
                 (inputs.phone_ids, "phone_ids"),
                 (inputs.tone_ids, "tone_ids"),
@@ -168,49 +181,49 @@ class MeloSynthesizer:
             )
         ]
         ja_bert = device.upload(
-            self._padded(inputs.ja_bert.t(), padded).reshape(1, 1, padded, -1),
+            zero_padded(inputs.ja_bert.t(), padded).reshape(1, 1, padded, -1),
             self.activations["text_encoder"],
             "ja_bert",
         )
         speaker = device.upload(torch.tensor([[[[float(speaker_id)]]]]), ttnn.float32, "speaker_id")
         sdp_noise = noise.normal(1, 2, tokens)[0].t()
         sdp = device.upload(
-            self._padded(sdp_noise, padded).reshape(1, 1, padded, 2), self.activations["duration"], "sdp_noise"
+            zero_padded(sdp_noise, padded).reshape(1, 1, padded, 2), self.activations["duration"], "sdp_noise"
         )
         return [*ids, ja_bert, speaker, sdp, device.upload_count(tokens, "valid_tokens")], tokens, padded
 
-    def synthesize_on_device(
+    def encode_chunk(
+        self, inputs, speaker_id: int, params: SynthesisParams, noise: NoiseSource, timer: StageTimer = NULL_TIMER
+    ) -> EncodedChunk:
+        """Upload one chunk's text inputs and SDP noise, and run `encode` (traced per token bucket)."""
+        uploaded, tokens, padded = self.upload_text(inputs, speaker_id, noise)
+        self.device.use_shape(("melotts.tokens", padded))
+        state = self.device.traces.run(
+            "melotts.encode", (padded, params), uploaded, lambda *tensors: self.encode(*tensors, padded, params, timer)
+        )
+        return EncodedChunk(state, tokens)
+
+    def chunk_frames(self, chunk: EncodedChunk) -> int:
+        """The chunk's frame count: the one scalar read back from the device (bounded per token)."""
+        return checked_frame_count(self.device.read_scalar(chunk.state.total, "frames"), chunk.tokens)
+
+    def decode_chunk(
         self,
-        inputs,
-        speaker_id: int,
+        chunk: EncodedChunk,
+        frames: int,
         params: SynthesisParams,
         noise: NoiseSource,
         timer: StageTimer = NULL_TIMER,
-        durations: torch.Tensor | None = None,
     ) -> tuple[Any, int, int]:
-        """One chunk -> (waveform [1, 1, samples, 1] left on the device, samples, frames).
-
-        `durations` (frames per token; tests and comparisons only) replaces the predicted durations with
-        the reference's, uploaded in place of the length read, so a block can be compared with torch
-        even where a duration differs by one frame.
-        """
+        """Upload the prior noise and run `decode` (traced per token and frame bucket) on `chunk`'s durations
+        -> (waveform [1, 1, samples, 1] left on the device, samples, frames)."""
         device, ttnn = self.device, self.ttnn
-        uploaded, tokens, padded = self.upload_text(inputs, speaker_id, noise)
-        device.use_shape(("melotts.tokens", padded))
-        state = device.traces.run(
-            "melotts.encode", (padded, params), uploaded, lambda *tensors: self.encode(*tensors, padded, params, timer)
-        )
-        if durations is None:
-            frames = checked_frame_count(device.read_scalar(state.total, "frames"), tokens)
-        else:
-            given = self._padded(durations.float().reshape(-1, 1), padded).reshape(1, 1, padded, 1)
-            state = replace(state, durations=device.upload(given, ttnn.float32, "reference_durations"))
-            frames = max(1, int(durations.sum()))
+        state, padded = chunk.state, chunk.state.padded_tokens
         padded_frames = self.buckets.frames(frames)
         device.use_shape(("melotts.frames", padded_frames))
         prior = noise.normal(1, self.inter_channels, frames)[0].t()
         prior_noise = device.upload(
-            self._padded(prior, padded_frames).reshape(1, 1, padded_frames, -1), self.activations["flow"], "prior_noise"
+            zero_padded(prior, padded_frames).reshape(1, 1, padded_frames, -1), self.activations["flow"], "prior_noise"
         )
 
         valid = device.upload_count(frames, "valid_frames")
@@ -228,6 +241,18 @@ class MeloSynthesizer:
             wave = ttnn.clone(wave)
         return wave, samples, frames
 
+    def synthesize_on_device(
+        self,
+        inputs,
+        speaker_id: int,
+        params: SynthesisParams,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> tuple[Any, int, int]:
+        """One chunk -> (waveform [1, 1, samples, 1] left on the device, samples, frames)."""
+        chunk = self.encode_chunk(inputs, speaker_id, params, noise, timer)
+        return self.decode_chunk(chunk, self.chunk_frames(chunk), params, noise, timer)
+
     def synthesize(
         self,
         inputs,
@@ -235,8 +260,7 @@ class MeloSynthesizer:
         params: SynthesisParams,
         noise: NoiseSource,
         timer: StageTimer = NULL_TIMER,
-        durations: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, int]:
-        """One chunk -> (waveform [frames * hop] on the host, frames); `durations` as in synthesize_on_device."""
-        wave, samples, frames = self.synthesize_on_device(inputs, speaker_id, params, noise, timer, durations)
+        """One chunk -> (waveform [frames * hop] on the host, frames)."""
+        wave, samples, frames = self.synthesize_on_device(inputs, speaker_id, params, noise, timer)
         return self.device.download(wave, "waveform").reshape(-1)[:samples], frames

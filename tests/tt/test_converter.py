@@ -26,6 +26,7 @@ from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import load_converter_model
 from openvoice_tt.tt.converter import ToneColorConverter
 from openvoice_tt.tt.device import open_emulated_device
+from openvoice_tt.tt.reference_encoder import ReferenceEncoder
 from openvoice_tt.tt.weights import WeightCache
 from scripts.tt_parity import speechlike_audio
 from scripts.tt_parity_gates import EMULATION_MODE, FULL_CONVERTER_SECONDS, converter_agreements
@@ -179,8 +180,9 @@ def test_tile_padded_reference_encoder_equals_the_unpadded_computation(tiny_chec
     trace.recording = True
     padded = device.ttnn.to_torch(tt.ref_enc(x, frames)).reshape(-1)
     assert next(s[2] for name, s in trace.calls if name == "reshape" and len(s) == 4 and s[1] > 1) == 576
-    tt.ref_enc.column_multiple = 1
-    unpadded = device.ttnn.to_torch(tt.ref_enc(x, frames)).reshape(-1)
+    name, precision = "unpadded.ref_enc", tt.precision.reference_encoder
+    unpadded_encoder = ReferenceEncoder(device, ref.ref_enc, name, precision, column_multiple=1)
+    unpadded = device.ttnn.to_torch(unpadded_encoder(x, frames)).reshape(-1)
     with torch.no_grad():
         expected = ref.ref_enc(spec.transpose(1, 2)).reshape(-1)
     assert spec.shape[1] % 32 != 0

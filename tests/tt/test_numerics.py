@@ -145,10 +145,10 @@ def test_bfp8_and_bf16_storage_equal_ttnns_host_conversion_bit_for_bit(
         assert torch.equal(emulated.value.view(torch.int32), expected.view(torch.int32))
 
 
+@pytest.mark.usefixtures("fresh_tt_device")
 def test_emulation_mode_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for choice, mode in (("emulation", "faithful"), ("emulation:exact", "exact")):
-        monkeypatch.setenv(backends.TT_DEVICE_ENV, choice)
-        monkeypatch.setattr(backends, "_tt_device", None)
+        monkeypatch.setenv(backends.TT_DEVICE_ENV, choice)  # the open device follows the variable
         assert backends.tt_device().handle.mode == mode
     with pytest.raises(ValueError, match="unknown emulation mode"):
         open_emulated_device("approximate")

@@ -38,6 +38,7 @@ from openvoice_tt.text import EnglishFrontEnd, NoBertWarning
 from openvoice_tt.tt.converter import ToneColorConverter
 from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.synthesizer import MeloSynthesizer
+from scripts.tt_given_durations import synthesize_on_durations
 from scripts.tt_parity import melo_inputs, speechlike_audio
 
 from .mock import REPO, requires_ttnn
@@ -142,7 +143,7 @@ def test_a_synthesis_trace_captured_at_one_length_replays_another_length_of_its_
 
     def synthesize(model, text, seed: int) -> torch.Tensor:
         durations = torch.full((text.phone_ids.numel(),), 2.0)
-        return model.synthesize(text, 1, SynthesisParams(), NoiseSource(seed), durations=durations)[0]
+        return synthesize_on_durations(model, text, 1, SynthesisParams(), NoiseSource(seed), durations)[0]
 
     long_eager, short_eager = synthesize(eager_tt, inputs, 0), synthesize(eager_tt, shorter, 1)
     assert short_eager.numel() < long_eager.numel()
