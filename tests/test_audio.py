@@ -26,11 +26,10 @@ from openvoice_tt.audio import (
     write_audio,
 )
 from openvoice_tt.errors import AudioError, InputError, OutputError
-from tests.speech import ESPEAK_RATE, espeak_available, make_passage, make_speech, synthesize
+from tests.speech import ESPEAK_RATE, make_passage, make_speech, synthesize
 
 REPO = Path(__file__).resolve().parents[1]
 RATE = 22_050
-needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 # one torch thread, whatever ran before: importing silero-vad sets torch to one thread for the process, and a
 # test that restores the thread count afterwards (tool_environment) leaves silero's tiny steps on two
 # threads, which on a busy 2-core machine spin on each other (measured: 35 s instead of 1.7 s CPU per run)
@@ -59,7 +58,6 @@ def one_line_naming(error: pytest.ExceptionInfo[BaseException], name: str) -> st
 # ------------------------------------------------------------------------------------------------ reading
 
 
-@needs_espeak
 @pytest.mark.parametrize("ext", ["wav", "flac", "ogg", "mp3"])
 def test_read_formats(tmp_path: Path, ext: str) -> None:
     speech = synthesize("Reading audio in every format.")
@@ -281,8 +279,6 @@ def test_audio_format_errors(tmp_path: Path, path: str, explicit: str | None, me
 @pytest.fixture(scope="module")
 def passage(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[float, float]]]:
     """A ~25 s reference: four sentences with 2 s silences, and where each sentence's sound starts and ends."""
-    if not espeak_available():
-        pytest.skip("espeak-ng is not installed")
     path = make_passage(tmp_path_factory.mktemp("passage") / "passage.wav", SENTENCES, pause=PAUSE)
     voiced, offset = [], 0.0
     for sentence in SENTENCES:
@@ -315,7 +311,6 @@ def test_passage_segments(passage: tuple[Path, list[tuple[float, float]]], rate:
     assert max(map(len, segments)) - min(map(len, segments)) <= 1
 
 
-@needs_espeak
 @pytest.mark.parametrize("method", ["silero", "energy"])
 def test_short_reference_warns_and_works(tmp_path: Path, method: str) -> None:
     samples = read_audio(make_speech(tmp_path / "short.wav", "Hello there, this is a short test."), RATE)
@@ -325,7 +320,6 @@ def test_short_reference_warns_and_works(tmp_path: Path, method: str) -> None:
     assert len(segments) == 1 and len(segments[0]) > RATE
 
 
-@needs_espeak
 @pytest.mark.parametrize("method", ["silero", "energy"])
 def test_too_little_speech_is_refused(tmp_path: Path, method: str) -> None:
     samples = read_audio(make_speech(tmp_path / "blip.wav", "Hello there, this is a short test."), RATE)
@@ -343,7 +337,6 @@ def test_silence_and_hiss_have_no_speech(method: str) -> None:
             speech_segments(samples, RATE, name="quiet.wav", method=method)
 
 
-@needs_espeak
 def test_energy_fallback_when_silero_cannot_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     samples = read_audio(make_speech(tmp_path / "ref.wav", "Falling back to energy detection works too."), RATE)
     audio._load_silero.cache_clear()
