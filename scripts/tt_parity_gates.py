@@ -11,10 +11,14 @@ sentences, the worst of them per block. The tests run these same scenarios.
 
 The shipped-precision gates follow one rule (`gate`): twice the measured PCC deficit and max abs error
 for a block in reduced precision; four times both for a block in float32 (its error is rounding order,
-which BLAS and the thread count change). `--write` puts them into the test files (TINY_SHIPPED_GATES or
-FULL_SHIPPED_GATES), so re-measuring after a change is one command:
+which BLAS and the thread count change), and never below the README's promised floor (`tests/compare.py`:
+PCC 0.999 per block, 0.99 per waveform; a rule gate under the floor is raised to it). `--write` puts them
+into the test files (TINY_SHIPPED_GATES or FULL_SHIPPED_GATES), so re-measuring after a change is one
+command. It is a ratchet: `--write` refuses (exit 1, one line per gate, nothing written) a gate looser
+than the one in the file (lower PCC, larger max abs error, or a block left out) unless `--loosen` says so,
+and refuses a block measured below its floor always, since no flag makes a broken promise true.
 
-Usage: python scripts/tt_parity_gates.py [--size tiny|full] [--checkpoints DIR] [--write]
+Usage: python scripts/tt_parity_gates.py [--size tiny|full] [--checkpoints DIR] [--write [--loosen]]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import re
 import sys
 import tempfile
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -35,6 +40,7 @@ from openvoice_tt.config import ConverterPrecision, MeloPrecision
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.synthesizer import SynthesisParams
 from scripts.tt_parity import CONVERTER_FIELDS, MELO_FIELDS, Agreement, compare
+from tests.compare import BLOCK_FLOOR, WAVEFORM_FLOOR, Gate, floor_of
 
 CONVERTER_SECONDS = 1.5
 MELO_SENTENCE = "The quick brown fox jumps over the lazy dog, and then it runs back home."
@@ -122,29 +128,103 @@ def _up(value: float, digits: int = 3) -> float:
     return math.ceil(value * scale - 1e-9) / scale
 
 
-def gate(agreement: Agreement, float32: bool) -> tuple[float, float]:
-    """(least PCC, largest max abs error) for a measured block: 2x its deficit and error, 4x in float32."""
+def gate(name: str, agreement: Agreement, float32: bool) -> Gate:
+    """The gate for a measured block: 2x its PCC deficit and error, 4x in float32, its PCC never below the
+    block's floor. A measurement below the floor is an error (`BelowFloor`), not a gate."""
+    floor = floor_of(name)
+    if not agreement.pcc >= floor:  # NaN too
+        raise BelowFloor(f"{name}: measured PCC {agreement.pcc:.10f} is below the promised floor {floor}")
     factor = 4 if float32 else 2
     deficit = _up(max(factor * (1 - agreement.pcc), 1e-9))
-    return round(1 - deficit, 12), _up(factor * agreement.max_abs)
+    return Gate(max(round(1 - deficit, 12), floor), _up(factor * agreement.max_abs), floor)
 
 
-def gate_block(name: str, results: dict[str, Agreement], float32_blocks: set[str], what: str) -> str:
+class BelowFloor(ValueError):
+    """A block measured below the PCC the README promises for it: no gate may admit that."""
+
+
+def proposed_gates(results: Mapping[str, Agreement], float32: set[str]) -> tuple[dict[str, Gate], list[str]]:
+    """The rule's gate for every measured block, and one line for each block measured below its floor."""
+    gates, refusals = {}, []
+    for block, agreement in results.items():
+        try:
+            gates[block] = gate(block, agreement, block in float32)
+        except BelowFloor as error:
+            refusals.append(str(error))
+    return gates, refusals
+
+
+def looser(current: Mapping[str, Gate], proposed: Mapping[str, Gate]) -> list[str]:
+    """One line per gate that `proposed` loosens: a lower PCC, a larger max abs error, or a gate dropped."""
+    lines = []
+    for block, old in current.items():
+        new = proposed.get(block)
+        if new is None:
+            lines.append(f"{block}: gate dropped (was {old})")
+        elif new.min_pcc < old.min_pcc or new.max_abs > old.max_abs:
+            lines.append(f"{block}: {old} -> {new}")
+    return lines
+
+
+GATE_LINE = re.compile(r'^\s+"(?P<block>[^"]+)": Gate\((?P<pcc>[^,)]+), (?P<max_abs>[^,)]+)(?:, (?P<floor>\w+))?\)')
+FLOOR_NAMES = {"WAVEFORM_FLOOR": WAVEFORM_FLOOR, "BLOCK_FLOOR": BLOCK_FLOOR, None: BLOCK_FLOOR}
+
+
+def _dict_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"^{name} = \{{.*?^\}}$", re.S | re.M)
+
+
+def read_gates(path: Path, name: str) -> dict[str, Gate]:
+    """The gates dict `name` as the test file holds it now (one `"block": Gate(...)` line per block)."""
+    found = _dict_pattern(name).findall(path.read_text())
+    if len(found) != 1:
+        raise SystemExit(f"{path}: no single {name} dict to read")
+    matches = [GATE_LINE.match(line) for line in found[0].splitlines()[1:-1]]
+    return {m["block"]: Gate(float(m["pcc"]), float(m["max_abs"]), FLOOR_NAMES[m["floor"]]) for m in matches if m}
+
+
+def gate_block(name: str, results: dict[str, Agreement], gates: Mapping[str, Gate], what: str) -> str:
     """The Python source of a gates dict, one commented line per block (measured PCC / max abs error)."""
     lines = [f"{name} = {{  # {what} (scripts/tt_parity_gates.py): measured PCC / max abs error"]
     for block, agreement in results.items():
-        pcc, max_abs = gate(agreement, block in float32_blocks)
-        lines.append(f'    "{block}": Gate({pcc!r}, {max_abs:.3g}),  # {agreement.pcc:.10f} / {agreement.max_abs:.3g}')
+        g = gates[block]
+        floor = ", WAVEFORM_FLOOR" if g.floor == WAVEFORM_FLOOR else ""
+        measured = f"{agreement.pcc:.10f} / {agreement.max_abs:.3g}"
+        lines.append(f'    "{block}": Gate({g.min_pcc!r}, {g.max_abs:.3g}{floor}),  # {measured}')
     return "\n".join([*lines, "}"])
 
 
 def write(path: Path, name: str, source: str) -> None:
     """Replace the dict `name` (from its `NAME = {` line to the first line `}`) in a test file."""
     text = path.read_text()
-    pattern = re.compile(rf"^{name} = \{{.*?^\}}$", re.S | re.M)
+    pattern = _dict_pattern(name)
     if len(pattern.findall(text)) != 1:
         raise SystemExit(f"{path}: no single {name} dict to replace")
     path.write_text(pattern.sub(lambda _: source, text))
+
+
+def update(
+    targets: Mapping[Path, tuple[dict[str, Agreement], set[str]]], name: str, what: str, *, loosen: bool, dry: bool
+) -> list[str]:
+    """Derive the gates `name` of every test file from its measured `(results, float32 blocks)`, print them
+    and (unless `dry`) write them, all or none: the refusals come back instead, one line each, when a block
+    is below its floor or (without `loosen`) a gate would be looser than the file's."""
+    sources, refusals = {}, []
+    for path, (results, float32) in targets.items():
+        gates, below = proposed_gates(results, float32)
+        refusals += [f"{path.name} {name} {line}" for line in below]
+        if below:
+            continue  # no gate to compare or write for that file
+        if not loosen:
+            current = read_gates(path, name)
+            refusals += [f"{path.name} {name} looser: {line} (pass --loosen)" for line in looser(current, gates)]
+        sources[path] = gate_block(name, results, gates, what)
+    for path, source in sources.items():
+        print(f"\n# {path.name}\n{source}")
+    if not refusals and not dry:
+        for path, source in sources.items():
+            write(path, name, source)
+    return refusals
 
 
 def float32_blocks(precision, fields: dict[str, str]) -> set[str]:
@@ -161,7 +241,12 @@ def main() -> None:
     parser.add_argument("--size", choices=["tiny", "full"], default="tiny")
     parser.add_argument("--checkpoints", type=Path, help="an existing folder of that size (else generated)")
     parser.add_argument("--write", action="store_true", help="write the shipped-precision gates into the tests")
+    parser.add_argument(
+        "--loosen", action="store_true", help="with --write: allow gates looser than the tests' (never below a floor)"
+    )
     args = parser.parse_args()
+    if args.loosen and not args.write:
+        parser.error("--loosen only means something with --write")
     torch.set_grad_enabled(False)
     name = f"{args.size.upper()}_SHIPPED_GATES"
     with tempfile.TemporaryDirectory() as scratch:
@@ -191,18 +276,15 @@ def main() -> None:
                 print(f"melo      {text[:12]!r} durations differing    {differing}")
             melo_worst = worst(runs)  # the last label is "shipped": its numbers set the gates
         what = "tiny, one scenario" if args.size == "tiny" else "full size, worst scenario"
-        sources = {
-            TESTS / "test_converter.py": gate_block(
-                name, converter_worst, float32_blocks(ConverterPrecision(), CONVERTER_FIELDS), what
-            ),
-            TESTS / "test_synthesizer.py": gate_block(
-                name, melo_worst, float32_blocks(MeloPrecision(), MELO_FIELDS), what
-            ),
+        targets = {
+            TESTS / "test_converter.py": (converter_worst, float32_blocks(ConverterPrecision(), CONVERTER_FIELDS)),
+            TESTS / "test_synthesizer.py": (melo_worst, float32_blocks(MeloPrecision(), MELO_FIELDS)),
         }
-        for path, source in sources.items():
-            print(f"\n# {path.name}\n{source}")
-            if args.write:
-                write(path, name, source)
+        refusals = update(targets, name, what, loosen=args.loosen, dry=not args.write)
+    for line in refusals:
+        print(f"{'refused' if args.write else 'would refuse'}: {line}", file=sys.stderr)
+    if refusals and args.write:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # makes `scripts.make_test_checkpoints` importable
 
 from scripts.make_test_checkpoints import write_all  # noqa: E402
+from tests.require import require_ttnn  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 
@@ -45,6 +46,13 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Calla
             build(folder)
             done.touch()
     return folder
+
+
+@pytest.fixture(scope="session")
+def ttnn_installed() -> None:
+    """ttnn importable, for the tests that load it (`tests/tt/mock.py` `requires_ttnn`): skipped without
+    it, failed in CI where a wheel exists for this Python (`tests/require.py`)."""
+    require_ttnn()
 
 
 # Parallel runs (pytest-xdist, `-n auto --dist loadfile` in scripts/test.sh) ------------------------------

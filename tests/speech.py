@@ -4,11 +4,13 @@ Tests never download or commit speech recordings; espeak-ng (Debian package, ins
 sentence in a few milliseconds, which keeps the fixtures honest (real speech for the VAD and the encoders)
 and reproducible. These helpers deliberately use soundfile and soxr directly rather than
 `openvoice_tt.audio`, so fixtures do not depend on the code under test.
+
+Every piece of speech comes from `synthesize`, which requires espeak-ng (`tests/require.py`: a skip, a
+failure in CI); so only the tests and fixtures that make speech depend on it, never a whole module.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -17,15 +19,14 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from tests.require import require_espeak
+
 ESPEAK_RATE = 22_050  # espeak-ng always writes 16-bit mono WAV at this rate
-
-
-def espeak_available() -> bool:
-    return shutil.which("espeak-ng") is not None
 
 
 def synthesize(text: str, voice: str = "en-us+m3", speed: int = 160) -> np.ndarray:
     """espeak-ng speech as float32 mono at ESPEAK_RATE (espeak-ng run without a shell)."""
+    require_espeak()
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"
         subprocess.run(

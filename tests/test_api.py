@@ -21,12 +21,9 @@ from openvoice_tt.errors import AudioError, InputError, TextError
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.text import NoBertWarning
 from scripts.make_test_checkpoints import write_all
-from tests.speech import espeak_available, make_speech
+from tests.speech import make_speech
 
-pytestmark = [
-    pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed"),
-    pytest.mark.usefixtures("tool_environment"),
-]
+pytestmark = pytest.mark.usefixtures("tool_environment")
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog while the farmer watches from the fence.",

@@ -18,9 +18,7 @@ from typer.testing import CliRunner
 from openvoice_tt import batch as batching
 from openvoice_tt.cli import app
 from openvoice_tt.errors import InputError
-from tests.speech import espeak_available
 
-needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 pytestmark = pytest.mark.usefixtures("tool_environment")
 
 LINES = ["The first line of the batch.", "A second, slightly longer line of text.", "And the third one."]
@@ -141,7 +139,6 @@ def test_txt_batch_writes_numbered_files(tiny_checkpoints: Path, tmp_path: Path)
     assert "3 item(s): 3 done" in result.stdout and "0002.wav" in result.stdout
 
 
-@needs_espeak
 def test_mixed_batch_reports_bad_items_and_goes_on(tiny_checkpoints: Path, tmp_path: Path, voice: Path) -> None:
     (tmp_path / "list.csv").write_text(
         "text,speaker,reference,output,speed,seed\n"

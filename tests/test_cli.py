@@ -21,12 +21,9 @@ from openvoice_tt import backends
 from openvoice_tt.cli import app
 from openvoice_tt.cli.options import Device
 from tests.compare import Gate, assert_agrees
-from tests.speech import espeak_available, make_speech
+from tests.speech import make_speech
 
-pytestmark = [
-    pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed"),
-    pytest.mark.usefixtures("tool_environment"),
-]
+pytestmark = pytest.mark.usefixtures("tool_environment")
 
 REPO = Path(__file__).resolve().parents[1]
 # extract-se on the exact tt emulation (shipped precision) vs torch, tiny checkpoints: measured

@@ -22,12 +22,9 @@ from typer.testing import CliRunner
 
 from openvoice_tt import api
 from openvoice_tt.cli import app
-from tests.speech import ESPEAK_RATE, espeak_available, synthesize
+from tests.speech import ESPEAK_RATE, synthesize
 
-pytestmark = [
-    pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed"),
-    pytest.mark.usefixtures("tool_environment"),
-]
+pytestmark = pytest.mark.usefixtures("tool_environment")
 
 
 def fails(args: list[object], code: int, message: str, out: Path | None = None) -> str:

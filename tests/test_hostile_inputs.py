@@ -27,10 +27,8 @@ from openvoice_tt import api, outputs
 from openvoice_tt.cli import app
 from openvoice_tt.errors import DeviceError, InputError, OutputError
 from openvoice_tt.reference.alignment import MAX_FRAMES_PER_TOKEN
-from tests.speech import espeak_available
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
-needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 REPO = Path(__file__).resolve().parents[1]
 HELLO = "Hello there, how are you today?"
 
@@ -96,7 +94,6 @@ def peak_rss_of_synth(tiny: Path, out: Path, *options: str) -> tuple[int, str, i
     return done.returncode, done.stderr.rsplit("PEAK", 1)[0], peak
 
 
-@needs_espeak
 def test_extreme_duration_options_fail_early_without_growing_memory(tiny_checkpoints: Path, tmp_path: Path) -> None:
     """Reproduction: `--noise-scale-w 10 --sdp-ratio 1` asked reference/attention.py for a 3.5 TB allocation
     (a traceback). Now: exit 3 naming the bound, and no more memory than the same text at the defaults."""
@@ -118,7 +115,6 @@ def test_extreme_duration_options_fail_early_without_growing_memory(tiny_checkpo
     assert peak <= normal_peak, (peak, normal_peak)
 
 
-@needs_espeak
 @pytest.mark.filterwarnings("ignore:no BERT model")
 @pytest.mark.usefixtures("fresh_tt_device")  # this test's emulated device is not left to others
 def test_frame_bound_applies_on_the_tt_backend_too(tiny_checkpoints: Path, tmp_path: Path, monkeypatch) -> None:
@@ -195,7 +191,6 @@ def test_symlink_loop_is_an_output_error(tmp_path: Path) -> None:
         outputs.check_output_file(loop)
 
 
-@needs_espeak
 def test_cli_writes_audio_into_a_fifo(tiny_checkpoints: Path, tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.wav"
     os.mkfifo(fifo)

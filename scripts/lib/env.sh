@@ -8,6 +8,15 @@ VENV="$REPO_ROOT/.venv"
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
+# in_ci: the CI variable is set (to anything but "", 0, false or no), as CI services set it; tests/require.py
+# reads it the same way (a missing requirement fails there instead of skipping).
+in_ci() {
+    case "$(printf '%s' "${CI:-}" | tr '[:upper:]' '[:lower:]')" in
+        "" | 0 | false | no) return 1 ;;
+        *) return 0 ;;
+    esac
+}
+
 python_version_ok() {  # prints "3.12" etc. when $1 is a usable interpreter
     "$1" -c 'import sys; v = sys.version_info[:2]; assert (3, 10) <= v <= (3, 12); print("%d.%d" % v)' 2>/dev/null
 }
@@ -64,6 +73,7 @@ ensure_venv() {
     fi
     version=$(python_version_ok "$VENV/bin/python") || die "$VENV holds an unsupported Python; remove it and run again"
     if [ "$version" = "3.11" ] && [[ "$extras" == *tt* ]]; then
+        in_ci && die "ttnn has no wheel for Python 3.11, and CI must run the ttnn tier: build .venv with Python 3.12 or 3.10 (PYTHON=python3.12)"
         say "warning: ttnn has no wheel for Python 3.11; installing without the tt extra"
         extras=${extras//tt,/}; extras=${extras//,tt/}; extras=${extras//tt/}
     fi

@@ -10,7 +10,9 @@ gates are written by `python scripts/tt_parity_gates.py --size tiny --write` and
   order) and PCC >= 1 - 1e-9; a parity trap moves the output by 1e-3 or more.
 - the shipped precision (`ConverterPrecision`: bf16 activations, bfloat8_b weights): tiny in the
   default suite, full size at 2 s and 20 s (slow). Gates: twice the measured max abs error and PCC deficit
-  (four times for the float32 spectrogram).
+  (four times for the float32 spectrogram),
+  never below the README's floors (`tests/compare.py`: PCC 0.999 per block, 0.99 for the waveform); the script
+  refuses to write a looser gate than the file's without `--loosen`.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from openvoice_tt.tt.weights import WeightCache
 from scripts.tt_parity import speechlike_audio
 from scripts.tt_parity_gates import EMULATION_MODE, FULL_CONVERTER_SECONDS, converter_agreements
 
-from ..compare import Gate, assert_agrees, assert_all_admitted
+from ..compare import WAVEFORM_FLOOR, Gate, assert_agrees, assert_all_admitted
 
 FP32_GATES = {  # measured (tiny, 1.5 s): spectrogram 2.3e-5 (magnitudes up to ~100), the rest <= 1.9e-6
     "spectrogram": Gate(0.999999999, 1e-4),
@@ -49,7 +51,7 @@ TINY_SHIPPED_GATES = {  # tiny, one scenario (scripts/tt_parity_gates.py): measu
     "flow_forward": Gate(0.9999869, 0.039),  # 0.9999934695 / 0.0195
     "flow_reverse": Gate(0.9999857, 0.0367),  # 0.9999928841 / 0.0183
     "vocoder": Gate(0.999626, 0.0442),  # 0.9998131206 / 0.0221
-    "waveform": Gate(0.99896, 0.0879),  # 0.9994832014 / 0.0439
+    "waveform": Gate(0.99896, 0.0879, WAVEFORM_FLOOR),  # 0.9994832014 / 0.0439
 }
 FULL_SHIPPED_GATES = {  # full size, worst scenario (scripts/tt_parity_gates.py): measured PCC / max abs error
     "spectrogram": Gate(0.999999999, 0.000123),  # 1.0000000000 / 3.05e-05
@@ -58,7 +60,7 @@ FULL_SHIPPED_GATES = {  # full size, worst scenario (scripts/tt_parity_gates.py)
     "flow_forward": Gate(0.999988, 0.0579),  # 0.9999940283 / 0.0289
     "flow_reverse": Gate(0.9999868, 0.0627),  # 0.9999934266 / 0.0313
     "vocoder": Gate(0.999226, 0.0549),  # 0.9996134253 / 0.0274
-    "waveform": Gate(0.99851, 0.0819),  # 0.9992566744 / 0.0409
+    "waveform": Gate(0.99851, 0.0819, WAVEFORM_FLOOR),  # 0.9992566744 / 0.0409
 }
 
 

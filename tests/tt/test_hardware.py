@@ -19,7 +19,7 @@ import pytest
 from openvoice_tt.tt.device import hardware_available
 from scripts.tt_parity import Agreement
 
-from ..compare import Gate
+from ..compare import WAVEFORM_FLOOR, Gate
 from .mock import requires_ttnn, run_acceptance
 from .test_durations import MEASURED
 from .test_traceable import run_traceable
@@ -35,10 +35,10 @@ pytestmark = [
 # not what the exact emulation models. No hardware measurement exists yet, so only PCC is bounded (NaN
 # still fails); tighten both from the first real run.
 THRESHOLDS = {
-    "convert": Gate(0.99, math.inf),
+    "convert": Gate(0.99, math.inf, WAVEFORM_FLOOR),
     "extract": Gate(0.999, math.inf),
-    "synth": Gate(0.99, math.inf),
-    "clone": Gate(0.99, math.inf),
+    "synth": Gate(0.99, math.inf, WAVEFORM_FLOOR),
+    "clone": Gate(0.99, math.inf, WAVEFORM_FLOOR),
 }
 
 
