@@ -27,9 +27,7 @@ from openvoice_tt.api import load_lexicon
 from openvoice_tt.checkpoints import save_tone_color_embedding
 from openvoice_tt.cli import app
 from openvoice_tt.errors import InputError, OutputError
-from tests.speech import espeak_available
 
-needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 pytestmark = pytest.mark.usefixtures("tool_environment")
 REPO = Path(__file__).resolve().parents[1]
 
@@ -483,7 +481,6 @@ def test_resume_sees_a_checkpoint_rewritten_with_its_size_and_mtime_kept(
     assert resumed(listing, out, checkpoints, lexicon, "--resume")["a.wav"] == ("done", "checkpoint files changed")
 
 
-@needs_espeak
 def test_resume_redoes_an_item_whose_reference_recording_changed(
     tiny_checkpoints: Path, tmp_path: Path, voice: Path
 ) -> None:

@@ -20,9 +20,7 @@ from openvoice_tt.cli import app
 from openvoice_tt.errors import DeviceError
 from openvoice_tt.tt import device as tt_device_module
 from openvoice_tt.tt.device_choice import MOCK_ENV, TT_DEVICE_ENV, DeviceChoice, device_choice, parse_device_choice
-from tests.speech import espeak_available
 
-needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 
 
 def invoke(*args: object):
@@ -78,8 +76,6 @@ def test_doctor_and_synth_on_tt_agree(
     monkeypatch.setenv(backends.TT_CACHE_ENV, str(tmp_path / "tt-weights"))
     doctor = invoke("doctor", "-c", tiny_checkpoints, "--json")
     check = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}["tenstorrent device"]
-    if check["status"] == "ok" and not espeak_available():
-        pytest.skip("espeak-ng is not installed (synth needs it)")
     out = tmp_path / "out.wav"
     synth = invoke("synth", "Hello.", "-o", out, "-c", tiny_checkpoints, "-d", "tt", "-q")
     errors = [line for line in synth.stderr.splitlines() if line.startswith("error: ")]
