@@ -22,7 +22,6 @@ from openvoice_tt.tt import device as tt_device_module
 from openvoice_tt.tt.device_choice import MOCK_ENV, TT_DEVICE_ENV, DeviceChoice, device_choice, parse_device_choice
 
 
-
 def invoke(*args: object):
     return CliRunner().invoke(app, [str(a) for a in args])
 
