@@ -53,6 +53,10 @@ class SynthesisDefaults:
     speed: float = 1.0
     chunk_silence_seconds: float = 0.05
     max_chunk_chars: int = 256
+    # Not upstream's: the first chunk of a text longer than `max_chunk_chars` is packed to at most this many
+    # characters (about one sentence of prose), so a stream's first audio waits for one sentence, not for a
+    # full chunk (text/split.py). Shorter texts stay one pass, as upstream's are.
+    first_chunk_chars: int = 100
 
 
 @dataclass(frozen=True)
