@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from openvoice_tt.config import StreamChunking, SynthesisDefaults
+from openvoice_tt.chunking import StreamChunking
+from openvoice_tt.config import SynthesisDefaults
 from openvoice_tt.errors import TextError, preview
 from openvoice_tt.timing import NULL_TIMER, StageTimer
 

@@ -18,8 +18,8 @@ import torch
 from typer.testing import CliRunner
 
 from openvoice_tt import api, backends, pipeline
+from openvoice_tt.chunking import StreamChunking
 from openvoice_tt.cli import app
-from openvoice_tt.config import StreamChunking
 from openvoice_tt.errors import OutputError
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.streaming import UNKNOWN_SIZE, pcm16, wav_header, write_stream
