@@ -66,6 +66,8 @@ FP32 = BlockPrecision("fp32", "fp32")
 
 @dataclass(frozen=True)
 class ConverterPrecision:
+    """The tone-color converter's blocks on ttnn, each with its own storage types and math config."""
+
     # The spectrogram (and the 44.1 -> 22.05 kHz resampler that shares its precision) is the exact DFT of
     # the input: 0.3 % of the FLOPs. Each other block takes the lowest candidate that holds PCC >= 0.999.
     spectrogram: BlockPrecision = FP32
@@ -82,6 +84,8 @@ class ConverterPrecision:
 
 @dataclass(frozen=True)
 class MeloPrecision:
+    """The MeloTTS synthesizer's blocks on ttnn, each with its own storage types and math config."""
+
     # Durations are ceil()ed: an error that moves one token across an integer shifts every later frame, so
     # the blocks that decide durations keep float32 activations and weights (README "Precision per
     # block"); the flow and the vocoder take the lowest candidate that holds PCC >= 0.999.
