@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from openvoice_tt.config import ConversionChunking
+from openvoice_tt.chunking import ConversionChunking
 from openvoice_tt.errors import DeviceError
 from openvoice_tt.interfaces import Converter, ModelInputs, Synthesized, Synthesizer
 from openvoice_tt.noise import NoiseSource
@@ -222,9 +222,9 @@ class TtConverter:
 
     @classmethod
     def load(cls, folder: Path) -> TtConverter:
-        from openvoice_tt.config import ConverterPrecision
         from openvoice_tt.reference.converter import load_converter_model
         from openvoice_tt.tt.converter import ToneColorConverter
+        from openvoice_tt.tt.settings import ConverterPrecision
 
         return cls(_tt_model(folder, ConverterPrecision(), load_converter_model, ToneColorConverter))
 
@@ -271,8 +271,8 @@ class TtSynthesizer:
 
     @classmethod
     def load(cls, folder: Path) -> TtSynthesizer:
-        from openvoice_tt.config import MeloPrecision
         from openvoice_tt.reference.synthesizer import load_melo_synthesizer
+        from openvoice_tt.tt.settings import MeloPrecision
         from openvoice_tt.tt.synthesizer import MeloSynthesizer
 
         return cls(_tt_model(folder, MeloPrecision(), load_melo_synthesizer, MeloSynthesizer))

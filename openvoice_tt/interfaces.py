@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
-    from openvoice_tt.config import ConversionChunking, ConverterConfig, MeloConfig
+    from openvoice_tt.chunking import ConversionChunking
+    from openvoice_tt.config import ConverterConfig, MeloConfig
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.synthesizer import SynthesisParams
 

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from openvoice_tt.config import StreamChunking
+from openvoice_tt.chunking import StreamChunking
+from openvoice_tt.config import SynthesisDefaults
 from openvoice_tt.errors import TextError, preview
 from openvoice_tt.timing import NULL_TIMER, StageTimer
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from openvoice_tt.text import TextInputs
 
 Progress = Callable[[int, int], None]
+SYNTHESIS = SynthesisDefaults()
 CONVERTER_STAGE_PREFIX = "converter."  # the converter's stages inside a clone (both networks have a "flow")
 
 
@@ -65,9 +67,18 @@ class Conversion:
 
 
 def split_chunks(
-    front_end: Callable[[str, StageTimer], TextInputs], text: str, max_chars: int, timer: StageTimer = NULL_TIMER
+    front_end: Callable[[str, StageTimer], TextInputs],
+    text: str,
+    max_chars: int,
+    timer: StageTimer = NULL_TIMER,
+    first_chars: int | None = SYNTHESIS.first_chunk_chars,
 ) -> list[Chunk]:
     """Split `text` into chunks (at most `max_chars`, whole sentences) and run the front end on each.
+
+    The first chunk of a text longer than `max_chars` is at most `first_chars` (usually its first sentence),
+    so streamed audio starts after one sentence. It applies to every output, not only to streams, so that a
+    stream stays the non-streamed audio sample for sample (and `--stream` to a file the same file); a text
+    under `max_chars` stays one pass as upstream's does, so short-text parity is untouched.
 
     A chunk with nothing speakable is skipped with a warning; text with nothing speakable at all is a
     TextError. Runs before any synthesis, so bad text fails in milliseconds.
@@ -76,7 +87,7 @@ def split_chunks(
 
     chunks: list[Chunk] = []
     skipped: list[TextError] = []
-    for piece in split_text(text, max_chars):
+    for piece in split_text(text, max_chars, first_chars):
         try:
             chunks.append(Chunk(piece, front_end(piece, timer)))
         except TextError as e:

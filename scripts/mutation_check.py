@@ -148,7 +148,7 @@ MUTANTS = [
     ),
     Mutant(
         "shared: default noise_scale 0.55",
-        "openvoice_tt/config.py",
+        "openvoice_tt/config/defaults.py",
         "    noise_scale: float = 0.6\n",
         "    noise_scale: float = 0.55\n",
         (GOLDEN,),

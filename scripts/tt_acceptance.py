@@ -103,13 +103,13 @@ def run(args: argparse.Namespace, loaded: ReferenceModels) -> dict:
     """One job (`--job`, `--seconds`, `--repeat`...) on a freshly opened device -> the report."""
     import torch
 
-    from openvoice_tt.chunking import convert_in_pieces
-    from openvoice_tt.config import ConversionChunking, ConverterPrecision, MeloPrecision
+    from openvoice_tt.chunking import ConversionChunking, convert_in_pieces
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.converter import load_converter_model
     from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
     from openvoice_tt.tt.converter import ToneColorConverter
     from openvoice_tt.tt.device import open_emulated_device, open_ttnn_device
+    from openvoice_tt.tt.settings import ConverterPrecision, MeloPrecision
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
     from scripts.tt_harness import clone_on_device
 
@@ -329,7 +329,7 @@ def _l1_boundary(device, generator, melo) -> list[dict]:
     reference, whose vocoder reads a speaker embedding."""
     import torch
 
-    from openvoice_tt.config import TtBuckets
+    from openvoice_tt.tt.settings import TtBuckets
 
     step = TtBuckets().frame_multiple
     longest = {}  # frames -> the stages at their boundary there

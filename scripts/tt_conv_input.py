@@ -39,9 +39,9 @@ def main() -> None:
     import torch
     import ttnn
 
-    from openvoice_tt.config import LOFI_BFP8
     from openvoice_tt.tt.device import open_ttnn_device
     from openvoice_tt.tt.layers import Conv1d, dtype_of, l1_conv_input
+    from openvoice_tt.tt.settings import LOFI_BFP8
 
     device = open_ttnn_device()
     bf16 = dtype_of(device, "bf16")

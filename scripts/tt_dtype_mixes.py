@@ -53,9 +53,9 @@ def main() -> None:
 
     import torch
 
-    from openvoice_tt.config import MathConfig
     from openvoice_tt.tt.device import configure_mock, open_emulated_device, open_ttnn_device
     from openvoice_tt.tt.layers import compute_config
+    from openvoice_tt.tt.settings import MathConfig
 
     if args.device.startswith("mock:"):
         configure_mock(args.device.removeprefix("mock:"))

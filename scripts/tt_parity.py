@@ -21,7 +21,7 @@ from openvoice_tt.tt.attention import RelativeBands
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import dtype_of
 
-# Which precision field (`config.ConverterPrecision`, `config.MeloPrecision`) each reported block runs in.
+# Which precision field (`tt.settings.ConverterPrecision`, `tt.settings.MeloPrecision`) each reported block runs in.
 CONVERTER_FIELDS = {  # reported block -> its ConverterPrecision field
     "spectrogram": "spectrogram",
     "reference_encoder": "reference_encoder",

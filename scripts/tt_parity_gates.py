@@ -4,8 +4,8 @@ of `tests/tt/test_converter.py` and `tests/tt/test_synthesizer.py` from the meas
 
 Tiny checkpoints (the default suite's scenario): both networks once with every block in float32 (the
 emulation then differs from torch only by the order of float32 operations, so a parity trap stands out
-by orders of magnitude) and once in the shipped precision (`config.ConverterPrecision`,
-`config.MeloPrecision`): per block fed the reference's own inputs, and the whole waveform. Full size (the
+by orders of magnitude) and once in the shipped precision (`tt.settings.ConverterPrecision`,
+`tt.settings.MeloPrecision`): per block fed the reference's own inputs, and the whole waveform. Full size (the
 slow tests' scenarios): the shipped precision only, the converter at 2 s and 20 s and MeloTTS on three
 sentences, the worst of them per block. The tests run these same scenarios.
 
@@ -36,9 +36,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from openvoice_tt.config import ConverterPrecision, MeloPrecision
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.synthesizer import SynthesisParams
+from openvoice_tt.tt.settings import ConverterPrecision, MeloPrecision
 from scripts.tt_parity import CONVERTER_FIELDS, MELO_FIELDS, Agreement, compare
 from tests.compare import BLOCK_FLOOR, WAVEFORM_FLOOR, Gate, floor_of
 
@@ -74,8 +74,8 @@ def melo_agreements(
 ) -> tuple[dict[str, Agreement], int]:
     """Every MeloTTS block and the waveform for `text` (ja_bert features drawn with `seed`), and how many
     token durations differ."""
-    from openvoice_tt.config import TtBuckets
     from openvoice_tt.tt.device import open_emulated_device
+    from openvoice_tt.tt.settings import TtBuckets
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
     from scripts.tt_parity import melo_blocks, melo_inputs
 

@@ -3,8 +3,8 @@
 
 Runs the ttnn modules on the faithful host emulation (what a chip computes: 19-bit matrix-unit operands,
 the math fidelity's phases, every tensor rounded to its stored type) with each candidate (activations /
-weights, fidelity) applied to every block, then the shipped configuration (`config.ConverterPrecision`,
-`config.MeloPrecision`: per block, the lowest candidate that holds PCC >= 0.999); feeds every block the
+weights, fidelity) applied to every block, then the shipped configuration (`tt.settings.ConverterPrecision`,
+`tt.settings.MeloPrecision`: per block, the lowest candidate that holds PCC >= 0.999); feeds every block the
 reference's own inputs (MeloTTS's flow and vocoder on the reference's durations), so one run measures
 each block at one candidate independently of the others. Prints a markdown table per network with the
 FLOPs each block carries (matrix and conv ops, counted by the op trace, per audio second): the numbers
@@ -148,12 +148,12 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 
-    from openvoice_tt.config import BlockPrecision, ConverterPrecision, MathConfig, MeloPrecision, TtBuckets
     from openvoice_tt.reference.converter import load_converter_model
     from openvoice_tt.reference.synthesizer import load_melo_synthesizer
     from openvoice_tt.text import EnglishFrontEnd
     from openvoice_tt.tt.converter import ToneColorConverter
     from openvoice_tt.tt.device import open_emulated_device
+    from openvoice_tt.tt.settings import BlockPrecision, ConverterPrecision, MathConfig, MeloPrecision, TtBuckets
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
     from scripts.tt_parity import CONVERTER_FIELDS, MELO_FIELDS, converter_blocks, melo_blocks, speechlike_audio
     from scripts.tt_parity import melo_inputs as make_melo_inputs

@@ -211,11 +211,11 @@ def measure_tree(root: Path, checkpoints: Path, arch: str, jobs: list[str], leng
     configure_mock(arch)
     import torch
 
-    from openvoice_tt.config import ConverterPrecision, MeloPrecision
     from openvoice_tt.reference.converter import load_converter_model
     from openvoice_tt.reference.synthesizer import load_melo_synthesizer
     from openvoice_tt.tt.converter import ToneColorConverter
     from openvoice_tt.tt.device import open_ttnn_device
+    from openvoice_tt.tt.settings import ConverterPrecision, MeloPrecision
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
 
     if not Path(sys.modules["openvoice_tt"].__file__).is_relative_to(root.resolve()):

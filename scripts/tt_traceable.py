@@ -48,12 +48,12 @@ def main() -> None:
     import torch
     import ttnn
 
-    from openvoice_tt.config import ConverterPrecision, MeloPrecision
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.converter import load_converter_model
     from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
     from openvoice_tt.tt.converter import ToneColorConverter
     from openvoice_tt.tt.device import open_ttnn_device
+    from openvoice_tt.tt.settings import ConverterPrecision, MeloPrecision
     from openvoice_tt.tt.synthesizer import MeloSynthesizer
     from scripts.tt_acceptance import pin_scalars
     from scripts.tt_harness import clone_on_device

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from openvoice_tt import backends, pipeline
-from openvoice_tt.config import ConversionChunking
+from openvoice_tt.chunking import ConversionChunking
 from openvoice_tt.noise import NoiseSource
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ import torch
 from openvoice_tt.config import ConverterConfig, MeloConfig
 from openvoice_tt.errors import ConfigError
 from scripts.make_test_checkpoints import SIZES, converter_config, melo_config
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_full_melo_config_fields() -> None:
@@ -144,3 +148,16 @@ def test_num_languages_is_read_from_the_checkpoint_when_absent() -> None:
     config = MeloConfig.from_dict(obj)
     assert config.num_languages is None
     assert config.with_table_sizes(_tables(languages=10)).languages == 10
+
+
+def test_config_is_a_low_layer_that_names_no_ttnn_setting_or_chunking_policy() -> None:
+    # tt/settings.py and chunking.py sit above config; importing config must stay cheap (CLI --help).
+    code = (
+        "import sys, openvoice_tt.config as c; "
+        "print(sorted(m for m in sys.modules if m in ('torch', 'numpy') or m.startswith(('openvoice_tt.tt', "
+        "'openvoice_tt.chunking')))); "
+        "print([n for n in ('MathConfig', 'BlockPrecision', 'MeloPrecision', 'ConverterPrecision', 'TtBuckets', "
+        "'TraceSettings', 'ConversionChunking', 'StreamChunking') if hasattr(c, n)])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert result.stdout.split("\n")[:2] == ["[]", "[]"]

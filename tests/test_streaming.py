@@ -18,16 +18,17 @@ import torch
 from typer.testing import CliRunner
 
 from openvoice_tt import api, backends, pipeline
+from openvoice_tt.chunking import StreamChunking
 from openvoice_tt.cli import app
-from openvoice_tt.config import StreamChunking
 from openvoice_tt.errors import OutputError
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.streaming import UNKNOWN_SIZE, pcm16, wav_header, write_stream
-from openvoice_tt.text import NoBertWarning
+from openvoice_tt.text import NoBertWarning, split_text
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
 
-# Two chunks (the front end cuts at 256 characters, at a sentence end).
+# Two chunks: the first ends at the last clause mark within the first chunk's 100 characters (the first
+# sentence is longer), the second is the rest (221 characters).
 TWO_CHUNKS = (
     "The first part of this text is one long sentence that keeps going, so that the front end has to cut "
     "the text in two, and it goes on a little longer still. "
@@ -50,6 +51,18 @@ def test_streamed_synth_is_synth_sample_for_sample(cloner: api.VoiceCloner) -> N
     pieces = list(cloner.tts.stream(TWO_CHUNKS, seed=5))
     assert len(whole.chunks) == len(pieces) == 2
     np.testing.assert_array_equal(np.concatenate(pieces), whole.audio)
+
+
+def test_the_first_streamed_piece_is_the_first_sentence_spoken_alone(cloner: api.VoiceCloner) -> None:
+    # The first audio of a long text waits for its first sentence only: the first piece is exactly that
+    # sentence synthesized on its own (the first noise draws are the same), followed by upstream's pause.
+    first = "A short first sentence comes out at once."
+    text = first + " " + "Then longer chunks follow, packed to the usual two hundred and fifty-six characters. " * 4
+    pieces = list(cloner.tts.stream(text, seed=3))
+    alone = cloner.tts.synth(first, seed=3)
+    assert cloner.tts.synth(text, seed=3).chunks == (first, *split_text(text[len(first) + 1 :], 256))
+    assert len(pieces) == 3
+    np.testing.assert_array_equal(pieces[0], alone.audio)
 
 
 def test_streamed_clone_matches_the_whole_clone_at_tau_0(cloner: api.VoiceCloner) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from openvoice_tt.config import SynthesisDefaults
 from openvoice_tt.text.g2p import Pronunciation, pronounce_words
 from openvoice_tt.text.lexicon import Lexicon
 from openvoice_tt.text.normalize import normalize_text
@@ -51,8 +52,15 @@ class ChunkPhonemes:
         return {"text": self.text, "normalized": self.normalized, "words": [w.to_json() for w in self.words]}
 
 
-def describe(text: str, max_chars: int, lexicon: Lexicon | None = None, tokenizer: Any = None) -> list[ChunkPhonemes]:
-    """Per chunk of `text` (split as synthesis splits it), the words and where their phones come from.
+def describe(
+    text: str,
+    max_chars: int,
+    lexicon: Lexicon | None = None,
+    tokenizer: Any = None,
+    first_chars: int | None = SynthesisDefaults().first_chunk_chars,
+) -> list[ChunkPhonemes]:
+    """Per chunk of `text` (split as synthesis splits it, `pipeline.split_chunks`: the first chunk of a long
+    text at most `first_chars`), the words and where their phones come from.
 
     `tokenizer` defaults to the packaged bert-base-uncased WordPiece tokenizer.
     """
@@ -61,7 +69,7 @@ def describe(text: str, max_chars: int, lexicon: Lexicon | None = None, tokenize
 
         tokenizer = WordPieceTokenizer()
     chunks = []
-    for chunk in split_text(text, max_chars):
+    for chunk in split_text(text, max_chars, first_chars):
         normalized = normalize_text(chunk)
         words = pronounce_words(tokenizer.tokenize(normalized), lexicon)
         chunks.append(ChunkPhonemes(chunk, normalized, tuple(WordPhonemes(tuple(g), p) for g, p in words)))

@@ -5,6 +5,12 @@ Upstream (`split_utils.txtsplit`) inserts a space after every `, . ? !`, which b
 text as written (only whitespace is collapsed) and packs as many whole sentences as fit into at most
 `max_chars` characters, so any text under `max_chars` is one chunk, as upstream's short texts are.
 
+`first_chars` makes the first chunk of a longer text (one that is chunked anyway) shorter, packed by the
+same rules within the smaller limit: usually the first sentence alone. A chunk is synthesized whole before
+any of its audio exists, so the first chunk's length is the time to first audio of a stream; the later
+chunks are packed to `max_chars` as before, each still ending at the best boundary with upstream's pause
+after it. A text under `max_chars` stays one chunk (upstream's single pass) whatever `first_chars` is.
+
 Where a chunk must end, in order of preference:
   1. after a sentence end (`. ! ? …` and CJK `。！？`, with any closing quotes or brackets) outside a quotation;
      a full stop after a known abbreviation ("Dr."), a single letter ("J.") or a dotted acronym ("U.S.")
@@ -29,24 +35,29 @@ _CLAUSE_END = re.compile(r"[,;:，；：]+" + _CLOSER_CLASS + r"(?=\s|$)|\n")
 _ABBREVIATIONS = frozenset(ABBREVIATIONS) | {"vs", "etc", "e.g", "i.e", "mt", "prof", "sr"}
 
 
-def split_text(text: str, max_chars: int = 256) -> list[str]:
-    """Chunks of at most `max_chars` characters, cut at the best boundary available (module docstring)."""
+def split_text(text: str, max_chars: int = 256, first_chars: int | None = None) -> list[str]:
+    """Chunks of at most `max_chars` characters, cut at the best boundary available; the first chunk of a
+    text longer than `max_chars` at most `first_chars` when given (module docstring)."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
     if max_chars < 1:
         raise ValueError(f"max_chars must be at least 1, got {max_chars}")
+    if first_chars is not None and first_chars < 1:
+        raise ValueError(f"first_chars must be at least 1, got {first_chars}")
     # Collapse whitespace, keeping one line break where a run of whitespace had one.
     text = re.sub(r"\s+", lambda m: "\n" if "\n" in m.group(0) else " ", text).strip()
     levels = _boundaries(text)
     chunks = []
     start = 0
-    while len(text) - start > max_chars:
-        limit = start + max_chars
+    size = min(first_chars, max_chars) if first_chars is not None and len(text) > max_chars else max_chars
+    while len(text) - start > size:
+        limit = start + size
         end = next((p for cuts in levels if (p := _last_cut(cuts, start, limit)) is not None), limit)
         chunks.append(text[start:end])
         start = end
         while start < len(text) and text[start].isspace():
             start += 1
+        size = max_chars
     chunks.append(text[start:])
     chunks = [" ".join(c.split()) for c in chunks]
     return [c for c in chunks if any(ch.isalnum() for ch in c)]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from openvoice_tt.config import MathConfig
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import compute_config
+from openvoice_tt.tt.settings import MathConfig
 
 
 class Alignment:

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from openvoice_tt.config import ConverterPrecision, TtBuckets
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import ToneColorConverterModel
 from openvoice_tt.timing import NULL_TIMER, StageTimer
@@ -28,6 +27,7 @@ from openvoice_tt.tt.posterior_encoder import PosteriorEncoder
 from openvoice_tt.tt.reference_encoder import ReferenceEncoder
 from openvoice_tt.tt.resample import DecimateByTwo
 from openvoice_tt.tt.residual_flow import ResidualCouplingBlock
+from openvoice_tt.tt.settings import ConverterPrecision, TtBuckets
 from openvoice_tt.tt.spectrogram import Spectrogram
 
 NAME = "converter"  # prefix of this model's prepared-weight names (models may share a device and cache)

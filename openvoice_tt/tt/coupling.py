@@ -18,9 +18,9 @@ from typing import Any
 
 import torch
 
-from openvoice_tt.config import BlockPrecision as Precision
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import Linear, halves
+from openvoice_tt.tt.settings import BlockPrecision as Precision
 
 
 def flipped_pre(weight: torch.Tensor, flipped: bool) -> torch.Tensor:

@@ -29,11 +29,11 @@ from typing import Any
 
 import torch
 
-from openvoice_tt.config import TraceSettings
 from openvoice_tt.errors import DeviceError, shorten
 from openvoice_tt.tt.constants import ResidentConstants
 from openvoice_tt.tt.device_choice import MOCK_DESCRIPTORS, MOCK_ENV, DeviceChoice
 from openvoice_tt.tt.program_budget import ProgramBudget
+from openvoice_tt.tt.settings import TraceSettings
 from openvoice_tt.tt.slots import InputSlots
 from openvoice_tt.tt.trace import OpTrace
 from openvoice_tt.tt.traced import Traces

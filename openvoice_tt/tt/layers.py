@@ -14,11 +14,11 @@ from typing import Any
 
 import torch
 
-from openvoice_tt.config import BlockPrecision as Precision
-from openvoice_tt.config import MathConfig
 from openvoice_tt.errors import DeviceError
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.programs import capturing, operation_runs
+from openvoice_tt.tt.settings import BlockPrecision as Precision
+from openvoice_tt.tt.settings import MathConfig
 
 DTYPES = {"bf16": "bfloat16", "fp32": "float32", "bfp8": "bfloat8_b"}
 BYTES = {"bf16": 2, "fp32": 4, "bfp8": 1.0625}  # per element (bfloat8_b: 16 mantissas share an exponent)
@@ -124,7 +124,7 @@ def in_dtype(ttnn: Any, x: Any | None, dtype: Any) -> Any | None:
 
 
 def compute_config(device: TtDevice, precision: Precision | MathConfig) -> Any:
-    """The compute kernel config of a block's ops, from its `config.MathConfig` (one place for fidelity and
+    """The compute kernel config of a block's ops, from its `tt.settings.MathConfig` (one place for fidelity and
     accumulation). Refuses HiFi4 with fp32 accumulation on Wormhole (tt-metal #38306)."""
     math = precision.math if isinstance(precision, Precision) else precision
     if device.arch.startswith("wormhole") and not math.wormhole_safe:

@@ -27,7 +27,6 @@ from typing import Any
 
 import torch
 
-from openvoice_tt.config import TtBuckets
 from openvoice_tt.reference.reference_encoder import ReferenceEncoder as ReferenceReferenceEncoder
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import (
@@ -40,6 +39,7 @@ from openvoice_tt.tt.layers import (
     masked,
     masked_relu,
 )
+from openvoice_tt.tt.settings import TtBuckets
 
 TILE = 32
 ALIGNED_CONVS = 2  # the convs whose input width is made tile-aligned (the ones ttnn height-slices)

@@ -11,10 +11,10 @@ from typing import Any
 
 import torch
 
-from openvoice_tt.config import BlockPrecision
 from openvoice_tt.reference.resample import decimation_filter
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.layers import Conv1d
+from openvoice_tt.tt.settings import BlockPrecision
 
 
 def polyphase_decimation_weight(h: torch.Tensor) -> tuple[torch.Tensor, int, int]:

@@ -3,7 +3,7 @@
 Per text chunk the host uploads the token ids, the BERT features, the speaker id and the SDP noise,
 reads back ONE scalar (the total frame count, which sizes the frame axis and the prior noise), uploads
 the prior noise, and downloads the waveform. Token and frame axes are padded to buckets
-(`config.TtBuckets`) and masked, so programs are reused across utterances; the masks make a padded run
+(`tt.settings.TtBuckets`) and masked, so programs are reused across utterances; the masks make a padded run
 equal an exact-length one. The valid token and frame counts are uploaded too (`TtDevice.upload_count`)
 and the masks built from them on the device, so a forward's op graph depends on its bucket only. The
 length read splits a chunk into two forwards, `encode` (per token bucket) and `decode` (per frame
@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from openvoice_tt.config import RELATIVE_ATTENTION_WINDOW, MeloPrecision, TtBuckets
+from openvoice_tt.config import RELATIVE_ATTENTION_WINDOW
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.alignment import checked_frame_count
 from openvoice_tt.reference.synthesizer import MeloSynthesizer as ReferenceMeloSynthesizer
@@ -38,6 +38,7 @@ from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.duration_predictor import DurationPredictor
 from openvoice_tt.tt.hifigan import Generator
 from openvoice_tt.tt.layers import Embedding, dtype_of, in_dtype, length_mask, masked
+from openvoice_tt.tt.settings import MeloPrecision, TtBuckets
 from openvoice_tt.tt.stochastic_duration_predictor import StochasticDurationPredictor
 from openvoice_tt.tt.text_encoder import TextEncoder
 from openvoice_tt.tt.transformer_flow import TransformerCouplingBlock

@@ -120,3 +120,53 @@ def test_chunks_are_bounded_and_lose_no_letters_or_digits(text, max_chars):
     assert all(0 < len(c) <= max_chars for c in chunks)
     assert all(c == " ".join(c.split()) for c in chunks)
     assert [c for c in "".join(chunks) if c.isalnum()] == [c for c in text if c.isalnum()]
+
+
+# --- A short first chunk (time to first audio; pipeline.split_chunks passes first_chars=100) ---------------
+
+
+def test_the_20_sentence_texts_first_chunk_is_its_first_sentence_and_the_rest_is_packed_as_before():
+    from scripts.time_first_audio import text as twenty_sentences  # the README's "Time to first audio" text
+
+    text = twenty_sentences(20)
+    sentences = [s + "." for s in text.removesuffix(".").split(". ")]
+    chunks = split_text(text, 256, first_chars=100)
+    assert len(text) == 1352 and len(sentences) == 20 and len(chunks) == 8
+    assert chunks[0] == sentences[0]  # 67 characters: two sentences would be 135
+    assert chunks[1:] == split_text(" ".join(sentences[1:]), 256)  # the rest: the ordinary rule, unchanged
+    assert all(c.endswith("as everyone agreed.") for c in chunks)  # every chunk ends at a sentence end
+    assert [len(c) for c in chunks[1:-1]] == [201, 197, 202, 208, 197, 205]  # full chunks after the first
+    assert " ".join(chunks) == text
+    assert len(split_text(text, 256)) == 7  # without first_chars: the first chunk is a 198-character one
+
+
+def test_a_first_sentence_longer_than_first_chars_is_cut_at_its_best_boundary_within_it():
+    first = "The first sentence of this text runs on, and on, past the first-chunk limit without a full stop at all."
+    text = first + " " + "Then come the ordinary sentences that fill the rest of the chunks. " * 5
+    chunks = split_text(text, 256, first_chars=60)
+    assert chunks[0] == "The first sentence of this text runs on, and on,"  # the last clause mark within 60
+    assert chunks[1].startswith("past the first-chunk limit") and chunks[1].endswith("chunks.")
+    assert split_text(first + " Short.", 256, first_chars=20) == [first + " Short."]  # under 256: one pass
+    words = "word " * 60  # no boundary but spaces: the first chunk ends at the last space within the limit
+    assert split_text(words, 256, first_chars=12) == ["word word", *split_text(words[10:], 256)]
+
+
+def test_text_under_max_chars_is_one_chunk_whatever_first_chars():
+    assert split_text(PARA, 256, first_chars=10) == [PARA]  # upstream's single pass: short-text parity
+    assert split_text(PARA, 100, first_chars=500)[0] == split_text(PARA, 100)[0]  # never above max_chars
+
+
+def test_invalid_first_chars():
+    with pytest.raises(ValueError, match="first_chars"):
+        split_text("hello", 10, first_chars=0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab. ,!\n"), max_size=400), st.integers(20, 120), st.integers(1, 120))
+def test_a_short_first_chunk_bounds_the_first_and_loses_nothing(text, max_chars, first_chars):
+    chunks = split_text(text, max_chars, first_chars)
+    collapsed = " ".join(text.split())
+    assert all(0 < len(c) <= max_chars for c in chunks)
+    assert [c for c in "".join(chunks) if c.isalnum()] == [c for c in text if c.isalnum()]
+    if len(collapsed) > max_chars and collapsed[0].isalnum():  # the first piece is kept: it starts with a letter
+        assert len(chunks[0]) <= first_chars

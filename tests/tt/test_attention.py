@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import torch
 
-from openvoice_tt.config import BlockPrecision
 from openvoice_tt.reference.attention import RelativeAttentionEncoder as ReferenceEncoder
 from openvoice_tt.tt.attention import RelativeAttentionEncoder, RelativeBands
 from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.layers import length_mask
+from openvoice_tt.tt.settings import BlockPrecision
 
 CHANNELS, GIN, WINDOW = 64, 16, 4
 FLOAT32_STEP = 2.0**-23

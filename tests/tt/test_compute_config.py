@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from openvoice_tt.config import BlockPrecision, ConverterPrecision, MathConfig, MeloPrecision
 from openvoice_tt.errors import DeviceError
 from openvoice_tt.tt.device import MOCK_ENV, mock_descriptor, open_emulated_device
 from openvoice_tt.tt.layers import compute_config
+from openvoice_tt.tt.settings import BlockPrecision, ConverterPrecision, MathConfig, MeloPrecision
 from openvoice_tt.tt.trace import COMPUTE_CONFIG_KWARG
 
 from .mock import requires_ttnn, run_acceptance

@@ -23,12 +23,12 @@ import numpy as np
 import pytest
 import torch
 
-from openvoice_tt.config import BlockPrecision, ConverterPrecision
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import load_converter_model
 from openvoice_tt.tt.converter import ToneColorConverter
 from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.reference_encoder import ReferenceEncoder
+from openvoice_tt.tt.settings import BlockPrecision, ConverterPrecision
 from openvoice_tt.tt.weights import WeightCache
 from scripts.tt_parity import speechlike_audio
 from scripts.tt_parity_gates import EMULATION_MODE, FULL_CONVERTER_SECONDS, converter_agreements

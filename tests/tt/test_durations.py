@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from openvoice_tt.config import MeloPrecision, TtBuckets
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
 from openvoice_tt.text import EnglishFrontEnd, NoBertWarning
 from openvoice_tt.tt.device import open_emulated_device
+from openvoice_tt.tt.settings import MeloPrecision, TtBuckets
 from openvoice_tt.tt.synthesizer import MeloSynthesizer
 from scripts.tt_given_durations import synthesize_on_durations
 from scripts.tt_parity import compare, free_running_durations, melo_inputs

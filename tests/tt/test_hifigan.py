@@ -6,11 +6,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from openvoice_tt.config import ConverterPrecision
 from openvoice_tt.reference.hifigan import ResBlock1
 from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.hifigan import StageResBlocks, embedded
 from openvoice_tt.tt.numerics import round_bfp8
+from openvoice_tt.tt.settings import ConverterPrecision
 
 KERNELS, DILATIONS = (3, 7, 11), (1, 3, 5)  # V2's vocoders
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from openvoice_tt.config import ConverterPrecision, MeloPrecision, TraceSettings
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import load_converter_model
 from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
@@ -24,6 +23,7 @@ from openvoice_tt.tt import host_ttnn, numerics
 from openvoice_tt.tt.converter import ToneColorConverter
 from openvoice_tt.tt.device import MOCK_ENV, mock_descriptor, open_emulated_device
 from openvoice_tt.tt.layers import dtype_of
+from openvoice_tt.tt.settings import ConverterPrecision, MeloPrecision, TraceSettings
 from openvoice_tt.tt.synthesizer import MeloSynthesizer
 from openvoice_tt.tt.trace import OP_NAMESPACES, UNTRACED
 from scripts.tt_harness import clone_on_device

@@ -9,7 +9,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from openvoice_tt.config import BlockPrecision
 from openvoice_tt.reference.wavenet import WN as ReferenceWN
 from openvoice_tt.tt import numerics
 from openvoice_tt.tt.device import open_emulated_device
@@ -24,6 +23,7 @@ from openvoice_tt.tt.layers import (
     polyphase_weight,
 )
 from openvoice_tt.tt.program_budget import ProgramBudget
+from openvoice_tt.tt.settings import BlockPrecision
 from openvoice_tt.tt.wavenet import WN
 from scripts.tt_parity import from_tt, to_tt
 
@@ -87,7 +87,7 @@ import json, sys, torch
 from openvoice_tt.tt.device import configure_mock, open_ttnn_device
 configure_mock("wormhole_n150")
 import ttnn
-from openvoice_tt.config import ConverterPrecision
+from openvoice_tt.tt.settings import ConverterPrecision
 from openvoice_tt.tt.layers import Conv1d
 device = open_ttnn_device()
 conv = Conv1d(device, torch.randn(128, 128, 11) * 0.01, torch.zeros(128), ConverterPrecision().vocoder)

@@ -30,13 +30,13 @@ import numpy as np
 import pytest
 import torch
 
-from openvoice_tt.config import ConverterPrecision, MeloPrecision, TraceSettings, TtBuckets
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import load_converter_model
 from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
 from openvoice_tt.text import EnglishFrontEnd, NoBertWarning
 from openvoice_tt.tt.converter import ToneColorConverter
 from openvoice_tt.tt.device import open_emulated_device
+from openvoice_tt.tt.settings import ConverterPrecision, MeloPrecision, TraceSettings, TtBuckets
 from openvoice_tt.tt.synthesizer import MeloSynthesizer
 from scripts.tt_given_durations import synthesize_on_durations
 from scripts.tt_parity import melo_inputs, speechlike_audio

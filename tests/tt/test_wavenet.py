@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from openvoice_tt.config import BlockPrecision
 from openvoice_tt.reference.wavenet import WN as ReferenceWN
 from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.layers import dtype_of, length_mask
+from openvoice_tt.tt.settings import BlockPrecision
 from openvoice_tt.tt.wavenet import WN, conditioned_in_weight
 from scripts.tt_parity import from_tt, to_tt
 
