@@ -126,7 +126,7 @@ def test_unexpected_errors_while_parsing_fail_the_item(tmp_path: Path, monkeypat
             raise RuntimeError("a bug\nover two lines")
         return "wav"
 
-    monkeypatch.setattr(batching.audio_io, "audio_format_for", broken)
+    monkeypatch.setattr(batching.listing.audio_io, "audio_format_for", broken)
     items = batching.read_items(jsonl(tmp_path / "l.jsonl", [{"text": "a", "format": "ogg"}, {"text": "b"}]))
     assert items[0].problem == "cannot use this item (RuntimeError: a bug over two lines)"
     assert items[1].problem is None
@@ -151,7 +151,7 @@ def test_too_many_items_fail_up_front(tmp_path: Path, monkeypatch: pytest.Monkey
     path.write_text("x\n" * (batching.MAX_ITEMS + 1), encoding="utf-8")
     with pytest.raises(InputError, match="more than 100,000 items"):
         batching.read_items(path)
-    monkeypatch.setattr(batching, "MAX_ITEMS", 3)  # the bound itself is allowed
+    monkeypatch.setattr(batching.listing, "MAX_ITEMS", 3)  # the bound itself is allowed (read there)
     path.write_text("x\n" * 3, encoding="utf-8")
     assert len(batching.read_items(path)) == 3
     path.write_text("x\n" * 4, encoding="utf-8")
@@ -537,8 +537,13 @@ def test_the_record_is_rewritten_once_per_run_and_survives_a_cut_line(
     listing.write_text("One.\nTwo.\nThree.\n", encoding="utf-8")
     args = (listing, "-o", out, "-c", tiny_checkpoints, "-d", "cpu", "--json")
     rewrites: list[Path] = []
-    write_file = batching.write_file
-    monkeypatch.setattr(batching, "write_file", lambda path, data: rewrites.append(path) or write_file(path, data))
+    write_file = batching.record.write_file  # patched where the record looks it up
+
+    def counted(path: Path, data: bytes) -> None:
+        rewrites.append(path)
+        write_file(path, data)
+
+    monkeypatch.setattr(batching.record, "write_file", counted)
     assert run_batch(*args).exit_code == 0
     assert rewrites == [out / batching.MANIFEST] and set(recorded(out)) == {"0001.wav", "0002.wav", "0003.wav"}
     record = (out / batching.MANIFEST).read_bytes()
