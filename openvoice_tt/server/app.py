@@ -7,6 +7,7 @@ limits are enforced by limits.py and the work runs on the device worker (worker.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import warnings
@@ -34,10 +35,17 @@ _log = logging.getLogger("openvoice_tt.server")  # one logger for the whole serv
 
 
 def create_app(service: SpeechService) -> FastAPI:
-    """The FastAPI application over a loaded `SpeechService`."""
+    """The FastAPI application over a loaded `SpeechService`; when the server shuts down, the service is
+    closed (its device worker stopped, the Tenstorrent device closed if one was opened)."""
 
     limits = service.limits
-    app = FastAPI(title="openvoice-tt", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(service.close)
+
+    app = FastAPI(title="openvoice-tt", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.add_middleware(BodyLimit, limits=limits, upload_paths=(VOICES_PATH,))
     add_error_handlers(app, service.scrub)
 

@@ -2,11 +2,12 @@
 
 Why: the routes (app.py) only parse requests and shape answers; the models, the voices, the device queue,
 the private uploads folder and the scrubber that keeps their paths out of messages live here, built once
-by `openvoice-tt serve` (or a test).
+by `openvoice-tt serve` (or a test) and closed when the server shuts down.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from openvoice_tt.api import VoiceCloner
+
+SHUTDOWN_WAIT_SECONDS = 30.0  # longest wait at shutdown for the device worker to finish its piece
+_log = logging.getLogger("openvoice_tt.server")  # one logger for the whole server, as an admin configures it
 
 
 class SpeechService:
@@ -83,3 +87,16 @@ class SpeechService:
         fd, name = tempfile.mkstemp(dir=self.uploads, suffix=".audio")
         os.close(fd)
         return Path(name)
+
+    def close(self, wait: float = SHUTDOWN_WAIT_SECONDS) -> None:
+        """At shutdown: stop the device worker, and once it has ended close the Tenstorrent device if one
+        was opened (its memory and the chip are released now, not left to the process's exit). A worker
+        still computing after `wait` seconds keeps the device: closing it under a running model could hang
+        or crash, and the process's exit releases it anyway."""
+        from openvoice_tt.backends import close_tt_device
+
+        self.queue.stop()
+        if not self.queue.join(wait):
+            _log.warning("the device worker is still busy after %g s; the device is left open", wait)
+            return
+        close_tt_device()

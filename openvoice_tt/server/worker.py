@@ -81,7 +81,13 @@ class DeviceQueue:
         self.jobs.put(job)
 
     def stop(self) -> None:
+        """Let the worker end after the jobs already queued (stopping twice is harmless)."""
         self.jobs.put(None)
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the worker to end (after `stop`): True if it has."""
+        self.worker.join(timeout)
+        return not self.worker.is_alive()
 
     def _work(self) -> None:
         while (job := self.jobs.get()) is not None:
