@@ -218,6 +218,21 @@ def test_health(server) -> None:
     assert health == {"status": "ok", "device": "cpu", "backend": "torch", "queue": {"pending": 0, "limit": 1}}
 
 
+def test_shutdown_stops_the_worker_and_closes_the_device(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's lifespan ends the device worker, then closes the Tenstorrent device (whatever backend the
+    server ran: closing when none is open does nothing), rather than leaving it to the process's exit."""
+    from openvoice_tt import backends
+
+    closed: list[bool] = []
+    monkeypatch.setattr(backends, "close_tt_device", lambda: closed.append(True))
+    with serving(tiny_checkpoints, tmp_path / "voices", tmp_path / "cache", Limits()) as (url, service):
+        assert httpx.get(f"{url}/health").status_code == 200
+        assert closed == [] and service.queue.worker.is_alive()
+    assert closed == [True] and not service.queue.worker.is_alive()
+
+
 def test_serve_checks_the_checkpoints_before_loading(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["serve", "-c", str(tmp_path / "missing"), "--voices", str(tmp_path / "v")])
     assert result.exit_code == 4 and "checkpoint folder not found" in result.output

@@ -1,0 +1,191 @@
+"""The FastAPI application: the routes of `openvoice-tt serve`, each parsing its request and shaping its answer.
+
+Why here and nowhere else: this is the one place that knows HTTP for the endpoints (paths, fields, status
+codes, streaming); what they stand on is `SpeechService` (service.py), errors are shaped by errors.py, the
+limits are enforced by limits.py and the work runs on the device worker (worker.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import warnings
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from openvoice_tt.errors import OpenVoiceError
+from openvoice_tt.server.errors import ApiError, add_error_handlers, shown
+from openvoice_tt.server.limits import BodyLimit, json_body
+from openvoice_tt.server.service import SpeechService
+from openvoice_tt.server.warnings import warnings_header
+from openvoice_tt.server.worker import DONE, Job
+from openvoice_tt.streaming import pcm16, wav_header
+
+RESPONSE_FORMATS = ("wav", "flac", "pcm")
+MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "pcm": "audio/pcm"}
+SPEECH_PATH, VOICES_PATH = "/v1/audio/speech", "/v1/voices"
+TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no", "")
+_log = logging.getLogger("openvoice_tt.server")  # one logger for the whole server, as an admin configures it
+
+
+def create_app(service: SpeechService) -> FastAPI:
+    """The FastAPI application over a loaded `SpeechService`; when the server shuts down, the service is
+    closed (its device worker stopped, the Tenstorrent device closed if one was opened)."""
+
+    limits = service.limits
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(service.close)
+
+    app = FastAPI(title="openvoice-tt", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.add_middleware(BodyLimit, limits=limits, upload_paths=(VOICES_PATH,))
+    add_error_handlers(app, service.scrub)
+
+    async def run(job: Job, named: Mapping[str, str] | None = None) -> Any:
+        """Submit `job` and wait for its first item: an exception becomes the JSON error answer, its
+        message with `named` (this request's own paths) replaced."""
+        service.queue.submit(job)
+        first = await run_in_threadpool(job.next, limits.item_timeout_seconds)
+        if isinstance(first, ApiError):
+            first.message = service.scrub(first.message, named)
+            raise first
+        if isinstance(first, OpenVoiceError):
+            raise ApiError(400, service.scrub(str(first), named))
+        if isinstance(first, Exception):  # the client learns its kind; the log gets the traceback
+            _log.error("a request failed on the device worker", exc_info=first)
+            raise ApiError(500, f"internal error: {type(first).__name__}")
+        return first
+
+    def told(job: Job, named: Mapping[str, str] | None = None) -> list[str]:
+        return [service.scrub(message, named) for message in job.warnings]
+
+    @app.api_route("/health", methods=["GET", "HEAD"])
+    async def health() -> dict[str, Any]:
+        tts = service.cloner.tts
+        queued = {"pending": service.queue.pending, "limit": service.queue.limit}
+        return {"status": "ok", "device": tts.device, "backend": tts.backend, "queue": queued}
+
+    @app.api_route(VOICES_PATH, methods=["GET", "HEAD"])
+    async def voices() -> dict[str, Any]:
+        return {"voices": service.voice_list()}
+
+    @app.post(VOICES_PATH, status_code=201)
+    async def add_voice(request: Request) -> JSONResponse:
+        async with request.form(max_files=16, max_fields=4, max_part_size=limits.max_field_bytes) as form:
+            name = form.get("name")
+            replace = _flag(form.get("replace"), "replace")
+            uploads = [item for item in form.getlist("file") if not isinstance(item, str)]
+            if not isinstance(name, str):
+                raise ApiError(400, "give the voice a name (form field 'name')", "name")
+            if not uploads:
+                raise ApiError(400, "upload at least one reference recording (form field 'file')", "file")
+            with service.claim(name, replace) as target:
+                files = [service.new_upload() for _ in uploads]
+                named = {
+                    str(p): _upload_name(u.filename, n) for n, (u, p) in enumerate(zip(uploads, files, strict=True), 1)
+                }
+                try:
+                    for upload, path in zip(uploads, files, strict=True):
+                        path.write_bytes(await upload.read())
+                    job = Job(service.register(name, target, files, replace), limits.item_timeout_seconds)
+                    voice = await run(job, named)
+                finally:
+                    for path in files:
+                        path.unlink(missing_ok=True)
+        said = told(job, named)
+        return JSONResponse({**voice, "warnings": said}, status_code=201, headers=warnings_header(said))
+
+    @app.post(SPEECH_PATH)
+    async def speech(request: Request) -> StreamingResponse:
+        """OpenAI's speech endpoint; `seed` (an extension: extra_body in the openai client) as for the CLI."""
+        body = await json_body(request)
+        text, voice = body.get("input"), body.get("voice")
+        fmt = body.get("response_format") or "wav"
+        speed, seed = body.get("speed", 1.0), body.get("seed", 0)
+        if fmt not in RESPONSE_FORMATS:
+            raise ApiError(
+                400,
+                f"response_format {shown(fmt)} is not supported (use {', '.join(RESPONSE_FORMATS)})",
+                "response_format",
+            )
+        if body.get("stream_format", "audio") != "audio":
+            raise ApiError(400, "only stream_format 'audio' is supported", "stream_format")
+        if not isinstance(text, str) or not text.strip():
+            raise ApiError(400, "input must be non-empty text", "input")
+        if len(text) > limits.max_input_chars:
+            raise ApiError(400, f"input is {len(text)} characters (limit {limits.max_input_chars})", "input")
+        if not isinstance(voice, str):
+            raise ApiError(400, "voice must be a voice name (GET /v1/voices lists them)", "voice")
+        rate, stream = service.speech(text, voice, speed, seed)
+        job = Job(lambda: _encode(stream(), fmt, rate), limits.item_timeout_seconds)
+        first = await run(job)
+        headers = {"X-Sample-Rate": str(rate), **warnings_header(told(job))}
+        return ClosingStream(
+            _rest(job, first, limits.item_timeout_seconds), media_type=MEDIA_TYPES[fmt], headers=headers
+        )
+
+    return app
+
+
+class ClosingStream(StreamingResponse):
+    """Closes its body when the response ends however it ends (a client gone mid-stream included), so the
+    job is cancelled now rather than whenever the generator is collected."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.body_iterator.aclose()
+
+
+async def _rest(job: Job, first: bytes, timeout: float) -> AsyncIterator[bytes]:
+    """The response body: the first piece, then the rest as the worker makes it. However it ends (done,
+    failed, or the client gone and this generator closed), the job is cancelled so the worker moves on."""
+    try:
+        yield first
+        while True:
+            item = await run_in_threadpool(job.next, timeout)
+            if item is DONE:
+                return
+            if isinstance(item, Exception):  # the status line is sent: all that is left is to stop early
+                warnings.warn(f"speech stream failed after it started: {item}", RuntimeWarning, stacklevel=1)
+                return
+            yield item
+    finally:
+        job.cancelled.set()
+
+
+def _encode(pieces: Iterator[np.ndarray], fmt: str, rate: int) -> Iterator[bytes]:
+    """Audio pieces -> response bytes: wav/pcm piece by piece, flac whole at the end."""
+    if fmt == "flac":
+        from openvoice_tt.audio import encode_audio
+
+        yield encode_audio(np.concatenate(list(pieces)), rate, "flac")
+        return
+    if fmt == "wav":
+        yield wav_header(rate)
+    for piece in pieces:
+        yield pcm16(piece)
+
+
+def _upload_name(filename: str | None, number: int) -> str:
+    """How a message names upload `number`: by the client's file name (its last part, shortened)."""
+    base = re.split(r"[/\\]", filename or "")[-1]
+    base = "".join(c for c in base if c.isprintable())[:64]
+    return f"upload {number} ({base})" if base else f"upload {number}"
+
+
+def _flag(value: Any, param: str) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str) and value.strip().lower() in TRUE + FALSE:
+        return value.strip().lower() in TRUE
+    raise ApiError(400, f"{param} must be true or false, got {shown(value)}", param)

@@ -1,0 +1,130 @@
+"""The voices a client may ask for: the base speakers, and the cloned voices stored as <voices>/<name>.pth.
+
+Why one module: a voice name comes from the client and becomes a file name, and two requests may register
+the same name at once. Names are checked against one pattern (`VOICE_NAME`) before any path is made from
+them, so no request reaches outside the voices folder; a voice file appears whole and only once (written
+aside, then hard-linked in, so of two requests for one name exactly one succeeds and the other gets 409).
+A .pth placed in the folder by hand works the same as a registered one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openvoice_tt.server.errors import ApiError, shown
+
+if TYPE_CHECKING:
+    from openvoice_tt.api import VoiceCloner
+
+VOICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+class VoiceRegistry:
+    """The voices folder of a server (created if missing) beside the base speakers of `cloner`."""
+
+    def __init__(self, cloner: VoiceCloner, folder: Path, max_reference_seconds: float) -> None:
+        self.cloner = cloner
+        self.folder = folder.resolve()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.max_reference_seconds = max_reference_seconds
+        self.registering: set[str] = set()  # voice names (casefolded) a request is registering right now
+        self.lock = threading.Lock()
+
+    def base_speaker(self, name: str) -> str | None:
+        from openvoice_tt.api import speaker_key
+
+        return next((s for s in self.cloner.tts.speakers if speaker_key(s) == speaker_key(name)), None)
+
+    def voice_file(self, name: str) -> Path:
+        """<voices>/<name>.pth for a name that matches VOICE_NAME (nothing else makes a path)."""
+        if not isinstance(name, str) or not VOICE_NAME.fullmatch(name):
+            raise ApiError(400, f"invalid voice name {shown(name)} (letters, digits, - and _; at most 64)", "voice")
+        return self.folder / f"{name}.pth"
+
+    def voice_list(self) -> list[dict[str, Any]]:
+        tts, converter = self.cloner.tts, self.cloner.converter
+        base = [{"name": s, "kind": "base speaker", "sample_rate": tts.sample_rate} for s in tts.speakers]
+        stored = sorted(p.stem for p in self.folder.glob("*.pth") if VOICE_NAME.fullmatch(p.stem))
+        return base + [{"name": n, "kind": "embedding", "sample_rate": converter.sample_rate} for n in stored]
+
+    @contextlib.contextmanager
+    def claim(self, name: str, replace: bool) -> Iterator[Path]:
+        """Hold voice `name` for one registering request (-> its file): a second request for the same name
+        gets 409 at once, and so does a name already taken unless `replace`. The claim only answers early;
+        `register` makes the file appear atomically, so a voice placed by hand (or by another server on
+        the same folder) meanwhile is still never overwritten without `replace`."""
+        if self.base_speaker(name) is not None:
+            raise ApiError(409, f"'{name}' is a base speaker", "name", code="voice_exists")
+        target = self.voice_file(name)
+        key = name.casefold()  # "Me" and "me" are one file on a case-insensitive file system
+        with self.lock:
+            if key in self.registering:
+                raise ApiError(409, f"voice '{name}' is being registered by another request", "name", code="voice_busy")
+            if not replace and os.path.lexists(target):
+                raise ApiError(
+                    409, f"voice '{name}' already exists (send replace=true to replace it)", "name", code="voice_exists"
+                )
+            self.registering.add(key)
+        try:
+            yield target
+        finally:
+            with self.lock:
+                self.registering.discard(key)
+
+    def register(self, name: str, target: Path, files: list[Path], replace: bool) -> Callable[[], Iterator[Any]]:
+        """Work for the device queue: the embedding of `files` stored as voice `name` at `target`. Written
+        whole beside it first, then hard-linked in (fails if the name exists: 409) or, with `replace`,
+        renamed over it: a reader sees the old voice or the new one, never a part, and never a voice
+        replaced that the request did not ask to replace. The embedding cache is not used: a cache hit
+        skips the reference checks and so their warnings, which this client must get (the voices folder
+        is the server's store of embeddings)."""
+        from openvoice_tt.api import save_se
+
+        def produce() -> Iterator[dict[str, Any]]:
+            self.check_references(files)
+            embedding = self.cloner.converter.extract_se(files, use_cache=False)
+            staged = target.with_name(f".{name}.{uuid.uuid4().hex[:12]}.partial")
+            try:
+                save_se(embedding, staged)
+                if replace:
+                    os.replace(staged, target)
+                else:
+                    try:
+                        os.link(staged, target)
+                    except FileExistsError:
+                        raise ApiError(409, f"voice '{name}' already exists", "name", code="voice_exists") from None
+            finally:
+                staged.unlink(missing_ok=True)
+            yield {"name": name, "kind": "embedding", "sample_rate": self.cloner.sample_rate}
+
+        return produce
+
+    def check_references(self, files: list[Path]) -> None:
+        """Refuse (413) recordings that would decode to more than `max_reference_seconds` together, or one
+        with more samples than that long at 48 kHz stereo, from their headers, before any is decoded: a
+        compressed upload is small, what it decodes to need not be (16 kB of FLAC silence is 700 s at
+        8 kHz; a header can claim 8 channels at 655 kHz). Decoding reads no more than the header says."""
+        import soundfile as sf
+
+        from openvoice_tt.audio import check_readable
+
+        limit = self.max_reference_seconds
+        seconds = 0.0
+        for path in files:
+            check_readable(path)  # AudioError (400) naming the file for what is not audio
+            info = sf.info(os.fspath(path))
+            seconds += info.frames / info.samplerate
+            if seconds > limit or info.frames * info.channels > limit * 48_000 * 2:
+                raise ApiError(
+                    413,
+                    f"{path}: the recordings decode to more than {limit:g} s of audio (the limit)",
+                    "file",
+                    code="request_too_large",
+                )
