@@ -9,9 +9,9 @@ Where to look:
   errors.py   the error and exit-code policy (one `error:` line; exit codes 0-6, 130, 143); SIGTERM
   options.py  option types shared by the commands (--checkpoints, --device, --speed, ...)
   ui.py       where words go: stdout results, stderr notes and progress, --quiet, warnings as notes
-  io.py       reading TEXT / stdin, checking and writing audio outputs (streamed too), the summary line
+  textio.py   reading TEXT / stdin, checking and writing audio outputs (streamed too), the summary line
   render.py   the tables (phonemes, speakers, doctor, batch, bench, placement)
-  speech.py   synth, clone, convert, extract-se      inspect.py  phonemes, speakers, doctor
+  speech.py   synth, clone, convert, extract-se      info.py     phonemes, speakers, doctor
   ops.py      download, batch, serve                 measure.py  bench, placement
 """
 

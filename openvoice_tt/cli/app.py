@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from openvoice_tt import __version__
-from openvoice_tt.cli import inspect, measure, ops, speech
+from openvoice_tt.cli import info, measure, ops, speech
 from openvoice_tt.cli.errors import OneLineErrors
 
 app = typer.Typer(
@@ -29,9 +29,9 @@ COMMANDS = (  # in the order --help lists them: make audio, look, run at scale, 
     speech.clone,
     speech.convert,
     speech.extract_se,
-    inspect.phonemes,
-    inspect.speakers,
-    inspect.doctor,
+    info.phonemes,
+    info.speakers,
+    info.doctor,
     ops.download,
     ops.batch,
     ops.serve,

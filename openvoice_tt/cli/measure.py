@@ -12,7 +12,6 @@ import typer
 from openvoice_tt import api
 from openvoice_tt.cli import render
 from openvoice_tt.cli.errors import guarded
-from openvoice_tt.cli.io import read_text
 from openvoice_tt.cli.options import (
     CheckpointsOpt,
     Device,
@@ -23,6 +22,7 @@ from openvoice_tt.cli.options import (
     SeedOpt,
     SpeakerOpt,
 )
+from openvoice_tt.cli.textio import read_text
 from openvoice_tt.cli.ui import Ui
 
 

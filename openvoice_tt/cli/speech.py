@@ -12,7 +12,6 @@ import typer
 from openvoice_tt import api, outputs
 from openvoice_tt.audio import STDOUT
 from openvoice_tt.cli.errors import guarded
-from openvoice_tt.cli.io import audio_output, check_streamable, finish, read_text, write_streamed
 from openvoice_tt.cli.options import (
     CheckpointsOpt,
     Device,
@@ -39,6 +38,7 @@ from openvoice_tt.cli.options import (
     one_of,
     synthesis_options,
 )
+from openvoice_tt.cli.textio import audio_output, check_streamable, finish, read_text, write_streamed
 from openvoice_tt.cli.ui import Ui
 
 S = api.SYNTHESIS  # the defaults users see in -h

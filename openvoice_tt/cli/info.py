@@ -11,8 +11,8 @@ import typer
 from openvoice_tt import api
 from openvoice_tt.cli import render
 from openvoice_tt.cli.errors import guarded
-from openvoice_tt.cli.io import read_text
 from openvoice_tt.cli.options import CheckpointsOpt, JsonOpt, LexiconOpt, QuietOpt
+from openvoice_tt.cli.textio import read_text
 from openvoice_tt.cli.ui import Ui
 
 
