@@ -7,7 +7,6 @@ missing checkpoint stops the batch at once rather than failing every item.
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,13 +49,14 @@ class Engine:
 
     @cached_property
     def resolved_device(self) -> str:
-        """What items run on: "cpu", "cuda" or "tt:<OPENVOICE_TT_DEVICE>" (a chip, its emulation or a mock
-        compute differently), known before any model loads; part of an item's fingerprint."""
+        """What items run on: "cpu", "cuda" or "tt:<kind[:variant]>" (a chip, its emulation or a mock compute
+        differently, as the backend's own parser of OPENVOICE_TT_DEVICE reads it), known before any model
+        loads; part of an item's fingerprint."""
         from openvoice_tt import api
-        from openvoice_tt.backends import TT_DEVICE_ENV
+        from openvoice_tt.tt.device_choice import device_choice
 
         device = self.device_used or api.resolve_device(self.device)
-        return f"tt:{os.environ.get(TT_DEVICE_ENV, 'hardware')}" if device == "tt" else device
+        return f"tt:{device_choice()}" if device == "tt" else device
 
     def load(self, kinds: set[str]) -> None:
         """Load the models that items of these kinds ("synth", "clone") need, before the first item runs."""
