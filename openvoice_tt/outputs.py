@@ -8,8 +8,13 @@ One writer for every output, by what the destination is:
   stream; renaming over it would replace the node itself (its reader would get nothing, and as root
   `-o /dev/null` would replace the system's /dev/null).
 `progressive` is the same writer piece by piece (streamed audio); `write_file` is it with one piece.
-New files get the umask's permissions, as a plain `open()` gives them. OS failures become OutputError
-naming the destination ("out.wav: disk full"); destinations are checked before any work starts.
+New files get the umask's permissions, as a plain `open()` gives them; a replaced file keeps its own
+permission bits (a 0600 file stays 0600, through a symlink too), so replacing never widens access. OS
+failures become OutputError naming the destination ("out.wav: disk full"); destinations are checked before
+any work starts, and `check_not_an_input` refuses an output that is one of the command's inputs (same
+path, symlink or hard link). A reader that closes stdout or a pipe early is one outcome everywhere:
+"output closed early (broken pipe)", exit 5, and stdout is pointed at /dev/null so Python's own flush at
+exit stays quiet (`discard_stdout`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import os
 import stat
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from openvoice_tt.errors import OutputError
@@ -52,6 +57,8 @@ class Progressive:
             while view:
                 view = view[os.write(self.fd, view) :]
         except OSError as e:
+            if self.fd is None and e.errno == errno.EPIPE:
+                discard_stdout()
             raise output_error(self.name, e) from None
 
     def patch(self, offset: int, data: bytes) -> None:
@@ -71,9 +78,12 @@ def progressive(destination: str | os.PathLike[str]) -> Iterator[Progressive]:
     ends without an error, so it is replaced whole or not at all."""
     name = os.fspath(destination)
     if name == STDOUT:
+        _check_stdout()
         try:
             sys.stdout.flush()  # text already printed must come out before the binary
         except OSError as e:
+            if e.errno == errno.EPIPE:
+                discard_stdout()
             raise output_error("stdout", e) from None
         yield Progressive("stdout", None, False)
         return
@@ -95,6 +105,8 @@ def progressive(destination: str | os.PathLike[str]) -> Iterator[Progressive]:
         raise output_error(name, e) from None
     replaced = False
     try:
+        if mode is not None:  # replacing a file: keep its permission bits, never widen them
+            _keep_mode(fd, name, stat.S_IMODE(mode))
         yield Progressive(name, fd, True)
         try:
             os.fsync(fd)
@@ -126,9 +138,19 @@ def _temporary(target: Path) -> Path:
     return target.with_name(f".{name}{suffix}")
 
 
-def _target(path: Path) -> Path:
+def _keep_mode(fd: int, name: str, mode: int) -> None:
+    try:
+        os.fchmod(fd, mode)
+    except OSError as e:
+        raise output_error(name, e) from None
+
+
+def _target(path: Path, name: str) -> Path:
     """The file a write to `path` must change: a symlink's final target (which may not exist yet)."""
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        return Path(os.path.realpath(path)) if os.path.islink(path) else path
+    except OSError as e:
+        raise output_error(name, e) from None
 
 
 def _mode(target: Path, name: str) -> int | None:
@@ -136,8 +158,66 @@ def _mode(target: Path, name: str) -> int | None:
         return os.stat(target).st_mode
     except (FileNotFoundError, NotADirectoryError):  # not there (yet): the folder check says why
         return None
-    except OSError as e:  # a symlink loop, a path through a file, ...
+    except OSError as e:  # a symlink loop, a name too long, a path through a file, ...
         raise output_error(name, e) from None
+
+
+def _check_stdout() -> None:
+    """stdout must be open: a process started with fd 1 closed has `sys.stdout` None."""
+    if sys.stdout is None:
+        raise OutputError("stdout: not open")
+
+
+def discard_stdout() -> None:
+    """After a reader closed stdout early: point fd 1 at /dev/null, so what is still buffered (and
+    Python's flush at exit) goes nowhere instead of raising BrokenPipeError again (as the Python docs
+    advise for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def is_special(destination: str | os.PathLike[str]) -> bool:
+    """Whether `destination` is stdout ("-") or an existing FIFO, device or socket (written in place)."""
+    name = os.fspath(destination)
+    if name == STDOUT:
+        return True
+    try:
+        mode = os.stat(name).st_mode
+    except (OSError, ValueError):
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def check_not_an_input(destination: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str] | None]) -> None:
+    """Refuse (OutputError) an output that is the same file as one of the command's inputs: the same
+    path once resolved, or the same file through a symlink or a hard link (same device and inode).
+    Writing it would destroy the input, so this is checked before any model loads."""
+    name = os.fspath(destination)
+    if name == STDOUT:
+        return
+    try:
+        out_path = os.path.realpath(name)
+    except (OSError, ValueError):
+        return  # the output checks say what is wrong with the name
+    try:
+        out_stat: os.stat_result | None = os.stat(name)
+    except (OSError, ValueError):
+        out_stat = None
+    for source in inputs:
+        if source is None or os.fspath(source) == STDOUT:
+            continue
+        try:
+            same = os.path.realpath(source) == out_path
+            if not same and out_stat is not None:
+                same = os.path.samestat(os.stat(source), out_stat)
+        except (OSError, ValueError):
+            continue  # an input that cannot be read: the input checks report it
+        if same:
+            raise OutputError(f"{name}: is also an input ({os.fspath(source)}); writing it would destroy it")
 
 
 # ------------------------------------------------------------------------------------------------ checks
@@ -174,7 +254,13 @@ def ensure_output_dir(folder: str | os.PathLike[str]) -> None:
 def _writable_target(name: str) -> tuple[Path, int | None]:
     """(the path writes go to, symlinks resolved; its st_mode or None when it does not exist yet); a
     directory is refused, since no audio can be written over one."""
-    target = _target(Path(name))
+    try:  # a FIFO or device: written in place under its own name (/dev/stdout's link target is a
+        mode = os.stat(name).st_mode  # "pipe:[123]" that no path reaches)
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            return Path(name), mode
+    except (OSError, ValueError):
+        pass
+    target = _target(Path(name), name)
     mode = _mode(target, name)
     if mode is not None and stat.S_ISDIR(mode):
         raise OutputError(f"{name}: is a directory")
@@ -186,6 +272,7 @@ def check_output_file(destination: str | os.PathLike[str]) -> None:
     be writable itself; anything else needs a writable folder for the temporary file."""
     name = os.fspath(destination)
     if name == STDOUT:
+        _check_stdout()
         return
     target, mode = _writable_target(name)
     if mode is not None and not stat.S_ISREG(mode):
@@ -215,6 +302,8 @@ def _known_problem(error: OSError) -> str | None:
         errno.EPERM: "permission denied",
         errno.EROFS: "read-only file system",
         errno.ELOOP: "too many levels of symbolic links",
+        errno.ENAMETOOLONG: "file name too long",
+        errno.EPIPE: "output closed early (broken pipe)",
     }.get(error.errno)
 
 

@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 some batch items failed; 2 usage error (bad option); 3 bad input (text, audio,
 option value, unknown speaker, lexicon); 4 checkpoint problem (missing, corrupt, unsafe, NaN weights,
-mismatched, download failed); 5 output cannot be written (missing or unwritable folder, disk full); 6 device
+mismatched, download failed); 5 output cannot be written (missing or unwritable folder, disk full, the
+output is one of the inputs, stdout or a pipe closed by its reader: "output closed early (broken pipe)"); 6 device
 unavailable or broken; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). Every failure is one `error:`
 line on stderr (usage errors too), and with --json also a JSON error object on stdout.
 
@@ -23,13 +24,19 @@ import typer
 import typer.core
 
 from openvoice_tt.cli.ui import Ui
-from openvoice_tt.errors import OpenVoiceError, Terminated
+from openvoice_tt.errors import OpenVoiceError, OutputError, Terminated
+from openvoice_tt.outputs import discard_stdout
 
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
-def failure(error: OpenVoiceError | KeyboardInterrupt | typer.Abort | typer.TyperException) -> tuple[str, int]:
+BROKEN_PIPE = "stdout: output closed early (broken pipe)"
+
+
+def failure(
+    error: OpenVoiceError | KeyboardInterrupt | typer.Abort | typer.TyperException | BrokenPipeError,
+) -> tuple[str, int]:
     """The one map from what went wrong to (the one-line message, the exit code).
 
     User errors carry their own code; Ctrl-C (`typer.Abort` while Click parses) and SIGTERM are stops;
@@ -37,6 +44,8 @@ def failure(error: OpenVoiceError | KeyboardInterrupt | typer.Abort | typer.Type
     """
     if isinstance(error, OpenVoiceError):
         return " ".join(str(error).split()), error.exit_code
+    if isinstance(error, BrokenPipeError):  # a result (--json, a table) to a reader that left: as -o -
+        return BROKEN_PIPE, OutputError.exit_code
     if isinstance(error, KeyboardInterrupt):
         return stopped(isinstance(error, Terminated))
     if isinstance(error, typer.Abort):
@@ -57,7 +66,7 @@ def report(message: str, code: int, json_out: bool, manual: Iterable[str] = ()) 
     print(f"error: {message}", file=sys.stderr)
     for line in manual:
         print(f"  {line}", file=sys.stderr)
-    if json_out:
+    if json_out and sys.stdout is not None:
         Ui.json({"ok": False, "error": message, "exit_code": code})
 
 
@@ -91,7 +100,9 @@ def guarded(command: Callable[..., None]) -> Callable[..., None]:
         try:
             with sigterm_unwinds():
                 command(*args, **kwargs)
-        except (OpenVoiceError, KeyboardInterrupt) as e:
+        except (OpenVoiceError, KeyboardInterrupt, BrokenPipeError) as e:
+            if isinstance(e, BrokenPipeError):
+                discard_stdout()  # what is buffered, and the --json error object, go nowhere, quietly
             message, code = failure(e)
             report(message, code, kwargs.get("json_out", False), getattr(e, "manual", ()))
             raise typer.Exit(code) from None

@@ -68,7 +68,7 @@ def synth(
     Example: openvoice-tt synth "Hello there." -o hello.wav --speaker EN-BR --seed 7
     """
     ui = Ui(quiet)
-    fmt_name = audio_output(output, fmt, json_out)
+    fmt_name = audio_output(output, fmt, json_out, [lexicon])
     if stream:
         check_streamable(fmt_name)
     user_lexicon = api.load_lexicon(lexicon)
@@ -118,7 +118,7 @@ def clone(
     """
     ui = Ui(quiet)
     references = one_of(reference, se)
-    fmt_name = audio_output(output, fmt, json_out)
+    fmt_name = audio_output(output, fmt, json_out, [*(references or []), se, lexicon])
     if stream:
         check_streamable(fmt_name)
     user_lexicon = api.load_lexicon(lexicon)
@@ -192,7 +192,7 @@ def convert(
     references = one_of(reference, se)
     if source_se is not None and source_speaker is not None:
         raise typer.BadParameter("give --source-se or --source-speaker, not both", param_hint="--source-se")
-    fmt_name = audio_output(output, fmt, json_out)
+    fmt_name = audio_output(output, fmt, json_out, [source, *(references or []), se, source_se])
     api.check_request(
         checkpoints,
         speakers=[source_speaker],
@@ -251,6 +251,7 @@ def extract_se(
     if str(output) == STDOUT:
         raise typer.BadParameter("an embedding cannot be written to stdout; name a .pth file", param_hint="--output")
     outputs.check_output_file(output)
+    outputs.check_not_an_input(output, references)
     api.check_request(checkpoints, audio=references)
     with ui.rendered_warnings():
         converter = api.ToneColorConverter(checkpoints, device.value)

@@ -7,12 +7,13 @@ and with --json the summary is the result on stdout.
 
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from openvoice_tt import api, outputs
-from openvoice_tt.audio import STDOUT, audio_format_for
+from openvoice_tt.audio import FORMATS, STDOUT, audio_format_for
 from openvoice_tt.cli.options import AudioFormat
 from openvoice_tt.cli.ui import Ui
 from openvoice_tt.errors import InputError
@@ -32,12 +33,20 @@ def read_text(text: str) -> str:
         raise InputError(f"stdin: cannot read ({e.strerror or e})") from None
 
 
-def audio_output(output: str, fmt: AudioFormat | None, json_out: bool) -> str:
-    """Check the destination before any work: format known, folder writable. Returns the format."""
+def audio_output(output: str, fmt: AudioFormat | None, json_out: bool, inputs: Iterable[Any] = ()) -> str:
+    """Check the destination before any work: format known, folder writable, not one of the command's
+    `inputs` (which writing would destroy). Returns the format: -f, else the extension; stdout and a
+    special file without a known extension (`/dev/stdout`, `/dev/null`, a FIFO) get wav."""
     if output == STDOUT and json_out:
         raise typer.BadParameter("--json cannot be combined with -o - (both would use stdout)", param_hint="--json")
-    name = audio_format_for(output, fmt.value if fmt else None)
+    explicit = fmt.value if fmt else None
+    if explicit is None and outputs.is_special(output) and Path(output).suffix.lower().lstrip(".") not in FORMATS:
+        explicit = "wav"
+    name = audio_format_for(output, explicit)
     outputs.check_output_file(output)
+    if json_out:
+        outputs.check_output_file(STDOUT)  # the --json result must have somewhere to go
+    outputs.check_not_an_input(output, inputs)
     return name
 
 

@@ -43,6 +43,10 @@ class Ui:
 
     @staticmethod
     def json(data: Any) -> None:
+        if sys.stdout is None:  # started with fd 1 closed: the result has nowhere to go
+            from openvoice_tt.errors import OutputError
+
+            raise OutputError("stdout: not open (--json)")
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         sys.stdout.flush()
 
