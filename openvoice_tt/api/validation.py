@@ -150,10 +150,12 @@ def check_request(
     tau: float | None = None,
     seed: int | None = None,
     audio: Sequence[PathLike] = (),
+    references: Sequence[PathLike] = (),
     embeddings: Sequence[PathLike] = (),
 ) -> None:
     """Check everything about a request that needs no model: the checkpoint folder, the text, option
-    ranges, speaker names (from the config), input audio (headers) and embedding files. Loading models
+    ranges, speaker names (from the config), input audio and reference recordings (headers, each at most
+    `audio.MAX_AUDIO_SECONDS` or `MAX_REFERENCE_SECONDS` long) and embedding files. Loading models
     takes seconds; a mistake found here costs milliseconds. The methods check the same things again."""
     existing_checkpoint_dir(checkpoints)
     if text is not None:
@@ -171,5 +173,7 @@ def check_request(
             find_speaker(known, name)
     for path in audio:
         audio_io.check_readable(path)
+    for path in references:
+        audio_io.check_readable(path, audio_io.MAX_REFERENCE_SECONDS)
     for path in embeddings:
         load_se(path)
