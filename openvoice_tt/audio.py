@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", 
 VAD_RATE = 16_000  # silero's rate; upstream decodes to 16 kHz mono for detection too
 DILATION_SECONDS = 0.5  # upstream (whisper-timestamped) widens every speech span by this much on both sides
 SPLIT_SECONDS = 10.0  # upstream cuts the concatenated speech into pieces of about this length
+MAX_AUDIO_SECONDS = 3600.0  # longest audio file decoded (a convert source); decoded, at most 1.4 GB of float32
+MAX_REFERENCE_SECONDS = 600.0  # longest reference recording: a voice needs seconds, not hours
 MIN_SPEECH_SECONDS = 1.0  # below this there is too little voice to embed; refuse
 SHORT_SPEECH_SECONDS = 5.0  # upstream refuses below this (round(duration / 10) == 0); here: warn and go on
 ENERGY_FRAME = 320  # 20 ms at VAD_RATE
@@ -42,16 +45,17 @@ class ShortReferenceWarning(UserWarning):
     """Under 5 s of speech: upstream refuses such references; here they work but clone the voice less well."""
 
 
-def read_audio(path: str | os.PathLike[str], sample_rate: int) -> np.ndarray:
+def read_audio(path: str | os.PathLike[str], sample_rate: int, max_seconds: float = MAX_AUDIO_SECONDS) -> np.ndarray:
     """Decode any file libsndfile reads to float32 mono in [-1, 1] at `sample_rate` (upstream's librosa.load).
 
     Channels are averaged; float files that exceed full scale are scaled down by their peak (clipping would
     distort the voice the embedding is taken from). Raises AudioError naming the file for anything a user
-    can get wrong: missing file, directory, not audio, no samples, NaN/inf samples.
+    can get wrong: missing file, directory, pipe or device, not audio, no samples, NaN/inf samples, longer
+    than `max_seconds` (judged from the header before anything is decoded; no more is decoded than it says).
     """
-    name = _existing_file(path)
+    name, frames = _checked_header(path, max_seconds)
     try:
-        data, rate = sf.read(name, dtype="float32", always_2d=True)
+        data, rate = sf.read(name, frames=frames, dtype="float32", always_2d=True)
     except sf.LibsndfileError as e:
         raise AudioError(f"{name}: not a readable audio file ({e.error_string.rstrip('.')})") from None
     except (RuntimeError, OSError) as e:
@@ -69,26 +73,43 @@ def read_audio(path: str | os.PathLike[str], sample_rate: int) -> np.ndarray:
     return audio
 
 
-def check_readable(path: str | os.PathLike[str]) -> None:
-    """Fail (AudioError, the same messages as `read_audio`) unless `path` is an audio file with samples;
-    reads only the header, so every input of a command is checked before any model loads."""
+def check_readable(path: str | os.PathLike[str], max_seconds: float = MAX_AUDIO_SECONDS) -> None:
+    """Fail (AudioError, the same messages as `read_audio`) unless `path` is an audio file with samples and
+    at most `max_seconds` long; reads only the header, so every input of a command is checked before any
+    model loads."""
+    _checked_header(path, max_seconds)
+
+
+def _checked_header(path: str | os.PathLike[str], max_seconds: float) -> tuple[str, int]:
+    """The file's name and frame count from its header, checked: an existing regular file (a pipe or device
+    is refused, not opened: it could be read only once, or never end), audio, not empty, at most
+    `max_seconds` long and at most that long at 48 kHz stereo in samples (a header can claim 8 channels)."""
     name = _existing_file(path)
     try:
-        frames = sf.info(name).frames
+        info = sf.info(name)
     except sf.LibsndfileError as e:
         raise AudioError(f"{name}: not a readable audio file ({e.error_string.rstrip('.')})") from None
     except (RuntimeError, OSError) as e:
         raise AudioError(f"{name}: cannot read ({_one_line(e)})") from None
-    if frames == 0:
+    if info.frames == 0:
         raise AudioError(f"{name}: contains no audio")
+    if info.frames / info.samplerate > max_seconds or info.frames * info.channels > max_seconds * 48_000 * 2:
+        raise AudioError(f"{name}: decodes to more than {max_seconds:g} s of audio (the limit; cut it shorter)")
+    return name, info.frames
 
 
 def _existing_file(path: str | os.PathLike[str]) -> str:
     name = os.fspath(path)
-    if not os.path.exists(name):
-        raise AudioError(f"{name}: no such file")
-    if os.path.isdir(name):
+    try:
+        mode = os.stat(name).st_mode
+    except FileNotFoundError:
+        raise AudioError(f"{name}: no such file") from None
+    except OSError as e:
+        raise AudioError(f"{name}: cannot read ({e.strerror or e})") from None
+    if stat.S_ISDIR(mode):
         raise AudioError(f"{name}: is a directory, not an audio file")
+    if not stat.S_ISREG(mode):
+        raise AudioError(f"{name}: not a regular file (a pipe or device); give an audio file")
     return name
 
 

@@ -156,7 +156,9 @@ def test_input_mistakes_are_found_before_any_model_loads(
     fails(["synth", "Hi.", "--noise-scale-w", "11", *common], 3, "noise_scale_w must be between 0 and 10", out)
     fails(["clone", "Hi.", "-r", missing, *common], 3, "missing.wav: no such file", out)
     fails(["clone", "Hi.", "-r", voice, "--se", target, *common], 2, "not both")
-    fails(["clone", "Hi.", "--se", tmp_path / "notes.wav", *common], 4, "notes.wav: not a PyTorch checkpoint", out)
+    fails(["clone", "Hi.", "--se", tmp_path / "notes.wav", *common], 4, "notes.wav: is not a tone-color embedding", out)
+    recording = "is not a tone-color embedding (a .pth saved by extract-se); for a recording use --reference"
+    fails(["clone", "Hi.", "--se", voice, *common], 4, f"{Path(voice).name}: {recording}", out)
     fails(["convert", missing, "-r", voice, *common], 3, "missing.wav: no such file", out)
     fails(["convert", voice, "-r", tmp_path / "notes.wav", *common], 3, "notes.wav: not a readable audio file")
     fails(["convert", voice, "--se", target, "--tau", "-1", *common], 3, "tau must be between 0 and 10", out)
@@ -291,7 +293,7 @@ def test_usage_errors_exit_2_in_one_line(tiny_checkpoints: Path, tmp_path: Path,
     """Reproduction: usage errors came in Click's boxed multi-line panel; now one `error:` line like the rest."""
     out = tmp_path / "out.wav"
     cases = {
-        "give --reference (one or more) or --se, not both": ["clone", "Hi.", "-o", out],
+        "give --reference (a recording of the voice) or --se (an embedding": ["clone", "Hi.", "-o", out],
         "Invalid value for --reference/--se": ["clone", "Hi.", "-r", voice, "--se", voice, "-o", out],
         "Invalid value for '--device'": ["synth", "Hi.", "-o", out, "--device", "gpu"],
         "Missing option '--output' / '-o'": ["synth", "Hi."],

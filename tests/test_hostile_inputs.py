@@ -284,5 +284,5 @@ def test_unreadable_stdin_is_bad_input(tiny_checkpoints: Path, tmp_path: Path) -
     )
     assert (closed.returncode, closed.stderr) == (3, "error: stdin: not open (TEXT is '-')\n")
     binary = subprocess.run(command, input=b"\xff\xfe caf\xe9", capture_output=True, env=env, timeout=300)
-    assert (binary.returncode, binary.stderr) == (3, b"error: stdin: not UTF-8 text\n")
+    assert (binary.returncode, binary.stderr) == (3, b"error: stdin: not UTF-8 text (byte 0xff at byte offset 0)\n")
     assert not out.exists()

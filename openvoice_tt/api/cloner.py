@@ -131,8 +131,10 @@ class VoiceCloner:
         """A clone request checked and made ready for the pipeline: chunks, voice, conversion, noise."""
         from openvoice_tt.pipeline import Conversion
 
-        if (reference is None) == (se is None):
-            raise InputError("give either reference audio or a voice embedding (se), not both and not neither")
+        if reference is not None and se is not None:
+            raise InputError("give either reference audio or a voice embedding (se), not both")
+        if reference is None and se is None:
+            raise InputError("give reference audio or a voice embedding (se)")
         if reference is not None:
             reference = reference_paths(reference)
         name, params, noise = self.tts._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)

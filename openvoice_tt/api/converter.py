@@ -114,7 +114,7 @@ class ToneColorConverter:
             progress(0, steps)
         clips = []
         for path in references:
-            clip = audio_io.read_audio(path, self.sample_rate)
+            clip = audio_io.read_audio(path, self.sample_rate, audio_io.MAX_REFERENCE_SECONDS)
             clips.append((audio_io.content_hash(clip, self.sample_rate), os.fspath(path), clip))
         clips.sort(key=lambda item: item[0])
         method = audio_io.detector_for(method)

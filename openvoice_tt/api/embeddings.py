@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,11 +20,45 @@ SE_CACHE_ENV = "OPENVOICE_TT_SE_CACHE"
 SE_CACHE_VERSION = 1  # bump when the embedding computation changes, so stale cache entries are not reused
 
 
+MAX_SE_BYTES = 1024 * 1024
+"""Largest embedding file read (one is about 1.5 KB): a bigger file, a device or an endless input is refused."""
+_AUDIO_MAGIC = (b"RIFF", b"RIFX", b"RF64", b"fLaC", b"OggS", b"ID3", b"FORM", b".snd", b"\xff\xfb", b"\xff\xf3")
+
+
 def load_se(path: PathLike) -> torch.Tensor:
-    """Read a tone-color embedding file (upstream's format: a bare [1, 256, 1] tensor)."""
+    """Read a tone-color embedding file (upstream's format: a bare [1, 256, 1] tensor).
+
+    What is plainly not one (a recording, a text file, a device, anything over `MAX_SE_BYTES`) is refused
+    from its first bytes before torch sees it, saying what was expected instead."""
     from openvoice_tt.checkpoints import load_tone_color_embedding
 
+    check_embedding_file(path)
     return load_tone_color_embedding(Path(path))
+
+
+def check_embedding_file(path: PathLike) -> None:
+    """CheckpointError unless `path` looks like a torch file (a zip or a pickle) of a sane size; a
+    recording given where an embedding is expected names the option to use instead."""
+    name = os.fspath(path)
+    expected = "a tone-color embedding (a .pth saved by extract-se)"
+    try:
+        info = os.stat(name)
+        if stat.S_ISDIR(info.st_mode):
+            return  # load_tone_color_embedding names a directory
+        if not stat.S_ISREG(info.st_mode):
+            raise CheckpointError(f"{name}: not a regular file, so not {expected}")
+        if info.st_size > MAX_SE_BYTES:
+            raise CheckpointError(f"{name}: {info.st_size:,} bytes, too large for {expected}")
+        with open(name, "rb") as f:
+            head = f.read(4)
+    except FileNotFoundError:
+        return  # load_tone_color_embedding names a missing file
+    except OSError as e:
+        raise CheckpointError(f"{name}: cannot read ({e.strerror or e})") from None
+    if head.startswith(_AUDIO_MAGIC):
+        raise CheckpointError(f"{name}: is not {expected}; for a recording use --reference")
+    if head and not head.startswith((b"PK", b"\x80")):
+        raise CheckpointError(f"{name}: is not {expected}")
 
 
 def save_se(embedding: torch.Tensor, path: PathLike) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from openvoice_tt.api.validation import SYNTHESIS
+from openvoice_tt.api.validation import MAX_TEXT_CHARS, SYNTHESIS, check_unicode
 from openvoice_tt.errors import TextError, preview
 
 if TYPE_CHECKING:
@@ -31,6 +31,9 @@ def phonemes(text: str, lexicon: PathLike | Lexicon | None = None) -> list[Chunk
 
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
+    if len(text) > MAX_TEXT_CHARS:
+        raise TextError(f"text is over {MAX_TEXT_CHARS:,} characters (the limit; split it)")
+    check_unicode(text, "text")
     chunks = describe(text, SYNTHESIS.max_chunk_chars, load_lexicon(lexicon))
     if not chunks:
         raise TextError(f"text has nothing to speak: {preview(text)}")

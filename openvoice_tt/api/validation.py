@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.reference.synthesizer import SynthesisParams
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 SYNTHESIS = SynthesisDefaults()
 CONVERSION = ConversionDefaults()
 DEFAULT_SEED = 0
@@ -29,6 +31,9 @@ SEGMENTATION_METHODS = ("silero", "energy")
 SPEED_RANGE = (0.1, 10.0)  # beyond this the output is unusable and the flow's attention (T_y^2) explodes
 TAU_RANGE = (0.0, 10.0)
 MAX_SEED = 2**63 - 1
+MAX_TEXT_CHARS = 1024 * 1024
+"""Longest text one request speaks (1,048,576 characters, about 20 hours of speech; stdin is read up to as
+many bytes). Longer text, or an endless stdin such as /dev/zero, is refused (exit 3): split it, or use batch."""
 
 
 def find_speaker(speakers: Sequence[str], name: str | None) -> str:
@@ -88,11 +93,26 @@ def noise_source(seed: int) -> NoiseSource:
     return NoiseSource(seed)
 
 
+def check_unicode(text: str, what: str) -> None:
+    """TextError unless `text` is real Unicode: a lone surrogate is what Python makes of bytes that were not
+    UTF-8 in argv (surrogateescape) and cannot be spoken or written; the message names its byte offset."""
+    found = _SURROGATE.search(text)
+    if found is None:
+        return
+    code = ord(found.group())
+    byte = f"byte 0x{code - 0xDC00:02x} " if 0xDC80 <= code <= 0xDCFF else "a lone surrogate "
+    offset = len(text[: found.start()].encode("utf-8"))
+    raise TextError(f"{what} is not valid UTF-8 ({byte}at byte offset {offset})")
+
+
 def check_text(text: object) -> str:
     """Text a request can use at all: a string with something besides spaces (whether it is speakable is
     the front end's to say)."""
     if not isinstance(text, str):
         raise TextError(f"text must be a string, got {type(text).__name__}")
+    if len(text) > MAX_TEXT_CHARS:
+        raise TextError(f"text is over {MAX_TEXT_CHARS:,} characters (the limit; split it, or use batch)")
+    check_unicode(text, "text")
     if not text.strip():
         raise TextError(f"text has nothing to speak: {preview(text)}")
     return text
@@ -130,10 +150,12 @@ def check_request(
     tau: float | None = None,
     seed: int | None = None,
     audio: Sequence[PathLike] = (),
+    references: Sequence[PathLike] = (),
     embeddings: Sequence[PathLike] = (),
 ) -> None:
     """Check everything about a request that needs no model: the checkpoint folder, the text, option
-    ranges, speaker names (from the config), input audio (headers) and embedding files. Loading models
+    ranges, speaker names (from the config), input audio and reference recordings (headers, each at most
+    `audio.MAX_AUDIO_SECONDS` or `MAX_REFERENCE_SECONDS` long) and embedding files. Loading models
     takes seconds; a mistake found here costs milliseconds. The methods check the same things again."""
     existing_checkpoint_dir(checkpoints)
     if text is not None:
@@ -151,5 +173,7 @@ def check_request(
             find_speaker(known, name)
     for path in audio:
         audio_io.check_readable(path)
+    for path in references:
+        audio_io.check_readable(path, audio_io.MAX_REFERENCE_SECONDS)
     for path in embeddings:
         load_se(path)

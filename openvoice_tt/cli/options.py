@@ -107,6 +107,11 @@ def synthesis_options(speed: float, sdp_ratio: float, noise_scale: float, noise_
 
 def one_of(reference: list[Path] | None, se: Path | None) -> list[Path] | None:
     """The target voice comes from --reference recordings or from an --se embedding: exactly one of them."""
-    if bool(reference) == (se is not None):
+    if reference and se is not None:
         raise typer.BadParameter("give --reference (one or more) or --se, not both", param_hint="--reference/--se")
+    if not reference and se is None:
+        raise typer.BadParameter(
+            "give --reference (a recording of the voice) or --se (an embedding saved by extract-se)",
+            param_hint="--reference/--se",
+        )
     return reference or None

@@ -130,7 +130,7 @@ def clone(
         synthesis=synthesis_options(speed, sdp_ratio, noise_scale, noise_scale_w),
         tau=tau,
         seed=seed,
-        audio=references or [],
+        references=references or [],
         embeddings=[se] if se else [],
     )
     with ui.rendered_warnings():
@@ -198,7 +198,8 @@ def convert(
         speakers=[source_speaker],
         tau=tau,
         seed=seed,
-        audio=[source, *(references or [])],
+        audio=[source],
+        references=references or [],
         embeddings=[path for path in (se, source_se) if path is not None],
     )
     with ui.rendered_warnings():
@@ -252,7 +253,7 @@ def extract_se(
         raise typer.BadParameter("an embedding cannot be written to stdout; name a .pth file", param_hint="--output")
     outputs.check_output_file(output)
     outputs.check_not_an_input(output, references)
-    api.check_request(checkpoints, audio=references)
+    api.check_request(checkpoints, references=references)
     with ui.rendered_warnings():
         converter = api.ToneColorConverter(checkpoints, device.value)
         with ui.progress("reading voice") as progress:

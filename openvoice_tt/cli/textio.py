@@ -13,24 +13,42 @@ from typing import Any
 import typer
 
 from openvoice_tt import api, outputs
+from openvoice_tt.api.validation import MAX_TEXT_CHARS, check_unicode
 from openvoice_tt.audio import FORMATS, STDOUT, audio_format_for
 from openvoice_tt.cli.options import AudioFormat
 from openvoice_tt.cli.ui import Ui
 from openvoice_tt.errors import InputError
 
+_READ_CHUNK = 64 * 1024
+
 
 def read_text(text: str) -> str:
-    """TEXT, or stdin's text for "-"; stdin that is closed or not UTF-8 is bad input (exit 3)."""
+    """TEXT, or stdin's text for "-", as real Unicode of at most `MAX_TEXT_CHARS` (exit 3 otherwise).
+
+    stdin is read as bytes in chunks up to `MAX_TEXT_CHARS` bytes, so an endless input (/dev/zero, a pipe
+    that never closes) is refused at the bound and SIGINT/SIGTERM stop the read between chunks; bytes that
+    are not UTF-8 (in stdin or, surrogate-escaped, in argv) are an error naming the byte offset, never dropped.
+    """
     if text != STDOUT:
+        check_unicode(text, "TEXT")
         return text
-    if sys.stdin is None:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
         raise InputError("stdin: not open (TEXT is '-')")
+    data = bytearray()
     try:
-        return sys.stdin.read()
-    except UnicodeDecodeError:
-        raise InputError("stdin: not UTF-8 text") from None
+        while chunk := stream.read1(_READ_CHUNK):
+            data += chunk
+            if len(data) > MAX_TEXT_CHARS:
+                raise InputError(
+                    f"stdin: over {MAX_TEXT_CHARS // 2**20} MiB of text (the limit; split it, or use batch)"
+                )
     except OSError as e:
         raise InputError(f"stdin: cannot read ({e.strerror or e})") from None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as e:
+        raise InputError(f"stdin: not UTF-8 text (byte 0x{data[e.start]:02x} at byte offset {e.start})") from None
 
 
 def audio_output(output: str, fmt: AudioFormat | None, json_out: bool, inputs: Iterable[Any] = ()) -> str:

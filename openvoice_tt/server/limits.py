@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import Request
 
+from openvoice_tt.audio import MAX_REFERENCE_SECONDS
 from openvoice_tt.server.errors import ApiError
 
 
@@ -27,7 +28,9 @@ class Limits:
     max_body_bytes: int = 64 * 1024  # a speech request's JSON
     max_upload_bytes: int = 20 * 1024 * 1024  # a voice upload, all files together
     max_field_bytes: int = 1024  # a form field of a voice upload (a name, a flag)
-    max_reference_seconds: float = 600.0  # a voice upload's recordings together, decoded
+    max_reference_seconds: float = (
+        MAX_REFERENCE_SECONDS  # a voice upload's recordings together, decoded (the CLI's per-file bound)
+    )
     item_timeout_seconds: float = 600.0  # longest wait for the next piece of audio
 
 

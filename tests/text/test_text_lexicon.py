@@ -103,7 +103,7 @@ def test_unreadable_files(tmp_path):
     with pytest.raises(LexiconError, match=r"^lexicon .*: cannot read it \(Is a directory\)$"):
         Lexicon.load(tmp_path)
     (tmp_path / "latin1.txt").write_bytes("zoë  Z OW1 IY0\n".encode("latin-1"))
-    with pytest.raises(LexiconError, match=r"^lexicon .*latin1\.txt: not UTF-8 text \(invalid .* at byte 2\)$"):
+    with pytest.raises(LexiconError, match=r"^lexicon .*latin1\.txt, line 1: not UTF-8 text \(invalid .* at byte 2\)$"):
         Lexicon.load(tmp_path / "latin1.txt")
 
 
