@@ -195,3 +195,34 @@ def load_file_bytes(data: bytes) -> dict[str, torch.Tensor]:
     from safetensors.torch import load
 
     return load(data)
+
+
+# ------------------------------------------------------------------------------------- other languages
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("¿Dónde está el baño, señor?", "Spanish"),
+        ("Ça va très bien, garçon.", "French"),
+        ("Grüße aus München, Straße.", "German"),
+        ("Hello there, how are you?", None),
+        ("He paid 5 € for a naïve café.", "French"),
+    ],
+)
+def test_other_latin_languages_get_one_notice(text: str, language: str | None) -> None:
+    from openvoice_tt.text.frontend import foreign_letters
+
+    notice = foreign_letters(text)
+    if language is None:
+        assert notice is None
+    else:
+        assert notice is not None and f"looks like {language}" in notice and "English letter-to-sound" in notice
+
+
+@pytest.mark.filterwarnings("ignore:no BERT model")
+def test_synth_warns_once_per_text(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    text = "¿Dónde está el baño? " * 30  # several chunks, one notice
+    result = invoke("synth", text, "-o", tmp_path / "es.wav", "-c", tiny_checkpoints, "-d", "cpu")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("looks like Spanish") == 1, result.stderr
