@@ -5,6 +5,8 @@ one-line message that names the file or field and the problem, and maps to a doc
 The CLI prints the message and exits; anything else reaching the CLI is a bug and keeps its traceback.
 """
 
+import unicodedata
+
 
 class OpenVoiceError(Exception):
     """Base class; `exit_code` is the CLI's exit status for this kind of failure."""
@@ -70,3 +72,30 @@ def shorten(text: str, limit: int = 120) -> str:
 def preview(text: str, limit: int = 60) -> str:
     """A quoted, shortened copy of user text for a message."""
     return repr(shorten(text, limit))
+
+
+MAX_NAME_CHARS = 64
+"""The longest name (a base speaker's, from a config.json) that may become a file name."""
+
+
+def name_problem(name: object) -> str | None:
+    """Why `name` (a name read from a checkpoint file, e.g. a config's speaker) is not a plain name that may
+    become a file name in a checkpoint folder, or None when it is one: no path separators, no leading `.`
+    (so no `..`), no NUL or other control characters, at most MAX_NAME_CHARS characters."""
+    if not isinstance(name, str) or not name.strip():
+        return "is empty"
+    if len(name) > MAX_NAME_CHARS:
+        return f"is over {MAX_NAME_CHARS} characters"
+    if any(unicodedata.category(c).startswith("C") for c in name):
+        return "holds a control character"
+    if "/" in name or "\\" in name:
+        return "holds a path separator"
+    if name.strip().startswith("."):
+        return "starts with '.'"
+    return None
+
+
+def shown_name(name: object) -> str:
+    """`name` quoted on one line (control characters escaped), shortened when long."""
+    text = repr(name)
+    return text if len(text) <= MAX_NAME_CHARS + 2 else text[:MAX_NAME_CHARS] + "…"

@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from openvoice_tt.errors import CheckpointError
+from openvoice_tt.errors import CheckpointError, name_problem, shown_name
 
 HOME_ENV = "OPENVOICE_TT_HOME"
 """Environment variable naming the checkpoint folder (when --checkpoints is not given)."""
@@ -159,8 +159,17 @@ class Layout:
         return self.root / CONVERTER.speaker_embeddings
 
     def speaker_se(self, speaker: str) -> Path:
-        """The tone-color embedding file of base speaker `speaker` (a config name, e.g. EN_INDIA)."""
-        return self.speaker_embeddings / f"{speaker_key(speaker)}.pth"
+        """The tone-color embedding file of base speaker `speaker` (a config name, e.g. EN_INDIA). A name that
+        is not a plain name (`name_problem`), or whose file would lie outside the speaker-embeddings folder,
+        is a CheckpointError: the name came from a checkpoint file and must not lead anywhere else."""
+        folder = self.speaker_embeddings
+        problem = name_problem(speaker)
+        if problem is None:
+            path = folder / f"{speaker_key(speaker)}.pth"
+            if path.resolve().parent == folder.resolve():
+                return path
+            problem = "leads outside the folder"
+        raise CheckpointError(f"{folder}: base speaker name {shown_name(speaker)} {problem}; it cannot name a file")
 
 
 def official_files(include_bert: bool = True, melo_models: tuple[MeloModel, ...] = MELO_MODELS) -> list[RemoteFile]:

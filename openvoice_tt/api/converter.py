@@ -24,7 +24,7 @@ from openvoice_tt.api.validation import (
     noise_source,
     reference_paths,
 )
-from openvoice_tt.errors import AudioError, InputError
+from openvoice_tt.errors import AudioError, InputError, name_problem
 from openvoice_tt.layout import Layout, existing_checkpoint_dir, require_files
 
 if TYPE_CHECKING:
@@ -73,6 +73,8 @@ class ToneColorConverter:
 
         A name that is not a speaker of the MeloTTS config (or, without one, of the embedding folder) is an
         InputError listing the valid names; a speaker whose file is missing is a CheckpointError."""
+        if name_problem(speaker) is not None:  # no file name: an InputError unless the config names it
+            find_speaker(self._base_speakers(), speaker)
         path = self.layout.speaker_se(speaker)
         if not path.is_file():
             find_speaker(self._base_speakers(), speaker)

@@ -112,8 +112,12 @@ class TTS:
         TextError. Runs before any synthesis, so bad text fails in milliseconds.
         """
         from openvoice_tt.pipeline import split_chunks
+        from openvoice_tt.text.frontend import ForeignTextWarning, foreign_letters
 
         check_text(text)
+        notice = foreign_letters(text)
+        if notice is not None:
+            warnings.warn(notice, ForeignTextWarning, stacklevel=2)
         timer = timer if timer is not None else stage_timer("cpu")
         return split_chunks(self._front_end, text, SYNTHESIS.max_chunk_chars, timer)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from openvoice_tt.config.architecture import ENCODER_COND_LAYER_INDEX, ENGLISH_LANGUAGE_ID, ENGLISH_TONE_START
 from openvoice_tt.config.parsing import check_value, parse_dataclass, read_json, require
 from openvoice_tt.config.sections import AudioConfig, GeneratorConfig, generator_from
-from openvoice_tt.errors import ConfigError
+from openvoice_tt.errors import ConfigError, name_problem, shown_name
 
 if TYPE_CHECKING:  # only for annotations: importing the configs must stay cheap (CLI --help shows defaults)
     import torch
@@ -34,6 +34,13 @@ class MeloDataConfig(AudioConfig):
         require(self.n_speakers > 0, source, prefix + "n_speakers", "must be positive for a MeloTTS model")
         require(len(self.spk2id) > 0, source, prefix + "spk2id", "must name at least one speaker")
         for name, sid in self.spk2id.items():
+            problem = name_problem(name)
+            require(
+                problem is None,
+                source,
+                prefix + "spk2id",
+                f"has speaker name {shown_name(name)} that is not a plain name ({problem})",
+            )
             require(
                 0 <= sid < self.n_speakers,
                 source,

@@ -29,8 +29,22 @@ Deliberate deviations from upstream MeloTTS, in short (details in each module's 
     "one" after a silent "#".
 """
 
-from openvoice_tt.text.frontend import EnglishFrontEnd, NoBertWarning, SkippedTextWarning, TextInputs
+from openvoice_tt.text.frontend import (
+    EnglishFrontEnd,
+    ForeignTextWarning,
+    NoBertWarning,
+    SkippedTextWarning,
+    TextInputs,
+)
 from openvoice_tt.text.normalize import normalize_text
 from openvoice_tt.text.split import split_text
 
-__all__ = ["EnglishFrontEnd", "NoBertWarning", "SkippedTextWarning", "TextInputs", "normalize_text", "split_text"]
+__all__ = [
+    "EnglishFrontEnd",
+    "ForeignTextWarning",
+    "NoBertWarning",
+    "SkippedTextWarning",
+    "TextInputs",
+    "normalize_text",
+    "split_text",
+]

@@ -41,6 +41,38 @@ class SkippedTextWarning(UserWarning):
     and is not spoken; the warning names it."""
 
 
+class ForeignTextWarning(UserWarning):
+    """The text has letters of another Latin-script language (Spanish ñ ¿ ¡, French ç œ, accented vowels):
+    it is read with English letter-to-sound all the same; the warning says so once per text."""
+
+
+_LANGUAGE_MARKS = (
+    ("Spanish", "ñ¿¡áíóú"),
+    ("French", "çœæàâèêëîïôùûÿé"),
+    ("German", "äöüß"),
+    ("Portuguese", "ãõ"),
+)
+
+
+def foreign_letters(text: str) -> str | None:
+    """A notice when `text` has Latin letters with non-English diacritics (None otherwise): which language
+    it looks like, and that English letter-to-sound reads it."""
+    import unicodedata
+
+    lowered = text.lower()
+    found = sorted({c for c in lowered if c in "¿¡" or (not c.isascii() and "LATIN" in unicodedata.name(c, ""))})
+    if not found:
+        return None
+    scores = [(sum(c in marks for c in found), name) for name, marks in _LANGUAGE_MARKS]
+    best, name = max(scores)
+    language = name if best else "another language"
+    shown = "".join(found[:8])
+    return (
+        f"the text looks like {language} ({shown}): it is read with English letter-to-sound, as English "
+        "words; only English is spoken for now"
+    )
+
+
 def _unspoken_words(pieces: Sequence[tuple[str, str]], word2ph: Sequence[int]) -> list[str]:
     """The words (WordPiece groups, as `g2p.group_tokens` forms them) that got no phone, except ASCII
     punctuation (`:`, `;`, quotes, brackets): upstream reads it as no phone too, and it says nothing."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,15 +27,46 @@ def cache_key(checkpoint_sha256: str, arch: str, precision: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+class WeightCacheWarning(UserWarning):
+    """A weight cache entry was damaged (unreadable, truncated, or holding non-finite values): it was removed
+    and its weights are prepared again from the checkpoint; the warning names the file."""
+
+
+def _read_entry(path: Path) -> dict[str, torch.Tensor]:
+    """The tensors of cache entry `path`; a ValueError saying what is wrong when it cannot be trusted."""
+    try:
+        tensors = load_file(str(path))
+    except Exception as e:  # safetensors raises its own SafetensorError (and OSError) on a bad file
+        raise ValueError(f"unreadable: {' '.join(str(e).split())[:120]}") from e
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"non-finite values in '{name}'")
+    return tensors
+
+
 class WeightCache:
-    """name -> prepared host tensor; backed by `path` when given (None: in memory only)."""
+    """name -> prepared host tensor; backed by `path` when given (None: in memory only).
+
+    An entry on disk that cannot be read or holds NaN/inf is removed with a WeightCacheWarning naming it,
+    and everything is prepared again from the checkpoint (and saved anew): a damaged cache is never a
+    failure of the run, nor mistaken for the effect of the user's options."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
         self.tensors: dict[str, torch.Tensor] = {}
         self.builds = 0
+        self.rebuilt = False
         if self.path is not None and self.path.is_file():
-            self.tensors = load_file(str(self.path))
+            try:
+                self.tensors = _read_entry(self.path)
+            except ValueError as e:
+                self.path.unlink(missing_ok=True)
+                self.rebuilt = True
+                warnings.warn(
+                    f"weight cache entry {self.path} was damaged ({e}); removed, rebuilt from the checkpoint",
+                    WeightCacheWarning,
+                    stacklevel=2,
+                )
         self.loaded_from_disk = bool(self.tensors)
 
     def get(self, name: str, build: Callable[[], torch.Tensor]) -> torch.Tensor:
