@@ -53,9 +53,9 @@ def read_audio(path: str | os.PathLike[str], sample_rate: int, max_seconds: floa
     can get wrong: missing file, directory, pipe or device, not audio, no samples, NaN/inf samples, longer
     than `max_seconds` (judged from the header before anything is decoded; no more is decoded than it says).
     """
-    name, frames = _checked_header(path, max_seconds)
+    name, info = _checked_header(path, max_seconds)
     try:
-        data, rate = sf.read(name, frames=frames, dtype="float32", always_2d=True)
+        data, rate = sf.read(name, frames=info.frames, dtype="float32", always_2d=True)
     except sf.LibsndfileError as e:
         raise AudioError(f"{name}: not a readable audio file ({e.error_string.rstrip('.')})") from None
     except (RuntimeError, OSError) as e:
@@ -73,15 +73,15 @@ def read_audio(path: str | os.PathLike[str], sample_rate: int, max_seconds: floa
     return audio
 
 
-def check_readable(path: str | os.PathLike[str], max_seconds: float = MAX_AUDIO_SECONDS) -> None:
+def check_readable(path: str | os.PathLike[str], max_seconds: float = MAX_AUDIO_SECONDS) -> Any:
     """Fail (AudioError, the same messages as `read_audio`) unless `path` is an audio file with samples and
     at most `max_seconds` long; reads only the header, so every input of a command is checked before any
-    model loads."""
-    _checked_header(path, max_seconds)
+    model loads. Returns that header (soundfile's info: frames, samplerate, channels)."""
+    return _checked_header(path, max_seconds)[1]
 
 
-def _checked_header(path: str | os.PathLike[str], max_seconds: float) -> tuple[str, int]:
-    """The file's name and frame count from its header, checked: an existing regular file (a pipe or device
+def _checked_header(path: str | os.PathLike[str], max_seconds: float) -> tuple[str, Any]:
+    """The file's name and its header (soundfile's info), checked: an existing regular file (a pipe or device
     is refused, not opened: it could be read only once, or never end), audio, not empty, at most
     `max_seconds` long and at most that long at 48 kHz stereo in samples (a header can claim 8 channels)."""
     name = _existing_file(path)
@@ -95,7 +95,7 @@ def _checked_header(path: str | os.PathLike[str], max_seconds: float) -> tuple[s
         raise AudioError(f"{name}: contains no audio")
     if info.frames / info.samplerate > max_seconds or info.frames * info.channels > max_seconds * 48_000 * 2:
         raise AudioError(f"{name}: decodes to more than {max_seconds:g} s of audio (the limit; cut it shorter)")
-    return name, info.frames
+    return name, info
 
 
 def _existing_file(path: str | os.PathLike[str]) -> str:

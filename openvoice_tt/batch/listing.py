@@ -28,6 +28,7 @@ from openvoice_tt.batch.items import Item, Options
 from openvoice_tt.batch.messages import displayable, one_line, short_repr
 from openvoice_tt.batch.naming import flag_duplicate_outputs, output_name
 from openvoice_tt.errors import InputError
+from openvoice_tt.reading import read_bounded
 
 COLUMNS = (
     "text",
@@ -55,7 +56,6 @@ MAX_ITEMS = 100_000
 """Most items in one list: each costs memory for the whole run (its outcome is reported at the end)."""
 MAX_FIELD_CHARS = 128 * 1024
 """Longest value of one field (a text, a path, a CSV cell): a longer one fails its item, not the batch."""
-_READ_CHUNK = 1 << 20  # a Ctrl-C or SIGTERM is honoured between chunks of a slow or endless list
 
 
 def read_items(path: Path, input_format: str | None = None, default_format: str = "wav") -> list[Item]:
@@ -89,19 +89,17 @@ def read_items(path: Path, input_format: str | None = None, default_format: str 
 def _read_list(path: Path) -> str:
     """The list file's text, read in chunks up to `MAX_LIST_BYTES`: an endless or huge file is refused
     after that much, and a signal stops a slow read between chunks."""
-    data = bytearray()
     try:
         with open(path, "rb") as fh:
-            while chunk := fh.read(_READ_CHUNK):
-                data += chunk
-                if len(data) > MAX_LIST_BYTES:
-                    raise InputError(f"{path}: list file over {MAX_LIST_BYTES // 2**20} MiB (split the list)")
+            data = read_bounded(fh, MAX_LIST_BYTES)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not a list file") from None
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    if data is None:
+        raise InputError(f"{path}: list file over {MAX_LIST_BYTES // 2**20} MiB (split the list)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -18,8 +18,7 @@ from openvoice_tt.audio import FORMATS, STDOUT, audio_format_for
 from openvoice_tt.cli.options import AudioFormat
 from openvoice_tt.cli.ui import Ui
 from openvoice_tt.errors import InputError
-
-_READ_CHUNK = 64 * 1024
+from openvoice_tt.reading import read_bounded
 
 
 def read_text(text: str) -> str:
@@ -35,16 +34,12 @@ def read_text(text: str) -> str:
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None:
         raise InputError("stdin: not open (TEXT is '-')")
-    data = bytearray()
     try:
-        while chunk := stream.read1(_READ_CHUNK):
-            data += chunk
-            if len(data) > MAX_TEXT_CHARS:
-                raise InputError(
-                    f"stdin: over {MAX_TEXT_CHARS // 2**20} MiB of text (the limit; split it, or use batch)"
-                )
+        data = read_bounded(stream, MAX_TEXT_CHARS)
     except OSError as e:
         raise InputError(f"stdin: cannot read ({e.strerror or e})") from None
+    if data is None:
+        raise InputError(f"stdin: over {MAX_TEXT_CHARS // 2**20} MiB of text (the limit; split it, or use batch)")
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:

@@ -111,15 +111,12 @@ class VoiceRegistry:
         with more samples than that long at 48 kHz stereo, from their headers, before any is decoded: a
         compressed upload is small, what it decodes to need not be (16 kB of FLAC silence is 700 s at
         8 kHz; a header can claim 8 channels at 655 kHz). Decoding reads no more than the header says."""
-        import soundfile as sf
-
         from openvoice_tt.audio import check_readable
 
         limit = self.max_reference_seconds
         seconds = 0.0
         for path in files:
-            check_readable(path)  # AudioError (400) naming the file for what is not audio
-            info = sf.info(os.fspath(path))
+            info = check_readable(path)  # its header; AudioError (400) naming the file for what is not audio
             seconds += info.frames / info.samplerate
             if seconds > limit or info.frames * info.channels > limit * 48_000 * 2:
                 raise ApiError(

@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping
 
 from openvoice_tt.errors import LexiconError
+from openvoice_tt.reading import read_bounded
 from openvoice_tt.text.normalize import strip_accents
 
 VOWELS = frozenset(["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"])
@@ -34,7 +35,6 @@ MAX_ENTRIES = 200_000  # CMUdict entire is 134,000 words
 MAX_WORD_CHARS = 100  # the BERT tokenizer turns a longer word into [UNK]: it could never be looked up
 MAX_PHONES_PER_LETTER = 8  # "w" is D AH1 B AH0 L Y UW0
 MAX_PHONES = 100
-_READ_CHUNK = 64 * 1024
 
 
 def lexicon_key(word: str) -> str:
@@ -52,15 +52,13 @@ class Lexicon:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Lexicon:
         name = os.fspath(path)
-        data = bytearray()
         try:
             with open(name, "rb") as f:
-                while chunk := f.read(_READ_CHUNK):  # a signal stops a slow or endless read between chunks
-                    data += chunk
-                    if len(data) > MAX_LEXICON_BYTES:
-                        raise LexiconError(f"lexicon {name}: over {MAX_LEXICON_BYTES // 2**20} MiB (the limit)")
+                data = read_bounded(f, MAX_LEXICON_BYTES)
         except OSError as e:
             raise LexiconError(f"lexicon {name}: cannot read it ({e.strerror or e})") from None
+        if data is None:
+            raise LexiconError(f"lexicon {name}: over {MAX_LEXICON_BYTES // 2**20} MiB (the limit)")
         try:
             text = data.decode("utf-8").removeprefix("\ufeff")
         except UnicodeDecodeError as e:
