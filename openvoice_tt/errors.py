@@ -50,6 +50,12 @@ class DeviceError(OpenVoiceError):
     exit_code = 6
 
 
+class MissingPackagesError(OpenVoiceError):
+    """A language's front end needs packages that are not installed; the message names the pip extra."""
+
+    exit_code = 7
+
+
 class LexiconError(InputError):
     """A user lexicon (`--lexicon`) that cannot be read or has a malformed line."""
 

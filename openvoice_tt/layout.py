@@ -9,8 +9,9 @@ checkpoints/README.md documents the same layout for people:
       melotts-english/             MeloTTS English: config.json, checkpoint.pth
       bert-base-uncased/           optional: the BERT that MeloTTS English takes prosody features from
 
-A base-speaker language is one `MeloModel` entry (its MeloTTS folder and hub repo, its BERT, its
-base-speaker embedding files); `MELO_MODELS` lists the ones this package speaks (English only, for now).
+A base-speaker language's files are one `MeloModel` entry (its MeloTTS folder and hub repo, its BERT, its
+base-speaker embedding files); `MELO_MODELS` lists them, and `openvoice_tt.languages` ties each to its front
+end. Each language's MeloTTS checkpoint has a folder of its own (melotts-spanish/, melotts-english-v3/, ...).
 A low layer: imports nothing of the package but `errors`.
 """
 
@@ -92,15 +93,54 @@ class ConverterModel:
 
 
 BERT_BASE_UNCASED = BertModel("bert-base-uncased", "google-bert/bert-base-uncased")
+BETO_UNCASED = BertModel(
+    "bert-base-spanish-wwm-uncased",
+    "dccuchile/bert-base-spanish-wwm-uncased",
+    (CONFIG_FILE, "pytorch_model.bin", "vocab.txt", "tokenizer_config.json"),
+)
+FRENCH_EUROPEANA_CASED = BertModel(
+    "bert-base-french-europeana-cased",
+    "dbmdz/bert-base-french-europeana-cased",
+    (CONFIG_FILE, "pytorch_model.bin", "vocab.txt", "tokenizer_config.json"),
+)
+ENGLISH_SPEAKERS = ("en-au", "en-br", "en-default", "en-india", "en-us")
 ENGLISH = MeloModel(
     language="EN",
     folder="melotts-english",
     repo="myshell-ai/MeloTTS-English",
     bert=BERT_BASE_UNCASED,
-    speaker_embeddings=("en-au", "en-br", "en-default", "en-india", "en-newest", "en-us"),
+    speaker_embeddings=ENGLISH_SPEAKERS,
 )
-MELO_MODELS = (ENGLISH,)
-"""The base-speaker languages, each one MeloTTS checkpoint folder."""
+ENGLISH_V2 = MeloModel(
+    language="EN_V2",
+    folder="melotts-english-v2",
+    repo="myshell-ai/MeloTTS-English-v2",
+    bert=BERT_BASE_UNCASED,
+    speaker_embeddings=ENGLISH_SPEAKERS,
+)
+ENGLISH_NEWEST = MeloModel(
+    language="EN_NEWEST",
+    folder="melotts-english-v3",
+    repo="myshell-ai/MeloTTS-English-v3",
+    bert=BERT_BASE_UNCASED,
+    speaker_embeddings=("en-newest",),
+)
+SPANISH = MeloModel(
+    language="ES",
+    folder="melotts-spanish",
+    repo="myshell-ai/MeloTTS-Spanish",
+    bert=BETO_UNCASED,
+    speaker_embeddings=("es",),
+)
+FRENCH = MeloModel(
+    language="FR",
+    folder="melotts-french",
+    repo="myshell-ai/MeloTTS-French",
+    bert=FRENCH_EUROPEANA_CASED,
+    speaker_embeddings=("fr",),
+)
+MELO_MODELS = (ENGLISH, ENGLISH_V2, ENGLISH_NEWEST, SPANISH, FRENCH)
+"""The MeloTTS checkpoints, one per base-speaker language (`openvoice_tt.languages` adds the rest)."""
 CONVERTER = ConverterModel("converter", "base_speakers/ses")
 
 # The folder names on their own, as the API has exported them.
@@ -172,7 +212,7 @@ class Layout:
         raise CheckpointError(f"{folder}: base speaker name {shown_name(speaker)} {problem}; it cannot name a file")
 
 
-def official_files(include_bert: bool = True, melo_models: tuple[MeloModel, ...] = MELO_MODELS) -> list[RemoteFile]:
+def official_files(include_bert: bool = True, melo_models: tuple[MeloModel, ...] = (ENGLISH,)) -> list[RemoteFile]:
     """Every file of the layout, from the hub: the converter, the base-speaker embeddings of `melo_models`,
     and each of those MeloTTS checkpoints (with its BERT unless `include_bert` is False)."""
     stems = sorted({stem for model in melo_models for stem in model.speaker_embeddings})
