@@ -3,15 +3,16 @@
 missing fails with one line (exit 7) before any model loads.
 
 Runs on tiny random-weight checkpoints of every language (`multilingual_checkpoints`). Until the Spanish
-and French front ends are merged, ES/FR synthesis runs with `StandInFrontEnd` (the English front end under
-the language's entry), which checks the plumbing (model folder, speaker, embedding), not the reading.
+and French front ends are merged, ES/FR synthesis runs with `StandInFrontEnd` (tests/languages.py: the
+English front end under the language's entry), which checks the plumbing (model folder, speaker,
+embedding), not the reading.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,12 +20,12 @@ import soundfile as sf
 import torch
 from typer.testing import CliRunner
 
-from openvoice_tt import api, backends
+from openvoice_tt import api
 from openvoice_tt.cli import app
-from openvoice_tt.errors import CheckpointError, InputError, LexiconError, MissingPackagesError
-from openvoice_tt.languages import EN, EN_NEWEST, EN_V2, ES, FR, LANGUAGES, Language
-from openvoice_tt.text.frontend import EnglishFrontEnd
+from openvoice_tt.errors import CheckpointError, ConfigError, InputError, LexiconError, MissingPackagesError
+from openvoice_tt.languages import EN, EN_NEWEST, EN_V2, ES, FR, LANGUAGES
 from scripts.make_test_checkpoints import LANGUAGE_SPEAKERS, write_all
+from tests.languages import no_model_loads, stand_in_front_ends, without_gruut  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
 
@@ -37,41 +38,6 @@ FOLDERS = {
     "ES": "melotts-spanish",
     "FR": "melotts-french",
 }
-
-
-class StandInFrontEnd(EnglishFrontEnd):
-    """The English front end standing in for a language's own (same constructor and call contract)."""
-
-
-@pytest.fixture
-def stand_in_front_ends(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ES and FR read with `StandInFrontEnd`, their packages checked as the real classes' would be."""
-    real = Language.front_end_class
-
-    def front_end_class(self: Language) -> type:
-        if self.code in ("ES", "FR"):
-            self.require_packages()
-            return StandInFrontEnd
-        return real(self)
-
-    monkeypatch.setattr(Language, "front_end_class", front_end_class)
-
-
-@pytest.fixture
-def without_gruut(monkeypatch: pytest.MonkeyPatch) -> None:
-    """gruut (the ES/FR packages) looks uninstalled to `Language.require_packages`."""
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gruut" else real(name, *a))
-
-
-@pytest.fixture
-def no_model_loads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any attempt to load a MeloTTS model fails the test."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a model was loaded")
-
-    monkeypatch.setattr(backends, "open_synthesizer", refuse)
 
 
 def run(*args: object):
@@ -179,23 +145,22 @@ def test_check_request_checks_speakers_in_every_language(multilingual_checkpoint
 # Loading a language ----------------------------------------------------------------------------------------
 
 
-def test_missing_packages_stop_before_any_model_loads(
-    multilingual_checkpoints: Path, without_gruut: None, no_model_loads: None
-) -> None:
+@pytest.mark.usefixtures("without_gruut", "no_model_loads")
+def test_missing_packages_stop_before_any_model_loads(multilingual_checkpoints: Path) -> None:
     for language, extra in ((ES, "es"), (FR, "fr")):
         with pytest.raises(MissingPackagesError, match=rf"pip install 'openvoice-tt\[{extra}\]'") as caught:
             api.TTS(multilingual_checkpoints, "cpu", language=language)
         assert caught.value.exit_code == 7
 
 
-def test_english_needs_no_language_package(multilingual_checkpoints: Path, without_gruut: None) -> None:
+@pytest.mark.usefixtures("without_gruut")
+def test_english_needs_no_language_package(multilingual_checkpoints: Path) -> None:
     tts = api.TTS(multilingual_checkpoints, "cpu", language="en-v3")
     assert tts.language is EN_NEWEST and tts.speakers == ("EN-Newest",)
 
 
-def test_a_lexicon_is_refused_for_a_language_without_arpabet(
-    multilingual_checkpoints: Path, stand_in_front_ends: None, no_model_loads: None, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("no_model_loads", "stand_in_front_ends")
+def test_a_lexicon_is_refused_for_a_language_without_arpabet(multilingual_checkpoints: Path, tmp_path: Path) -> None:
     lexicon = tmp_path / "names.txt"
     lexicon.write_text("tenstorrent  T EH1 N S T AO2 R AH0 N T\n")
     with pytest.raises(LexiconError, match="English-only; Spanish") as caught:
@@ -203,7 +168,8 @@ def test_a_lexicon_is_refused_for_a_language_without_arpabet(
     assert caught.value.exit_code == 3
 
 
-def test_each_language_loads_its_own_model(multilingual_checkpoints: Path, stand_in_front_ends: None) -> None:
+@pytest.mark.usefixtures("stand_in_front_ends")
+def test_each_language_loads_its_own_model(multilingual_checkpoints: Path) -> None:
     """Same text, seed and speaker id 0: each language's (differently drawn) weights speak differently,
     so each TTS really loaded its own folder; the synthesizer's config is that folder's."""
     audio = {}
@@ -215,9 +181,8 @@ def test_each_language_loads_its_own_model(multilingual_checkpoints: Path, stand
     assert len({hashlib.sha256(a.tobytes()).hexdigest() for a in audio.values()}) == len(LANGUAGES)
 
 
-def test_the_pool_loads_each_language_once_and_only_when_asked(
-    multilingual_checkpoints: Path, stand_in_front_ends: None
-) -> None:
+@pytest.mark.usefixtures("stand_in_front_ends")
+def test_the_pool_loads_each_language_once_and_only_when_asked(multilingual_checkpoints: Path) -> None:
     pool = api.TTSPool(multilingual_checkpoints, "cpu")
     assert pool.loaded == ()
     tts, name = pool.speaker("es")
@@ -256,8 +221,9 @@ def test_speakers_lists_every_installed_language(multilingual_checkpoints: Path)
         (["--speaker", "EN-Newest", "--language", "en"], "error: unknown speaker 'EN-Newest' (choose from EN-US,"),
     ],
 )
+@pytest.mark.usefixtures("no_model_loads")
 def test_synth_refuses_a_bad_speaker_or_language_in_one_line(
-    multilingual_checkpoints: Path, tmp_path: Path, no_model_loads: None, args: list[str], message: str
+    multilingual_checkpoints: Path, tmp_path: Path, args: list[str], message: str
 ) -> None:
     out = tmp_path / "x.wav"
     result = run("synth", "Hello.", "-o", out, "-c", multilingual_checkpoints, "-d", "cpu", *args)
@@ -267,9 +233,8 @@ def test_synth_refuses_a_bad_speaker_or_language_in_one_line(
 
 
 @pytest.mark.parametrize("command", ["synth", "clone"])
-def test_missing_packages_are_exit_7_in_one_line(
-    multilingual_checkpoints: Path, tmp_path: Path, without_gruut: None, no_model_loads: None, command: str
-) -> None:
+@pytest.mark.usefixtures("without_gruut", "no_model_loads")
+def test_missing_packages_are_exit_7_in_one_line(multilingual_checkpoints: Path, tmp_path: Path, command: str) -> None:
     target = ("--se", multilingual_checkpoints / "base_speakers/ses/en-br.pth") if command == "clone" else ()
     out = tmp_path / "x.wav"
     result = run(command, "Bonjour.", *target, "--speaker", "FR", "-o", out, "-c", multilingual_checkpoints)
@@ -307,13 +272,9 @@ def test_language_picks_between_models_that_share_a_name(multilingual_checkpoint
 
 
 @pytest.mark.parametrize(("speaker", "embedding"), [("EN-Newest", "en-newest"), ("ES", "es"), ("FR", "fr")])
+@pytest.mark.usefixtures("stand_in_front_ends")
 def test_clone_starts_from_the_speakers_own_embedding(
-    multilingual_checkpoints: Path,
-    tmp_path: Path,
-    stand_in_front_ends: None,
-    monkeypatch: pytest.MonkeyPatch,
-    speaker: str,
-    embedding: str,
+    multilingual_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, speaker: str, embedding: str
 ) -> None:
     """Cross-lingual clone: the base speaker's language model speaks, and the conversion starts from that
     speaker's embedding (es.pth, fr.pth, en-newest.pth)."""
@@ -366,3 +327,20 @@ def test_english_test_checkpoints_do_not_change_with_other_languages(
     assert sha(spanish / "melotts-spanish/checkpoint.pth") == sha(
         multilingual_checkpoints / "melotts-spanish/checkpoint.pth"
     )
+
+
+def test_a_broken_config_of_another_language_is_read_only_when_needed(
+    multilingual_checkpoints: Path, tmp_path: Path
+) -> None:
+    """Finding EN-Newest reads the configs up to its own; a broken French config matters only to a name
+    that has to be looked for everywhere (and is then named, exit 4)."""
+    for language in LANGUAGES:
+        folder = tmp_path / language.model.folder
+        folder.mkdir()
+        shutil.copy(multilingual_checkpoints / language.model.folder / "config.json", folder)
+    (tmp_path / "melotts-french" / "config.json").write_text("{")
+    assert api.find_base_speaker(tmp_path, "EN-Newest").language is EN_NEWEST
+    assert api.find_base_speaker(tmp_path, None).name == "EN-US"
+    with pytest.raises(ConfigError, match=r"melotts-french/config\.json") as caught:
+        api.find_base_speaker(tmp_path, "DE")
+    assert caught.value.exit_code == 4

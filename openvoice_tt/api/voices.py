@@ -100,11 +100,12 @@ def find_base_speaker(
         speakers = language_speakers(checkpoints, chosen)
         wanted = find_speaker([speaker.name for speaker in speakers], name)
         return next(speaker for speaker in speakers if speaker.name == wanted)
-    speakers = require_speakers(checkpoints)
-    if name is None:
-        return speakers[0]
-    for speaker in speakers:
-        if speaker_key(speaker.name) == speaker_key(name):
-            return speaker
-    known = ", ".join(dict.fromkeys(speaker.name for speaker in speakers))
+    installed = installed_languages(checkpoints)
+    if not installed:
+        return language_speakers(checkpoints, EN)[0]  # raises: the English config is named as missing
+    for candidate in installed:  # config by config, so a broken config of another language is never read
+        for speaker in language_speakers(checkpoints, candidate):
+            if name is None or speaker_key(speaker.name) == speaker_key(name):
+                return speaker
+    known = ", ".join(dict.fromkeys(speaker.name for speaker in installed_speakers(checkpoints)))
     raise InputError(f"unknown speaker '{name}' (choose from {known})")

@@ -1,14 +1,14 @@
 """The models of a batch: each loaded once for the whole list, and only if some item needs it.
 
 Loading is the slow part of a run, so the engine holds one TTS per language (`api.TTSPool`), the converter
-and each reference set's embedding for every item to share. `run_batch` loads the first item's models
-before it runs, so a missing checkpoint stops the batch at once rather than failing every item; another
-language's models load at its first item and stay loaded (a language that fails to load fails its items,
-without being tried again for each).
+and each reference set's embedding for every item to share. `run_batch` loads the models of every language
+some item speaks (and no other) before the first item runs, so a missing checkpoint or language package
+stops the batch at once (exit 4 or 7) rather than failing every item of that language hours in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,7 +44,6 @@ class Engine:
         self.use_cache = use_cache
         self._voices: dict[tuple[Path, ...], torch.Tensor] = {}
         self._speakers: dict[tuple[str | None, str | None], BaseSpeaker] = {}
-        self._failed: dict[str, Exception] = {}
         self._cloners: dict[str, VoiceCloner] = {}
 
     @property
@@ -73,19 +72,24 @@ class Engine:
             self._speakers[key] = api.find_base_speaker(self.checkpoints, options.speaker, options.language)
         return self._speakers[key]
 
-    def load(self, kinds: set[str], first: Options | None = None) -> None:
+    def load(self, kinds: set[str], voices: Sequence[Options] = ()) -> None:
         """Load, before the first item runs, the models that items of these kinds ("synth", "clone") need:
-        the TTS of the language `first` (the first item's options) speaks, when its speaker is known (an
-        unknown one fails its item instead), and the converter for clones."""
+        the TTS of each language that `voices` (the pending items' options, defaults applied) speak in, in
+        order of first use, and the converter for clones. A voice naming no installed speaker is skipped
+        here: it fails its own item."""
+        from openvoice_tt.errors import OpenVoiceError
+
         if not kinds:
             return
-        from openvoice_tt.errors import InputError
-
-        try:
-            language = self.base_speaker(first if first is not None else Options()).language
-        except InputError:
-            language = None
-        if language is not None:
+        languages: list[Language] = []
+        for options in voices or [Options()]:
+            try:
+                language = self.base_speaker(options).language
+            except OpenVoiceError:
+                continue
+            if language not in languages:
+                languages.append(language)
+        for language in languages:
             self.tts(language)
         if "clone" in kinds:
             _ = self.converter
@@ -97,15 +101,8 @@ class Engine:
         return TTSPool(self.checkpoints, self.device, self.lexicon)
 
     def tts(self, language: Language) -> TTS:
-        """The TTS of `language`, loaded at its first use; a language that failed to load raises the same
-        error again without a second try."""
-        if language.code in self._failed:
-            raise self._failed[language.code]
-        try:
-            return self.pool.get(language)
-        except Exception as e:
-            self._failed[language.code] = e
-            raise
+        """The TTS of `language`, loaded at its first use and then kept."""
+        return self.pool.get(language)
 
     @cached_property
     def converter(self) -> ToneColorConverter:
