@@ -10,6 +10,7 @@ embedding), not the reading.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -343,4 +344,22 @@ def test_a_broken_config_of_another_language_is_read_only_when_needed(
     assert api.find_base_speaker(tmp_path, None).name == "EN-US"
     with pytest.raises(ConfigError, match=r"melotts-french/config\.json") as caught:
         api.find_base_speaker(tmp_path, "DE")
+    assert caught.value.exit_code == 4
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"tone_start": 16},
+            r"field 'num_tones' is 16, too few for English \(v3, EN-Newest\) \(its tones start at 16\)",
+        ),
+        ({"language_id": 8}, r"the model has 8 language rows, too few for English \(v3, EN-Newest\) \(language id 8\)"),
+    ],
+)
+def test_a_model_without_the_languages_tone_or_language_rows_is_refused(
+    multilingual_checkpoints: Path, change: dict, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=r"melotts-english-v3/config\.json: " + message) as caught:
+        api.TTS(multilingual_checkpoints, "cpu", language=dataclasses.replace(EN_NEWEST, **change))
     assert caught.value.exit_code == 4

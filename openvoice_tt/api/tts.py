@@ -21,12 +21,13 @@ from openvoice_tt.api.validation import (
     synthesis_params,
 )
 from openvoice_tt.api.voices import find_speaker
-from openvoice_tt.errors import LexiconError
+from openvoice_tt.errors import ConfigError, LexiconError
 from openvoice_tt.languages import Language, find_language
 from openvoice_tt.layout import Layout, existing_checkpoint_dir
 
 if TYPE_CHECKING:
     from openvoice_tt.backends import Synthesizer
+    from openvoice_tt.config import MeloConfig
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.pipeline import Chunk, Voice
     from openvoice_tt.reference.synthesizer import SynthesisParams
@@ -67,6 +68,7 @@ class TTS:
         layout = Layout(self.checkpoints, self.language.model)
         self.synthesizer: Synthesizer = open_synthesizer(layout.melo.require().path, self.device)
         self.config = self.synthesizer.config
+        check_language_fits(self.config, self.language)
         bert_folder = layout.bert
         bert_device = "cuda" if self.device == "cuda" else "cpu"
         bert = BertFeatureExtractor.from_folder(bert_folder, device=bert_device, missing_ok=True)
@@ -216,3 +218,19 @@ class TTS:
         from openvoice_tt.pipeline import synthesize
 
         return synthesize(self.synthesizer, prepared, self.voice(speaker, params, speed), noise, timer, progress)
+
+
+def check_language_fits(config: MeloConfig, language: Language) -> None:
+    """A ConfigError unless the model has the tone and language rows `language`'s front end gives it (its
+    tone 0 at `tone_start`, its `language_id`): a checkpoint of another language in this folder would
+    otherwise fail at the first embedding lookup, far from the cause."""
+    if config.num_tones <= language.tone_start:
+        raise ConfigError(
+            f"{config.source}: field 'num_tones' is {config.num_tones}, too few for {language.name} "
+            f"(its tones start at {language.tone_start}): is this {language.name}'s checkpoint?"
+        )
+    if config.languages <= language.language_id:
+        raise ConfigError(
+            f"{config.source}: the model has {config.languages} language rows, too few for {language.name} "
+            f"(language id {language.language_id}): is this {language.name}'s checkpoint?"
+        )
