@@ -98,3 +98,22 @@ def test_mock_devices_run_every_languages_model(multilingual_checkpoints: Path, 
         report = json.loads(result["output"])
         assert (report["command"], report["speaker"]) == (args[0], args[args.index("--speaker") + 1])
         assert report["backend"] == "tt" and Path(report["output"]).is_file()
+
+
+@pytest.mark.usefixtures("tool_environment", "stand_in_front_ends", "emulated_tt", "fresh_tt_device")
+@pytest.mark.parametrize(("args", "embedding"), [(["--speaker", "FR"], "fr"), (["--language", "en-v3"], "en-newest")])
+def test_placement_runs_the_speakers_language_model(
+    multilingual_checkpoints: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], embedding: str
+) -> None:
+    """`placement` picks the model from the speaker like synth and clone: every stage on the device, the
+    clone starting from the speaker's own embedding."""
+    from openvoice_tt.api import converter
+
+    loaded: list[str] = []
+    load_se = converter.load_se
+    monkeypatch.setattr(converter, "load_se", lambda path: (loaded.append(Path(path).stem), load_se(path))[1])
+    result = CliRunner().invoke(app, ["placement", TEXT, *args, "-c", str(multilingual_checkpoints), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["stage"]: row for row in json.loads(result.stdout)["rows"]}
+    assert all(rows[stage]["runs_on"] == "device" for stage in ("text_encoder", "flow", "vocoder", "converter.flow"))
+    assert loaded == [embedding, embedding]  # the source, and the target: the speaker's own voice
