@@ -363,3 +363,12 @@ def test_a_model_without_the_languages_tone_or_language_rows_is_refused(
     with pytest.raises(ConfigError, match=r"melotts-english-v3/config\.json: " + message) as caught:
         api.TTS(multilingual_checkpoints, "cpu", language=dataclasses.replace(EN_NEWEST, **change))
     assert caught.value.exit_code == 4
+
+
+@pytest.mark.usefixtures("stand_in_front_ends")
+def test_the_pools_lexicon_goes_to_the_english_models_only(multilingual_checkpoints: Path, tmp_path: Path) -> None:
+    lexicon = tmp_path / "names.txt"
+    lexicon.write_text("tenstorrent  T EH1 N S T AO2 R AH0 N T\n")
+    pool = api.TTSPool(multilingual_checkpoints, "cpu", lexicon)
+    assert pool.get("en-v3").lexicon is pool.lexicon is not None
+    assert pool.get("es").lexicon is None

@@ -7,6 +7,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from openvoice_tt.api.device import resolve_device
+from openvoice_tt.api.front_ends import reads_english
 from openvoice_tt.api.pronunciation import load_lexicon
 from openvoice_tt.api.speech import PathLike
 from openvoice_tt.api.tts import TTS
@@ -20,7 +21,10 @@ if TYPE_CHECKING:
 
 class TTSPool:
     """One `TTS` per language, each loaded the first time a speaker of it is asked for and then kept (the
-    server and batch hold one pool: switching language costs a load once, not per request). Thread-safe."""
+    server and batch hold one pool: switching language costs a load once, not per request). Thread-safe.
+
+    `lexicon` (ARPAbet) goes to the languages read with the English front end; the others get none, so a
+    mixed list or server with a lexicon for its English names still speaks Spanish and French."""
 
     def __init__(
         self, checkpoints: PathLike | None = None, device: str = "auto", lexicon: PathLike | Lexicon | None = None
@@ -47,7 +51,8 @@ class TTSPool:
         with self._lock:
             tts = self._loaded.get(chosen.code)
             if tts is None:
-                tts = TTS(self.checkpoints, self.device, self.lexicon, language=chosen)
+                lexicon = self.lexicon if reads_english(chosen) else None
+                tts = TTS(self.checkpoints, self.device, lexicon, language=chosen)
                 self._loaded[chosen.code] = tts
             return tts
 

@@ -61,8 +61,8 @@ def language_speakers(checkpoints: PathLike | None, language: Language) -> list[
     folder = Layout(existing_checkpoint_dir(checkpoints), language.model).melo
     if not folder.config.is_file() and language is not EN:
         raise CheckpointError(
-            f"{folder.config}: not found: {language.name} is not installed "
-            f"('openvoice-tt download --languages {language.key}' fetches it)"
+            f"{folder.config}: not found ({language.name} is not installed; "
+            f"'openvoice-tt download --languages {language.key}' fetches it)"
         )
     require_files(folder.config)
     config = MeloConfig.from_file(folder.config)
