@@ -11,9 +11,9 @@ dbmdz/bert-base-french-europeana-cased, is cased and keeps accents). Each rebuil
 Deviations from upstream, where it misreads (each is tested in tests/text/test_frontend_fr.py):
   * elisions upstream misreads are read as one word, as gruut reads them: a one-letter clitic
     (`l'école`, `j'ai`, `d'accord`: `lekɔl`, `ʒe`, `dakɔʁ`), `est` after an apostrophe (`c'est`,
-    `qu'est-ce`: `sɛ`, `kɛ sə`) and `aujourd'hui` (`oʒuʁdɥi`); upstream gives gruut the pieces BERT
+    `qu'est-ce`: `sɛ`, `kɛ sə`) and `aujourd'hui` (`oʒuʁdyi`); upstream gives gruut the pieces BERT
     splits at the apostrophe, reading `l` and `j` as letter names (`ɛl ekɔl`, `ʒi e`), `c'est` as
-    `se ɛt`, `qu'est` as `k ɛt`, `aujourd'hui` as `oʒuʁ ɥi`. Elisions it reads right stay split
+    `se ɛt`, `qu'est` as `k ɛt`, `aujourd'hui` as `oʒuʁ yi`. Elisions it reads right stay split
     (`qu'il`, `jusqu'à`, `lorsqu'il`: same phones either way). A typographic apostrophe before `est`
     (`c’est`, `n’est`, `qu’est`) is read as `'` (upstream deletes `’`, and `cest` is `sɛst`); elsewhere
     upstream's deletion reads right (`l’école` -> `lécole`, `lekɔl`) and is kept;
@@ -208,6 +208,7 @@ class FrenchFrontEnd(LatinFrontEnd):
     gruut_lang = "fr-fr"
     casing = CASING
     required = REQUIRED
+    gruut_data = "gruut_lang_fr"
     bert_name = "dbmdz/bert-base-french-europeana-cased"
 
     def normalize(self, text: str) -> str:
