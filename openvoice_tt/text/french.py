@@ -24,6 +24,10 @@ Deviations from upstream, where it misreads (each is tested in tests/text/test_f
     number (upstream: `ɛf`, nothing, or `$` turned into `.`, a pause);
   * ordinals `1re`, `2e`, `2ème`, `2ième` are spelled out: `première`, `deuxième` (upstream: gruut reads
     `1re` as `œ̃`, `2e` as `iː`, `2ème` as `ɔɛm`); `1er` and `1ère`, which gruut reads right, are kept;
+  * `Dr` and `Pr` without a dot before a name are `docteur`, `professeur` (French writes them without one;
+    upstream expands only `Dr.` and reads `Dr` as the letters `de ɛʁ`); `p. ex.` is `par exemple`
+    (upstream expands `ex.` alone: `pe. exemple`); times `12 h 30`, `12h30`, `8 h` are `12 heures 30`
+    (upstream reads the letter `h`, `aʃ`);
   * and the shared ones in `latin` (`[UNK]` and unspeakable words, a leading `#`, unknown phones).
 """
 
@@ -128,6 +132,10 @@ WORDS = {"percent": "pour cent", "euro": ("euro", "euros"), "dollar": ("dollar",
 
 PRE_RULES = [
     (re.compile(r"\bc\.-à-d\.", re.IGNORECASE), "c'est-à-dire"),  # upstream's expansion has a `’`, deleted next
+    (re.compile(r"\bp\.\s?ex\.", re.IGNORECASE), "par exemple"),  # upstream: `ex.` alone, "p. exemple"
+    (re.compile(r"\b(D|P)r(?=\s+[A-ZÀ-Ý])"), lambda m: "docteur" if m.group(1) == "D" else "professeur"),
+    (re.compile(r"\b(\d{1,2})\s?h\s?(\d{2})\b"), r"\1 heures \2"),
+    (re.compile(r"\b(\d{1,2})\s?h\b"), r"\1 heures"),
     (re.compile(r"(?<=\w)[’ʼ](?=est\b)", re.IGNORECASE), "'"),
     *currency_rules(WORDS),
     ordinal_rule("fr"),

@@ -17,6 +17,9 @@ Deviations from upstream, where it misreads (each is tested in tests/text/test_f
   * ordinals `1º`, `2ª`, `3.º` are read `primero`, `segunda`, `tercero` (upstream: gruut reads `1º` as
     `bo` and takes `2ª` for a date, reading out the day the program runs);
   * `&` is ` y ` between spaces (upstream glues the `y` to the words: `A&B` is one word `ayb`);
+  * common abbreviations are read as words: `Sr.`, `Sra.`, `Srta.`, `Dr.`, `Dra.`, `Ud.`, `Uds.`, `prof.`,
+    `avda.`, `pág.`, `aprox.`, `etc.`, `p. ej.`, `EE. UU.` (upstream has no Spanish abbreviations and
+    reads them as letters with a pause: `Sr.` is `ese erre.`, `Dr.` `dɾ.`);
   * and the shared ones in `latin` (`[UNK]` and unspeakable words, a leading `#`, unknown phones).
 """
 
@@ -76,7 +79,29 @@ _REP_PATTERN = re.compile("|".join(re.escape(p) for p in _REP_MAP))
 
 WORDS = {"percent": "por ciento", "euro": ("euro", "euros"), "dollar": ("dólar", "dólares"), "comma": "coma"}
 
+_ABBREVIATIONS = [
+    ("sr", "señor"),
+    ("sra", "señora"),
+    ("srta", "señorita"),
+    ("dr", "doctor"),
+    ("dra", "doctora"),
+    ("ud", "usted"),
+    ("uds", "ustedes"),
+    ("prof", "profesor"),
+    ("profa", "profesora"),
+    ("avda", "avenida"),
+    ("pág", "página"),
+    ("aprox", "aproximadamente"),
+]
+"""Abbreviations that end in a dot (upstream has none for Spanish and reads `Sr.` as the letters `ese
+erre` and a pause)."""
+
 PRE_RULES = [
+    (re.compile(r"\bEE\.\s?UU\.", re.IGNORECASE), "Estados Unidos"),
+    (re.compile(r"\bp\.\s?ej\.", re.IGNORECASE), "por ejemplo"),
+    (re.compile(r"\betc\.(?=\s*$|\s+[A-ZÁÉÍÓÚÑ¿¡])"), "etcétera."),
+    (re.compile(r"\betc\.", re.IGNORECASE), "etcétera"),
+    *[(re.compile(rf"\b{short}\.", re.IGNORECASE), long) for short, long in _ABBREVIATIONS],
     *currency_rules(WORDS),
     ordinal_rule("es"),
     *number_rules(thousands=r"[.\u00a0\u202f\u2009]", decimal_word=WORDS["comma"]),

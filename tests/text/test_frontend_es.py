@@ -57,11 +57,16 @@ def test_a_golden_in_full(fe):
         ("Llegó en 1º lugar.", "Llegó en primero lugar."),
         ("Es la 3.ª vez.", "Es la tercera vez."),
         ("Pérez&Hijos.", "Pérez y Hijos."),
+        ("El Sr. García y la Dra. Pérez.", "El señor García y la doctora Pérez."),
+        ("Vive en EE. UU. desde 2010.", "Vive en Estados Unidos desde dos mil diez."),
+        ("Trae frutas, p. ej. manzanas.", "Trae frutas, por ejemplo manzanas."),
+        ("Pan, leche, etc. Luego vuelve.", "Pan, leche, etcétera. Luego vuelve."),
     ],
 )
 def test_deviations_read_what_is_written(fe, written, spelled):
     # upstream: "uno. cero", "uno, cinco", "%" as "d", "€" silent or "bo", "$" a pause, "1º" "bo", "3.ª" a
-    # date, "pérezyhijos" one word; ours reads them as the words a reader says
+    # date, "pérezyhijos" one word, "Sr." the letters "ese erre" and a pause; ours reads the words a reader
+    # says
     assert spoken(run(fe, written)) == spoken(run(fe, spelled))
 
 

@@ -80,6 +80,10 @@ def test_elisions_upstream_reads_right_stay_as_upstream(fe):
         ("C'est la 3e fois.", "C'est la troisième fois."),
         ("La 2ème fois.", "La deuxième fois."),
         ("La 1re fois.", "La première fois."),
+        ("Le Dr Leroy et le Pr Martin.", "Le docteur Leroy et le professeur Martin."),
+        ("Des fruits, p. ex. des pommes.", "Des fruits, par exemple des pommes."),
+        ("Le train arrive à 12 h 30.", "Le train arrive à douze heures trente."),
+        ("Rendez-vous à 8h.", "Rendez-vous à huit heures."),
     ],
 )
 def test_deviations_read_what_is_written(fe, written, spelled):
