@@ -22,10 +22,12 @@ Shared deviations from upstream (each language module lists its own):
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
@@ -51,7 +53,6 @@ SILENT = frozenset(UPSTREAM_PUNCTUATION) | frozenset("'-~") | {PAD, UNK, " "}
 BERT_UNK = "[UNK]"
 
 _GRUUT_LOCK = threading.Lock()
-"""gruut keeps one sqlite connection per language, usable from the thread that opened it only."""
 
 
 def distribute_phone(n_phone: int, n_word: int) -> list[int]:
@@ -104,31 +105,87 @@ def group_pieces(pieces: Sequence[tuple[str, str]], text: str) -> list[WordGroup
 def gruut_ipa(text: str, lang: str) -> str:
     """Coqui's gruut wrapper `phonemize_gruut(text, separator="")` with upstream's settings: each word's
     phonemes (stress kept, `g` -> `ɡ`), a break (punctuation gruut met) glued to the word before, words
-    joined by one space."""
+    joined by one space. Remembered per (text, lang)."""
     return _gruut_ipa(text, lang)
 
 
 _G_TO_IPA = str.maketrans("g", "ɡ")
 
+_GRUUT_THREAD: ThreadPoolExecutor | None = None
+_INDEXED: set[str] = set()
+
+
+def _gruut_thread() -> ThreadPoolExecutor:
+    """The one thread gruut runs on. gruut keeps its language data per thread (lexicon connections,
+    models: hundreds of MB for Spanish), so a server answering from many threads would load it many
+    times; one thread loads it once, and calls are serialized anyway."""
+    global _GRUUT_THREAD
+    with _GRUUT_LOCK:
+        if _GRUUT_THREAD is None:
+            _GRUUT_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gruut")
+        return _GRUUT_THREAD
+
+
+def _forget_gruut_thread() -> None:
+    """In a forked child the gruut thread does not exist (and its data is per thread): start anew."""
+    global _GRUUT_THREAD
+    _GRUUT_THREAD = None
+    _INDEXED.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_gruut_thread)
+
 
 @lru_cache(maxsize=8192)
 def _gruut_ipa(text: str, lang: str) -> str:
+    return _gruut_thread().submit(_run_gruut, text, lang).result()
+
+
+def _run_gruut(text: str, lang: str) -> str:
     import gruut
 
     words: list[str] = []
-    with _GRUUT_LOCK:
-        for sentence in gruut.sentences(text, lang=lang, espeak=True):
-            for word in sentence:
-                if word.is_break:
-                    if words:
-                        words[-1] += word.text
-                    else:
-                        words.append(word.text)
-                elif word.phonemes:
-                    chars = "".join(phoneme.translate(_G_TO_IPA) for phoneme in word.phonemes)
-                    if chars:
-                        words.append(chars)
+    for sentence in gruut.sentences(text, lang=lang, espeak=True):
+        for word in sentence:
+            if word.is_break:
+                if words:
+                    words[-1] += word.text
+                else:
+                    words.append(word.text)
+            elif word.phonemes:
+                chars = "".join(phoneme.translate(_G_TO_IPA) for phoneme in word.phonemes)
+                if chars:
+                    words.append(chars)
+    if lang not in _INDEXED:
+        _INDEXED.add(lang)
+        _index_lexicon(lang)
     return " ".join(words)
+
+
+def _index_lexicon(lang: str) -> None:
+    """Put gruut's eSpeak lexicon for `lang` in memory with an index on `word`.
+
+    The databases gruut_lang_es/fr ship have no index, so every lookup (two per word) scans the table:
+    about 45 ms for Spanish's 597,000 rows, 8 ms for French's 91,000. An in-memory copy with an index
+    answers the same query (`WHERE word = ? ORDER BY pron_order`, rows in the same order) in microseconds.
+    Runs on the gruut thread after its first use of `lang` has opened the database; if gruut's internals
+    are not what gruut 2.2-2.4 has, the lexicon is left as it is (correct, only slower)."""
+    import sqlite3
+
+    import gruut
+
+    processor = getattr(getattr(gruut, "_LOCAL", None), "processors", {}).get("espeak")
+    settings = processor.get_settings(lang) if processor is not None else None
+    phonemizer = getattr(getattr(settings, "lookup_phonemes", None), "phonemizer", None)
+    connection = getattr(phonemizer, "db_conn", None)
+    if not isinstance(connection, sqlite3.Connection):
+        return
+    memory = sqlite3.connect(":memory:")
+    connection.backup(memory)
+    memory.execute("CREATE INDEX IF NOT EXISTS openvoice_tt_word ON word_phonemes(word)")
+    phonemizer.db_conn = memory
+    connection.close()
 
 
 _PUNCTUATION_RUN = re.compile(rf"(\s*[{re.escape(UPSTREAM_PUNCTUATION)}]+\s*)+")

@@ -174,3 +174,30 @@ def test_concurrent_chunks_match_sequential_ones(fe):
     sequential = [model_inputs(run(fe, t)) for t in texts]
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(lambda t: model_inputs(run(fe, t)), texts)) == sequential
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # what is tested
+def test_lexicon_lookups_are_indexed_and_forks_get_their_own_gruut_thread(fe):
+    import os
+
+    import gruut
+
+    from openvoice_tt.text import latin
+
+    run(fe, "Hola.")
+    assert "es-es" in latin._INDEXED
+
+    def indexes():  # on the gruut thread, where its connection lives
+        settings = gruut._LOCAL.processors["espeak"].get_settings("es-es")
+        connection = settings.lookup_phonemes.phonemizer.db_conn
+        return connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+
+    assert latin._gruut_thread().submit(indexes).result() == [("openvoice_tt_word",)]
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child phonemizes a new word on its own gruut thread (a stale one would hang)
+        os.write(write, latin.gruut_ipa("mañana", "es-es").encode())
+        os._exit(0)
+    os.close(write)
+    assert os.waitpid(child, 0)[1] == 0
+    assert os.read(read, 100).decode() == latin.gruut_ipa("mañana", "es-es")
