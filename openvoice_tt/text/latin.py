@@ -143,7 +143,10 @@ def _gruut_ipa(text: str, lang: str) -> str:
 
 
 def _run_gruut(text: str, lang: str) -> str:
-    import gruut
+    with warnings.catch_warnings():
+        # dateparser, a gruut dependency, calls the deprecated datetime.utcnow() when imported
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import gruut
 
     words: list[str] = []
     for sentence in gruut.sentences(text, lang=lang, espeak=True):
