@@ -14,9 +14,8 @@ Deviations from upstream, where it misreads (each is tested in tests/text/test_f
     `qu'est-ce`: `sɛ`, `kɛ sə`) and `aujourd'hui` (`oʒuʁdyi`); upstream gives gruut the pieces BERT
     splits at the apostrophe, reading `l` and `j` as letter names (`ɛl ekɔl`, `ʒi e`), `c'est` as
     `se ɛt`, `qu'est` as `k ɛt`, `aujourd'hui` as `oʒuʁ yi`. Elisions it reads right stay split
-    (`qu'il`, `jusqu'à`, `lorsqu'il`: same phones either way). A typographic apostrophe before `est`
-    (`c’est`, `n’est`, `qu’est`) is read as `'` (upstream deletes `’`, and `cest` is `sɛst`); elsewhere
-    upstream's deletion reads right (`l’école` -> `lécole`, `lekɔl`) and is kept;
+    (`qu'il`, `jusqu'à`, `lorsqu'il`: same phones either way). The typographic apostrophe is the same:
+    upstream's sentence splitter turns `’` into `'` before the cleaner (which would delete it);
   * thousands separators: `1 000`, `10 000` (space, no-break or thin space) and `1.000` are one number,
     `mille`, `dix mille` (upstream: `un zéro`, `dix zéro`);
   * a decimal comma is read `virgule`: `2,5` is `deux virgule cinq` (upstream: `deux, cinq`, a pause);
@@ -37,7 +36,7 @@ import re
 
 from openvoice_tt.bert.tokenizer import Casing
 from openvoice_tt.languages import FR
-from openvoice_tt.text.latin import LatinFrontEnd, WordGroup, substitute
+from openvoice_tt.text.latin import LatinFrontEnd, WordGroup, splitter_marks, substitute
 from openvoice_tt.text.latin_numbers import currency_rules, number_rules, ordinal_rule
 
 CASING = Casing(lowercase=False, strip_accents=False)
@@ -136,7 +135,6 @@ PRE_RULES = [
     (re.compile(r"\b(D|P)r(?=\s+[A-ZÀ-Ý])"), lambda m: "docteur" if m.group(1) == "D" else "professeur"),
     (re.compile(r"\b(\d{1,2})\s?h\s?(\d{2})\b"), r"\1 heures \2"),
     (re.compile(r"\b(\d{1,2})\s?h\b"), r"\1 heures"),
-    (re.compile(r"(?<=\w)[’ʼ](?=est\b)", re.IGNORECASE), "'"),
     *currency_rules(WORDS),
     ordinal_rule("fr"),
     *number_rules(thousands=r"[. \u00a0\u202f\u2009]", decimal_word=WORDS["comma"]),
@@ -157,8 +155,9 @@ def french_cleaners(text: str) -> str:
 
 
 def normalize_french(text: str) -> str:
-    """The text BERT and the phonemizer see: the deviations' rewrites, then upstream's cleaner."""
-    return french_cleaners(substitute(PRE_RULES, text))
+    """The text BERT and the phonemizer see: upstream's splitter marks (`’` becomes `'`), the deviations'
+    rewrites, then upstream's cleaner."""
+    return french_cleaners(substitute(PRE_RULES, splitter_marks(text)))
 
 
 def remove_consecutive_t(text: str) -> str:

@@ -1,7 +1,8 @@
 """What the Spanish and French front ends share: upstream MeloTTS's gruut word phonemization, its
 grouping of BERT pieces into words, and the model-input assembly (spec §4, for ES and FR).
 
-Upstream (`melo/text/spanish.py`, `french.py`) cleans the text (each language's `cleaner.py`), tokenizes
+Upstream (`melo/text/spanish.py`, `french.py`, behind `split_utils.split_sentences_latin`, whose mark
+replacements `splitter_marks` repeats) cleans the text (each language's `cleaner.py`), tokenizes
 it with the language's BERT tokenizer, rebuilds words from the pieces (a token starting with `#` joins
 the previous word, all `#` removed), and phonemizes each word on its own with gruut 2.2.3
 (`es-es` / `fr-fr`, `espeak=True`, stress kept, `g` written `ɡ`) through Coqui's phonemizer wrapper,
@@ -53,6 +54,25 @@ SILENT = frozenset(UPSTREAM_PUNCTUATION) | frozenset("'-~") | {PAD, UNK, " "}
 BERT_UNK = "[UNK]"
 
 _GRUUT_LOCK = threading.Lock()
+
+
+_SPLITTER_MARKS = (
+    (re.compile("[。！？；]"), "."),
+    (re.compile("[，]"), ","),
+    (re.compile("[“”]"), '"'),
+    (re.compile("[‘’]"), "'"),
+    (re.compile(r"[\<\>\(\)\[\]\"\«\»]+"), ""),
+)
+
+
+def splitter_marks(text: str) -> str:
+    """What upstream's sentence splitter (`split_utils.split_sentences_latin`, run by `TTS.tts_to_file`
+    before the front end) does to the text's marks: CJK sentence marks to `.`, `，` to `,`, curly quotes
+    to straight ones (so `l’école` reaches the cleaner as `l'école`), brackets and quotes removed. Its
+    spaces after every `,.!?` are not inserted (they break numbers; BERT splits there anyway)."""
+    for pattern, replacement in _SPLITTER_MARKS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def distribute_phone(n_phone: int, n_word: int) -> list[int]:

@@ -29,7 +29,7 @@ import re
 
 from openvoice_tt.bert.tokenizer import Casing
 from openvoice_tt.languages import ES
-from openvoice_tt.text.latin import LatinFrontEnd, substitute
+from openvoice_tt.text.latin import LatinFrontEnd, splitter_marks, substitute
 from openvoice_tt.text.latin_numbers import currency_rules, number_rules, ordinal_rule
 
 CASING = Casing(lowercase=True, strip_accents=False)
@@ -122,8 +122,9 @@ def spanish_cleaners(text: str) -> str:
 
 
 def normalize_spanish(text: str) -> str:
-    """The text BERT and the phonemizer see: the deviations' rewrites, then upstream's cleaner."""
-    return spanish_cleaners(substitute(PRE_RULES, text))
+    """The text BERT and the phonemizer see: upstream's splitter marks, the deviations' rewrites, then
+    upstream's cleaner."""
+    return spanish_cleaners(substitute(PRE_RULES, splitter_marks(text)))
 
 
 class SpanishFrontEnd(LatinFrontEnd):

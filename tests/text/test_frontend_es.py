@@ -201,3 +201,9 @@ def test_lexicon_lookups_are_indexed_and_forks_get_their_own_gruut_thread(fe):
     os.close(write)
     assert os.waitpid(child, 0)[1] == 0
     assert os.read(read, 100).decode() == latin.gruut_ipa("mañana", "es-es")
+
+
+def test_upstream_splitter_marks_come_first():
+    # TTS.tts_to_file runs split_sentences_latin before the front end: CJK sentence marks become ".", curly
+    # quotes straight (then the Spanish cleaner removes them), brackets and guillemets go
+    assert normalize_spanish("Sí；no，“ya” (él) ‘tú’ «y»") == "sí.no, ya él tú y."

@@ -23,12 +23,22 @@ def fe():
     return front_end(FrenchFrontEnd, "fr")
 
 
+WITHOUT_SPLITTER = {"J’habite à Lyon."}
+"""Golden cases with `’`, derived by calling upstream's french.py directly. Upstream's `tts_to_file` runs its
+sentence splitter first, which makes `’` a `'` (so upstream reads `J’habite` as `J'habite`: the letter J,
+then `abit`); we follow tts_to_file. Their phones are the golden's; BERT pieces (word2ph) differ."""
+
+
 def test_goldens_where_upstream_reads_right_are_exact(fe):
     right = [case for case in GOLDEN if case["upstream_reads_right"]]
     assert len(right) >= 100
     missed = mismatches(fe, right)
-    assert set(missed) == UPSTREAM_MISREADS_TOO
-    assert 1 - len(missed) / len(right) >= 0.99  # 110 of 111
+    assert set(missed) == UPSTREAM_MISREADS_TOO | WITHOUT_SPLITTER
+    assert 1 - len(missed) / len(right) >= 0.98  # 109 of 111
+    for case in (c for c in right if c["text"] in WITHOUT_SPLITTER):
+        ours = model_inputs(run(fe, case["text"]))
+        assert ours == model_inputs(run(fe, case["text"].replace("’", "'")))
+        assert ours["phone_ids"] == case["phone_ids"]
 
 
 def test_a_golden_in_full(fe):
@@ -45,7 +55,7 @@ def test_a_golden_in_full(fe):
         ("L'école.", "lekˈɔl."),  # upstream: ˈɛl ekˈɔl (the letter L)
         ("J'ai faim.", "ʒefˈɛ̃."),  # upstream: ʒˈi ˈe (the letter J)
         ("C'est une idée.", "sɛynidˈe."),  # upstream: sˈe ɛt
-        ("C’est la vie.", "sɛla-vˈi."),  # upstream deletes ’: "cest", sˈɛst
+        ("C’est la vie.", "sɛla-vˈi."),  # upstream: ’ made ' by its splitter, then sˈe ɛt
         ("Qu'est-ce que c'est ?", "kɛsə-kəsɛ?"),  # upstream: k ɛt sə- kə sˈe ɛt
         ("Aujourd'hui.", "oʒuʁdyˈi."),  # upstream: oʒˈuʁ yˈi, no d
     ],
@@ -61,8 +71,8 @@ def test_elisions_upstream_reads_right_stay_as_upstream(fe):
             assert model_inputs(run(fe, text)) == golden_inputs(right[text])
     out = run(fe, "Qu'il vienne.")
     assert out.word2ph[1:4] == (2, 0, 4)  # "Qu" "'" "il" keep their own phones, as upstream
-    # the typographic apostrophe elsewhere is deleted as upstream does (and read right)
-    assert normalize_french("L’école d’été.") == "Lécole dété."
+    # the typographic apostrophe is made straight, as upstream's sentence splitter does before the cleaner
+    assert normalize_french("L’école d’été.") == "L'école d'été."
 
 
 @pytest.mark.parametrize(
