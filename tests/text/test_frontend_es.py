@@ -206,4 +206,4 @@ def test_lexicon_lookups_are_indexed_and_forks_get_their_own_gruut_thread(fe):
 def test_upstream_splitter_marks_come_first():
     # TTS.tts_to_file runs split_sentences_latin before the front end: CJK sentence marks become ".", curly
     # quotes straight (then the Spanish cleaner removes them), brackets and guillemets go
-    assert normalize_spanish("Sí；no，“ya” (él) ‘tú’ «y»") == "sí.no, ya él tú y."
+    assert normalize_spanish("Sí；no，“ya” (él) ‘tú’ «y»") == "sí.no,ya él tú y."
