@@ -4,7 +4,8 @@ grouping of BERT pieces into words, and the model-input assembly (spec §4, for 
 Upstream (`melo/text/spanish.py`, `french.py`, behind `split_utils.split_sentences_latin`, whose mark
 replacements `splitter_marks` repeats) cleans the text (each language's `cleaner.py`), tokenizes
 it with the language's BERT tokenizer, rebuilds words from the pieces (a token starting with `#` joins
-the previous word, all `#` removed), and phonemizes each word on its own with gruut 2.2.3
+the previous word, all `#` removed), and phonemizes each word on its own with gruut 2.2.3 (we install
+2.4.0, which ttnn's networkx allows and which gives the same goldens; pyproject.toml says why)
 (`es-es` / `fr-fr`, `espeak=True`, stress kept, `g` written `ɡ`) through Coqui's phonemizer wrapper,
 which keeps punctuation (`;:,.!?¡¿—…"«»“”`) as itself. Every character of the IPA string except spaces
 is one phone, with tone 0; French also drops runs of three or more `t` (`remove_consecutive_t`). A
@@ -34,7 +35,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 from openvoice_tt.errors import CheckpointError, LexiconError, MissingPackagesError, TextError, preview
-from openvoice_tt.text.frontend import JA_BERT_DIM, NoBertWarning, SkippedTextWarning, TextInputs
+from openvoice_tt.text.frontend import BERT_DIM, JA_BERT_DIM, NoBertWarning, SkippedTextWarning, TextInputs
 from openvoice_tt.text.sequence import assemble
 from openvoice_tt.text.symbols import PAD, UNK, SymbolTable
 from openvoice_tt.timing import NULL_TIMER, StageTimer
@@ -370,7 +371,7 @@ class LatinFrontEnd:
             tone_ids=torch.tensor(seq.tone_ids, dtype=torch.long),
             language_ids=torch.tensor(seq.language_ids, dtype=torch.long),
             word2ph=seq.word2ph,
-            bert=torch.zeros(1024, length),
+            bert=torch.zeros(BERT_DIM, length),
             ja_bert=ja_bert,
         )
 
