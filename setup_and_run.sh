@@ -21,7 +21,7 @@ USAGE
         ;;
 esac
 
-ensure_venv "tt,es,fr"  # ttnn and the Spanish and French front ends; an install with more extras (scripts/test.sh's tt,dev) already covers this
+ensure_venv "tt,es,fr"  # ttnn, the Spanish and French front ends; scripts/test.sh's install (tt,dev,serve,es,fr) covers this
 OPENVOICE_TT="$VENV/bin/openvoice-tt"
 folder=$("$VENV/bin/python" -c 'from openvoice_tt.layout import checkpoint_dir; print(checkpoint_dir().resolve())')
 
