@@ -17,6 +17,10 @@ Shared deviations from upstream (each language module lists its own):
   * a `[UNK]` piece (emoji, scripts the vocabulary lacks) gives no phone, and such words and those gruut
     gives no phones are named in one SkippedTextWarning, as in English (upstream speaks an `UNK` phone);
   * a `#` piece at the very start of a chunk is its own silent word (upstream crashes on it: IndexError);
+  * a word with neither a Latin letter nor a digit 0-9 (emoji, `Ⅻ`, Arabic digits, `½` when the vocabulary
+    has them) gets no phone and is named in that warning (gruut's guesser reads them as stray letters);
+  * a number gruut cannot read (over 27 digits, `1e308`: upstream crashes in gruut's number parsing) is
+    read digit by digit;
   * a phone the checkpoint's symbol list lacks becomes `UNK` (upstream raises KeyError);
   * without a BERT folder the pieces are BERT's whole words (no vocabulary ships for these BERTs), so
     phone, tone and language ids are upstream's but word2ph gives each word all its phones.
@@ -24,6 +28,7 @@ Shared deviations from upstream (each language module lists its own):
 
 from __future__ import annotations
 
+import decimal
 import os
 import re
 import threading
@@ -232,6 +237,15 @@ def word_ipa(word: str, lang: str) -> str:
     return "".join(out)
 
 
+_DIGITS = frozenset("0123456789")
+
+
+def _is_latin_letter(c: str) -> bool:
+    import unicodedata
+
+    return c.isalpha() and "LATIN" in unicodedata.name(c, "")
+
+
 def is_silent_word(word: str) -> bool:
     """Punctuation only (Unicode category P): nothing is missing when it has no phone. Emoji and other
     symbols are not silent: a word of them that gets no phone is reported."""
@@ -313,8 +327,16 @@ class LatinFrontEnd:
 
     # -- the conversion -------------------------------------------------------------------------------
     def word_phones(self, word: str) -> list[str]:
-        """The phones of one rebuilt word: every character of its IPA but spaces."""
-        return [c for c in self.postprocess(word_ipa(word, self.gruut_lang)) if c != " "]
+        """The phones of one rebuilt word: every character of its IPA but spaces. A word with neither a
+        Latin letter nor a digit 0-9 (and not punctuation) has none: gruut's guesser reads such words
+        (emoji, `Ⅻ`, `١٢٣`, `½`) as stray letters (`d`, `bo`, `ɛf`)."""
+        if not is_silent_word(word) and not any(c in _DIGITS or _is_latin_letter(c) for c in word):
+            return []
+        try:
+            ipa = word_ipa(word, self.gruut_lang)
+        except (decimal.DecimalException, OverflowError):  # gruut's number reading overflows (1e308)
+            ipa = word_ipa(" ".join(word), self.gruut_lang)  # each character on its own
+        return [c for c in self.postprocess(ipa) if c != " "]
 
     def g2p(self, text: str) -> tuple[list[str], list[int], list[str]]:
         """Phones, word2ph (per BERT piece, no pads) and the words left unspoken, for normalized `text`."""

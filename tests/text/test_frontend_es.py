@@ -216,3 +216,17 @@ def test_upstream_splitter_marks_come_first():
     # TTS.tts_to_file runs split_sentences_latin before the front end: CJK sentence marks become ".", curly
     # quotes straight (then the Spanish cleaner removes them), brackets and guillemets go
     assert normalize_spanish("Sí；no，“ya” (él) ‘tú’ «y»") == "sí.no,ya él tú y."
+
+
+def test_words_gruut_cannot_read_are_left_out_and_huge_numbers_read_digit_by_digit():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = SpanishFrontEnd(load_json("melo_symbols.json"))  # no vocabulary: emoji reach gruut
+    with pytest.warns(SkippedTextWarning, match="🙂"):
+        out = plain("Hola 🙂 amigo.")  # gruut alone reads the emoji "bo"
+    assert spoken(out) == spoken(run(plain, "Hola amigo."))
+    with pytest.raises(TextError, match="left out: '١٢٣'"):
+        run(plain, "١٢٣")  # gruut: "ɾɾˈuo"
+    # gruut's number reading overflows past 27 digits and on 1e308 (upstream crashes): digit by digit
+    assert spoken(run(plain, "1" * 40)) == "ˈuno" * 40 + "."
+    assert spoken(run(plain, "1e308")) == spoken(run(plain, "1 e 3 0 8"))
