@@ -4,6 +4,8 @@ from its code, tests/text/data/golden_fr.json), and each listed deviation where 
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from openvoice_tt.errors import LexiconError, TextError
 from openvoice_tt.text.french import FrenchFrontEnd, normalize_french, remove_consecutive_t
@@ -149,3 +151,28 @@ def test_case_is_kept_for_the_cased_bert(fe):
     with pytest.warns(NoBertWarning, match="French"):
         plain = FrenchFrontEnd(load_json("melo_symbols.json"))
     assert [t for t, _ in plain.tokenizer.pieces("L'École")] == ["L", "'", "École"]
+
+
+POOL = [*"abeéèñçàüôœ AÉÑ0123456789.,;:!?¿¡'’\"«»()[]-–—…%€$&#@/*+<>~ºª°²½\n", "🙂", "中", "l'", " 1 000 ", " 2,5 "]
+
+
+@pytest.fixture(scope="module")
+def both(fe):
+    from openvoice_tt.text.spanish import SpanishFrontEnd
+
+    return fe, front_end(SpanishFrontEnd, "es")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.lists(st.sampled_from(POOL), min_size=1, max_size=30).map("".join))
+def test_any_text_gives_consistent_inputs_or_a_clear_error(both, text):
+    from openvoice_tt.errors import OpenVoiceError
+
+    for fe in both:
+        try:
+            out = run(fe, text)
+        except OpenVoiceError as e:  # one line, an exit code: never a traceback
+            assert "\n" not in str(e) and e.exit_code == 3
+            continue
+        assert sum(out.word2ph) == len(out.phones) == len(out.phone_ids) == len(out.tone_ids)
+        assert len(out.word2ph) == len(fe.tokenizer.encode(out.normalized))
