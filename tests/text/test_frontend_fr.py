@@ -35,7 +35,8 @@ def test_goldens_where_upstream_reads_right_are_exact(fe):
     right = [case for case in GOLDEN if case["upstream_reads_right"]]
     assert len(right) >= 100
     missed = mismatches(fe, right)
-    assert set(missed) == UPSTREAM_MISREADS_TOO | WITHOUT_SPLITTER
+    # only these two differ (should the goldens be re-derived with the splitter, or `qu'est` re-marked, fewer)
+    assert set(missed) <= UPSTREAM_MISREADS_TOO | WITHOUT_SPLITTER
     assert 1 - len(missed) / len(right) >= 0.98  # 109 of 111
     for case in (c for c in right if c["text"] in WITHOUT_SPLITTER):
         ours = model_inputs(run(fe, case["text"]))
