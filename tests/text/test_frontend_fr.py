@@ -69,9 +69,7 @@ def test_elisions_upstream_misreads_are_one_word(fe, text, phones):
 
 def test_elisions_upstream_reads_right_stay_as_upstream(fe):
     right = {c["text"]: c for c in GOLDEN if c["upstream_reads_right"]}
-    for text in ("Jusqu'à demain.", "Il m'a dit qu'il viendrait."):
-        if text in right:
-            assert model_inputs(run(fe, text)) == golden_inputs(right[text])
+    assert model_inputs(run(fe, "Jusqu'à demain.")) == golden_inputs(right["Jusqu'à demain."])
     out = run(fe, "Qu'il vienne.")
     assert out.word2ph[1:4] == (2, 0, 4)  # "Qu" "'" "il" keep their own phones, as upstream
     # the typographic apostrophe is made straight, as upstream's sentence splitter does before the cleaner
