@@ -2,10 +2,8 @@
 `--language` settles names two models share, `speakers` lists them all, and a language whose packages are
 missing fails with one line (exit 7) before any model loads.
 
-Runs on tiny random-weight checkpoints of every language (`multilingual_checkpoints`). Until the Spanish
-and French front ends are merged, ES/FR synthesis runs with `StandInFrontEnd` (tests/languages.py: the
-English front end under the language's entry), which checks the plumbing (model folder, speaker,
-embedding), not the reading.
+Runs on tiny random-weight checkpoints of every language (`multilingual_checkpoints`, no BERT folders:
+zero features), with each language's own front end.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from openvoice_tt.cli import app
 from openvoice_tt.errors import CheckpointError, ConfigError, InputError, LexiconError, MissingPackagesError
 from openvoice_tt.languages import EN, EN_NEWEST, EN_V2, ES, FR, LANGUAGES
 from scripts.make_test_checkpoints import LANGUAGE_SPEAKERS, write_all
-from tests.languages import no_model_loads, stand_in_front_ends, without_gruut  # noqa: F401 (fixtures)
+from tests.languages import no_model_loads, without_gruut  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
 
@@ -160,7 +158,7 @@ def test_english_needs_no_language_package(multilingual_checkpoints: Path) -> No
     assert tts.language is EN_NEWEST and tts.speakers == ("EN-Newest",)
 
 
-@pytest.mark.usefixtures("no_model_loads", "stand_in_front_ends")
+@pytest.mark.usefixtures("no_model_loads")
 def test_a_lexicon_is_refused_for_a_language_without_arpabet(multilingual_checkpoints: Path, tmp_path: Path) -> None:
     lexicon = tmp_path / "names.txt"
     lexicon.write_text("tenstorrent  T EH1 N S T AO2 R AH0 N T\n")
@@ -169,7 +167,6 @@ def test_a_lexicon_is_refused_for_a_language_without_arpabet(multilingual_checkp
     assert caught.value.exit_code == 3
 
 
-@pytest.mark.usefixtures("stand_in_front_ends")
 def test_each_language_loads_its_own_model(multilingual_checkpoints: Path) -> None:
     """Same text, seed and speaker id 0: each language's (differently drawn) weights speak differently,
     so each TTS really loaded its own folder; the synthesizer's config is that folder's."""
@@ -182,7 +179,6 @@ def test_each_language_loads_its_own_model(multilingual_checkpoints: Path) -> No
     assert len({hashlib.sha256(a.tobytes()).hexdigest() for a in audio.values()}) == len(LANGUAGES)
 
 
-@pytest.mark.usefixtures("stand_in_front_ends")
 def test_the_pool_loads_each_language_once_and_only_when_asked(multilingual_checkpoints: Path) -> None:
     pool = api.TTSPool(multilingual_checkpoints, "cpu")
     assert pool.loaded == ()
@@ -273,7 +269,6 @@ def test_language_picks_between_models_that_share_a_name(multilingual_checkpoint
 
 
 @pytest.mark.parametrize(("speaker", "embedding"), [("EN-Newest", "en-newest"), ("ES", "es"), ("FR", "fr")])
-@pytest.mark.usefixtures("stand_in_front_ends")
 def test_clone_starts_from_the_speakers_own_embedding(
     multilingual_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, speaker: str, embedding: str
 ) -> None:
@@ -365,7 +360,6 @@ def test_a_model_without_the_languages_tone_or_language_rows_is_refused(
     assert caught.value.exit_code == 4
 
 
-@pytest.mark.usefixtures("stand_in_front_ends")
 def test_the_pools_lexicon_goes_to_the_english_models_only(multilingual_checkpoints: Path, tmp_path: Path) -> None:
     lexicon = tmp_path / "names.txt"
     lexicon.write_text("tenstorrent  T EH1 N S T AO2 R AH0 N T\n")

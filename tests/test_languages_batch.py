@@ -1,7 +1,6 @@
-"""`batch` over items of several languages: each item's speaker (and `language`) picks its model, each
-language's model loads at its first item and stays loaded, and `--resume` hashes the item's own language's
-checkpoint files. Tiny checkpoints of every language; ES/FR read with the English stand-in front end of
-tests/languages.py until their own front ends are merged."""
+"""`batch` over items of several languages: each item's speaker (and `language`) picks its model, the
+models of the languages the items speak load once before the first item and stay loaded, and `--resume`
+hashes the item's own language's checkpoint files. Tiny checkpoints of every language."""
 
 from __future__ import annotations
 
@@ -18,9 +17,9 @@ from openvoice_tt import batch as batching
 from openvoice_tt.api import pool
 from openvoice_tt.cli import app
 from openvoice_tt.languages import EN, EN_NEWEST, EN_V2, ES, FR
-from tests.languages import stand_in_front_ends, without_gruut  # noqa: F401 (fixtures)
+from tests.languages import without_gruut  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.usefixtures("tool_environment", "stand_in_front_ends")
+pytestmark = pytest.mark.usefixtures("tool_environment")
 
 ITEMS = [
     {"text": "Hello there.", "speaker": "EN-Newest", "output": "newest.wav"},
