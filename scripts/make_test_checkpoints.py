@@ -33,6 +33,7 @@ from pathlib import Path
 
 import torch
 
+from openvoice_tt.errors import InputError
 from openvoice_tt.languages import EN, LANGUAGES, Language, find_languages
 
 # The 219-entry MeloTTS symbol table in the order of today's `melo/text/symbols.py` (spec §4.2).
@@ -382,7 +383,11 @@ def main() -> None:
         help="languages to write MeloTTS checkpoints for: en, en-v2, en-v3, es, fr or all (default: all)",
     )
     args = parser.parse_args()
-    print(write_all(args.out, args.size, args.seed, find_languages(args.languages)))
+    try:
+        languages = find_languages(args.languages)
+    except InputError as e:
+        parser.error(str(e))
+    print(write_all(args.out, args.size, args.seed, languages))
 
 
 if __name__ == "__main__":

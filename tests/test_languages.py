@@ -11,7 +11,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,7 @@ from tests.languages import no_model_loads, without_gruut  # noqa: F401 (fixture
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
 
+REPO = Path(__file__).resolve().parents[1]
 ENGLISH_NAMES = ["EN-US", "EN-BR", "EN_INDIA", "EN-AU", "EN-Default"]
 ALL_NAMES = [*ENGLISH_NAMES, *ENGLISH_NAMES, "EN-Newest", "ES", "FR"]
 FOLDERS = {
@@ -366,3 +370,17 @@ def test_the_pools_lexicon_goes_to_the_english_models_only(multilingual_checkpoi
     pool = api.TTSPool(multilingual_checkpoints, "cpu", lexicon)
     assert pool.get("en-v3").lexicon is pool.lexicon is not None
     assert pool.get("es").lexicon is None
+
+
+def test_make_test_checkpoints_writes_the_languages_asked_for(tmp_path: Path) -> None:
+    script = [sys.executable, str(REPO / "scripts" / "make_test_checkpoints.py")]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [*script, str(tmp_path / "ck"), "--languages", "es", "EN_NEWEST"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    folders = sorted(p.name for p in (tmp_path / "ck").iterdir())
+    assert folders == ["base_speakers", "converter", "melotts-english-v3", "melotts-spanish"]
+    bad = subprocess.run([*script, str(tmp_path / "bad"), "--languages", "de"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown language 'de' (known: en, en-v2, en-v3, es, fr)" in bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "bad").exists()
