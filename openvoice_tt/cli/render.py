@@ -23,6 +23,29 @@ def phonemes(ui: Ui, chunks: list[Any]) -> None:
         ui.out.print(table)
 
 
+def byte_size(size: int | None) -> str:
+    """A byte count as people read it (1 decimal, powers of 1000 as the hub shows them); None is unknown."""
+    if size is None:
+        return "size unknown"
+    value = float(size)
+    for unit in ("B", "kB", "MB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.2f} GB"
+
+
+def download_plan(ui: Ui, planned: list[Any], folder: Any) -> None:
+    """The files `download` would fetch: where each goes, its hub repo and its size."""
+    from rich.table import Table
+
+    table = Table("file", "from", "size", box=None)
+    for item in planned:
+        remote = item.remote
+        table.add_row(str(folder / remote.target), f"{remote.repo}/{remote.filename}", byte_size(item.size))
+    ui.out.print(table)
+
+
 def speakers(ui: Ui, rows: list[dict[str, Any]]) -> None:
     """The base speakers, with the embedding file `clone` needs for each (marked when it is missing)."""
     from rich.table import Table
