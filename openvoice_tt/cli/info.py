@@ -72,7 +72,9 @@ def speakers(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_o
 def doctor(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_out: JsonOpt = False) -> None:
     """Check Python, torch, CUDA, ttnn, the Tenstorrent device and every checkpoint file; say what to fix.
 
-    Exit code 0 when synthesis and cloning can run, 4 when a checkpoint is missing or broken.
+    Every installed language is checked: its model, base-speaker embeddings, BERT and packages (a missing
+    package names the pip extra). Exit code 0 when synthesis and cloning can run, 4 when a checkpoint is
+    missing or broken or an installed language's packages are missing.
 
     Example: openvoice-tt doctor
     """

@@ -58,13 +58,15 @@ def speakers(ui: Ui, rows: list[dict[str, Any]]) -> None:
 
 def doctor(ui: Ui, checks: list[Any], code: int) -> None:
     """Every check with its status (coloured) and, where it is not ok, what to do; then the verdict."""
+    from rich.markup import escape
     from rich.table import Table
 
     style = {"ok": "green", "warn": "yellow", "fail": "bold red", "info": "dim"}
     table = Table("check", "status", "detail", box=None)
     for check in checks:
         detail = check.detail + (f"\n→ {check.hint}" if check.hint and check.status != "ok" else "")
-        table.add_row(check.name, f"[{style[check.status]}]{check.status}[/]", detail)
+        # details hold paths and pip extras (`openvoice-tt[es]`), not markup
+        table.add_row(escape(check.name), f"[{style[check.status]}]{check.status}[/]", escape(detail))
     ui.out.print(table)
     ui.out.print("ready" if code == 0 else "not ready: fix the failed checks above", markup=False)
 
