@@ -6,7 +6,8 @@
     speech = cloner.clone("Hello there.", reference=["me.wav"], seed=1)
     speech.save("hello.wav")
 
-`TTS` is MeloTTS English (text -> 44.1 kHz speech), `ToneColorConverter` the OpenVoice V2 converter (speaker
+`TTS` is one MeloTTS language (text -> 44.1 kHz speech; `language="ES"`, default English),
+`ToneColorConverter` the OpenVoice V2 converter (speaker
 embeddings; speech -> 22.05 kHz speech with another timbre) and `VoiceCloner` the V2 demo flow of spec §3.6
 (synthesize with a base speaker, resample in memory, convert to the reference's tone color).
 
@@ -22,7 +23,9 @@ Every name is importable from here; each lives in the module of its concern:
                       find_speaker, base_speakers; the defaults (SYNTHESIS, CONVERSION, DEFAULT_SEED, ...)
     pronunciation.py  load_lexicon, phonemes (the front end's reading of text, no model)
     device.py         resolve_device, silenced_native_output, stage_timer
-    tts.py            TTS
+    tts.py            TTS (one language's MeloTTS checkpoint)
+    front_ends.py     front_end_class, make_front_end: a language's front end, from the registry
+    voices.py         BaseSpeaker, installed_speakers, find_base_speaker, TTSPool (one TTS per language)
     embeddings.py     load_se, save_se, EmbeddingCache, default_cache_dir
     converter.py      ToneColorConverter
     cloner.py         VoiceCloner, clone_phases
@@ -60,6 +63,13 @@ from openvoice_tt.api.validation import (
     find_speaker,
     synthesis_params,
 )
+from openvoice_tt.api.voices import (
+    BaseSpeaker,
+    TTSPool,
+    find_base_speaker,
+    installed_languages,
+    installed_speakers,
+)
 from openvoice_tt.layout import (
     BERT_DIR,
     CONVERTER_DIR,
@@ -89,11 +99,13 @@ __all__ = [
     "SPEED_RANGE",
     "SYNTHESIS",
     "TTS",
+    "BaseSpeaker",
     "EmbeddingCache",
     "PathLike",
     "Placement",
     "Progress",
     "Speech",
+    "TTSPool",
     "ToneColorConverter",
     "VoiceCloner",
     "base_speakers",
@@ -103,7 +115,10 @@ __all__ = [
     "clone_phases",
     "default_cache_dir",
     "existing_checkpoint_dir",
+    "find_base_speaker",
     "find_speaker",
+    "installed_languages",
+    "installed_speakers",
     "load_lexicon",
     "load_se",
     "phonemes",

@@ -1,4 +1,4 @@
-"""`TTS`: MeloTTS English, text -> 44.1 kHz speech with one of the base speakers."""
+"""`TTS`: one MeloTTS language's checkpoint, text -> 44.1 kHz speech with one of its base speakers."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from openvoice_tt.api.device import resolve_device, stage_timer
+from openvoice_tt.api.front_ends import front_end_class, make_front_end, reads_english
 from openvoice_tt.api.pronunciation import load_lexicon
 from openvoice_tt.api.speech import PathLike, Progress, Speech
 from openvoice_tt.api.validation import (
@@ -20,6 +21,7 @@ from openvoice_tt.api.validation import (
     noise_source,
     synthesis_params,
 )
+from openvoice_tt.languages import Language, find_language
 from openvoice_tt.layout import Layout, existing_checkpoint_dir
 
 if TYPE_CHECKING:
@@ -33,24 +35,33 @@ if TYPE_CHECKING:
 
 
 class TTS:
-    """MeloTTS English: text -> speech at 44.1 kHz with one of the base speakers.
+    """One MeloTTS language: text -> speech at 44.1 kHz with one of its base speakers.
 
-    Loads `<checkpoints>/melotts-english/` and, when present, `<checkpoints>/bert-base-uncased/`; without
-    BERT the front end uses zero features (spec §4.7) and one `NoBertWarning` says so. `lexicon` (a file of
-    `word  ARPABET` lines, or a loaded Lexicon) overrides the pronunciations; it is read before any model.
+    `language` (a code or key of `openvoice_tt.languages`: EN, EN_V2, EN_NEWEST or en-v3, ES, FR; default
+    English) picks the checkpoint folder (`<checkpoints>/melotts-english/`, `melotts-spanish/`, ...) and its
+    BERT folder (`bert-base-uncased/`, ...). The language's front end is imported first, so missing packages
+    are a MissingPackagesError (exit 7) before any model loads. Without the BERT folder the front end uses
+    zero features (spec §4.7) and one `NoBertWarning` says so. `lexicon` (a file of `word  ARPABET` lines,
+    or a loaded Lexicon) overrides English pronunciations; it is read before any model.
     """
 
     def __init__(
-        self, checkpoints: PathLike | None = None, device: str = "auto", lexicon: PathLike | Lexicon | None = None
+        self,
+        checkpoints: PathLike | None = None,
+        device: str = "auto",
+        lexicon: PathLike | Lexicon | None = None,
+        language: str | Language = "EN",
     ) -> None:
         from openvoice_tt.backends import open_synthesizer
         from openvoice_tt.bert import BertFeatureExtractor
-        from openvoice_tt.text import EnglishFrontEnd, NoBertWarning
+        from openvoice_tt.text import NoBertWarning
 
+        self.language = language if isinstance(language, Language) else find_language(language)
+        front_end_cls = front_end_class(self.language)
         self.lexicon = load_lexicon(lexicon)
         self.checkpoints = existing_checkpoint_dir(checkpoints)
         self.device = resolve_device(device)
-        layout = Layout(self.checkpoints)
+        layout = Layout(self.checkpoints, self.language.model)
         self.synthesizer: Synthesizer = open_synthesizer(layout.melo.require().path, self.device)
         self.config = self.synthesizer.config
         bert_folder = layout.bert
@@ -59,13 +70,16 @@ class TTS:
         self._bert = bert
         with warnings.catch_warnings():  # replaced by the shorter notice below, which names the folder
             warnings.simplefilter("ignore", NoBertWarning)
-            self.front_end = EnglishFrontEnd(
-                self.config.symbols, self.config.data.add_blank, bert, lexicon=self.lexicon
+            self.front_end = make_front_end(
+                self.language, self.config.symbols, self.config.data.add_blank, bert, self.lexicon, front_end_cls
             )
         if bert is None:
+            download = "openvoice-tt download" + (
+                "" if self.language.code == "EN" else f" --languages {self.language.key}"
+            )
             warnings.warn(
                 f"no BERT model in {bert_folder}; using zero BERT features (flatter prosody). "
-                "Run 'openvoice-tt download' to get it.",
+                f"Run '{download}' to get it.",
                 NoBertWarning,
                 stacklevel=2,
             )
@@ -88,7 +102,8 @@ class TTS:
 
     @property
     def speakers(self) -> tuple[str, ...]:
-        """Base speakers in config order (`data.spk2id`), e.g. EN-US, EN-BR, EN_INDIA, EN-AU, EN-Default."""
+        """Base speakers in config order (`data.spk2id`), e.g. EN-US, EN-BR, EN_INDIA, EN-AU, EN-Default
+        for English, ES for Spanish."""
         return tuple(self.config.speakers)
 
     def speaker(self, name: str | None = None) -> str:
@@ -115,7 +130,7 @@ class TTS:
         from openvoice_tt.text.frontend import ForeignTextWarning, foreign_letters
 
         check_text(text)
-        notice = foreign_letters(text)
+        notice = foreign_letters(text) if reads_english(self.language) else None
         if notice is not None:
             warnings.warn(notice, ForeignTextWarning, stacklevel=2)
         timer = timer if timer is not None else stage_timer("cpu")
