@@ -145,7 +145,7 @@ def test_lexicon_reaches_the_tts(
     """Past every check that needs no model (a real checkpoint folder and embedding), the TTS gets the lexicon."""
     seen = []
 
-    def record(self, checkpoints=None, device="auto", lexicon=None) -> None:
+    def record(self, checkpoints=None, device="auto", lexicon=None, language="EN") -> None:
         seen.append(lexicon)
         raise CheckpointError("stop before loading")
 
@@ -178,3 +178,97 @@ def test_api_phonemes_and_tts_with_a_lexicon(names: Path, tiny_checkpoints: Path
         tts = api.TTS(tiny_checkpoints, "cpu", lexicon=names)
     ((_, inputs),) = tts.prepare("Tenstorrent.")
     assert " ".join(inputs.phones[1::2]) == "_ t eh n s t ao r ah n t . _"
+
+
+# ------------------------------------------------------------------------------ --language, model_inputs
+
+DATA = Path(__file__).parent / "text" / "data"
+
+
+def model_inputs(stdout: str) -> tuple[dict, list[dict]]:
+    report = json.loads(stdout)
+    return report, [chunk["model_inputs"] for chunk in report["chunks"]]
+
+
+def test_phonemes_json_gives_the_model_inputs(no_checkpoint_loads) -> None:
+    """English ids from the bundled upstream list: blanks are phone 0, tone 0, language 0 (spec §4.3); phones
+    and pads get tone 7 + tone (stress 1 -> 2) and language 2; word2ph covers [CLS], each piece and [SEP]
+    and sums to the length."""
+    result = CliRunner().invoke(app, ["phonemes", "Hi, you.", "--json"])
+    assert result.exit_code == 0, result.output
+    report, (inputs,) = model_inputs(result.stdout)
+    assert report["language"] == "EN" and report["symbols"] == {
+        "source": "bundled", "path": None, "count": 219, "add_blank": True,
+    }  # fmt: skip
+    phones = ["_", "hh", "ay", ",", "y", "uw", ".", "_"]  # hi , you . between the pads
+    assert inputs["phones"] == ["_", *(p for phone in phones for p in (phone, "_"))]
+    symbols = json.loads((DATA / "melo_symbols.json").read_text())
+    assert inputs["phone_ids"] == [symbols.index(p) for p in inputs["phones"]]
+    assert inputs["phone_ids"][1:8:2] == [0, 49, 29, 211]  # pad, hh, ay, `,` in today's upstream order (§4.2)
+    assert inputs["tone_ids"] == [0, 7, 0, 7, 0, 9, 0, 7, 0, 7, 0, 9, 0, 7, 0, 7, 0]  # 7 + tone; ay1, uw1: 7 + 2
+    assert inputs["language_ids"] == [0, 2] * 8 + [0]
+    assert inputs["word2ph"] == [3, 4, 2, 4, 2, 2] and sum(inputs["word2ph"]) == len(inputs["phones"])
+
+
+def test_phonemes_ids_come_from_the_installed_checkpoint(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    """A checkpoint whose config lists the older symbol order gives `,` and `.` that order's ids."""
+    folder = tmp_path / "checkpoints"
+    (folder / "melotts-english").mkdir(parents=True)
+    config = json.loads((tiny_checkpoints / "melotts-english" / "config.json").read_text())
+    config["symbols"] = json.loads((DATA / "melo_symbols_older_order.json").read_text())
+    config_path = folder / "melotts-english" / "config.json"
+    config_path.write_text(json.dumps(config))
+    result = CliRunner().invoke(app, ["phonemes", "Hi, you.", "--json", "-c", str(folder)])
+    assert result.exit_code == 0, result.output
+    report, (inputs,) = model_inputs(result.stdout)
+    assert report["symbols"]["source"] == "checkpoint" and report["symbols"]["path"] == str(config_path)
+    assert inputs["phone_ids"][7] == 213 and inputs["phone_ids"][13] == 214  # `,` and `.` (211, 212 today)
+
+
+def test_phonemes_model_inputs_are_what_the_tts_feeds_the_model(tiny_checkpoints: Path, names: Path) -> None:
+    text = "Tenstorrent read 3.14 books, Mrs. Abidjan! " * 8  # three chunks
+    result = CliRunner().invoke(app, ["phonemes", text, "--json", "-c", str(tiny_checkpoints), "--lexicon", str(names)])
+    assert result.exit_code == 0, result.output
+    _, shown = model_inputs(result.stdout)
+    with pytest.warns(NoBertWarning):
+        tts = api.TTS(tiny_checkpoints, "cpu", lexicon=names)
+    fed = [inputs for _, inputs in tts.prepare(text)]
+    assert len(shown) == len(fed) == 3
+    for mine, theirs in zip(shown, fed, strict=True):
+        assert mine == {
+            "phones": list(theirs.phones),
+            "phone_ids": theirs.phone_ids.tolist(),
+            "tone_ids": theirs.tone_ids.tolist(),
+            "language_ids": theirs.language_ids.tolist(),
+            "word2ph": list(theirs.word2ph),
+        }
+
+
+@pytest.mark.parametrize("language", ["en-v3", "EN_V2", "en"])
+def test_phonemes_english_models_read_with_the_english_front_end(language: str, no_checkpoint_loads) -> None:
+    result = CliRunner().invoke(app, ["phonemes", "Hi.", "--json", "--language", language])
+    assert result.exit_code == 0, result.output
+    report, (inputs,) = model_inputs(result.stdout)
+    assert report["language"] in ("EN", "EN_V2", "EN_NEWEST") and set(inputs["language_ids"][1::2]) == {2}
+
+
+def test_phonemes_unknown_language(no_checkpoint_loads) -> None:
+    result = CliRunner().invoke(app, ["phonemes", "hola", "--language", "klingon"])
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == ["error: unknown language 'klingon' (known: en, en-v2, en-v3, es, fr)"]
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("language", "name", "extra"), [("es", "Spanish", "es"), ("FR", "French", "fr")])
+def test_phonemes_language_without_its_packages(
+    language: str, name: str, extra: str, monkeypatch: pytest.MonkeyPatch, no_checkpoint_loads
+) -> None:
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "gruut" else real_find_spec(n, *a))
+    result = CliRunner().invoke(app, ["phonemes", "hola", "--language", language, "--json"])
+    assert result.exit_code == 7
+    assert result.stderr.splitlines()[-1] == (
+        f"error: {name} needs gruut: install it with pip install 'openvoice-tt[{extra}]' (or run ./setup_and_run.sh)"
+    )

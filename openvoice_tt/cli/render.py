@@ -11,16 +11,21 @@ from typing import Any
 from openvoice_tt.cli.ui import Ui
 
 
-def phonemes(ui: Ui, chunks: list[Any]) -> None:
-    """Per chunk, its normalized text, then per word: the phones and where they came from."""
+def phonemes(ui: Ui, chunks: list[dict[str, Any]]) -> None:
+    """Per chunk, its normalized text, then per word: the phones (English: ARPAbet with stress digits) and
+    where they came from; a chunk the model gets nothing of says why."""
+    from rich.markup import escape
     from rich.table import Table
 
     for chunk in chunks:
-        ui.out.print(chunk.normalized, markup=False)
+        ui.out.print(chunk["normalized"], markup=False)
         table = Table("word", "phones", "source", box=None, padding=(0, 2, 0, 2))
-        for word in chunk.words:
-            table.add_row(word.word, " ".join(word.pronunciation.arpabet), word.pronunciation.source.value)
+        for word in chunk["words"]:
+            phones = word["arpabet"] if "arpabet" in word else " ".join(word["phones"])
+            table.add_row(escape(word["word"]), escape(phones), word["source"])
         ui.out.print(table)
+        if chunk.get("unspoken"):
+            ui.out.print(f"  (not spoken: {chunk['unspoken']})", markup=False)
 
 
 def byte_size(size: int | None) -> str:
