@@ -235,6 +235,10 @@ def serve(
 ) -> None:
     """Serve OpenAI's speech API over HTTP (POST /v1/audio/speech, /v1/voices, /health); models load once.
 
+    Every installed language's base speakers are voices; a language's models load on its first request and
+    stay loaded. A request may add "language" (es, fr, en-v3, ...) to clone a stored voice from that
+    language's speaker.
+
     Example: openvoice-tt serve --port 8000, then: curl -s localhost:8000/v1/audio/speech -H
     'Content-Type: application/json' -d '{"model": "openvoice-tt", "input": "Hi.", "voice": "EN-US"}' -o hi.wav
     """
@@ -250,6 +254,13 @@ def serve(
     outputs.ensure_output_dir(voices)
     limits = Limits(queue=queue, max_input_chars=max_input_chars, max_upload_bytes=int(max_upload_mb * 2**20))
     with ui.rendered_warnings():
-        service = SpeechService(api.VoiceCloner(checkpoints, device.value), voices, limits)
-    ui.status(f"serving on http://{host}:{port} ({service.cloner.tts.backend} backend; voices in {voices})")
+        pool = api.TTSPool(checkpoints, device.value)
+        first = api.find_base_speaker(checkpoints, None)  # its language loads now: a broken model fails here
+        cloner = api.VoiceCloner(checkpoints, device.value, tts=pool.get(first.language))
+        service = SpeechService(cloner, voices, limits, pool)
+    languages = ", ".join(dict.fromkeys(speaker.language.key for speaker in service.registry.speakers))
+    ui.status(
+        f"serving on http://{host}:{port} ({service.cloner.tts.backend} backend; languages {languages}, "
+        f"{cloner.tts.language.key} loaded, the others on first use; voices in {voices})"
+    )
     uvicorn.run(create_app(service), host=host, port=port, log_level="warning" if quiet else "info")
