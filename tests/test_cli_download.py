@@ -66,16 +66,14 @@ def hub_file(root: Path, remote: RemoteFile) -> Path:
 
 
 @pytest.fixture
-def hub(tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every language's files but the BERTs laid out as the hub repos, served on a free local port: the
-    tiny checkpoints where they have the file, else bytes of a size of the file's own (download does not
-    read what it fetches)."""
+def hub(multilingual_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every language's files but the BERTs (the tiny checkpoints of each language) laid out as the hub
+    repos, served on a free local port."""
     root = tmp_path / "hub"
-    for number, remote in enumerate(official_files(include_bert=False, melo_models=MELO_MODELS)):
-        source = tiny_checkpoints / remote.target
+    for remote in official_files(include_bert=False, melo_models=MELO_MODELS):
         target = hub_file(root, remote)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(source.read_bytes() if source.is_file() else bytes(1000 + 37 * number))
+        target.write_bytes((multilingual_checkpoints / remote.target).read_bytes())
     handler = type("Hub", (FakeHub,), {"root": root})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -89,6 +87,7 @@ def hub(tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_download_fills_the_layout_and_keeps_present_files(hub: Path, tiny_checkpoints: Path, tmp_path: Path) -> None:
+    """English by default, as before languages (the tiny English files are the multilingual ones)."""
     folder = tmp_path / "checkpoints"
     result = CliRunner().invoke(app, ["download", "-c", str(folder), "--no-bert"])
     assert result.exit_code == 0, result.output
@@ -144,6 +143,10 @@ def test_download_fetches_exactly_each_languages_files(hub: Path, tmp_path: Path
     es_weights = hub_file(hub, ES.model.remote_files(False)[1])
     assert sizes["myshell-ai/MeloTTS-Spanish/checkpoint.pth"] == byte_size(es_weights.stat().st_size)
     assert len(sizes) == 11 and "11 file(s) downloaded" in result.stderr
+    doctor = CliRunner().invoke(app, ["doctor", "-c", str(folder), "--json"])
+    assert doctor.exit_code == 0, doctor.output  # what was fetched is each language's whole model
+    checks = {check["name"] for check in json.loads(doctor.stdout)["checks"]}
+    assert {"melotts-english-v3", "melotts-spanish", "melotts-french"} < checks and "melotts-english" not in checks
     english = CliRunner().invoke(app, ["download", "-l", "en,es", "-c", str(folder), "--no-bert"])
     assert english.exit_code == 0, english.output  # the converter and Spanish are kept: English's 7 files come
     assert "fetching 7 file(s) for en es" in english.stderr and "7 file(s) downloaded" in english.stderr

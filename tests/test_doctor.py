@@ -8,33 +8,23 @@ import importlib.util
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from openvoice_tt.cli import app
-from openvoice_tt.languages import EN_NEWEST, ES, FR
+from openvoice_tt.languages import EN, EN_NEWEST, EN_V2, ES, FR
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
 
 
-def with_language(folder: Path, language: Any, speaker: str) -> None:
-    """A checkpoint folder for `language` made from the tiny English one, its only speaker `speaker`
-    (doctor reads the config and validates the weights; it does not synthesize)."""
-    target = folder / language.model.folder
-    shutil.copytree(folder / "melotts-english", target)
-    config = json.loads((target / "config.json").read_text())
-    config["data"]["spk2id"] = {speaker: 0}
-    (target / "config.json").write_text(json.dumps(config))
-
-
 @pytest.fixture
-def multilingual(tiny_checkpoints: Path, tmp_path: Path) -> Path:
+def multilingual(multilingual_checkpoints: Path, tmp_path: Path) -> Path:
+    """English, English v3 and Spanish installed (English v2 and French not)."""
     folder = tmp_path / "checkpoints"
-    shutil.copytree(tiny_checkpoints, folder)
-    with_language(folder, ES, "ES")
-    with_language(folder, EN_NEWEST, "EN-Newest")
+    shutil.copytree(multilingual_checkpoints, folder)
+    for language in (EN_V2, FR):
+        shutil.rmtree(folder / language.model.folder)
     return folder
 
 
@@ -85,11 +75,11 @@ def test_doctor_fails_a_language_with_a_missing_embedding_or_package(
     assert human.exit_code == 4 and "pip install 'openvoice-tt[es]'" in human.stdout
 
 
-def test_doctor_without_english_checks_only_what_is_installed(tiny_checkpoints: Path, tmp_path: Path) -> None:
+def test_doctor_without_english_checks_only_what_is_installed(multilingual_checkpoints: Path, tmp_path: Path) -> None:
     folder = tmp_path / "checkpoints"
-    shutil.copytree(tiny_checkpoints, folder)
-    with_language(folder, FR, "FR")
-    shutil.rmtree(folder / "melotts-english")
+    shutil.copytree(multilingual_checkpoints, folder)
+    for language in (EN, EN_V2, EN_NEWEST, ES):
+        shutil.rmtree(folder / language.model.folder)
     (folder / "melotts-french" / "checkpoint.pth").write_bytes(b"not a checkpoint")  # an interrupted download
     code, checks = doctor(folder)
     assert code == 4
@@ -97,6 +87,7 @@ def test_doctor_without_english_checks_only_what_is_installed(tiny_checkpoints: 
     assert checks["melotts-french"]["status"] == "fail"
     assert str(folder / "melotts-french" / "checkpoint.pth") in checks["melotts-french"]["detail"]
     assert "bert" not in checks and checks["bert-base-french-europeana-cased"]["status"] == "warn"
+    assert checks["base speakers"]["status"] == "ok" and "(fr 1)" in checks["base speakers"]["detail"]
     assert (
         checks["other languages"]["detail"] == "not installed: English, English (v2), English (v3, EN-Newest), Spanish"
     )
