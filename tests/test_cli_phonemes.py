@@ -272,3 +272,29 @@ def test_phonemes_language_without_its_packages(
     assert result.stderr.splitlines()[-1] == (
         f"error: {name} needs gruut: install it with pip install 'openvoice-tt[{extra}]' (or run ./setup_and_run.sh)"
     )
+
+
+def test_piece_words_slices_phones_by_word2ph_and_joins_elisions() -> None:
+    """The per-word view of a Spanish/French chunk: each piece's phones are its word2ph slice (blanks and
+    pads left out); `##` pieces and an apostrophe between letters join their word; sources by content."""
+    from openvoice_tt.cli.model_inputs import piece_words
+    from openvoice_tt.text.frontend import TextInputs
+
+    pieces = [("l", "l"), ("'", "'"), ("ecole", "école"), ("##s", "s"), ("'", "'"), ("?", "?"), ("[UNK]", "😀")]
+    per_piece = [["l"], ["e"], ["k", "o"], ["l"], [], ["?"], []]  # before add_blank; `'` after a space: own word
+    phones = ["_", *(p for group in per_piece for p in group), "_"]
+    blanked = ["_", *(p for phone in phones for p in (phone, "_"))]
+    word2ph = [2 * n for n in [1, *map(len, per_piece), 1]]
+    word2ph[0] += 1
+    assert sum(word2ph) == len(blanked)
+    zeros = torch.zeros(len(blanked), dtype=torch.long)
+    inputs = TextInputs("l'écoles '? 😀", tuple(blanked), zeros, zeros, zeros, tuple(word2ph), zeros, zeros)
+    words = piece_words(pieces, inputs)
+    assert [(w["word"], w["pieces"], w["phones"], w["source"]) for w in words] == [
+        ("l'écoles", ["l", "'", "ecole", "##s"], ["l", "e", "k", "o", "l"], "gruut"),
+        ("'", ["'"], [], "none"),
+        ("?", ["?"], ["?"], "punctuation"),
+        ("😀", ["[UNK]"], [], "none"),
+    ]
+    with pytest.raises(ValueError, match="word2ph has 9 entries for 6 word pieces"):
+        piece_words(pieces[:-1], inputs)

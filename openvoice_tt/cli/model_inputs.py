@@ -73,19 +73,36 @@ def model_inputs_json(inputs: TextInputs) -> dict[str, Any]:
     }
 
 
+APOSTROPHES = "'’"
+
+
 def piece_words(pieces: list[tuple[str, str]], inputs: TextInputs) -> list[dict[str, Any]]:
-    """Per word (a piece and the `##` pieces after it), its pieces, its phones (blanks and pads left out)
-    and where they came from. `word2ph` has one entry per piece plus [CLS] and [SEP]; each piece's phones
-    are its slice of `inputs.phones`."""
+    """Per word, its pieces, its phones (blanks and pads left out) and where they came from. `word2ph` has
+    one entry per piece plus [CLS] and [SEP]; each piece's phones are its slice of `inputs.phones`.
+
+    A word is a piece and the `##` pieces after it, and an apostrophe joins the letters it stands
+    between (`l'école`, `aujourd'hui`): a French front end reads an elision as one word and spreads its
+    phones over the pieces, so only the whole shows which phones the word got."""
     counts = inputs.word2ph[1:-1]
     if len(counts) != len(pieces):
         raise ValueError(f"word2ph has {len(inputs.word2ph)} entries for {len(pieces)} word pieces")
-    start = inputs.word2ph[0]
+    text = inputs.normalized
+    start, cursor, previous_end = inputs.word2ph[0], 0, -1
     words: list[dict[str, Any]] = []
     for (token, covered), count in zip(pieces, counts, strict=True):
         phones = [p for p in inputs.phones[start : start + count] if p != "_"]
         start += count
-        if token.startswith("##") and len(token) > 2 and words:
+        found = text.find(covered, cursor) if covered else -1
+        at = found if found >= 0 else cursor
+        cursor = at + len(covered)
+        touching = at == previous_end
+        previous_end = cursor
+        joins = bool(words) and (
+            (token.startswith("##") and len(token) > 2)
+            or (touching and covered in APOSTROPHES and words[-1]["word"][-1:].isalpha())
+            or (touching and covered[:1].isalpha() and words[-1]["word"][-1:] in APOSTROPHES)
+        )
+        if joins:
             words[-1]["pieces"].append(token)
             words[-1]["word"] += covered
             words[-1]["phones"] += phones
