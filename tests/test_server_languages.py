@@ -69,6 +69,12 @@ def reference(checkpoints: Path, language: str, text: str, speaker: str, seed: i
     return sf.read(io.BytesIO(_wav16(samples, tts.sample_rate)), dtype="int16")[0]
 
 
+def same_audio(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal up to one 16-bit step: the server computes on its worker thread, whose torch thread count
+    may differ from this one's, and float sums in another order can round a sample the other way."""
+    return len(a) == len(b) and int(np.abs(a.astype(np.int32) - b.astype(np.int32)).max()) <= 1
+
+
 def _wav16(samples: np.ndarray, rate: int) -> bytes:
     out = io.BytesIO()
     sf.write(out, samples, rate, format="WAV", subtype="PCM_16")
@@ -97,7 +103,7 @@ def test_a_speaker_name_picks_its_model_which_loads_once(server, multilingual_ch
     assert "EN_NEWEST" in httpx.get(f"{url}/health").json()["languages_loaded"]
     data, rate = first
     expected = reference(multilingual_checkpoints, "EN_NEWEST", "Hello.", "EN-Newest", 3)
-    assert rate == 44100 and np.array_equal(data, expected)
+    assert rate == 44100 and same_audio(data, expected)
     assert len(again[0]) > 0
 
 
@@ -105,9 +111,9 @@ def test_language_picks_between_models_that_share_a_name(server, multilingual_ch
     url, _ = server
     english, _ = audio(speech(url, voice="EN-US", seed=5))
     v2, _ = audio(speech(url, voice="EN-US", seed=5, language="en-v2"))
-    assert np.array_equal(english, reference(multilingual_checkpoints, "EN", "Hello.", "EN-US", 5))
-    assert np.array_equal(v2, reference(multilingual_checkpoints, "EN_V2", "Hello.", "EN-US", 5))
-    assert not np.array_equal(english, v2)  # two checkpoints (different random weights)
+    assert same_audio(english, reference(multilingual_checkpoints, "EN", "Hello.", "EN-US", 5))
+    assert same_audio(v2, reference(multilingual_checkpoints, "EN_V2", "Hello.", "EN-US", 5))
+    assert not same_audio(english, v2)  # two checkpoints (different random weights)
 
 
 def test_a_stored_voice_is_cloned_from_the_named_language(server) -> None:
@@ -118,8 +124,8 @@ def test_a_stored_voice_is_cloned_from_the_named_language(server) -> None:
     cloner = api.VoiceCloner(tts=service.pool.get("EN_NEWEST"), converter=service.cloner.converter)
     expected = np.concatenate(list(cloner.stream("Hello.", se=stored, seed=7)))
     assert rate == service.cloner.sample_rate
-    assert np.array_equal(newest, sf.read(io.BytesIO(_wav16(expected, rate)), dtype="int16")[0])
-    assert not np.array_equal(default, newest)  # the default is cloned from English (EN-US)
+    assert same_audio(newest, sf.read(io.BytesIO(_wav16(expected, rate)), dtype="int16")[0])
+    assert not same_audio(default, newest)  # the default is cloned from English (EN-US)
 
 
 @pytest.mark.parametrize(
