@@ -163,3 +163,16 @@ def test_a_language_not_installed_is_400(tiny_checkpoints: Path, tmp_path: Path)
         assert response.json()["error"]["message"] == "Spanish is not installed on this server (installed: en)"
         listed = httpx.get(f"{url}/v1/voices").json()["voices"]
         assert {v["language"] for v in listed if v["kind"] == "base speaker"} == {"EN"}
+
+
+@pytest.mark.parametrize("name", ["EN-Newest", "es", "FR"])
+def test_a_voice_cannot_take_a_base_speakers_name_in_any_language(server, voice: Path, name: str) -> None:
+    url, service = server
+    with voice.open("rb") as recording:
+        response = httpx.post(
+            f"{url}/v1/voices", data={"name": name}, files={"file": ("me.wav", recording, "audio/wav")}, timeout=300
+        )
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "voice_exists" and error["message"] == f"'{name}' is a base speaker"
+    assert not (service.voices / f"{name}.pth").exists()
