@@ -140,10 +140,16 @@ def describe(
     cls = language.front_end_class()  # exit 7 when its packages are missing, before anything is read
     english = language.front_end == ENGLISH_FRONT_END
     symbols = symbols_for(language, checkpoints)
+
+    def build(bert: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NoBertWarning)  # phonemes shows inputs, not BERT features
+            return cls(symbols.names, add_blank=symbols.add_blank, bert=bert, lexicon=lexicon)
+
+    front_end = build(None)  # a refused lexicon or symbol list fails here, before a BERT loads
     bert = None if english else _bert(language, checkpoints)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NoBertWarning)  # phonemes shows inputs, not BERT features
-        front_end = cls(symbols.names, add_blank=symbols.add_blank, bert=bert, lexicon=lexicon)
+    if bert is not None:
+        front_end = build(bert)
     if english:
         texts = [(chunk.text, chunk.to_json()) for chunk in english_words(text, lexicon)]
     else:  # the checks api.phonemes makes for English
