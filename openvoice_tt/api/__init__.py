@@ -20,12 +20,14 @@ Every name is importable from here; each lives in the module of its concern:
 
     speech.py         Speech (what every call returns), Progress, PathLike
     validation.py     request checks before any model loads: check_request, check_text, synthesis_params,
-                      find_speaker, base_speakers; the defaults (SYNTHESIS, CONVERSION, DEFAULT_SEED, ...)
+                      base_speakers; the defaults (SYNTHESIS, CONVERSION, DEFAULT_SEED, ...)
     pronunciation.py  load_lexicon, phonemes (the front end's reading of text, no model)
     device.py         resolve_device, silenced_native_output, stage_timer
     tts.py            TTS (one language's MeloTTS checkpoint)
     front_ends.py     front_end_class, make_front_end: a language's front end, from the registry
-    voices.py         BaseSpeaker, installed_speakers, find_base_speaker, TTSPool (one TTS per language)
+    voices.py         BaseSpeaker, installed_languages, installed_speakers, require_speakers,
+                      find_base_speaker, find_speaker
+    pool.py           TTSPool (one lazily loaded TTS per language, kept: the server's and batch's)
     embeddings.py     load_se, save_se, EmbeddingCache, default_cache_dir
     converter.py      ToneColorConverter
     cloner.py         VoiceCloner, clone_phases
@@ -46,6 +48,7 @@ from openvoice_tt.api.embeddings import (
     load_se,
     save_se,
 )
+from openvoice_tt.api.pool import TTSPool
 from openvoice_tt.api.pronunciation import load_lexicon, phonemes
 from openvoice_tt.api.speech import PathLike, Progress, Speech
 from openvoice_tt.api.tt_placement import Placement, placement
@@ -60,15 +63,15 @@ from openvoice_tt.api.validation import (
     base_speakers,
     check_request,
     check_text,
-    find_speaker,
     synthesis_params,
 )
 from openvoice_tt.api.voices import (
     BaseSpeaker,
-    TTSPool,
     find_base_speaker,
+    find_speaker,
     installed_languages,
     installed_speakers,
+    require_speakers,
 )
 from openvoice_tt.layout import (
     BERT_DIR,
@@ -124,6 +127,7 @@ __all__ = [
     "phonemes",
     "placement",
     "require_files",
+    "require_speakers",
     "resolve_device",
     "save_se",
     "silenced_native_output",

@@ -20,10 +20,10 @@ from openvoice_tt.api.validation import (
     DEFAULT_SEED,
     SEGMENTATION_METHODS,
     check_tau,
-    find_speaker,
     noise_source,
     reference_paths,
 )
+from openvoice_tt.api.voices import find_speaker
 from openvoice_tt.errors import AudioError, InputError, name_problem
 from openvoice_tt.layout import Layout, existing_checkpoint_dir, require_files
 

@@ -17,10 +17,11 @@ from openvoice_tt.api.validation import (
     DEFAULT_SEED,
     SYNTHESIS,
     check_text,
-    find_speaker,
     noise_source,
     synthesis_params,
 )
+from openvoice_tt.api.voices import find_speaker
+from openvoice_tt.errors import LexiconError
 from openvoice_tt.languages import Language, find_language
 from openvoice_tt.layout import Layout, existing_checkpoint_dir
 
@@ -59,6 +60,8 @@ class TTS:
         self.language = language if isinstance(language, Language) else find_language(language)
         front_end_cls = front_end_class(self.language)
         self.lexicon = load_lexicon(lexicon)
+        if self.lexicon is not None and not reads_english(self.language):
+            raise LexiconError(f"a lexicon (ARPAbet) is English-only; {self.language.name} cannot use one")
         self.checkpoints = existing_checkpoint_dir(checkpoints)
         self.device = resolve_device(device)
         layout = Layout(self.checkpoints, self.language.model)

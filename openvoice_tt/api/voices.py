@@ -1,5 +1,4 @@
-"""Which base speakers are installed, which language (MeloTTS checkpoint) speaks each, and a pool that keeps
-one loaded `TTS` per language.
+"""Which base speakers are installed, and which language (MeloTTS checkpoint) speaks each.
 
 A speaker name picks its model: `ES` is the Spanish checkpoint's, `EN-Newest` the v3 English one's. The
 names come from each installed checkpoint's config.json (`data.spk2id`), read without loading weights, so a
@@ -9,20 +8,27 @@ in `LANGUAGES` order (EN) unless a language is named.
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from openvoice_tt.api.speech import PathLike
-from openvoice_tt.api.validation import find_speaker
 from openvoice_tt.errors import CheckpointError, InputError
 from openvoice_tt.languages import EN, LANGUAGES, Language, find_language
 from openvoice_tt.layout import Layout, existing_checkpoint_dir, require_files, speaker_key
 
-if TYPE_CHECKING:
-    from openvoice_tt.api.tts import TTS
-    from openvoice_tt.text.lexicon import Lexicon
+
+def find_speaker(speakers: Sequence[str], name: str | None) -> str:
+    """The config's spelling of `name` among `speakers`, matched case-insensitively with `_`/`-`
+    interchangeable; None gives the first speaker. An unknown name is an InputError listing the valid ones."""
+    if name is None:
+        return speakers[0]
+    if not isinstance(name, str):
+        raise InputError(f"speaker must be a name (a string), got {name!r}")
+    for candidate in speakers:
+        if speaker_key(candidate) == speaker_key(name):
+            return candidate
+    raise InputError(f"unknown speaker '{name}' (choose from {', '.join(speakers)})")
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,12 @@ def installed_speakers(checkpoints: PathLike | None = None) -> list[BaseSpeaker]
     ]
 
 
+def require_speakers(checkpoints: PathLike | None = None) -> list[BaseSpeaker]:
+    """`installed_speakers`, which must not be empty: with no language installed, a CheckpointError names
+    the English config (the default model) and how to get it."""
+    return installed_speakers(checkpoints) or language_speakers(checkpoints, EN)
+
+
 def find_base_speaker(
     checkpoints: PathLike | None, name: str | None, language: str | Language | None = None
 ) -> BaseSpeaker:
@@ -88,57 +100,12 @@ def find_base_speaker(
         speakers = language_speakers(checkpoints, chosen)
         wanted = find_speaker([speaker.name for speaker in speakers], name)
         return next(speaker for speaker in speakers if speaker.name == wanted)
-    speakers = installed_speakers(checkpoints)
-    if not speakers:  # nothing installed: the English config's path, as before languages were many
-        return language_speakers(checkpoints, EN)[0]
-    if name is None:
-        return speakers[0]
-    for speaker in speakers:
-        if speaker_key(speaker.name) == speaker_key(name):
-            return speaker
-    known = ", ".join(dict.fromkeys(speaker.name for speaker in speakers))
+    installed = installed_languages(checkpoints)
+    if not installed:
+        return language_speakers(checkpoints, EN)[0]  # raises: the English config is named as missing
+    for candidate in installed:  # config by config, so a broken config of another language is never read
+        for speaker in language_speakers(checkpoints, candidate):
+            if name is None or speaker_key(speaker.name) == speaker_key(name):
+                return speaker
+    known = ", ".join(dict.fromkeys(speaker.name for speaker in installed_speakers(checkpoints)))
     raise InputError(f"unknown speaker '{name}' (choose from {known})")
-
-
-class TTSPool:
-    """One `TTS` per language, each loaded the first time a speaker of it is asked for and then kept (the
-    server and batch hold one pool: switching language costs a load once, not per request). Thread-safe."""
-
-    def __init__(
-        self, checkpoints: PathLike | None = None, device: str = "auto", lexicon: PathLike | Lexicon | None = None
-    ) -> None:
-        from openvoice_tt.api.device import resolve_device
-        from openvoice_tt.api.pronunciation import load_lexicon
-
-        self.checkpoints = existing_checkpoint_dir(checkpoints)
-        self.device = resolve_device(device)
-        self.lexicon = load_lexicon(lexicon)
-        self._loaded: dict[str, TTS] = {}
-        self._lock = threading.Lock()
-
-    @property
-    def loaded(self) -> tuple[Language, ...]:
-        """The languages loaded so far, in load order."""
-        return tuple(find_language(code) for code in self._loaded)
-
-    def add(self, tts: TTS) -> None:
-        """Keep an already loaded TTS (e.g. the one a command made first) for its language."""
-        with self._lock:
-            self._loaded.setdefault(tts.language.code, tts)
-
-    def get(self, language: str | Language = EN) -> TTS:
-        """The TTS of `language`, loaded now if this is its first use."""
-        from openvoice_tt.api.tts import TTS
-
-        chosen = language if isinstance(language, Language) else find_language(language)
-        with self._lock:
-            tts = self._loaded.get(chosen.code)
-            if tts is None:
-                tts = TTS(self.checkpoints, self.device, self.lexicon, language=chosen)
-                self._loaded[chosen.code] = tts
-            return tts
-
-    def speaker(self, name: str | None, language: str | Language | None = None) -> tuple[TTS, str]:
-        """The TTS that speaks base speaker `name` (see `find_base_speaker`) and the config's spelling of it."""
-        found = find_base_speaker(self.checkpoints, name, language)
-        return self.get(found.language), found.name

@@ -58,23 +58,25 @@ def phonemes(
 
 @guarded
 def speakers(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_out: JsonOpt = False) -> None:
-    """List the base speakers of the MeloTTS checkpoint (and whether their embedding file is present).
+    """List the base speakers of every installed language: each one's language, model folder and id, and
+    whether the embedding file that clone starts from is present. --speaker NAME picks that model.
 
     Example: openvoice-tt speakers
     """
-    from openvoice_tt.config import MeloConfig
     from openvoice_tt.layout import Layout, existing_checkpoint_dir
 
     layout = Layout(existing_checkpoint_dir(checkpoints))
-    config = MeloConfig.from_file(layout.melo.config)
     rows = [
         {
-            "name": name,
-            "id": sid,
-            "se": str(path := layout.speaker_se(name)),
+            "name": speaker.name,
+            "language": speaker.language.code,
+            "language_key": speaker.language.key,
+            "model": str(speaker.model_folder),
+            "id": speaker.speaker_id,
+            "se": str(path := layout.speaker_se(speaker.name)),
             "se_present": path.is_file(),
         }
-        for name, sid in config.speakers.items()
+        for speaker in api.require_speakers(checkpoints)
     ]
     if json_out:
         Ui.json(rows)

@@ -21,6 +21,7 @@ from openvoice_tt.cli.options import (
     Device,
     DeviceOpt,
     JsonOpt,
+    LanguageOpt,
     LexiconOpt,
     ListFormat,
     NoCacheOpt,
@@ -150,6 +151,7 @@ def batch(
         typer.Option("--input-format", help="List format (default: from INPUT's extension).", show_default=False),
     ] = None,
     speaker: SpeakerOpt = None,
+    language: LanguageOpt = None,
     speed: SpeedOpt = S.speed,
     sdp_ratio: SdpRatioOpt = S.sdp_ratio,
     noise_scale: NoiseScaleOpt = S.noise_scale,
@@ -170,8 +172,10 @@ def batch(
     """Synthesize or clone every item of a list file into a folder; models load once.
 
     A .txt file has one text per line. A .csv/.tsv (header row) or .jsonl file can set per item: text,
-    speaker, reference (clone; several separated by |), se, output, speed, seed, sdp_ratio, noise_scale,
-    noise_scale_w, tau, format. A bad item is reported and the rest go on; the exit code is 1 if any
+    speaker, language, reference (clone; several separated by |), se, output, speed, seed, sdp_ratio,
+    noise_scale, noise_scale_w, tau, format. The speaker picks each item's language model (each loads at
+    its first item and is kept); an item naming a speaker or language takes neither from --speaker/--language.
+    A bad item is reported and the rest go on; the exit code is 1 if any
     item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest).
 
     Example: openvoice-tt batch lines.txt -o out/ --speaker EN-AU --resume --report out/report.json
@@ -185,9 +189,10 @@ def batch(
     if report is not None:
         outputs.check_output_file(report)
     synthesis = synthesis_options(speed, sdp_ratio, noise_scale, noise_scale_w)
-    api.check_request(checkpoints, speakers=[speaker], synthesis=synthesis, tau=tau, seed=seed)
+    api.check_request(checkpoints, speakers=[speaker], synthesis=synthesis, tau=tau, seed=seed, language=language)
     defaults = batching.Options(
         speaker=speaker,
+        language=language,
         speed=speed,
         seed=seed,
         sdp_ratio=sdp_ratio,

@@ -52,12 +52,14 @@ def download_plan(ui: Ui, planned: list[Any], folder: Any) -> None:
 
 
 def speakers(ui: Ui, rows: list[dict[str, Any]]) -> None:
-    """The base speakers, with the embedding file `clone` needs for each (marked when it is missing)."""
+    """The base speakers with their language (--language key) and model folder, and the embedding file
+    `clone` needs for each (marked when it is missing)."""
     from rich.table import Table
 
-    table = Table("speaker", "id", "embedding (for clone)", box=None)
+    table = Table("speaker", "language", "model", "id", "embedding (for clone)", box=None)
     for row in rows:
-        table.add_row(row["name"], str(row["id"]), row["se"] if row["se_present"] else f"{row['se']} (missing)")
+        embedding = row["se"] if row["se_present"] else f"{row['se']} (missing)"
+        table.add_row(row["name"], row["language_key"], row["model"], str(row["id"]), embedding)
     ui.out.print(table)
 
 

@@ -18,6 +18,7 @@ from openvoice_tt.cli.options import (
     DeviceOpt,
     FormatOpt,
     JsonOpt,
+    LanguageOpt,
     LexiconOpt,
     NoCacheOpt,
     NoiseScaleOpt,
@@ -50,6 +51,7 @@ def synth(
     text: TextArg,
     output: OutputOpt,
     speaker: SpeakerOpt = None,
+    language: LanguageOpt = None,
     speed: SpeedOpt = S.speed,
     sdp_ratio: SdpRatioOpt = S.sdp_ratio,
     noise_scale: NoiseScaleOpt = S.noise_scale,
@@ -63,9 +65,10 @@ def synth(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Speak TEXT with a base speaker (MeloTTS, 44.1 kHz).
+    """Speak TEXT with a base speaker (MeloTTS, 44.1 kHz); the speaker picks the language model.
 
     Example: openvoice-tt synth "Hello there." -o hello.wav --speaker EN-BR --seed 7
+    Example: openvoice-tt synth "¿Dónde está la estación?" -o donde.wav --speaker ES
     """
     ui = Ui(quiet)
     fmt_name = audio_output(output, fmt, json_out, [lexicon])
@@ -74,10 +77,11 @@ def synth(
     user_lexicon = api.load_lexicon(lexicon)
     text = read_text(text)
     synthesis = synthesis_options(speed, sdp_ratio, noise_scale, noise_scale_w)
-    api.check_request(checkpoints, text=text, speakers=[speaker], synthesis=synthesis, seed=seed)
+    api.check_request(checkpoints, text=text, speakers=[speaker], synthesis=synthesis, seed=seed, language=language)
+    base = api.find_base_speaker(checkpoints, speaker, language)
     with ui.rendered_warnings():
-        tts = api.TTS(checkpoints, device.value, user_lexicon)
-        name = tts.speaker(speaker)
+        tts = api.TTS(checkpoints, device.value, user_lexicon, base.language)
+        name = base.name
         with ui.progress("synthesizing") as progress:
             if stream:
                 pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
@@ -96,6 +100,7 @@ def clone(
     reference: ReferenceOpt = None,
     se: SeOpt = None,
     speaker: SpeakerOpt = None,
+    language: LanguageOpt = None,
     speed: SpeedOpt = S.speed,
     sdp_ratio: SdpRatioOpt = S.sdp_ratio,
     noise_scale: NoiseScaleOpt = S.noise_scale,
@@ -112,9 +117,10 @@ def clone(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Speak TEXT in the voice of a reference recording (22.05 kHz).
+    """Speak TEXT in the voice of a reference recording (22.05 kHz), in the base speaker's language.
 
     Example: openvoice-tt clone "Hello there." --reference me.wav -o hello-me.wav
+    Example: openvoice-tt clone "Bonjour." --speaker FR --reference me.wav -o bonjour-me.wav
     """
     ui = Ui(quiet)
     references = one_of(reference, se)
@@ -132,10 +138,12 @@ def clone(
         seed=seed,
         references=references or [],
         embeddings=[se] if se else [],
+        language=language,
     )
+    base = api.find_base_speaker(checkpoints, speaker, language)
     with ui.rendered_warnings():
-        cloner = api.VoiceCloner(checkpoints, device.value, lexicon=user_lexicon)
-        name = cloner.tts.speaker(speaker)
+        cloner = api.VoiceCloner(checkpoints, device.value, lexicon=user_lexicon, language=base.language)
+        name = base.name
         options = {"speaker": name, "speed": speed, "sdp_ratio": sdp_ratio, "noise_scale": noise_scale}
         options |= {"noise_scale_w": noise_scale_w, "tau": tau, "seed": seed, "method": vad.value}
         voice = {"reference": references, "se": se, "use_cache": not no_cache}
