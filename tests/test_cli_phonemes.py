@@ -298,3 +298,65 @@ def test_piece_words_slices_phones_by_word2ph_and_joins_elisions() -> None:
     ]
     with pytest.raises(ValueError, match="word2ph has 9 entries for 6 word pieces"):
         piece_words(pieces[:-1], inputs)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "code", "language_id", "tone"),
+    [
+        ("ES", "¿Dónde está la estación?", "ES", 5, 12),
+        ("fr", "Où est la gare ? L'école est fermée.", "FR", 6, 13),
+        ("EN", "Where is the station?", "EN", 2, 7),
+    ],
+)
+def test_phonemes_json_model_inputs_per_language(
+    language: str, text: str, code: str, language_id: int, tone: int
+) -> None:
+    """The issue's example: the four lists, one entry per symbol, blanks 0/0/0, the language's own ids."""
+    result = CliRunner().invoke(app, ["phonemes", text, "--language", language, "--json"])
+    assert result.exit_code == 0, result.output
+    report, (inputs,) = model_inputs(result.stdout)
+    assert report["language"] == code and report["symbols"]["source"] == "bundled"
+    length = len(inputs["phone_ids"])
+    assert length == len(inputs["tone_ids"]) == len(inputs["language_ids"]) == sum(inputs["word2ph"])
+    assert inputs["phone_ids"][0::2] == [0] * (length // 2 + 1)  # the blanks
+    assert set(inputs["language_ids"][1::2]) == {language_id} and set(inputs["language_ids"][0::2]) == {0}
+    if code != "EN":
+        assert set(inputs["tone_ids"][1::2]) == {tone}  # ES/FR tones are all 0, offset by the language
+    symbols = json.loads((DATA / "melo_symbols.json").read_text())
+    assert inputs["phone_ids"] == [symbols.index(p) for p in inputs["phones"]]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("es", "El niño tiene 25 años. ¡Qué bien!"), ("fr", "L'école, c'est 3 km.")]
+)
+def test_phonemes_model_inputs_are_what_the_tts_feeds_es_fr(
+    language: str, text: str, multilingual_checkpoints: Path
+) -> None:
+    result = CliRunner().invoke(
+        app, ["phonemes", text, "--language", language, "--json", "-c", str(multilingual_checkpoints)]
+    )
+    assert result.exit_code == 0, result.output
+    report, shown = model_inputs(result.stdout)
+    assert report["symbols"]["source"] == "checkpoint"
+    with pytest.warns(NoBertWarning):
+        tts = api.TTS(multilingual_checkpoints, "cpu", language=language)
+    fed = [inputs for _, inputs in tts.prepare(text)]
+    assert [m["phone_ids"] for m in shown] == [i.phone_ids.tolist() for i in fed]
+    assert [m["tone_ids"] for m in shown] == [i.tone_ids.tolist() for i in fed]
+    assert [m["language_ids"] for m in shown] == [i.language_ids.tolist() for i in fed]
+    assert [m["word2ph"] for m in shown] == [list(i.word2ph) for i in fed]
+
+
+def test_phonemes_spanish_table_and_french_elision() -> None:
+    spanish = CliRunner().invoke(app, ["phonemes", "¿Dónde está?", "--language", "es"])
+    assert spanish.exit_code == 0, spanish.output
+    assert ("dónde", "d ˈ o n d e", "gruut") in rows(spanish.stdout)
+    french = CliRunner().invoke(app, ["phonemes", "L'école.", "--language", "fr", "--json"])
+    words = json.loads(french.stdout)["chunks"][0]["words"]
+    assert words[0]["word"].lower() == "l'école" and words[0]["source"] == "gruut"
+
+
+def test_phonemes_lexicon_is_english_only(names: Path) -> None:
+    result = CliRunner().invoke(app, ["phonemes", "hola", "--language", "es", "--lexicon", str(names)])
+    assert result.exit_code == 3
+    assert "--lexicon is English-only" in result.stderr

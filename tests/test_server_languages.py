@@ -176,3 +176,24 @@ def test_a_voice_cannot_take_a_base_speakers_name_in_any_language(server, voice:
     error = response.json()["error"]
     assert error["code"] == "voice_exists" and error["message"] == f"'{name}' is a base speaker"
     assert not (service.voices / f"{name}.pth").exists()
+
+
+@pytest.mark.parametrize(
+    ("voice", "code", "text"), [("ES", "ES", "¿Dónde está la estación?"), ("fr", "FR", "Où est la gare ?")]
+)
+def test_spanish_and_french_speakers_speak(
+    server, multilingual_checkpoints: Path, voice: str, code: str, text: str
+) -> None:
+    url, _ = server
+    data, rate = audio(speech(url, voice=voice, seed=2, input=text))
+    assert rate == 44100 and same_audio(data, reference(multilingual_checkpoints, code, text, code, 2))
+    assert code in httpx.get(f"{url}/health").json()["languages_loaded"]
+
+
+def test_a_stored_voice_speaks_french(server) -> None:
+    """Cross-lingual: a stored voice cloned from the French speaker."""
+    url, service = server
+    data, rate = audio(speech(url, voice="stored", seed=4, input="Bonjour.", language="fr"))
+    cloner = api.VoiceCloner(tts=service.pool.get("FR"), converter=service.cloner.converter)
+    expected = np.concatenate(list(cloner.stream("Bonjour.", se=service.voices / "stored.pth", seed=4)))
+    assert same_audio(data, sf.read(io.BytesIO(_wav16(expected, rate)), dtype="int16")[0])
