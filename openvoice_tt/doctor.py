@@ -6,7 +6,8 @@ synthesis or cloning cannot work (the command then exits with 4); "warn" means i
 
 Every installed base-speaker language is checked (a language is installed when its MeloTTS folder is
 there; English is checked even when it is not, unless another language is installed): its model
-(named by its folder: melotts-english, melotts-spanish, ...), its BERT when present (English's
+(named by its folder: melotts-english, melotts-spanish, ...; its front end built over the config's symbol
+list, which must hold every phone the front end makes), its BERT when present (English's
 bert-base-uncased is the check named "bert", the others are named by their folder; a missing BERT is a
 warning: zero features), the packages its front end needs (`packages <key>`, naming the pip extra),
 and in one "base speakers" check the embedding of every installed speaker.
@@ -209,6 +210,8 @@ def _melo(folder: Path, language: Language) -> Check:
 
         sub = Layout(folder, language.model).melo.require()
         model = load_melo_synthesizer(sub.config, sub.weights)
+        if not language.missing_packages():  # (else its packages check fails)
+            _front_end(language, model.config)
         speakers = ", ".join(model.config.speakers)
         return (
             f"{sub.path}: {language.name}, {_parameters(model)}, {model.config.data.sampling_rate} Hz, "
@@ -216,6 +219,18 @@ def _melo(folder: Path, language: Language) -> Check:
         )
 
     return _loading(name, load)
+
+
+def _front_end(language: Language, config: object) -> None:
+    """Build the language's front end over the checkpoint's symbol list, as synthesis does (a ConfigError
+    when the list lacks a phone the front end makes); no BERT, so no warning about it."""
+    import warnings
+
+    from openvoice_tt.text import NoBertWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoBertWarning)
+        language.front_end_class()(config.symbols, add_blank=config.data.add_blank, bert=None, lexicon=None)
 
 
 def _packages(language: Language) -> Check:

@@ -101,3 +101,17 @@ def test_doctor_on_an_empty_folder_asks_for_english(tmp_path: Path) -> None:
     assert checks["melotts-english"]["status"] == "fail"
     assert "melotts-english/config.json: not found" in checks["melotts-english"]["detail"]
     assert checks["base speakers"]["status"] == "fail"
+
+
+def test_doctor_fails_a_symbol_list_the_front_end_cannot_use(multilingual: Path) -> None:
+    """A Spanish config whose symbol list lacks a phone the Spanish front end makes (same length, so the
+    weights still load): synthesis would refuse it, and so does doctor."""
+    config_path = multilingual / "melotts-spanish" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["symbols"] = ["QQ" if symbol == "θ" else symbol for symbol in config["symbols"]]
+    config_path.write_text(json.dumps(config))
+    code, checks = doctor(multilingual)
+    assert code == 4
+    spanish = checks["melotts-spanish"]
+    assert spanish["status"] == "fail" and "lacks symbols the Spanish front end needs: θ" in spanish["detail"]
+    assert checks["melotts-english"]["status"] == "ok"
