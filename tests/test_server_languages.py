@@ -197,3 +197,31 @@ def test_a_stored_voice_speaks_french(server) -> None:
     cloner = api.VoiceCloner(tts=service.pool.get("FR"), converter=service.cloner.converter)
     expected = np.concatenate(list(cloner.stream("Bonjour.", se=service.voices / "stored.pth", seed=4)))
     assert same_audio(data, sf.read(io.BytesIO(_wav16(expected, rate)), dtype="int16")[0])
+
+
+def test_serve_loads_the_first_language_and_lists_them_all(
+    multilingual_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`openvoice-tt serve` (uvicorn replaced): English loads at start, the other languages wait."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from openvoice_tt.cli import app as cli
+
+    started: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: started.append(app))
+    loads: list[str] = []
+    real_init = tts_module.TTS.__init__
+
+    def counted(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        real_init(self, *args, **kwargs)
+        loads.append(self.language.code)
+
+    monkeypatch.setattr(tts_module.TTS, "__init__", counted)
+    result = CliRunner().invoke(
+        cli, ["serve", "-c", str(multilingual_checkpoints), "--voices", str(tmp_path / "v"), "-d", "cpu"]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(started) == 1
+    assert "languages en, en-v2, en-v3, es, fr, en loaded, the others on first use" in result.stderr
+    assert loads == ["EN"]
