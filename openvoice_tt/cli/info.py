@@ -19,25 +19,41 @@ from openvoice_tt.cli.ui import Ui
 @guarded
 def phonemes(
     text: Annotated[str, typer.Argument(help="Text to look at, or - to read it from stdin.", show_default=False)],
+    language: Annotated[
+        str,
+        typer.Option("--language", help="Language whose front end reads the text: en, en-v2, en-v3, es, fr."),
+    ] = "en",
     lexicon: LexiconOpt = None,
+    checkpoints: CheckpointsOpt = None,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Show what the model is fed: per word, the phones (ARPAbet, stress digits) and where they come from.
+    """Show what the model is fed: per word, the phones and where they come from; with --json also, per
+    chunk, the model inputs (phone_ids, tone_ids, language_ids, word2ph).
 
-    Sources: lexicon (--lexicon), dictionary (MeloTTS's training dictionary), g2p_en dictionary,
-    letter-to-sound (g2p_en's model), punctuation, none. Loads no model.
+    English phones are ARPAbet with stress digits; sources: lexicon (--lexicon), dictionary (MeloTTS's
+    training dictionary), g2p_en dictionary, letter-to-sound (g2p_en's model), punctuation, none. Spanish and
+    French phones are IPA characters from gruut (source gruut), punctuation, none. Ids come from the
+    language's installed checkpoint (its config's symbol list) when there is one, else the bundled upstream
+    list (the JSON's `symbols` says which). Loads no model, but a Spanish or French BERT when installed (its
+    word pieces decide word2ph).
 
-    Example: openvoice-tt phonemes "Tenstorrent reads 3.14." --lexicon names.txt
+    Example: openvoice-tt phonemes "¿Dónde está la estación?" --language es --json
     """
+    from openvoice_tt.cli.model_inputs import describe
+    from openvoice_tt.languages import find_language
+
+    chosen = find_language(language)
     user_lexicon = api.load_lexicon(lexicon)
-    chunks = api.phonemes(read_text(text), user_lexicon)
+    ui = Ui(quiet)
+    with ui.rendered_warnings():  # words left out, text in another language: one note each on stderr
+        symbols, chunks = describe(read_text(text), chosen, checkpoints, user_lexicon)
     if json_out:
-        Ui.json({"chunks": [chunk.to_json() for chunk in chunks]})
+        Ui.json({"language": chosen.code, "symbols": symbols.to_json(), "chunks": chunks})
         return
     if quiet:
         return
-    render.phonemes(Ui(), chunks)
+    render.phonemes(ui, chunks)
 
 
 @guarded
@@ -74,7 +90,9 @@ def speakers(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_o
 def doctor(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_out: JsonOpt = False) -> None:
     """Check Python, torch, CUDA, ttnn, the Tenstorrent device and every checkpoint file; say what to fix.
 
-    Exit code 0 when synthesis and cloning can run, 4 when a checkpoint is missing or broken.
+    Every installed language is checked: its model, base-speaker embeddings, BERT and packages (a missing
+    package names the pip extra). Exit code 0 when synthesis and cloning can run, 4 when a checkpoint is
+    missing or broken or an installed language's packages are missing.
 
     Example: openvoice-tt doctor
     """
