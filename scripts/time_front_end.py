@@ -18,7 +18,7 @@ import time
 import warnings
 from pathlib import Path
 
-SYMBOLS = Path(__file__).resolve().parents[1] / "tests" / "text" / "data" / "melo_symbols.json"
+SYMBOLS = Path(__file__).resolve().parents[1] / "openvoice_tt" / "text" / "data" / "melo_symbols.json"
 
 SENTENCES = {
     "EN": ("The weather today is sunny and warm.", "Cats, dogs, and birds chirp at 7:05 pm."),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from openvoice_tt.languages import ENGLISH_FRONT_END, Language
+from openvoice_tt.languages import Language
 
 if TYPE_CHECKING:
     from openvoice_tt.bert import BertFeatureExtractor
@@ -35,9 +35,3 @@ def make_front_end(
     fourth). `cls` is `front_end_class(language)` when already imported."""
     cls = cls if cls is not None else front_end_class(language)
     return cls(symbols, add_blank=add_blank, bert=bert, lexicon=lexicon)
-
-
-def reads_english(language: Language) -> bool:
-    """Whether `language` reads text with the English front end (EN, EN_V2, EN_NEWEST): only then does a
-    notice about non-English letters, or an ARPAbet lexicon, make sense."""
-    return language.front_end == ENGLISH_FRONT_END

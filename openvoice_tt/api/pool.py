@@ -7,7 +7,6 @@ import threading
 from typing import TYPE_CHECKING
 
 from openvoice_tt.api.device import resolve_device
-from openvoice_tt.api.front_ends import reads_english
 from openvoice_tt.api.pronunciation import load_lexicon
 from openvoice_tt.api.speech import PathLike
 from openvoice_tt.api.tts import TTS
@@ -51,7 +50,7 @@ class TTSPool:
         with self._lock:
             tts = self._loaded.get(chosen.code)
             if tts is None:
-                lexicon = self.lexicon if reads_english(chosen) else None
+                lexicon = self.lexicon if chosen.reads_english else None
                 tts = TTS(self.checkpoints, self.device, lexicon, language=chosen)
                 self._loaded[chosen.code] = tts
             return tts

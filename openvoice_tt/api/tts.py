@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from openvoice_tt.api.device import resolve_device, stage_timer
-from openvoice_tt.api.front_ends import front_end_class, make_front_end, reads_english
+from openvoice_tt.api.front_ends import front_end_class, make_front_end
 from openvoice_tt.api.pronunciation import load_lexicon
 from openvoice_tt.api.speech import PathLike, Progress, Speech
 from openvoice_tt.api.validation import (
@@ -61,7 +61,7 @@ class TTS:
         self.language = language if isinstance(language, Language) else find_language(language)
         front_end_cls = front_end_class(self.language)
         self.lexicon = load_lexicon(lexicon)
-        if self.lexicon is not None and not reads_english(self.language):
+        if self.lexicon is not None and not self.language.reads_english:
             raise LexiconError(f"a lexicon (ARPAbet) is English-only; {self.language.name} cannot use one")
         self.checkpoints = existing_checkpoint_dir(checkpoints)
         self.device = resolve_device(device)
@@ -135,7 +135,7 @@ class TTS:
         from openvoice_tt.text.frontend import ForeignTextWarning, foreign_letters
 
         check_text(text)
-        notice = foreign_letters(text) if reads_english(self.language) else None
+        notice = foreign_letters(text) if self.language.reads_english else None
         if notice is not None:
             warnings.warn(notice, ForeignTextWarning, stacklevel=2)
         timer = timer if timer is not None else stage_timer("cpu")

@@ -16,10 +16,8 @@ with it; without it, the front end's no-BERT word pieces (as synthesis without t
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +28,6 @@ from openvoice_tt.layout import Layout, checkpoint_dir
 if TYPE_CHECKING:
     from openvoice_tt.text.frontend import TextInputs
     from openvoice_tt.text.lexicon import Lexicon
-
-ENGLISH_FRONT_END = "openvoice_tt.text.frontend:EnglishFrontEnd"
-BUNDLED_SYMBOLS = "melo_symbols.json"
-"""The upstream symbol list (`melo/text/symbols.py`, 219 entries), in openvoice_tt/cli/data."""
 
 
 @dataclass(frozen=True)
@@ -53,13 +47,13 @@ class Symbols:
 def symbols_for(language: Language, checkpoints: Path | None) -> Symbols:
     """The installed checkpoint's symbol list (and add_blank) for `language`, else the bundled list."""
     from openvoice_tt.config import MeloConfig
+    from openvoice_tt.text.symbols import upstream_symbols
 
     config_path = Layout(checkpoint_dir(checkpoints), language.model).melo.config
     if config_path.is_file():
         config = MeloConfig.from_file(config_path)
         return Symbols(tuple(config.symbols), config.data.add_blank, "checkpoint", str(config_path))
-    text = resources.files("openvoice_tt.cli").joinpath("data", BUNDLED_SYMBOLS).read_text(encoding="utf-8")
-    return Symbols(tuple(json.loads(text)), True, "bundled", None)
+    return Symbols(upstream_symbols(), True, "bundled", None)
 
 
 def model_inputs_json(inputs: TextInputs) -> dict[str, Any]:
@@ -138,7 +132,7 @@ def describe(
     from openvoice_tt.text.split import split_text
 
     cls = language.front_end_class()  # exit 7 when its packages are missing, before anything is read
-    english = language.front_end == ENGLISH_FRONT_END
+    english = language.reads_english
     symbols = symbols_for(language, checkpoints)
 
     def build(bert: Any) -> Any:

@@ -8,7 +8,9 @@ check that a config list is usable before anything is synthesized (`SymbolTable(
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
+from pathlib import Path
 
 from openvoice_tt.errors import ConfigError
 
@@ -38,6 +40,15 @@ PUNCTUATION = frozenset("!?,.'-")
 
 ENGLISH_REQUIRED = ENGLISH_PHONES | PUNCTUATION | {PAD, UNK}
 """What a checkpoint's symbol list must hold for the English front end."""
+
+
+UPSTREAM_SYMBOLS = Path(__file__).with_name("data") / "melo_symbols.json"
+"""Upstream's symbol list (`melo/text/symbols.py`, 219 entries), for when no checkpoint config is at hand."""
+
+
+def upstream_symbols() -> tuple[str, ...]:
+    """The symbol list of upstream's `melo/text/symbols.py` (ids of the released checkpoints' configs)."""
+    return tuple(json.loads(UPSTREAM_SYMBOLS.read_text(encoding="utf-8")))
 
 
 class SymbolTable:
