@@ -74,7 +74,6 @@ class Language:
 
 
 ENGLISH_FRONT_END = "openvoice_tt.text.frontend:EnglishFrontEnd"
-LATIN_PACKAGES = ("gruut",)
 
 EN = Language("EN", "en", "English", ENGLISH, ENGLISH_FRONT_END, tone_start=7, language_id=2)
 EN_V2 = Language("EN_V2", "en-v2", "English (v2)", ENGLISH_V2, ENGLISH_FRONT_END, tone_start=7, language_id=2)
@@ -90,7 +89,7 @@ ES = Language(
     tone_start=12,
     language_id=5,
     extra="es",
-    packages=LATIN_PACKAGES,
+    packages=("gruut", "gruut_lang_es"),  # gruut and its Spanish lexicon and models
 )
 FR = Language(
     "FR",
@@ -101,7 +100,7 @@ FR = Language(
     tone_start=13,
     language_id=6,
     extra="fr",
-    packages=LATIN_PACKAGES,
+    packages=("gruut", "gruut_lang_fr"),
 )
 
 LANGUAGES: tuple[Language, ...] = (EN, EN_V2, EN_NEWEST, ES, FR)

@@ -96,13 +96,13 @@ def run_batch(
     report: Path | None = None,
 ) -> BatchResult:
     """Run every item; a failing item (any exception, down to an output name the file system refuses) is
-        recorded with a one-line reason and the batch goes on. No item's output may replace an input, the
-        list file, the record or `report` (a `report` that is one of those is an OutputError before any
-        work). The first item's models are loaded before it runs, so a missing checkpoint stops the batch at once
-    (another language's load at its first item).
-        Ctrl-C stops it after cleaning up (outputs are written atomically, so none is left half-written): the
-        items not run are reported, and `resume` finishes them later. A SIGTERM is handled like Ctrl-C where
-        the CLI turns it into `errors.Terminated`."""
+    recorded with a one-line reason and the batch goes on. No item's output may replace an input, the
+    list file, the record or `report` (a `report` that is one of those is an OutputError before any
+    work). The models of every language the items speak are loaded before the first item runs, so a missing
+    checkpoint or language package stops the batch at once (exit 4 or 7) instead of failing items hours in.
+    Ctrl-C stops it after cleaning up (outputs are written atomically, so none is left half-written): the
+    items not run are reported, and `resume` finishes them later. A SIGTERM is handled like Ctrl-C where
+    the CLI turns it into `errors.Terminated`."""
     outcomes = [Outcome(item) for item in items]
     guard = Guard(items, out_dir, engine.lexicon)
     if report is not None:

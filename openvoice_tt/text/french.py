@@ -215,7 +215,6 @@ class FrenchFrontEnd(LatinFrontEnd):
     gruut_lang = "fr-fr"
     casing = CASING
     required = REQUIRED
-    gruut_data = "gruut_lang_fr"
     bert_name = "dbmdz/bert-base-french-europeana-cased"
 
     def normalize(self, text: str) -> str:

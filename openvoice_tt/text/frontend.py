@@ -67,10 +67,9 @@ def foreign_letters(text: str) -> str | None:
     best, name = max(scores)
     language = name if best else "another language"
     shown = "".join(found[:8])
-    return (
-        f"the text looks like {language} ({shown}): it is read with English letter-to-sound, as English "
-        "words; only English is spoken for now"
-    )
+    speaker = {"Spanish": "ES", "French": "FR"}.get(language)
+    advice = f"give --speaker {speaker} to speak {language}" if speaker else "only English, Spanish, French are spoken"
+    return f"the text looks like {language} ({shown}): it is read with English letter-to-sound, as English; {advice}"
 
 
 def _unspoken_words(pieces: Sequence[tuple[str, str]], word2ph: Sequence[int]) -> list[str]:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
-from openvoice_tt.errors import CheckpointError, LexiconError, MissingPackagesError, TextError, preview
+from openvoice_tt.errors import CheckpointError, LexiconError, TextError, preview
 from openvoice_tt.text.frontend import BERT_DIM, JA_BERT_DIM, NoBertWarning, SkippedTextWarning, TextInputs
 from openvoice_tt.text.sequence import assemble
 from openvoice_tt.text.symbols import PAD, UNK, SymbolTable
@@ -267,8 +267,6 @@ class LatinFrontEnd:
     casing: ClassVar[Casing]
     required: ClassVar[frozenset[str]]
     bert_name: ClassVar[str]
-    gruut_data: ClassVar[str]
-    """The package holding gruut's lexicon and models for the language (`gruut[es]` installs it)."""
 
     def __init__(
         self,
@@ -281,14 +279,7 @@ class LatinFrontEnd:
     ) -> None:
         if lexicon is not None:
             raise LexiconError(f"--lexicon is English-only (ARPAbet); {self.language.name} has no lexicon support")
-        self.language.require_packages()
-        import importlib.util
-
-        if importlib.util.find_spec(self.gruut_data) is None:
-            raise MissingPackagesError(
-                f"{self.language.name} needs {self.gruut_data} (gruut's {self.language.name} data): install it "
-                f"with pip install 'openvoice-tt[{self.language.extra}]' (or run ./setup_and_run.sh)"
-            )
+        self.language.require_packages()  # gruut and the language's gruut data (gruut_lang_es, ...)
         self.table = SymbolTable(symbols, self.required, self.language.name)
         self.add_blank = add_blank
         self.bert = bert

@@ -134,7 +134,6 @@ class SpanishFrontEnd(LatinFrontEnd):
     gruut_lang = "es-es"
     casing = CASING
     required = REQUIRED
-    gruut_data = "gruut_lang_es"
     bert_name = "dccuchile/bert-base-spanish-wwm-uncased"
 
     def normalize(self, text: str) -> str:

@@ -118,8 +118,11 @@ def test_lexicon_is_refused():
 
 
 def test_missing_gruut_data_names_the_extra(monkeypatch):
-    monkeypatch.setattr(SpanishFrontEnd, "gruut_data", "gruut_lang_es_not_installed")
-    with pytest.raises(MissingPackagesError, match=r"openvoice-tt\[es\]") as e:
+    import dataclasses
+
+    language = dataclasses.replace(SpanishFrontEnd.language, packages=("gruut", "gruut_lang_es_not_installed"))
+    monkeypatch.setattr(SpanishFrontEnd, "language", language)
+    with pytest.raises(MissingPackagesError, match=r"gruut_lang_es_not_installed: .*openvoice-tt\[es\]") as e:
         SpanishFrontEnd(load_json("melo_symbols.json"))
     assert e.value.exit_code == 7
 
