@@ -4,8 +4,8 @@ A WAV written to a pipe cannot go back to fill in its sizes, so, as streaming WA
 and data sizes say 0xFFFFFFFF (unknown: read to the end). Written to a regular file the stream goes to a
 temporary file whose header gets the real sizes at the end before it is renamed into place, so the file
 is the same as a non-streamed one, byte for byte. Samples become 16-bit integers exactly as libsndfile
-makes them for `write_audio` (clipped to [-1, 1], scaled by 32768, rounded down, kept within int16;
-tests/test_streaming.py holds the two byte for byte).
+makes them for `write_audio` (clipped to [-1, 1], to 32 bits rounded to nearest, top 16 bits kept;
+tests/test_streaming.py and tests/test_hostile_memory.py hold the two byte for byte, edge values included).
 
 `write_take` writes a non-streamed take the same way, piece by piece, so a long text never holds its whole
 audio in memory: the file is the one `audio.write_audio` makes of the joined pieces (wav, pcm and flac byte
@@ -46,8 +46,11 @@ def pcm16(audio: np.ndarray) -> bytes:
     samples = np.asarray(audio, dtype=np.float32)
     if not np.isfinite(samples).all():  # a model bug, not a user error: keep the traceback
         raise ValueError("pcm16 got NaN or infinite samples")
-    scaled = np.floor(np.clip(samples, -1.0, 1.0).astype(np.float64) * 32768.0)
-    return np.clip(scaled, -32768, 32767).astype("<i2").tobytes()
+    # libsndfile's float -> PCM_16: to a 32-bit integer (x * 2^31 rounded to nearest, exact in float64,
+    # 1.0 kept within int32), then its top 16 bits (a shift: rounded down). Rounding down x * 32768 instead
+    # differs by one step for a float just below a step (e.g. 2.9999998 / 32768), about 1 in 10,000 samples.
+    wide = np.minimum(np.rint(np.clip(samples, -1.0, 1.0).astype(np.float64) * 2.0**31), 2.0**31 - 1)
+    return np.floor(wide / 65536.0).astype("<i2").tobytes()
 
 
 @dataclass(frozen=True)

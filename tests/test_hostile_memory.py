@@ -23,7 +23,7 @@ import torch
 from openvoice_tt import api
 from openvoice_tt.audio import FORMATS, encode_audio
 from openvoice_tt.errors import OutputError
-from openvoice_tt.streaming import write_take
+from openvoice_tt.streaming import pcm16, write_take
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "LC_ALL": "C.UTF-8", "OMP_NUM_THREADS": "1"}
@@ -43,6 +43,17 @@ def decoded(data: bytes, fmt: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------- the writer
+
+
+def test_pcm16_is_libsndfiles_conversion_at_every_step_edge() -> None:
+    """Every 16-bit step, its half, and the floats just beside them: a float just below a step (2.9999998 /
+    32768) is where rounding x * 32768 down differed from libsndfile (1 LSB in ~1e-4 of real samples)."""
+    steps = np.arange(-32768, 32768, dtype=np.float64)
+    marks = np.concatenate([steps / 32768, (steps + 0.5) / 32768]).astype(np.float32)
+    edges = [marks, *(np.nextafter(marks, np.float32(to)) for to in (-2, 0, 2)), np.float32([1, -1, 1.5, -7])]
+    rng = np.random.default_rng(0)
+    samples = np.concatenate([*edges, rng.uniform(-1.2, 1.2, 200_000).astype(np.float32)])
+    assert pcm16(samples) == encode_audio(samples, RATE, "pcm")
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
