@@ -99,6 +99,7 @@ def test_a_failure_midway_leaves_the_old_file_and_nothing_else(tmp_path: Path) -
 # ------------------------------------------------------------------------------------ the command
 
 
+@pytest.mark.filterwarnings("ignore:no BERT model")  # the tiny checkpoints have none
 def test_synth_writes_what_the_api_synthesizes_and_reports_it(tiny_checkpoints: Path, tmp_path: Path) -> None:
     text = SENTENCE * 6  # several chunks (the first packed to one sentence)
     out = tmp_path / "cli.flac"
