@@ -12,7 +12,8 @@ case "${1:-}" in
         cat <<'USAGE'
 Usage: ./setup_and_run.sh
 
-Creates .venv (with ttnn on Python 3.10/3.12), installs openvoice-tt, makes sure the checkpoints are
+Creates .venv (with ttnn on Python 3.10/3.12), installs openvoice-tt with the Spanish and French front
+ends (the es and fr extras: gruut), makes sure the checkpoints are
 in place (--checkpoints folder: $OPENVOICE_TT_HOME, else ./checkpoints), downloading them from Hugging
 Face if needed, and synthesizes a demo sentence to outputs/demo.wav. Safe to run again.
 USAGE
@@ -20,7 +21,7 @@ USAGE
         ;;
 esac
 
-ensure_venv "tt"  # an install with more extras (scripts/test.sh's tt,dev) already covers this
+ensure_venv "tt,es,fr"  # ttnn, the Spanish and French front ends; scripts/test.sh's install (tt,dev,serve,es,fr) covers this
 OPENVOICE_TT="$VENV/bin/openvoice-tt"
 folder=$("$VENV/bin/python" -c 'from openvoice_tt.layout import checkpoint_dir; print(checkpoint_dir().resolve())')
 

@@ -3,6 +3,14 @@
 Each check loads what a real run would load (configs, then the weights with key validation), so a file
 that is present but damaged is caught here rather than halfway through a batch. Status "fail" means
 synthesis or cloning cannot work (the command then exits with 4); "warn" means it works, but worse.
+
+Every installed base-speaker language is checked (a language is installed when its MeloTTS folder is
+there; English is checked even when it is not, unless another language is installed): its model
+(named by its folder: melotts-english, melotts-spanish, ...; its front end built over the config's symbol
+list, which must hold every phone the front end makes), its BERT when present (English's
+bert-base-uncased is the check named "bert", the others are named by their folder; a missing BERT is a
+warning: zero features), the packages its front end needs (`packages <key>`, naming the pip extra),
+and in one "base speakers" check the embedding of every installed speaker.
 """
 
 from __future__ import annotations
@@ -16,7 +24,8 @@ from pathlib import Path
 
 from openvoice_tt.api import default_cache_dir, silenced_native_output
 from openvoice_tt.errors import OpenVoiceError
-from openvoice_tt.layout import HOME_ENV, Layout, checkpoint_dir, require_files
+from openvoice_tt.languages import EN, LANGUAGES, Language
+from openvoice_tt.layout import HOME_ENV, BertModel, Layout, checkpoint_dir, require_files
 
 OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
 DOWNLOAD_HINT = "run 'openvoice-tt download', or see checkpoints/README.md for where the files go"
@@ -46,12 +55,18 @@ def run_checks(checkpoints: Path | None = None, progress: Callable[[int, int], N
         ("checkpoint folder", lambda: _folder(folder)),
     ]
     if folder.is_dir():
-        steps += [
-            ("converter", lambda: _converter(folder)),
-            ("melotts-english", lambda: _melo(folder)),
-            ("base speakers", lambda: _base_speakers(folder)),
-            ("bert", lambda: _bert(folder)),
-        ]
+        languages = installed_languages(folder)
+        steps.append(("converter", lambda: _converter(folder)))
+        for language in languages:
+            steps.append((language.model.folder, lambda language=language: _melo(folder, language)))
+            if language.packages:
+                steps.append((f"packages {language.key}", lambda language=language: _packages(language)))
+        steps.append(("base speakers", lambda: _base_speakers(folder, languages)))
+        berts = list(dict.fromkeys(language.model.bert for language in languages))
+        steps += [(bert.folder, lambda bert=bert: _bert(folder, bert, languages)) for bert in berts]
+        others = [language for language in LANGUAGES if language not in languages]
+        if others:
+            steps.append(("other languages", lambda: _not_installed(others)))
     steps.append(("voice cache", _cache))
     checks = []
     for done, (_, step) in enumerate(steps):
@@ -59,6 +74,13 @@ def run_checks(checkpoints: Path | None = None, progress: Callable[[int, int], N
             progress(done, len(steps))
         checks.append(step())
     return checks
+
+
+def installed_languages(folder: Path) -> list[Language]:
+    """The languages whose MeloTTS folder is in `folder`, in registry order; English when there is none
+    (so that an empty folder reports English's files as missing, as before there were languages)."""
+    found = [language for language in LANGUAGES if (folder / language.model.folder).is_dir()]
+    return found or [EN]
 
 
 def exit_code(checks: list[Check]) -> int:
@@ -180,50 +202,102 @@ def _converter(folder: Path) -> Check:
     return _loading("converter", load)
 
 
-def _melo(folder: Path) -> Check:
+def _melo(folder: Path, language: Language) -> Check:
+    name = language.model.folder
+
     def load() -> str:
         from openvoice_tt.reference.synthesizer import load_melo_synthesizer
 
-        sub = Layout(folder).melo.require()
+        sub = Layout(folder, language.model).melo.require()
         model = load_melo_synthesizer(sub.config, sub.weights)
+        if not language.missing_packages():  # (else its packages check fails)
+            _front_end(language, model.config)
         speakers = ", ".join(model.config.speakers)
-        return f"{sub.path}: {_parameters(model)}, {model.config.data.sampling_rate} Hz, speakers {speakers}"
+        return (
+            f"{sub.path}: {language.name}, {_parameters(model)}, {model.config.data.sampling_rate} Hz, "
+            f"speakers {speakers}"
+        )
 
-    return _loading("melotts-english", load)
+    return _loading(name, load)
 
 
-def _base_speakers(folder: Path) -> Check:
+def _front_end(language: Language, config: object) -> None:
+    """Build the language's front end over the checkpoint's symbol list, as synthesis does (a ConfigError
+    when the list lacks a phone the front end makes); no BERT, so no warning about it."""
+    import warnings
+
+    from openvoice_tt.text import NoBertWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoBertWarning)
+        language.front_end_class()(config.symbols, add_blank=config.data.add_blank, bert=None, lexicon=None)
+
+
+def _packages(language: Language) -> Check:
+    """The packages the language's front end imports (none is imported here: only found)."""
+    name = f"packages {language.key}"
+    missing = language.missing_packages()
+    if missing:
+        return Check(
+            name,
+            FAIL,
+            f"{language.name} needs {', '.join(missing)}, which is not installed",
+            f"pip install 'openvoice-tt[{language.extra}]' (or run ./setup_and_run.sh)",
+        )
+    return Check(name, OK, f"{language.name}: {', '.join(language.packages)} installed")
+
+
+def _base_speakers(folder: Path, languages: list[Language]) -> Check:
     def load() -> str:
         from openvoice_tt.api import load_se
         from openvoice_tt.config import MeloConfig
 
-        layout = Layout(folder)
-        speakers = MeloConfig.from_file(layout.melo.config).speakers
-        for name in speakers:
-            path = layout.speaker_se(name)
-            require_files(path)
-            load_se(path)
-        return f"{layout.speaker_embeddings}: an embedding for each of the {len(speakers)} speakers"
+        counts = []
+        done: set[Path] = set()
+        for language in languages:
+            layout = Layout(folder, language.model)
+            speakers = MeloConfig.from_file(layout.melo.config).speakers
+            for name in speakers:
+                path = layout.speaker_se(name)
+                if path not in done:
+                    require_files(path)
+                    load_se(path)
+                    done.add(path)
+            counts.append(f"{language.key} {len(speakers)}")
+        return f"{Layout(folder).speaker_embeddings}: an embedding for each speaker ({', '.join(counts)})"
 
     return _loading("base speakers", load)
 
 
-def _bert(folder: Path) -> Check:
+def _bert(folder: Path, model: BertModel, languages: list[Language]) -> Check:
+    """The BERT folder `model` of the installed `languages` that read it; missing is a warning."""
     from openvoice_tt.bert import BertFeatureExtractor
 
-    sub = Layout(folder).bert
+    name = "bert" if model == EN.model.bert else model.folder
+    users = ", ".join(language.key for language in languages if language.model.bert == model)
+    sub = folder / model.folder
     try:
         bert = BertFeatureExtractor.from_folder(sub, missing_ok=True)
     except OpenVoiceError as e:
-        return Check("bert", FAIL, str(e), DOWNLOAD_HINT)
+        return Check(name, FAIL, str(e), DOWNLOAD_HINT)
     if bert is None:
         return Check(
-            "bert",
+            name,
             WARN,
-            f"{sub} not found: synthesis uses zero BERT features (flatter prosody)",
-            "run 'openvoice-tt download' to get bert-base-uncased",
+            f"{sub} not found: synthesis in {users} uses zero BERT features (flatter prosody)",
+            f"run 'openvoice-tt download --languages {users}' to get {model.folder} ({model.repo})",
         )
-    return Check("bert", OK, f"{sub}: {bert.hidden_size}-wide features")
+    return Check(name, OK, f"{sub}: {bert.hidden_size}-wide features (for {users})")
+
+
+def _not_installed(languages: list[Language]) -> Check:
+    keys = " ".join(language.key for language in languages)
+    return Check(
+        "other languages",
+        INFO,
+        f"not installed: {', '.join(language.name for language in languages)}",
+        f"openvoice-tt download --languages {keys}",
+    )
 
 
 def _cache() -> Check:

@@ -47,6 +47,12 @@ class Language:
     packages: tuple[str, ...] = ()
     """Import names the front end needs beyond the base install."""
 
+    @property
+    def reads_english(self) -> bool:
+        """Whether the language reads text with the English front end (EN, EN_V2, EN_NEWEST): only then do an
+        ARPAbet lexicon and the notice about non-English letters make sense."""
+        return self.front_end == ENGLISH_FRONT_END
+
     def missing_packages(self) -> list[str]:
         """The `packages` that cannot be imported here (none are imported to find out)."""
         return [name for name in self.packages if importlib.util.find_spec(name) is None]

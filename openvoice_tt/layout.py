@@ -222,7 +222,7 @@ def official_files(include_bert: bool = True, melo_models: tuple[MeloModel, ...]
     ]
     for model in melo_models:
         files += model.remote_files(include_bert)
-    return files
+    return list(dict.fromkeys(files))  # models that share a BERT (EN, EN_V2, EN_NEWEST) list it once
 
 
 def checkpoint_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -12,7 +12,14 @@ audio settings and the 219-symbol table but shrinks the widths so end-to-end tes
 Weights are random but scaled so the networks behave like trained ones in the ways tests rely on:
 activations stay in range and the duration predictor gives about 3 frames per token.
 
-Usage: python scripts/make_test_checkpoints.py OUT_DIR [--size full|tiny] [--seed N]
+Every base-speaker language (`openvoice_tt.languages`: en, en-v2, en-v3, es, fr) gets its own MeloTTS
+folder with that language's config shape: the same network, the same 219 symbols, 16 tones and 8 language
+rows, and the language's own speakers (`LANGUAGE_SPEAKERS`: ES {"ES": 0}, FR {"FR": 0}, EN_NEWEST
+{"EN-Newest": 0}; EN_V2 shares EN's). English is drawn from `seed` as it always was; every other language
+from its own seed, so its weights differ from English's. BERT folders are not written (the API runs without
+them, with zero features).
+
+Usage: python scripts/make_test_checkpoints.py OUT_DIR [--size full|tiny] [--seed N] [--languages en es ...|all]
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+from openvoice_tt.errors import InputError
+from openvoice_tt.languages import EN, LANGUAGES, Language, find_languages
 
 # The 219-entry MeloTTS symbol table in the order of today's `melo/text/symbols.py` (spec §4.2).
 MELO_SYMBOLS = [
@@ -43,6 +53,16 @@ MELO_SYMBOLS = [
 ]  # fmt: skip
 
 MELO_SPEAKERS = {"EN-US": 0, "EN-BR": 1, "EN_INDIA": 2, "EN-AU": 3, "EN-Default": 4}
+LANGUAGE_SPEAKERS = {
+    "EN": MELO_SPEAKERS,
+    "EN_V2": MELO_SPEAKERS,
+    "EN_NEWEST": {"EN-Newest": 0},
+    "ES": {"ES": 0},
+    "FR": {"FR": 0},
+}
+"""Each language's `data.spk2id`, as in its published config.json (keyed by language code)."""
+LANGUAGE_SEED_STEP = 10
+"""Language i of `LANGUAGES` (i > 0) draws its MeloTTS weights from seed + 10 * i (English keeps seed)."""
 # The eleven base-speaker embedding files of checkpoints_v2/base_speakers/ses (spec §1.2).
 BASE_SPEAKER_SE_NAMES = ("en-au", "en-br", "en-default", "en-india", "en-newest", "en-us", "es", "fr", "jp", "kr", "zh")
 RESBLOCK_KERNELS = (3, 7, 11)
@@ -281,7 +301,8 @@ def state_dict(entries: Iterator[Entry], seed: int) -> dict[str, torch.Tensor]:
 # Configs (the published files' fields).
 
 
-def melo_config(size: Size) -> dict:
+def melo_config(size: Size, language: Language = EN) -> dict:
+    """The MeloTTS config.json of `language` (English by default) at `size`."""
     h = size.hidden
     return {
         "train": {"log_interval": 200, "eval_interval": 1000, "seed": 52, "epochs": 10000, "learning_rate": 0.0003,
@@ -291,7 +312,7 @@ def melo_config(size: Size) -> dict:
         "data": {"training_files": "", "validation_files": "", "max_wav_value": 32768.0, "sampling_rate": 44100,
                  "filter_length": 2048, "hop_length": 512, "win_length": 2048, "n_mel_channels": 128,
                  "mel_fmin": 0.0, "mel_fmax": None, "add_blank": True, "n_speakers": size.n_speakers,
-                 "cleaned_text": True, "spk2id": dict(MELO_SPEAKERS)},
+                 "cleaned_text": True, "spk2id": dict(LANGUAGE_SPEAKERS[language.code])},
         "model": {"use_spk_conditioned_encoder": True, "use_noise_scaled_mas": True, "use_mel_posterior_encoder": False,
                   "use_duration_discriminator": True, "inter_channels": h, "hidden_channels": h,
                   "filter_channels": size.filter, "n_heads": 2, "n_layers": size.n_layers, "n_layers_trans_flow": 3,
@@ -331,11 +352,15 @@ def write_checkpoint(folder: Path, config: dict, weights: dict[str, torch.Tensor
     torch.save({"model": weights, "iteration": 0}, folder / "checkpoint.pth")
 
 
-def write_all(out: Path, size: str = "tiny", seed: int = 0) -> Path:
-    """Write the whole checkpoint folder (the layout of checkpoints/README.md) and return it."""
+def write_all(out: Path, size: str = "tiny", seed: int = 0, languages: tuple[Language, ...] = (EN,)) -> Path:
+    """Write the checkpoint folder (the layout of checkpoints/README.md) with a MeloTTS folder for each of
+    `languages` (English only by default, as the tests' shared fixture has it) and return it."""
     spec = SIZES[size]
     out = Path(out)
-    write_checkpoint(out / "melotts-english", melo_config(spec), state_dict(melo_entries(spec), seed))
+    for language in languages:
+        language_seed = seed + LANGUAGE_SEED_STEP * LANGUAGES.index(language)
+        weights = state_dict(melo_entries(spec), language_seed)
+        write_checkpoint(out / language.model.folder, melo_config(spec, language), weights)
     write_checkpoint(out / "converter", converter_config(spec), state_dict(converter_entries(spec), seed + 1))
     ses = out / "base_speakers" / "ses"
     ses.mkdir(parents=True, exist_ok=True)
@@ -350,8 +375,19 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--size", choices=sorted(SIZES), default="tiny")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--languages",
+        nargs="+",
+        default=["all"],
+        metavar="LANGUAGE",
+        help="languages to write MeloTTS checkpoints for: en, en-v2, en-v3, es, fr or all (default: all)",
+    )
     args = parser.parse_args()
-    print(write_all(args.out, args.size, args.seed))
+    try:
+        languages = find_languages(args.languages)
+    except InputError as e:
+        parser.error(str(e))
+    print(write_all(args.out, args.size, args.seed, languages))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,15 @@ def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def multilingual_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`tiny_checkpoints` with a MeloTTS folder for every language (en, en-v2, en-v3, es, fr; the English
+    one the same as tiny_checkpoints'). Tests must not modify it: copy first."""
+    from openvoice_tt.languages import LANGUAGES
+
+    return write_all(tmp_path_factory.mktemp("multilingual_checkpoints"), "tiny", seed=0, languages=LANGUAGES)
+
+
+@pytest.fixture(scope="session")
 def full_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The whole checkpoint folder at the published sizes (~330 MB on disk). Built once per run, also
     when pytest-xdist workers share the run (the first one to ask builds it)."""

@@ -248,6 +248,9 @@ def test_speakers(tiny_checkpoints: Path) -> None:
     assert [r["name"] for r in rows] == ["EN-US", "EN-BR", "EN_INDIA", "EN-AU", "EN-Default"]
     assert [r["id"] for r in rows] == [0, 1, 2, 3, 4] and all(r["se_present"] for r in rows)
     assert rows[2]["se"].endswith("base_speakers/ses/en-india.pth")
+    assert {(r["language"], r["language_key"], r["model"]) for r in rows} == {
+        ("EN", "en", str(tiny_checkpoints / "melotts-english"))
+    }  # only the installed language (tests/test_languages.py lists them all)
     table = run("speakers", "-c", tiny_checkpoints)
     assert table.exit_code == 0 and "EN_INDIA" in table.stdout and "en-default.pth" in table.stdout
 

@@ -1,10 +1,13 @@
 """`openvoice-tt download` against a local stand-in for the Hugging Face hub (no network): files land in
-the checkpoint layout, present files are kept, a missing file is reported with what to put where."""
+the checkpoint layout, present files are kept, a missing file is reported with what to put where; each
+language fetches exactly its own files, with the sizes the hub gives."""
 
 from __future__ import annotations
 
 import hashlib
 import http.server
+import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from openvoice_tt.cli import app
+from openvoice_tt.cli.render import byte_size
 from openvoice_tt.download import BASE_SPEAKERS, MELO_REPO, official_files
+from openvoice_tt.languages import EN_NEWEST, ES, FR, LANGUAGES
+from openvoice_tt.layout import MELO_MODELS, RemoteFile
 
 
 class FakeHub(http.server.BaseHTTPRequestHandler):
@@ -55,15 +61,19 @@ class FakeHub(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def hub_file(root: Path, remote: RemoteFile) -> Path:
+    return root / remote.repo / remote.filename
+
+
 @pytest.fixture
-def hub(tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The tiny checkpoints laid out as the three hub repos, served on a free local port."""
+def hub(multilingual_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every language's files but the BERTs (the tiny checkpoints of each language) laid out as the hub
+    repos, served on a free local port."""
     root = tmp_path / "hub"
-    for remote in official_files(include_bert=False):
-        source = tiny_checkpoints / remote.target
-        target = root / remote.repo / remote.filename
+    for remote in official_files(include_bert=False, melo_models=MELO_MODELS):
+        target = hub_file(root, remote)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(source.read_bytes())
+        target.write_bytes((multilingual_checkpoints / remote.target).read_bytes())
     handler = type("Hub", (FakeHub,), {"root": root})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -77,6 +87,7 @@ def hub(tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_download_fills_the_layout_and_keeps_present_files(hub: Path, tiny_checkpoints: Path, tmp_path: Path) -> None:
+    """English by default, as before languages (the tiny English files are the multilingual ones)."""
     folder = tmp_path / "checkpoints"
     result = CliRunner().invoke(app, ["download", "-c", str(folder), "--no-bert"])
     assert result.exit_code == 0, result.output
@@ -104,3 +115,104 @@ def test_download_reports_a_file_the_hub_lacks(hub: Path, tmp_path: Path) -> Non
     ]
     assert (folder / "converter" / "checkpoint.pth").is_file()  # what came before the failure stays
     assert not (folder / "melotts-english" / "checkpoint.pth").exists()
+
+
+def stderr_sizes(stderr: str) -> dict[str, str]:
+    """`repo/filename -> size` from the `[i/n] repo/filename (size)` lines."""
+    return dict(re.findall(r"^\[\d+/\d+\] (\S+) \((.+)\)$", stderr, flags=re.MULTILINE))
+
+
+def test_download_fetches_exactly_each_languages_files(hub: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "checkpoints"
+    result = CliRunner().invoke(app, ["download", "--languages", "es", "fr", "en-v3", "-c", str(folder), "--no-bert"])
+    assert result.exit_code == 0, result.output
+    # huggingface_hub keeps its bookkeeping in .cache/huggingface of each local_dir
+    on_disk = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts)
+    assert on_disk == sorted([
+        "converter/config.json", "converter/checkpoint.pth",
+        "base_speakers/ses/en-newest.pth", "base_speakers/ses/es.pth", "base_speakers/ses/fr.pth",
+        *(f"{folder_name}/{name}" for folder_name in ("melotts-spanish", "melotts-french", "melotts-english-v3")
+          for name in ("config.json", "checkpoint.pth")),
+    ])  # fmt: skip
+    wanted = official_files(False, (ES.model, FR.model, EN_NEWEST.model))
+    for remote in wanted:
+        assert (folder / remote.target).read_bytes() == hub_file(hub, remote).read_bytes()
+    total = sum(hub_file(hub, remote).stat().st_size for remote in wanted)
+    assert f"fetching 11 file(s) for es fr en-v3: {byte_size(total)}" in result.stderr
+    sizes = stderr_sizes(result.stderr)  # the hub's size of each file, as it is fetched
+    es_weights = hub_file(hub, ES.model.remote_files(False)[1])
+    assert sizes["myshell-ai/MeloTTS-Spanish/checkpoint.pth"] == byte_size(es_weights.stat().st_size)
+    assert len(sizes) == 11 and "11 file(s) downloaded" in result.stderr
+    doctor = CliRunner().invoke(app, ["doctor", "-c", str(folder), "--json"])
+    assert doctor.exit_code == 0, doctor.output  # what was fetched is each language's whole model
+    checks = {check["name"] for check in json.loads(doctor.stdout)["checks"]}
+    assert {"melotts-english-v3", "melotts-spanish", "melotts-french"} < checks and "melotts-english" not in checks
+    english = CliRunner().invoke(app, ["download", "-l", "en,es", "-c", str(folder), "--no-bert"])
+    assert english.exit_code == 0, english.output  # the converter and Spanish are kept: English's 7 files come
+    assert "fetching 7 file(s) for en es" in english.stderr and "7 file(s) downloaded" in english.stderr
+
+
+def test_download_dry_run_lists_files_and_sizes_and_fetches_nothing(hub: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "checkpoints"
+    result = CliRunner().invoke(app, ["download", "all", "--dry-run", "--json", "-c", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert not folder.exists()
+    summary = json.loads(result.stdout)
+    assert summary["languages"] == [language.key for language in LANGUAGES] and summary["dry_run"] is True
+    files = {(f["repo"], f["filename"]): f for f in summary["files"]}
+    assert len(files) == len(summary["files"])  # bert-base-uncased, shared by three English models, once
+    berts = {repo for repo, _ in files if "bert" in repo}
+    assert berts == {
+        "google-bert/bert-base-uncased",
+        "dccuchile/bert-base-spanish-wwm-uncased",
+        "dbmdz/bert-base-french-europeana-cased",
+    }
+    for remote in official_files(True, MELO_MODELS):
+        entry = files.pop((remote.repo, remote.filename))
+        assert entry["path"] == str(folder / remote.target)
+        on_hub = hub_file(hub, remote)
+        assert entry["size"] == (on_hub.stat().st_size if on_hub.is_file() else None)  # the hub has no BERT
+    assert not files
+    assert summary["bytes"] == sum(p.stat().st_size for p in hub.rglob("*") if p.is_file())
+    unknown = sum(remote.repo in berts for remote in official_files(True, MELO_MODELS))
+    assert f"and {unknown} of unknown size" in result.stderr
+    table = CliRunner().invoke(app, ["download", "fr", "--dry-run", "--no-bert", "-c", str(folder)])
+    assert table.exit_code == 0 and not folder.exists()
+    assert str(folder / "melotts-french" / "checkpoint.pth") in table.stdout
+    assert "melotts-english" not in table.stdout and "9 file(s)" not in table.stderr
+    assert "5 file(s) to fetch for fr" in table.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--languages", "de"], "error: unknown language 'de' (known: en, en-v2, en-v3, es, fr)"),
+        (["es", "klingon"], "error: unknown language 'klingon' (known: en, en-v2, en-v3, es, fr)"),
+    ],
+)
+def test_download_unknown_language(args: list[str], message: str, tmp_path: Path) -> None:
+    folder = tmp_path / "checkpoints"
+    result = CliRunner().invoke(app, ["download", *args, "-c", str(folder)])
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == [message] and not folder.exists()
+
+
+def test_download_offline_lists_the_languages_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = tmp_path / "checkpoints"
+    result = CliRunner().invoke(app, ["download", "-l", "fr", "-c", str(folder)])
+    assert result.exit_code == 4
+    lines = result.stderr.splitlines()
+    assert lines[0] == "error: cannot download: HF_HUB_OFFLINE is set"
+    targets = [line.split("  ->  ")[1] for line in lines[1:] if "  ->  " in line]
+    assert targets == [str(folder / remote.target) for remote in official_files(True, (FR.model,))]
+    assert len(targets) == 2 + 1 + 2 + 4  # converter, fr.pth, melotts-french, the French BERT's four files
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [(None, "size unknown"), (0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (1049, "1.0 kB"), (1051, "1.1 kB"),
+     (207_770_124, "207.8 MB"), (440_473_133, "440.5 MB"), (1_234_000_000, "1.23 GB")],
+)  # fmt: skip
+def test_byte_size(size: int | None, shown: str) -> None:
+    assert byte_size(size) == shown

@@ -145,7 +145,7 @@ def test_lexicon_reaches_the_tts(
     """Past every check that needs no model (a real checkpoint folder and embedding), the TTS gets the lexicon."""
     seen = []
 
-    def record(self, checkpoints=None, device="auto", lexicon=None) -> None:
+    def record(self, checkpoints=None, device="auto", lexicon=None, language="EN") -> None:
         seen.append(lexicon)
         raise CheckpointError("stop before loading")
 
@@ -178,3 +178,185 @@ def test_api_phonemes_and_tts_with_a_lexicon(names: Path, tiny_checkpoints: Path
         tts = api.TTS(tiny_checkpoints, "cpu", lexicon=names)
     ((_, inputs),) = tts.prepare("Tenstorrent.")
     assert " ".join(inputs.phones[1::2]) == "_ t eh n s t ao r ah n t . _"
+
+
+# ------------------------------------------------------------------------------ --language, model_inputs
+
+DATA = Path(__file__).parent / "text" / "data"
+
+
+def model_inputs(stdout: str) -> tuple[dict, list[dict]]:
+    report = json.loads(stdout)
+    return report, [chunk["model_inputs"] for chunk in report["chunks"]]
+
+
+def test_phonemes_json_gives_the_model_inputs(no_checkpoint_loads) -> None:
+    """English ids from the bundled upstream list: blanks are phone 0, tone 0, language 0 (spec §4.3); phones
+    and pads get tone 7 + tone (stress 1 -> 2) and language 2; word2ph covers [CLS], each piece and [SEP]
+    and sums to the length."""
+    result = CliRunner().invoke(app, ["phonemes", "Hi, you.", "--json"])
+    assert result.exit_code == 0, result.output
+    report, (inputs,) = model_inputs(result.stdout)
+    assert report["language"] == "EN" and report["symbols"] == {
+        "source": "bundled", "path": None, "count": 219, "add_blank": True,
+    }  # fmt: skip
+    phones = ["_", "hh", "ay", ",", "y", "uw", ".", "_"]  # hi , you . between the pads
+    assert inputs["phones"] == ["_", *(p for phone in phones for p in (phone, "_"))]
+    symbols = json.loads((DATA / "melo_symbols.json").read_text())
+    assert inputs["phone_ids"] == [symbols.index(p) for p in inputs["phones"]]
+    assert inputs["phone_ids"][1:8:2] == [0, 49, 29, 211]  # pad, hh, ay, `,` in today's upstream order (§4.2)
+    assert inputs["tone_ids"] == [0, 7, 0, 7, 0, 9, 0, 7, 0, 7, 0, 9, 0, 7, 0, 7, 0]  # 7 + tone; ay1, uw1: 7 + 2
+    assert inputs["language_ids"] == [0, 2] * 8 + [0]
+    assert inputs["word2ph"] == [3, 4, 2, 4, 2, 2] and sum(inputs["word2ph"]) == len(inputs["phones"])
+
+
+def test_phonemes_ids_come_from_the_installed_checkpoint(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    """A checkpoint whose config lists the older symbol order gives `,` and `.` that order's ids."""
+    folder = tmp_path / "checkpoints"
+    (folder / "melotts-english").mkdir(parents=True)
+    config = json.loads((tiny_checkpoints / "melotts-english" / "config.json").read_text())
+    config["symbols"] = json.loads((DATA / "melo_symbols_older_order.json").read_text())
+    config_path = folder / "melotts-english" / "config.json"
+    config_path.write_text(json.dumps(config))
+    result = CliRunner().invoke(app, ["phonemes", "Hi, you.", "--json", "-c", str(folder)])
+    assert result.exit_code == 0, result.output
+    report, (inputs,) = model_inputs(result.stdout)
+    assert report["symbols"]["source"] == "checkpoint" and report["symbols"]["path"] == str(config_path)
+    assert inputs["phone_ids"][7] == 213 and inputs["phone_ids"][13] == 214  # `,` and `.` (211, 212 today)
+
+
+def test_phonemes_model_inputs_are_what_the_tts_feeds_the_model(tiny_checkpoints: Path, names: Path) -> None:
+    text = "Tenstorrent read 3.14 books, Mrs. Abidjan! " * 8  # three chunks
+    result = CliRunner().invoke(app, ["phonemes", text, "--json", "-c", str(tiny_checkpoints), "--lexicon", str(names)])
+    assert result.exit_code == 0, result.output
+    _, shown = model_inputs(result.stdout)
+    with pytest.warns(NoBertWarning):
+        tts = api.TTS(tiny_checkpoints, "cpu", lexicon=names)
+    fed = [inputs for _, inputs in tts.prepare(text)]
+    assert len(shown) == len(fed) == 3
+    for mine, theirs in zip(shown, fed, strict=True):
+        assert mine == {
+            "phones": list(theirs.phones),
+            "phone_ids": theirs.phone_ids.tolist(),
+            "tone_ids": theirs.tone_ids.tolist(),
+            "language_ids": theirs.language_ids.tolist(),
+            "word2ph": list(theirs.word2ph),
+        }
+
+
+@pytest.mark.parametrize("language", ["en-v3", "EN_V2", "en"])
+def test_phonemes_english_models_read_with_the_english_front_end(language: str, no_checkpoint_loads) -> None:
+    result = CliRunner().invoke(app, ["phonemes", "Hi.", "--json", "--language", language])
+    assert result.exit_code == 0, result.output
+    report, (inputs,) = model_inputs(result.stdout)
+    assert report["language"] in ("EN", "EN_V2", "EN_NEWEST") and set(inputs["language_ids"][1::2]) == {2}
+
+
+def test_phonemes_unknown_language(no_checkpoint_loads) -> None:
+    result = CliRunner().invoke(app, ["phonemes", "hola", "--language", "klingon"])
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == ["error: unknown language 'klingon' (known: en, en-v2, en-v3, es, fr)"]
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("language", "name", "extra"), [("es", "Spanish", "es"), ("FR", "French", "fr")])
+def test_phonemes_language_without_its_packages(
+    language: str, name: str, extra: str, monkeypatch: pytest.MonkeyPatch, no_checkpoint_loads
+) -> None:
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "gruut" else real_find_spec(n, *a))
+    result = CliRunner().invoke(app, ["phonemes", "hola", "--language", language, "--json"])
+    assert result.exit_code == 7
+    assert result.stderr.splitlines()[-1] == (
+        f"error: {name} needs gruut: install it with pip install 'openvoice-tt[{extra}]' (or run ./setup_and_run.sh)"
+    )
+
+
+def test_piece_words_slices_phones_by_word2ph_and_joins_elisions() -> None:
+    """The per-word view of a Spanish/French chunk: each piece's phones are its word2ph slice (blanks and
+    pads left out); `##` pieces and an apostrophe between letters join their word; sources by content."""
+    from openvoice_tt.cli.model_inputs import piece_words
+    from openvoice_tt.text.frontend import TextInputs
+
+    pieces = [("l", "l"), ("'", "'"), ("ecole", "école"), ("##s", "s"), ("'", "'"), ("?", "?"), ("[UNK]", "😀")]
+    per_piece = [["l"], ["e"], ["k", "o"], ["l"], [], ["?"], []]  # before add_blank; `'` after a space: own word
+    phones = ["_", *(p for group in per_piece for p in group), "_"]
+    blanked = ["_", *(p for phone in phones for p in (phone, "_"))]
+    word2ph = [2 * n for n in [1, *map(len, per_piece), 1]]
+    word2ph[0] += 1
+    assert sum(word2ph) == len(blanked)
+    zeros = torch.zeros(len(blanked), dtype=torch.long)
+    inputs = TextInputs("l'écoles '? 😀", tuple(blanked), zeros, zeros, zeros, tuple(word2ph), zeros, zeros)
+    words = piece_words(pieces, inputs)
+    assert [(w["word"], w["pieces"], w["phones"], w["source"]) for w in words] == [
+        ("l'écoles", ["l", "'", "ecole", "##s"], ["l", "e", "k", "o", "l"], "gruut"),
+        ("'", ["'"], [], "none"),
+        ("?", ["?"], ["?"], "punctuation"),
+        ("😀", ["[UNK]"], [], "none"),
+    ]
+    with pytest.raises(ValueError, match="word2ph has 9 entries for 6 word pieces"):
+        piece_words(pieces[:-1], inputs)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "code", "language_id", "tone"),
+    [
+        ("ES", "¿Dónde está la estación?", "ES", 5, 12),
+        ("fr", "Où est la gare ? L'école est fermée.", "FR", 6, 13),
+        ("EN", "Where is the station?", "EN", 2, 7),
+    ],
+)
+def test_phonemes_json_model_inputs_per_language(
+    language: str, text: str, code: str, language_id: int, tone: int
+) -> None:
+    """The issue's example: the four lists, one entry per symbol, blanks 0/0/0, the language's own ids."""
+    result = CliRunner().invoke(app, ["phonemes", text, "--language", language, "--json"])
+    assert result.exit_code == 0, result.output
+    report, (inputs,) = model_inputs(result.stdout)
+    assert report["language"] == code and report["symbols"]["source"] == "bundled"
+    length = len(inputs["phone_ids"])
+    assert length == len(inputs["tone_ids"]) == len(inputs["language_ids"]) == sum(inputs["word2ph"])
+    assert inputs["phone_ids"][0::2] == [0] * (length // 2 + 1)  # the blanks
+    assert set(inputs["language_ids"][1::2]) == {language_id} and set(inputs["language_ids"][0::2]) == {0}
+    if code != "EN":
+        assert set(inputs["tone_ids"][1::2]) == {tone}  # ES/FR tones are all 0, offset by the language
+    symbols = json.loads((DATA / "melo_symbols.json").read_text())
+    assert inputs["phone_ids"] == [symbols.index(p) for p in inputs["phones"]]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("es", "El niño tiene 25 años. ¡Qué bien!"), ("fr", "L'école, c'est 3 km.")]
+)
+def test_phonemes_model_inputs_are_what_the_tts_feeds_es_fr(
+    language: str, text: str, multilingual_checkpoints: Path
+) -> None:
+    result = CliRunner().invoke(
+        app, ["phonemes", text, "--language", language, "--json", "-c", str(multilingual_checkpoints)]
+    )
+    assert result.exit_code == 0, result.output
+    report, shown = model_inputs(result.stdout)
+    assert report["symbols"]["source"] == "checkpoint"
+    with pytest.warns(NoBertWarning):
+        tts = api.TTS(multilingual_checkpoints, "cpu", language=language)
+    fed = [inputs for _, inputs in tts.prepare(text)]
+    assert [m["phone_ids"] for m in shown] == [i.phone_ids.tolist() for i in fed]
+    assert [m["tone_ids"] for m in shown] == [i.tone_ids.tolist() for i in fed]
+    assert [m["language_ids"] for m in shown] == [i.language_ids.tolist() for i in fed]
+    assert [m["word2ph"] for m in shown] == [list(i.word2ph) for i in fed]
+
+
+def test_phonemes_spanish_table_and_french_elision() -> None:
+    spanish = CliRunner().invoke(app, ["phonemes", "¿Dónde está?", "--language", "es"])
+    assert spanish.exit_code == 0, spanish.output
+    assert ("dónde", "d ˈ o n d e", "gruut") in rows(spanish.stdout)
+    french = CliRunner().invoke(app, ["phonemes", "L'école.", "--language", "fr", "--json"])
+    words = json.loads(french.stdout)["chunks"][0]["words"]
+    assert words[0]["word"].lower() == "l'école" and words[0]["source"] == "gruut"
+
+
+def test_phonemes_lexicon_is_english_only(names: Path) -> None:
+    result = CliRunner().invoke(app, ["phonemes", "hola", "--language", "es", "--lexicon", str(names)])
+    assert result.exit_code == 3
+    assert "--lexicon is English-only" in result.stderr

@@ -215,7 +215,8 @@ def test_health(server) -> None:
     url, _ = server
     _wait_for(url, 0)
     health = httpx.get(f"{url}/health").json()  # the whole document, as the fixture configured the server
-    assert health == {"status": "ok", "device": "cpu", "backend": "torch", "queue": {"pending": 0, "limit": 1}}
+    queue = {"pending": 0, "limit": 1}
+    assert health == {"status": "ok", "device": "cpu", "backend": "torch", "queue": queue, "languages_loaded": ["EN"]}
 
 
 def test_shutdown_stops_the_worker_and_closes_the_device(

@@ -6,7 +6,8 @@
     speech = cloner.clone("Hello there.", reference=["me.wav"], seed=1)
     speech.save("hello.wav")
 
-`TTS` is MeloTTS English (text -> 44.1 kHz speech), `ToneColorConverter` the OpenVoice V2 converter (speaker
+`TTS` is one MeloTTS language (text -> 44.1 kHz speech; `language="ES"`, default English),
+`ToneColorConverter` the OpenVoice V2 converter (speaker
 embeddings; speech -> 22.05 kHz speech with another timbre) and `VoiceCloner` the V2 demo flow of spec §3.6
 (synthesize with a base speaker, resample in memory, convert to the reference's tone color).
 
@@ -19,10 +20,14 @@ Every name is importable from here; each lives in the module of its concern:
 
     speech.py         Speech (what every call returns), Progress, PathLike
     validation.py     request checks before any model loads: check_request, check_text, synthesis_params,
-                      find_speaker, base_speakers; the defaults (SYNTHESIS, CONVERSION, DEFAULT_SEED, ...)
+                      base_speakers; the defaults (SYNTHESIS, CONVERSION, DEFAULT_SEED, ...)
     pronunciation.py  load_lexicon, phonemes (the front end's reading of text, no model)
     device.py         resolve_device, silenced_native_output, stage_timer
-    tts.py            TTS
+    tts.py            TTS (one language's MeloTTS checkpoint)
+    front_ends.py     front_end_class, make_front_end: a language's front end, from the registry
+    voices.py         BaseSpeaker, installed_languages, installed_speakers, require_speakers,
+                      find_base_speaker, find_speaker
+    pool.py           TTSPool (one lazily loaded TTS per language, kept: the server's and batch's)
     embeddings.py     load_se, save_se, EmbeddingCache, default_cache_dir
     converter.py      ToneColorConverter
     cloner.py         VoiceCloner, clone_phases
@@ -43,6 +48,7 @@ from openvoice_tt.api.embeddings import (
     load_se,
     save_se,
 )
+from openvoice_tt.api.pool import TTSPool
 from openvoice_tt.api.pronunciation import load_lexicon, phonemes
 from openvoice_tt.api.speech import PathLike, Progress, Speech
 from openvoice_tt.api.tt_placement import Placement, placement
@@ -57,8 +63,15 @@ from openvoice_tt.api.validation import (
     base_speakers,
     check_request,
     check_text,
-    find_speaker,
     synthesis_params,
+)
+from openvoice_tt.api.voices import (
+    BaseSpeaker,
+    find_base_speaker,
+    find_speaker,
+    installed_languages,
+    installed_speakers,
+    require_speakers,
 )
 from openvoice_tt.layout import (
     BERT_DIR,
@@ -89,11 +102,13 @@ __all__ = [
     "SPEED_RANGE",
     "SYNTHESIS",
     "TTS",
+    "BaseSpeaker",
     "EmbeddingCache",
     "PathLike",
     "Placement",
     "Progress",
     "Speech",
+    "TTSPool",
     "ToneColorConverter",
     "VoiceCloner",
     "base_speakers",
@@ -103,12 +118,16 @@ __all__ = [
     "clone_phases",
     "default_cache_dir",
     "existing_checkpoint_dir",
+    "find_base_speaker",
     "find_speaker",
+    "installed_languages",
+    "installed_speakers",
     "load_lexicon",
     "load_se",
     "phonemes",
     "placement",
     "require_files",
+    "require_speakers",
     "resolve_device",
     "save_se",
     "silenced_native_output",

@@ -14,6 +14,7 @@ from openvoice_tt.api.speech import PathLike, Progress, Speech
 from openvoice_tt.api.tts import TTS
 from openvoice_tt.api.validation import CONVERSION, DEFAULT_SEED, SYNTHESIS, check_tau, reference_paths
 from openvoice_tt.errors import InputError
+from openvoice_tt.languages import Language
 from openvoice_tt.pipeline import CONVERTER_STAGE_PREFIX
 
 if TYPE_CHECKING:
@@ -30,8 +31,9 @@ class VoiceCloner:
 
     MeloTTS speaks the text with a base speaker; the 44.1 kHz result is resampled to 22.05 kHz with soxr in
     memory (upstream round-trips through a 16-bit temporary WAV) and converted from the base speaker's
-    embedding (base_speakers/ses) to the reference's. One noise source per utterance, so a seed reproduces
-    the output bit for bit. `lexicon` goes to the TTS it makes (see `TTS`).
+    embedding (base_speakers/ses: es.pth for ES, en-newest.pth for EN-Newest, ...) to the reference's. One
+    noise source per utterance, so a seed reproduces the output bit for bit. `lexicon` and `language` go to
+    the TTS it makes (see `TTS`); the base speaker is one of that language's.
     """
 
     def __init__(
@@ -42,10 +44,11 @@ class VoiceCloner:
         tts: TTS | None = None,
         converter: ToneColorConverter | None = None,
         lexicon: PathLike | Lexicon | None = None,
+        language: str | Language = "EN",
     ) -> None:
         if tts is not None and lexicon is not None:
             raise ValueError("give the lexicon to the TTS you pass in, not to VoiceCloner")
-        self.tts = tts if tts is not None else TTS(checkpoints, device, lexicon)
+        self.tts = tts if tts is not None else TTS(checkpoints, device, lexicon, language)
         self.converter = converter if converter is not None else ToneColorConverter(checkpoints, device, cache_dir)
 
     @property

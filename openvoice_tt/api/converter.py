@@ -20,10 +20,10 @@ from openvoice_tt.api.validation import (
     DEFAULT_SEED,
     SEGMENTATION_METHODS,
     check_tau,
-    find_speaker,
     noise_source,
     reference_paths,
 )
+from openvoice_tt.api.voices import find_speaker
 from openvoice_tt.errors import AudioError, InputError, name_problem
 from openvoice_tt.layout import Layout, existing_checkpoint_dir, require_files
 
@@ -82,12 +82,12 @@ class ToneColorConverter:
         return load_se(path)
 
     def _base_speakers(self) -> list[str]:
-        from openvoice_tt.config import MeloConfig
+        """Every installed language's speaker names (EN and EN_V2 share theirs), or, with no MeloTTS config
+        at all, the embedding files' stems."""
+        from openvoice_tt.api.voices import installed_speakers
 
-        config = self.layout.melo.config
-        if config.is_file():
-            return list(MeloConfig.from_file(config).speakers)
-        return sorted(p.stem for p in self.layout.speaker_embeddings.glob("*.pth"))
+        names = list(dict.fromkeys(speaker.name for speaker in installed_speakers(self.checkpoints)))
+        return names or sorted(p.stem for p in self.layout.speaker_embeddings.glob("*.pth"))
 
     def extract_se(
         self,

@@ -14,6 +14,7 @@ from typing import Any
 from openvoice_tt.api.cloner import VoiceCloner
 from openvoice_tt.api.speech import PathLike
 from openvoice_tt.api.validation import DEFAULT_SEED
+from openvoice_tt.api.voices import find_base_speaker
 
 
 @dataclass
@@ -30,15 +31,21 @@ class Placement:
 
 
 def placement(
-    text: str, checkpoints: PathLike | None = None, speaker: str | None = None, seed: int = DEFAULT_SEED
+    text: str,
+    checkpoints: PathLike | None = None,
+    speaker: str | None = None,
+    seed: int = DEFAULT_SEED,
+    language: str | None = None,
 ) -> Placement:
     """Clone `text` (to the base speaker's own voice) and extract the result's embedding on the ttnn
-    backend, recording per stage the ttnn ops, their FLOPs and any host<->device transfer."""
+    backend, recording per stage the ttnn ops, their FLOPs and any host<->device transfer. The speaker
+    (and `language`, see `find_base_speaker`) picks the language model, as in synth and clone."""
     from openvoice_tt.backends import tt_device
     from openvoice_tt.tt.placement import PlacementTimer
 
-    cloner = VoiceCloner(checkpoints, "tt")
-    name = cloner.tts.speaker(speaker)
+    base = find_base_speaker(checkpoints, speaker, language)
+    cloner = VoiceCloner(checkpoints, "tt", language=base.language)
+    name = base.name
     device = tt_device()
     timer = PlacementTimer(device)
     device.transfers.reset()

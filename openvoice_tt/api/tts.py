@@ -1,4 +1,4 @@
-"""`TTS`: MeloTTS English, text -> 44.1 kHz speech with one of the base speakers."""
+"""`TTS`: one MeloTTS language's checkpoint, text -> 44.1 kHz speech with one of its base speakers."""
 
 from __future__ import annotations
 
@@ -10,20 +10,24 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from openvoice_tt.api.device import resolve_device, stage_timer
+from openvoice_tt.api.front_ends import front_end_class, make_front_end
 from openvoice_tt.api.pronunciation import load_lexicon
 from openvoice_tt.api.speech import PathLike, Progress, Speech
 from openvoice_tt.api.validation import (
     DEFAULT_SEED,
     SYNTHESIS,
     check_text,
-    find_speaker,
     noise_source,
     synthesis_params,
 )
+from openvoice_tt.api.voices import find_speaker
+from openvoice_tt.errors import ConfigError, LexiconError
+from openvoice_tt.languages import Language, find_language
 from openvoice_tt.layout import Layout, existing_checkpoint_dir
 
 if TYPE_CHECKING:
     from openvoice_tt.backends import Synthesizer
+    from openvoice_tt.config import MeloConfig
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.pipeline import Chunk, Voice
     from openvoice_tt.reference.synthesizer import SynthesisParams
@@ -33,39 +37,54 @@ if TYPE_CHECKING:
 
 
 class TTS:
-    """MeloTTS English: text -> speech at 44.1 kHz with one of the base speakers.
+    """One MeloTTS language: text -> speech at 44.1 kHz with one of its base speakers.
 
-    Loads `<checkpoints>/melotts-english/` and, when present, `<checkpoints>/bert-base-uncased/`; without
-    BERT the front end uses zero features (spec §4.7) and one `NoBertWarning` says so. `lexicon` (a file of
-    `word  ARPABET` lines, or a loaded Lexicon) overrides the pronunciations; it is read before any model.
+    `language` (a code or key of `openvoice_tt.languages`: EN, EN_V2, EN_NEWEST or en-v3, ES, FR; default
+    English) picks the checkpoint folder (`<checkpoints>/melotts-english/`, `melotts-spanish/`, ...) and its
+    BERT folder (`bert-base-uncased/`, ...). The language's front end is imported first, so missing packages
+    are a MissingPackagesError (exit 7) before any model loads. Without the BERT folder the front end uses
+    zero features (spec §4.7) and one `NoBertWarning` says so. `lexicon` (a file of `word  ARPABET` lines,
+    or a loaded Lexicon) overrides English pronunciations; it is read before any model.
     """
 
     def __init__(
-        self, checkpoints: PathLike | None = None, device: str = "auto", lexicon: PathLike | Lexicon | None = None
+        self,
+        checkpoints: PathLike | None = None,
+        device: str = "auto",
+        lexicon: PathLike | Lexicon | None = None,
+        language: str | Language = "EN",
     ) -> None:
         from openvoice_tt.backends import open_synthesizer
         from openvoice_tt.bert import BertFeatureExtractor
-        from openvoice_tt.text import EnglishFrontEnd, NoBertWarning
+        from openvoice_tt.text import NoBertWarning
 
+        self.language = language if isinstance(language, Language) else find_language(language)
+        front_end_cls = front_end_class(self.language)
         self.lexicon = load_lexicon(lexicon)
+        if self.lexicon is not None and not self.language.reads_english:
+            raise LexiconError(f"a lexicon (ARPAbet) is English-only; {self.language.name} cannot use one")
         self.checkpoints = existing_checkpoint_dir(checkpoints)
         self.device = resolve_device(device)
-        layout = Layout(self.checkpoints)
+        layout = Layout(self.checkpoints, self.language.model)
         self.synthesizer: Synthesizer = open_synthesizer(layout.melo.require().path, self.device)
         self.config = self.synthesizer.config
+        check_language_fits(self.config, self.language)
         bert_folder = layout.bert
         bert_device = "cuda" if self.device == "cuda" else "cpu"
         bert = BertFeatureExtractor.from_folder(bert_folder, device=bert_device, missing_ok=True)
         self._bert = bert
         with warnings.catch_warnings():  # replaced by the shorter notice below, which names the folder
             warnings.simplefilter("ignore", NoBertWarning)
-            self.front_end = EnglishFrontEnd(
-                self.config.symbols, self.config.data.add_blank, bert, lexicon=self.lexicon
+            self.front_end = make_front_end(
+                self.language, self.config.symbols, self.config.data.add_blank, bert, self.lexicon, front_end_cls
             )
         if bert is None:
+            download = "openvoice-tt download" + (
+                "" if self.language.code == "EN" else f" --languages {self.language.key}"
+            )
             warnings.warn(
                 f"no BERT model in {bert_folder}; using zero BERT features (flatter prosody). "
-                "Run 'openvoice-tt download' to get it.",
+                f"Run '{download}' to get it.",
                 NoBertWarning,
                 stacklevel=2,
             )
@@ -88,7 +107,8 @@ class TTS:
 
     @property
     def speakers(self) -> tuple[str, ...]:
-        """Base speakers in config order (`data.spk2id`), e.g. EN-US, EN-BR, EN_INDIA, EN-AU, EN-Default."""
+        """Base speakers in config order (`data.spk2id`), e.g. EN-US, EN-BR, EN_INDIA, EN-AU, EN-Default
+        for English, ES for Spanish."""
         return tuple(self.config.speakers)
 
     def speaker(self, name: str | None = None) -> str:
@@ -115,7 +135,7 @@ class TTS:
         from openvoice_tt.text.frontend import ForeignTextWarning, foreign_letters
 
         check_text(text)
-        notice = foreign_letters(text)
+        notice = foreign_letters(text) if self.language.reads_english else None
         if notice is not None:
             warnings.warn(notice, ForeignTextWarning, stacklevel=2)
         timer = timer if timer is not None else stage_timer("cpu")
@@ -200,3 +220,19 @@ class TTS:
         from openvoice_tt.pipeline import synthesize
 
         return synthesize(self.synthesizer, prepared, self.voice(speaker, params, speed), noise, timer, progress)
+
+
+def check_language_fits(config: MeloConfig, language: Language) -> None:
+    """A ConfigError unless the model has the tone and language rows `language`'s front end gives it (its
+    tone 0 at `tone_start`, its `language_id`): a checkpoint of another language in this folder would
+    otherwise fail at the first embedding lookup, far from the cause."""
+    if config.num_tones <= language.tone_start:
+        raise ConfigError(
+            f"{config.source}: field 'num_tones' is {config.num_tones}, too few for {language.name} "
+            f"(its tones start at {language.tone_start}): is this {language.name}'s checkpoint?"
+        )
+    if config.languages <= language.language_id:
+        raise ConfigError(
+            f"{config.source}: the model has {config.languages} language rows, too few for {language.name} "
+            f"(language id {language.language_id}): is this {language.name}'s checkpoint?"
+        )

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 from openvoice_tt import audio as audio_io
 from openvoice_tt.api.embeddings import load_se
 from openvoice_tt.api.speech import PathLike
+from openvoice_tt.api.voices import find_base_speaker, require_speakers
 from openvoice_tt.config import ConversionDefaults, SynthesisDefaults
 from openvoice_tt.errors import InputError, TextError, preview
-from openvoice_tt.layout import Layout, existing_checkpoint_dir, require_files, speaker_key
+from openvoice_tt.layout import existing_checkpoint_dir
 
 if TYPE_CHECKING:
     from openvoice_tt.noise import NoiseSource
@@ -34,19 +35,6 @@ MAX_SEED = 2**63 - 1
 MAX_TEXT_CHARS = 1024 * 1024
 """Longest text one request speaks (1,048,576 characters, about 20 hours of speech; stdin is read up to as
 many bytes). Longer text, or an endless stdin such as /dev/zero, is refused (exit 3): split it, or use batch."""
-
-
-def find_speaker(speakers: Sequence[str], name: str | None) -> str:
-    """The config's spelling of `name`, matched case-insensitively with `_`/`-` interchangeable; None gives
-    the first speaker. An unknown name is an InputError listing the valid ones."""
-    if name is None:
-        return speakers[0]
-    if not isinstance(name, str):
-        raise InputError(f"speaker must be a name (a string), got {name!r}")
-    for candidate in speakers:
-        if speaker_key(candidate) == speaker_key(name):
-            return candidate
-    raise InputError(f"unknown speaker '{name}' (choose from {', '.join(speakers)})")
 
 
 def synthesis_params(
@@ -133,12 +121,9 @@ def reference_paths(references: Sequence[PathLike] | PathLike) -> list[PathLike]
 
 
 def base_speakers(checkpoints: PathLike | None = None) -> tuple[str, ...]:
-    """The MeloTTS speaker names, read from melotts-english/config.json alone (no weights loaded)."""
-    from openvoice_tt.config import MeloConfig
-
-    config = Layout(existing_checkpoint_dir(checkpoints)).melo.config
-    require_files(config)
-    return tuple(MeloConfig.from_file(config).speakers)
+    """Every installed base speaker's name, languages in registry order (EN's, then EN_V2's own, ES, ...),
+    read from the MeloTTS configs alone (no weights loaded); a CheckpointError when none is installed."""
+    return tuple(dict.fromkeys(speaker.name for speaker in require_speakers(checkpoints)))
 
 
 def check_request(
@@ -152,9 +137,11 @@ def check_request(
     audio: Sequence[PathLike] = (),
     references: Sequence[PathLike] = (),
     embeddings: Sequence[PathLike] = (),
+    language: str | None = None,
 ) -> None:
     """Check everything about a request that needs no model: the checkpoint folder, the text, option
-    ranges, speaker names (from the config), input audio and reference recordings (headers, each at most
+    ranges, speaker names (from the installed configs; in `language` when given, which must be a known
+    and installed language), input audio and reference recordings (headers, each at most
     `audio.MAX_AUDIO_SECONDS` or `MAX_REFERENCE_SECONDS` long) and embedding files. Loading models
     takes seconds; a mistake found here costs milliseconds. The methods check the same things again."""
     existing_checkpoint_dir(checkpoints)
@@ -166,11 +153,11 @@ def check_request(
         check_tau(tau)
     if seed is not None:
         check_seed(seed)
-    named = [name for name in speakers if name is not None]
-    if named:
-        known = base_speakers(checkpoints)
-        for name in named:
-            find_speaker(known, name)
+    if language is not None:
+        find_base_speaker(checkpoints, None, language)
+    for name in speakers:
+        if name is not None:
+            find_base_speaker(checkpoints, name, language)
     for path in audio:
         audio_io.check_readable(path)
     for path in references:

@@ -6,10 +6,12 @@ Input formats (chosen by extension, or explicitly):
   .jsonl        one JSON object per line with the same keys (`reference` may also be a list)
 
 An item with `reference` (one or more audio files, `|`-separated in CSV/TSV) or `se` (a voice embedding
-file) is cloned; any other item is synthesized with a base speaker. Relative paths in a list file are
-taken relative to the list file's folder, so a list and its references can move together. Outputs are
-named by `output` (a file name inside the output folder) or numbered `0001.wav`, `0002.wav`, ... in item
-order.
+file) is cloned; any other item is synthesized with a base speaker. The item's speaker (and `language`,
+for a name two models share or a language's first speaker) picks the language model: `ES` speaks Spanish,
+`EN-Newest` the v3 English model; each language's models load at its first item and are kept. Relative
+paths in a list file are taken relative to the list file's folder, so a list and its references can move
+together. Outputs are named by `output` (a file name inside the output folder) or numbered `0001.wav`,
+`0002.wav`, ... in item order.
 
 Isolation: whatever is wrong with one item (a bad value, a name the file system refuses, a cell over
 `MAX_FIELD_CHARS`, an output that would replace an input of the run, an error while it runs) fails that
@@ -28,7 +30,7 @@ an import cycle):
   listing.py    reading a list file into items, with its bounds and per-item validation
   naming.py     output names, duplicate outputs, and the `Guard` against replacing an input of the run
   record.py     content fingerprints and the resume record (`MANIFEST`)
-  engine.py     the models, loaded once per batch, that speak an item
+  engine.py     the models, loaded once per batch (per language), that speak an item
   run.py        `run_batch`, each item's `Outcome`, the `BatchResult` and the JSON report
   messages.py   the one-line reasons the report gives
 
@@ -62,6 +64,7 @@ from openvoice_tt.batch.record import (
     FileHashes,
     Fingerprints,
     Manifest,
+    checkpoint_parts,
 )
 from openvoice_tt.batch.run import (
     DONE,
@@ -103,6 +106,7 @@ __all__ = [
     "Manifest",
     "Options",
     "Outcome",
+    "checkpoint_parts",
     "read_items",
     "run_batch",
     "write_report",

@@ -1,12 +1,14 @@
 """The models of a batch: each loaded once for the whole list, and only if some item needs it.
 
-Loading is the slow part of a run, so the engine holds the TTS, the voice cloner and each reference set's
-embedding for every item to share; `run_batch` loads what the items need before the first one runs, so a
-missing checkpoint stops the batch at once rather than failing every item.
+Loading is the slow part of a run, so the engine holds one TTS per language (`api.TTSPool`), the converter
+and each reference set's embedding for every item to share. `run_batch` loads the models of every language
+some item speaks (and no other) before the first item runs, so a missing checkpoint or language package
+stops the batch at once (exit 4 or 7) rather than failing every item of that language hours in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,13 +18,14 @@ from openvoice_tt.batch.items import Item, Options
 if TYPE_CHECKING:
     import torch
 
-    from openvoice_tt.api import TTS, Progress, Speech, VoiceCloner
+    from openvoice_tt.api import TTS, BaseSpeaker, Progress, Speech, ToneColorConverter, TTSPool, VoiceCloner
+    from openvoice_tt.languages import Language
     from openvoice_tt.text.lexicon import Lexicon
 
 
 class Engine:
     """The models of a batch, each loaded once and only if some item needs it; `lexicon` (already loaded,
-    so a bad file fails before the first item) goes to the TTS."""
+    so a bad file fails before the first item) goes to the TTS of each language."""
 
     def __init__(
         self,
@@ -40,12 +43,14 @@ class Engine:
         self.method = method
         self.use_cache = use_cache
         self._voices: dict[tuple[Path, ...], torch.Tensor] = {}
+        self._speakers: dict[tuple[str | None, str | None], BaseSpeaker] = {}
+        self._cloners: dict[str, VoiceCloner] = {}
 
     @property
     def device_used(self) -> str | None:
         """The resolved device ("cpu", "cuda", "tt") once a model is loaded, else None."""
-        loaded = self.__dict__.get("tts")
-        return loaded.device if loaded is not None else None
+        pool = self.__dict__.get("pool")
+        return pool.device if pool is not None and pool.loaded else None
 
     @cached_property
     def resolved_device(self) -> str:
@@ -58,36 +63,72 @@ class Engine:
         device = self.device_used or api.resolve_device(self.device)
         return f"tt:{device_choice()}" if device == "tt" else device
 
-    def load(self, kinds: set[str]) -> None:
-        """Load the models that items of these kinds ("synth", "clone") need, before the first item runs."""
-        if kinds:
-            _ = self.tts
+    def base_speaker(self, options: Options) -> BaseSpeaker:
+        """The base speaker (and so the language) that `options` name, looked up once per batch."""
+        from openvoice_tt import api
+
+        key = (options.speaker, options.language)
+        if key not in self._speakers:
+            self._speakers[key] = api.find_base_speaker(self.checkpoints, options.speaker, options.language)
+        return self._speakers[key]
+
+    def load(self, kinds: set[str], voices: Sequence[Options] = ()) -> None:
+        """Load, before the first item runs, the models that items of these kinds ("synth", "clone") need:
+        the TTS of each language that `voices` (the pending items' options, defaults applied) speak in, in
+        order of first use, and the converter for clones. A voice naming no installed speaker is skipped
+        here: it fails its own item."""
+        from openvoice_tt.errors import OpenVoiceError
+
+        if not kinds:
+            return
+        languages: list[Language] = []
+        for options in voices or [Options()]:
+            try:
+                language = self.base_speaker(options).language
+            except OpenVoiceError:
+                continue
+            if language not in languages:
+                languages.append(language)
+        for language in languages:
+            self.tts(language)
         if "clone" in kinds:
-            _ = self.cloner
+            _ = self.converter
 
     @cached_property
-    def tts(self) -> TTS:
-        from openvoice_tt.api import TTS
+    def pool(self) -> TTSPool:
+        from openvoice_tt.api import TTSPool
 
-        return TTS(self.checkpoints, self.device, self.lexicon)
+        return TTSPool(self.checkpoints, self.device, self.lexicon)
+
+    def tts(self, language: Language) -> TTS:
+        """The TTS of `language`, loaded at its first use and then kept."""
+        return self.pool.get(language)
 
     @cached_property
-    def cloner(self) -> VoiceCloner:
-        from openvoice_tt.api import ToneColorConverter, VoiceCloner
+    def converter(self) -> ToneColorConverter:
+        from openvoice_tt.api import ToneColorConverter
 
-        converter = ToneColorConverter(self.checkpoints, self.device, self.cache_dir)
-        return VoiceCloner(tts=self.tts, converter=converter)
+        return ToneColorConverter(self.checkpoints, self.device, self.cache_dir)
+
+    def cloner(self, language: Language) -> VoiceCloner:
+        """A cloner over `language`'s TTS and the one converter."""
+        from openvoice_tt.api import VoiceCloner
+
+        if language.code not in self._cloners:
+            self._cloners[language.code] = VoiceCloner(tts=self.tts(language), converter=self.converter)
+        return self._cloners[language.code]
 
     def voice(self, references: tuple[Path, ...]) -> torch.Tensor:
         """Embedding of a reference set, computed once per batch."""
         if references not in self._voices:
-            self._voices[references] = self.cloner.converter.extract_se(references, self.method, self.use_cache)
+            self._voices[references] = self.converter.extract_se(references, self.method, self.use_cache)
         return self._voices[references]
 
     def speak(self, item: Item, options: Options, progress: Progress | None) -> Speech:
-        kwargs = options.synthesis_kwargs()
+        base = self.base_speaker(options)
+        kwargs = options.synthesis_kwargs() | {"speaker": base.name}
         if item.kind == "synth":
-            return self.tts.synth(item.text, progress=progress, **kwargs)
+            return self.tts(base.language).synth(item.text, progress=progress, **kwargs)
         se = item.se if item.se is not None else self.voice(item.references)
         tau = {"tau": options.tau} if options.tau is not None else {}
-        return self.cloner.clone(item.text, se=se, progress=progress, **kwargs, **tau)
+        return self.cloner(base.language).clone(item.text, se=se, progress=progress, **kwargs, **tau)

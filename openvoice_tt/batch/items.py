@@ -7,7 +7,7 @@ import another just to name an item, and the parts form no import cycle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ class Options:
     """Per-item synthesis options; the batch's command-line values fill in whatever an item leaves out."""
 
     speaker: str | None = None
+    language: str | None = None
+    """The speaker's language (code or key), for a name two models share or a language's first speaker."""
     speed: float | None = None
     seed: int | None = None
     sdp_ratio: float | None = None
@@ -26,8 +28,20 @@ class Options:
     format: str | None = None
 
     def over(self, defaults: Options) -> Options:
-        """These options, with `defaults` where these are unset."""
+        """These options, with `defaults` where these are unset. The voice (speaker and language) is taken
+        whole: an item that names either takes neither from the defaults, since the batch's speaker need
+        not be in the item's language (an item `language: es` speaks with ES, not with the batch's EN-AU)."""
+        if self.speaker is not None or self.language is not None:
+            defaults = replace(defaults, speaker=None, language=None)
         return replace(defaults, **{f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None})
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The options as the --resume record hashes them: `language` only when set, so records written
+        before there was a language option still match."""
+        values = asdict(self)
+        if values["language"] is None:
+            del values["language"]
+        return values
 
     def synthesis_kwargs(self) -> dict[str, Any]:
         names = ("speaker", "speed", "seed", "sdp_ratio", "noise_scale", "noise_scale_w")

@@ -33,6 +33,7 @@ from openvoice_tt.reading import read_bounded
 COLUMNS = (
     "text",
     "speaker",
+    "language",
     "reference",
     "se",
     "output",
@@ -196,6 +197,7 @@ def _parse_item(index: int, line: int, row: dict[str, Any], source: Path, defaul
     if not isinstance(text, str) or not text.strip():
         raise InputError("no text")
     speaker = _optional_str(row, "speaker")
+    language = _optional_str(row, "language")
     numbers = {name: _number(row, name) for name in NUMBER_OPTIONS}
     seed = _integer(row, "seed")
     fmt = _optional_str(row, "format")
@@ -206,7 +208,8 @@ def _parse_item(index: int, line: int, row: dict[str, Any], source: Path, defaul
     se = _optional_str(row, "se")
     if references and se is not None:
         raise InputError("give either 'reference' or 'se', not both")
-    options = Options(speaker=speaker, seed=seed, format=audio_io.audio_format_for(output), **numbers)
+    fmt = audio_io.audio_format_for(output)
+    options = Options(speaker=speaker, language=language, seed=seed, format=fmt, **numbers)
     return Item(index, line, text, output, references, base / se if se else None, options, source=source)
 
 

@@ -15,14 +15,14 @@ import json
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openvoice_tt import layout
 from openvoice_tt.batch.items import Item, Options
 from openvoice_tt.batch.messages import one_line
-from openvoice_tt.errors import InputError, OutputError
+from openvoice_tt.errors import InputError, OpenVoiceError, OutputError
+from openvoice_tt.languages import EN, Language
 from openvoice_tt.outputs import output_error, write_file
 
 if TYPE_CHECKING:
@@ -48,16 +48,18 @@ FINGERPRINT_PARTS = {
 }
 """What determines an item's audio, each with the reason given when --resume redoes an item for it."""
 
-CHECKPOINT_PARTS = {
-    "synth": (layout.ENGLISH.folder, layout.ENGLISH.bert.folder),
-    "clone": (
-        layout.ENGLISH.folder,
-        layout.ENGLISH.bert.folder,
-        layout.CONVERTER.folder,
-        layout.CONVERTER.speaker_embeddings,
-    ),
-}
-"""The checkpoint folders (see checkpoints/README.md) whose files determine the audio of each kind."""
+
+def checkpoint_parts(kind: str, language: Language = EN) -> tuple[str, ...]:
+    """The checkpoint folders (see checkpoints/README.md) whose files determine the audio of an item of
+    `kind` ("synth", "clone") spoken in `language`: its MeloTTS and BERT folders, and for a clone the
+    converter and the base-speaker embeddings."""
+    model = language.model
+    melo = (model.folder, model.bert.folder)
+    return melo if kind == "synth" else (*melo, layout.CONVERTER.folder, layout.CONVERTER.speaker_embeddings)
+
+
+CHECKPOINT_PARTS = {kind: checkpoint_parts(kind) for kind in ("synth", "clone")}
+"""`checkpoint_parts` of English, the default language."""
 
 
 class FileHashes:
@@ -102,10 +104,10 @@ class Fingerprints:
     def of(self, item: Item, options: Options) -> dict[str, str]:
         return {
             "text": _sha(item.text),
-            "options": _sha(asdict(options)),
+            "options": _sha(options.fingerprint()),
             "voice": self._voice(item),
             "lexicon": self._once("lexicon", self._lexicon),
-            "checkpoints": self._once(f"checkpoints:{item.kind}", lambda: self._checkpoints(item.kind)),
+            "checkpoints": self._checkpoints_of(item, options),
             "device": self._once("device", lambda: _sha(self.engine.resolved_device)),
         }
 
@@ -133,12 +135,22 @@ class Fingerprints:
         except (OSError, InputError) as e:
             return UNREADABLE + one_line(e)
 
-    def _checkpoints(self, kind: str) -> str:
+    def _checkpoints_of(self, item: Item, options: Options) -> str:
+        """The checkpoint files of the item's own language (its speaker's model); a speaker that names
+        no installed model is `UNREADABLE`, so the item runs and fails with the real error."""
+        try:
+            language = self.engine.base_speaker(options).language
+        except OpenVoiceError as e:
+            return UNREADABLE + one_line(e)
+        key = f"checkpoints:{item.kind}:{language.code}"
+        return self._once(key, lambda: self._checkpoints(item.kind, language))
+
+    def _checkpoints(self, kind: str, language: Language) -> str:
         from openvoice_tt import api
 
         root = api.checkpoint_dir(self.engine.checkpoints)
         files = []
-        for part in CHECKPOINT_PARTS[kind]:
+        for part in checkpoint_parts(kind, language):
             folder = root / part
             for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
                 try:

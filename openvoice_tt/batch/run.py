@@ -96,12 +96,13 @@ def run_batch(
     report: Path | None = None,
 ) -> BatchResult:
     """Run every item; a failing item (any exception, down to an output name the file system refuses) is
-    recorded with a one-line reason and the batch goes on. No item's output may replace an input, the
-    list file, the record or `report` (a `report` that is one of those is an OutputError before any
-    work). Models are loaded before the first item, so a missing checkpoint stops the batch at once.
-    Ctrl-C stops it after cleaning up (outputs are written atomically, so none is left half-written): the
-    items not run are reported, and `resume` finishes them later. A SIGTERM is handled like Ctrl-C where
-    the CLI turns it into `errors.Terminated`."""
+        recorded with a one-line reason and the batch goes on. No item's output may replace an input, the
+        list file, the record or `report` (a `report` that is one of those is an OutputError before any
+        work). The first item's models are loaded before it runs, so a missing checkpoint stops the batch at once
+    (another language's load at its first item).
+        Ctrl-C stops it after cleaning up (outputs are written atomically, so none is left half-written): the
+        items not run are reported, and `resume` finishes them later. A SIGTERM is handled like Ctrl-C where
+        the CLI turns it into `errors.Terminated`."""
     outcomes = [Outcome(item) for item in items]
     guard = Guard(items, out_dir, engine.lexicon)
     if report is not None:
@@ -116,7 +117,7 @@ def run_batch(
                 pending.append(outcome)
     except KeyboardInterrupt as stop:
         return BatchResult(outcomes, interrupted=True, terminated=isinstance(stop, Terminated))
-    engine.load({o.item.kind for o in pending})
+    engine.load({o.item.kind for o in pending}, [o.item.options.over(defaults) for o in pending])
     handled = len(outcomes) - len(pending)
     try:
         for outcome in pending:

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from openvoice_tt.bert.model import BertConfig, BertEncoder
-from openvoice_tt.bert.tokenizer import WordPieceTokenizer
+from openvoice_tt.bert.tokenizer import TOKENIZER_CONFIG, Casing, WordPieceTokenizer
 from openvoice_tt.errors import CheckpointError, ConfigError, TextError
 
 HIDDEN_STATE = -3
@@ -35,7 +35,8 @@ class BertFeatureExtractor:
         cls, folder: str | os.PathLike[str], device: str | torch.device = "cpu", missing_ok: bool = False
     ) -> BertFeatureExtractor | None:
         """Load a Hugging Face BERT folder (config.json, model.safetensors or pytorch_model.bin, and
-        vocab.txt; without vocab.txt the bundled bert-base-uncased vocabulary is used).
+        vocab.txt; without vocab.txt the bundled bert-base-uncased vocabulary is used). Its
+        tokenizer_config.json, when there, sets casing and accents (`Casing.from_config`).
 
         A folder that does not exist raises CheckpointError, or gives None with `missing_ok` (the
         front end then runs in no-BERT mode); a folder that exists but is incomplete always raises.
@@ -52,7 +53,8 @@ class BertFeatureExtractor:
             raise ConfigError(f"{folder}: a {config.num_hidden_layers}-layer BERT has no hidden_states[-3]")
         encoder = BertEncoder.from_pretrained(folder, num_layers=num_layers, device=device)
         vocab = folder / "vocab.txt"
-        tokenizer = WordPieceTokenizer(vocab if vocab.is_file() else None)
+        casing = Casing.from_config(folder / TOKENIZER_CONFIG)
+        tokenizer = WordPieceTokenizer(vocab if vocab.is_file() else None, casing)
         if len(tokenizer) > config.vocab_size:
             raise CheckpointError(f"{folder}: vocab.txt has {len(tokenizer)} tokens, the model {config.vocab_size}")
         return cls(encoder, tokenizer)

@@ -1,14 +1,23 @@
-"""bert-base-uncased WordPiece tokenization from a local `vocab.txt`, through the `tokenizers` package.
+"""BERT WordPiece tokenization from a local `vocab.txt`, through the `tokenizers` package.
 
-The English front end needs this even without BERT weights: MeloTTS groups the WordPiece tokens into
-words for G2P, and word2ph counts phones per token (spec §4.4). The vocabulary ships with the package
-(`data/vocab.txt`, see data/NOTICE), so tokenization never touches the network.
+The front ends need this even without BERT weights: MeloTTS groups the WordPiece tokens into words for
+G2P, and word2ph counts phones per token (spec §4.4). bert-base-uncased's vocabulary ships with the
+package (`data/vocab.txt`, see data/NOTICE), so English tokenization never touches the network.
+
+Casing and accents follow the BERT folder's `tokenizer_config.json` with Hugging Face's semantics
+(`do_lower_case`, default True; `strip_accents`, where None/absent means "the same as do_lower_case"):
+bert-base-uncased lower-cases and strips accents, the Spanish BETO (uncased) lower-cases and keeps them
+(its hub config says `"strip_accents": false`), the French Europeana BERT keeps both case and accents.
+For Spanish this decides the phones: upstream phonemizes the words rebuilt from these pieces, so an
+accent-stripping tokenizer would read `niño` as `nino`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from openvoice_tt.errors import CheckpointError
@@ -20,20 +29,59 @@ MAX_WORD_CHARS = 100  # a longer word is one [UNK], as in Hugging Face's BertTok
 
 _SURROGATES = re.compile("[\ud800-\udfff]+")
 
+TOKENIZER_CONFIG = "tokenizer_config.json"
+
+
+@dataclass(frozen=True)
+class Casing:
+    """How a BERT tokenizer treats case and accents (Hugging Face's `do_lower_case` / `strip_accents`)."""
+
+    lowercase: bool = True
+    strip_accents: bool | None = None
+    """None: strip them when lower-casing (Hugging Face's default)."""
+
+    @property
+    def strips_accents(self) -> bool:
+        return self.lowercase if self.strip_accents is None else self.strip_accents
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str]) -> Casing:
+        """The settings of a `tokenizer_config.json`; a missing file gives the defaults (lower-case,
+        strip accents: bert-base-uncased)."""
+        path = Path(path)
+        if not path.is_file():
+            return cls()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise CheckpointError(f"{path}: not a readable tokenizer config ({e})") from None
+        if not isinstance(raw, dict):
+            raise CheckpointError(f"{path}: not a readable tokenizer config (not a JSON object)")
+        lowercase, strip = raw.get("do_lower_case", True), raw.get("strip_accents")
+        if not isinstance(lowercase, bool) or not (strip is None or isinstance(strip, bool)):
+            raise CheckpointError(f"{path}: do_lower_case must be true/false and strip_accents true/false/null")
+        return cls(lowercase, strip)
+
+
+UNCASED = Casing()
+"""bert-base-uncased: lower-case, strip accents."""
+
 
 class WordPieceTokenizer:
-    """Lower-casing, accent-stripping BERT tokenizer (the BertTokenizer of bert-base-uncased).
+    """BERT tokenizer (Hugging Face's BertTokenizer); by default bert-base-uncased's, lower-casing and
+    stripping accents, else as `casing` says.
 
     Same pipeline as Hugging Face's: drop control characters and normalize whitespace, put spaces around
-    CJK ideographs, lower-case and strip accents, split on whitespace and punctuation, then greedy
-    longest-match WordPiece with `##` continuations; a word of more than 100 characters or with no
-    WordPiece cover becomes `[UNK]`. Lone surrogates, which cannot be UTF-8 encoded for the Rust
-    tokenizer, are dropped.
+    CJK ideographs, lower-case and strip accents (as `casing` says), split on whitespace and punctuation,
+    then greedy longest-match WordPiece with `##` continuations; a word of more than 100 characters or with
+    no WordPiece cover becomes `[UNK]`. Lone surrogates, which cannot be UTF-8 encoded for the Rust
+    tokenizer, are dropped. Special tokens are found by name, never by id (BETO's [PAD] is id 1).
     """
 
-    def __init__(self, vocab_path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, vocab_path: str | os.PathLike[str] | None = None, casing: Casing = UNCASED) -> None:
         from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 
+        self.casing = casing
         path = Path(vocab_path) if vocab_path is not None else DEFAULT_VOCAB
         try:
             vocab = _read_vocab(path)
@@ -47,7 +95,10 @@ class WordPieceTokenizer:
         self.cls_id, self.sep_id, self.unk_id = vocab[CLS], vocab[SEP], vocab[UNK]
         tok = Tokenizer(models.WordPiece(vocab, unk_token=UNK, max_input_chars_per_word=MAX_WORD_CHARS))
         tok.normalizer = normalizers.BertNormalizer(
-            clean_text=True, handle_chinese_chars=True, strip_accents=True, lowercase=True
+            clean_text=True,
+            handle_chinese_chars=True,
+            strip_accents=casing.strips_accents,
+            lowercase=casing.lowercase,
         )
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         tok.post_processor = processors.BertProcessing((SEP, self.sep_id), (CLS, self.cls_id))
@@ -72,6 +123,41 @@ class WordPieceTokenizer:
     def encode(self, text: str) -> list[int]:
         """Token ids with [CLS] first and [SEP] last, as the BERT encoder takes them."""
         return self._tok.encode(_SURROGATES.sub("", text), add_special_tokens=True).ids
+
+
+class WordTokenizer:
+    """BERT's basic tokenization alone (the same normalizer and word splitting as `WordPieceTokenizer`,
+    no vocabulary): every word and punctuation mark is one token. The Spanish and French front ends use it
+    when no BERT folder is given: their phones come from whole words anyway (upstream rebuilds words from
+    the pieces), so only word2ph's split of a word's phones over its pieces differs."""
+
+    def __init__(self, casing: Casing = UNCASED) -> None:
+        from tokenizers import normalizers, pre_tokenizers
+
+        self.casing = casing
+        self._normalizer = normalizers.BertNormalizer(
+            clean_text=True,
+            handle_chinese_chars=True,
+            strip_accents=casing.strips_accents,
+            lowercase=casing.lowercase,
+        )
+        self._pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+
+    def pieces(self, text: str) -> list[tuple[str, str]]:
+        """The words, each with the text it covers; a word of more than 100 characters is `[UNK]`."""
+        from tokenizers import PreTokenizedString
+
+        clean = _SURROGATES.sub("", text)
+        pre = PreTokenizedString(clean)
+        pre.normalize(lambda normalized: self._normalizer.normalize(normalized))
+        self._pre_tokenizer.pre_tokenize(pre)
+        return [
+            (UNK if len(word) > MAX_WORD_CHARS else word, clean[start:end])
+            for word, (start, end), _ in pre.get_splits(offset_referential="original")
+        ]
+
+    def tokenize(self, text: str) -> list[str]:
+        return [token for token, _ in self.pieces(text)]
 
 
 def _read_vocab(path: Path) -> dict[str, int]:

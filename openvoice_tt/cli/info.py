@@ -19,46 +19,64 @@ from openvoice_tt.cli.ui import Ui
 @guarded
 def phonemes(
     text: Annotated[str, typer.Argument(help="Text to look at, or - to read it from stdin.", show_default=False)],
+    language: Annotated[
+        str,
+        typer.Option("--language", help="Language whose front end reads the text: en, en-v2, en-v3, es, fr."),
+    ] = "en",
     lexicon: LexiconOpt = None,
+    checkpoints: CheckpointsOpt = None,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Show what the model is fed: per word, the phones (ARPAbet, stress digits) and where they come from.
+    """Show what the model is fed: per word, the phones and where they come from; with --json also, per
+    chunk, the model inputs (phone_ids, tone_ids, language_ids, word2ph).
 
-    Sources: lexicon (--lexicon), dictionary (MeloTTS's training dictionary), g2p_en dictionary,
-    letter-to-sound (g2p_en's model), punctuation, none. Loads no model.
+    English phones are ARPAbet with stress digits; sources: lexicon (--lexicon), dictionary (MeloTTS's
+    training dictionary), g2p_en dictionary, letter-to-sound (g2p_en's model), punctuation, none. Spanish and
+    French phones are IPA characters from gruut (source gruut), punctuation, none. Ids come from the
+    language's installed checkpoint (its config's symbol list) when there is one, else the bundled upstream
+    list (the JSON's `symbols` says which). Loads no model, but a Spanish or French BERT when installed (its
+    word pieces decide word2ph).
 
-    Example: openvoice-tt phonemes "Tenstorrent reads 3.14." --lexicon names.txt
+    Example: openvoice-tt phonemes "¿Dónde está la estación?" --language es --json
     """
+    from openvoice_tt.cli.model_inputs import describe
+    from openvoice_tt.languages import find_language
+
+    chosen = find_language(language)
     user_lexicon = api.load_lexicon(lexicon)
-    chunks = api.phonemes(read_text(text), user_lexicon)
+    ui = Ui(quiet)
+    with ui.rendered_warnings():  # words left out, text in another language: one note each on stderr
+        symbols, chunks = describe(read_text(text), chosen, checkpoints, user_lexicon)
     if json_out:
-        Ui.json({"chunks": [chunk.to_json() for chunk in chunks]})
+        Ui.json({"language": chosen.code, "symbols": symbols.to_json(), "chunks": chunks})
         return
     if quiet:
         return
-    render.phonemes(Ui(), chunks)
+    render.phonemes(ui, chunks)
 
 
 @guarded
 def speakers(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_out: JsonOpt = False) -> None:
-    """List the base speakers of the MeloTTS checkpoint (and whether their embedding file is present).
+    """List the base speakers of every installed language: each one's language, model folder and id, and
+    whether the embedding file that clone starts from is present. --speaker NAME picks that model.
 
     Example: openvoice-tt speakers
     """
-    from openvoice_tt.config import MeloConfig
     from openvoice_tt.layout import Layout, existing_checkpoint_dir
 
     layout = Layout(existing_checkpoint_dir(checkpoints))
-    config = MeloConfig.from_file(layout.melo.config)
     rows = [
         {
-            "name": name,
-            "id": sid,
-            "se": str(path := layout.speaker_se(name)),
+            "name": speaker.name,
+            "language": speaker.language.code,
+            "language_key": speaker.language.key,
+            "model": str(speaker.model_folder),
+            "id": speaker.speaker_id,
+            "se": str(path := layout.speaker_se(speaker.name)),
             "se_present": path.is_file(),
         }
-        for name, sid in config.speakers.items()
+        for speaker in api.require_speakers(checkpoints)
     ]
     if json_out:
         Ui.json(rows)
@@ -72,7 +90,9 @@ def speakers(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_o
 def doctor(checkpoints: CheckpointsOpt = None, quiet: QuietOpt = False, json_out: JsonOpt = False) -> None:
     """Check Python, torch, CUDA, ttnn, the Tenstorrent device and every checkpoint file; say what to fix.
 
-    Exit code 0 when synthesis and cloning can run, 4 when a checkpoint is missing or broken.
+    Every installed language is checked: its model, base-speaker embeddings, BERT and packages (a missing
+    package names the pip extra). Exit code 0 when synthesis and cloning can run, 4 when a checkpoint is
+    missing or broken or an installed language's packages are missing.
 
     Example: openvoice-tt doctor
     """

@@ -17,6 +17,7 @@ from openvoice_tt.cli.options import (
     Device,
     DeviceOpt,
     JsonOpt,
+    LanguageOpt,
     QuietOpt,
     ReferenceOpt,
     SeedOpt,
@@ -60,6 +61,7 @@ def placement(
         str, typer.Argument(help="Text to clone (- reads stdin).")
     ] = "Where does each stage of a clone run?",
     speaker: SpeakerOpt = None,
+    language: LanguageOpt = None,
     seed: SeedOpt = api.DEFAULT_SEED,
     checkpoints: CheckpointsOpt = None,
     quiet: QuietOpt = False,
@@ -75,7 +77,7 @@ def placement(
     """
     ui = Ui(quiet)
     with ui.rendered_warnings():
-        report = api.placement(read_text(text), checkpoints, speaker, seed)
+        report = api.placement(read_text(text), checkpoints, speaker, seed, language)
     if json_out:
         Ui.json(report.to_json())
     elif not quiet:

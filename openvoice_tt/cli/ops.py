@@ -21,6 +21,7 @@ from openvoice_tt.cli.options import (
     Device,
     DeviceOpt,
     JsonOpt,
+    LanguageOpt,
     LexiconOpt,
     ListFormat,
     NoCacheOpt,
@@ -45,32 +46,88 @@ C = api.CONVERSION
 
 @guarded
 def download(
+    language_args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="LANGUAGE",
+            help="Languages to fetch, as after --languages (en, en-v2, en-v3, es, fr, all).",
+            show_default=False,
+        ),
+    ] = None,
+    languages: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--languages",
+            "-l",
+            help="Base-speaker languages to fetch: en (default), en-v2, en-v3, es, fr or all; several may follow "
+            "(--languages es fr en-v3) or be separated by commas.",
+            show_default=False,
+        ),
+    ] = None,
     checkpoints: CheckpointsOpt = None,
-    no_bert: Annotated[bool, typer.Option("--no-bert", help="Skip bert-base-uncased (~440 MB).")] = False,
+    no_bert: Annotated[
+        bool, typer.Option("--no-bert", help="Skip the languages' BERTs (~440 MB each; flatter prosody).")
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Download again even if files are present.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the files that would be fetched, with sizes; fetch nothing.")
+    ] = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Fetch the official checkpoints (OpenVoiceV2, MeloTTS-English, bert-base-uncased) from Hugging Face.
+    """Fetch the official checkpoints from Hugging Face: the converter, and per language its MeloTTS
+    model, BERT and base-speaker embeddings (English when no language is named).
 
-    The only command that uses the network. Offline, it lists which file goes where.
+    The only command that uses the network. Shows each file's size (as the hub gives it) before fetching;
+    files already present are kept. Offline, it lists which file goes where (exit code 4).
 
-    Example: openvoice-tt download --checkpoints ~/openvoice-checkpoints
+    Example: openvoice-tt download --languages es fr en-v3 --checkpoints ~/openvoice-checkpoints
     """
+    from openvoice_tt.download import DEFAULT_LANGUAGES, plan
     from openvoice_tt.download import download as fetch
+    from openvoice_tt.languages import find_languages
     from openvoice_tt.layout import checkpoint_dir
 
+    names = [
+        name for value in [*(languages or []), *(language_args or [])] for name in value.split(",") if name.strip()
+    ]
+    chosen = find_languages(names) if names else DEFAULT_LANGUAGES
     ui = Ui(quiet)
     folder = checkpoint_dir(checkpoints)
-    outputs.ensure_output_dir(folder)
+    if not dry_run:
+        outputs.ensure_output_dir(folder)
+    keys = " ".join(language.key for language in chosen)
+    planned = plan(folder, include_bert=not no_bert, force=force, languages=chosen)
+    known = sum(p.size for p in planned if p.size is not None)
+    unknown = sum(p.size is None for p in planned)
+    total = render.byte_size(known) + (f" and {unknown} of unknown size" if unknown else "")
+    summary = {
+        "command": "download",
+        "folder": str(folder),
+        "languages": [language.key for language in chosen],
+        "bytes": known,
+        "files": [p.to_json(folder) for p in planned],
+    }
+    if dry_run:
+        if json_out:
+            Ui.json({**summary, "dry_run": True})
+        elif not quiet:
+            render.download_plan(ui, planned, folder)
+        ui.status(
+            f"{len(planned)} file(s) to fetch for {keys}: {total}" if planned else f"all files already in {folder}"
+        )
+        return
+    if planned:
+        ui.status(f"fetching {len(planned)} file(s) for {keys}: {total}")
 
-    def on_file(done: int, total: int, remote: Any) -> None:
-        if done < total:
-            ui.status(f"[{done + 1}/{total}] {remote.repo}/{remote.filename}")
+    def on_file(done: int, count: int, planned_file: Any) -> None:
+        if done < count:
+            remote = planned_file.remote
+            ui.status(f"[{done + 1}/{count}] {remote.repo}/{remote.filename} ({render.byte_size(planned_file.size)})")
 
-    written = fetch(folder, include_bert=not no_bert, force=force, quiet=quiet, on_file=on_file)
+    written = fetch(folder, include_bert=not no_bert, force=force, quiet=quiet, on_file=on_file, planned=planned)
     if json_out:
-        Ui.json({"command": "download", "folder": str(folder), "written": [str(p) for p in written]})
+        Ui.json({**summary, "written": [str(p) for p in written]})
     ui.status(f"{len(written)} file(s) downloaded into {folder}" if written else f"all files already in {folder}")
 
 
@@ -94,6 +151,7 @@ def batch(
         typer.Option("--input-format", help="List format (default: from INPUT's extension).", show_default=False),
     ] = None,
     speaker: SpeakerOpt = None,
+    language: LanguageOpt = None,
     speed: SpeedOpt = S.speed,
     sdp_ratio: SdpRatioOpt = S.sdp_ratio,
     noise_scale: NoiseScaleOpt = S.noise_scale,
@@ -114,8 +172,10 @@ def batch(
     """Synthesize or clone every item of a list file into a folder; models load once.
 
     A .txt file has one text per line. A .csv/.tsv (header row) or .jsonl file can set per item: text,
-    speaker, reference (clone; several separated by |), se, output, speed, seed, sdp_ratio, noise_scale,
-    noise_scale_w, tau, format. A bad item is reported and the rest go on; the exit code is 1 if any
+    speaker, language, reference (clone; several separated by |), se, output, speed, seed, sdp_ratio,
+    noise_scale, noise_scale_w, tau, format. The speaker picks each item's language model (each loads at
+    its first item and is kept); an item naming a speaker or language takes neither from --speaker/--language.
+    A bad item is reported and the rest go on; the exit code is 1 if any
     item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest).
 
     Example: openvoice-tt batch lines.txt -o out/ --speaker EN-AU --resume --report out/report.json
@@ -129,9 +189,10 @@ def batch(
     if report is not None:
         outputs.check_output_file(report)
     synthesis = synthesis_options(speed, sdp_ratio, noise_scale, noise_scale_w)
-    api.check_request(checkpoints, speakers=[speaker], synthesis=synthesis, tau=tau, seed=seed)
+    api.check_request(checkpoints, speakers=[speaker], synthesis=synthesis, tau=tau, seed=seed, language=language)
     defaults = batching.Options(
         speaker=speaker,
+        language=language,
         speed=speed,
         seed=seed,
         sdp_ratio=sdp_ratio,
@@ -179,6 +240,10 @@ def serve(
 ) -> None:
     """Serve OpenAI's speech API over HTTP (POST /v1/audio/speech, /v1/voices, /health); models load once.
 
+    Every installed language's base speakers are voices; a language's models load on its first request and
+    stay loaded. A request may add "language" (es, fr, en-v3, ...) to clone a stored voice from that
+    language's speaker.
+
     Example: openvoice-tt serve --port 8000, then: curl -s localhost:8000/v1/audio/speech -H
     'Content-Type: application/json' -d '{"model": "openvoice-tt", "input": "Hi.", "voice": "EN-US"}' -o hi.wav
     """
@@ -194,6 +259,13 @@ def serve(
     outputs.ensure_output_dir(voices)
     limits = Limits(queue=queue, max_input_chars=max_input_chars, max_upload_bytes=int(max_upload_mb * 2**20))
     with ui.rendered_warnings():
-        service = SpeechService(api.VoiceCloner(checkpoints, device.value), voices, limits)
-    ui.status(f"serving on http://{host}:{port} ({service.cloner.tts.backend} backend; voices in {voices})")
+        pool = api.TTSPool(checkpoints, device.value)
+        first = api.find_base_speaker(checkpoints, None)  # its language loads now: a broken model fails here
+        cloner = api.VoiceCloner(checkpoints, device.value, tts=pool.get(first.language))
+        service = SpeechService(cloner, voices, limits, pool)
+    languages = ", ".join(dict.fromkeys(speaker.language.key for speaker in service.registry.speakers))
+    ui.status(
+        f"serving on http://{host}:{port} ({service.cloner.tts.backend} backend; languages {languages}, "
+        f"{cloner.tts.language.key} loaded, the others on first use; voices in {voices})"
+    )
     uvicorn.run(create_app(service), host=host, port=port, log_level="warning" if quiet else "info")

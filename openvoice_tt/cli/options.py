@@ -61,7 +61,18 @@ SpeakerOpt = Annotated[
     typer.Option(
         "--speaker",
         "-s",
-        help="Base speaker, see 'openvoice-tt speakers' (default: the first, EN-US).",
+        help="Base speaker; it picks the language model (EN-US, ES, FR, EN-Newest, ...: see 'openvoice-tt speakers'). "
+        "Default: the first, EN-US (with --language, that language's first).",
+        show_default=False,
+    ),
+]
+LanguageOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        help="Language model to speak with: en, en-v2, en-v3, es, fr (a code such as EN_NEWEST works too). "
+        "Needed only for a speaker name two models share (--language en-v2 --speaker EN-US), or alone to "
+        "use that language's first speaker.",
         show_default=False,
     ),
 ]

@@ -11,37 +11,69 @@ from typing import Any
 from openvoice_tt.cli.ui import Ui
 
 
-def phonemes(ui: Ui, chunks: list[Any]) -> None:
-    """Per chunk, its normalized text, then per word: the phones and where they came from."""
+def phonemes(ui: Ui, chunks: list[dict[str, Any]]) -> None:
+    """Per chunk, its normalized text, then per word: the phones (English: ARPAbet with stress digits) and
+    where they came from; a chunk the model gets nothing of says why."""
+    from rich.markup import escape
     from rich.table import Table
 
     for chunk in chunks:
-        ui.out.print(chunk.normalized, markup=False)
+        ui.out.print(chunk["normalized"], markup=False)
         table = Table("word", "phones", "source", box=None, padding=(0, 2, 0, 2))
-        for word in chunk.words:
-            table.add_row(word.word, " ".join(word.pronunciation.arpabet), word.pronunciation.source.value)
+        for word in chunk["words"]:
+            phones = word["arpabet"] if "arpabet" in word else " ".join(word["phones"])
+            table.add_row(escape(word["word"]), escape(phones), word["source"])
         ui.out.print(table)
+        if chunk.get("unspoken"):
+            ui.out.print(f"  (not spoken: {chunk['unspoken']})", markup=False)
+
+
+def byte_size(size: int | None) -> str:
+    """A byte count as people read it (1 decimal, powers of 1000 as the hub shows them); None is unknown."""
+    if size is None:
+        return "size unknown"
+    value = float(size)
+    for unit in ("B", "kB", "MB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.2f} GB"
+
+
+def download_plan(ui: Ui, planned: list[Any], folder: Any) -> None:
+    """The files `download` would fetch: where each goes, its hub repo and its size."""
+    from rich.table import Table
+
+    table = Table("file", "from", "size", box=None)
+    for item in planned:
+        remote = item.remote
+        table.add_row(str(folder / remote.target), f"{remote.repo}/{remote.filename}", byte_size(item.size))
+    ui.out.print(table)
 
 
 def speakers(ui: Ui, rows: list[dict[str, Any]]) -> None:
-    """The base speakers, with the embedding file `clone` needs for each (marked when it is missing)."""
+    """The base speakers with their language (--language key) and model folder, and the embedding file
+    `clone` needs for each (marked when it is missing)."""
     from rich.table import Table
 
-    table = Table("speaker", "id", "embedding (for clone)", box=None)
+    table = Table("speaker", "language", "model", "id", "embedding (for clone)", box=None)
     for row in rows:
-        table.add_row(row["name"], str(row["id"]), row["se"] if row["se_present"] else f"{row['se']} (missing)")
+        embedding = row["se"] if row["se_present"] else f"{row['se']} (missing)"
+        table.add_row(row["name"], row["language_key"], row["model"], str(row["id"]), embedding)
     ui.out.print(table)
 
 
 def doctor(ui: Ui, checks: list[Any], code: int) -> None:
     """Every check with its status (coloured) and, where it is not ok, what to do; then the verdict."""
+    from rich.markup import escape
     from rich.table import Table
 
     style = {"ok": "green", "warn": "yellow", "fail": "bold red", "info": "dim"}
     table = Table("check", "status", "detail", box=None)
     for check in checks:
         detail = check.detail + (f"\n→ {check.hint}" if check.hint and check.status != "ok" else "")
-        table.add_row(check.name, f"[{style[check.status]}]{check.status}[/]", detail)
+        # details hold paths and pip extras (`openvoice-tt[es]`), not markup
+        table.add_row(escape(check.name), f"[{style[check.status]}]{check.status}[/]", escape(detail))
     ui.out.print(table)
     ui.out.print("ready" if code == 0 else "not ready: fix the failed checks above", markup=False)
 

@@ -19,6 +19,7 @@ from openvoice_tt.cli.options import (
     DeviceOpt,
     FormatOpt,
     JsonOpt,
+    LanguageOpt,
     LexiconOpt,
     NoCacheOpt,
     NoiseScaleOpt,
@@ -58,6 +59,7 @@ def synth(
     text: TextArg,
     output: OutputOpt,
     speaker: SpeakerOpt = None,
+    language: LanguageOpt = None,
     speed: SpeedOpt = S.speed,
     sdp_ratio: SdpRatioOpt = S.sdp_ratio,
     noise_scale: NoiseScaleOpt = S.noise_scale,
@@ -71,9 +73,10 @@ def synth(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Speak TEXT with a base speaker (MeloTTS, 44.1 kHz).
+    """Speak TEXT with a base speaker (MeloTTS, 44.1 kHz); the speaker picks the language model.
 
     Example: openvoice-tt synth "Hello there." -o hello.wav --speaker EN-BR --seed 7
+    Example: openvoice-tt synth "¿Dónde está la estación?" -o donde.wav --speaker ES
     """
     ui = Ui(quiet)
     fmt_name = audio_output(output, fmt, json_out, [lexicon])
@@ -82,10 +85,11 @@ def synth(
     user_lexicon = api.load_lexicon(lexicon)
     text = read_text(text)
     synthesis = synthesis_options(speed, sdp_ratio, noise_scale, noise_scale_w)
-    api.check_request(checkpoints, text=text, speakers=[speaker], synthesis=synthesis, seed=seed)
+    api.check_request(checkpoints, text=text, speakers=[speaker], synthesis=synthesis, seed=seed, language=language)
+    base = api.find_base_speaker(checkpoints, speaker, language)
     with ui.rendered_warnings():
-        tts = api.TTS(checkpoints, device.value, user_lexicon)
-        name = tts.speaker(speaker)
+        tts = api.TTS(checkpoints, device.value, user_lexicon, base.language)
+        name = base.name
         with ui.progress("synthesizing") as progress:
             if stream:
                 pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
@@ -105,6 +109,7 @@ def clone(
     reference: ReferenceOpt = None,
     se: SeOpt = None,
     speaker: SpeakerOpt = None,
+    language: LanguageOpt = None,
     speed: SpeedOpt = S.speed,
     sdp_ratio: SdpRatioOpt = S.sdp_ratio,
     noise_scale: NoiseScaleOpt = S.noise_scale,
@@ -121,9 +126,10 @@ def clone(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Speak TEXT in the voice of a reference recording (22.05 kHz).
+    """Speak TEXT in the voice of a reference recording (22.05 kHz), in the base speaker's language.
 
     Example: openvoice-tt clone "Hello there." --reference me.wav -o hello-me.wav
+    Example: openvoice-tt clone "Bonjour." --speaker FR --reference me.wav -o bonjour-me.wav
     """
     ui = Ui(quiet)
     references = one_of(reference, se)
@@ -141,10 +147,12 @@ def clone(
         seed=seed,
         references=references or [],
         embeddings=[se] if se else [],
+        language=language,
     )
+    base = api.find_base_speaker(checkpoints, speaker, language)
     with ui.rendered_warnings():
-        cloner = api.VoiceCloner(checkpoints, device.value, lexicon=user_lexicon)
-        name = cloner.tts.speaker(speaker)
+        cloner = api.VoiceCloner(checkpoints, device.value, lexicon=user_lexicon, language=base.language)
+        name = base.name
         options = {"speaker": name, "speed": speed, "sdp_ratio": sdp_ratio, "noise_scale": noise_scale}
         options |= {"noise_scale_w": noise_scale_w, "tau": tau, "seed": seed, "method": vad.value}
         voice = {"reference": references, "se": se, "use_cache": not no_cache}

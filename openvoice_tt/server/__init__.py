@@ -1,13 +1,18 @@
 """`openvoice-tt serve`: an HTTP server that loads the models (and opens the device) once.
 
 Endpoints (OpenAI's speech API where one exists, so its clients work unchanged):
-  POST /v1/audio/speech  {model, input, voice, response_format: wav|flac|pcm, speed, seed?} -> audio; wav and
-                         pcm are streamed chunk by chunk (a WAV of unknown length), flac comes whole
-  GET  /v1/voices        the base speakers (44.1 kHz, MeloTTS) and the registered voices (22.05 kHz, cloned)
+  POST /v1/audio/speech  {model, input, voice, response_format: wav|flac|pcm, speed, seed?, language?} -> audio;
+                         wav and pcm are streamed chunk by chunk (a WAV of unknown length), flac comes whole.
+                         A base speaker's name picks its language's model (ES, FR, EN-Newest, EN-US, ...),
+                         loaded on its first request and kept; `language` (en, en-v2, en-v3, es, fr) picks
+                         between models that share a name (EN-US of en and en-v2) and, with a stored voice,
+                         the language it is cloned from (cross-lingual: that language's first speaker)
+  GET  /v1/voices        the base speakers of every installed language, each with its `language` (44.1 kHz,
+                         MeloTTS), and the registered voices (22.05 kHz, cloned)
   POST /v1/voices        multipart: `name` + one or more reference recordings `file` (+ `replace=true` to
                          replace an existing voice) -> a voice embedding stored as <voices>/<name>.pth (a .pth
                          placed there by hand works the same)
-  GET  /health           status, backend and the device queue (HEAD too)
+  GET  /health           status, backend, the device queue and the languages loaded so far (HEAD too)
 
 Every request that computes runs on one worker thread, one at a time (`DeviceQueue`): the device is never
 shared between requests, and at most `queue_limit` requests run or wait; the next one gets 503 at once.

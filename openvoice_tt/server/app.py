@@ -71,7 +71,14 @@ def create_app(service: SpeechService) -> FastAPI:
     async def health() -> dict[str, Any]:
         tts = service.cloner.tts
         queued = {"pending": service.queue.pending, "limit": service.queue.limit}
-        return {"status": "ok", "device": tts.device, "backend": tts.backend, "queue": queued}
+        loaded = [language.code for language in service.pool.loaded]
+        return {
+            "status": "ok",
+            "device": tts.device,
+            "backend": tts.backend,
+            "queue": queued,
+            "languages_loaded": loaded,
+        }
 
     @app.api_route(VOICES_PATH, methods=["GET", "HEAD"])
     async def voices() -> dict[str, Any]:
@@ -105,7 +112,8 @@ def create_app(service: SpeechService) -> FastAPI:
 
     @app.post(SPEECH_PATH)
     async def speech(request: Request) -> StreamingResponse:
-        """OpenAI's speech endpoint; `seed` (an extension: extra_body in the openai client) as for the CLI."""
+        """OpenAI's speech endpoint; `seed` and `language` (extensions: extra_body in the openai client) as
+        --seed and --language of the CLI."""
         body = await json_body(request)
         text, voice = body.get("input"), body.get("voice")
         fmt = body.get("response_format") or "wav"
@@ -124,7 +132,7 @@ def create_app(service: SpeechService) -> FastAPI:
             raise ApiError(400, f"input is {len(text)} characters (limit {limits.max_input_chars})", "input")
         if not isinstance(voice, str):
             raise ApiError(400, "voice must be a voice name (GET /v1/voices lists them)", "voice")
-        rate, stream = service.speech(text, voice, speed, seed)
+        rate, stream = service.speech(text, voice, speed, seed, body.get("language"))
         job = Job(lambda: _encode(stream(), fmt, rate), limits.item_timeout_seconds)
         first = await run(job)
         headers = {"X-Sample-Rate": str(rate), **warnings_header(told(job))}

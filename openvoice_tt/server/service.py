@@ -24,17 +24,29 @@ from openvoice_tt.server.worker import DeviceQueue
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-    from openvoice_tt.api import VoiceCloner
+    from openvoice_tt.api import BaseSpeaker, TTSPool, VoiceCloner
+    from openvoice_tt.languages import Language
 
 SHUTDOWN_WAIT_SECONDS = 30.0  # longest wait at shutdown for the device worker to finish its piece
 _log = logging.getLogger("openvoice_tt.server")  # one logger for the whole server, as an admin configures it
 
 
 class SpeechService:
-    """The loaded models, the voices folder and the device queue behind the HTTP endpoints."""
+    """The loaded models, the voices folder and the device queue behind the HTTP endpoints.
 
-    def __init__(self, cloner: VoiceCloner, voices: Path, limits: Limits = Limits()) -> None:
+    `cloner` holds the converter and the TTS stored voices speak through by default; `pool` (made from the
+    cloner's checkpoint folder and device when not given) holds one TTS per language, the cloner's
+    included, each loaded on its language's first request (on the device worker) and kept.
+    """
+
+    def __init__(
+        self, cloner: VoiceCloner, voices: Path, limits: Limits = Limits(), pool: TTSPool | None = None
+    ) -> None:
+        from openvoice_tt.api import TTSPool
+
         self.cloner = cloner
+        self.pool = pool if pool is not None else TTSPool(cloner.tts.checkpoints, cloner.tts.device)
+        self.pool.add(cloner.tts)
         self.registry = VoiceRegistry(cloner, voices, limits.max_reference_seconds)
         self.voices = self.registry.folder
         self.limits = limits
@@ -53,8 +65,8 @@ class SpeechService:
         return folders
 
     # the voices (voices.py), here too: the routes and the tests ask the service
-    def base_speaker(self, name: str) -> str | None:
-        return self.registry.base_speaker(name)
+    def base_speaker(self, name: str, language: Language | None = None) -> BaseSpeaker | None:
+        return self.registry.base_speaker(name, language)
 
     def voice_file(self, name: str) -> Path:
         return self.registry.voice_file(name)
@@ -71,17 +83,67 @@ class SpeechService:
     def check_references(self, files: list[Path]) -> None:
         self.registry.check_references(files)
 
-    def speech(self, text: str, voice: str, speed: float, seed: int) -> tuple[int, Callable[[], Iterator[np.ndarray]]]:
-        """(sample rate, a function that streams the audio) for a request; the voice is checked here."""
-        speaker = self.base_speaker(voice)
+    def speech(
+        self, text: str, voice: str, speed: float, seed: int, language: str | None = None
+    ) -> tuple[int, Callable[[], Iterator[np.ndarray]]]:
+        """(sample rate, a function that streams the audio) for a request; the voice and language are
+        checked here. A base speaker speaks with its language's TTS; a stored voice is cloned from the
+        cloner's TTS, or from `language`'s (its first speaker) when one is named (cross-lingual cloning).
+        The stream function loads a language's models on its first use: it runs on the device worker."""
+        chosen = self._language(language)
+        speaker = self.base_speaker(voice, chosen)
         if speaker is not None:
-            tts = self.cloner.tts
-            return tts.sample_rate, lambda: tts.stream(text, speaker, speed=speed, seed=seed)
+            self._require_packages(speaker.language)
+            rate, name, code = self.registry.sample_rates[speaker.language.code], speaker.name, speaker.language
+            return rate, lambda: self.pool.get(code).stream(text, name, speed=speed, seed=seed)
+        if chosen is not None and self.base_speaker(voice) is not None:
+            raise ApiError(400, f"voice '{voice}' is not a {chosen.name} speaker (GET /v1/voices lists them)", "voice")
         path = self.voice_file(voice)
         if not path.is_file():
-            names = ", ".join(v["name"] for v in self.voice_list())
+            names = ", ".join(dict.fromkeys(v["name"] for v in self.voice_list()))
             raise ApiError(400, f"unknown voice '{voice}' (choose from {names})", "voice")
-        return self.cloner.sample_rate, lambda: self.cloner.stream(text, se=path, speed=speed, seed=seed)
+        if chosen is None:
+            return self.cloner.sample_rate, lambda: self.cloner.stream(text, se=path, speed=speed, seed=seed)
+        self._require_packages(chosen)
+        return self.cloner.sample_rate, lambda: self._cloner(chosen).stream(text, se=path, speed=speed, seed=seed)
+
+    def _language(self, language: str | None) -> Language | None:
+        """The installed language a request names (None when it names none); 400 otherwise."""
+        from openvoice_tt.errors import InputError
+        from openvoice_tt.languages import find_language
+
+        if language is None:
+            return None
+        if not isinstance(language, str):
+            raise ApiError(400, "language must be a language name such as es, fr or en-v3", "language")
+        try:
+            chosen = find_language(language)
+        except InputError as e:
+            raise ApiError(400, str(e), "language") from None
+        if chosen.code not in self.registry.sample_rates:
+            installed = ", ".join(dict.fromkeys(s.language.key for s in self.registry.speakers))
+            raise ApiError(400, f"{chosen.name} is not installed on this server (installed: {installed})", "language")
+        return chosen
+
+    @staticmethod
+    def _require_packages(language: Language) -> None:
+        """A language whose packages the server lacks: 503, naming the extra for the administrator."""
+        missing = language.missing_packages()
+        if missing:
+            raise ApiError(
+                503,
+                f"{language.name} is unavailable on this server: it needs {', '.join(missing)} "
+                f"(pip install 'openvoice-tt[{language.extra}]')",
+                "voice",
+                code="language_unavailable",
+                kind="server_error",
+            )
+
+    def _cloner(self, language: Language) -> VoiceCloner:
+        """A cloner over `language`'s TTS (loaded now if it is its first use) and the one converter."""
+        from openvoice_tt.api import VoiceCloner
+
+        return VoiceCloner(tts=self.pool.get(language), converter=self.cloner.converter)
 
     def new_upload(self) -> Path:
         fd, name = tempfile.mkstemp(dir=self.uploads, suffix=".audio")

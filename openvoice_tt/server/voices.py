@@ -1,4 +1,10 @@
-"""The voices a client may ask for: the base speakers, and the cloned voices stored as <voices>/<name>.pth.
+"""The voices a client may ask for: the base speakers of every installed language, and the cloned voices
+stored as <voices>/<name>.pth.
+
+The base speakers are read once, when the server starts, from each installed language's config.json
+(`api.installed_speakers`); a speaker name picks its language (EN before EN_V2 for the names they share,
+unless the request names a language). A language's models load on its first request and are kept
+(`api.TTSPool`).
 
 Why one module: a voice name comes from the client and becomes a file name, and two requests may register
 the same name at once. Names are checked against one pattern (`VOICE_NAME`) before any path is made from
@@ -21,26 +27,43 @@ from typing import TYPE_CHECKING, Any
 from openvoice_tt.server.errors import ApiError, shown
 
 if TYPE_CHECKING:
-    from openvoice_tt.api import VoiceCloner
+    from openvoice_tt.api import BaseSpeaker, VoiceCloner
+    from openvoice_tt.languages import Language
 
 VOICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 class VoiceRegistry:
-    """The voices folder of a server (created if missing) beside the base speakers of `cloner`."""
+    """The voices folder of a server (created if missing) beside the base speakers of every installed
+    language (those of the checkpoint folder of `cloner`, read now)."""
 
     def __init__(self, cloner: VoiceCloner, folder: Path, max_reference_seconds: float) -> None:
+        from openvoice_tt.api.voices import installed_speakers, language_speakers
+        from openvoice_tt.languages import EN
+
         self.cloner = cloner
         self.folder = folder.resolve()
         self.folder.mkdir(parents=True, exist_ok=True)
         self.max_reference_seconds = max_reference_seconds
         self.registering: set[str] = set()  # voice names (casefolded) a request is registering right now
         self.lock = threading.Lock()
+        checkpoints = cloner.tts.checkpoints  # none installed: English's missing config is the error
+        self.speakers: list[BaseSpeaker] = installed_speakers(checkpoints) or language_speakers(checkpoints, EN)
+        self.sample_rates = {s.language.code: _sample_rate(s.model_folder) for s in self.speakers}
 
-    def base_speaker(self, name: str) -> str | None:
+    def base_speaker(self, name: str, language: Language | None = None) -> BaseSpeaker | None:
+        """The base speaker called `name` (any case, `-`/`_` alike), of `language` when given; the first
+        language's for a name two share."""
         from openvoice_tt.api import speaker_key
 
-        return next((s for s in self.cloner.tts.speakers if speaker_key(s) == speaker_key(name)), None)
+        return next(
+            (
+                s
+                for s in self.speakers
+                if speaker_key(s.name) == speaker_key(name) and (language is None or s.language == language)
+            ),
+            None,
+        )
 
     def voice_file(self, name: str) -> Path:
         """<voices>/<name>.pth for a name that matches VOICE_NAME (nothing else makes a path)."""
@@ -49,8 +72,19 @@ class VoiceRegistry:
         return self.folder / f"{name}.pth"
 
     def voice_list(self) -> list[dict[str, Any]]:
-        tts, converter = self.cloner.tts, self.cloner.converter
-        base = [{"name": s, "kind": "base speaker", "sample_rate": tts.sample_rate} for s in tts.speakers]
+        """Every base speaker (with its language: `language` is upstream's code, `language_key` the
+        request's `language` value) and every stored voice."""
+        converter = self.cloner.converter
+        base = [
+            {
+                "name": s.name,
+                "kind": "base speaker",
+                "language": s.language.code,
+                "language_key": s.language.key,
+                "sample_rate": self.sample_rates[s.language.code],
+            }
+            for s in self.speakers
+        ]
         stored = sorted(p.stem for p in self.folder.glob("*.pth") if VOICE_NAME.fullmatch(p.stem))
         return base + [{"name": n, "kind": "embedding", "sample_rate": converter.sample_rate} for n in stored]
 
@@ -125,3 +159,11 @@ class VoiceRegistry:
                     "file",
                     code="request_too_large",
                 )
+
+
+def _sample_rate(model_folder: Path) -> int:
+    """The output rate of the MeloTTS model in `model_folder` (its config; the weights are not loaded)."""
+    from openvoice_tt.config import MeloConfig
+    from openvoice_tt.layout import ModelFolder
+
+    return MeloConfig.from_file(ModelFolder(model_folder).config).data.sampling_rate

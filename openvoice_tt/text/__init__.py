@@ -1,4 +1,9 @@
-"""English text front end for MeloTTS: normalization, sentence splitting, G2P and model-input assembly.
+"""Text front ends for MeloTTS: normalization, sentence splitting, G2P and model-input assembly.
+
+English is below. Spanish and French are `spanish.SpanishFrontEnd` and `french.FrenchFrontEnd` over
+`latin` (upstream's cleaners and per-word gruut phonemization; their deviations are listed in each
+module's docstring); they are imported by the language registry (`openvoice_tt.languages`) when first
+used, never by this package, and gruut only when their first chunk is converted.
 
 Nothing here downloads anything or imports nltk, g2p_en or transformers; numpy and torch are imported on
 first use, so `import openvoice_tt.text` stays light.

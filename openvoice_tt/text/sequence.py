@@ -1,9 +1,10 @@
 """Turn phones, tones and word2ph into the id sequences the model takes (spec §4.4 step 5, §4.5).
 
 The model was trained on exactly this layout, so every detail is upstream's: a pad phone `_` with
-tone 0 for [CLS] and [SEP]; tone ids offset by 7 and language id 2 for every phone, pads included;
+tone 0 for [CLS] and [SEP]; tone ids offset by the language's tone start (English 7, Spanish 12,
+French 13) and its language id (English 2, Spanish 5, French 6) for every phone, pads included;
 then, with `add_blank`, a blank before every phone and one at the end, with phone 0, tone 0 and
-language 0 (not 7 and 2), and word2ph doubled with the extra leading blank given to [CLS].
+language 0 (not the offsets), and word2ph doubled with the extra leading blank given to [CLS].
 """
 
 from __future__ import annotations
@@ -42,16 +43,19 @@ def assemble(
     word2ph: Sequence[int],
     table: SymbolTable,
     add_blank: bool = True,
+    tone_start: int = EN_TONE_START,
+    language_id: int = EN_LANGUAGE_ID,
 ) -> PhoneSequence:
-    """Pad for [CLS]/[SEP], map to ids (unknown phones -> UNK), offset tones, and intersperse blanks."""
+    """Pad for [CLS]/[SEP], map to ids (unknown phones -> UNK), offset tones by `tone_start`, give every
+    phone `language_id`, and intersperse blanks (the defaults are English's)."""
     if len(phones) != len(tones) or sum(word2ph) != len(phones):
         raise ValueError(
             f"inconsistent G2P output: {len(phones)} phones, {len(tones)} tones, sum(word2ph)={sum(word2ph)}"
         )
     names = [PAD] + [p if p in table else UNK for p in phones] + [PAD]
     phone_ids = [table.id(p) for p in names]
-    tone_ids = [EN_TONE_START] + [t + EN_TONE_START for t in tones] + [EN_TONE_START]
-    language_ids = [EN_LANGUAGE_ID] * len(names)
+    tone_ids = [tone_start] + [t + tone_start for t in tones] + [tone_start]
+    language_ids = [language_id] * len(names)
     counts = [1, *word2ph, 1]
     if add_blank:
         names = intersperse(names, table.symbols[BLANK_ID])
