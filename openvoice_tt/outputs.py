@@ -100,7 +100,7 @@ def progressive(destination: str | os.PathLike[str]) -> Iterator[Progressive]:
         return
     temp = _temporary(target)
     try:  # os.open with 0o666 lets the umask decide the mode, as for a plain open(); mkstemp would force 0o600
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)  # RDWR: libsndfile may read back
     except OSError as e:
         raise output_error(name, e) from None
     replaced = False

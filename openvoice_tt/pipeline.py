@@ -14,7 +14,7 @@ converted on the device) and `chunking` (the longest input the converter takes i
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -195,19 +195,43 @@ def clone(
 
     steps = len(chunks) + 1
     rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
+    limit = int(MAX_CLONE_SECONDS * rate_in)
     if synthesizer.keeps_audio_on_device and converter.keeps_audio_on_device:
         waves = synthesized(synthesizer, chunks, voice, noise, timer, progress, steps, on_device=True)
-        pieces = [(wave.audio, wave.samples) for wave in waves]  # synthesized before the resample stage starts
-        with timer("resample"):
+        pieces = [(wave.audio, wave.samples) for wave in _within(waves, limit, voice.silence_samples)]
+        with timer("resample"):  # (all synthesized before the resample stage starts)
             take = converter.join_on_device(pieces, voice.silence_samples, rate_in)
     else:
-        take, _ = synthesize(synthesizer, chunks, voice, noise, timer, progress)
+        spoken = list(_within(speak(synthesizer, chunks, voice, noise, timer, progress), limit))
+        take = np.concatenate([audio for audio, _ in spoken])
+        del spoken
         with timer("resample"):
             take = resample(take, rate_in, rate_out)
     out = convert(converter, take, conversion, noise, timer.prefixed(CONVERTER_STAGE_PREFIX))
     if progress is not None:
         progress(steps, steps)
     return out
+
+
+MAX_CLONE_SECONDS = 3600.0
+"""Longest speech a non-streamed clone makes: it holds the whole take and converts it in one call (one
+posterior-noise draw, upstream's flow), as `convert` does with a source of at most an hour
+(`audio.MAX_AUDIO_SECONDS`). A longer text is refused (TextError, exit 3) as soon as its speech passes the
+bound, before the take is joined; `clone_stream` converts as it goes and has no such bound."""
+
+
+def _within(pieces: Iterable[Any], limit: int, silence: int = 0) -> Iterator[Any]:
+    """`pieces` (a `Synthesized`, or `speak`'s (audio, frames)) until their samples, pauses included, pass
+    `limit`: then a TextError, so the take is never joined or converted."""
+    total = 0
+    for piece in pieces:
+        total += (piece.samples + silence) if hasattr(piece, "samples") else len(piece[0])
+        if total > limit:
+            raise TextError(
+                f"text too long for one clone: its speech passes {MAX_CLONE_SECONDS:.0f} s, the most a clone "
+                "holds and converts at once; stream it (clone --stream) or split it (batch)"
+            )
+        yield piece
 
 
 # ------------------------------------------------------------------------------------------ streaming

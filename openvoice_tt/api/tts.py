@@ -186,14 +186,16 @@ class TTS:
         noise_scale_w: float = SYNTHESIS.noise_scale_w,
         seed: int = DEFAULT_SEED,
         progress: Progress | None = None,
+        timer: StageTimer | None = None,
     ) -> Iterator[np.ndarray]:
         """`synth`, yielded chunk by chunk (float32 at `sample_rate`, each chunk with its pause) as each is
         ready; joined, the pieces are `synth`'s audio sample for sample. Everything is checked, and the
-        front end run, before this returns, so bad input fails here and not at the first `next()`."""
+        front end run, before this returns, so bad input fails here and not at the first `next()`. `timer`
+        as in `synth` (the CLI writes a long take piece by piece from here and reports the timings)."""
         from openvoice_tt.pipeline import speak
 
         name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
-        timer = stage_timer(self.device)
+        timer = timer if timer is not None else stage_timer(self.device)
         prepared = self.prepare(text, timer)
         pieces = speak(self.synthesizer, prepared, self.voice(name, params, speed), noise, timer, progress)
         return (audio for audio, _ in pieces)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from openvoice_tt import api, outputs
+from openvoice_tt.api.device import stage_timer
 from openvoice_tt.audio import STDOUT
 from openvoice_tt.cli.errors import guarded
 from openvoice_tt.cli.options import (
@@ -39,7 +40,14 @@ from openvoice_tt.cli.options import (
     one_of,
     synthesis_options,
 )
-from openvoice_tt.cli.textio import audio_output, check_streamable, finish, read_text, write_streamed
+from openvoice_tt.cli.textio import (
+    audio_output,
+    check_streamable,
+    finish,
+    read_text,
+    write_streamed,
+    write_synthesized,
+)
 from openvoice_tt.cli.ui import Ui
 
 S = api.SYNTHESIS  # the defaults users see in -h
@@ -88,9 +96,10 @@ def synth(
                 where = {"speaker": name, "device": tts.device, "backend": tts.backend}
                 write_streamed(ui, json_out, "synth", output, fmt_name, pieces, tts.sample_rate, seed, **where)
                 return
-            speech = tts.synth(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
-    speech.save(output, fmt_name)
-    finish(ui, json_out, "synth", output, fmt_name, speech, speaker=name, device=tts.device, backend=tts.backend)
+            timer = stage_timer(tts.device)  # written as made: memory does not grow with the audio
+            pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress, timer)
+            written = write_synthesized(output, fmt_name, pieces, tts, speed, seed, timer)
+    finish(ui, json_out, "synth", output, fmt_name, written, speaker=name, device=tts.device, backend=tts.backend)
 
 
 @guarded

@@ -5,10 +5,13 @@ typo costs no minutes of synthesis. Audio goes to the file or stdout; the one-li
 and with --json the summary is the result on stdout.
 """
 
+from __future__ import annotations
+
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -19,6 +22,9 @@ from openvoice_tt.cli.options import AudioFormat
 from openvoice_tt.cli.ui import Ui
 from openvoice_tt.errors import InputError
 from openvoice_tt.reading import read_bounded
+
+if TYPE_CHECKING:
+    from openvoice_tt.timing import StageTimer
 
 
 def read_text(text: str) -> str:
@@ -100,24 +106,72 @@ def write_streamed(
     ui.status(f"wrote {destination}: {seconds:.2f} s at {rate} Hz (seed {seed}), first audio after {first:.2f} s")
 
 
-def finish(ui: Ui, json_out: bool, command: str, output: str, fmt: str, speech: api.Speech, **extra: Any) -> None:
+@dataclass(frozen=True)
+class Written:
+    """What a non-streamed command wrote, as its summary reports it (a `Speech` without the samples)."""
+
+    sample_rate: int
+    samples: int
+    frames: int
+    hop_length: int
+    chunks: int
+    seed: int
+    timings: Mapping[str, Mapping[str, float]]
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / self.sample_rate
+
+    @classmethod
+    def of(cls, speech: api.Speech) -> Written:
+        return cls(
+            speech.sample_rate,
+            len(speech.audio),
+            speech.frames,
+            speech.hop_length,
+            len(speech.chunks),
+            speech.seed,
+            speech.timings,
+        )
+
+
+def write_synthesized(
+    output: str, fmt: str, pieces: Iterable[Any], tts: api.TTS, speed: float, seed: int, timer: StageTimer
+) -> Written:
+    """Write a synthesis (`TTS.stream`'s pieces, the chunk loop every output shares) to `output` piece by
+    piece (`streaming.write_take`), so memory does not grow with the audio: the file is the one
+    `TTS.synth(...).save(output)` writes, and the summary its `Speech`'s (every piece is a chunk's
+    `frames * hop_length` samples followed by the pause, `TTS.silence_samples`)."""
+    from openvoice_tt.streaming import write_take
+
+    take = write_take(output, pieces, tts.sample_rate, fmt)
+    frames, rest = divmod(take.samples - take.pieces * tts.silence_samples(speed), tts.hop_length)
+    if rest:  # a backend broke the contract above: a bug, keep the traceback
+        raise AssertionError(f"synthesis of {take.samples} samples is not whole frames plus pauses")
+    return Written(tts.sample_rate, take.samples, frames, tts.hop_length, take.pieces, seed, {"synth": timer.seconds})
+
+
+def finish(
+    ui: Ui, json_out: bool, command: str, output: str, fmt: str, speech: api.Speech | Written, **extra: Any
+) -> None:
     """Say what was written: one line on stderr; with --json, the full summary (timings too) on stdout."""
+    written = speech if isinstance(speech, Written) else Written.of(speech)
     if json_out:
         ui.json(
             {
                 "command": command,
                 "output": output,
                 "format": fmt,
-                "sample_rate": speech.sample_rate,
-                "seconds": round(speech.seconds, 4),
-                "samples": len(speech.audio),
-                "frames": speech.frames,
-                "hop_length": speech.hop_length,
-                "chunks": len(speech.chunks),
-                "seed": speech.seed,
+                "sample_rate": written.sample_rate,
+                "seconds": round(written.seconds, 4),
+                "samples": written.samples,
+                "frames": written.frames,
+                "hop_length": written.hop_length,
+                "chunks": written.chunks,
+                "seed": written.seed,
                 **extra,
-                "timings": {phase: {k: round(v, 4) for k, v in t.items()} for phase, t in speech.timings.items()},
+                "timings": {phase: {k: round(v, 4) for k, v in t.items()} for phase, t in written.timings.items()},
             }
         )
     where = "stdout" if output == STDOUT else output
-    ui.status(f"wrote {where}: {speech.seconds:.2f} s at {speech.sample_rate} Hz (seed {speech.seed})")
+    ui.status(f"wrote {where}: {written.seconds:.2f} s at {written.sample_rate} Hz (seed {written.seed})")
