@@ -214,6 +214,13 @@ def test_speakers_lists_every_installed_language(multilingual_checkpoints: Path)
     assert "melotts-english-v2" in lines["EN-US en-v2"] and "melotts-english-v3" in lines["EN-Newest en-v3"]
 
 
+def test_the_top_level_help_names_every_spoken_language() -> None:
+    shown = run("--help")
+    assert shown.exit_code == 0
+    text = " ".join(shown.stdout.split())
+    assert "MeloTTS English, Spanish, French" in text, text
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -54,6 +54,10 @@ _LANGUAGE_MARKS = (
 )
 
 
+_SPEAKER_FOR = {"Spanish": "ES", "French": "FR"}
+"""The base speaker that speaks a language `foreign_letters` may name."""
+
+
 def foreign_letters(text: str) -> str | None:
     """A notice when `text` has Latin letters with non-English diacritics (None otherwise): which language
     it looks like, and that English letter-to-sound reads it."""
@@ -67,9 +71,14 @@ def foreign_letters(text: str) -> str | None:
     best, name = max(scores)
     language = name if best else "another language"
     shown = "".join(found[:8])
+    hint = _SPEAKER_FOR.get(language)
+    advice = (
+        f"; for {language} speech pick the {hint} speaker (--speaker {hint})"
+        if hint
+        else "; English, Spanish (ES) and French (FR) are the languages spoken"
+    )
     return (
-        f"the text looks like {language} ({shown}): it is read with English letter-to-sound, as English "
-        "words; only English is spoken for now"
+        f"the text looks like {language} ({shown}): it is read with English letter-to-sound, as English words{advice}"
     )
 
 
