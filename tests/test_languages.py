@@ -135,6 +135,22 @@ def test_a_named_language_that_is_not_installed_says_how_to_get_it(tiny_checkpoi
     assert "melotts-spanish/config.json: not found" in message and "download --languages es" in message
 
 
+@pytest.mark.parametrize(
+    ("name", "key", "folder"), [("ES", "es", "spanish"), ("fr", "fr", "french"), ("EN-Newest", "en-v3", "english-v3")]
+)
+def test_a_speaker_whose_language_is_not_installed_says_how_to_get_it(
+    tiny_checkpoints: Path, name: str, key: str, folder: str
+) -> None:
+    # tiny_checkpoints holds English alone: ES is no typo, it needs Spanish installed (not exit 3 "unknown")
+    with pytest.raises(CheckpointError) as caught:
+        api.find_base_speaker(tiny_checkpoints, name)
+    message = str(caught.value)
+    assert caught.value.exit_code == 4
+    assert f"melotts-{folder}/config.json: not found" in message and f"download --languages {key}" in message
+    with pytest.raises(InputError, match=r"^unknown speaker 'DE' \(choose from EN-US, "):
+        api.find_base_speaker(tiny_checkpoints, "DE")
+
+
 def test_check_request_checks_speakers_in_every_language(multilingual_checkpoints: Path) -> None:
     api.check_request(multilingual_checkpoints, speakers=["ES", "EN-Newest", "fr"])
     api.check_request(multilingual_checkpoints, speakers=["EN-US"], language="en-v2")
