@@ -163,6 +163,15 @@ def test_a_language_not_installed_is_400(tiny_checkpoints: Path, tmp_path: Path)
         assert response.json()["error"]["message"] == "Spanish is not installed on this server (installed: en)"
         listed = httpx.get(f"{url}/v1/voices").json()["voices"]
         assert {v["language"] for v in listed if v["kind"] == "base speaker"} == {"EN"}
+        for voice, name in (("ES", "Spanish"), ("fr", "French"), ("EN-Newest", "English (v3, EN-Newest)")):
+            response = speech(url, voice=voice)  # a speaker of a language not installed: no "unknown voice"
+            assert response.status_code == 400
+            error = response.json()["error"]
+            assert error["param"] == "voice"
+            assert error["message"].startswith(f"voice '{voice}' speaks {name}, which is not installed"), error
+            assert "(installed: en;" in error["message"]
+        response = speech(url, voice="JP")
+        assert response.json()["error"]["message"].startswith("unknown voice 'JP' (choose from EN-US, ")
 
 
 @pytest.mark.parametrize("name", ["EN-Newest", "es", "FR"])
