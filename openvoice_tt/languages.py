@@ -74,7 +74,8 @@ class Language:
 
 
 ENGLISH_FRONT_END = "openvoice_tt.text.frontend:EnglishFrontEnd"
-LATIN_PACKAGES = ("gruut",)
+LATIN_PACKAGES = ("gruut", "num2words")
+"""gruut reads the words, num2words spells out ordinals (`text.latin_numbers`); both are in the es/fr extras."""
 
 EN = Language("EN", "en", "English", ENGLISH, ENGLISH_FRONT_END, tone_start=7, language_id=2)
 EN_V2 = Language("EN_V2", "en-v2", "English (v2)", ENGLISH_V2, ENGLISH_FRONT_END, tone_start=7, language_id=2)

@@ -269,6 +269,39 @@ def test_missing_packages_are_exit_7_in_one_line(multilingual_checkpoints: Path,
     assert not out.exists()
 
 
+def test_a_gruut_that_does_not_import_is_exit_7_in_one_line(
+    multilingual_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # installed (find_spec sees it) but broken: a dependency missing or of the wrong version
+    broken = tmp_path / "site" / "gruut"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError(\"No module named 'dateparser'\")\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    for name in [name for name in sys.modules if name == "gruut" or name.startswith("gruut.")]:
+        monkeypatch.delitem(sys.modules, name)
+    out = tmp_path / "x.wav"
+    result = run("synth", "Hola.", "--speaker", "ES", "-o", out, "-c", multilingual_checkpoints)
+    assert result.exit_code == 7, result.output
+    assert result.stderr.strip() == (
+        "error: Spanish needs gruut, which is installed but does not import (No module named 'dateparser'): "
+        "reinstall it with pip install --force-reinstall 'openvoice-tt[es]' (or run ./setup_and_run.sh)"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.usefixtures("no_model_loads")
+def test_a_missing_num2words_is_exit_7(multilingual_checkpoints: Path, tmp_path: Path, monkeypatch) -> None:
+    # num2words spells out ordinals (1º, 1er); without it synthesis would fail in the middle of a text
+    monkeypatch.setitem(sys.modules, "num2words", None)
+    result = run(
+        "synth", "Llegó en 1º lugar.", "--speaker", "ES", "-o", tmp_path / "x.wav", "-c", multilingual_checkpoints
+    )
+    assert result.exit_code == 7, result.output
+    assert result.stderr.strip() == (
+        "error: Spanish needs num2words: install it with pip install 'openvoice-tt[es]' (or run ./setup_and_run.sh)"
+    )
+
+
 def test_synth_with_the_newest_english_speaker(multilingual_checkpoints: Path, tmp_path: Path) -> None:
     """`--speaker EN-Newest` speaks with melotts-english-v3: its audio is the API's for that language and
     differs from the first English model's with the same seed."""

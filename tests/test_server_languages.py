@@ -152,7 +152,10 @@ def test_a_language_without_its_packages_is_503(server, monkeypatch: pytest.Monk
     assert response.status_code == 503
     error = response.json()["error"]
     assert error["code"] == "language_unavailable"
-    assert error["message"] == "French is unavailable on this server: it needs gruut (pip install 'openvoice-tt[fr]')"
+    assert (
+        error["message"]
+        == "French is unavailable on this server: it needs gruut, num2words (pip install 'openvoice-tt[fr]')"
+    )
     assert audio(speech(url, voice="EN-US"))[1] == 44100  # English needs no extra package
 
 

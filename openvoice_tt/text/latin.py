@@ -168,6 +168,22 @@ def _gruut_ipa(text: str, lang: str) -> str:
     return _gruut_thread().submit(_run_gruut, text, lang).result()
 
 
+def _import_gruut(language: str, extra: str | None) -> None:
+    """Import gruut now, so that an install that is there but broken (a dependency missing or of the
+    wrong version) is a MissingPackagesError (exit 7) naming the import error, not a traceback in the
+    middle of synthesis."""
+    try:
+        with warnings.catch_warnings():
+            # dateparser, a gruut dependency, calls the deprecated datetime.utcnow() when imported
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import gruut  # noqa: F401
+    except ImportError as e:
+        raise MissingPackagesError(
+            f"{language} needs gruut, which is installed but does not import ({e}): reinstall it with "
+            f"pip install --force-reinstall 'openvoice-tt[{extra}]' (or run ./setup_and_run.sh)"
+        ) from e
+
+
 def _run_gruut(text: str, lang: str) -> str:
     with warnings.catch_warnings():
         # dateparser, a gruut dependency, calls the deprecated datetime.utcnow() when imported
@@ -289,6 +305,7 @@ class LatinFrontEnd:
                 f"{self.language.name} needs {self.gruut_data} (gruut's {self.language.name} data): install it "
                 f"with pip install 'openvoice-tt[{self.language.extra}]' (or run ./setup_and_run.sh)"
             )
+        _import_gruut(self.language.name, self.language.extra)
         self.table = SymbolTable(symbols, self.required, self.language.name)
         self.add_blank = add_blank
         self.bert = bert
