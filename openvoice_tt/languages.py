@@ -89,7 +89,7 @@ ES = Language(
     tone_start=12,
     language_id=5,
     extra="es",
-    packages=("gruut", "gruut_lang_es"),  # gruut and its Spanish lexicon and models
+    packages=("gruut", "gruut_lang_es", "num2words"),  # gruut, its Spanish data; num2words spells ordinals
 )
 FR = Language(
     "FR",
@@ -100,7 +100,7 @@ FR = Language(
     tone_start=13,
     language_id=6,
     extra="fr",
-    packages=("gruut", "gruut_lang_fr"),
+    packages=("gruut", "gruut_lang_fr", "num2words"),
 )
 
 LANGUAGES: tuple[Language, ...] = (EN, EN_V2, EN_NEWEST, ES, FR)

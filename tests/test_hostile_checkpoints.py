@@ -218,6 +218,12 @@ def test_other_latin_languages_get_one_notice(text: str, language: str | None) -
         assert notice is None
     else:
         assert notice is not None and f"looks like {language}" in notice and "English letter-to-sound" in notice
+        assert "only English is spoken" not in notice
+        speaker = {"Spanish": "ES", "French": "FR"}.get(language)
+        if speaker:
+            assert f"--speaker {speaker}" in notice
+        else:
+            assert "(ES)" in notice and "(FR)" in notice
 
 
 @pytest.mark.filterwarnings("ignore:no BERT model")

@@ -135,6 +135,22 @@ def test_a_named_language_that_is_not_installed_says_how_to_get_it(tiny_checkpoi
     assert "melotts-spanish/config.json: not found" in message and "download --languages es" in message
 
 
+@pytest.mark.parametrize(
+    ("name", "key", "folder"), [("ES", "es", "spanish"), ("fr", "fr", "french"), ("EN-Newest", "en-v3", "english-v3")]
+)
+def test_a_speaker_whose_language_is_not_installed_says_how_to_get_it(
+    tiny_checkpoints: Path, name: str, key: str, folder: str
+) -> None:
+    # tiny_checkpoints holds English alone: ES is no typo, it needs Spanish installed (not exit 3 "unknown")
+    with pytest.raises(CheckpointError) as caught:
+        api.find_base_speaker(tiny_checkpoints, name)
+    message = str(caught.value)
+    assert caught.value.exit_code == 4
+    assert f"melotts-{folder}/config.json: not found" in message and f"download --languages {key}" in message
+    with pytest.raises(InputError, match=r"^unknown speaker 'DE' \(choose from EN-US, "):
+        api.find_base_speaker(tiny_checkpoints, "DE")
+
+
 def test_check_request_checks_speakers_in_every_language(multilingual_checkpoints: Path) -> None:
     api.check_request(multilingual_checkpoints, speakers=["ES", "EN-Newest", "fr"])
     api.check_request(multilingual_checkpoints, speakers=["EN-US"], language="en-v2")
@@ -214,6 +230,13 @@ def test_speakers_lists_every_installed_language(multilingual_checkpoints: Path)
     assert "melotts-english-v2" in lines["EN-US en-v2"] and "melotts-english-v3" in lines["EN-Newest en-v3"]
 
 
+def test_the_top_level_help_names_every_spoken_language() -> None:
+    shown = run("--help")
+    assert shown.exit_code == 0
+    text = " ".join(shown.stdout.split())
+    assert "MeloTTS English, Spanish, French" in text, text
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -244,6 +267,40 @@ def test_missing_packages_are_exit_7_in_one_line(multilingual_checkpoints: Path,
         "error: French needs gruut: install it with pip install 'openvoice-tt[fr]' (or run ./setup_and_run.sh)"
     )
     assert not out.exists()
+
+
+def test_a_gruut_that_does_not_import_is_exit_7_in_one_line(
+    multilingual_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # installed (find_spec sees it) but broken: a dependency missing or of the wrong version
+    broken = tmp_path / "site" / "gruut"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError(\"No module named 'dateparser'\")\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    for name in [name for name in sys.modules if name == "gruut" or name.startswith("gruut.")]:
+        monkeypatch.delitem(sys.modules, name)
+    out = tmp_path / "x.wav"
+    text = "Zarzaparrilla inédita de Gruutlandia."  # a text no other test phonemized (gruut's results are cached)
+    result = run("synth", text, "--speaker", "ES", "-o", out, "-c", multilingual_checkpoints)
+    assert result.exit_code == 7, result.output
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: Spanish needs gruut, which is installed but does not import (No module named 'dateparser'): "
+        "reinstall it with pip install --force-reinstall 'openvoice-tt[es]' (or run ./setup_and_run.sh)"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.usefixtures("no_model_loads")
+def test_a_missing_num2words_is_exit_7(multilingual_checkpoints: Path, tmp_path: Path, monkeypatch) -> None:
+    # num2words spells out ordinals (1º, 1er); without it synthesis would fail in the middle of a text
+    monkeypatch.setitem(sys.modules, "num2words", None)
+    result = run(
+        "synth", "Llegó en 1º lugar.", "--speaker", "ES", "-o", tmp_path / "x.wav", "-c", multilingual_checkpoints
+    )
+    assert result.exit_code == 7, result.output
+    assert result.stderr.strip() == (
+        "error: Spanish needs num2words: install it with pip install 'openvoice-tt[es]' (or run ./setup_and_run.sh)"
+    )
 
 
 def test_synth_with_the_newest_english_speaker(multilingual_checkpoints: Path, tmp_path: Path) -> None:

@@ -152,7 +152,10 @@ def test_a_language_without_its_packages_is_503(server, monkeypatch: pytest.Monk
     assert response.status_code == 503
     error = response.json()["error"]
     assert error["code"] == "language_unavailable"
-    assert error["message"] == "French is unavailable on this server: it needs gruut (pip install 'openvoice-tt[fr]')"
+    assert (
+        error["message"]
+        == "French is unavailable on this server: it needs gruut, num2words (pip install 'openvoice-tt[fr]')"
+    )
     assert audio(speech(url, voice="EN-US"))[1] == 44100  # English needs no extra package
 
 
@@ -163,6 +166,15 @@ def test_a_language_not_installed_is_400(tiny_checkpoints: Path, tmp_path: Path)
         assert response.json()["error"]["message"] == "Spanish is not installed on this server (installed: en)"
         listed = httpx.get(f"{url}/v1/voices").json()["voices"]
         assert {v["language"] for v in listed if v["kind"] == "base speaker"} == {"EN"}
+        for voice, name in (("ES", "Spanish"), ("fr", "French"), ("EN-Newest", "English (v3, EN-Newest)")):
+            response = speech(url, voice=voice)  # a speaker of a language not installed: no "unknown voice"
+            assert response.status_code == 400
+            error = response.json()["error"]
+            assert error["param"] == "voice"
+            assert error["message"].startswith(f"voice '{voice}' speaks {name}, which is not installed"), error
+            assert "(installed: en;" in error["message"]
+        response = speech(url, voice="JP")
+        assert response.json()["error"]["message"].startswith("unknown voice 'JP' (choose from EN-US, ")
 
 
 @pytest.mark.parametrize("name", ["EN-Newest", "es", "FR"])

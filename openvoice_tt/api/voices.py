@@ -90,8 +90,9 @@ def find_base_speaker(
 
     No name gives the language's first speaker, or without a language the first installed speaker (EN-US
     when English is installed). An unknown name is an InputError listing the installed speakers, an unknown
-    language an InputError listing the languages (both exit 3); a named language that is not installed,
-    or no installed language at all, a CheckpointError.
+    language an InputError listing the languages (both exit 3); a named language that is not installed, a
+    speaker of a language that is not installed (`ES` without Spanish), or no installed language at all, a
+    CheckpointError saying how to get it.
     """
     if name is not None and not isinstance(name, str):
         raise InputError(f"speaker must be a name (a string), got {name!r}")
@@ -107,5 +108,8 @@ def find_base_speaker(
         for speaker in language_speakers(checkpoints, candidate):
             if name is None or speaker_key(speaker.name) == speaker_key(name):
                 return speaker
+    for candidate in LANGUAGES:  # a speaker of a language that is not installed: say how to get it
+        if candidate not in installed and speaker_key(name) in candidate.model.speaker_embeddings:
+            language_speakers(checkpoints, candidate)  # raises: the config is named as missing, with the fix
     known = ", ".join(dict.fromkeys(speaker.name for speaker in installed_speakers(checkpoints)))
     raise InputError(f"unknown speaker '{name}' (choose from {known})")

@@ -17,7 +17,10 @@ from openvoice_tt.cli.errors import OneLineErrors
 app = typer.Typer(
     cls=OneLineErrors,
     name="openvoice-tt",
-    help="OpenVoice V2 voice cloning (MeloTTS English + tone-color converter), offline, on CPU, CUDA or Tenstorrent.",
+    help=(
+        "OpenVoice V2 voice cloning (MeloTTS English, Spanish, French + tone-color converter), offline, "
+        "on CPU, CUDA or Tenstorrent."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -54,7 +57,7 @@ def _main(
         bool, typer.Option("--version", help="Show the version and exit.", callback=_version, is_eager=True)
     ] = False,
 ) -> None:
-    """OpenVoice V2 voice cloning (MeloTTS English + tone-color converter), offline.
+    """OpenVoice V2 voice cloning (MeloTTS English, Spanish, French + tone-color converter), offline.
 
     Checkpoints: --checkpoints, $OPENVOICE_TT_HOME or ./checkpoints ('openvoice-tt download' fetches them).
     """

@@ -100,6 +100,7 @@ class SpeechService:
             raise ApiError(400, f"voice '{voice}' is not a {chosen.name} speaker (GET /v1/voices lists them)", "voice")
         path = self.voice_file(voice)
         if not path.is_file():
+            self._not_installed_speaker(voice)
             names = ", ".join(dict.fromkeys(v["name"] for v in self.voice_list()))
             raise ApiError(400, f"unknown voice '{voice}' (choose from {names})", "voice")
         if chosen is None:
@@ -124,6 +125,23 @@ class SpeechService:
             installed = ", ".join(dict.fromkeys(s.language.key for s in self.registry.speakers))
             raise ApiError(400, f"{chosen.name} is not installed on this server (installed: {installed})", "language")
         return chosen
+
+    def _not_installed_speaker(self, voice: str) -> None:
+        """A 400 saying so when `voice` is a base speaker of a language this server has not installed (`ES`
+        without Spanish): no typo to correct, the administrator has to download the language."""
+        from openvoice_tt.languages import LANGUAGES
+        from openvoice_tt.layout import speaker_key
+
+        key = speaker_key(voice)
+        for language in LANGUAGES:
+            if language.code not in self.registry.sample_rates and key in language.model.speaker_embeddings:
+                installed = ", ".join(dict.fromkeys(s.language.key for s in self.registry.speakers))
+                raise ApiError(
+                    400,
+                    f"voice '{voice}' speaks {language.name}, which is not installed on this server "
+                    f"(installed: {installed}; GET /v1/voices lists the voices)",
+                    "voice",
+                )
 
     @staticmethod
     def _require_packages(language: Language) -> None:

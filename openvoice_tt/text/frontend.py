@@ -54,6 +54,10 @@ _LANGUAGE_MARKS = (
 )
 
 
+_SPEAKER_FOR = {"Spanish": "ES", "French": "FR"}
+"""The base speaker that speaks a language `foreign_letters` may name."""
+
+
 def foreign_letters(text: str) -> str | None:
     """A notice when `text` has Latin letters with non-English diacritics (None otherwise): which language
     it looks like, and that English letter-to-sound reads it."""
@@ -67,9 +71,15 @@ def foreign_letters(text: str) -> str | None:
     best, name = max(scores)
     language = name if best else "another language"
     shown = "".join(found[:8])
-    speaker = {"Spanish": "ES", "French": "FR"}.get(language)
-    advice = f"give --speaker {speaker} to speak {language}" if speaker else "only English, Spanish, French are spoken"
-    return f"the text looks like {language} ({shown}): it is read with English letter-to-sound, as English; {advice}"
+    hint = _SPEAKER_FOR.get(language)
+    advice = (
+        f"; for {language} speech pick the {hint} speaker (--speaker {hint})"
+        if hint
+        else "; English, Spanish (ES) and French (FR) are the languages spoken"
+    )
+    return (
+        f"the text looks like {language} ({shown}): it is read with English letter-to-sound, as English words{advice}"
+    )
 
 
 def _unspoken_words(pieces: Sequence[tuple[str, str]], word2ph: Sequence[int]) -> list[str]:

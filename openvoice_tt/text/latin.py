@@ -37,9 +37,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from openvoice_tt.errors import CheckpointError, LexiconError, TextError, preview
+from openvoice_tt.errors import CheckpointError, LexiconError, MissingPackagesError, TextError, preview
 from openvoice_tt.text.frontend import BERT_DIM, JA_BERT_DIM, NoBertWarning, SkippedTextWarning, TextInputs
 from openvoice_tt.text.sequence import assemble
 from openvoice_tt.text.symbols import PAD, UNK, SymbolTable
@@ -168,11 +168,28 @@ def _gruut_ipa(text: str, lang: str) -> str:
     return _gruut_thread().submit(_run_gruut, text, lang).result()
 
 
+def _import_gruut(lang: str) -> Any:
+    """gruut, imported; an install that is there but broken (a dependency missing or of the wrong version)
+    is a MissingPackagesError (exit 7) naming the import error, not a traceback in the middle of synthesis.
+    Imported on first use only (a front end's constructor leaves it alone)."""
+    try:
+        with warnings.catch_warnings():
+            # dateparser, a gruut dependency, calls the deprecated datetime.utcnow() when imported
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import gruut
+    except ImportError as e:
+        from openvoice_tt.languages import find_language
+
+        language = find_language(lang.partition("-")[0])
+        raise MissingPackagesError(
+            f"{language.name} needs gruut, which is installed but does not import ({e}): reinstall it with "
+            f"pip install --force-reinstall 'openvoice-tt[{language.extra}]' (or run ./setup_and_run.sh)"
+        ) from e
+    return gruut
+
+
 def _run_gruut(text: str, lang: str) -> str:
-    with warnings.catch_warnings():
-        # dateparser, a gruut dependency, calls the deprecated datetime.utcnow() when imported
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import gruut
+    gruut = _import_gruut(lang)
 
     words: list[str] = []
     for sentence in gruut.sentences(text, lang=lang, espeak=True):

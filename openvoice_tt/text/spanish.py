@@ -8,8 +8,10 @@ a `.` added when the text does not end in `.,!?-…`. The tokenizer is BETO's
 accents: `niño` stays `niño`), each rebuilt word is read by gruut `es-es`.
 
 Deviations from upstream, where it misreads (each is tested in tests/text/test_frontend_es.py):
-  * thousands separators: `1.000`, `10.000`, `1 000` (space, no-break or thin space) are read as one
-    number, `mil`, `diez mil` (upstream: BERT splits them, `uno. cero`, `diez. cero`);
+  * thousands separators: `1.000`, `10.000`, `1 000` (no-break or thin space) are read as one number,
+    `mil`, `diez mil` (upstream: BERT splits them, `uno. cero`, `diez. cero`); with a plain space only
+    when the first group has 1-2 digits or a currency or percent follows (`10 000`, `100 000 €`), so that
+    `600 123 456` (a phone number) keeps its spaces;
   * a decimal comma is read `coma`: `3,50` is `tres coma cincuenta` (upstream: `tres, cincuenta`, a pause);
   * `%` is `por ciento` (upstream: gruut reads `%` as the phone `d`), `€` is `euro(s)` after the number
     (upstream: no phone, or a stray one when glued to the number: `5€` is `bo`), `$` is `dólar(es)` after
@@ -96,6 +98,14 @@ _ABBREVIATIONS = [
 """Abbreviations that end in a dot (upstream has none for Spanish and reads `Sr.` as the letters `ese
 erre` and a pause)."""
 
+_SPACED_THOUSANDS = re.compile(
+    r"(?<!\d )(?<![\d.,])(?:\d{1,2}(?: \d{3})+|\d{3}(?: \d{3})+(?= (?:euros?|dólar(?:es)?|por ciento)\b))"
+    r"(?!\d|\.\d| \d)"
+)
+"""Thousands separated by plain spaces (`10 000`, `2 500 000`; the RAE's recommended separator) when the
+first group has one or two digits, or when a currency or percent word follows (`100 000 €`): a number
+such as `600 123 456` (a phone number) keeps its spaces."""
+
 PRE_RULES = [
     (re.compile(r"\bEE\.\s?UU\.", re.IGNORECASE), "Estados Unidos"),
     (re.compile(r"\bp\.\s?ej\.", re.IGNORECASE), "por ejemplo"),
@@ -104,6 +114,7 @@ PRE_RULES = [
     *[(re.compile(rf"\b{short}\.", re.IGNORECASE), long) for short, long in _ABBREVIATIONS],
     *currency_rules(WORDS),
     ordinal_rule("es"),
+    (_SPACED_THOUSANDS, lambda m: m.group().replace(" ", "")),
     *number_rules(thousands=r"[.\u00a0\u202f\u2009]", decimal_word=WORDS["comma"]),
 ]
 """The deviations, applied to the raw text before upstream's cleaner (see the module docstring)."""
