@@ -54,6 +54,14 @@ _LANGUAGE_MARKS = (
 )
 
 
+def zero_features(dim: int, length: int) -> torch.Tensor:
+    """float32 [dim, length] of zeros as an expanded view of one [dim, 1] column: 4 * dim bytes whatever
+    the length, so a long text's prepared chunks hold no per-token zeros (a view: read it, never write it)."""
+    import torch
+
+    return torch.zeros(dim, 1).expand(dim, length)
+
+
 def foreign_letters(text: str) -> str | None:
     """A notice when `text` has Latin letters with non-English diacritics (None otherwise): which language
     it looks like, and that English letter-to-sound reads it."""
@@ -174,7 +182,7 @@ class EnglishFrontEnd:
 
         length = len(seq.phone_ids)
         if self.bert is None:
-            ja_bert = torch.zeros(self.ja_bert_dim, length)
+            ja_bert = zero_features(self.ja_bert_dim, length)
         else:
             with timer("bert"):
                 ja_bert = self.bert(normalized, seq.word2ph)
@@ -185,6 +193,6 @@ class EnglishFrontEnd:
             tone_ids=torch.tensor(seq.tone_ids, dtype=torch.long),
             language_ids=torch.tensor(seq.language_ids, dtype=torch.long),
             word2ph=seq.word2ph,
-            bert=torch.zeros(BERT_DIM, length),
+            bert=zero_features(BERT_DIM, length),
             ja_bert=ja_bert,
         )

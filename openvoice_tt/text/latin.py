@@ -40,7 +40,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 from openvoice_tt.errors import CheckpointError, LexiconError, TextError, preview
-from openvoice_tt.text.frontend import BERT_DIM, JA_BERT_DIM, NoBertWarning, SkippedTextWarning, TextInputs
+from openvoice_tt.text.frontend import (
+    BERT_DIM,
+    JA_BERT_DIM,
+    NoBertWarning,
+    SkippedTextWarning,
+    TextInputs,
+    zero_features,
+)
 from openvoice_tt.text.sequence import assemble
 from openvoice_tt.text.symbols import PAD, UNK, SymbolTable
 from openvoice_tt.timing import NULL_TIMER, StageTimer
@@ -373,7 +380,7 @@ class LatinFrontEnd:
 
         length = len(seq.phone_ids)
         if self.bert is None:
-            ja_bert = torch.zeros(self.ja_bert_dim, length)
+            ja_bert = zero_features(self.ja_bert_dim, length)
         else:
             with timer("bert"):
                 ja_bert = self.bert(normalized, seq.word2ph)
@@ -384,7 +391,7 @@ class LatinFrontEnd:
             tone_ids=torch.tensor(seq.tone_ids, dtype=torch.long),
             language_ids=torch.tensor(seq.language_ids, dtype=torch.long),
             word2ph=seq.word2ph,
-            bert=torch.zeros(BERT_DIM, length),
+            bert=zero_features(BERT_DIM, length),
             ja_bert=ja_bert,
         )
 
