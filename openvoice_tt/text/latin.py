@@ -46,6 +46,7 @@ from openvoice_tt.text.frontend import (
     NoBertWarning,
     SkippedTextWarning,
     TextInputs,
+    ja_bert_features,
     zero_features,
 )
 from openvoice_tt.text.sequence import assemble
@@ -351,7 +352,7 @@ class LatinFrontEnd:
             word2ph += distribute_phone(len(found), group.tokens)
         return phones, word2ph, skipped
 
-    def __call__(self, text: str, timer: StageTimer = NULL_TIMER) -> TextInputs:
+    def __call__(self, text: str, timer: StageTimer = NULL_TIMER, defer_bert: bool = False) -> TextInputs:
         """Model inputs for one chunk; raises TextError if it has nothing to speak. Words it cannot speak
         are left out with one SkippedTextWarning. The BERT call is timed as stage "bert" on `timer`."""
         normalized = self.normalize(text)
@@ -379,11 +380,7 @@ class LatinFrontEnd:
         import torch
 
         length = len(seq.phone_ids)
-        if self.bert is None:
-            ja_bert = zero_features(self.ja_bert_dim, length)
-        else:
-            with timer("bert"):
-                ja_bert = self.bert(normalized, seq.word2ph)
+        features = ja_bert_features(self.bert, self.ja_bert_dim, normalized, seq.word2ph, length, timer, defer_bert)
         return TextInputs(
             normalized=normalized,
             phones=seq.phones,
@@ -392,7 +389,7 @@ class LatinFrontEnd:
             language_ids=torch.tensor(seq.language_ids, dtype=torch.long),
             word2ph=seq.word2ph,
             bert=zero_features(BERT_DIM, length),
-            ja_bert=ja_bert,
+            features=features,
         )
 
 
