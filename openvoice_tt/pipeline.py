@@ -124,9 +124,16 @@ def synthesized(
     if progress is not None:
         progress(0, steps)
     for done, chunk in enumerate(chunks, start=1):
-        yield run(chunk.inputs.with_features(timer), voice.speaker_id, voice.params, noise, timer)  # BERT now
+        yield run(_with_features(chunk.inputs, timer), voice.speaker_id, voice.params, noise, timer)  # BERT now
         if progress is not None:
             progress(done, steps)
+
+
+def _with_features(inputs: Any, timer: StageTimer) -> Any:
+    """A front end's chunk with its deferred BERT features computed; other model inputs (the harness's
+    bare namespaces) as they are."""
+    with_features = getattr(inputs, "with_features", None)
+    return inputs if with_features is None else with_features(timer)
 
 
 def speak(
