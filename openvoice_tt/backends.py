@@ -93,6 +93,10 @@ class TorchSynthesizer:
 
 class TorchConverter(HostAudio):
     name = "torch"
+    chunking = ConversionChunking()
+    """Passes of at most 120 s (+ 3 s context each side): one pass costs ~18 MiB per second of audio, so a
+    non-streamed clone/convert needs ~2.3 GB of working memory for any length, not ~65 GB for an hour
+    (issue 23). Shorter inputs are one pass, as upstream's; longer ones differ only by float rounding."""
 
     def __init__(self, folder: Path, device: torch.device) -> None:
         from openvoice_tt.reference.converter import load_converter_model

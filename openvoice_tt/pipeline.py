@@ -114,6 +114,8 @@ def synthesized(
 ) -> Iterator[Synthesized]:
     """The chunk loop: each chunk synthesized in order with one noise source, as soon as it is asked for.
 
+    A chunk prepared with its BERT features deferred gets them here, just before it is synthesized (timed
+    as "bert"), so only the chunk being spoken holds them.
     `progress(done, steps)` after every chunk (`steps` defaults to the chunk count; a clone adds one for
     the conversion). `on_device` keeps each waveform on the device (backends that `keeps_audio_on_device`).
     """
@@ -122,9 +124,16 @@ def synthesized(
     if progress is not None:
         progress(0, steps)
     for done, chunk in enumerate(chunks, start=1):
-        yield run(chunk.inputs, voice.speaker_id, voice.params, noise, timer)
+        yield run(_with_features(chunk.inputs, timer), voice.speaker_id, voice.params, noise, timer)  # BERT now
         if progress is not None:
             progress(done, steps)
+
+
+def _with_features(inputs: Any, timer: StageTimer) -> Any:
+    """A front end's chunk with its deferred BERT features computed; other model inputs (the harness's
+    bare namespaces) as they are."""
+    with_features = getattr(inputs, "with_features", None)
+    return inputs if with_features is None else with_features(timer)
 
 
 def speak(

@@ -109,7 +109,8 @@ def test_no_bert_notice_is_one_warning_naming_the_folder(tiny_checkpoints: Path)
     assert caught[0].category is NoBertWarning and not tts.has_bert
 
 
-def test_bert_folder_is_used_and_timed(tiny_checkpoints: Path, tmp_path: Path) -> None:
+def _with_tiny_bert(tiny_checkpoints: Path, tmp_path: Path) -> Path:
+    """A copy of the tiny checkpoints with a 3-layer random bert-base-uncased folder."""
     from safetensors.torch import save_file
 
     from openvoice_tt.bert.model import BertConfig, BertEncoder
@@ -124,11 +125,53 @@ def test_bert_folder_is_used_and_timed(tiny_checkpoints: Path, tmp_path: Path) -
     torch.manual_seed(0)
     encoder = BertEncoder(BertConfig(**config))
     save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(bert / "model.safetensors"))
+    return folder
+
+
+def test_bert_folder_is_used_and_timed(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    folder = _with_tiny_bert(tiny_checkpoints, tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("error", NoBertWarning)
         tts = api.TTS(folder, "cpu")
     speech = tts.synth("With prosody features.")
     assert tts.has_bert and speech.timings["synth"]["bert"] > 0
+
+
+def _held_bytes(prepared) -> int:
+    """Bytes of the distinct tensor storages the prepared chunks hold."""
+    storages = {}
+    for _, inputs in prepared:
+        for value in vars(inputs).values():
+            if isinstance(value, torch.Tensor):
+                storages[value.untyped_storage().data_ptr()] = value.untyped_storage().nbytes()
+    return sum(storages.values())
+
+
+LONG_TEXT = " ".join(f"Sentence number {i} is spoken in turn, and then the next one." for i in range(330))
+
+
+@pytest.mark.parametrize("with_bert", [False, True], ids=["no-bert", "bert"])
+def test_prepared_long_text_holds_no_per_token_float_features(
+    tiny_checkpoints: Path, tmp_path: Path, with_bert: bool
+) -> None:
+    """Issue 23: a long text's prepared chunks hold their ids, not ~7 KB of BERT-shaped floats per token
+    (zero `bert`/no-BERT `ja_bert` are one-column views; real BERT features come when a chunk is spoken)."""
+    folder = _with_tiny_bert(tiny_checkpoints, tmp_path) if with_bert else tiny_checkpoints
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tts = api.TTS(folder, "cpu")
+    assert tts.has_bert is with_bert and len(LONG_TEXT) >= 20_000
+    prepared = tts.prepare(LONG_TEXT)
+    tokens = sum(len(inputs.phone_ids) for _, inputs in prepared)
+    ids_bytes = 3 * 8 * tokens  # phone, tone and language ids, int64
+    per_chunk = 4 * (1024 + 768)  # at most one zero column of each feature
+    assert _held_bytes(prepared) <= ids_bytes + per_chunk * len(prepared)
+    # what a chunk is given when spoken is what the front end computes at once
+    timer = stage_timer("cpu")
+    for text, inputs in prepared[:2]:
+        spoken = inputs.with_features(timer)
+        assert not spoken.deferred and torch.equal(spoken.ja_bert, tts.front_end(text).ja_bert)
+    assert (timer.seconds.get("bert", 0.0) > 0) is with_bert
 
 
 # -------------------------------------------------------------------------------------- tone color

@@ -50,3 +50,9 @@ def test_without_enough_context_the_joins_differ(tiny_checkpoints: Path) -> None
     converter.chunking = ConversionChunking(max_seconds=4.0, context_seconds=0.0, crossfade_seconds=0.0)
     pieces = pipeline.convert(converter, audio, conversion, NoiseSource(1))
     assert np.abs(pieces - whole).max() > 1e-3
+
+
+def test_torch_converter_converts_long_input_in_bounded_passes() -> None:
+    """Issue 23: a non-streamed torch convert/clone of any length works in passes of bounded length."""
+    chunking = backends.TorchConverter.chunking
+    assert chunking is not None and chunking.max_seconds + 2 * chunking.context_seconds <= 130.0

@@ -147,7 +147,7 @@ class TTS:
         bert_before = timer.seconds.get("bert", 0.0)
         start = time.perf_counter()
         try:
-            return self.front_end(chunk, timer)
+            return self.front_end(chunk, timer, defer_bert=True)  # BERT when the chunk is spoken
         finally:
             elapsed = time.perf_counter() - start - (timer.seconds.get("bert", 0.0) - bert_before)
             timer.seconds["front_end"] = timer.seconds.get("front_end", 0.0) + elapsed

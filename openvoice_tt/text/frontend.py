@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import string
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from openvoice_tt.errors import CheckpointError, TextError, preview
@@ -56,6 +56,14 @@ _LANGUAGE_MARKS = (
 
 _SPEAKER_FOR = {"Spanish": "ES", "French": "FR"}
 """The base speaker that speaks a language `foreign_letters` may name."""
+
+
+def zero_features(dim: int, length: int) -> torch.Tensor:
+    """float32 [dim, length] of zeros as an expanded view of one [dim, 1] column: 4 * dim bytes whatever
+    the length, so a long text's prepared chunks hold no per-token zeros (a view: read it, never write it)."""
+    import torch
+
+    return torch.zeros(dim, 1).expand(dim, length)
 
 
 def foreign_letters(text: str) -> str | None:
@@ -111,6 +119,9 @@ class TextInputs:
 
     `phones[i]` is the symbol name of `phone_ids[i]` (pads and blanks are `_`, unknown phones `UNK`);
     `word2ph` has one entry per BERT token including [CLS] and [SEP], and sums to T.
+    `features` is `ja_bert` or, when the front end was asked to defer BERT, what computes it
+    (`features(timer)`, timed as "bert"): prepared chunks then hold no per-token floats until spoken, and
+    `with_features(timer)` gives the chunk with them, just before synthesis (pipeline's chunk loop).
     """
 
     normalized: str
@@ -120,7 +131,43 @@ class TextInputs:
     language_ids: torch.Tensor  # int64 [T]
     word2ph: tuple[int, ...]
     bert: torch.Tensor  # float32 [1024, T], zeros for English
-    ja_bert: torch.Tensor  # float32 [768, T]
+    features: torch.Tensor | Callable[[StageTimer], torch.Tensor]  # ja_bert, or what computes it
+
+    @property
+    def ja_bert(self) -> torch.Tensor:
+        """float32 [768, T]; computed on each read while deferred (see `with_features`)."""
+        return self.features(NULL_TIMER) if self.deferred else self.features  # type: ignore[operator,return-value]
+
+    @property
+    def deferred(self) -> bool:
+        return callable(self.features)
+
+    def with_features(self, timer: StageTimer = NULL_TIMER) -> TextInputs:
+        """These inputs with `ja_bert` computed (timed as "bert"); themselves when nothing is deferred."""
+        if not self.deferred:
+            return self
+        return replace(self, features=self.features(timer))  # type: ignore[operator]
+
+
+def ja_bert_features(
+    bert: BertFeatureExtractor | None,
+    dim: int,
+    normalized: str,
+    word2ph: Sequence[int],
+    length: int,
+    timer: StageTimer,
+    defer: bool,
+) -> torch.Tensor | Callable[[StageTimer], torch.Tensor]:
+    """`TextInputs.features`: zeros without a BERT; with one, its features now (timed as "bert") or, when
+    `defer`, a callable that computes them when the chunk is spoken."""
+    if bert is None:
+        return zero_features(dim, length)
+
+    def compute(timer: StageTimer) -> torch.Tensor:
+        with timer("bert"):
+            return bert(normalized, word2ph)
+
+    return compute if defer else compute(timer)
 
 
 class EnglishFrontEnd:
@@ -163,11 +210,11 @@ class EnglishFrontEnd:
                 )
             self.tokenizer = bert.tokenizer
 
-    def __call__(self, text: str, timer: StageTimer = NULL_TIMER) -> TextInputs:
+    def __call__(self, text: str, timer: StageTimer = NULL_TIMER, defer_bert: bool = False) -> TextInputs:
         """Model inputs for one chunk; raises TextError if it has nothing to speak. Words it cannot speak
         (other scripts, symbols, words over 100 characters) are left out with one SkippedTextWarning. The
         BERT call is timed as stage "bert" on `timer` (the caller's, so concurrent calls keep their
-        timings apart)."""
+        timings apart); `defer_bert` leaves it to `TextInputs.with_features`, when the chunk is spoken."""
         normalized = normalize_text(text)
         pieces = self.tokenizer.pieces(normalized)
         phones, tones, word2ph = g2p([token for token, _ in pieces], self.lexicon)
@@ -183,11 +230,7 @@ class EnglishFrontEnd:
         import torch
 
         length = len(seq.phone_ids)
-        if self.bert is None:
-            ja_bert = torch.zeros(self.ja_bert_dim, length)
-        else:
-            with timer("bert"):
-                ja_bert = self.bert(normalized, seq.word2ph)
+        features = ja_bert_features(self.bert, self.ja_bert_dim, normalized, seq.word2ph, length, timer, defer_bert)
         return TextInputs(
             normalized=normalized,
             phones=seq.phones,
@@ -195,6 +238,6 @@ class EnglishFrontEnd:
             tone_ids=torch.tensor(seq.tone_ids, dtype=torch.long),
             language_ids=torch.tensor(seq.language_ids, dtype=torch.long),
             word2ph=seq.word2ph,
-            bert=torch.zeros(BERT_DIM, length),
-            ja_bert=ja_bert,
+            bert=zero_features(BERT_DIM, length),
+            features=features,
         )

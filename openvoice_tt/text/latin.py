@@ -40,7 +40,15 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from openvoice_tt.errors import CheckpointError, LexiconError, MissingPackagesError, TextError, preview
-from openvoice_tt.text.frontend import BERT_DIM, JA_BERT_DIM, NoBertWarning, SkippedTextWarning, TextInputs
+from openvoice_tt.text.frontend import (
+    BERT_DIM,
+    JA_BERT_DIM,
+    NoBertWarning,
+    SkippedTextWarning,
+    TextInputs,
+    ja_bert_features,
+    zero_features,
+)
 from openvoice_tt.text.sequence import assemble
 from openvoice_tt.text.symbols import PAD, UNK, SymbolTable
 from openvoice_tt.timing import NULL_TIMER, StageTimer
@@ -361,7 +369,7 @@ class LatinFrontEnd:
             word2ph += distribute_phone(len(found), group.tokens)
         return phones, word2ph, skipped
 
-    def __call__(self, text: str, timer: StageTimer = NULL_TIMER) -> TextInputs:
+    def __call__(self, text: str, timer: StageTimer = NULL_TIMER, defer_bert: bool = False) -> TextInputs:
         """Model inputs for one chunk; raises TextError if it has nothing to speak. Words it cannot speak
         are left out with one SkippedTextWarning. The BERT call is timed as stage "bert" on `timer`."""
         normalized = self.normalize(text)
@@ -389,11 +397,7 @@ class LatinFrontEnd:
         import torch
 
         length = len(seq.phone_ids)
-        if self.bert is None:
-            ja_bert = torch.zeros(self.ja_bert_dim, length)
-        else:
-            with timer("bert"):
-                ja_bert = self.bert(normalized, seq.word2ph)
+        features = ja_bert_features(self.bert, self.ja_bert_dim, normalized, seq.word2ph, length, timer, defer_bert)
         return TextInputs(
             normalized=normalized,
             phones=seq.phones,
@@ -401,8 +405,8 @@ class LatinFrontEnd:
             tone_ids=torch.tensor(seq.tone_ids, dtype=torch.long),
             language_ids=torch.tensor(seq.language_ids, dtype=torch.long),
             word2ph=seq.word2ph,
-            bert=torch.zeros(BERT_DIM, length),
-            ja_bert=ja_bert,
+            bert=zero_features(BERT_DIM, length),
+            features=features,
         )
 
 
