@@ -11,7 +11,7 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ import soundfile as sf
 import torch
 from typer.testing import CliRunner
 
-from openvoice_tt import api
+from openvoice_tt import api, pipeline
 from openvoice_tt.cli import app
 from tests.speech import ESPEAK_RATE, synthesize
 
@@ -329,10 +329,11 @@ def test_cuda_requested_without_cuda(tiny_checkpoints: Path, tmp_path: Path) -> 
 
 
 def test_ctrl_c_exits_130_without_output(tiny_checkpoints: Path, tmp_path: Path, monkeypatch) -> None:
-    def interrupted(*args: object, **kwargs: object) -> None:
-        raise KeyboardInterrupt
+    def interrupted(*args: object, **kwargs: object) -> Iterator[tuple[object, int]]:
+        raise KeyboardInterrupt  # at the first piece, while the take is being written
+        yield  # a generator, as pipeline.speak
 
-    monkeypatch.setattr(api.TTS, "render", interrupted)
+    monkeypatch.setattr(pipeline, "speak", interrupted)
     out = tmp_path / "out.wav"
     fails(["synth", "Hello.", "-o", out, "-c", tiny_checkpoints, "-d", "cpu"], 130, "interrupted", out)
 

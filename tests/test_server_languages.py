@@ -153,8 +153,8 @@ def test_a_language_without_its_packages_is_503(server, monkeypatch: pytest.Monk
     error = response.json()["error"]
     assert error["code"] == "language_unavailable"
     assert (
-        error["message"]
-        == "French is unavailable on this server: it needs gruut, num2words (pip install 'openvoice-tt[fr]')"
+        error["message"] == "French is unavailable on this server: it needs gruut, gruut_lang_fr, num2words "
+        "(pip install 'openvoice-tt[fr]')"
     )
     assert audio(speech(url, voice="EN-US"))[1] == 44100  # English needs no extra package
 
