@@ -16,7 +16,7 @@ from openvoice_tt.errors import CheckpointError, TextError, preview
 from openvoice_tt.text.g2p import g2p
 from openvoice_tt.text.lexicon import Lexicon
 from openvoice_tt.text.normalize import normalize_text
-from openvoice_tt.text.sequence import assemble
+from openvoice_tt.text.sequence import PhoneSequence, assemble
 from openvoice_tt.text.symbols import ENGLISH_PHONES, SymbolTable
 from openvoice_tt.timing import NULL_TIMER, StageTimer
 
@@ -102,7 +102,7 @@ def _unspoken_words(pieces: Sequence[tuple[str, str]], word2ph: Sequence[int]) -
     return [word for word, count in words if count == 0 and not all(c in string.punctuation for c in word)]
 
 
-def _describe(words: Sequence[str]) -> str:
+def left_out(words: Sequence[str]) -> str:
     """The left-out words, quoted, each saying why when it is its length."""
     from openvoice_tt.bert.tokenizer import MAX_WORD_CHARS
 
@@ -149,25 +149,40 @@ class TextInputs:
         return replace(self, features=self.features(timer))  # type: ignore[operator]
 
 
-def ja_bert_features(
+def text_inputs(
+    normalized: str,
+    seq: PhoneSequence,
     bert: BertFeatureExtractor | None,
     dim: int,
-    normalized: str,
-    word2ph: Sequence[int],
-    length: int,
     timer: StageTimer,
     defer: bool,
-) -> torch.Tensor | Callable[[StageTimer], torch.Tensor]:
-    """`TextInputs.features`: zeros without a BERT; with one, its features now (timed as "bert") or, when
-    `defer`, a callable that computes them when the chunk is spoken."""
+) -> TextInputs:
+    """The model inputs of an assembled chunk, for every front end: ids as tensors, `bert` zeros (a view), and
+    `features` zeros without a BERT; with one, its features now (timed as "bert") or, when `defer`, a
+    callable that computes them when the chunk is spoken."""
+    import torch
+
+    length = len(seq.phone_ids)
+    features: torch.Tensor | Callable[[StageTimer], torch.Tensor]
     if bert is None:
-        return zero_features(dim, length)
+        features = zero_features(dim, length)
+    else:
 
-    def compute(timer: StageTimer) -> torch.Tensor:
-        with timer("bert"):
-            return bert(normalized, word2ph)
+        def compute(timer: StageTimer) -> torch.Tensor:
+            with timer("bert"):
+                return bert(normalized, seq.word2ph)
 
-    return compute if defer else compute(timer)
+        features = compute if defer else compute(timer)
+    return TextInputs(
+        normalized=normalized,
+        phones=seq.phones,
+        phone_ids=torch.tensor(seq.phone_ids, dtype=torch.long),
+        tone_ids=torch.tensor(seq.tone_ids, dtype=torch.long),
+        language_ids=torch.tensor(seq.language_ids, dtype=torch.long),
+        word2ph=seq.word2ph,
+        bert=zero_features(BERT_DIM, length),
+        features=features,
+    )
 
 
 class EnglishFrontEnd:
@@ -221,23 +236,9 @@ class EnglishFrontEnd:
         skipped = _unspoken_words(pieces, word2ph)
         if not any(p in ENGLISH_PHONES for p in phones):
             if skipped:  # say why, with less of the text itself
-                raise TextError(f"text has nothing to speak: {preview(text, 40)} (left out: {_describe(skipped)})")
+                raise TextError(f"text has nothing to speak: {preview(text, 40)} (left out: {left_out(skipped)})")
             raise TextError(f"text has nothing to speak: {preview(text)}")
         if skipped:
-            warnings.warn(f"left out what English cannot speak: {_describe(skipped)}", SkippedTextWarning, stacklevel=2)
+            warnings.warn(f"left out what English cannot speak: {left_out(skipped)}", SkippedTextWarning, stacklevel=2)
         seq = assemble(phones, tones, word2ph, self.table, self.add_blank)
-
-        import torch
-
-        length = len(seq.phone_ids)
-        features = ja_bert_features(self.bert, self.ja_bert_dim, normalized, seq.word2ph, length, timer, defer_bert)
-        return TextInputs(
-            normalized=normalized,
-            phones=seq.phones,
-            phone_ids=torch.tensor(seq.phone_ids, dtype=torch.long),
-            tone_ids=torch.tensor(seq.tone_ids, dtype=torch.long),
-            language_ids=torch.tensor(seq.language_ids, dtype=torch.long),
-            word2ph=seq.word2ph,
-            bert=zero_features(BERT_DIM, length),
-            features=features,
-        )
+        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert)

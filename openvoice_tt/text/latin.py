@@ -41,13 +41,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from openvoice_tt.errors import CheckpointError, LexiconError, MissingPackagesError, TextError, preview
 from openvoice_tt.text.frontend import (
-    BERT_DIM,
     JA_BERT_DIM,
     NoBertWarning,
     SkippedTextWarning,
     TextInputs,
-    ja_bert_features,
-    zero_features,
+    left_out,
+    text_inputs,
 )
 from openvoice_tt.text.sequence import assemble
 from openvoice_tt.text.symbols import PAD, UNK, SymbolTable
@@ -376,11 +375,11 @@ class LatinFrontEnd:
         phones, word2ph, skipped = self.g2p(normalized)
         if not any(p not in SILENT for p in phones):
             if skipped:
-                raise TextError(f"text has nothing to speak: {preview(text, 40)} (left out: {_describe(skipped)})")
+                raise TextError(f"text has nothing to speak: {preview(text, 40)} (left out: {left_out(skipped)})")
             raise TextError(f"text has nothing to speak: {preview(text)}")
         if skipped:
             warnings.warn(
-                f"left out what {self.language.name} cannot speak: {_describe(skipped)}",
+                f"left out what {self.language.name} cannot speak: {left_out(skipped)}",
                 SkippedTextWarning,
                 stacklevel=2,
             )
@@ -394,30 +393,7 @@ class LatinFrontEnd:
             language_id=self.language.language_id,
         )
 
-        import torch
-
-        length = len(seq.phone_ids)
-        features = ja_bert_features(self.bert, self.ja_bert_dim, normalized, seq.word2ph, length, timer, defer_bert)
-        return TextInputs(
-            normalized=normalized,
-            phones=seq.phones,
-            phone_ids=torch.tensor(seq.phone_ids, dtype=torch.long),
-            tone_ids=torch.tensor(seq.tone_ids, dtype=torch.long),
-            language_ids=torch.tensor(seq.language_ids, dtype=torch.long),
-            word2ph=seq.word2ph,
-            bert=zero_features(BERT_DIM, length),
-            features=features,
-        )
-
-
-def _describe(words: Sequence[str]) -> str:
-    from openvoice_tt.bert.tokenizer import MAX_WORD_CHARS
-
-    shown = [
-        f"{preview(w, 24)} (longer than {MAX_WORD_CHARS} characters)" if len(w) > MAX_WORD_CHARS else preview(w, 24)
-        for w in words[:6]
-    ]
-    return ", ".join(shown) + (f" and {len(words) - 6} more" if len(words) > 6 else "")
+        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert)
 
 
 def substitute(rules: Sequence[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]], text: str) -> str:
