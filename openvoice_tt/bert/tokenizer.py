@@ -19,6 +19,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openvoice_tt.errors import CheckpointError
 
@@ -43,6 +44,15 @@ class Casing:
     @property
     def strips_accents(self) -> bool:
         return self.lowercase if self.strip_accents is None else self.strip_accents
+
+    def normalizer(self) -> Any:
+        """BERT's text normalizer (`tokenizers`) with these settings: drop control characters, space out CJK
+        ideographs, then lower-case and strip accents as set."""
+        from tokenizers import normalizers
+
+        return normalizers.BertNormalizer(
+            clean_text=True, handle_chinese_chars=True, strip_accents=self.strips_accents, lowercase=self.lowercase
+        )
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str]) -> Casing:
@@ -79,7 +89,7 @@ class WordPieceTokenizer:
     """
 
     def __init__(self, vocab_path: str | os.PathLike[str] | None = None, casing: Casing = UNCASED) -> None:
-        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+        from tokenizers import Tokenizer, models, pre_tokenizers, processors
 
         self.casing = casing
         path = Path(vocab_path) if vocab_path is not None else DEFAULT_VOCAB
@@ -94,12 +104,7 @@ class WordPieceTokenizer:
         self.vocab: dict[str, int] = vocab
         self.cls_id, self.sep_id, self.unk_id = vocab[CLS], vocab[SEP], vocab[UNK]
         tok = Tokenizer(models.WordPiece(vocab, unk_token=UNK, max_input_chars_per_word=MAX_WORD_CHARS))
-        tok.normalizer = normalizers.BertNormalizer(
-            clean_text=True,
-            handle_chinese_chars=True,
-            strip_accents=casing.strips_accents,
-            lowercase=casing.lowercase,
-        )
+        tok.normalizer = casing.normalizer()
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         tok.post_processor = processors.BertProcessing((SEP, self.sep_id), (CLS, self.cls_id))
         # Like Hugging Face's BertTokenizer, a literal "[SEP]" etc. in the text is that special token.
@@ -132,15 +137,10 @@ class WordTokenizer:
     the pieces), so only word2ph's split of a word's phones over its pieces differs."""
 
     def __init__(self, casing: Casing = UNCASED) -> None:
-        from tokenizers import normalizers, pre_tokenizers
+        from tokenizers import pre_tokenizers
 
         self.casing = casing
-        self._normalizer = normalizers.BertNormalizer(
-            clean_text=True,
-            handle_chinese_chars=True,
-            strip_accents=casing.strips_accents,
-            lowercase=casing.lowercase,
-        )
+        self._normalizer = casing.normalizer()
         self._pre_tokenizer = pre_tokenizers.BertPreTokenizer()
 
     def pieces(self, text: str) -> list[tuple[str, str]]:
