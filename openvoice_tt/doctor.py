@@ -230,7 +230,7 @@ def _front_end(language: Language, config: object) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoBertWarning)
-        language.front_end_class()(config.symbols, add_blank=config.data.add_blank, bert=None, lexicon=None)
+        language.make_front_end(config.symbols, config.data.add_blank)
 
 
 def _packages(language: Language) -> Check:

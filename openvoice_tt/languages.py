@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +71,12 @@ class Language:
         self.require_packages()
         module, _, name = self.front_end.partition(":")
         return getattr(importlib.import_module(module), name)
+
+    def make_front_end(self, symbols: Sequence[str], add_blank: bool, bert: Any = None, lexicon: Any = None) -> Any:
+        """The language's front end over a model's symbol list, `bert` (a BertFeatureExtractor or None) and
+        `lexicon` (English only); by keyword, since the English class takes `ja_bert_dim` fourth. Every caller
+        (TTS, doctor, phonemes) builds it here, so a missing package is the same exit 7 everywhere."""
+        return self.front_end_class()(symbols, add_blank=add_blank, bert=bert, lexicon=lexicon)
 
 
 ENGLISH_FRONT_END = "openvoice_tt.text.frontend:EnglishFrontEnd"

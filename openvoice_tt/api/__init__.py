@@ -24,7 +24,6 @@ Every name is importable from here; each lives in the module of its concern:
     pronunciation.py  load_lexicon, phonemes (the front end's reading of text, no model)
     device.py         resolve_device, silenced_native_output, stage_timer
     tts.py            TTS (one language's MeloTTS checkpoint)
-    front_ends.py     front_end_class, make_front_end: a language's front end, from the registry
     voices.py         BaseSpeaker, installed_languages, installed_speakers, require_speakers,
                       find_base_speaker, find_speaker
     pool.py           TTSPool (one lazily loaded TTS per language, kept: the server's and batch's)

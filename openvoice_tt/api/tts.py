@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from openvoice_tt.api.device import resolve_device, stage_timer
-from openvoice_tt.api.front_ends import front_end_class, make_front_end
 from openvoice_tt.api.pronunciation import load_lexicon
 from openvoice_tt.api.speech import PathLike, Progress, Speech
 from openvoice_tt.api.validation import (
@@ -59,7 +58,7 @@ class TTS:
         from openvoice_tt.text import NoBertWarning
 
         self.language = language if isinstance(language, Language) else find_language(language)
-        front_end_cls = front_end_class(self.language)
+        self.language.front_end_class()  # a missing package is exit 7 before any model loads
         self.lexicon = load_lexicon(lexicon)
         if self.lexicon is not None and not self.language.reads_english:
             raise LexiconError(f"a lexicon (ARPAbet) is English-only; {self.language.name} cannot use one")
@@ -75,8 +74,8 @@ class TTS:
         self._bert = bert
         with warnings.catch_warnings():  # replaced by the shorter notice below, which names the folder
             warnings.simplefilter("ignore", NoBertWarning)
-            self.front_end = make_front_end(
-                self.language, self.config.symbols, self.config.data.add_blank, bert, self.lexicon, front_end_cls
+            self.front_end = self.language.make_front_end(
+                self.config.symbols, self.config.data.add_blank, bert, self.lexicon
             )
         if bert is None:
             download = "openvoice-tt download" + (

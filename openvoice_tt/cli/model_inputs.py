@@ -1,7 +1,7 @@
 """`openvoice-tt phonemes` in any language: per chunk, the words with their phones and sources, and the model
 inputs the language's front end makes of it (phone, tone and language ids and `word2ph`).
 
-The front end is built through the language registry (`Language.front_end_class`, so a language whose
+The front end is built through the language registry (`Language.make_front_end`, so a language whose
 packages are missing is exit 7 before anything is read) and run as synthesis runs it, chunk by chunk.
 Symbol ids come from the symbol list of the language's installed checkpoint (its config.json) when there
 is one, else from the bundled list (upstream `melo/text/symbols.py` today; a checkpoint whose config
@@ -131,14 +131,14 @@ def describe(
     from openvoice_tt.text import NoBertWarning
     from openvoice_tt.text.split import split_text
 
-    cls = language.front_end_class()  # exit 7 when its packages are missing, before anything is read
+    language.front_end_class()  # exit 7 when its packages are missing, before anything is read
     english = language.reads_english
     symbols = symbols_for(language, checkpoints)
 
     def build(bert: Any) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NoBertWarning)  # phonemes shows inputs, not BERT features
-            return cls(symbols.names, add_blank=symbols.add_blank, bert=bert, lexicon=lexicon)
+            return language.make_front_end(symbols.names, symbols.add_blank, bert, lexicon)
 
     front_end = build(None)  # a refused lexicon or symbol list fails here, before a BERT loads
     bert = None if english else _bert(language, checkpoints)
