@@ -21,7 +21,7 @@ USAGE
         ;;
 esac
 
-ensure_venv "tt,es,fr"  # ttnn, the Spanish and French front ends; scripts/test.sh's install (tt,dev,serve,es,fr) covers this
+ensure_venv "tt,languages"  # ttnn and every language's front end; scripts/test.sh's install (tt,dev,serve,languages) covers this
 OPENVOICE_TT="$VENV/bin/openvoice-tt"
 folder=$("$VENV/bin/python" -c 'from openvoice_tt.layout import checkpoint_dir; print(checkpoint_dir().resolve())')
 

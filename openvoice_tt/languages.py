@@ -21,7 +21,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from openvoice_tt.errors import InputError, MissingPackagesError
-from openvoice_tt.layout import ENGLISH, ENGLISH_NEWEST, ENGLISH_V2, FRENCH, SPANISH, MeloModel
+from openvoice_tt.layout import (
+    CHINESE,
+    ENGLISH,
+    ENGLISH_NEWEST,
+    ENGLISH_V2,
+    FRENCH,
+    JAPANESE,
+    KOREAN,
+    SPANISH,
+    MeloModel,
+)
 
 
 @dataclass(frozen=True)
@@ -29,9 +39,9 @@ class Language:
     """One base-speaker language (see the module docstring)."""
 
     code: str
-    """Upstream's code: EN, EN_V2, EN_NEWEST, ES, FR."""
+    """Upstream's code: EN, EN_V2, EN_NEWEST, ES, FR, ZH, JP, KR."""
     key: str
-    """Command-line name: en, en-v2, en-v3, es, fr."""
+    """Command-line name: en, en-v2, en-v3, es, fr, zh, jp, kr."""
     name: str
     model: MeloModel
     front_end: str
@@ -41,7 +51,8 @@ class Language:
     language_id: int
     """Upstream `language_id_map[code]`."""
     splitter: str = "latin"
-    """Upstream `split_sentence` family: `latin` (EN, ES, FR) splits at sentence punctuation."""
+    """Upstream `split_sentence` family: `latin` (EN, ES, FR: sentences end at `.!?` followed by a space) or
+    `cjk` (ZH, JP, KR: upstream's `split_sentences_zh`; sentences end at `。！？` too and need no space)."""
     extra: str | None = None
     """The pip extra that installs `packages` (None: the base install has everything)."""
     packages: tuple[str, ...] = ()
@@ -109,10 +120,57 @@ FR = Language(
     packages=("gruut", "gruut_lang_fr", "num2words"),
 )
 
-LANGUAGES: tuple[Language, ...] = (EN, EN_V2, EN_NEWEST, ES, FR)
+# Upstream loads "ZH" as ZH_MIX_EN (Chinese with English words): its tone start (0) and language id (3) are
+# ZH_MIX_EN's, and English words inside keep English tones (offset by English's tone start, 7).
+ZH = Language(
+    "ZH",
+    "zh",
+    "Chinese (with English)",
+    CHINESE,
+    "openvoice_tt.text.chinese:ChineseFrontEnd",
+    tone_start=0,
+    language_id=3,
+    splitter="cjk",
+    extra="zh",
+    packages=("jieba", "pypinyin", "cn2an"),
+)
+JP = Language(
+    "JP",
+    "jp",
+    "Japanese",
+    JAPANESE,
+    "openvoice_tt.text.japanese:JapaneseFrontEnd",
+    tone_start=6,
+    language_id=1,
+    splitter="cjk",
+    extra="jp",
+    packages=("MeCab", "unidic_lite", "pykakasi", "num2words"),
+)
+KR = Language(
+    "KR",
+    "kr",
+    "Korean",
+    KOREAN,
+    "openvoice_tt.text.korean:KoreanFrontEnd",
+    tone_start=11,
+    language_id=4,
+    splitter="cjk",
+    extra="kr",
+    packages=("g2pkk", "mecab", "jamo", "anyascii"),
+)
+
+LANGUAGES: tuple[Language, ...] = (EN, EN_V2, EN_NEWEST, ES, FR, ZH, JP, KR)
 """Every language, in the order they are listed (and searched for a speaker name: EN before EN_V2)."""
 
-ALIASES = {"SP": "ES", "EN-NEWEST": "EN_NEWEST", "EN-V3": "EN_NEWEST", "EN-V2": "EN_V2"}
+ALIASES = {
+    "SP": "ES",
+    "EN-NEWEST": "EN_NEWEST",
+    "EN-V3": "EN_NEWEST",
+    "EN-V2": "EN_V2",
+    "ZH_MIX_EN": "ZH",
+    "JA": "JP",
+    "KO": "KR",
+}
 """Other spellings users (and upstream, `SP`) give a language."""
 
 

@@ -105,6 +105,21 @@ FRENCH_EUROPEANA_CASED = BertModel(
     "dbmdz/bert-base-french-europeana-cased",
     (CONFIG_FILE, "pytorch_model.bin", "vocab.txt", "tokenizer_config.json"),
 )
+MULTILINGUAL_UNCASED = BertModel(
+    "bert-base-multilingual-uncased",
+    "google-bert/bert-base-multilingual-uncased",
+    (CONFIG_FILE, "model.safetensors", "vocab.txt", "tokenizer_config.json"),
+)
+JAPANESE_V3 = BertModel(
+    "bert-base-japanese-v3",
+    "tohoku-nlp/bert-base-japanese-v3",
+    (CONFIG_FILE, "pytorch_model.bin", "vocab.txt", "tokenizer_config.json"),
+)
+KOREAN_KYKIM = BertModel(
+    "bert-kor-base",
+    "kykim/bert-kor-base",
+    (CONFIG_FILE, "pytorch_model.bin", "vocab.txt", "tokenizer_config.json"),
+)
 ENGLISH_SPEAKERS = ("en-au", "en-br", "en-default", "en-india", "en-us")
 ENGLISH = MeloModel(
     language="EN",
@@ -141,7 +156,28 @@ FRENCH = MeloModel(
     bert=FRENCH_EUROPEANA_CASED,
     speaker_embeddings=("fr",),
 )
-MELO_MODELS = (ENGLISH, ENGLISH_V2, ENGLISH_NEWEST, SPANISH, FRENCH)
+CHINESE = MeloModel(
+    language="ZH",
+    folder="melotts-chinese",
+    repo="myshell-ai/MeloTTS-Chinese",
+    bert=MULTILINGUAL_UNCASED,  # upstream loads "ZH" as ZH_MIX_EN, whose BERT this is
+    speaker_embeddings=("zh",),
+)
+JAPANESE = MeloModel(
+    language="JP",
+    folder="melotts-japanese",
+    repo="myshell-ai/MeloTTS-Japanese",
+    bert=JAPANESE_V3,
+    speaker_embeddings=("jp",),
+)
+KOREAN = MeloModel(
+    language="KR",
+    folder="melotts-korean",
+    repo="myshell-ai/MeloTTS-Korean",
+    bert=KOREAN_KYKIM,
+    speaker_embeddings=("kr",),
+)
+MELO_MODELS = (ENGLISH, ENGLISH_V2, ENGLISH_NEWEST, SPANISH, FRENCH, CHINESE, JAPANESE, KOREAN)
 """The MeloTTS checkpoints, one per base-speaker language (`openvoice_tt.languages` adds the rest)."""
 CONVERTER = ConverterModel("converter", "base_speakers/ses")
 

@@ -59,6 +59,9 @@ LANGUAGE_SPEAKERS = {
     "EN_NEWEST": {"EN-Newest": 0},
     "ES": {"ES": 0},
     "FR": {"FR": 0},
+    "ZH": {"ZH": 1},  # the published Chinese config numbers its one speaker 1
+    "JP": {"JP": 0},
+    "KR": {"KR": 0},
 }
 """Each language's `data.spk2id`, as in its published config.json (keyed by language code)."""
 LANGUAGE_SEED_STEP = 10

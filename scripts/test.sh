@@ -6,7 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
 cd "$REPO_ROOT"
-ensure_venv "tt,dev,serve,es,fr"
+ensure_venv "tt,dev,serve,languages"
 ensure_mock_sfpi
 ensure_espeak
 "$VENV/bin/ruff" check .
