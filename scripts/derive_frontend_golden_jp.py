@@ -296,8 +296,11 @@ def make_tokenizer(vocab: Path):
 def build_vocab(words: list[str]) -> list[str]:
     """Special tokens at the real model's ids, single characters and their ## continuations, then each corpus
     word whole, in two pieces or in three (chosen by a hash of the word), so that word2ph is spread over
-    one, two and three tokens. Characters in LEFT_OUT_OF_VOCAB stay out: their words become [UNK]."""
-    chars: dict[str, None] = {}
+    one, two and three tokens. Characters in LEFT_OUT_OF_VOCAB stay out: their words become [UNK]. Every
+    katakana (U+30A1-U+30FA, and ー) is a token too, as in the real vocabulary, so that words the corpus's
+    upstream normalization never produced (our readings of numbers and letters) still have pieces."""
+    chars: dict[str, None] = {chr(c): None for c in range(0x30A1, 0x30FB)}
+    chars["ー"] = None
     for word in words:
         for ch in word:
             if ch not in LEFT_OUT_OF_VOCAB:
