@@ -4,7 +4,7 @@ Upstream's `text_normalize` NFKC-normalizes the chunk, spells digits in kanji (n
 kana and kanji (so punctuation and Latin letters are dropped) and turns everything into katakana with
 pykakasi; `g2p` tokenizes that katakana with bert-base-japanese-v3's tokenizer (MeCab with unidic-lite,
 then WordPiece), rebuilds words from the pieces (a `#` piece joins the previous word), reads each word with
-`kata2phoneme` (the Julius-style kana table, `data/ja_kana_phones.tsv`), spreads a word's phones over its
+`kata2phoneme` (the Julius-style kana table, `data/ja_kana_phones.txt`), spreads a word's phones over its
 pieces (`distribute_phone`) and pads. Tones are all 0 (JP's tone 6), language id 1. BERT features are
 computed on the katakana text. We do the same, and the model inputs are upstream's exactly wherever
 upstream reads right (tests/text/test_frontend_jp.py, goldens from upstream's own code).
@@ -24,8 +24,10 @@ Deviations, where upstream misreads or crashes (each tested):
   * Latin letters and the symbols `# % & + = @` and Greek letters are read by upstream's own (unused)
     `_ALPHASYMBOL_YOMI` table, letter by letter (`NHK` エヌエイチケー; upstream drops them);
   * a character with no reading (an emoji, a rare kanji pykakasi leaves as it is, a lone combining mark)
-    gives no phone and is named in one SkippedTextWarning (upstream fails its symbol assertion), and an
-    `[UNK]` word is a pad phone as upstream's, also named in that warning;
+    gives no phone and is named in one SkippedTextWarning (upstream fails its symbol assertion);
+  * an `[UNK]` word (a character the vocabulary lacks, a word of over 100 characters) is read from its text
+    (upstream gives the whole word one pad phone: silence); only a word with nothing readable is a pad
+    phone, named in the warning;
   * without a BERT folder the pieces are MeCab's whole words (`MecabWordTokenizer`), so phone, tone and
     language ids are upstream's but word2ph gives each word all its phones.
 Upstream readings we keep although one might argue: the particles は and へ are read `h a` / `h e`
@@ -63,7 +65,7 @@ if TYPE_CHECKING:
     from openvoice_tt.bert.features import BertFeatureExtractor
     from openvoice_tt.text.lexicon import Lexicon
 
-KANA_TABLE = Path(__file__).with_name("data") / "ja_kana_phones.tsv"
+KANA_TABLE = Path(__file__).with_name("data") / "ja_kana_phones.txt"
 
 JAPANESE_PHONES = frozenset(
     [
@@ -393,10 +395,13 @@ class JapaneseFrontEnd:
         word2ph: list[int] = []
         skipped: list[str] = []
         for word, count, covered in groups:
-            if word == BERT_UNK:  # upstream: a pad phone for the whole word
-                phones.append(PAD)
-                word2ph.append(1)
-                skipped.append(covered)
+            if word == BERT_UNK:  # upstream: a pad phone for the whole word; we read its text when we can
+                found, unread = kata2phoneme(covered, phones[-1] if phones else None)
+                if not found:
+                    found, unread = [PAD], [covered]
+                skipped += ["".join(unread)] if unread else []
+                phones += found
+                word2ph += distribute_phone(len(found), count)
                 continue
             if word in PUNCTUATION:
                 phones.append(word)
