@@ -24,7 +24,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from openvoice_tt.bert.tokenizer import CLS, MAX_WORD_CHARS, SEP, UNK, _read_vocab
+from openvoice_tt.bert.tokenizer import CLS, MASK, MAX_WORD_CHARS, PAD, SEP, UNK, _read_vocab
 from openvoice_tt.errors import CheckpointError, MissingPackagesError
 
 DICTIONARIES = ("unidic_lite",)
@@ -143,14 +143,26 @@ class MecabWordPieceTokenizer:
         self.lowercase = lowercase
         self.dictionary = dictionary
         self.cls_id, self.sep_id, self.unk_id = vocab[CLS], vocab[SEP], vocab[UNK]
+        # Like Hugging Face's tokenizers, a literal "[SEP]" etc. in the text is that special token.
+        specials = [t for t in (PAD, UNK, CLS, SEP, MASK) if t in vocab]
+        self._specials = re.compile("(" + "|".join(map(re.escape, specials)) + ")")
 
     def __len__(self) -> int:
         return len(self.vocab)
 
     def pieces(self, text: str) -> list[tuple[str, str]]:
         """The WordPiece tokens, each with the (NFKC-normalized) text of the word part it covers; an
-        [UNK] covers its whole word."""
+        [UNK] covers its whole word. A special token written in the text ([SEP]) is that token."""
         clean_text = clean(text)
+        out: list[tuple[str, str]] = []
+        for part in self._specials.split(clean_text):
+            if self._specials.fullmatch(part):
+                out.append((part, part))
+            else:
+                out += self._pieces(part)
+        return out
+
+    def _pieces(self, clean_text: str) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
         for surface, start, end in mecab_words(clean_text, self.dictionary):
             word = surface.lower() if self.lowercase else surface
