@@ -172,6 +172,13 @@ def test_numbers_upstream_reads_right_stay(fe, text, expected):
     assert phones(run(fe, text)) == expected
 
 
+def test_pykakasi_2_3_reads_iro():
+    """pykakasi 2.3.0 (our pin) reads 色 on its own イロ; upstream's pin 2.2.1 reads it ショク (the only
+    difference between the two over every CJK ideograph, their pairs from the goldens and 3,000 kanji with
+    okurigana; the goldens' sentences read the same with both)."""
+    assert normalize_japanese("赤い色") == "アカイイロ"
+
+
 def test_number_readings():
     assert read_integer("0") == "ゼロ"
     assert (
