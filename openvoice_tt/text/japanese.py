@@ -231,7 +231,8 @@ _ALPHASYMBOL_YOMI = {
 """Upstream's `_ALPHASYMBOL_YOMI` (defined there, never called by its front end), less `-` `:` `;` `<` `>`
 (hyphens, times and brackets are not minus, colon, "less than"): letters and symbols in katakana."""
 
-_ALPHASYMBOL_RX = re.compile("[" + re.escape("".join(_ALPHASYMBOL_YOMI)) + "]", re.IGNORECASE)
+_YOMI = _ALPHASYMBOL_YOMI | {k.upper(): v for k, v in _ALPHASYMBOL_YOMI.items() if k.upper() != k}
+_ALPHASYMBOL_RX = re.compile("[" + re.escape("".join(_YOMI)) + "]")
 
 WORD_READINGS = (
     ("今日は", "キョウハ"),  # pykakasi: コンニチハ (the greeting, which is written こんにちは)
@@ -323,7 +324,7 @@ def _normalize(text: str) -> tuple[str, list[str]]:
     text = numbers_to_katakana(text)
     text = kanji_times(text)
     text = _LONE_MOON.sub("ツキ", text)
-    text = _ALPHASYMBOL_RX.sub(lambda m: _ALPHASYMBOL_YOMI[m.group().lower()], text)
+    text = _ALPHASYMBOL_RX.sub(lambda m: _YOMI[m.group()], text)
     text = _iterate(text)
     removed = _spoken_chars("".join(_NOT_JAPANESE.findall(text)))
     text = _NOT_JAPANESE.sub("", text)

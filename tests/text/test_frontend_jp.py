@@ -134,6 +134,8 @@ def test_every_misread_golden_differs_from_upstream_except_the_unfixed(fe):
         ("40000", "y o N m a N"),
         ("3.14", "s a N t e N i ch i y o N"),
         ("１２３", "hy a k u n i j u u s a N"),
+        ("12:30", "j u u n i j i s a N j u q p u N"),
+        ("090", "z e r o ky u u z e r o"),
         # pykakasi's misreadings of common words
         ("今日は", "ky o u h a"),
         ("今年", "k o t o sh i"),
@@ -166,6 +168,10 @@ def test_deviations_read_right(fe, text, expected):
         ("20歳", "h a t a ch i"),
         ("1,500円", "s e N g o hy a k u e N"),
         ("$20", "n i j u u d o r u"),
+        ("1つ", "h i t o ts u"),
+        ("3つ", "m i q ts u"),
+        ("0時", "r e i j i"),
+        ("0.5", "r e i t e N g o"),
     ],
 )
 def test_numbers_upstream_reads_right_stay(fe, text, expected):
@@ -283,6 +289,8 @@ HOSTILE = [
     "",
     "。。。",
     "〆〇",
+    "\u0345ΣΑΣ",
+    "12:30:45 1:2 99:99",
 ]
 
 
