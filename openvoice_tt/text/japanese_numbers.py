@@ -47,13 +47,13 @@ def read_digits(digits: str) -> str:
 
 
 def read_integer(digits: str) -> str:
-    """A run of ASCII digits as a cardinal number in katakana (`2024` ニセンニジュウヨン)."""
+    """A run of ASCII digits as a cardinal number in katakana (`2024` ニセンニジュウヨン, `0` レイ)."""
     digits = digits.lstrip("0") or "0"
     if len(digits) > MAX_DIGITS:
         return read_digits(digits)
     n = int(digits)
     if n == 0:
-        return "ゼロ"
+        return "レイ"  # upstream's 零 (a digit run read digit by digit says ゼロ)
     groups = []
     unit = 0
     while n:
@@ -73,8 +73,7 @@ def read_integer(digits: str) -> str:
 def read_decimal(integer: str, fraction: str) -> str:
     """`3.14` サンテンイチヨン: the integer part (0 is レイ, as upstream's 零), テン, then each digit after
     the point."""
-    whole = "レイ" if not integer.strip("0") else read_integer(integer)
-    return whole + "テン" + read_digits(fraction)
+    return read_integer(integer) + "テン" + read_digits(fraction)
 
 
 def _final(digits: str) -> tuple[str, int | None]:
@@ -182,7 +181,7 @@ COUNTERS = {
     "年": _special("ネン", four="ヨ"),
     "円": _special("エン", four="ヨ"),
     "位": _special("イ"),
-    "通": _special("ツウ"),
+    "通": _geminating("ツウ"),
 }
 """Counters read together with the number before them."""
 
@@ -202,8 +201,6 @@ def read_counted(digits: str, counter: str, before: str = "") -> str:
     if counter == "つ":
         value = digits.lstrip("0")
         return _THINGS[int(value) - 1] if len(value) == 1 and value != "0" else read_integer(digits) + "ツ"
-    if not digits.strip("0") and counter in ("時", "点"):
-        return "レイ" + ("ジ" if counter == "時" else "テン")  # 0時 レイジ, 0点 レイテン
     if counter in ("人",) and digits.lstrip("0") in ("1", "2"):
         return "ヒトリ" if digits.lstrip("0") == "1" else "フタリ"
     if counter in ("歳", "才") and digits.lstrip("0") == "20":

@@ -186,7 +186,8 @@ def test_pykakasi_2_3_reads_iro():
 
 
 def test_number_readings():
-    assert read_integer("0") == "ゼロ"
+    assert read_integer("0") == "レイ" and read_counted("0", "個") == "レイコ"  # upstream's 零
+    assert read_counted("1", "通") == "イッツウ" and read_counted("14", "時") == "ジュウヨジ"
     assert (
         read_integer("300") == "サンビャク"
         and read_integer("600") == "ロッピャク"
