@@ -354,3 +354,23 @@ def test_english_never_imports_the_japanese_packages():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_registry_builds_it_in_no_bert_mode():
+    from openvoice_tt.languages import find_language
+
+    with pytest.warns(NoBertWarning):
+        fe = find_language("ja").make_front_end(SYMBOLS, add_blank=True)
+    assert isinstance(fe, JapaneseFrontEnd)
+    assert phones(run(fe, "いすゞ")) == "i s u z u"
+
+
+def test_threads_share_mecab_and_pykakasi(fe):
+    """The server converts chunks from several threads: MeCab and pykakasi are shared under a lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [case["text"] for case in GOLDEN[:60]]
+    alone = [model_inputs(run(fe, t)) for t in texts]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        together = list(pool.map(lambda t: model_inputs(run(fe, t)), texts * 3))
+    assert together == alone * 3
