@@ -147,6 +147,10 @@ def test_every_misread_golden_differs_from_upstream_except_the_unfixed(fe):
         ("緑色", "m i d o r i i r o"),
         ("月が", "ts u k i g a"),
         ("一日三回", "i ch i n i ch i s a N k a i"),
+        ("小さい猫", "ch i i s a i n e k o"),
+        ("可愛い犬", "k a w a i i i n u"),
+        ("部屋に入った", "h e y a n i h a i q t a"),
+        ("あの人", "a n o h i t o"),
         # Latin letters, spelled
         ("NHK", "e n u e i ch i k e e"),
         ("ＪＲ", "j e e a a r u"),
@@ -172,9 +176,12 @@ def test_deviations_read_right(fe, text, expected):
         ("3つ", "m i q ts u"),
         ("0時", "r e i j i"),
         ("0.5", "r e i t e N g o"),
+        ("気に入った", "k i n i i q t a"),
+        ("入り口", "i r i g u ch i"),
+        ("外国人", "g a i k o k u j i N"),
     ],
 )
-def test_numbers_upstream_reads_right_stay(fe, text, expected):
+def test_what_upstream_reads_right_stays(fe, text, expected):
     assert phones(run(fe, text)) == expected
 
 
