@@ -8,8 +8,9 @@ without context: `4` and the 4 of `24`, `400`, `40,000` as `シ` (`シマ` for �
 by digit), and a counter right after it is read with it (`COUNTERS`), where Japanese changes the sound:
 1 本 イッポン, 3 本 サンボン, 6 分 ロップン, 4 時 ヨジ, 4 人 ヨニン, 20 歳 ハタチ, 1つ ヒトツ, dates 1-10, 14,
 20, 24 日 (ツイタチ after 月, else イチニチ). A counter not listed is left to pykakasi (度 枚 番 台 倍 秒 号 曲
-名 間). Clock times `12:30` are hours and minutes (upstream drops the colon); a digit run with a leading
-zero (`090`) is read digit by digit (upstream: キュウジュウ).
+名 間). `3ヶ所` `5ヵ国` are サンカショ ゴカコク (upstream: サンヶトコロ, ゴヵクニ). Clock times `12:30` are
+hours and minutes (upstream drops the colon); a digit run with a leading zero (`090`) is read digit by
+digit (upstream: キュウジュウ).
 """
 
 from __future__ import annotations
@@ -173,6 +174,8 @@ COUNTERS = {
     "か月": _geminating("カゲツ"),
     "カ月": _geminating("カゲツ"),
     "ヵ月": _geminating("カゲツ"),
+    **{place: _geminating("カショ") for place in ("ヶ所", "ヵ所", "か所", "カ所", "箇所")},
+    **{country: _geminating("カコク") for country in ("ヶ国", "ヵ国", "か国", "カ国")},
     "歳": _geminating("サイ", geminate=frozenset({1, 8, 10})),
     "才": _geminating("サイ", geminate=frozenset({1, 8, 10})),
     "時": _special("ジ", four="ヨ", seven="シチ", nine="ク"),

@@ -135,6 +135,9 @@ def test_every_misread_golden_differs_from_upstream_except_the_unfixed(fe):
         ("3.14", "s a N t e N i ch i y o N"),
         ("１２３", "hy a k u n i j u u s a N"),
         ("12:30", "j u u n i j i s a N j u q p u N"),
+        ("1ヶ所", "i q k a sh o"),
+        ("5ヵ国", "g o k a k o k u"),
+        ("3ヵ月", "s a N k a g e ts u"),
         ("090", "z e r o ky u u z e r o"),
         # pykakasi's misreadings of common words
         ("今日は", "ky o u h a"),
