@@ -125,6 +125,10 @@ SILENT = frozenset(PUNCTUATION) | {PAD, UNK}
 
 BERT_UNK = "[UNK]"
 
+_EXTRA_KANA = {"ヵ": ["k", "a"], "ヷ": ["b", "a"], "ヸ": ["b", "i"], "ヹ": ["b", "e"], "ヺ": ["b", "o"]}
+"""Kana upstream's table lacks (it fails its assertion on them), read as the table reads their neighbours
+(ヶ is `k e` there; ヴァ is `b a`)."""
+
 _VOWELS = {"a": "a", "i": "i", "u": "u", "e": "e", "o": "o", "a:": "a", "i:": "i", "u:": "u", "e:": "e", "o:": "o"}
 
 
@@ -163,7 +167,7 @@ def kata2phoneme(text: str, previous: str | None = None) -> tuple[list[str], lis
             if last in _VOWELS:
                 phones.append(_VOWELS[last])
             continue
-        rule = one.get(ch)
+        rule = one.get(ch) or _EXTRA_KANA.get(ch)
         if rule is not None:
             phones += rule
         else:

@@ -218,6 +218,7 @@ def test_kata2phoneme_keeps_upstream_rules_and_returns_what_it_cannot_read():
     assert kata2phoneme("ー", previous="a") == (["a"], [])
     assert kata2phoneme("ー") == ([], [])
     assert kata2phoneme("カ😀") == (["k", "a"], ["😀"])
+    assert kata2phoneme("ヵヷ") == (["k", "a", "b", "a"], [])  # not in upstream's table
 
 
 def test_punctuation_is_dropped_as_upstream(fe):
