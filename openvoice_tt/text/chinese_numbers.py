@@ -119,7 +119,7 @@ RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (re.compile(r"(?<![\d.])\d{17,}(?![\d])"), _long),
     (re.compile(r"(?<![\d.])\d+\.\d+(?![\d])"), _decimal),
     (re.compile(r"(?<![\d.])0\d+(?![\d.])"), _leading_zeros),
-    (re.compile(r"(?:(?<=^)|(?<=[\s(（，,：:=]))-(?=\d)"), lambda _: "负"),
+    (re.compile(r"(?<![0-9A-Za-z.\-])-(?=\d)"), lambda _: "负"),
 )
 
 
