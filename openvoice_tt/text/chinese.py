@@ -24,7 +24,7 @@ Deviations from upstream, where it misreads or crashes (each tested in tests/tex
     more than 16 digits digit by digit (upstream: cn2an ValueError), digits of other scripts (upstream: cn2an
     ValueError on Arabic-Indic digits);
   * `_` is a space (upstream keeps it and fails an assertion); full-width Latin letters are read as letters
-    (upstream deletes them);
+    and accented Latin letters as their base letter (`café` is `cafe`; upstream deletes both kinds: `caf`);
   * a character pypinyin has no reading for, or whose syllable opencpop-strict lacks, is left out and named in
     one SkippedTextWarning (upstream: AssertionError), as are emoji and other scripts (upstream deletes them
     silently) and English words the BERT vocabulary cannot cover ([UNK]: upstream reads the letters `unk`);
@@ -221,11 +221,25 @@ def _silent(run: str) -> bool:
     return all(unicodedata.category(c)[0] in "PZC" or c.isspace() for c in run)
 
 
+def _plain_latin(text: str) -> str:
+    """Latin letters with diacritics as their base letter (`café` -> `cafe`; upstream deletes `é`: `caf`)."""
+    if text.isascii():
+        return text
+    out = []
+    for c in text:
+        if not c.isascii() and c.isalpha() and "LATIN" in unicodedata.name(c, ""):
+            base = unicodedata.normalize("NFKD", c)[0]
+            out.append(base if base.isascii() and base.isalpha() else c)
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 def normalize(text: str) -> tuple[str, list[str]]:
     """The chunk as upstream's front end reads it (with the number deviations), and what was deleted."""
     from openvoice_tt.text.chinese_numbers import quantity, read_numbers
 
-    text = text.translate(_FULLWIDTH_LETTERS).replace("_", " ")
+    text = _plain_latin(text.translate(_FULLWIDTH_LETTERS)).replace("_", " ")
     text = read_numbers(text)
     text = splitter_marks(text)
     text = re.sub(r"\d+(?:\.?\d+)?", lambda m: quantity(m.group()), text)

@@ -107,6 +107,7 @@ def test_tone_sandhi_rules_reach_the_tones(fe):
         ("我有３个苹果。", "我有三个苹果。"),
         ("文件名是my_file。", "文件名是my file。"),
         ("ＯＫ，没问题。", "OK，没问题。"),
+        ("一杯café。", "一杯cafe。"),
     ],
 )
 def test_deviations_read_what_is_written(fe, written, spelled):
