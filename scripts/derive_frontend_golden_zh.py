@@ -15,7 +15,12 @@ camel-case split `([a-z])([A-Z])` -> `\\1 \\2`.
 Stand-ins (upstream's module-level downloads and g2p_en, which cannot run offline):
   * `AutoTokenizer.from_pretrained('bert-base-multilingual-uncased')` is answered with a Hugging Face
     `BertTokenizerFast` over the synthetic vocabulary tests/text/data/vocab_zh.txt with the real model's
-    settings from tests/text/data/tokenizer_config_zh.json (the slow BertTokenizer must agree);
+    settings from tests/text/data/tokenizer_config_zh.json (the slow BertTokenizer must agree). Those settings:
+    `do_lower_case: true` is the model's own (the hub's tokenizer_config.json; transformers' former
+    PRETRAINED_INIT_CONFIGURATION entry for bert-base-multilingual-uncased says the same),
+    `tokenize_chinese_chars: true` and `strip_accents: null` (strip with lower-casing) are BertTokenizer's
+    defaults in transformers 4.46.3, which the model's config does not override; the rest are BERT's
+    special tokens and its 512 positions;
   * `melo.text.english` is upstream's own `g2p`, `refine_ph`, `refine_syllables`, `post_replace_ph`,
     `read_dict` and `arpa` (loaded from english.py with ast, `distribute_phone` from japanese.py) over
     upstream's cmudict.rep; g2p_en is never needed: every English word of the corpus is in cmudict.rep
