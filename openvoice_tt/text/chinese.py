@@ -48,7 +48,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openvoice_tt.errors import CheckpointError, LexiconError, TextError, preview
+from openvoice_tt.errors import CheckpointError, LexiconError, MissingPackagesError, TextError, preview
 from openvoice_tt.text.frontend import (
     JA_BERT_DIM,
     NoBertWarning,
@@ -138,6 +138,22 @@ def cache_dir() -> Path:
         return Path(os.environ[CACHE_ENV])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "openvoice-tt"
+
+
+@lru_cache(maxsize=1)
+def import_packages() -> None:
+    """jieba, pypinyin and cn2an, imported on the first chunk; an install that is there but broken is a
+    MissingPackagesError (exit 7) naming the import error, not a traceback in the middle of synthesis."""
+    import importlib
+
+    for name in ("cn2an", "pypinyin", "jieba", "jieba.posseg"):
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            raise MissingPackagesError(
+                f"Chinese needs {name.partition('.')[0]}, which is installed but does not import ({e}): reinstall "
+                "it with pip install --force-reinstall 'openvoice-tt[zh]' (or run ./setup_and_run.sh)"
+            ) from e
 
 
 @lru_cache(maxsize=1)
@@ -409,6 +425,7 @@ class ChineseFrontEnd:
     def __call__(self, text: str, timer: StageTimer = NULL_TIMER, defer_bert: bool = False) -> TextInputs:
         """Model inputs for one chunk; raises TextError if it has nothing to speak. What it cannot speak is left
         out with one SkippedTextWarning. The BERT call is timed as stage "bert" on `timer`."""
+        import_packages()
         normalized, dropped = normalize(text)
         phones, tones, word2ph, skipped = self.g2p(normalized)
         skipped = dropped + skipped
