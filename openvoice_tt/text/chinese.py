@@ -234,7 +234,7 @@ def replace_punctuation(text: str) -> tuple[str, list[str]]:
 
 
 def _silent(run: str) -> bool:
-    return all(unicodedata.category(c)[0] in "PZC" or c.isspace() for c in run)
+    return all(unicodedata.category(c)[0] in "PZCM" or c.isspace() for c in run)  # M: combining marks
 
 
 def _plain_latin(text: str) -> str:

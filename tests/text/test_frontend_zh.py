@@ -306,6 +306,14 @@ def test_hostile_text_never_gives_a_traceback(fe, plain, text):
         assert max(out.tone_ids.tolist()) <= 10
 
 
+def test_combining_marks_go_without_a_warning(fe):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkippedTextWarning)
+        assert said(fe, "cafe\u0301和你\u0301好。") == said(fe, "cafe和你好。")
+    with pytest.raises(TextError, match="nothing to speak"):
+        run(fe, "\u0301")
+
+
 def test_nothing_to_speak(fe):
     with pytest.raises(TextError, match="nothing to speak"):
         run(fe, "，。！？")
