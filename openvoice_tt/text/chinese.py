@@ -20,9 +20,9 @@ Deviations from upstream, where it misreads or crashes (each tested in tests/tex
     (upstream: 八三十), percentages `50%` 百分之五十 (upstream deletes `%`), decimals `3.14` 三点一四 (upstream's
     splitter makes it `三. 十四`), thousands separators `1,000,000` (upstream: 一, 零, 零), `$ ¥ ￥ € £` read as
     美元/元/欧元/英镑 after the number (upstream: `$` is a pause, the others are deleted), `25°C` 二十五摄氏度
-    (upstream: 二十五 and the letter c), leading zeros `007` 零零七 (upstream: 七), a minus sign 负, numbers of
-    more than 16 digits digit by digit (upstream: cn2an ValueError), digits of other scripts (upstream: cn2an
-    ValueError on Arabic-Indic digits);
+    (upstream: 二十五 and the letter c), fractions `3/4` 四分之三 (upstream: 三四), leading zeros `007` 零零七
+    (upstream: 七), a minus sign 负, numbers of more than 16 digits digit by digit (upstream: cn2an ValueError),
+    digits of other scripts (upstream: cn2an ValueError on Arabic-Indic digits);
   * `_` is a space (upstream keeps it and fails an assertion); full-width Latin letters are read as letters
     and accented Latin letters as their base letter (`café` is `cafe`; upstream deletes both kinds: `caf`);
   * a character pypinyin has no reading for, or whose syllable opencpop-strict lacks, is left out and named in
