@@ -23,8 +23,9 @@ Deviations from upstream, where it misreads or crashes (each tested in tests/tex
     (upstream: 二十五 and the letter c), fractions `3/4` 四分之三 (upstream: 三四), leading zeros `007` 零零七
     (upstream: 七), a minus sign 负, numbers of more than 16 digits digit by digit (upstream: cn2an ValueError),
     digits of other scripts (upstream: cn2an ValueError on Arabic-Indic digits);
-  * `_` is a space (upstream keeps it and fails an assertion); full-width Latin letters are read as letters
-    and accented Latin letters as their base letter (`café` is `cafe`; upstream deletes both kinds: `caf`);
+  * `_` is a space (upstream keeps it and fails an assertion); `〇` is 零 (upstream deletes it); full-width
+    Latin letters are read as letters and accented Latin letters as their base letter (`café` is `cafe`;
+    upstream deletes both kinds: `caf`);
   * a character pypinyin has no reading for, or whose syllable opencpop-strict lacks, is left out and named in
     one SkippedTextWarning (upstream: AssertionError), as are emoji and other scripts (upstream deletes them
     silently) and English words the BERT vocabulary cannot cover ([UNK]: upstream reads the letters `unk`);
@@ -36,6 +37,7 @@ Deviations from upstream, where it misreads or crashes (each tested in tests/tex
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -140,6 +142,18 @@ def cache_dir() -> Path:
     return Path(base) / "openvoice-tt"
 
 
+def jieba_cache_folder() -> Path:
+    """`cache_dir()`, made if need be; the system's temporary folder when it cannot be made or written."""
+    folder = cache_dir()
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+    if folder.is_dir() and os.access(folder, os.W_OK):
+        return folder
+    import tempfile
+
+    return Path(tempfile.gettempdir())
+
+
 @lru_cache(maxsize=1)
 def import_packages() -> None:
     """jieba, pypinyin and cn2an, imported on the first chunk; an install that is there but broken is a
@@ -163,15 +177,9 @@ def _posseg() -> object:
         import jieba
         import jieba.posseg
 
-        jieba.setLogLevel(logging.WARNING)
-        folder = cache_dir()
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            jieba.dt.tmp_dir = str(folder)
-        except OSError:
-            import tempfile
-
-            jieba.dt.tmp_dir = tempfile.gettempdir()
+        # its "Building prefix dict" lines, and a cache it cannot write (harmless: built again next time)
+        jieba.setLogLevel(logging.CRITICAL)
+        jieba.dt.tmp_dir = str(jieba_cache_folder())
         jieba.dt.initialize()
         return jieba.posseg
 
@@ -255,7 +263,7 @@ def normalize(text: str) -> tuple[str, list[str]]:
     """The chunk as upstream's front end reads it (with the number deviations), and what was deleted."""
     from openvoice_tt.text.chinese_numbers import quantity, read_numbers
 
-    text = _plain_latin(text.translate(_FULLWIDTH_LETTERS)).replace("_", " ")
+    text = _plain_latin(text.translate(_FULLWIDTH_LETTERS)).replace("_", " ").replace("〇", "零")
     text = read_numbers(text)
     text = splitter_marks(text)
     text = re.sub(r"\d+(?:\.?\d+)?", lambda m: quantity(m.group()), text)

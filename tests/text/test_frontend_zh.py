@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import warnings
+from pathlib import Path
 
 import pytest
 
 from openvoice_tt.errors import LexiconError, TextError
-from openvoice_tt.text.chinese import ChineseFrontEnd, cache_dir, normalize, syllable
+from openvoice_tt.text.chinese import ChineseFrontEnd, cache_dir, jieba_cache_folder, normalize, syllable
 from openvoice_tt.text.frontend import NoBertWarning, SkippedTextWarning
 from tests.text.latin_helpers import front_end, golden_inputs, model_inputs, run
 from tests.text.text_testdata import DATA, load_json
@@ -106,6 +108,7 @@ def test_tone_sandhi_rules_reach_the_tones(fe):
         ("文件名是my_file。", "文件名是my file。"),
         ("ＯＫ，没问题。", "OK，没问题。"),
         ("一杯café。", "一杯cafe。"),
+        ("二〇二四年。", "二零二四年。"),
     ],
 )
 def test_deviations_read_what_is_written(fe, written, spelled):
@@ -365,6 +368,10 @@ def test_cache_folder(monkeypatch, tmp_path):
     assert cache_dir() == tmp_path / "xdg" / "openvoice-tt"
     monkeypatch.setenv("OPENVOICE_TT_CACHE_DIR", str(tmp_path / "mine"))
     assert cache_dir() == tmp_path / "mine"
+    assert jieba_cache_folder() == tmp_path / "mine" and (tmp_path / "mine").is_dir()
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("OPENVOICE_TT_CACHE_DIR", str(tmp_path / "file" / "cache"))  # cannot be made
+    assert jieba_cache_folder() == Path(tempfile.gettempdir())
 
 
 def test_concurrent_chunks_match_sequential_ones(fe):
