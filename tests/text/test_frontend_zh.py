@@ -145,6 +145,14 @@ def test_every_bert_piece_has_a_word2ph_entry(fe):
         assert sum(out.word2ph) == len(out.phone_ids)
 
 
+def test_our_wordpiece_tokenizer_gives_hugging_faces_tokens(fe):
+    # the goldens' tokens are Hugging Face's BertTokenizerFast with bert-base-multilingual-uncased's settings
+    # (lower-case, strip accents, CJK characters apart) over the same vocabulary
+    cases = [case for case in GOLDEN if "tokens" in case]
+    assert [fe.tokenizer.tokenize(case["normalized"]) for case in cases] == [case["tokens"] for case in cases]
+    assert fe.tokenizer.tokenize("Café Ü") == ["c", "##a", "##f", "##e", "u"]
+
+
 def test_a_character_the_vocabulary_lacks_is_still_read(fe):
     assert "[UNK]" in fe.tokenizer.tokenize("鑫")
     assert said(fe, "鑫鑫是我的好朋友。").startswith("x in x in")
