@@ -197,6 +197,11 @@ CORPUS: list[tuple[str, str | None]] = [
     ("这本书有365页。", None),
     ("我等了2个小时。", None),
     ("这个月工资是8000元。", None),
+    ("一共有101个人。", None),
+    ("他考了100分。", None),
+    ("我住在1号楼。", None),
+    ("一百一十一个人排队。", None),
+    ("今天走了11公里。", None),
     # mixed Chinese and English
     ("我最近在学习machine learning，希望能够在未来有所建树。", None),
     ("今天下午，我们准备去shopping mall购物。", None),
