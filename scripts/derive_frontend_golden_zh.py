@@ -260,6 +260,12 @@ CORPUS: list[tuple[str, str | None]] = [
     ("你想不想去？", None),
     ("这是一本好书。", None),
     ("他们说说笑笑地走了。", None),
+    ("他一边儿走一边儿唱。", None),
+    ("月亮儿出来了。", None),
+    ("我只说一。", None),
+    ("从一数到十，再数到一。", None),
+    ("我发了朋友圈。", None),
+    ("他是个聪明人。", None),
     # numbers, symbols and dates upstream misreads
     ("2024年是龙年。", "YEAR"),
     ("他1998年出生在北京。", "YEAR"),

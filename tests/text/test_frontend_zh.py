@@ -79,6 +79,24 @@ def test_tone_sandhi_rules_reach_the_tones(fe):
 
 
 @pytest.mark.parametrize(
+    ("words", "merged"),
+    [  # what upstream's ToneSandhi().pre_merge_for_modify returns for these (run in the upstream venv)
+        ([("不", "d"), ("怕", "v")], [["不怕", "v"]]),
+        ([("听", "v"), ("一", "m"), ("听", "v")], [["听一听", "v"]]),
+        ([("一", "m"), ("天", "q")], [["一天", "m"]]),
+        ([("好", "a"), ("好", "a")], [["好好", "a"]]),
+        ([("一边", "d"), ("儿", "n"), ("走", "v")], [["一边儿", "d"], ["走", "v"]]),
+        ([("我", "r"), ("很", "d"), ("好", "a")], [["我很好", "r"]]),  # third tones: 我+很, then 我很+好
+        ([("不", "d")], [["不", "d"]]),
+    ],
+)
+def test_pre_merge_joins_words_as_upstream(words, merged):
+    from openvoice_tt.text.chinese_sandhi import pre_merge
+
+    assert pre_merge(words) == merged
+
+
+@pytest.mark.parametrize(
     ("written", "spelled"),
     [
         ("2024年是龙年。", "二零二四年是龙年。"),
