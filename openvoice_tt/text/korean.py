@@ -146,8 +146,8 @@ PRE_RULES: list[tuple[re.Pattern[str], object]] = [
     (re.compile(rf"[$€£¥₩￦]\s?({_AMOUNT})"), lambda m: m.group(1) + _CURRENCY[m.group()[0]]),
     (re.compile(rf"({_AMOUNT})\s?([$€£¥₩￦])"), lambda m: m.group(1) + _CURRENCY[m.group(2)]),
     (re.compile("[$€£¥₩￦]"), lambda m: _CURRENCY[m.group()]),
-    (re.compile(r"(?<![\d,])(\d{1,3}(?:,\d{3})+)(?![\d,]|\.\d)"), lambda m: m.group(1).replace(",", "")),
-    (re.compile(r"(?<![\d.])(\d+)\.(\d+)(?![.\d])"), _decimal),
+    (re.compile(r"(?<![\d,])(\d{1,3}(?:,\d{3})+)(?![\d,])"), lambda m: m.group(1).replace(",", "")),
+    (re.compile(r"(?<![\d.,])(\d+)\.(\d+)(?![.\d])"), _decimal),
     (
         re.compile(r"(?<=\d)\s?(kg|km|cm|mm|ml|KB|MB|GB|TB|g|m|l|L)(?![A-Za-z])"),
         lambda m: _UNITS[m.group(1)],

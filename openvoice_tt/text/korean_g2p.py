@@ -139,11 +139,13 @@ class OfflineG2p:
         self._links = (self.regular.link1, self.regular.link2, self.regular.link3, self.regular.link4)
         self._table = [(re.compile(a), b) for a, b, _ in self.table]
         self._bound_nouns = frozenset(self.numerals.BOUND_NOUNS.split())
+        self._lock = threading.Lock()  # one MeCab tagger: one word at a time
 
     def __call__(self, word: str, code: bool = False) -> str:
         """The pronounced Hangul of `word` (one BERT word); `code`: its digits are a code (phone number,
         date with dashes) and are read one by one."""
-        return self._convert(word, code)
+        with self._lock:
+            return self._convert(word, code)
 
     @lru_cache(maxsize=16384)  # noqa: B019 - one instance per process (`g2p()`), words repeat a lot
     def _convert(self, string: str, code: bool) -> str:
