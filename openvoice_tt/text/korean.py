@@ -220,6 +220,8 @@ class KoreanFrontEnd:
     language = KR
     casing = CASING
     bert_name = "kykim/bert-kor-base"
+    phoneme_source = "g2pkk"
+    """What gives a word's phones (for `phonemes --json`'s per-word `source`)."""
 
     def __init__(
         self,

@@ -269,3 +269,15 @@ def test_ten_thousand_characters_without_punctuation_in_256_character_pieces(fe)
     assert spoken_pieces == 40
     glued = "가나다라마바사" * 40  # 280 characters, no space: over BERT's 100-character word limit ([UNK])
     assert spoken(run(fe, glued)).startswith("가나다")  # read, not dropped
+
+
+def test_match_rate_script_reports_korean():
+    done = subprocess.run(
+        [sys.executable, "scripts/frontend_match_rate.py", "--language", "KR", "--fail-under", "97"],
+        cwd=DATA.parents[2],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(DATA.parents[2]), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "where upstream reads right: 140/140 exact (100.0 %)" in done.stdout
