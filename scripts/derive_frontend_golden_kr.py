@@ -28,6 +28,8 @@ Each case records: text, normalized, tokens, phones / tones (space separated, wi
 word2ph_blank, upstream_reads_right and, when false, reason. When upstream raises (KeyError on a phone its
 symbol list lacks), the case has `upstream_error` and no phones. Reading right was judged by reading the
 phones: g2pkk's own pronunciation rules are upstream's reading (the model was trained on them).
+tests/text/data/g2pkk_words_kr.json has g2pkk's own `G2p()` output for each example word of its rules.txt
+(the offline rule runner must equal it).
 
 Re-run (from the repository root):
   mkdir -p /tmp/melotts && for f in $(git --git-dir=<MeloTTS mirror> ls-tree -r --name-only 2091453 \
@@ -403,6 +405,20 @@ def derive(melotts: Path, symbols: list[str], write_vocab: bool) -> list[dict]:
     return cases
 
 
+def derive_rule_words() -> list[list[str]]:
+    """g2pkk 0.1.2's `G2p()` on every example of its own rules.txt (the `word[pronunciation]` pairs' words):
+    what `korean_g2p.OfflineG2p` must equal word for word."""
+    import g2pkk
+
+    rules = (Path(g2pkk.__file__).with_name("rules.txt")).read_text(encoding="utf-8")
+    words: dict[str, None] = {}
+    for word, _ in re.findall(r"([ㄱ-힣][ ㄱ-힣]*)\[([ㄱ-힣][ ㄱ-힣]*)]", rules):
+        if word.strip():
+            words.setdefault(word.strip(), None)
+    g2p = g2pkk.G2p()
+    return [[word, g2p(word)] for word in words]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("melotts", type=Path, nargs="?", help="a MeloTTS checkout (commit 2091453) holding melo/text")
@@ -417,6 +433,10 @@ def main() -> None:
     sys.path.insert(0, str(args.melotts))
     symbols = json.loads(SYMBOLS.read_text(encoding="utf-8"))
     cases = derive(args.melotts, symbols, args.write_vocab)
+    pairs = derive_rule_words()
+    lines = ",\n".join(json.dumps(pair, ensure_ascii=False) for pair in pairs)
+    (DATA / "g2pkk_words_kr.json").write_text(f"[\n{lines}\n]\n", encoding="utf-8")
+    print(f"g2pkk_words_kr.json: {len(pairs)} words of g2pkk's rules.txt")
     out = DATA / "golden_kr.json"
     out.write_text(json.dumps(cases, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     right = sum(c["upstream_reads_right"] for c in cases)

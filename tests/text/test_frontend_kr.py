@@ -281,3 +281,31 @@ def test_match_rate_script_reports_korean():
     )
     assert done.returncode == 0, done.stderr
     assert "where upstream reads right: 140/140 exact (100.0 %)" in done.stdout
+
+
+def test_offline_rules_equal_g2pkk_on_its_own_examples():
+    # g2pkk 0.1.2's G2p() on each example word of its rules.txt (derived by running g2pkk itself)
+    from openvoice_tt.text.korean_g2p import g2p
+
+    pairs = load_json("g2pkk_words_kr.json")
+    assert len(pairs) >= 300
+    assert [word for word, upstream in pairs if g2p()(word) != upstream] == []
+
+
+@pytest.mark.parametrize(
+    ("word", "spelled"),
+    [
+        ("3명의", "세명의"),
+        ("1시간만에", "한시간만에"),
+        ("2사람이", "두사람이"),
+        ("20명", "스무명"),
+        ("2장관", "이장관"),  # not a counter: another noun, Sino-Korean as upstream
+        ("3명령", "삼명령"),
+        ("1달러", "일달러"),  # 달러 is not 달
+        ("2병원", "이병원"),
+    ],
+)
+def test_native_counters_only_when_they_are_the_counter(word, spelled):
+    from openvoice_tt.text.korean_g2p import g2p
+
+    assert g2p()(word) == g2p()(spelled)
