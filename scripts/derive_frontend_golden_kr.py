@@ -76,7 +76,8 @@ REASONS = {
     "QUOTE": "a double quote becomes the phone '\"', which only the Russian symbol set has (never trained for Korean)",
     "UNKNOWN_SYLLABLE": "a syllable the BERT vocabulary lacks makes its word [UNK], which becomes the pad "
     "phone '_': the word is not spoken",
-    "CRASH": "upstream raises KeyError: a phone its symbol list lacks",
+    "CRASH": "upstream crashes (upstream_error): KeyError on a phone its symbol list lacks, IndexError on a '#' "
+    "first in the text",
 }
 
 CORPUS: list[tuple[str, str | None]] = [
