@@ -190,7 +190,10 @@ def _mecab() -> Any:
     return mecab.MeCab()
 
 
-_NUMBER = re.compile(r"(\d+)([ㄱ-힣]*)(/B)?")
+_NUMBER = re.compile(r"([0-9]+)([ㄱ-힣]*)(/B)?")
+
+DIGIT_NAMES = dict(zip("0123456789", "영일이삼사오육칠팔구", strict=True))
+"""g2pkk's names for digits read one by one."""
 
 _PARTICLES = re.compile(
     "(?:이|가|을|를|은|는|의|에|에서|에게|한테|만|도|씩|째|과|와|랑|이랑|으로|로|까지|부터|이나|나|밖에|쯤|정도|뿐|"
@@ -214,7 +217,9 @@ def read_numbers(annotated: str, code: bool, process_num: Any, bound_nouns: froz
 
     def spell(m: re.Match[str]) -> str:
         number, hangul, bound = m.group(1), m.group(2), m.group(3) or ""
-        if len(number) > MAX_NUMBER_DIGITS or (len(number) > 1 and number[0] == "0") or code:
+        if len(number) > MAX_NUMBER_DIGITS:  # process_num fails there (UnboundLocalError): one by one
+            return "".join(DIGIT_NAMES[d] for d in number) + hangul + bound
+        if (len(number) > 1 and number[0] == "0") or code:
             return m.group()  # digit by digit, as upstream
         ordinal = m.start() > 0 and annotated[m.start() - 1] == "제"
         native = not ordinal and _native_counter(hangul, bool(bound))

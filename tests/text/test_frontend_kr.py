@@ -90,6 +90,8 @@ def test_hangul_syllables_are_whole_pieces(fe):
         ("007 요원", "영영칠 요원"),  # a leading zero: a code, digit by digit, as upstream
         ("제2장", "제이장"),  # an ordinal: Sino-Korean, as upstream
         ("12345678901234567", "일이삼사오육칠팔구영일이삼사오육칠"),  # over 16 digits: digit by digit
+        ("12345678901234567개", "일이삼사오육칠팔구영일이삼사오육칠개"),  # upstream: UnboundLocalError in g2pkk
+        ("٣٤ 개", "34 개"),  # another script's digits (upstream: KeyError)
     ],
 )
 def test_deviations_read_what_is_written(fe, written, spelled):
@@ -227,6 +229,9 @@ HOSTILE = [
     "$",
     "₩",
     "1e308",
+    "99999999999999999999개",
+    "1,000,000,000,000,000,000원",
+    "٣.٥ ३४",
     "9" * 60,
     "#",
     "##",
