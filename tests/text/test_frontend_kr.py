@@ -315,3 +315,43 @@ def test_native_counters_only_when_they_are_the_counter(word, spelled):
     from openvoice_tt.text.korean_g2p import g2p
 
     assert g2p()(word) == g2p()(spelled)
+
+
+def test_kykim_folder_reads_its_config_and_feeds_ja_bert(tmp_path):
+    """A tiny random BERT with the goldens' vocabulary and kykim's tokenizer_config.json: cased as configured
+    (Hangul kept whole), and ja_bert is hidden_states[-3] repeated by word2ph, as upstream's japanese_bert."""
+    import torch
+    import transformers
+
+    from openvoice_tt.bert.features import BertFeatureExtractor
+
+    vocab = (DATA / "vocab_kr.txt").read_text(encoding="utf-8")
+    config = transformers.BertConfig(
+        vocab_size=len(vocab.splitlines()),
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    torch.manual_seed(0)
+    reference = transformers.BertForMaskedLM(config).eval()
+    reference.config.to_json_file(tmp_path / "config.json")
+    torch.save(reference.state_dict(), tmp_path / "pytorch_model.bin")
+    (tmp_path / "vocab.txt").write_text(vocab, encoding="utf-8")
+    (tmp_path / "tokenizer_config.json").write_bytes((DATA / "tokenizer_config_kr.json").read_bytes())
+    extractor = BertFeatureExtractor.from_folder(tmp_path)
+    assert extractor.tokenizer.casing == CASING
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no no-BERT warning
+        fe = KoreanFrontEnd(load_json("melo_symbols.json"), bert=extractor, ja_bert_dim=32)
+    case = next(c for c in GOLDEN if c["text"] == "나의 친구가 mp3 파일 3개를 다운받고 있다.")
+    out = fe(case["text"])
+    assert model_inputs(out) == golden_inputs(case)
+    ids = extractor.tokenizer.encode(out.normalized)
+    assert len(ids) == len(out.word2ph) == len(case["tokens"]) + 2
+    with torch.no_grad():
+        states = reference(input_ids=torch.tensor([ids]), output_hidden_states=True).hidden_states[-3][0]
+    expected = torch.cat([states[i].expand(n, -1) for i, n in enumerate(out.word2ph)]).T
+    assert out.ja_bert.shape == (32, len(out.phones))
+    assert (out.ja_bert - expected).abs().max() < 1e-5
