@@ -71,6 +71,7 @@ REASONS = {
     "DECIMAL": "decimal point: BERT splits '3.14' at the dot: '삼. 일사' (a pause, no '점')",
     "NATIVE": "a native-Korean counter g2pkk's bound-noun list lacks takes a Sino-Korean number "
     "('3명' -> '삼명', not '세명'; '1시간' -> '일시간')",
+    "TIME": "a clock time: BERT splits '10:30' at the colon and each side is read digit by digit ('일영 : 삼영')",
     "ENGLISH": "an English word CMUdict lacks keeps its Latin letters, which become phones of other languages",
     "UNITS": "a unit after a number ('5kg') is left as Latin letters (phones of other languages) and the "
     "number read digit by digit",
@@ -208,6 +209,8 @@ CORPUS: list[tuple[str, str | None]] = [
     ("커피 2잔 주세요.", "NATIVE"),
     ("종이 2장만 주세요.", "NATIVE"),
     ("방법이 3가지 있어요.", "NATIVE"),
+    ("회의는 10:30에 시작해요.", "TIME"),
+    ("막차는 23:05에 떠나요.", "TIME"),
     ("무게는 5kg입니다.", "UNITS"),
     ("10km를 달렸다.", "UNITS"),
     ("KOREA는 아름답다.", None),

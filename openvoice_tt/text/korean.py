@@ -18,6 +18,8 @@ Deviations from upstream, where it misreads or crashes (each tested in tests/tex
     the symbol list lacks, KeyError);
   * thousands separators are dropped (`1,000원` is `천원`; upstream: BERT splits at the comma, `일, 영영영원`)
     and decimals are read with `점` (`3.14` is `삼점일사`; upstream: `삼. 일사`);
+  * clock times are read as hours and minutes: `10:30` is `10시 30분`, read by g2pkk as `열시 삼십분`
+    (upstream: BERT splits at the colon, `일영 : 삼영`, digit by digit with the phone `:`);
   * units after a number are read as words (`5kg` -> `5킬로그램`, also g, km, m, cm, mm, ml, l, KB-TB;
     upstream: Latin letters left as phones of other languages);
   * `;` is a pause `,`; `+`, `&` and `@` are read `플러스`, `앤`, `앳` (upstream: KeyError on each; `1+1`
@@ -133,6 +135,13 @@ def _decimal(m: re.Match[str]) -> str:
     return _sino(whole) + "점" + "".join(DIGIT_NAMES[d] for d in fraction)
 
 
+def _clock(m: re.Match[str]) -> str:
+    """`10:30` -> `10시 30분` (`:05` -> `5분`, `:00` dropped, seconds likewise); g2pkk then reads the hour
+    with native numbers and the minutes with Sino-Korean ones, as it reads `10시 30분`."""
+    hours, minutes, seconds = m.group(1), int(m.group(2)), int(m.group(3) or 0)
+    return f"{int(hours)}시" + (f" {minutes}분" if minutes else "") + (f" {seconds}초" if seconds else "")
+
+
 def _jamo_syllable(m: re.Match[str]) -> str:
     """A lone compatibility jamo as a syllable: consonant + ㅡ, ㅇ + vowel."""
     from jamo import j2h
@@ -158,6 +167,7 @@ PRE_RULES: list[tuple[re.Pattern[str], object]] = [
     (re.compile("[$€£¥₩￦]"), lambda m: _CURRENCY[m.group()]),
     (re.compile(r"(?<![0-9,])([0-9]{1,3}(?:,[0-9]{3})+)(?![0-9,])"), lambda m: m.group(1).replace(",", "")),
     (re.compile(r"(?<![0-9.,])([0-9]+)\.([0-9]+)(?![.0-9])"), _decimal),
+    (re.compile(r"(?<![0-9:])([01]?[0-9]|2[0-4]):([0-5][0-9])(?::([0-5][0-9]))?(?![0-9:])"), _clock),
     (
         re.compile(r"(?<=[0-9])\s?(kg|km|cm|mm|ml|KB|MB|GB|TB|g|m|l|L)(?![A-Za-z])"),
         lambda m: _UNITS[m.group(1)],
