@@ -14,8 +14,9 @@ Deviations from upstream, where it misreads or crashes (each tested in tests/tex
 `korean_g2p` lists the number and English ones):
   * `ㅋㅋㅋ`, `ㅎㅎ`, `ㅠㅠ`: a lone compatibility jamo is read as a syllable, a consonant with `ㅡ` (`ㅋ` ->
     `크`), a vowel with `ㅇ` (`ㅠ` -> `유`) (upstream: the phone `ㅋ`, which the symbol list lacks: KeyError);
-  * currencies `$ € £ ¥ ₩ ￦` are read after their number (`$100` -> `100달러`; upstream: `$` is a phone
-    the symbol list lacks, KeyError);
+  * currencies `$ € £ ¥ ₩ ￦` are read after their number (`$100` -> `100달러`, a particle right after the
+    number fitted to the currency word: `$100을` -> `100달러를`; upstream: `$` is a phone the symbol list
+    lacks, KeyError);
   * thousands separators are dropped (`1,000원` is `천원`; upstream: BERT splits at the comma, `일, 영영영원`)
     and decimals are read with `점` (`3.14` is `삼점일사`; upstream: `삼. 일사`);
   * clock times are read as hours and minutes: `10:30` is `10시 30분`, read by g2pkk as `열시 삼십분`
@@ -135,6 +136,23 @@ def _decimal(m: re.Match[str]) -> str:
     return _sino(whole) + "점" + "".join(DIGIT_NAMES[d] for d in fraction)
 
 
+_PARTICLE_PAIRS = {"을": "를", "를": "를", "은": "는", "는": "는", "이": "가", "가": "가"}
+"""A particle after a vowel (`달러를`); after a consonant (`원을`) the first of each pair is the one."""
+
+
+def _amount(m: re.Match[str]) -> str:
+    """`$100` -> `100달러`, the particle the writer put after the number (`$100을`) fitted to the currency word
+    (`100달러를`: 달러 ends in a vowel, 원 and 엔 in a consonant)."""
+    word = _CURRENCY[m.group()[0]]
+    particle = m.group(2) or ""
+    if particle:
+        vowel_final = (ord(word[-1]) - 0xAC00) % 28 == 0
+        after_vowel = _PARTICLE_PAIRS[particle]
+        after_consonant = next(k for k, v in _PARTICLE_PAIRS.items() if v == after_vowel)
+        particle = after_vowel if vowel_final else after_consonant
+    return m.group(1) + word + particle
+
+
 def _clock(m: re.Match[str]) -> str:
     """`10:30` -> `10시 30분` (`:05` -> `5분`, `:00` dropped, seconds likewise); g2pkk then reads the hour
     with native numbers and the minutes with Sino-Korean ones, as it reads `10시 30분`."""
@@ -162,7 +180,7 @@ _COMPAT_LEADS = dict(
 """Compatibility jamo consonants that can begin a syllable; the others (`ㄳ`, `ㄺ`, ...) are dropped."""
 
 PRE_RULES: list[tuple[re.Pattern[str], object]] = [
-    (re.compile(rf"[$€£¥₩￦]\s?({_AMOUNT})"), lambda m: m.group(1) + _CURRENCY[m.group()[0]]),
+    (re.compile(rf"[$€£¥₩￦]\s?({_AMOUNT})(?:(을|를|은|는|이|가)(?![가-힣]))?"), lambda m: _amount(m)),
     (re.compile(rf"({_AMOUNT})\s?([$€£¥₩￦])"), lambda m: m.group(1) + _CURRENCY[m.group(2)]),
     (re.compile("[$€£¥₩￦]"), lambda m: _CURRENCY[m.group()]),
     (re.compile(r"(?<![0-9,])([0-9]{1,3}(?:,[0-9]{3})+)(?![0-9,])"), lambda m: m.group(1).replace(",", "")),
