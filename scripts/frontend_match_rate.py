@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "text" / "data"
 FIELDS = ("phone_ids", "tone_ids", "language_ids", "word2ph")
+"""KR: tests/text/data/golden_kr.json (scripts/derive_frontend_golden_kr.py), the registry's front end with
+kykim's casing (tokenizer_config_kr.json); a case where upstream crashed (`upstream_error`) counts as a misread."""
 
 
 def make_japanese_front_end():
@@ -104,7 +106,7 @@ def compare(front_end, case: dict) -> tuple[list[str], str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--language", required=True, type=str.upper, choices=["ES", "FR", "JP", "ZH"])
+    parser.add_argument("--language", required=True, type=str.upper, choices=["ES", "FR", "JP", "ZH", "KR"])
     parser.add_argument("--show", type=int, default=0, metavar="N", help="list the first N mismatches of each kind")
     parser.add_argument(
         "--fail-under", type=float, metavar="PCT", help="exit 1 below this rate where upstream reads right"
