@@ -3,9 +3,9 @@
 
 The first sentence pays the one-time costs (the BERT tokenizer, the English training dictionary's
 decompression, or gruut's import and its lexicon and models for Spanish and French, MeCab with
-unidic-lite and pykakasi's dictionaries for Japanese;
-for Chinese jieba's dictionary (its cache built once under ~/.cache/openvoice-tt, then loaded), pypinyin's and cn2an's
-imports; g2pkk's rules and MeCab with mecab-ko-dic for Korean; torch's import);
+unidic-lite and pykakasi's dictionaries for Japanese, jieba's dictionary (its cache built once under
+~/.cache/openvoice-tt/jieba, then loaded) and pypinyin's and cn2an's imports for Chinese, g2pkk's rules and
+MeCab with mecab-ko-dic for Korean; torch's import);
 torch is imported before the clock starts for it and timed on its own line, because synthesis imports
 it anyway. Wall and CPU seconds are both printed: on a shared machine the CPU time is the steadier number.
 No BERT weights are used (the features are zeros), so this is the text front end alone.

@@ -77,7 +77,7 @@ PUNCTUATION = "!?…,.'-"
 """chinese_mix's `punctuation`: kept as phones (tone 0); sentences are cut after each."""
 EN_TONE_START = 7
 BERT_UNK = "[UNK]"
-CACHE_ENV = "OPENVOICE_TT_CACHE_DIR"
+CACHE_ENV = "OPENVOICE_TT_JIEBA_CACHE"
 
 SILENT = frozenset(PUNCTUATION) | {PAD, UNK}
 
@@ -134,12 +134,12 @@ _JIEBA_LOCK = threading.Lock()
 
 
 def cache_dir() -> Path:
-    """Where jieba keeps its dictionary cache: $OPENVOICE_TT_CACHE_DIR, else $XDG_CACHE_HOME/openvoice-tt, else
-    ~/.cache/openvoice-tt (never the working directory)."""
+    """Where jieba keeps its dictionary cache: $OPENVOICE_TT_JIEBA_CACHE, else $XDG_CACHE_HOME/openvoice-tt/jieba,
+    else ~/.cache/openvoice-tt/jieba (never the working directory; named like the embeddings' cache, `se/`)."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "openvoice-tt"
+    return Path(base) / "openvoice-tt" / "jieba"
 
 
 def jieba_cache_folder() -> Path:

@@ -377,7 +377,7 @@ def test_chinese_packages_are_imported_on_first_use_and_jiebas_cache_stays_out_o
         "bad = {'jieba', 'pypinyin', 'cn2an'} & set(sys.modules); assert not bad, ('constructor', bad);"
         "fe('你好，世界。')"
     )
-    env = {"OPENVOICE_TT_CACHE_DIR": str(cache), "PYTHONPATH": str(DATA.parents[2]), "HOME": str(tmp_path)}
+    env = {"OPENVOICE_TT_JIEBA_CACHE": str(cache), "PYTHONPATH": str(DATA.parents[2]), "HOME": str(tmp_path)}
     done = subprocess.run([sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert list(work.iterdir()) == []
@@ -386,17 +386,17 @@ def test_chinese_packages_are_imported_on_first_use_and_jiebas_cache_stays_out_o
 
 
 def test_cache_folder(monkeypatch, tmp_path):
-    monkeypatch.delenv("OPENVOICE_TT_CACHE_DIR", raising=False)
+    monkeypatch.delenv("OPENVOICE_TT_JIEBA_CACHE", raising=False)
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert cache_dir() == tmp_path / ".cache" / "openvoice-tt"
+    assert cache_dir() == tmp_path / ".cache" / "openvoice-tt" / "jieba"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert cache_dir() == tmp_path / "xdg" / "openvoice-tt"
-    monkeypatch.setenv("OPENVOICE_TT_CACHE_DIR", str(tmp_path / "mine"))
+    assert cache_dir() == tmp_path / "xdg" / "openvoice-tt" / "jieba"
+    monkeypatch.setenv("OPENVOICE_TT_JIEBA_CACHE", str(tmp_path / "mine"))
     assert cache_dir() == tmp_path / "mine"
     assert jieba_cache_folder() == tmp_path / "mine" and (tmp_path / "mine").is_dir()
     (tmp_path / "file").write_text("")
-    monkeypatch.setenv("OPENVOICE_TT_CACHE_DIR", str(tmp_path / "file" / "cache"))  # cannot be made
+    monkeypatch.setenv("OPENVOICE_TT_JIEBA_CACHE", str(tmp_path / "file" / "cache"))  # cannot be made
     assert jieba_cache_folder() == Path(tempfile.gettempdir())
 
 
