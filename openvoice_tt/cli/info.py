@@ -11,7 +11,7 @@ import typer
 from openvoice_tt import api
 from openvoice_tt.cli import render
 from openvoice_tt.cli.errors import guarded
-from openvoice_tt.cli.options import CheckpointsOpt, JsonOpt, LexiconOpt, QuietOpt
+from openvoice_tt.cli.options import LANGUAGE_KEYS, CheckpointsOpt, JsonOpt, LexiconOpt, QuietOpt
 from openvoice_tt.cli.textio import read_text
 from openvoice_tt.cli.ui import Ui
 
@@ -21,7 +21,11 @@ def phonemes(
     text: Annotated[str, typer.Argument(help="Text to look at, or - to read it from stdin.", show_default=False)],
     language: Annotated[
         str,
-        typer.Option("--language", help="Language whose front end reads the text: en, en-v2, en-v3, es, fr."),
+        typer.Option(
+            "--language",
+            help=f"Language whose front end reads the text: {LANGUAGE_KEYS}, or auto (detected from the text "
+            "among the installed languages; --json says which and why).",
+        ),
     ] = "en",
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
@@ -41,15 +45,21 @@ def phonemes(
     Example: openvoice-tt phonemes "¿Dónde está la estación?" --language es --json
     """
     from openvoice_tt.cli.model_inputs import describe
+    from openvoice_tt.detection import is_auto
     from openvoice_tt.languages import find_language
 
-    chosen = find_language(language)
     user_lexicon = api.load_lexicon(lexicon)
     ui = Ui(quiet)
+    text = read_text(text)
+    detection = api.detect_language(text, checkpoints) if is_auto(language) else None
+    chosen = detection.language if detection is not None else find_language(language)
+    if detection is not None:
+        ui.status(f"language: {chosen.key} ({detection.reason})")
     with ui.rendered_warnings():  # words left out, text in another language: one note each on stderr
-        symbols, chunks = describe(read_text(text), chosen, checkpoints, user_lexicon)
+        symbols, chunks = describe(text, chosen, checkpoints, user_lexicon)
     if json_out:
-        Ui.json({"language": chosen.code, "symbols": symbols.to_json(), "chunks": chunks})
+        detected = {"language_detected": detection.to_json()} if detection is not None else {}
+        Ui.json({"language": chosen.code, **detected, "symbols": symbols.to_json(), "chunks": chunks})
         return
     if quiet:
         return
