@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from openvoice_tt.bert.model import BertConfig, BertEncoder
-from openvoice_tt.bert.tokenizer import TOKENIZER_CONFIG, Casing, WordPieceTokenizer
+from openvoice_tt.bert.tokenizer import TOKENIZER_CONFIG, WordPieceTokenizer
+from openvoice_tt.bert.tokenizer_config import load_tokenizer
 from openvoice_tt.errors import CheckpointError, ConfigError, TextError
 
 HIDDEN_STATE = -3
@@ -24,7 +26,7 @@ HIDDEN_STATE = -3
 class BertFeatureExtractor:
     """`extractor(normalized_text, word2ph)` -> float32 [hidden, sum(word2ph)] on the CPU."""
 
-    def __init__(self, encoder: BertEncoder, tokenizer: WordPieceTokenizer) -> None:
+    def __init__(self, encoder: BertEncoder, tokenizer: WordPieceTokenizer | Any) -> None:
         self.encoder = encoder.eval()
         self.tokenizer = tokenizer
         self.hidden_size = encoder.config.hidden_size
@@ -36,7 +38,8 @@ class BertFeatureExtractor:
     ) -> BertFeatureExtractor | None:
         """Load a Hugging Face BERT folder (config.json, model.safetensors or pytorch_model.bin, and
         vocab.txt; without vocab.txt the bundled bert-base-uncased vocabulary is used). Its
-        tokenizer_config.json, when there, sets casing and accents (`Casing.from_config`).
+        tokenizer_config.json, when there, sets casing and accents (`Casing.from_config`), or asks for
+        MeCab + WordPiece (bert-base-japanese-v3: `tokenizer_config.load_tokenizer`).
 
         A folder that does not exist raises CheckpointError, or gives None with `missing_ok` (the
         front end then runs in no-BERT mode); a folder that exists but is incomplete always raises.
@@ -53,8 +56,7 @@ class BertFeatureExtractor:
             raise ConfigError(f"{folder}: a {config.num_hidden_layers}-layer BERT has no hidden_states[-3]")
         encoder = BertEncoder.from_pretrained(folder, num_layers=num_layers, device=device)
         vocab = folder / "vocab.txt"
-        casing = Casing.from_config(folder / TOKENIZER_CONFIG)
-        tokenizer = WordPieceTokenizer(vocab if vocab.is_file() else None, casing)
+        tokenizer = load_tokenizer(vocab if vocab.is_file() else None, folder / TOKENIZER_CONFIG)
         if len(tokenizer) > config.vocab_size:
             raise CheckpointError(f"{folder}: vocab.txt has {len(tokenizer)} tokens, the model {config.vocab_size}")
         return cls(encoder, tokenizer)

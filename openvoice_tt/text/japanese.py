@@ -1,0 +1,438 @@
+"""The Japanese front end: upstream MeloTTS's `melo/text/japanese.py` (JP), reading right where it misreads.
+
+Upstream's `text_normalize` NFKC-normalizes the chunk, spells digits in kanji (num2words), keeps only
+kana and kanji (so punctuation and Latin letters are dropped) and turns everything into katakana with
+pykakasi; `g2p` tokenizes that katakana with bert-base-japanese-v3's tokenizer (MeCab with unidic-lite,
+then WordPiece), rebuilds words from the pieces (a `#` piece joins the previous word), reads each word with
+`kata2phoneme` (the Julius-style kana table, `data/ja_kana_phones.txt`), spreads a word's phones over its
+pieces (`distribute_phone`) and pads. Tones are all 0 (JP's tone 6), language id 1. BERT features are
+computed on the katakana text. We do the same, and the model inputs are upstream's exactly wherever
+upstream reads right (tests/text/test_frontend_jp.py, goldens from upstream's own code).
+
+Deviations, where upstream misreads or crashes (each tested):
+  * the long-vowel mark ー repeats the vowel before it (`コーヒー` k o o h i i; upstream's rule `ー/:` gives
+    nothing, so it was `k o h i`), and after hiragana it is kept as ー (pykakasi turns `すごーい` into
+    `スゴゴイ`);
+  * numbers are read by `japanese_numbers` (4 ヨン, 99 キュウジュウキュウ, 400 ヨンヒャク, counters with their
+    sound changes: 6分 ロップン, 8本 ハッポン, 6時 ロクジ, 10歳 ジュッサイ, 365日 ...ゴニチ), `%` is
+    パーセント (upstream drops it); kanji numerals before 時 / 分 are o'clock and minutes (十時 ジュウジ);
+  * iteration marks: ゝ ゞ ヽ ヾ repeat the kana before them (`いすゞ` イスズ; upstream fails an assertion),
+    々 is read (upstream's filter drops it: `人々` was `ニン`);
+  * pykakasi's misreadings of common words are corrected before it runs (`WORD_READINGS`: 今日は, 今年,
+    行方, お腹, 開け(る), 難し(い), ご飯, 緑色; 月 on its own is ツキ, not ガツ; 一日 before a number is
+    イチニチ, not ツイタチ);
+  * Latin letters and the symbols `# % & + = @` and Greek letters are read by upstream's own (unused)
+    `_ALPHASYMBOL_YOMI` table, letter by letter (`NHK` エヌエイチケー; upstream drops them);
+  * a character with no reading (an emoji, a rare kanji pykakasi leaves as it is, a lone combining mark)
+    gives no phone and is named in one SkippedTextWarning (upstream fails its symbol assertion);
+  * an `[UNK]` word (a character the vocabulary lacks, a word of over 100 characters) is read from its text
+    (upstream gives the whole word one pad phone: silence); only a word with nothing readable is a pad
+    phone, named in the warning;
+  * without a BERT folder the pieces are MeCab's whole words (`MecabWordTokenizer`), so phone, tone and
+    language ids are upstream's but word2ph gives each word all its phones.
+Upstream readings we keep although one might argue: the particles は and へ are read `h a` / `h e`
+(pykakasi has no grammar; the model was trained on exactly these labels), and 十分 is ジュウブン.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+import warnings
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openvoice_tt.errors import CheckpointError, LexiconError, TextError, preview
+from openvoice_tt.languages import JP
+from openvoice_tt.text.frontend import (
+    JA_BERT_DIM,
+    NoBertWarning,
+    SkippedTextWarning,
+    TextInputs,
+    left_out,
+    text_inputs,
+)
+from openvoice_tt.text.japanese_numbers import kanji_times, numbers_to_katakana
+from openvoice_tt.text.latin import distribute_phone
+from openvoice_tt.text.sequence import assemble
+from openvoice_tt.text.symbols import PAD, UNK, SymbolTable
+from openvoice_tt.timing import NULL_TIMER, StageTimer
+
+if TYPE_CHECKING:
+    from openvoice_tt.bert.features import BertFeatureExtractor
+    from openvoice_tt.text.lexicon import Lexicon
+
+KANA_TABLE = Path(__file__).with_name("data") / "ja_kana_phones.txt"
+
+JAPANESE_PHONES = frozenset(
+    [
+        "N",
+        "a",
+        "a:",
+        "b",
+        "by",
+        "ch",
+        "d",
+        "dy",
+        "e",
+        "e:",
+        "f",
+        "g",
+        "gy",
+        "h",
+        "hy",
+        "i",
+        "i:",
+        "j",
+        "k",
+        "ky",
+        "m",
+        "my",
+        "n",
+        "ny",
+        "o",
+        "o:",
+        "p",
+        "py",
+        "q",
+        "r",
+        "ry",
+        "s",
+        "sh",
+        "t",
+        "ts",
+        "ty",
+        "u",
+        "u:",
+        "w",
+        "y",
+        "z",
+        "zy",
+    ]
+)
+"""The phones `kata2phoneme` gives (MeloTTS's `ja_symbols`)."""
+
+PUNCTUATION = ("!", "?", "…", ",", ".", "'", "-")
+"""Upstream's `punctuation`: a word that is one of these is its own phone."""
+
+REQUIRED = JAPANESE_PHONES | frozenset(PUNCTUATION) | {PAD, UNK}
+
+SILENT = frozenset(PUNCTUATION) | {PAD, UNK}
+
+BERT_UNK = "[UNK]"
+
+_VOWELS = {"a": "a", "i": "i", "u": "u", "e": "e", "o": "o", "a:": "a", "i:": "i", "u:": "u", "e:": "e", "o:": "o"}
+
+
+@lru_cache(maxsize=1)
+def kana_rules() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Upstream's kana -> phones rules (one- and two-character keys)."""
+    one: dict[str, list[str]] = {}
+    two: dict[str, list[str]] = {}
+    for line in KANA_TABLE.read_text(encoding="utf-8").splitlines():
+        if not line:
+            continue
+        kana, _, phones = line.partition("\t")
+        (one if len(kana) == 1 else two)[kana] = phones.split()
+    return one, two
+
+
+def kata2phoneme(text: str, previous: str | None = None) -> tuple[list[str], list[str]]:
+    """Upstream's `kata2phoneme` (two-character rules first, then one), with ー repeating the vowel before
+    it (in this word or, as `previous`, the last phone of the words before); characters with no rule are
+    returned apart (the second list) instead of becoming phones."""
+    one, two = kana_rules()
+    text = text.strip()
+    phones: list[str] = []
+    unread: list[str] = []
+    i = 0
+    while i < len(text):
+        pair = two.get(text[i : i + 2]) if i + 1 < len(text) else None
+        if pair is not None:
+            phones += pair
+            i += 2
+            continue
+        ch = text[i]
+        i += 1
+        if ch == "ー":
+            last = phones[-1] if phones else previous
+            if last in _VOWELS:
+                phones.append(_VOWELS[last])
+            continue
+        rule = one.get(ch)
+        if rule is not None:
+            phones += rule
+        else:
+            unread.append(ch)
+    return phones, unread
+
+
+_ALPHASYMBOL_YOMI = {
+    "#": "シャープ",
+    "%": "パーセント",
+    "&": "アンド",
+    "+": "プラス",
+    "=": "イコール",
+    "@": "アット",
+    "a": "エー",
+    "b": "ビー",
+    "c": "シー",
+    "d": "ディー",
+    "e": "イー",
+    "f": "エフ",
+    "g": "ジー",
+    "h": "エイチ",
+    "i": "アイ",
+    "j": "ジェー",
+    "k": "ケー",
+    "l": "エル",
+    "m": "エム",
+    "n": "エヌ",
+    "o": "オー",
+    "p": "ピー",
+    "q": "キュー",
+    "r": "アール",
+    "s": "エス",
+    "t": "ティー",
+    "u": "ユー",
+    "v": "ブイ",
+    "w": "ダブリュー",
+    "x": "エックス",
+    "y": "ワイ",
+    "z": "ゼット",
+    "α": "アルファ",
+    "β": "ベータ",
+    "γ": "ガンマ",
+    "δ": "デルタ",
+    "ε": "イプシロン",
+    "ζ": "ゼータ",
+    "η": "イータ",
+    "θ": "シータ",
+    "ι": "イオタ",
+    "κ": "カッパ",
+    "λ": "ラムダ",
+    "μ": "ミュー",
+    "ν": "ニュー",
+    "ξ": "クサイ",
+    "ο": "オミクロン",
+    "π": "パイ",
+    "ρ": "ロー",
+    "σ": "シグマ",
+    "τ": "タウ",
+    "υ": "ウプシロン",
+    "φ": "ファイ",
+    "χ": "カイ",
+    "ψ": "プサイ",
+    "ω": "オメガ",
+}
+"""Upstream's `_ALPHASYMBOL_YOMI` (defined there, never called by its front end), less `-` `:` `;` `<` `>`
+(hyphens, times and brackets are not minus, colon, "less than"): letters and symbols in katakana."""
+
+_ALPHASYMBOL_RX = re.compile("[" + re.escape("".join(_ALPHASYMBOL_YOMI)) + "]", re.IGNORECASE)
+
+WORD_READINGS = (
+    ("今日は", "キョウハ"),  # pykakasi: コンニチハ (the greeting, which is written こんにちは)
+    ("今年", "コトシ"),  # コンネン
+    ("行方", "ユクエ"),  # ナメガタ (a place name)
+    ("お腹", "オナカ"),  # オハラ
+    ("開け", "アケ"),  # 開ける 開けて: ヒラケ
+    ("難し", "ムズカシ"),  # 難しすぎる: ムツカシ
+    ("ご飯", "ゴハン"),  # ゴメシ
+    ("緑色", "ミドリイロ"),  # リョクショク
+)
+"""pykakasi's misreadings of common words (found running it over the goldens' sentences and checked by
+hand), replaced by katakana before pykakasi runs."""
+
+_WORD_RX = re.compile("|".join(re.escape(word) for word, _ in WORD_READINGS))
+_WORDS = dict(WORD_READINGS)
+_LONE_MOON = re.compile(r"(?<![一-龯々〇0-9ヶヵかカ])月(?![一-龯々])")
+_ONE_DAY = re.compile(r"一日(?=[0-9一二三四五六七八九十何])")
+_HIRAGANA_LONG = re.compile("([ぁ-ゖ])(?=ー)")
+
+_JAPANESE = "\u3040-\u309f\u30a0-\u30ff\u4e00-\u9fff\u3400-\u4dbf"
+_NOT_JAPANESE = re.compile(f"[^{_JAPANESE}々]+")
+"""The ranges upstream keeps (`is_japanese_character`, then `replace_punctuation`'s filter, which also drops
+the CJK extension B kanji the first one keeps), and 々 (which upstream drops)."""
+
+
+def _iterate(text: str) -> str:
+    """ゝ / ヽ repeat the kana before them; ゞ / ヾ (or ゝ / ヽ with a combining voicing mark U+3099) the
+    voiced kana (`いすゞ` いすず). With no kana before them they are dropped."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        i += 1
+        if ch not in "ゝゞヽヾ":
+            out.append(ch)
+            continue
+        voiced = ch in "ゞヾ"
+        if i < len(text) and text[i] == "\u3099":
+            voiced = True
+            i += 1
+        before = out[-1] if out else ""
+        if "\u3041" <= before <= "\u30fa":
+            repeated = unicodedata.normalize("NFC", before + "\u3099") if voiced else before
+            out.append(repeated if len(repeated) == 1 else before)
+    return "".join(out)
+
+
+def _spoken_chars(removed: str) -> list[str]:
+    """What the Japanese-characters filter removed that is more than punctuation and spaces (emoji,
+    letters of other scripts, combining marks): it is left out, and the warning says so."""
+    kept = [c for c in removed if not unicodedata.category(c).startswith(("P", "Z", "C"))]
+    return ["".join(kept)] if kept else []
+
+
+_KAKASI: Any = None
+_KAKASI_LOCK = threading.Lock()
+
+
+def pykakasi_katakana(text: str) -> str:
+    """pykakasi with upstream's settings (kanji and hiragana to katakana, `getConverter().do`)."""
+    global _KAKASI
+    with _KAKASI_LOCK:
+        if _KAKASI is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pykakasi 2.x calls the v1 API (setMode) deprecated
+                from pykakasi import kakasi
+
+                converter = kakasi()
+                converter.setMode("J", "K")
+                converter.setMode("H", "K")
+                _KAKASI = converter.getConverter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _KAKASI.do(text)
+
+
+def normalize_japanese(text: str) -> str:
+    """The text BERT and the phonemizer see (katakana): upstream's `text_normalize` with the deviations
+    listed in the module docstring."""
+    return _normalize(text)[0]
+
+
+def _normalize(text: str) -> tuple[str, list[str]]:
+    """`normalize_japanese`'s text, and what its filter removed that could have been speech."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _WORD_RX.sub(lambda m: _WORDS[m.group()], text)
+    text = _ONE_DAY.sub("イチニチ", text)
+    text = numbers_to_katakana(text)
+    text = kanji_times(text)
+    text = _LONE_MOON.sub("ツキ", text)
+    text = _ALPHASYMBOL_RX.sub(lambda m: _ALPHASYMBOL_YOMI[m.group().lower()], text)
+    text = _iterate(text)
+    removed = _spoken_chars("".join(_NOT_JAPANESE.findall(text)))
+    text = _NOT_JAPANESE.sub("", text)
+    text = _HIRAGANA_LONG.sub(lambda m: chr(ord(m.group(1)) + 0x60), text)
+    if not text:
+        return "", removed
+    katakana = pykakasi_katakana(text)
+    if "々" in katakana:  # pykakasi does not know the word: repeat the kanji before it
+        katakana = pykakasi_katakana(re.sub("(.)々", r"\1\1", text)).replace("々", "")
+    return katakana, removed
+
+
+class JapaneseFrontEnd:
+    """Japanese text -> MeloTTS-Japanese's inputs; see the module docstring and `TextInputs`."""
+
+    language = JP
+    bert_name = "tohoku-nlp/bert-base-japanese-v3"
+
+    def __init__(
+        self,
+        symbols: Sequence[str],
+        add_blank: bool = True,
+        bert: BertFeatureExtractor | None = None,
+        lexicon: Lexicon | None = None,
+        ja_bert_dim: int = JA_BERT_DIM,
+        tokenizer: object | None = None,
+    ) -> None:
+        if lexicon is not None:
+            raise LexiconError("--lexicon is English-only (ARPAbet); Japanese has no lexicon support")
+        self.language.require_packages()
+        self.table = SymbolTable(symbols, REQUIRED, self.language.name)
+        self.add_blank = add_blank
+        self.bert = bert
+        self.ja_bert_dim = ja_bert_dim
+        if bert is None:
+            if tokenizer is None:
+                from openvoice_tt.bert.mecab import MecabWordTokenizer
+
+                tokenizer = MecabWordTokenizer()
+            self.tokenizer = tokenizer
+            warnings.warn(
+                "no BERT model given: Japanese BERT features (ja_bert) will be zeros. This no-BERT mode is out "
+                f"of the training distribution and may flatten prosody; pass a local {self.bert_name} folder "
+                "to use real features.",
+                NoBertWarning,
+                stacklevel=2,
+            )
+        else:
+            if bert.hidden_size != ja_bert_dim:
+                raise CheckpointError(
+                    f"BERT model gives {bert.hidden_size}-wide features but ja_bert takes {ja_bert_dim} "
+                    f"(the Japanese model needs {self.bert_name})"
+                )
+            self.tokenizer = bert.tokenizer
+
+    def normalize(self, text: str) -> str:
+        return normalize_japanese(text)
+
+    def g2p(self, text: str) -> tuple[list[str], list[int], list[str]]:
+        """Phones, word2ph (per BERT piece, no pads) and what was left unspoken, for normalized `text`."""
+        groups: list[tuple[str, int, str]] = []  # (word, pieces, covered text)
+        for token, covered in self.tokenizer.pieces(text):
+            if token.startswith("#") and groups:
+                word, count, span = groups[-1]
+                groups[-1] = (word + token.replace("#", ""), count + 1, span + covered)
+            else:
+                groups.append((token if token == BERT_UNK else token.replace("#", ""), 1, covered))
+        phones: list[str] = []
+        word2ph: list[int] = []
+        skipped: list[str] = []
+        for word, count, covered in groups:
+            if word == BERT_UNK:  # upstream: a pad phone for the whole word; we read its text when we can
+                found, unread = kata2phoneme(covered, phones[-1] if phones else None)
+                if not found:
+                    found, unread = [PAD], [covered]
+                skipped += ["".join(unread)] if unread else []
+                phones += found
+                word2ph += distribute_phone(len(found), count)
+                continue
+            if word in PUNCTUATION:
+                phones.append(word)
+                word2ph.append(1)
+                continue
+            found, unread = kata2phoneme(word, phones[-1] if phones else None)
+            if unread:
+                skipped.append("".join(unread))
+            phones += found
+            word2ph += distribute_phone(len(found), count)
+        return phones, word2ph, skipped
+
+    def __call__(self, text: str, timer: StageTimer = NULL_TIMER, defer_bert: bool = False) -> TextInputs:
+        """Model inputs for one chunk; raises TextError if it has nothing to speak. What it cannot speak is
+        left out with one SkippedTextWarning. The BERT call is timed as stage "bert" on `timer`."""
+        normalized, removed = _normalize(text)
+        phones, word2ph, skipped = self.g2p(normalized) if normalized else ([], [], [])
+        skipped = removed + skipped
+        if not any(p not in SILENT for p in phones):
+            if skipped:
+                raise TextError(f"text has nothing to speak: {preview(text, 40)} (left out: {left_out(skipped)})")
+            raise TextError(f"text has nothing to speak: {preview(text)}")
+        if skipped:
+            warnings.warn(f"left out what Japanese cannot speak: {left_out(skipped)}", SkippedTextWarning, stacklevel=2)
+        seq = assemble(
+            phones,
+            [0] * len(phones),
+            word2ph,
+            self.table,
+            self.add_blank,
+            tone_start=self.language.tone_start,
+            language_id=self.language.language_id,
+        )
+        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert)
