@@ -545,3 +545,37 @@ def test_phonemes_auto_says_which_language_read_the_text(multilingual_checkpoint
     said = ok("phonemes", "오늘 날씨가 좋네요.", "--language", "auto", "-c", multilingual_checkpoints)
     assert said["language"] == "KR" and said["language_detected"]["language"] == "kr"
     assert {i for c in said["chunks"] for i in c["model_inputs"]["language_ids"][1::2]} == {KR.language_id}
+
+
+PARAGRAPHS = {
+    "ZH": "我们今天下午一起去公园散步看看花草树木",
+    "JP": "きょうはみんなでこうえんにさんぽにいきます",
+    "KR": "오늘 우리는 함께 공원에 산책하러 갑니다 ",
+}
+
+
+@pytest.mark.parametrize("code", ["ZH", "JP", "KR"])
+def test_ten_thousand_characters_without_punctuation_are_chunked_and_read(
+    multilingual_checkpoints: Path, code: str
+) -> None:
+    """No sentence end in 10,000 characters: chunks of at most 100 characters (the first 40), every one
+    read by the front end, nothing lost (the issue's hostile paragraph; no traceback)."""
+    language = {"ZH": ZH, "JP": JP, "KR": KR}[code]
+    text = (PARAGRAPHS[code] * 600)[:10_000]
+    tts = api.TTS(multilingual_checkpoints, "cpu", language=language)
+    chunks = tts.prepare(text)
+    assert len(chunks[0].text) <= 40 and all(len(chunk.text) <= 100 for chunk in chunks)
+    assert len(chunks) >= 100 and "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")
+    assert all(len(chunk.inputs.phones) > 2 for chunk in chunks)
+
+
+@pytest.mark.parametrize("code", ["ZH", "JP"])
+def test_a_long_texts_first_chunk_is_its_first_sentence(multilingual_checkpoints: Path, code: str) -> None:
+    """What synth and a stream speak first: sentences end at 。！？ with no space after them."""
+    sentences = {
+        "ZH": ["今天下午我们去公园散步的时候遇到了老朋友。", "公园里有很多人在锻炼身体，还有人在跳舞！"],
+        "JP": ["東京は日本の首都で、人口がとても多い大きな町です。", "毎日たくさんの人が電車で会社に行きます！"],
+    }[code]
+    tts = api.TTS(multilingual_checkpoints, "cpu", language={"ZH": ZH, "JP": JP}[code])
+    chunks = [chunk.text for chunk in tts.prepare("".join(sentences * 4))]
+    assert chunks[0] == sentences[0] and all(chunk.endswith(("。", "！")) for chunk in chunks)
