@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 class TTS:
     """One MeloTTS language: text -> speech at 44.1 kHz with one of its base speakers.
 
-    `language` (a code or key of `openvoice_tt.languages`: EN, EN_V2, EN_NEWEST or en-v3, ES, FR; default
-    English) picks the checkpoint folder (`<checkpoints>/melotts-english/`, `melotts-spanish/`, ...) and its
+    `language` (a code or key of `openvoice_tt.languages`: EN, EN_V2, EN_NEWEST or en-v3, ES, FR, ZH, JP,
+    KR; default English) picks the checkpoint folder (`<checkpoints>/melotts-english/`, `melotts-spanish/`, ...) and its
     BERT folder (`bert-base-uncased/`, ...). The language's front end is imported first, so missing packages
     are a MissingPackagesError (exit 7) before any model loads. Without the BERT folder the front end uses
     zero features (spec §4.7) and one `NoBertWarning` says so. `lexicon` (a file of `word  ARPABET` lines,

@@ -37,12 +37,15 @@ def phonemes(
 
     English phones are ARPAbet with stress digits; sources: lexicon (--lexicon), dictionary (MeloTTS's
     training dictionary), g2p_en dictionary, letter-to-sound (g2p_en's model), punctuation, none. Spanish and
-    French phones are IPA characters from gruut (source gruut), punctuation, none. Ids come from the
-    language's installed checkpoint (its config's symbol list) when there is one, else the bundled upstream
-    list (the JSON's `symbols` says which). Loads no model, but a Spanish or French BERT when installed (its
-    word pieces decide word2ph).
+    French phones are IPA characters from gruut (source gruut); Chinese, Japanese and Korean phones are
+    MeloTTS's own (pinyin initials and finals, romaji phones, jamo). Ids come from the language's installed
+    checkpoint (its config's symbol list) when there is one, else the bundled upstream list (the JSON's
+    `symbols` says which). Text is chunked as synthesis chunks it (Chinese, Japanese and Korean sentences
+    end at 。！？ with no space after them). Loads no model, but a non-English language's BERT when installed
+    (its word pieces decide word2ph).
 
     Example: openvoice-tt phonemes "¿Dónde está la estación?" --language es --json
+    Example: openvoice-tt phonemes "今天天气很好。" --language auto --json
     """
     from openvoice_tt.cli.model_inputs import describe
     from openvoice_tt.detection import is_auto

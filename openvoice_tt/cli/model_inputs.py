@@ -9,7 +9,7 @@ orders punctuation differently gives other ids, which is why an installed one is
 output says which list was used.
 
 Word pieces decide `word2ph`: English uses the bundled bert-base-uncased vocabulary (the installed
-BERT's own), so it loads no model. Spanish and French use their BERT's tokenizer: when the language's
+BERT's own), so it loads no model. Other languages use their BERT's tokenizer: when the language's
 BERT folder is installed, it is loaded (as synthesis loads it) so `word2ph` is what the model receives
 with it; without it, the front end's no-BERT word pieces (as synthesis without the BERT).
 """

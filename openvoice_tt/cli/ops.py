@@ -176,7 +176,9 @@ def batch(
     A .txt file has one text per line. A .csv/.tsv (header row) or .jsonl file can set per item: text,
     speaker, language, reference (clone; several separated by |), se, output, speed, seed, sdp_ratio,
     noise_scale, noise_scale_w, tau, format. The speaker picks each item's language model (each loads at
-    its first item and is kept); an item naming a speaker or language takes neither from --speaker/--language.
+    its first item and is kept); an item naming a speaker or language takes neither from --speaker/--language;
+    one naming neither, with neither option given (or language auto), speaks the language detected from its
+    text.
     A bad item is reported and the rest go on; the exit code is 1 if any
     item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest).
 
