@@ -579,3 +579,12 @@ def test_a_long_texts_first_chunk_is_its_first_sentence(multilingual_checkpoints
     tts = api.TTS(multilingual_checkpoints, "cpu", language={"ZH": ZH, "JP": JP}[code])
     chunks = [chunk.text for chunk in tts.prepare("".join(sentences * 4))]
     assert chunks[0] == sentences[0] and all(chunk.endswith(("。", "！")) for chunk in chunks)
+
+
+def test_a_detected_language_is_said_on_stderr_unless_english(multilingual_checkpoints: Path, tmp_path: Path) -> None:
+    common = ("-o", tmp_path / "x.wav", "-c", multilingual_checkpoints, "-d", "cpu")
+    chinese = run("synth", "你好。", *common)
+    assert chinese.exit_code == 0, chinese.output
+    assert "language: zh (Han characters without kana or Hangul (2 Han characters))" in chinese.stderr.splitlines()
+    english = run("synth", "Hello.", *common)
+    assert english.exit_code == 0 and "language:" not in english.stderr
