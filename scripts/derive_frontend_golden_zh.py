@@ -15,7 +15,12 @@ camel-case split `([a-z])([A-Z])` -> `\\1 \\2`.
 Stand-ins (upstream's module-level downloads and g2p_en, which cannot run offline):
   * `AutoTokenizer.from_pretrained('bert-base-multilingual-uncased')` is answered with a Hugging Face
     `BertTokenizerFast` over the synthetic vocabulary tests/text/data/vocab_zh.txt with the real model's
-    settings from tests/text/data/tokenizer_config_zh.json (the slow BertTokenizer must agree);
+    settings from tests/text/data/tokenizer_config_zh.json (the slow BertTokenizer must agree). Those settings:
+    `do_lower_case: true` is the model's own (the hub's tokenizer_config.json; transformers' former
+    PRETRAINED_INIT_CONFIGURATION entry for bert-base-multilingual-uncased says the same),
+    `tokenize_chinese_chars: true` and `strip_accents: null` (strip with lower-casing) are BertTokenizer's
+    defaults in transformers 4.46.3, which the model's config does not override; the rest are BERT's
+    special tokens and its 512 positions;
   * `melo.text.english` is upstream's own `g2p`, `refine_ph`, `refine_syllables`, `post_replace_ph`,
     `read_dict` and `arpa` (loaded from english.py with ast, `distribute_phone` from japanese.py) over
     upstream's cmudict.rep; g2p_en is never needed: every English word of the corpus is in cmudict.rep
@@ -192,6 +197,11 @@ CORPUS: list[tuple[str, str | None]] = [
     ("这本书有365页。", None),
     ("我等了2个小时。", None),
     ("这个月工资是8000元。", None),
+    ("一共有101个人。", None),
+    ("他考了100分。", None),
+    ("我住在1号楼。", None),
+    ("一百一十一个人排队。", None),
+    ("今天走了11公里。", None),
     # mixed Chinese and English
     ("我最近在学习machine learning，希望能够在未来有所建树。", None),
     ("今天下午，我们准备去shopping mall购物。", None),
@@ -237,6 +247,25 @@ CORPUS: list[tuple[str, str | None]] = [
     ("这是我的homework。", None),
     ("在office里不要大声说话。", None),
     ("鑫鑫是我的好朋友。", None),
+    ("I'm fine，谢谢。", None),
+    ("我don't know怎么办。", None),
+    ("这是一个well-known的问题。", None),
+    ("HELLO，世界！", None),
+    ("我们的TEAM明天来。", None),
+    ("他说：OK吗？", None),
+    ("Machine Learning很有用。", None),
+    ("这个老板很好。", None),
+    ("我们一块儿去吧。", None),
+    ("小朋友们都很可爱。", None),
+    ("你想不想去？", None),
+    ("这是一本好书。", None),
+    ("他们说说笑笑地走了。", None),
+    ("他一边儿走一边儿唱。", None),
+    ("月亮儿出来了。", None),
+    ("我只说一。", None),
+    ("从一数到十，再数到一。", None),
+    ("我发了朋友圈。", None),
+    ("他是个聪明人。", None),
     # numbers, symbols and dates upstream misreads
     ("2024年是龙年。", "YEAR"),
     ("他1998年出生在北京。", "YEAR"),

@@ -20,11 +20,12 @@ Deviations from upstream, where it misreads or crashes (each tested in tests/tex
     (upstream: 八三十), percentages `50%` 百分之五十 (upstream deletes `%`), decimals `3.14` 三点一四 (upstream's
     splitter makes it `三. 十四`), thousands separators `1,000,000` (upstream: 一, 零, 零), `$ ¥ ￥ € £` read as
     美元/元/欧元/英镑 after the number (upstream: `$` is a pause, the others are deleted), `25°C` 二十五摄氏度
-    (upstream: 二十五 and the letter c), leading zeros `007` 零零七 (upstream: 七), a minus sign 负, numbers of
-    more than 16 digits digit by digit (upstream: cn2an ValueError), digits of other scripts (upstream: cn2an
-    ValueError on Arabic-Indic digits);
-  * `_` is a space (upstream keeps it and fails an assertion); full-width Latin letters are read as letters
-    (upstream deletes them);
+    (upstream: 二十五 and the letter c), fractions `3/4` 四分之三 (upstream: 三四), leading zeros `007` 零零七
+    (upstream: 七), a minus sign 负, numbers of more than 16 digits digit by digit (upstream: cn2an ValueError),
+    digits of other scripts (upstream: cn2an ValueError on Arabic-Indic digits);
+  * `_` is a space (upstream keeps it and fails an assertion); `〇` is 零 (upstream deletes it); full-width
+    Latin letters are read as letters and accented Latin letters as their base letter (`café` is `cafe`;
+    upstream deletes both kinds: `caf`);
   * a character pypinyin has no reading for, or whose syllable opencpop-strict lacks, is left out and named in
     one SkippedTextWarning (upstream: AssertionError), as are emoji and other scripts (upstream deletes them
     silently) and English words the BERT vocabulary cannot cover ([UNK]: upstream reads the letters `unk`);
@@ -36,6 +37,7 @@ Deviations from upstream, where it misreads or crashes (each tested in tests/tex
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -48,7 +50,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openvoice_tt.errors import CheckpointError, LexiconError, TextError, preview
+from openvoice_tt.errors import CheckpointError, LexiconError, MissingPackagesError, TextError, preview
 from openvoice_tt.text.frontend import (
     JA_BERT_DIM,
     NoBertWarning,
@@ -140,6 +142,34 @@ def cache_dir() -> Path:
     return Path(base) / "openvoice-tt"
 
 
+def jieba_cache_folder() -> Path:
+    """`cache_dir()`, made if need be; the system's temporary folder when it cannot be made or written."""
+    folder = cache_dir()
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+    if folder.is_dir() and os.access(folder, os.W_OK):
+        return folder
+    import tempfile
+
+    return Path(tempfile.gettempdir())
+
+
+@lru_cache(maxsize=1)
+def import_packages() -> None:
+    """jieba, pypinyin and cn2an, imported on the first chunk; an install that is there but broken is a
+    MissingPackagesError (exit 7) naming the import error, not a traceback in the middle of synthesis."""
+    import importlib
+
+    for name in ("cn2an", "pypinyin", "jieba", "jieba.posseg"):
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            raise MissingPackagesError(
+                f"Chinese needs {name.partition('.')[0]}, which is installed but does not import ({e}): reinstall "
+                "it with pip install --force-reinstall 'openvoice-tt[zh]' (or run ./setup_and_run.sh)"
+            ) from e
+
+
 @lru_cache(maxsize=1)
 def _posseg() -> object:
     """jieba.posseg, initialized once with its cache under `cache_dir()` and its log lines silenced."""
@@ -147,15 +177,9 @@ def _posseg() -> object:
         import jieba
         import jieba.posseg
 
-        jieba.setLogLevel(logging.WARNING)
-        folder = cache_dir()
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            jieba.dt.tmp_dir = str(folder)
-        except OSError:
-            import tempfile
-
-            jieba.dt.tmp_dir = tempfile.gettempdir()
+        # its "Building prefix dict" lines, and a cache it cannot write (harmless: built again next time)
+        jieba.setLogLevel(logging.CRITICAL)
+        jieba.dt.tmp_dir = str(jieba_cache_folder())
         jieba.dt.initialize()
         return jieba.posseg
 
@@ -218,14 +242,28 @@ def replace_punctuation(text: str) -> tuple[str, list[str]]:
 
 
 def _silent(run: str) -> bool:
-    return all(unicodedata.category(c)[0] in "PZC" or c.isspace() for c in run)
+    return all(unicodedata.category(c)[0] in "PZCM" or c.isspace() for c in run)  # M: combining marks
+
+
+def _plain_latin(text: str) -> str:
+    """Latin letters with diacritics as their base letter (`café` -> `cafe`; upstream deletes `é`: `caf`)."""
+    if text.isascii():
+        return text
+    out = []
+    for c in text:
+        if not c.isascii() and c.isalpha() and "LATIN" in unicodedata.name(c, ""):
+            base = unicodedata.normalize("NFKD", c)[0]
+            out.append(base if base.isascii() and base.isalpha() else c)
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 def normalize(text: str) -> tuple[str, list[str]]:
     """The chunk as upstream's front end reads it (with the number deviations), and what was deleted."""
     from openvoice_tt.text.chinese_numbers import quantity, read_numbers
 
-    text = text.translate(_FULLWIDTH_LETTERS).replace("_", " ")
+    text = _plain_latin(text.translate(_FULLWIDTH_LETTERS)).replace("_", " ").replace("〇", "零")
     text = read_numbers(text)
     text = splitter_marks(text)
     text = re.sub(r"\d+(?:\.?\d+)?", lambda m: quantity(m.group()), text)
@@ -395,6 +433,7 @@ class ChineseFrontEnd:
     def __call__(self, text: str, timer: StageTimer = NULL_TIMER, defer_bert: bool = False) -> TextInputs:
         """Model inputs for one chunk; raises TextError if it has nothing to speak. What it cannot speak is left
         out with one SkippedTextWarning. The BERT call is timed as stage "bert" on `timer`."""
+        import_packages()
         normalized, dropped = normalize(text)
         phones, tones, word2ph, skipped = self.g2p(normalized)
         skipped = dropped + skipped

@@ -96,6 +96,10 @@ def _degrees(match: re.Match[str]) -> str:
     return quantity(match.group(1)) + unit
 
 
+def _fraction(match: re.Match[str]) -> str:
+    return quantity(match.group(2)) + "分之" + quantity(match.group(1))
+
+
 def _leading_zeros(match: re.Match[str]) -> str:
     return digit_by_digit(match.group())
 
@@ -115,11 +119,12 @@ RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (re.compile(rf"({_GROUPED}|{_NUMBER})\s*([%％‰])"), _percent),
     (re.compile(rf"([$＄¥￥€£])\s*({_GROUPED}|{_NUMBER})"), _currency),
     (re.compile(rf"({_NUMBER})\s*°\s*([CFcf])?"), _degrees),
+    (re.compile(r"(?<![\d./])([1-9]\d{0,5})/([1-9]\d{0,5})(?![\d/])"), _fraction),
     (re.compile(rf"(?<![\d.,]){_GROUPED}(?![\d])"), _thousands),
     (re.compile(r"(?<![\d.])\d{17,}(?![\d])"), _long),
     (re.compile(r"(?<![\d.])\d+\.\d+(?![\d])"), _decimal),
     (re.compile(r"(?<![\d.])0\d+(?![\d.])"), _leading_zeros),
-    (re.compile(r"(?:(?<=^)|(?<=[\s(（，,：:=]))-(?=\d)"), lambda _: "负"),
+    (re.compile(r"(?<![0-9A-Za-z.\-])-(?=\d)"), lambda _: "负"),
 )
 
 
