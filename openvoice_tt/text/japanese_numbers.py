@@ -6,8 +6,11 @@ without context: `4` and the 4 of `24`, `400`, `40,000` as `シ` (`シマ` for �
 `2千万` `ニセンバン`. Here a number is read directly (4 ヨン, 7 ナナ, 9 キュウ; 300 サンビャク, 600 ロッピャク,
 800 ハッピャク, 3000 サンゼン, 8000 ハッセン; 万 億 兆 京 by groups of four digits; more than 20 digits digit
 by digit), and a counter right after it is read with it (`COUNTERS`), where Japanese changes the sound:
-1 本 イッポン, 3 本 サンボン, 6 分 ロップン, 4 時 ヨジ, 4 人 ヨニン, 20 歳 ハタチ, dates 1-10, 14, 20, 24
-日 (ツイタチ after 月, else イチニチ). A counter not listed is left to pykakasi (度 枚 番 台 倍 秒 号 曲 名 間).
+1 本 イッポン, 3 本 サンボン, 6 分 ロップン, 4 時 ヨジ, 4 人 ヨニン, 20 歳 ハタチ, 1つ ヒトツ, dates 1-10, 14,
+20, 24 日 (ツイタチ after 月, else イチニチ). A counter not listed is left to pykakasi (度 枚 番 台 倍 秒 号 曲
+名 間). `3ヶ所` `5ヵ国` are サンカショ ゴカコク (upstream: サンヶトコロ, ゴヵクニ). Clock times `12:30` are
+hours and minutes (upstream drops the colon); a digit run with a leading zero (`090`) is read digit by
+digit (upstream: キュウジュウ).
 """
 
 from __future__ import annotations
@@ -45,13 +48,13 @@ def read_digits(digits: str) -> str:
 
 
 def read_integer(digits: str) -> str:
-    """A run of ASCII digits as a cardinal number in katakana (`2024` ニセンニジュウヨン)."""
+    """A run of ASCII digits as a cardinal number in katakana (`2024` ニセンニジュウヨン, `0` レイ)."""
     digits = digits.lstrip("0") or "0"
     if len(digits) > MAX_DIGITS:
         return read_digits(digits)
     n = int(digits)
     if n == 0:
-        return "ゼロ"
+        return "レイ"  # upstream's 零 (a digit run read digit by digit says ゼロ)
     groups = []
     unit = 0
     while n:
@@ -69,7 +72,8 @@ def read_integer(digits: str) -> str:
 
 
 def read_decimal(integer: str, fraction: str) -> str:
-    """`3.14` サンテンイチヨン: the integer part, テン, then each digit after the point."""
+    """`3.14` サンテンイチヨン: the integer part (0 is レイ, as upstream's 零), テン, then each digit after
+    the point."""
     return read_integer(integer) + "テン" + read_digits(fraction)
 
 
@@ -134,6 +138,9 @@ def _special(reading: str, four: str = "ヨン", seven: str = "ナナ", nine: st
     return read
 
 
+_THINGS = ("ヒトツ", "フタツ", "ミッツ", "ヨッツ", "イツツ", "ムッツ", "ナナツ", "ヤッツ", "ココノツ")
+"""1つ-9つ (upstream: num2words' 一つ read by pykakasi ヒトツ; a digit read alone would be イチツ)."""
+
 _DAYS = {
     1: "ツイタチ",
     2: "フツカ",
@@ -167,6 +174,8 @@ COUNTERS = {
     "か月": _geminating("カゲツ"),
     "カ月": _geminating("カゲツ"),
     "ヵ月": _geminating("カゲツ"),
+    **{place: _geminating("カショ") for place in ("ヶ所", "ヵ所", "か所", "カ所", "箇所")},
+    **{country: _geminating("カコク") for country in ("ヶ国", "ヵ国", "か国", "カ国")},
     "歳": _geminating("サイ", geminate=frozenset({1, 8, 10})),
     "才": _geminating("サイ", geminate=frozenset({1, 8, 10})),
     "時": _special("ジ", four="ヨ", seven="シチ", nine="ク"),
@@ -175,11 +184,11 @@ COUNTERS = {
     "年": _special("ネン", four="ヨ"),
     "円": _special("エン", four="ヨ"),
     "位": _special("イ"),
-    "通": _special("ツウ"),
+    "通": _geminating("ツウ"),
 }
 """Counters read together with the number before them."""
 
-_COUNTER_RX = "|".join(sorted(map(re.escape, [*COUNTERS, "日"]), key=len, reverse=True))
+_COUNTER_RX = "|".join(sorted(map(re.escape, [*COUNTERS, "日", "つ"]), key=len, reverse=True))
 
 
 def read_counted(digits: str, counter: str, before: str = "") -> str:
@@ -192,6 +201,9 @@ def read_counted(digits: str, counter: str, before: str = "") -> str:
         if n in _DAYS:
             return _DAYS[n]
         return read_integer(digits) + "ニチ"
+    if counter == "つ":
+        value = digits.lstrip("0")
+        return _THINGS[int(value) - 1] if len(value) == 1 and value != "0" else read_integer(digits) + "ツ"
     if counter in ("人",) and digits.lstrip("0") in ("1", "2"):
         return "ヒトリ" if digits.lstrip("0") == "1" else "フタリ"
     if counter in ("歳", "才") and digits.lstrip("0") == "20":
@@ -204,6 +216,7 @@ _CURRENCY = {"$": "ドル", "¥": "円", "£": "ポンド", "€": "ユーロ"}
 _SEPARATED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
 _CURRENCY_RX = re.compile(r"([$¥£€])([0-9.]*[0-9])")
 _NUMBER_RX = re.compile(rf"([0-9]+)(?:\.([0-9]+))?(%|{_COUNTER_RX})?")
+_CLOCK = re.compile(r"(?<![0-9:])([0-9]{1,2}):([0-5][0-9])(?![0-9:])")
 
 
 def numbers_to_katakana(text: str) -> str:
@@ -211,6 +224,7 @@ def numbers_to_katakana(text: str) -> str:
     that goes with it: upstream's `japanese_convert_numbers_to_words` steps (thousands commas removed, a
     currency sign before a number moved after it), then our reading in place of num2words + pykakasi."""
     text = _SEPARATED.sub(lambda m: m.group().replace(",", ""), text)
+    text = _CLOCK.sub(_clock, text)
     text = _CURRENCY_RX.sub(lambda m: m.group(2) + _CURRENCY[m.group(1)], text)
 
     def read(m: re.Match[str]) -> str:
@@ -222,9 +236,17 @@ def numbers_to_katakana(text: str) -> str:
             return read_integer(integer) + "パーセント"
         if counter:
             return read_counted(integer, counter, m.string[: m.start()])
+        if len(integer) > 1 and integer.startswith("0"):  # 090, 007: a code or phone number, digit by digit
+            return read_digits(integer)
         return read_integer(integer)
 
     return _NUMBER_RX.sub(read, text)
+
+
+def _clock(m: re.Match[str]) -> str:
+    """`12:30` ジュウニジサンジュップン, `7:00` シチジ (upstream drops the colon: ジュウニサンジュウ)."""
+    hours, minutes = m.group(1), m.group(2)
+    return read_counted(hours, "時") + ("" if minutes == "00" else read_counted(minutes, "分"))
 
 
 _KANJI_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}

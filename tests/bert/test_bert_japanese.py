@@ -5,6 +5,7 @@ Japanese front end's ja_bert from such a folder."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import warnings
 
@@ -16,6 +17,7 @@ from openvoice_tt.bert.mecab import MecabWordPieceTokenizer, MecabWordTokenizer
 from openvoice_tt.bert.tokenizer import WordPieceTokenizer
 from openvoice_tt.bert.tokenizer_config import load_tokenizer
 from openvoice_tt.errors import CheckpointError
+from tests.require import require
 from tests.text.text_testdata import DATA, load_json
 
 VOCAB = DATA / "vocab_jp.txt"
@@ -38,6 +40,10 @@ EXTRA = [
 
 @pytest.fixture(scope="module")
 def hugging_face():
+    require(
+        importlib.util.find_spec("fugashi") is not None,
+        "fugashi is not installed (transformers' MeCab word splitter, the reference here): pip install fugashi",
+    )
     from transformers import BertJapaneseTokenizer
 
     settings = json.loads(CONFIG.read_text(encoding="utf-8"))

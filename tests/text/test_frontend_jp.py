@@ -134,6 +134,11 @@ def test_every_misread_golden_differs_from_upstream_except_the_unfixed(fe):
         ("40000", "y o N m a N"),
         ("3.14", "s a N t e N i ch i y o N"),
         ("１２３", "hy a k u n i j u u s a N"),
+        ("12:30", "j u u n i j i s a N j u q p u N"),
+        ("1ヶ所", "i q k a sh o"),
+        ("5ヵ国", "g o k a k o k u"),
+        ("3ヵ月", "s a N k a g e ts u"),
+        ("090", "z e r o ky u u z e r o"),
         # pykakasi's misreadings of common words
         ("今日は", "ky o u h a"),
         ("今年", "k o t o sh i"),
@@ -145,6 +150,10 @@ def test_every_misread_golden_differs_from_upstream_except_the_unfixed(fe):
         ("緑色", "m i d o r i i r o"),
         ("月が", "ts u k i g a"),
         ("一日三回", "i ch i n i ch i s a N k a i"),
+        ("小さい猫", "ch i i s a i n e k o"),
+        ("可愛い犬", "k a w a i i i n u"),
+        ("部屋に入った", "h e y a n i h a i q t a"),
+        ("あの人", "a n o h i t o"),
         # Latin letters, spelled
         ("NHK", "e n u e i ch i k e e"),
         ("ＪＲ", "j e e a a r u"),
@@ -166,14 +175,29 @@ def test_deviations_read_right(fe, text, expected):
         ("20歳", "h a t a ch i"),
         ("1,500円", "s e N g o hy a k u e N"),
         ("$20", "n i j u u d o r u"),
+        ("1つ", "h i t o ts u"),
+        ("3つ", "m i q ts u"),
+        ("0時", "r e i j i"),
+        ("0.5", "r e i t e N g o"),
+        ("気に入った", "k i n i i q t a"),
+        ("入り口", "i r i g u ch i"),
+        ("外国人", "g a i k o k u j i N"),
     ],
 )
-def test_numbers_upstream_reads_right_stay(fe, text, expected):
+def test_what_upstream_reads_right_stays(fe, text, expected):
     assert phones(run(fe, text)) == expected
 
 
+def test_pykakasi_2_3_reads_iro():
+    """pykakasi 2.3.0 (our pin) reads 色 on its own イロ; upstream's pin 2.2.1 reads it ショク (the only
+    difference between the two over every CJK ideograph, their pairs from the goldens and 3,000 kanji with
+    okurigana; the goldens' sentences read the same with both)."""
+    assert normalize_japanese("赤い色") == "アカイイロ"
+
+
 def test_number_readings():
-    assert read_integer("0") == "ゼロ"
+    assert read_integer("0") == "レイ" and read_counted("0", "個") == "レイコ"  # upstream's 零
+    assert read_counted("1", "通") == "イッツウ" and read_counted("14", "時") == "ジュウヨジ"
     assert (
         read_integer("300") == "サンビャク"
         and read_integer("600") == "ロッピャク"
@@ -194,6 +218,7 @@ def test_kata2phoneme_keeps_upstream_rules_and_returns_what_it_cannot_read():
     assert kata2phoneme("ー", previous="a") == (["a"], [])
     assert kata2phoneme("ー") == ([], [])
     assert kata2phoneme("カ😀") == (["k", "a"], ["😀"])
+    assert kata2phoneme("ヵヷ") == (["k", "a", "b", "a"], [])  # not in upstream's table
 
 
 def test_punctuation_is_dropped_as_upstream(fe):
@@ -276,6 +301,8 @@ HOSTILE = [
     "",
     "。。。",
     "〆〇",
+    "\u0345ΣΑΣ",
+    "12:30:45 1:2 99:99",
 ]
 
 
@@ -338,3 +365,23 @@ def test_english_never_imports_the_japanese_packages():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_registry_builds_it_in_no_bert_mode():
+    from openvoice_tt.languages import find_language
+
+    with pytest.warns(NoBertWarning):
+        fe = find_language("ja").make_front_end(SYMBOLS, add_blank=True)
+    assert isinstance(fe, JapaneseFrontEnd)
+    assert phones(run(fe, "いすゞ")) == "i s u z u"
+
+
+def test_threads_share_mecab_and_pykakasi(fe):
+    """The server converts chunks from several threads: MeCab and pykakasi are shared under a lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [case["text"] for case in GOLDEN[:60]]
+    alone = [model_inputs(run(fe, t)) for t in texts]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        together = list(pool.map(lambda t: model_inputs(run(fe, t)), texts * 3))
+    assert together == alone * 3
