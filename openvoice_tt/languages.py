@@ -144,7 +144,7 @@ JP = Language(
     language_id=1,
     splitter="cjk",
     extra="jp",
-    packages=("MeCab", "unidic_lite", "pykakasi", "num2words"),
+    packages=("MeCab", "unidic_lite", "pykakasi"),
 )
 KR = Language(
     "KR",

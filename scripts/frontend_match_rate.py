@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""How often openvoice_tt's Spanish, French, Chinese or Japanese front end gives upstream MeloTTS's exact model
-inputs.
+"""How often openvoice_tt's Spanish, French, Chinese, Japanese or Korean front end gives upstream MeloTTS's exact
+model inputs.
 
 Runs the language's front end (found through openvoice_tt.languages) over tests/text/data/golden_<lang>.json
 (derived from upstream's own code by scripts/derive_frontend_golden_latin.py; ZH by
@@ -32,6 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "text" / "data"
 FIELDS = ("phone_ids", "tone_ids", "language_ids", "word2ph")
+KOREAN = ["KR"]
+"""KR: tests/text/data/golden_kr.json (scripts/derive_frontend_golden_kr.py), the registry's front end with
+kykim's casing (tokenizer_config_kr.json); a case where upstream crashed (`upstream_error`) counts as a misread."""
 
 
 def make_japanese_front_end():
@@ -105,7 +108,7 @@ def compare(front_end, case: dict) -> tuple[list[str], str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--language", required=True, type=str.upper, choices=["ES", "FR", "ZH", "JP"])
+    parser.add_argument("--language", required=True, type=str.upper, choices=["ES", "FR", "ZH", "JP", *KOREAN])
     parser.add_argument("--show", type=int, default=0, metavar="N", help="list the first N mismatches of each kind")
     parser.add_argument(
         "--fail-under", type=float, metavar="PCT", help="exit 1 below this rate where upstream reads right"

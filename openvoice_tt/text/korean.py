@@ -14,15 +14,19 @@ Deviations from upstream, where it misreads or crashes (each tested in tests/tex
 `korean_g2p` lists the number and English ones):
   * `ㅋㅋㅋ`, `ㅎㅎ`, `ㅠㅠ`: a lone compatibility jamo is read as a syllable, a consonant with `ㅡ` (`ㅋ` ->
     `크`), a vowel with `ㅇ` (`ㅠ` -> `유`) (upstream: the phone `ㅋ`, which the symbol list lacks: KeyError);
-  * currencies `$ € £ ¥ ₩ ￦` are read after their number (`$100` -> `100달러`; upstream: `$` is a phone
-    the symbol list lacks, KeyError);
+  * currencies `$ € £ ¥ ₩ ￦` are read after their number (`$100` -> `100달러`, a particle right after the
+    number fitted to the currency word: `$100을` -> `100달러를`; upstream: `$` is a phone the symbol list
+    lacks, KeyError);
   * thousands separators are dropped (`1,000원` is `천원`; upstream: BERT splits at the comma, `일, 영영영원`)
     and decimals are read with `점` (`3.14` is `삼점일사`; upstream: `삼. 일사`);
+  * clock times are read as hours and minutes: `10:30` is `10시 30분`, read by g2pkk as `열시 삼십분`
+    (upstream: BERT splits at the colon, `일영 : 삼영`, digit by digit with the phone `:`);
   * units after a number are read as words (`5kg` -> `5킬로그램`, also g, km, m, cm, mm, ml, l, KB-TB;
     upstream: Latin letters left as phones of other languages);
   * `;` is a pause `,`; `+`, `&` and `@` are read `플러스`, `앤`, `앳` (upstream: KeyError on each; `1+1`
     and `2+1` keep upstream's `원플러스원`, `투플러스원`);
-  * full-width ASCII (`１２３`, `ＡＢＣ`, `（`) is read as ASCII (upstream: not a phone it knows, KeyError);
+  * full-width ASCII (`１２３`, `ＡＢＣ`, `（`) is read as ASCII, and other scripts' decimal digits (`٣`, `३`)
+    as ASCII digits (upstream: not a phone it knows, KeyError);
   * a phone that is not Korean (the symbols upstream's Korean set and its punctuation hold) is dropped and
     its word named in one SkippedTextWarning (upstream: a phone of another language, e.g. `"`, or KeyError);
   * a `[UNK]` word with Hangul, digits or Latin letters in it (a syllable the BERT vocabulary lacks, a word
@@ -36,6 +40,7 @@ and language ids are upstream's and word2ph gives each word all its phones.
 from __future__ import annotations
 
 import re
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -100,27 +105,59 @@ _SPLITTER_MARKS = ((re.compile("[。！？；]"), "."), (re.compile("[，]"), ",
 _FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 _CURRENCY = {"$": "달러", "€": "유로", "£": "파운드", "¥": "엔", "₩": "원", "￦": "원"}
-_AMOUNT = r"\d[\d,]*(?:\.\d+)?"
+_AMOUNT = r"[0-9][0-9,]*(?:\.[0-9]+)?"
 _UNITS = {
     "kg": "킬로그램", "km": "킬로미터", "cm": "센티미터", "mm": "밀리미터", "ml": "밀리리터", "g": "그램",
     "m": "미터", "l": "리터", "L": "리터", "KB": "킬로바이트", "MB": "메가바이트", "GB": "기가바이트",
     "TB": "테라바이트",
 }  # fmt: skip
 
-_DIGIT_NAMES = dict(zip("0123456789", "영일이삼사오육칠팔구", strict=True))
+_OTHER_DIGITS = re.compile(r"[^\x00-\x7f]")
+
+
+def _ascii_digit(m: re.Match[str]) -> str:
+    """A decimal digit of another script (`٣`, `३`) as its ASCII digit; any other character as it is."""
+    c = m.group()
+    return str(unicodedata.digit(c)) if unicodedata.category(c) == "Nd" else c
 
 
 def _sino(number: str) -> str:
-    from openvoice_tt.text.korean_g2p import MAX_NUMBER_DIGITS, g2p
+    from openvoice_tt.text.korean_g2p import DIGIT_NAMES, MAX_NUMBER_DIGITS, g2p
 
     if len(number) > MAX_NUMBER_DIGITS:
-        return "".join(_DIGIT_NAMES[d] for d in number)
+        return "".join(DIGIT_NAMES[d] for d in number)
     return g2p().numerals.process_num(number, sino=True)
 
 
 def _decimal(m: re.Match[str]) -> str:
+    from openvoice_tt.text.korean_g2p import DIGIT_NAMES
+
     whole, fraction = m.group(1), m.group(2)
-    return _sino(whole) + "점" + "".join(_DIGIT_NAMES[d] for d in fraction)
+    return _sino(whole) + "점" + "".join(DIGIT_NAMES[d] for d in fraction)
+
+
+_PARTICLE_PAIRS = {"을": "를", "를": "를", "은": "는", "는": "는", "이": "가", "가": "가"}
+"""A particle after a vowel (`달러를`); after a consonant (`원을`) the first of each pair is the one."""
+
+
+def _amount(m: re.Match[str]) -> str:
+    """`$100` -> `100달러`, the particle the writer put after the number (`$100을`) fitted to the currency word
+    (`100달러를`: 달러 ends in a vowel, 원 and 엔 in a consonant)."""
+    word = _CURRENCY[m.group()[0]]
+    particle = m.group(2) or ""
+    if particle:
+        vowel_final = (ord(word[-1]) - 0xAC00) % 28 == 0
+        after_vowel = _PARTICLE_PAIRS[particle]
+        after_consonant = next(k for k, v in _PARTICLE_PAIRS.items() if v == after_vowel)
+        particle = after_vowel if vowel_final else after_consonant
+    return m.group(1) + word + particle
+
+
+def _clock(m: re.Match[str]) -> str:
+    """`10:30` -> `10시 30분` (`:05` -> `5분`, `:00` dropped, seconds likewise); g2pkk then reads the hour
+    with native numbers and the minutes with Sino-Korean ones, as it reads `10시 30분`."""
+    hours, minutes, seconds = m.group(1), int(m.group(2)), int(m.group(3) or 0)
+    return f"{int(hours)}시" + (f" {minutes}분" if minutes else "") + (f" {seconds}초" if seconds else "")
 
 
 def _jamo_syllable(m: re.Match[str]) -> str:
@@ -143,13 +180,14 @@ _COMPAT_LEADS = dict(
 """Compatibility jamo consonants that can begin a syllable; the others (`ㄳ`, `ㄺ`, ...) are dropped."""
 
 PRE_RULES: list[tuple[re.Pattern[str], object]] = [
-    (re.compile(rf"[$€£¥₩￦]\s?({_AMOUNT})"), lambda m: m.group(1) + _CURRENCY[m.group()[0]]),
+    (re.compile(rf"[$€£¥₩￦]\s?({_AMOUNT})(?:(을|를|은|는|이|가)(?![가-힣]))?"), lambda m: _amount(m)),
     (re.compile(rf"({_AMOUNT})\s?([$€£¥₩￦])"), lambda m: m.group(1) + _CURRENCY[m.group(2)]),
     (re.compile("[$€£¥₩￦]"), lambda m: _CURRENCY[m.group()]),
-    (re.compile(r"(?<![\d,])(\d{1,3}(?:,\d{3})+)(?![\d,])"), lambda m: m.group(1).replace(",", "")),
-    (re.compile(r"(?<![\d.,])(\d+)\.(\d+)(?![.\d])"), _decimal),
+    (re.compile(r"(?<![0-9,])([0-9]{1,3}(?:,[0-9]{3})+)(?![0-9,])"), lambda m: m.group(1).replace(",", "")),
+    (re.compile(r"(?<![0-9.,])([0-9]+)\.([0-9]+)(?![.0-9])"), _decimal),
+    (re.compile(r"(?<![0-9:])([01]?[0-9]|2[0-4]):([0-5][0-9])(?::([0-5][0-9]))?(?![0-9:])"), _clock),
     (
-        re.compile(r"(?<=\d)\s?(kg|km|cm|mm|ml|KB|MB|GB|TB|g|m|l|L)(?![A-Za-z])"),
+        re.compile(r"(?<=[0-9])\s?(kg|km|cm|mm|ml|KB|MB|GB|TB|g|m|l|L)(?![A-Za-z])"),
         lambda m: _UNITS[m.group(1)],
     ),
     (re.compile("[\u3131-\u3163]"), _jamo_syllable),
@@ -180,7 +218,7 @@ def upstream_normalize(text: str) -> str:
 def normalize_korean(text: str) -> str:
     """The text BERT and g2pkk see: splitter marks, full-width ASCII as ASCII, the deviations' rewrites,
     then upstream's normalize."""
-    text = splitter_marks(text).translate(_FULL_WIDTH)
+    text = _OTHER_DIGITS.sub(_ascii_digit, splitter_marks(text).translate(_FULL_WIDTH))
     for pattern, replacement in PRE_RULES:
         text = pattern.sub(replacement, text)  # type: ignore[arg-type]
     return upstream_normalize(text)
@@ -220,6 +258,8 @@ class KoreanFrontEnd:
     language = KR
     casing = CASING
     bert_name = "kykim/bert-kor-base"
+    phoneme_source = "g2pkk"
+    """What gives a word's phones (for `phonemes --json`'s per-word `source`)."""
 
     def __init__(
         self,

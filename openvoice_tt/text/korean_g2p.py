@@ -190,7 +190,25 @@ def _mecab() -> Any:
     return mecab.MeCab()
 
 
-_NUMBER = re.compile(r"(\d+)([ㄱ-힣]*)(/B)?")
+_NUMBER = re.compile(r"([0-9]+)([ㄱ-힣]*)(/B)?")
+
+DIGIT_NAMES = dict(zip("0123456789", "영일이삼사오육칠팔구", strict=True))
+"""g2pkk's names for digits read one by one."""
+
+_PARTICLES = re.compile(
+    "(?:이|가|을|를|은|는|의|에|에서|에게|한테|만|도|씩|째|과|와|랑|이랑|으로|로|까지|부터|이나|나|밖에|쯤|정도|뿐|"
+    "마다|동안|이상|이하|이다|입니다|이에요|예요|이야|야|요)*"
+)
+"""What may follow a native counter that MeCab did not tag (`3명의`, `1시간만에`); anything else makes another
+noun (`2장관`, `3명령`, `2병원`: Sino-Korean, as upstream)."""
+
+
+def _native_counter(hangul: str, bound: bool) -> bool:
+    """Whether `hangul` (after a number) is one of NATIVE_COUNTERS: the whole bound noun MeCab tagged, or,
+    untagged, a counter followed by particles only."""
+    if bound:
+        return hangul in NATIVE_COUNTERS
+    return any(hangul.startswith(c) and _PARTICLES.fullmatch(hangul[len(c) :]) for c in NATIVE_COUNTERS)
 
 
 def read_numbers(annotated: str, code: bool, process_num: Any, bound_nouns: frozenset[str]) -> str:
@@ -199,14 +217,14 @@ def read_numbers(annotated: str, code: bool, process_num: Any, bound_nouns: froz
 
     def spell(m: re.Match[str]) -> str:
         number, hangul, bound = m.group(1), m.group(2), m.group(3) or ""
-        ordinal = m.start() > 0 and annotated[m.start() - 1] == "제"
-        if len(number) > MAX_NUMBER_DIGITS or (len(number) > 1 and number[0] == "0") or code:
+        if len(number) > MAX_NUMBER_DIGITS:  # process_num fails there (UnboundLocalError): one by one
+            return "".join(DIGIT_NAMES[d] for d in number) + hangul + bound
+        if (len(number) > 1 and number[0] == "0") or code:
             return m.group()  # digit by digit, as upstream
-        native = not ordinal and any(hangul.startswith(c) for c in NATIVE_COUNTERS)
-        if bound and hangul in bound_nouns:
-            return m.group()  # g2pkk's convert_num reads it (native or Sino-Korean), as upstream
+        ordinal = m.start() > 0 and annotated[m.start() - 1] == "제"
+        native = not ordinal and _native_counter(hangul, bool(bound))
         if bound and not native:
-            return m.group()  # Sino-Korean by g2pkk, as upstream
+            return m.group()  # g2pkk's convert_num reads it (native or Sino-Korean), as upstream
         return process_num(number, sino=not native) + hangul + bound
 
     return _NUMBER.sub(spell, annotated)

@@ -71,13 +71,20 @@ def test_hangul_syllables_are_whole_pieces(fe):
         ("커피 2잔 주세요.", "커피 두잔 주세요."),
         ("종이 2장만 주세요.", "종이 두장만 주세요."),
         ("방법이 3가지 있어요.", "방법이 세가지 있어요."),
+        ("회의는 10:30에 시작해요.", "회의는 열시 삼십분에 시작해요."),
+        ("막차는 23:05에 떠나요.", "막차는 스물세시 오분에 떠나요."),
+        ("12:00", "열두시"),
+        ("9:05:07", "아홉시 오분 칠초"),
         ("무게는 5kg입니다.", "무게는 오킬로그램입니다."),
         ("10km를 달렸다.", "십킬로미터를 달렸다."),
         ('그는 "좋아"라고 말했다.', "그는 좋아라고 말했다."),
         ("ㅋㅋㅋ 정말 웃겨요.", "크크크 정말 웃겨요."),
         ("ㅎㅎ 고마워.", "흐흐 고마워."),
         ("ㅠㅠ 슬퍼요.", "유유 슬퍼요."),
-        ("$100을 냈어요.", "백달러을 냈어요."),
+        ("$100을 냈어요.", "백달러를 냈어요."),
+        ("$5가 필요해요.", "오달러가 필요해요."),
+        ("₩1000이 있다", "천원이 있다"),
+        ("₩1000는 적다", "천원은 적다"),
         ("100$", "백달러"),
         ("가격은 €50입니다.", "가격은 오십유로입니다."),
         ("１２３ 번지", "백이십삼 번지"),
@@ -90,6 +97,8 @@ def test_hangul_syllables_are_whole_pieces(fe):
         ("007 요원", "영영칠 요원"),  # a leading zero: a code, digit by digit, as upstream
         ("제2장", "제이장"),  # an ordinal: Sino-Korean, as upstream
         ("12345678901234567", "일이삼사오육칠팔구영일이삼사오육칠"),  # over 16 digits: digit by digit
+        ("12345678901234567개", "일이삼사오육칠팔구영일이삼사오육칠개"),  # upstream: UnboundLocalError in g2pkk
+        ("٣٤ 개", "34 개"),  # another script's digits (upstream: KeyError)
     ],
 )
 def test_deviations_read_what_is_written(fe, written, spelled):
@@ -100,7 +109,8 @@ def test_deviations_read_what_is_written(fe, written, spelled):
 
 def test_deviations_are_golden_cases_upstream_misreads(fe):
     wrong = [case for case in GOLDEN if not case["upstream_reads_right"]]
-    assert {case["reason"].split(":")[0] for case in wrong} >= {"upstream raises KeyError"}
+    crashes = {case["upstream_error"].split(":")[0] for case in wrong if "upstream_error" in case}
+    assert crashes == {"KeyError", "IndexError"}
     for case in wrong:
         out = run(fe, case["text"])
         if "upstream_error" in case:  # upstream crashed; we read it
@@ -226,6 +236,9 @@ HOSTILE = [
     "$",
     "₩",
     "1e308",
+    "99999999999999999999개",
+    "1,000,000,000,000,000,000원",
+    "٣.٥ ३४",
     "9" * 60,
     "#",
     "##",
@@ -269,3 +282,83 @@ def test_ten_thousand_characters_without_punctuation_in_256_character_pieces(fe)
     assert spoken_pieces == 40
     glued = "가나다라마바사" * 40  # 280 characters, no space: over BERT's 100-character word limit ([UNK])
     assert spoken(run(fe, glued)).startswith("가나다")  # read, not dropped
+
+
+def test_match_rate_script_reports_korean():
+    done = subprocess.run(
+        [sys.executable, "scripts/frontend_match_rate.py", "--language", "KR", "--fail-under", "97"],
+        cwd=DATA.parents[2],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(DATA.parents[2]), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "where upstream reads right: 140/140 exact (100.0 %)" in done.stdout
+
+
+def test_offline_rules_equal_g2pkk_on_its_own_examples():
+    # g2pkk 0.1.2's G2p() on each example word of its rules.txt (derived by running g2pkk itself)
+    from openvoice_tt.text.korean_g2p import g2p
+
+    pairs = load_json("g2pkk_words_kr.json")
+    assert len(pairs) >= 300
+    assert [word for word, upstream in pairs if g2p()(word) != upstream] == []
+
+
+@pytest.mark.parametrize(
+    ("word", "spelled"),
+    [
+        ("3명의", "세명의"),
+        ("1시간만에", "한시간만에"),
+        ("2사람이", "두사람이"),
+        ("20명", "스무명"),
+        ("2장관", "이장관"),  # not a counter: another noun, Sino-Korean as upstream
+        ("3명령", "삼명령"),
+        ("1달러", "일달러"),  # 달러 is not 달
+        ("2병원", "이병원"),
+    ],
+)
+def test_native_counters_only_when_they_are_the_counter(word, spelled):
+    from openvoice_tt.text.korean_g2p import g2p
+
+    assert g2p()(word) == g2p()(spelled)
+
+
+def test_kykim_folder_reads_its_config_and_feeds_ja_bert(tmp_path):
+    """A tiny random BERT with the goldens' vocabulary and kykim's tokenizer_config.json: cased as configured
+    (Hangul kept whole), and ja_bert is hidden_states[-3] repeated by word2ph, as upstream's japanese_bert."""
+    import torch
+    import transformers
+
+    from openvoice_tt.bert.features import BertFeatureExtractor
+
+    vocab = (DATA / "vocab_kr.txt").read_text(encoding="utf-8")
+    config = transformers.BertConfig(
+        vocab_size=len(vocab.splitlines()),
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    torch.manual_seed(0)
+    reference = transformers.BertForMaskedLM(config).eval()
+    reference.config.to_json_file(tmp_path / "config.json")
+    torch.save(reference.state_dict(), tmp_path / "pytorch_model.bin")
+    (tmp_path / "vocab.txt").write_text(vocab, encoding="utf-8")
+    (tmp_path / "tokenizer_config.json").write_bytes((DATA / "tokenizer_config_kr.json").read_bytes())
+    extractor = BertFeatureExtractor.from_folder(tmp_path)
+    assert extractor.tokenizer.casing == CASING
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no no-BERT warning
+        fe = KoreanFrontEnd(load_json("melo_symbols.json"), bert=extractor, ja_bert_dim=32)
+    case = next(c for c in GOLDEN if c["text"] == "나의 친구가 mp3 파일 3개를 다운받고 있다.")
+    out = fe(case["text"])
+    assert model_inputs(out) == golden_inputs(case)
+    ids = extractor.tokenizer.encode(out.normalized)
+    assert len(ids) == len(out.word2ph) == len(case["tokens"]) + 2
+    with torch.no_grad():
+        states = reference(input_ids=torch.tensor([ids]), output_hidden_states=True).hidden_states[-3][0]
+    expected = torch.cat([states[i].expand(n, -1) for i, n in enumerate(out.word2ph)]).T
+    assert out.ja_bert.shape == (32, len(out.phones))
+    assert (out.ja_bert - expected).abs().max() < 1e-5
