@@ -156,7 +156,7 @@ KR = Language(
     language_id=4,
     splitter="cjk",
     extra="kr",
-    packages=("g2pkk", "mecab", "jamo", "anyascii"),
+    packages=("g2pkk", "mecab", "mecab_ko_dic", "jamo"),  # mecab: python-mecab-ko
 )
 
 LANGUAGES: tuple[Language, ...] = (EN, EN_V2, EN_NEWEST, ES, FR, ZH, JP, KR)

@@ -2,15 +2,15 @@
 """Time a front end in a fresh process: its import, its first sentence, a later sentence.
 
 The first sentence pays the one-time costs (the BERT tokenizer, the English training dictionary's
-decompression, or gruut's import and its lexicon and models for Spanish and French; for Chinese jieba's
-dictionary (its cache built once under ~/.cache/openvoice-tt, then loaded), pypinyin's and cn2an's imports;
-MeCab with unidic-lite and pykakasi's dictionaries for Japanese; g2pkk's rules and MeCab with mecab-ko-dic
-for Korean; torch's import);
+decompression, or gruut's import and its lexicon and models for Spanish and French, MeCab with
+unidic-lite and pykakasi's dictionaries for Japanese;
+for Chinese jieba's dictionary (its cache built once under ~/.cache/openvoice-tt, then loaded), pypinyin's and cn2an's
+imports; g2pkk's rules and MeCab with mecab-ko-dic for Korean; torch's import);
 torch is imported before the clock starts for it and timed on its own line, because synthesis imports
 it anyway. Wall and CPU seconds are both printed: on a shared machine the CPU time is the steadier number.
 No BERT weights are used (the features are zeros), so this is the text front end alone.
 
-Usage: PYTHONPATH=$PWD python scripts/time_front_end.py [--language EN|ES|FR|ZH|JP|KR]
+Usage: PYTHONPATH=$PWD python scripts/time_front_end.py [--language EN|ES|FR|JP|ZH|KR]
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ SENTENCES = {
         "Le temps est ensoleillé et doux aujourd'hui.",
         "Les chats, les chiens et les oiseaux chantent à sept heures.",
     ),
-    "ZH": ("今天天气很好，我们去公园散步吧。", "我最近在学习machine learning，希望8:30能到。"),
     "JP": ("今日はいい天気で、暖かいです。", "猫と犬と鳥が七時に鳴きます。"),
+    "ZH": ("今天天气很好，我们去公园散步吧。", "我最近在学习machine learning，希望8:30能到。"),
     "KR": ("오늘은 날씨가 맑고 따뜻합니다.", "고양이와 강아지가 오후 3시에 공원에서 놀아요."),
 }
 

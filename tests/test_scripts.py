@@ -102,7 +102,7 @@ def test_clone_dir_every_reference(tiny_checkpoints: Path, tmp_path: Path, env: 
 # ------------------------------------------------------------------------------------------ setup_and_run
 
 
-@pytest.fixture(params=["tt,es,fr", "tt,dev,serve,es,fr"])
+@pytest.fixture(params=["tt,languages", "tt,dev,serve,languages"])
 def fresh_checkout(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     """A copy of the files setup_and_run.sh uses, with a .venv that borrows this interpreter's packages and
     is marked as installed (by setup_and_run.sh itself, or with the test tools by scripts/test.sh), so the
