@@ -30,7 +30,7 @@ MELO_REPO = ENGLISH.repo
 BERT_REPO = ENGLISH.bert.repo
 DEFAULT_ENDPOINT = HUB_ENDPOINT
 BASE_SPEAKERS = ENGLISH.speaker_embeddings
-"""The English base-speaker embeddings of base_speakers/ses (es, fr, jp, kr, zh are not used here)."""
+"""The English base-speaker embeddings of base_speakers/ses (each language's are its `MeloModel`'s)."""
 PROBE_TIMEOUT = 10.0  # seconds
 OFFLINE_VALUES = ("1", "on", "yes", "true")
 

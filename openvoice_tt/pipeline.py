@@ -72,13 +72,16 @@ def split_chunks(
     max_chars: int,
     timer: StageTimer = NULL_TIMER,
     first_chars: int | None = SYNTHESIS.first_chunk_chars,
+    splitter: str = "latin",
 ) -> list[Chunk]:
     """Split `text` into chunks (at most `max_chars`, whole sentences) and run the front end on each.
 
     The first chunk of a text longer than `max_chars` is at most `first_chars` (usually its first sentence),
     so streamed audio starts after one sentence. It applies to every output, not only to streams, so that a
     stream stays the non-streamed audio sample for sample (and `--stream` to a file the same file); a text
-    under `max_chars` stays one pass as upstream's does, so short-text parity is untouched.
+    under `max_chars` stays one pass as upstream's does, so short-text parity is untouched. `splitter` is
+    the language's family (`Language.splitter`: `latin`, or `cjk` where sentences end at `。！？` with no
+    space after them; `text.split`).
 
     A chunk with nothing speakable is skipped with a warning; text with nothing speakable at all is a
     TextError. Runs before any synthesis, so bad text fails in milliseconds.
@@ -87,7 +90,7 @@ def split_chunks(
 
     chunks: list[Chunk] = []
     skipped: list[TextError] = []
-    for piece in split_text(text, max_chars, first_chars):
+    for piece in split_text(text, max_chars, first_chars, splitter):
         try:
             chunks.append(Chunk(piece, front_end(piece, timer)))
         except TextError as e:

@@ -12,10 +12,11 @@ audio settings and the 219-symbol table but shrinks the widths so end-to-end tes
 Weights are random but scaled so the networks behave like trained ones in the ways tests rely on:
 activations stay in range and the duration predictor gives about 3 frames per token.
 
-Every base-speaker language (`openvoice_tt.languages`: en, en-v2, en-v3, es, fr) gets its own MeloTTS
-folder with that language's config shape: the same network, the same 219 symbols, 16 tones and 8 language
-rows, and the language's own speakers (`LANGUAGE_SPEAKERS`: ES {"ES": 0}, FR {"FR": 0}, EN_NEWEST
-{"EN-Newest": 0}; EN_V2 shares EN's). English is drawn from `seed` as it always was; every other language
+Every base-speaker language (`openvoice_tt.languages`: en, en-v2, en-v3, es, fr, zh, jp, kr) gets its own
+MeloTTS folder with that language's config shape: the same network, the same 219 symbols, 16 tones and 8
+language rows (the published configs of all eight differ only in `data.spk2id`), and the language's own
+speakers (`LANGUAGE_SPEAKERS`: ES {"ES": 0}, FR {"FR": 0}, EN_NEWEST {"EN-Newest": 0}, ZH {"ZH": 1}, JP
+{"JP": 0}, KR {"KR": 0}; EN_V2 shares EN's). English is drawn from `seed` as it always was; every other language
 from its own seed, so its weights differ from English's. BERT folders are not written (the API runs without
 them, with zero features).
 
@@ -383,7 +384,7 @@ def main() -> None:
         nargs="+",
         default=["all"],
         metavar="LANGUAGE",
-        help="languages to write MeloTTS checkpoints for: en, en-v2, en-v3, es, fr or all (default: all)",
+        help=f"languages to write MeloTTS checkpoints for: {', '.join(x.key for x in LANGUAGES)} or all (default: all)",
     )
     args = parser.parse_args()
     try:

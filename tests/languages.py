@@ -9,6 +9,14 @@ import pytest
 
 from openvoice_tt import backends
 
+HELLO = {"ZH": "你好，我们走吧。", "JP": "こんにちは、元気ですか。", "KR": "안녕하세요, 반갑습니다."}
+"""A short sentence in each language that is not read with Latin letters (others: `hello`)."""
+
+
+def hello(code: str) -> str:
+    """A short sentence `code`'s front end reads: its own script for ZH, JP, KR; "Hello there." else."""
+    return HELLO.get(code, "Hello there.")
+
 
 def run_commands(commands: list[list[str]]) -> None:
     """Run CLI commands in this process and print, per command, a JSON line {"exit_code", "output"}: for a

@@ -152,6 +152,26 @@ def test_download_fetches_exactly_each_languages_files(hub: Path, tmp_path: Path
     assert "fetching 7 file(s) for en es" in english.stderr and "7 file(s) downloaded" in english.stderr
 
 
+def test_download_fetches_chinese_japanese_and_korean(hub: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "checkpoints"
+    result = CliRunner().invoke(app, ["download", "--languages", "zh", "jp", "kr", "-c", str(folder), "--no-bert"])
+    assert result.exit_code == 0, result.output
+    on_disk = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts)
+    assert on_disk == sorted([
+        "converter/config.json", "converter/checkpoint.pth",
+        "base_speakers/ses/zh.pth", "base_speakers/ses/jp.pth", "base_speakers/ses/kr.pth",
+        *(f"{folder_name}/{name}" for folder_name in ("melotts-chinese", "melotts-japanese", "melotts-korean")
+          for name in ("config.json", "checkpoint.pth")),
+    ])  # fmt: skip
+    assert "fetching 11 file(s) for zh jp kr" in result.stderr
+    speakers = CliRunner().invoke(app, ["speakers", "-c", str(folder), "--json"])
+    assert [row["name"] for row in json.loads(speakers.stdout)] == ["ZH", "JP", "KR"]
+    offline = CliRunner().invoke(app, ["download", "-l", "jp", "--dry-run", "-c", str(tmp_path / "x")])
+    assert offline.exit_code == 0, offline.output
+    for name in ("config.json", "vocab.txt", "tokenizer_config.json"):  # the Japanese BERT's files are listed
+        assert str(tmp_path / "x" / "bert-base-japanese-v3" / name) in offline.stdout
+
+
 def test_download_dry_run_lists_files_and_sizes_and_fetches_nothing(hub: Path, tmp_path: Path) -> None:
     folder = tmp_path / "checkpoints"
     result = CliRunner().invoke(app, ["download", "all", "--dry-run", "--json", "-c", str(folder)])
@@ -166,6 +186,9 @@ def test_download_dry_run_lists_files_and_sizes_and_fetches_nothing(hub: Path, t
         "google-bert/bert-base-uncased",
         "dccuchile/bert-base-spanish-wwm-uncased",
         "dbmdz/bert-base-french-europeana-cased",
+        "google-bert/bert-base-multilingual-uncased",
+        "tohoku-nlp/bert-base-japanese-v3",
+        "kykim/bert-kor-base",
     }
     for remote in official_files(True, MELO_MODELS):
         entry = files.pop((remote.repo, remote.filename))
@@ -186,8 +209,8 @@ def test_download_dry_run_lists_files_and_sizes_and_fetches_nothing(hub: Path, t
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--languages", "de"], "error: unknown language 'de' (known: en, en-v2, en-v3, es, fr)"),
-        (["es", "klingon"], "error: unknown language 'klingon' (known: en, en-v2, en-v3, es, fr)"),
+        (["--languages", "de"], "error: unknown language 'de' (known: en, en-v2, en-v3, es, fr, zh, jp, kr)"),
+        (["es", "klingon"], "error: unknown language 'klingon' (known: en, en-v2, en-v3, es, fr, zh, jp, kr)"),
     ],
 )
 def test_download_unknown_language(args: list[str], message: str, tmp_path: Path) -> None:

@@ -108,9 +108,22 @@ def test_short_reference_warns_once_and_works(tiny_checkpoints: Path, tmp_path: 
 )
 def test_text_with_nothing_to_speak(tiny_checkpoints: Path, tmp_path: Path, voice: Path, text: str, message) -> None:
     out = tmp_path / "out.wav"
-    common = ["-o", out, "-c", tiny_checkpoints, "-d", "cpu"]
+    common = ["-o", out, "-c", tiny_checkpoints, "-d", "cpu", "-s", "EN-US"]  # English named: nothing detected
     fails(["synth", text, *common], 3, message, out)
     fails(["clone", text, "-r", voice, *common], 3, message, out)
+
+
+def test_text_in_a_language_not_installed(tiny_checkpoints: Path, tmp_path: Path, voice: Path, no_models) -> None:
+    """No speaker: the text's language is detected, and one that is not installed is named with its
+    download (exit 4) before any model loads, rather than English leaving every word out."""
+    out = tmp_path / "out.wav"
+    message = (
+        "the text looks Korean (Hangul script (5 Hangul of 5 CJK characters)), which is not installed: "
+        "'openvoice-tt download --languages kr' fetches it"
+    )
+    for extra in ((), ("--language", "auto")):
+        fails(["synth", "안녕하세요", *extra, "-o", out, "-c", tiny_checkpoints, "-d", "cpu"], 4, message, out)
+        fails(["clone", "안녕하세요", *extra, "-r", voice, "-o", out, "-c", tiny_checkpoints], 4, message, out)
 
 
 def test_unknown_speaker_lists_the_valid_ones(tiny_checkpoints: Path, tmp_path: Path, voice: Path, no_models) -> None:

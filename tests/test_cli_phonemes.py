@@ -255,7 +255,9 @@ def test_phonemes_english_models_read_with_the_english_front_end(language: str, 
 def test_phonemes_unknown_language(no_checkpoint_loads) -> None:
     result = CliRunner().invoke(app, ["phonemes", "hola", "--language", "klingon"])
     assert result.exit_code == 3
-    assert result.stderr.splitlines() == ["error: unknown language 'klingon' (known: en, en-v2, en-v3, es, fr)"]
+    assert result.stderr.splitlines() == [
+        "error: unknown language 'klingon' (known: en, en-v2, en-v3, es, fr, zh, jp, kr)"
+    ]
     assert result.stdout == ""
 
 
@@ -306,10 +308,13 @@ def test_piece_words_slices_phones_by_word2ph_and_joins_elisions() -> None:
         ("ES", "¿Dónde está la estación?", "ES", 5, 12),
         ("fr", "Où est la gare ? L'école est fermée.", "FR", 6, 13),
         ("EN", "Where is the station?", "EN", 2, 7),
+        ("ZH", "今天天气很好，我们去公园散步吧。", "ZH", 3, range(0, 6)),  # tones 1-5 (0: punctuation)
+        ("jp", "今日はいい天気ですね。", "JP", 1, 6),  # upstream gives every Japanese phone tone 0
+        ("KR", "오늘 날씨가 좋네요.", "KR", 4, 11),
     ],
 )
 def test_phonemes_json_model_inputs_per_language(
-    language: str, text: str, code: str, language_id: int, tone: int
+    language: str, text: str, code: str, language_id: int, tone: int | range
 ) -> None:
     """The issue's example: the four lists, one entry per symbol, blanks 0/0/0, the language's own ids."""
     result = CliRunner().invoke(app, ["phonemes", text, "--language", language, "--json"])
@@ -320,18 +325,30 @@ def test_phonemes_json_model_inputs_per_language(
     assert length == len(inputs["tone_ids"]) == len(inputs["language_ids"]) == sum(inputs["word2ph"])
     assert inputs["phone_ids"][0::2] == [0] * (length // 2 + 1)  # the blanks
     assert set(inputs["language_ids"][1::2]) == {language_id} and set(inputs["language_ids"][0::2]) == {0}
-    if code != "EN":
-        assert set(inputs["tone_ids"][1::2]) == {tone}  # ES/FR tones are all 0, offset by the language
+    if isinstance(tone, range):  # ZH: pinyin tones 1-5 (0: punctuation), from tone 0
+        assert set(inputs["tone_ids"][1::2]) <= set(tone) and len(set(inputs["tone_ids"][1::2])) > 1
+    elif code != "EN":
+        assert set(inputs["tone_ids"][1::2]) == {tone}  # ES/FR/JP/KR tones are all 0, offset by the language
     symbols = json.loads((DATA / "melo_symbols.json").read_text())
     assert inputs["phone_ids"] == [symbols.index(p) for p in inputs["phones"]]
 
 
+ZH_LONG = "今天下午我们去公园散步的时候遇到了老朋友。公园里有很多人在锻炼身体，还有人在跳舞！" * 3
+JP_LONG = "東京は日本の首都です。人口はとても多いです。" * 6
+KR_LONG = "안녕하세요. 만나서 반갑습니다. 오늘 날씨가 정말 좋네요. " * 4
+
+
 @pytest.mark.parametrize(
-    ("language", "text"), [("es", "El niño tiene 25 años. ¡Qué bien!"), ("fr", "L'école, c'est 3 km.")]
+    ("language", "text"),
+    [
+        ("es", "El niño tiene 25 años. ¡Qué bien!"),
+        ("fr", "L'école, c'est 3 km."),
+        ("zh", ZH_LONG),  # over 100 characters: chunked as synthesis chunks them (cjk splitter)
+        ("jp", JP_LONG),
+        ("kr", KR_LONG),
+    ],
 )
-def test_phonemes_model_inputs_are_what_the_tts_feeds_es_fr(
-    language: str, text: str, multilingual_checkpoints: Path
-) -> None:
+def test_phonemes_model_inputs_are_what_the_tts_feeds(language: str, text: str, multilingual_checkpoints: Path) -> None:
     result = CliRunner().invoke(
         app, ["phonemes", text, "--language", language, "--json", "-c", str(multilingual_checkpoints)]
     )
@@ -340,7 +357,11 @@ def test_phonemes_model_inputs_are_what_the_tts_feeds_es_fr(
     assert report["symbols"]["source"] == "checkpoint"
     with pytest.warns(NoBertWarning):
         tts = api.TTS(multilingual_checkpoints, "cpu", language=language)
-    fed = [inputs for _, inputs in tts.prepare(text)]
+    prepared = tts.prepare(text)
+    fed = [inputs for _, inputs in prepared]
+    assert [c["text"] for c in json.loads(result.stdout)["chunks"]] == [chunk for chunk, _ in prepared]
+    if language in ("zh", "jp", "kr"):
+        assert len(prepared) > 1 and prepared[0][0] == text[: len(prepared[0][0])]
     assert [m["phone_ids"] for m in shown] == [i.phone_ids.tolist() for i in fed]
     assert [m["tone_ids"] for m in shown] == [i.tone_ids.tolist() for i in fed]
     assert [m["language_ids"] for m in shown] == [i.language_ids.tolist() for i in fed]

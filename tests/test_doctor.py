@@ -13,17 +13,17 @@ import pytest
 from typer.testing import CliRunner
 
 from openvoice_tt.cli import app
-from openvoice_tt.languages import EN, EN_NEWEST, EN_V2, ES, FR
+from openvoice_tt.languages import EN, EN_NEWEST, EN_V2, ES, FR, JP, KR, ZH
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
 
 
 @pytest.fixture
 def multilingual(multilingual_checkpoints: Path, tmp_path: Path) -> Path:
-    """English, English v3 and Spanish installed (English v2 and French not)."""
+    """English, English v3 and Spanish installed (English v2, French, Chinese, Japanese, Korean not)."""
     folder = tmp_path / "checkpoints"
     shutil.copytree(multilingual_checkpoints, folder)
-    for language in (EN_V2, FR):
+    for language in (EN_V2, FR, ZH, JP, KR):
         shutil.rmtree(folder / language.model.folder)
     return folder
 
@@ -52,8 +52,9 @@ def test_doctor_checks_every_installed_language(multilingual: Path) -> None:
     assert beto["status"] == "warn" and "synthesis in es uses zero" in beto["detail"]
     assert "download --languages es" in beto["hint"] and "dccuchile/bert-base-spanish-wwm-uncased" in beto["hint"]
     others = checks["other languages"]
-    assert others["status"] == "info" and others["detail"] == "not installed: English (v2), French"
-    assert others["hint"] == "openvoice-tt download --languages en-v2 fr"
+    assert others["status"] == "info"
+    assert others["detail"] == "not installed: English (v2), French, Chinese (with English), Japanese, Korean"
+    assert others["hint"] == "openvoice-tt download --languages en-v2 fr zh jp kr"
 
 
 def test_doctor_fails_a_language_with_a_missing_embedding_or_package(
@@ -78,7 +79,7 @@ def test_doctor_fails_a_language_with_a_missing_embedding_or_package(
 def test_doctor_without_english_checks_only_what_is_installed(multilingual_checkpoints: Path, tmp_path: Path) -> None:
     folder = tmp_path / "checkpoints"
     shutil.copytree(multilingual_checkpoints, folder)
-    for language in (EN, EN_V2, EN_NEWEST, ES):
+    for language in (EN, EN_V2, EN_NEWEST, ES, ZH, JP, KR):
         shutil.rmtree(folder / language.model.folder)
     (folder / "melotts-french" / "checkpoint.pth").write_bytes(b"not a checkpoint")  # an interrupted download
     code, checks = doctor(folder)
@@ -89,7 +90,9 @@ def test_doctor_without_english_checks_only_what_is_installed(multilingual_check
     assert "bert" not in checks and checks["bert-base-french-europeana-cased"]["status"] == "warn"
     assert checks["base speakers"]["status"] == "ok" and "(fr 1)" in checks["base speakers"]["detail"]
     assert (
-        checks["other languages"]["detail"] == "not installed: English, English (v2), English (v3, EN-Newest), Spanish"
+        checks["other languages"]["detail"]
+        == "not installed: English, English (v2), English (v3, EN-Newest), Spanish, Chinese (with English), Japanese, "
+        "Korean"
     )
 
 
@@ -115,3 +118,53 @@ def test_doctor_fails_a_symbol_list_the_front_end_cannot_use(multilingual: Path)
     spanish = checks["melotts-spanish"]
     assert spanish["status"] == "fail" and "lacks symbols the Spanish front end needs: θ" in spanish["detail"]
     assert checks["melotts-english"]["status"] == "ok"
+
+
+@pytest.fixture
+def cjk(multilingual_checkpoints: Path, tmp_path: Path) -> Path:
+    """Chinese, Japanese and Korean installed, nothing else."""
+    folder = tmp_path / "cjk"
+    shutil.copytree(multilingual_checkpoints, folder)
+    for language in (EN, EN_V2, EN_NEWEST, ES, FR):
+        shutil.rmtree(folder / language.model.folder)
+    return folder
+
+
+def test_doctor_checks_chinese_japanese_and_korean(cjk: Path) -> None:
+    """Each model loads and its front end is built over its symbol list; each language's packages are
+    found; each speaker's embedding; each BERT (absent here: a warning naming its download and repo)."""
+    code, checks = doctor(cjk)
+    assert code == 0, checks
+    assert [name for name in checks if name.startswith("melotts-")] == [
+        "melotts-chinese", "melotts-japanese", "melotts-korean"
+    ]  # fmt: skip
+    for language in (ZH, JP, KR):
+        model = checks[language.model.folder]
+        assert model["status"] == "ok" and f"speakers {language.code}" in model["detail"]
+        packages = checks[f"packages {language.key}"]
+        assert packages["status"] == "ok" and ", ".join(language.packages) in packages["detail"]
+        bert = checks[language.model.bert.folder]
+        assert bert["status"] == "warn" and f"synthesis in {language.key} uses zero" in bert["detail"]
+        assert language.model.bert.repo in bert["hint"] and f"--languages {language.key}" in bert["hint"]
+    assert checks["base speakers"]["status"] == "ok" and "(zh 1, jp 1, kr 1)" in checks["base speakers"]["detail"]
+    assert "bert" not in checks  # English's BERT is no installed language's
+
+
+@pytest.mark.parametrize(("missing", "language"), [("jieba", ZH), ("MeCab", JP), ("g2pkk", KR)])
+def test_doctor_names_the_extra_a_cjk_language_lacks(
+    cjk: Path, monkeypatch: pytest.MonkeyPatch, missing: str, language
+) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == missing else real_find_spec(name, *a)
+    )
+    code, checks = doctor(cjk)
+    assert code == 4
+    packages = checks[f"packages {language.key}"]
+    assert (
+        packages["status"] == "fail"
+        and packages["detail"] == f"{language.name} needs {missing}, which is not installed"
+    )
+    assert packages["hint"] == f"pip install 'openvoice-tt[{language.key}]' (or run ./setup_and_run.sh)"
+    others = [other for other in (ZH, JP, KR) if other is not language]
+    assert all(checks[f"packages {other.key}"]["status"] == "ok" for other in others)

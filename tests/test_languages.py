@@ -25,21 +25,24 @@ from typer.testing import CliRunner
 from openvoice_tt import api
 from openvoice_tt.cli import app
 from openvoice_tt.errors import CheckpointError, ConfigError, InputError, LexiconError, MissingPackagesError
-from openvoice_tt.languages import EN, EN_NEWEST, EN_V2, ES, FR, LANGUAGES
+from openvoice_tt.languages import EN, EN_NEWEST, EN_V2, ES, FR, JP, KR, LANGUAGES, ZH
 from scripts.make_test_checkpoints import LANGUAGE_SPEAKERS, write_all
-from tests.languages import no_model_loads, without_gruut  # noqa: F401 (fixtures)
+from tests.languages import hello, no_model_loads, without_gruut  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
 
 REPO = Path(__file__).resolve().parents[1]
 ENGLISH_NAMES = ["EN-US", "EN-BR", "EN_INDIA", "EN-AU", "EN-Default"]
-ALL_NAMES = [*ENGLISH_NAMES, *ENGLISH_NAMES, "EN-Newest", "ES", "FR"]
+ALL_NAMES = [*ENGLISH_NAMES, *ENGLISH_NAMES, "EN-Newest", "ES", "FR", "ZH", "JP", "KR"]
 FOLDERS = {
     "EN": "melotts-english",
     "EN_V2": "melotts-english-v2",
     "EN_NEWEST": "melotts-english-v3",
     "ES": "melotts-spanish",
     "FR": "melotts-french",
+    "ZH": "melotts-chinese",
+    "JP": "melotts-japanese",
+    "KR": "melotts-korean",
 }
 
 
@@ -63,7 +66,14 @@ def sha(path: Path) -> str:
 def test_installed_speakers_are_every_language_in_registry_then_config_order(multilingual_checkpoints: Path) -> None:
     speakers = api.installed_speakers(multilingual_checkpoints)
     assert [s.name for s in speakers] == ALL_NAMES
-    assert [s.language.code for s in speakers] == ["EN"] * 5 + ["EN_V2"] * 5 + ["EN_NEWEST", "ES", "FR"]
+    assert [s.language.code for s in speakers] == ["EN"] * 5 + ["EN_V2"] * 5 + [
+        "EN_NEWEST",
+        "ES",
+        "FR",
+        "ZH",
+        "JP",
+        "KR",
+    ]
     assert all(s.model_folder == multilingual_checkpoints / FOLDERS[s.language.code] for s in speakers)
     assert [s.speaker_id for s in speakers[:5]] == [0, 1, 2, 3, 4] and speakers[-1].speaker_id == 0
     assert api.installed_languages(multilingual_checkpoints) == list(LANGUAGES)
@@ -112,7 +122,7 @@ def test_an_unknown_speaker_lists_every_installed_one(multilingual_checkpoints: 
         api.find_base_speaker(multilingual_checkpoints, "DE")
     assert caught.value.exit_code == 3
     assert str(caught.value) == (
-        "unknown speaker 'DE' (choose from EN-US, EN-BR, EN_INDIA, EN-AU, EN-Default, EN-Newest, ES, FR)"
+        "unknown speaker 'DE' (choose from EN-US, EN-BR, EN_INDIA, EN-AU, EN-Default, EN-Newest, ES, FR, ZH, JP, KR)"
     )
 
 
@@ -122,7 +132,9 @@ def test_a_speaker_of_another_language_lists_that_languages_speakers(multilingua
 
 
 def test_an_unknown_language_lists_the_languages(multilingual_checkpoints: Path) -> None:
-    with pytest.raises(InputError, match=r"unknown language 'de' \(known: en, en-v2, en-v3, es, fr\)") as caught:
+    with pytest.raises(
+        InputError, match=r"unknown language 'de' \(known: en, en-v2, en-v3, es, fr, zh, jp, kr\)"
+    ) as caught:
         api.find_base_speaker(multilingual_checkpoints, None, "de")
     assert caught.value.exit_code == 3
 
@@ -158,7 +170,7 @@ def test_check_request_checks_speakers_in_every_language(multilingual_checkpoint
         api.check_request(multilingual_checkpoints, speakers=["EN-Newest"], language="en-v2")
     with pytest.raises(InputError, match="unknown language"):
         api.check_request(multilingual_checkpoints, language="xx")
-    assert api.base_speakers(multilingual_checkpoints) == (*ENGLISH_NAMES, "EN-Newest", "ES", "FR")
+    assert api.base_speakers(multilingual_checkpoints) == (*ENGLISH_NAMES, "EN-Newest", "ES", "FR", "ZH", "JP", "KR")
 
 
 # Loading a language ----------------------------------------------------------------------------------------
@@ -195,7 +207,7 @@ def test_each_language_loads_its_own_model(multilingual_checkpoints: Path) -> No
         tts = api.TTS(multilingual_checkpoints, "cpu", language=language)
         assert tts.language is language
         assert list(tts.speakers) == list(LANGUAGE_SPEAKERS[language.code])
-        audio[language.code] = tts.synth("Hello there.", seed=3).audio
+        audio[language.code] = tts.synth(hello(language.code), seed=3).audio
     assert len({hashlib.sha256(a.tobytes()).hexdigest() for a in audio.values()}) == len(LANGUAGES)
 
 
@@ -217,7 +229,8 @@ def test_the_pool_loads_each_language_once_and_only_when_asked(multilingual_chec
 def test_speakers_lists_every_installed_language(multilingual_checkpoints: Path) -> None:
     rows = ok("speakers", "-c", multilingual_checkpoints)
     assert [r["name"] for r in rows] == ALL_NAMES
-    assert [r["language_key"] for r in rows] == ["en"] * 5 + ["en-v2"] * 5 + ["en-v3", "es", "fr"]
+    assert [r["language_key"] for r in rows] == ["en"] * 5 + ["en-v2"] * 5 + ["en-v3", "es", "fr", "zh", "jp", "kr"]
+    assert [r["id"] for r in rows[-3:]] == [1, 0, 0]  # the published Chinese config numbers its speaker 1
     assert all(Path(r["model"]).name == FOLDERS[r["language"]] for r in rows)
     last = {r["name"]: r for r in rows}
     assert last["ES"]["se"].endswith("base_speakers/ses/es.pth") and last["ES"]["se_present"]
@@ -241,7 +254,7 @@ def test_the_top_level_help_names_every_spoken_language() -> None:
     ("args", "message"),
     [
         (["--speaker", "DE"], "error: unknown speaker 'DE' (choose from EN-US, EN-BR, EN_INDIA, EN-AU, EN-Default, "),
-        (["--language", "de"], "error: unknown language 'de' (known: en, en-v2, en-v3, es, fr)"),
+        (["--language", "de"], "error: unknown language 'de' (known: en, en-v2, en-v3, es, fr, zh, jp, kr)"),
         (["--speaker", "EN-Newest", "--language", "en"], "error: unknown speaker 'EN-Newest' (choose from EN-US,"),
     ],
 )
@@ -329,7 +342,10 @@ def test_language_picks_between_models_that_share_a_name(multilingual_checkpoint
     assert sha(tmp_path / "v2-first.wav") == sha(tmp_path / "v2.wav")  # EN-US is EN_V2's first speaker
 
 
-@pytest.mark.parametrize(("speaker", "embedding"), [("EN-Newest", "en-newest"), ("ES", "es"), ("FR", "fr")])
+@pytest.mark.parametrize(
+    ("speaker", "embedding"),
+    [("EN-Newest", "en-newest"), ("ES", "es"), ("FR", "fr"), ("ZH", "zh"), ("JP", "jp"), ("KR", "kr")],
+)
 def test_clone_starts_from_the_speakers_own_embedding(
     multilingual_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, speaker: str, embedding: str
 ) -> None:
@@ -340,9 +356,10 @@ def test_clone_starts_from_the_speakers_own_embedding(
     monkeypatch.setattr(api.converter, "load_se", lambda path: (loaded.append(Path(path).name), load_se(path))[1])
     target = multilingual_checkpoints / "base_speakers/ses/en-br.pth"
     out = tmp_path / "clone.wav"
-    result = ok("clone", "Hello there.", "--se", target, "--speaker", speaker, "-o", out,
+    result = ok("clone", hello(speaker), "--se", target, "--speaker", speaker, "-o", out,
                 "-c", multilingual_checkpoints, "-d", "cpu", "--seed", 1)  # fmt: skip
     assert result["speaker"] == speaker and result["sample_rate"] == 22_050
+    assert result["language_key"] == {"en-newest": "en-v3"}.get(embedding, embedding)
     assert loaded == [f"{embedding}.pth"]
     assert sf.info(out).frames > 0
 
@@ -351,7 +368,7 @@ def test_convert_knows_the_speakers_of_every_language(multilingual_checkpoints: 
     converter = api.ToneColorConverter(multilingual_checkpoints, "cpu")
     fr = converter.base_speaker_se("FR")
     assert torch.equal(fr, api.load_se(multilingual_checkpoints / "base_speakers/ses/fr.pth"))
-    with pytest.raises(InputError, match=r"unknown speaker 'DE' \(choose from .*EN-Newest, ES, FR\)"):
+    with pytest.raises(InputError, match=r"unknown speaker 'DE' \(choose from .*EN-Newest, ES, FR, ZH, JP, KR\)"):
         converter.base_speaker_se("DE")
 
 
@@ -370,6 +387,11 @@ def test_test_checkpoints_have_each_languages_config_shape(multilingual_checkpoi
             assert (multilingual_checkpoints / "base_speakers/ses" / f"{api.speaker_key(name)}.pth").is_file()
     assert LANGUAGE_SPEAKERS["ES"] == {"ES": 0} and LANGUAGE_SPEAKERS["FR"] == {"FR": 0}
     assert LANGUAGE_SPEAKERS["EN_NEWEST"] == {"EN-Newest": 0}
+    assert (LANGUAGE_SPEAKERS["ZH"], LANGUAGE_SPEAKERS["JP"], LANGUAGE_SPEAKERS["KR"]) == (
+        {"ZH": 1},
+        {"JP": 0},
+        {"KR": 0},
+    )
 
 
 def test_english_test_checkpoints_do_not_change_with_other_languages(
@@ -433,11 +455,136 @@ def test_make_test_checkpoints_writes_the_languages_asked_for(tmp_path: Path) ->
     script = [sys.executable, str(REPO / "scripts" / "make_test_checkpoints.py")]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [*script, str(tmp_path / "ck"), "--languages", "es", "EN_NEWEST"], env=env, capture_output=True, text=True
+        [*script, str(tmp_path / "ck"), "--languages", "es", "EN_NEWEST", "zh", "jp", "kr"],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     folders = sorted(p.name for p in (tmp_path / "ck").iterdir())
-    assert folders == ["base_speakers", "converter", "melotts-english-v3", "melotts-spanish"]
+    assert folders == [
+        "base_speakers", "converter", "melotts-chinese", "melotts-english-v3", "melotts-japanese",
+        "melotts-korean", "melotts-spanish",
+    ]  # fmt: skip
     bad = subprocess.run([*script, str(tmp_path / "bad"), "--languages", "de"], env=env, capture_output=True, text=True)
-    assert bad.returncode == 2 and "unknown language 'de' (known: en, en-v2, en-v3, es, fr)" in bad.stderr
+    assert bad.returncode == 2 and "unknown language 'de' (known: en, en-v2, en-v3, es, fr, zh, jp, kr)" in bad.stderr
     assert "Traceback" not in bad.stderr and not (tmp_path / "bad").exists()
+
+
+# Chinese, Japanese and Korean --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["ZH", "JP", "KR"])
+def test_synth_in_chinese_japanese_and_korean(multilingual_checkpoints: Path, tmp_path: Path, code: str) -> None:
+    """`--speaker ZH|JP|KR` speaks with that language's folder and front end: the CLI's file is the API's
+    audio, and the text reached the model as the language's own ids (its language id on every phone)."""
+    language = {"ZH": ZH, "JP": JP, "KR": KR}[code]
+    out = tmp_path / "cli.wav"
+    said = ok("synth", hello(code), "--speaker", code.lower(), "-o", out,
+              "-c", multilingual_checkpoints, "-d", "cpu", "--seed", 4)  # fmt: skip
+    assert (said["speaker"], said["language"], said["language_key"]) == (code, code, language.key)
+    assert "language_detected" not in said  # a speaker named it
+    tts = api.TTS(multilingual_checkpoints, "cpu", language=language)
+    tts.synth(hello(code), seed=4).save(tmp_path / "api.wav")
+    assert sha(out) == sha(tmp_path / "api.wav")
+    (chunk,) = tts.prepare(hello(code))
+    ids = chunk.inputs.language_ids.tolist()
+    assert set(ids[1::2]) == {language.language_id} and set(ids[::2]) == {0}  # blanks between phones: 0
+    voice = tts.voice(code, api.synthesis_params(1.0, 0.2, 0.6, 0.8), 1.0)
+    assert voice.speaker_id == LANGUAGE_SPEAKERS[code][code]  # 1 for ZH, as published
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "why"),
+    [
+        ("今天天气很好，我们去公园散步吧。", "ZH", "Han characters without kana"),
+        ("今日はいい天気ですね。", "JP", "kana"),
+        ("오늘 날씨가 좋네요.", "KR", "Hangul"),
+        ("¿Dónde está la estación?", "ES", "Spanish"),
+        ("Hello there.", "EN", "not clearly Spanish or French"),
+    ],
+)
+def test_a_speakerless_synth_detects_the_language_and_says_why(
+    multilingual_checkpoints: Path, tmp_path: Path, text: str, code: str, why: str
+) -> None:
+    for extra in ((), ("--language", "auto")):
+        said = ok("synth", text, *extra, "-o", tmp_path / "x.wav", "-c", multilingual_checkpoints, "-d", "cpu")
+        assert said["language"] == code and said["language_detected"]["code"] == code
+        assert why in said["language_detected"]["reason"]
+        assert said["speaker"] == LANGUAGE_SPEAKERS_FIRST[code]
+
+
+LANGUAGE_SPEAKERS_FIRST = {code: next(iter(speakers)) for code, speakers in LANGUAGE_SPEAKERS.items()}
+
+
+def test_auto_with_a_speaker_is_the_speaker_and_a_missing_language_is_named(
+    multilingual_checkpoints: Path, tmp_path: Path
+) -> None:
+    said = ok("synth", "你好。", "--speaker", "ZH", "--language", "auto", "-o", tmp_path / "x.wav",
+              "-c", multilingual_checkpoints, "-d", "cpu")  # fmt: skip
+    assert said["language"] == "ZH" and "language_detected" not in said
+    english_only = tmp_path / "en"
+    shutil.copytree(multilingual_checkpoints, english_only)
+    for folder in ("melotts-chinese", "melotts-japanese", "melotts-korean"):
+        shutil.rmtree(english_only / folder)
+    out = tmp_path / "y.wav"
+    result = run("synth", "今天天气很好。", "-o", out, "-c", english_only, "-d", "cpu")
+    assert result.exit_code == 4, result.output
+    assert result.stderr.strip() == (
+        "error: the text looks Chinese (with English) (Han characters without kana or Hangul (6 Han characters)), "
+        "which is not installed: 'openvoice-tt download --languages zh' fetches it"
+    )
+    assert not out.exists()
+    # Spanish text with Spanish missing: the first English model reads it, and says so.
+    shutil.rmtree(english_only / "melotts-spanish")
+    said = ok("synth", "¿Dónde está?", "-o", out, "-c", english_only, "-d", "cpu")
+    assert said["language"] == "EN" and "Spanish is not installed, so English" in said["language_detected"]["reason"]
+
+
+def test_phonemes_auto_says_which_language_read_the_text(multilingual_checkpoints: Path) -> None:
+    said = ok("phonemes", "오늘 날씨가 좋네요.", "--language", "auto", "-c", multilingual_checkpoints)
+    assert said["language"] == "KR" and said["language_detected"]["language"] == "kr"
+    assert {i for c in said["chunks"] for i in c["model_inputs"]["language_ids"][1::2]} == {KR.language_id}
+
+
+PARAGRAPHS = {
+    "ZH": "我们今天下午一起去公园散步看看花草树木",
+    "JP": "きょうはみんなでこうえんにさんぽにいきます",
+    "KR": "오늘 우리는 함께 공원에 산책하러 갑니다 ",
+}
+
+
+@pytest.mark.parametrize("code", ["ZH", "JP", "KR"])
+def test_ten_thousand_characters_without_punctuation_are_chunked_and_read(
+    multilingual_checkpoints: Path, code: str
+) -> None:
+    """No sentence end in 10,000 characters: chunks of at most 100 characters (the first 40), every one
+    read by the front end, nothing lost (the issue's hostile paragraph; no traceback)."""
+    language = {"ZH": ZH, "JP": JP, "KR": KR}[code]
+    text = (PARAGRAPHS[code] * 600)[:10_000]
+    tts = api.TTS(multilingual_checkpoints, "cpu", language=language)
+    chunks = tts.prepare(text)
+    assert len(chunks[0].text) <= 40 and all(len(chunk.text) <= 100 for chunk in chunks)
+    assert len(chunks) >= 100 and "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")
+    assert all(len(chunk.inputs.phones) > 2 for chunk in chunks)
+
+
+@pytest.mark.parametrize("code", ["ZH", "JP"])
+def test_a_long_texts_first_chunk_is_its_first_sentence(multilingual_checkpoints: Path, code: str) -> None:
+    """What synth and a stream speak first: sentences end at 。！？ with no space after them."""
+    sentences = {
+        "ZH": ["今天下午我们去公园散步的时候遇到了老朋友。", "公园里有很多人在锻炼身体，还有人在跳舞！"],
+        "JP": ["東京は日本の首都で、人口がとても多い大きな町です。", "毎日たくさんの人が電車で会社に行きます！"],
+    }[code]
+    tts = api.TTS(multilingual_checkpoints, "cpu", language={"ZH": ZH, "JP": JP}[code])
+    chunks = [chunk.text for chunk in tts.prepare("".join(sentences * 4))]
+    assert chunks[0] == sentences[0] and all(chunk.endswith(("。", "！")) for chunk in chunks)
+
+
+def test_a_detected_language_is_said_on_stderr_unless_english(multilingual_checkpoints: Path, tmp_path: Path) -> None:
+    common = ("-o", tmp_path / "x.wav", "-c", multilingual_checkpoints, "-d", "cpu")
+    chinese = run("synth", "你好。", *common)
+    assert chinese.exit_code == 0, chinese.output
+    assert "language: zh (Han characters without kana or Hangul (2 Han characters))" in chinese.stderr.splitlines()
+    english = run("synth", "Hello.", *common)
+    assert english.exit_code == 0 and "language:" not in english.stderr

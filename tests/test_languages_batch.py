@@ -16,7 +16,7 @@ from openvoice_tt import api
 from openvoice_tt import batch as batching
 from openvoice_tt.api import pool
 from openvoice_tt.cli import app
-from openvoice_tt.languages import EN, EN_NEWEST, EN_V2, ES, FR
+from openvoice_tt.languages import EN, EN_NEWEST, EN_V2, ES, FR, JP, KR, ZH
 from tests.languages import without_gruut  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
@@ -175,3 +175,26 @@ def test_options_fingerprint_is_unchanged_without_a_language() -> None:
     """Records written before the language option match: without one, the hashed options are as before."""
     assert "language" not in batching.Options(speaker="EN-US").fingerprint()
     assert batching.Options(language="es").fingerprint()["language"] == "es"
+
+
+def test_items_in_chinese_japanese_and_korean(multilingual_checkpoints: Path, tmp_path: Path, loads: list[str]) -> None:
+    """A `language` column or a speaker names the model; an item naming neither (with no --speaker) speaks
+    the language detected from its text, and `language: auto` asks for the same."""
+    items = [
+        {"text": "你好，我们走吧。", "language": "zh", "output": "zh.wav"},
+        {"text": "こんにちは、元気ですか。", "speaker": "JP", "output": "jp.wav"},
+        {"text": "안녕하세요, 반갑습니다.", "output": "kr.wav"},
+        {"text": "今日はいい天気ですね。", "language": "auto", "output": "jp-auto.wav"},
+        {"text": "Good day.", "output": "en.wav"},
+    ]
+    expected = {"zh.wav": ZH, "jp.wav": JP, "kr.wav": KR, "jp-auto.wav": JP, "en.wav": EN}
+    out = tmp_path / "out"
+    command = ["batch", write_list(tmp_path, items), "-o", out, "-c", multilingual_checkpoints, "-d", "cpu", "--json"]
+    result = CliRunner().invoke(app, [str(a) for a in command])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["counts"]["done"] == len(items)
+    assert loads == ["ZH", "JP", "KR", "EN"]  # each once, before the first item, in order of first use
+    for item in items:
+        language = expected[item["output"]]
+        api.TTS(multilingual_checkpoints, "cpu", language=language).synth(item["text"]).save(tmp_path / "api.wav")
+        assert sha(out / item["output"]) == sha(tmp_path / "api.wav"), item

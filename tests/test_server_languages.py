@@ -6,6 +6,7 @@ language that is not installed or lacks its packages is a clear JSON error."""
 from __future__ import annotations
 
 import io
+import json
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,7 +89,7 @@ def test_voices_lists_every_installed_speaker_with_its_language(server) -> None:
     expected = [(s.name, s.language.code, s.language.key) for s in api.installed_speakers(service.pool.checkpoints)]
     assert base == expected
     codes = {code for _, code, _ in base}
-    assert codes == {"EN", "EN_V2", "EN_NEWEST", "ES", "FR"}
+    assert codes == {"EN", "EN_V2", "EN_NEWEST", "ES", "FR", "ZH", "JP", "KR"}
     assert ("EN-Newest", "EN_NEWEST", "en-v3") in base and ("ES", "ES", "es") in base and ("FR", "FR", "fr") in base
     assert [v["name"] for v in listed if v["kind"] == "embedding"] == ["stored"]
     assert all(v["sample_rate"] == 44100 for v in listed if v["kind"] == "base speaker")
@@ -173,8 +174,19 @@ def test_a_language_not_installed_is_400(tiny_checkpoints: Path, tmp_path: Path)
             assert error["param"] == "voice"
             assert error["message"].startswith(f"voice '{voice}' speaks {name}, which is not installed"), error
             assert "(installed: en;" in error["message"]
+        response = speech(url, voice="DE")
+        assert response.json()["error"]["message"].startswith("unknown voice 'DE' (choose from EN-US, ")
         response = speech(url, voice="JP")
-        assert response.json()["error"]["message"].startswith("unknown voice 'JP' (choose from EN-US, ")
+        assert response.json()["error"]["message"].startswith("voice 'JP' speaks Japanese, which is not installed")
+        (tmp_path / "voices" / "stored.pth").write_bytes((tiny_checkpoints / "base_speakers/ses/jp.pth").read_bytes())
+        response = speech(url, voice="stored", input="今日はいい天気ですね。")  # detected, not installed
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["param"] == "input"
+        assert error["message"] == (
+            "the text looks Japanese (kana in the text (6 kana, 4 Han characters)), which is not installed: "
+            "'openvoice-tt download --languages jp' fetches it (on this server; or name a \"language\")"
+        )
 
 
 @pytest.mark.parametrize("name", ["EN-Newest", "es", "FR"])
@@ -191,15 +203,27 @@ def test_a_voice_cannot_take_a_base_speakers_name_in_any_language(server, voice:
 
 
 @pytest.mark.parametrize(
-    ("voice", "code", "text"), [("ES", "ES", "¿Dónde está la estación?"), ("fr", "FR", "Où est la gare ?")]
+    ("voice", "code", "text"),
+    [
+        ("ES", "ES", "¿Dónde está la estación?"),
+        ("fr", "FR", "Où est la gare ?"),
+        ("zh", "ZH", "你好，我们走吧。"),
+        ("JP", "JP", "こんにちは、元気ですか。"),
+        ("KR", "KR", "안녕하세요, 반갑습니다."),
+    ],
 )
-def test_spanish_and_french_speakers_speak(
+def test_each_languages_speakers_speak(
     server, multilingual_checkpoints: Path, voice: str, code: str, text: str
 ) -> None:
     url, _ = server
-    data, rate = audio(speech(url, voice=voice, seed=2, input=text))
+    response = speech(url, voice=voice, seed=2, input=text)
+    data, rate = audio(response)
     assert rate == 44100 and same_audio(data, reference(multilingual_checkpoints, code, text, code, 2))
     assert code in httpx.get(f"{url}/health").json()["languages_loaded"]
+    assert (
+        response.headers["X-OpenVoice-Language"] == code.lower()
+        and "X-OpenVoice-Language-Reason" not in response.headers
+    )
 
 
 def test_a_stored_voice_speaks_french(server) -> None:
@@ -209,6 +233,25 @@ def test_a_stored_voice_speaks_french(server) -> None:
     cloner = api.VoiceCloner(tts=service.pool.get("FR"), converter=service.cloner.converter)
     expected = np.concatenate(list(cloner.stream("Bonjour.", se=service.voices / "stored.pth", seed=4)))
     assert same_audio(data, sf.read(io.BytesIO(_wav16(expected, rate)), dtype="int16")[0])
+
+
+@pytest.mark.parametrize("language", [None, "auto"])
+def test_a_stored_voice_speaks_the_language_detected_from_the_input(server, language: str | None) -> None:
+    """No language (or "auto"): the input's script picks the model the stored voice is cloned from, and the
+    headers say which and why."""
+    url, service = server
+    extra = {"language": language} if language else {}
+    response = speech(url, voice="stored", seed=4, input="你好，我们走吧。", **extra)
+    data, rate = audio(response)
+    assert response.headers["X-OpenVoice-Language"] == "zh"
+    assert json.loads(response.headers["X-OpenVoice-Language-Reason"]) == (
+        "Han characters without kana or Hangul (6 Han characters)"
+    )
+    cloner = api.VoiceCloner(tts=service.pool.get("ZH"), converter=service.cloner.converter)
+    expected = np.concatenate(list(cloner.stream("你好，我们走吧。", se=service.voices / "stored.pth", seed=4)))
+    assert same_audio(data, sf.read(io.BytesIO(_wav16(expected, rate)), dtype="int16")[0])
+    english = speech(url, voice="stored", seed=4, input="Hello.", **extra)
+    assert english.headers["X-OpenVoice-Language"] == "en"
 
 
 def test_serve_loads_the_first_language_and_lists_them_all(
@@ -235,5 +278,5 @@ def test_serve_loads_the_first_language_and_lists_them_all(
     )
     assert result.exit_code == 0, result.output
     assert len(started) == 1
-    assert "languages en, en-v2, en-v3, es, fr, en loaded, the others on first use" in result.stderr
+    assert "languages en, en-v2, en-v3, es, fr, zh, jp, kr, en loaded, the others on first use" in result.stderr
     assert loads == ["EN"]

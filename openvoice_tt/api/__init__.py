@@ -25,7 +25,7 @@ Every name is importable from here; each lives in the module of its concern:
     device.py         resolve_device, silenced_native_output, stage_timer
     tts.py            TTS (one language's MeloTTS checkpoint)
     voices.py         BaseSpeaker, installed_languages, installed_speakers, require_speakers,
-                      find_base_speaker, find_speaker
+                      find_base_speaker, find_speaker, detect_language (openvoice_tt.detection)
     pool.py           TTSPool (one lazily loaded TTS per language, kept: the server's and batch's)
     embeddings.py     load_se, save_se, EmbeddingCache, default_cache_dir
     converter.py      ToneColorConverter
@@ -66,6 +66,7 @@ from openvoice_tt.api.validation import (
 )
 from openvoice_tt.api.voices import (
     BaseSpeaker,
+    detect_language,
     find_base_speaker,
     find_speaker,
     installed_languages,
@@ -116,6 +117,7 @@ __all__ = [
     "checkpoint_dir",
     "clone_phases",
     "default_cache_dir",
+    "detect_language",
     "existing_checkpoint_dir",
     "find_base_speaker",
     "find_speaker",

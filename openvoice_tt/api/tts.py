@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 class TTS:
     """One MeloTTS language: text -> speech at 44.1 kHz with one of its base speakers.
 
-    `language` (a code or key of `openvoice_tt.languages`: EN, EN_V2, EN_NEWEST or en-v3, ES, FR; default
-    English) picks the checkpoint folder (`<checkpoints>/melotts-english/`, `melotts-spanish/`, ...) and its
+    `language` (a code or key of `openvoice_tt.languages`: EN, EN_V2, EN_NEWEST or en-v3, ES, FR, ZH, JP,
+    KR; default English) picks the checkpoint folder (`<checkpoints>/melotts-english/`, `melotts-spanish/`, ...) and its
     BERT folder (`bert-base-uncased/`, ...). The language's front end is imported first, so missing packages
     are a MissingPackagesError (exit 7) before any model loads. Without the BERT folder the front end uses
     zero features (spec §4.7) and one `NoBertWarning` says so. `lexicon` (a file of `word  ARPABET` lines,
@@ -125,20 +125,23 @@ class TTS:
         return Voice(self.config.speakers[speaker], params, self.silence_samples(speed))
 
     def prepare(self, text: str, timer: StageTimer | None = None) -> list[Chunk]:
-        """Split `text` into chunks (at most 256 characters, whole sentences) and run the front end on each.
+        """Split `text` into chunks (whole sentences, at most 256 characters; 100 in Chinese, Japanese and
+        Korean: `text.split.chunk_limits`) and run the front end on each.
 
         A chunk with nothing speakable is skipped with a warning; text with nothing speakable at all is a
         TextError. Runs before any synthesis, so bad text fails in milliseconds.
         """
         from openvoice_tt.pipeline import split_chunks
         from openvoice_tt.text.frontend import ForeignTextWarning, foreign_letters
+        from openvoice_tt.text.split import chunk_limits
 
         check_text(text)
         notice = foreign_letters(text) if self.language.reads_english else None
         if notice is not None:
             warnings.warn(notice, ForeignTextWarning, stacklevel=2)
         timer = timer if timer is not None else stage_timer("cpu")
-        return split_chunks(self._front_end, text, SYNTHESIS.max_chunk_chars, timer)
+        max_chars, first_chars = chunk_limits(self.language.splitter)
+        return split_chunks(self._front_end, text, max_chars, timer, first_chars, self.language.splitter)
 
     def _front_end(self, chunk: str, timer: StageTimer) -> TextInputs:
         """Front end for one chunk, timed as "front_end" with the BERT part split out as "bert"."""

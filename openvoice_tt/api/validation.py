@@ -154,7 +154,7 @@ def check_request(
     if seed is not None:
         check_seed(seed)
     if language is not None:
-        find_base_speaker(checkpoints, None, language)
+        find_base_speaker(checkpoints, None, language, text if text is not None else "")
     for name in speakers:
         if name is not None:
             find_base_speaker(checkpoints, name, language)

@@ -9,10 +9,11 @@ in `LANGUAGES` order (EN) unless a language is named.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from openvoice_tt.api.speech import PathLike
+from openvoice_tt.detection import Detection, choose, is_auto
 from openvoice_tt.errors import CheckpointError, InputError
 from openvoice_tt.languages import EN, LANGUAGES, Language, find_language
 from openvoice_tt.layout import Layout, existing_checkpoint_dir, require_files, speaker_key
@@ -40,6 +41,9 @@ class BaseSpeaker:
     model_folder: Path
     speaker_id: int = 0
     """The speaker's row in the checkpoint's speaker table (`data.spk2id`)."""
+    detection: Detection | None = None
+    """How the language was detected from the text (`--language auto` or a speaker-less call); None when
+    a speaker or language named it."""
 
     @property
     def key(self) -> str:
@@ -51,6 +55,23 @@ def installed_languages(checkpoints: PathLike | None = None) -> list[Language]:
     """The languages whose MeloTTS config.json is in the checkpoint folder, in `LANGUAGES` order."""
     root = existing_checkpoint_dir(checkpoints)
     return [language for language in LANGUAGES if Layout(root, language.model).melo.config.is_file()]
+
+
+def readable_languages(checkpoints: PathLike | None = None) -> list[Language]:
+    """The languages `phonemes` can read text in: the installed ones (`installed_languages`) when the
+    checkpoint folder has any, else every language whose packages are installed (phonemes needs no model)."""
+    from openvoice_tt.layout import checkpoint_dir
+
+    if checkpoint_dir(checkpoints).is_dir():
+        installed = installed_languages(checkpoints)
+        if installed:
+            return installed
+    return [language for language in LANGUAGES if not language.missing_packages()]
+
+
+def detect_language(text: str, checkpoints: PathLike | None = None) -> Detection:
+    """The language `text` is in, among `readable_languages` (see `openvoice_tt.detection.choose`)."""
+    return choose(text, readable_languages(checkpoints))
 
 
 def language_speakers(checkpoints: PathLike | None, language: Language) -> list[BaseSpeaker]:
@@ -84,18 +105,31 @@ def require_speakers(checkpoints: PathLike | None = None) -> list[BaseSpeaker]:
 
 
 def find_base_speaker(
-    checkpoints: PathLike | None, name: str | None, language: str | Language | None = None
+    checkpoints: PathLike | None, name: str | None, language: str | Language | None = None, text: str | None = None
 ) -> BaseSpeaker:
     """The base speaker called `name` (any case, `-`/`_` alike), in `language` (a code or key) when given.
 
-    No name gives the language's first speaker, or without a language the first installed speaker (EN-US
-    when English is installed). An unknown name is an InputError listing the installed speakers, an unknown
-    language an InputError listing the languages (both exit 3); a named language that is not installed, a
-    speaker of a language that is not installed (`ES` without Spanish), or no installed language at all, a
-    CheckpointError saying how to get it.
+    No name gives the language's first speaker. With neither, or with `language="auto"` and no name, the
+    language is detected from `text` among the installed ones (`openvoice_tt.detection`; the result's
+    `detection` says what and why); without `text` either, the first installed speaker (EN-US when English
+    is installed). `auto` with a name is the name alone. An unknown name is an InputError listing the
+    installed speakers, an unknown language an InputError listing the languages (both exit 3); a named
+    language that is not installed, a speaker of a language that is not installed (`ES` without Spanish),
+    text detected as a language that is not installed, or no installed language at all, a CheckpointError
+    saying how to get it.
     """
     if name is not None and not isinstance(name, str):
         raise InputError(f"speaker must be a name (a string), got {name!r}")
+    if is_auto(language):
+        language = None
+        if name is None and text is None:
+            raise InputError("--language auto needs the text to detect its language from")
+    if name is None and language is None and text is not None:
+        installed = installed_languages(checkpoints)
+        if installed:
+            detection = choose(text, installed)
+            first = language_speakers(checkpoints, detection.language)[0]
+            return replace(first, detection=detection)
     if language is not None:
         chosen = language if isinstance(language, Language) else find_language(language)
         speakers = language_speakers(checkpoints, chosen)

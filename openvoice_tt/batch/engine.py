@@ -63,28 +63,35 @@ class Engine:
         device = self.device_used or api.resolve_device(self.device)
         return f"tt:{device_choice()}" if device == "tt" else device
 
-    def base_speaker(self, options: Options) -> BaseSpeaker:
-        """The base speaker (and so the language) that `options` name, looked up once per batch."""
+    def base_speaker(self, options: Options, text: str | None = None) -> BaseSpeaker:
+        """The base speaker (and so the language) that `options` name, looked up once per batch; with no
+        speaker and no language (or `auto`), that of the language detected from the item's `text`
+        (`openvoice_tt.detection`), looked up once per detected language."""
         from openvoice_tt import api
+        from openvoice_tt.detection import is_auto
 
+        if options.speaker is None and (options.language is None or is_auto(options.language)) and text is not None:
+            found = api.find_base_speaker(self.checkpoints, None, "auto", text)
+            return self._speakers.setdefault(("auto", found.language.code), found)
         key = (options.speaker, options.language)
         if key not in self._speakers:
             self._speakers[key] = api.find_base_speaker(self.checkpoints, options.speaker, options.language)
         return self._speakers[key]
 
-    def load(self, kinds: set[str], voices: Sequence[Options] = ()) -> None:
+    def load(self, kinds: set[str], voices: Sequence[Options] = (), texts: Sequence[str | None] = ()) -> None:
         """Load, before the first item runs, the models that items of these kinds ("synth", "clone") need:
-        the TTS of each language that `voices` (the pending items' options, defaults applied) speak in, in
-        order of first use, and the converter for clones. A voice naming no installed speaker is skipped
-        here: it fails its own item."""
+        the TTS of each language that `voices` (the pending items' options, defaults applied, with their
+        `texts` for the items whose language is detected) speak in, in order of first use, and the converter
+        for clones. A voice naming no installed speaker is skipped here: it fails its own item."""
         from openvoice_tt.errors import OpenVoiceError
 
         if not kinds:
             return
         languages: list[Language] = []
-        for options in voices or [Options()]:
+        texts = list(texts) + [None] * (len(voices) - len(texts))
+        for options, text in zip(voices or [Options()], texts or [None], strict=False):
             try:
-                language = self.base_speaker(options).language
+                language = self.base_speaker(options, text).language
             except OpenVoiceError:
                 continue
             if language not in languages:
@@ -125,7 +132,7 @@ class Engine:
         return self._voices[references]
 
     def speak(self, item: Item, options: Options, progress: Progress | None) -> Speech:
-        base = self.base_speaker(options)
+        base = self.base_speaker(options, item.text)
         kwargs = options.synthesis_kwargs() | {"speaker": base.name}
         if item.kind == "synth":
             return self.tts(base.language).synth(item.text, progress=progress, **kwargs)

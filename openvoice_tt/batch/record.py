@@ -139,7 +139,7 @@ class Fingerprints:
         """The checkpoint files of the item's own language (its speaker's model); a speaker that names
         no installed model is `UNREADABLE`, so the item runs and fails with the real error."""
         try:
-            language = self.engine.base_speaker(options).language
+            language = self.engine.base_speaker(options, item.text).language
         except OpenVoiceError as e:
             return UNREADABLE + one_line(e)
         key = f"checkpoints:{item.kind}:{language.code}"

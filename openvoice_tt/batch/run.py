@@ -117,7 +117,9 @@ def run_batch(
                 pending.append(outcome)
     except KeyboardInterrupt as stop:
         return BatchResult(outcomes, interrupted=True, terminated=isinstance(stop, Terminated))
-    engine.load({o.item.kind for o in pending}, [o.item.options.over(defaults) for o in pending])
+    engine.load(
+        {o.item.kind for o in pending}, [o.item.options.over(defaults) for o in pending], [o.item.text for o in pending]
+    )
     handled = len(outcomes) - len(pending)
     try:
         for outcome in pending:

@@ -11,7 +11,7 @@ import typer
 from openvoice_tt import api
 from openvoice_tt.cli import render
 from openvoice_tt.cli.errors import guarded
-from openvoice_tt.cli.options import CheckpointsOpt, JsonOpt, LexiconOpt, QuietOpt
+from openvoice_tt.cli.options import LANGUAGE_KEYS, CheckpointsOpt, JsonOpt, LexiconOpt, QuietOpt
 from openvoice_tt.cli.textio import read_text
 from openvoice_tt.cli.ui import Ui
 
@@ -21,7 +21,11 @@ def phonemes(
     text: Annotated[str, typer.Argument(help="Text to look at, or - to read it from stdin.", show_default=False)],
     language: Annotated[
         str,
-        typer.Option("--language", help="Language whose front end reads the text: en, en-v2, en-v3, es, fr."),
+        typer.Option(
+            "--language",
+            help=f"Language whose front end reads the text: {LANGUAGE_KEYS}, or auto (detected from the text "
+            "among the installed languages; --json says which and why).",
+        ),
     ] = "en",
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
@@ -33,23 +37,32 @@ def phonemes(
 
     English phones are ARPAbet with stress digits; sources: lexicon (--lexicon), dictionary (MeloTTS's
     training dictionary), g2p_en dictionary, letter-to-sound (g2p_en's model), punctuation, none. Spanish and
-    French phones are IPA characters from gruut (source gruut), punctuation, none. Ids come from the
-    language's installed checkpoint (its config's symbol list) when there is one, else the bundled upstream
-    list (the JSON's `symbols` says which). Loads no model, but a Spanish or French BERT when installed (its
-    word pieces decide word2ph).
+    French phones are IPA characters from gruut (source gruut); Chinese, Japanese and Korean phones are
+    MeloTTS's own (pinyin initials and finals, romaji phones, jamo). Ids come from the language's installed
+    checkpoint (its config's symbol list) when there is one, else the bundled upstream list (the JSON's
+    `symbols` says which). Text is chunked as synthesis chunks it (Chinese, Japanese and Korean sentences
+    end at 。！？ with no space after them). Loads no model, but a non-English language's BERT when installed
+    (its word pieces decide word2ph).
 
     Example: openvoice-tt phonemes "¿Dónde está la estación?" --language es --json
+    Example: openvoice-tt phonemes "今天天气很好。" --language auto --json
     """
     from openvoice_tt.cli.model_inputs import describe
+    from openvoice_tt.detection import is_auto
     from openvoice_tt.languages import find_language
 
-    chosen = find_language(language)
     user_lexicon = api.load_lexicon(lexicon)
     ui = Ui(quiet)
+    text = read_text(text)
+    detection = api.detect_language(text, checkpoints) if is_auto(language) else None
+    chosen = detection.language if detection is not None else find_language(language)
+    if detection is not None:
+        ui.status(f"language: {chosen.key} ({detection.reason})")
     with ui.rendered_warnings():  # words left out, text in another language: one note each on stderr
-        symbols, chunks = describe(read_text(text), chosen, checkpoints, user_lexicon)
+        symbols, chunks = describe(text, chosen, checkpoints, user_lexicon)
     if json_out:
-        Ui.json({"language": chosen.code, "symbols": symbols.to_json(), "chunks": chunks})
+        detected = {"language_detected": detection.to_json()} if detection is not None else {}
+        Ui.json({"language": chosen.code, **detected, "symbols": symbols.to_json(), "chunks": chunks})
         return
     if quiet:
         return

@@ -9,7 +9,7 @@ orders punctuation differently gives other ids, which is why an installed one is
 output says which list was used.
 
 Word pieces decide `word2ph`: English uses the bundled bert-base-uncased vocabulary (the installed
-BERT's own), so it loads no model. Spanish and French use their BERT's tokenizer: when the language's
+BERT's own), so it loads no model. Other languages use their BERT's tokenizer: when the language's
 BERT folder is installed, it is loaded (as synthesis loads it) so `word2ph` is what the model receives
 with it; without it, the front end's no-BERT word pieces (as synthesis without the BERT).
 """
@@ -125,11 +125,10 @@ def describe(
     """The symbol list used, and per synthesis chunk of `text`: text, normalized text, words (word, pieces,
     phones, source; English also arpabet and tones) and `model_inputs` (None for a chunk with nothing to
     speak, with the reason in `unspoken`)."""
-    from openvoice_tt.api import SYNTHESIS
     from openvoice_tt.api import phonemes as english_words
     from openvoice_tt.api.validation import MAX_TEXT_CHARS, check_unicode
     from openvoice_tt.text import NoBertWarning
-    from openvoice_tt.text.split import split_text
+    from openvoice_tt.text.split import chunk_limits, split_text
 
     language.front_end_class()  # exit 7 when its packages are missing, before anything is read
     english = language.reads_english
@@ -150,7 +149,8 @@ def describe(
         if len(text) > MAX_TEXT_CHARS:
             raise TextError(f"text is over {MAX_TEXT_CHARS:,} characters (the limit; split it)")
         check_unicode(text, "text")
-        texts = [(chunk, None) for chunk in split_text(text, SYNTHESIS.max_chunk_chars, SYNTHESIS.first_chunk_chars)]
+        limits = chunk_limits(language.splitter)
+        texts = [(chunk, None) for chunk in split_text(text, *limits, splitter=language.splitter)]
         if not texts:
             raise TextError(f"text has nothing to speak: {preview(text)}")
     chunks = []

@@ -16,6 +16,7 @@ from openvoice_tt import api, outputs
 from openvoice_tt.cli import render
 from openvoice_tt.cli.errors import guarded, stopped
 from openvoice_tt.cli.options import (
+    LANGUAGE_KEYS,
     AudioFormat,
     CheckpointsOpt,
     Device,
@@ -50,7 +51,7 @@ def download(
         list[str] | None,
         typer.Argument(
             metavar="LANGUAGE",
-            help="Languages to fetch, as after --languages (en, en-v2, en-v3, es, fr, all).",
+            help=f"Languages to fetch, as after --languages ({LANGUAGE_KEYS}, all).",
             show_default=False,
         ),
     ] = None,
@@ -59,8 +60,8 @@ def download(
         typer.Option(
             "--languages",
             "-l",
-            help="Base-speaker languages to fetch: en (default), en-v2, en-v3, es, fr or all; several may follow "
-            "(--languages es fr en-v3) or be separated by commas.",
+            help=f"Base-speaker languages to fetch: {LANGUAGE_KEYS} or all (default: en); several may follow "
+            "(--languages zh jp kr) or be separated by commas.",
             show_default=False,
         ),
     ] = None,
@@ -82,6 +83,7 @@ def download(
     files already present are kept. Offline, it lists which file goes where (exit code 4).
 
     Example: openvoice-tt download --languages es fr en-v3 --checkpoints ~/openvoice-checkpoints
+    Example: openvoice-tt download --languages zh jp kr
     """
     from openvoice_tt.download import DEFAULT_LANGUAGES, plan
     from openvoice_tt.download import download as fetch
@@ -174,7 +176,9 @@ def batch(
     A .txt file has one text per line. A .csv/.tsv (header row) or .jsonl file can set per item: text,
     speaker, language, reference (clone; several separated by |), se, output, speed, seed, sdp_ratio,
     noise_scale, noise_scale_w, tau, format. The speaker picks each item's language model (each loads at
-    its first item and is kept); an item naming a speaker or language takes neither from --speaker/--language.
+    its first item and is kept); an item naming a speaker or language takes neither from --speaker/--language;
+    one naming neither, with neither option given (or language auto), speaks the language detected from its
+    text.
     A bad item is reported and the rest go on; the exit code is 1 if any
     item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest).
 
@@ -241,8 +245,9 @@ def serve(
     """Serve OpenAI's speech API over HTTP (POST /v1/audio/speech, /v1/voices, /health); models load once.
 
     Every installed language's base speakers are voices; a language's models load on its first request and
-    stay loaded. A request may add "language" (es, fr, en-v3, ...) to clone a stored voice from that
-    language's speaker.
+    stay loaded. A request may add "language" (es, fr, zh, jp, kr, en-v3, ...) to speak or clone a stored
+    voice with that language's speaker, or "auto"; a stored voice with no language (or "auto") speaks the
+    language detected from the input.
 
     Example: openvoice-tt serve --port 8000, then: curl -s localhost:8000/v1/audio/speech -H
     'Content-Type: application/json' -d '{"model": "openvoice-tt", "input": "Hi.", "voice": "EN-US"}' -o hi.wav

@@ -12,6 +12,10 @@ import typer
 
 from openvoice_tt import layout
 from openvoice_tt.audio import FORMATS
+from openvoice_tt.languages import LANGUAGES
+
+LANGUAGE_KEYS = ", ".join(language.key for language in LANGUAGES)
+"""The command-line language names, from the registry, for help texts: en, en-v2, ..., zh, jp, kr."""
 
 
 class Device(str, enum.Enum):
@@ -61,8 +65,9 @@ SpeakerOpt = Annotated[
     typer.Option(
         "--speaker",
         "-s",
-        help="Base speaker; it picks the language model (EN-US, ES, FR, EN-Newest, ...: see 'openvoice-tt speakers'). "
-        "Default: the first, EN-US (with --language, that language's first).",
+        help="Base speaker; it picks the language model (EN-US, ES, FR, ZH, JP, KR, EN-Newest, ...: see "
+        "'openvoice-tt speakers'). Default: with --language, that language's first; else the first speaker of "
+        "the language detected from the text (EN-US for English).",
         show_default=False,
     ),
 ]
@@ -70,9 +75,10 @@ LanguageOpt = Annotated[
     str | None,
     typer.Option(
         "--language",
-        help="Language model to speak with: en, en-v2, en-v3, es, fr (a code such as EN_NEWEST works too). "
-        "Needed only for a speaker name two models share (--language en-v2 --speaker EN-US), or alone to "
-        "use that language's first speaker.",
+        help=f"Language model to speak with: {LANGUAGE_KEYS} (a code such as EN_NEWEST works too), or auto: "
+        "detect it from the text among the installed languages (also what no --speaker and no --language "
+        "do; --json says what was chosen and why). Needed for a speaker name two models share "
+        "(--language en-v2 --speaker EN-US), or alone to use that language's first speaker.",
         show_default=False,
     ),
 ]

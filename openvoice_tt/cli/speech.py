@@ -44,6 +44,7 @@ from openvoice_tt.cli.textio import (
     audio_output,
     check_streamable,
     finish,
+    language_fields,
     read_text,
     write_streamed,
     write_synthesized,
@@ -86,20 +87,22 @@ def synth(
     text = read_text(text)
     synthesis = synthesis_options(speed, sdp_ratio, noise_scale, noise_scale_w)
     api.check_request(checkpoints, text=text, speakers=[speaker], synthesis=synthesis, seed=seed, language=language)
-    base = api.find_base_speaker(checkpoints, speaker, language)
+    base = api.find_base_speaker(checkpoints, speaker, language, text)
+    said = language_fields(ui, base)
     with ui.rendered_warnings():
         tts = api.TTS(checkpoints, device.value, user_lexicon, base.language)
         name = base.name
         with ui.progress("synthesizing") as progress:
             if stream:
                 pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
-                where = {"speaker": name, "device": tts.device, "backend": tts.backend}
+                where = {"speaker": name, **said, "device": tts.device, "backend": tts.backend}
                 write_streamed(ui, json_out, "synth", output, fmt_name, pieces, tts.sample_rate, seed, **where)
                 return
             timer = stage_timer(tts.device)  # written as made: memory does not grow with the audio
             pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress, timer)
             written = write_synthesized(output, fmt_name, pieces, tts, speed, seed, timer)
-    finish(ui, json_out, "synth", output, fmt_name, written, speaker=name, device=tts.device, backend=tts.backend)
+    where = {"speaker": name, **said, "device": tts.device, "backend": tts.backend}
+    finish(ui, json_out, "synth", output, fmt_name, written, **where)
 
 
 @guarded
@@ -149,7 +152,8 @@ def clone(
         embeddings=[se] if se else [],
         language=language,
     )
-    base = api.find_base_speaker(checkpoints, speaker, language)
+    base = api.find_base_speaker(checkpoints, speaker, language, text)
+    said = language_fields(ui, base)
     with ui.rendered_warnings():
         cloner = api.VoiceCloner(checkpoints, device.value, lexicon=user_lexicon, language=base.language)
         name = base.name
@@ -158,6 +162,7 @@ def clone(
         voice = {"reference": references, "se": se, "use_cache": not no_cache}
         where = {
             "speaker": name,
+            **said,
             "reference": [str(p) for p in references or []],
             "se": str(se) if se else None,
             "device": cloner.converter.device,

@@ -151,6 +151,21 @@ def write_synthesized(
     return Written(tts.sample_rate, take.samples, frames, tts.hop_length, take.pieces, seed, {"synth": timer.seconds})
 
 
+def language_fields(ui: Ui, base: api.BaseSpeaker) -> dict[str, Any]:
+    """The JSON fields saying which language speaks (`language`, its code as `speakers` and `phonemes` give
+    it, and `language_key`) and, when it was detected from the text (`--language auto` or no speaker),
+    `language_detected` (key, code, reason); a detection of any language but English (what a speaker-less
+    call spoke before there was detection) is also said on stderr."""
+    from openvoice_tt.languages import EN
+
+    fields: dict[str, Any] = {"language": base.language.code, "language_key": base.language.key}
+    if base.detection is not None:
+        fields["language_detected"] = base.detection.to_json()
+        if base.language is not EN:
+            ui.status(f"language: {base.language.key} ({base.detection.reason})")
+    return fields
+
+
 def finish(
     ui: Ui, json_out: bool, command: str, output: str, fmt: str, speech: api.Speech | Written, **extra: Any
 ) -> None:

@@ -24,6 +24,10 @@ class SynthesisDefaults:
     # characters (about one sentence of prose), so a stream's first audio waits for one sentence, not for a
     # full chunk (text/split.py). Shorter texts stay one pass, as upstream's are.
     first_chunk_chars: int = 100
+    # Not upstream's (its Chinese, Japanese and Korean splitter cuts at every clause of 10+ characters): the
+    # same two limits for CJK text, in characters of those scripts (text/split.py says why 100 and 40).
+    cjk_max_chunk_chars: int = 100
+    cjk_first_chunk_chars: int = 40
 
 
 @dataclass(frozen=True)

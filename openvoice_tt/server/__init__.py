@@ -3,10 +3,13 @@
 Endpoints (OpenAI's speech API where one exists, so its clients work unchanged):
   POST /v1/audio/speech  {model, input, voice, response_format: wav|flac|pcm, speed, seed?, language?} -> audio;
                          wav and pcm are streamed chunk by chunk (a WAV of unknown length), flac comes whole.
-                         A base speaker's name picks its language's model (ES, FR, EN-Newest, EN-US, ...),
-                         loaded on its first request and kept; `language` (en, en-v2, en-v3, es, fr) picks
-                         between models that share a name (EN-US of en and en-v2) and, with a stored voice,
-                         the language it is cloned from (cross-lingual: that language's first speaker)
+                         A base speaker's name picks its language's model (ES, FR, ZH, JP, KR, EN-Newest,
+                         EN-US, ...), loaded on its first request and kept; `language` (en, en-v2, en-v3, es,
+                         fr, zh, jp, kr) picks between models that share a name (EN-US of en and en-v2) and,
+                         with a stored voice, the language it is cloned from (cross-lingual: that language's
+                         first speaker); a stored voice without one (or with "auto") speaks the language
+                         detected from `input`. `X-OpenVoice-Language` says which language spoke, and
+                         `X-OpenVoice-Language-Reason` why when it was detected
   GET  /v1/voices        the base speakers of every installed language, each with its `language` (44.1 kHz,
                          MeloTTS), and the registered voices (22.05 kHz, cloned)
   POST /v1/voices        multipart: `name` + one or more reference recordings `file` (+ `replace=true` to

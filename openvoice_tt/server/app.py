@@ -132,10 +132,10 @@ def create_app(service: SpeechService) -> FastAPI:
             raise ApiError(400, f"input is {len(text)} characters (limit {limits.max_input_chars})", "input")
         if not isinstance(voice, str):
             raise ApiError(400, "voice must be a voice name (GET /v1/voices lists them)", "voice")
-        rate, stream = service.speech(text, voice, speed, seed, body.get("language"))
+        rate, stream, said = service.speech(text, voice, speed, seed, body.get("language"))
         job = Job(lambda: _encode(stream(), fmt, rate), limits.item_timeout_seconds)
         first = await run(job)
-        headers = {"X-Sample-Rate": str(rate), **warnings_header(told(job))}
+        headers = {"X-Sample-Rate": str(rate), **said, **warnings_header(told(job))}
         return ClosingStream(
             _rest(job, first, limits.item_timeout_seconds), media_type=MEDIA_TYPES[fmt], headers=headers
         )

@@ -7,6 +7,7 @@ by `openvoice-tt serve` (or a test) and closed when the server shuts down.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
     from openvoice_tt.api import BaseSpeaker, TTSPool, VoiceCloner
     from openvoice_tt.languages import Language
 
+LANGUAGE_HEADER = "X-OpenVoice-Language"
+"""The response header naming the language that spoke (its key: en, zh, ...)."""
+LANGUAGE_REASON_HEADER = "X-OpenVoice-Language-Reason"
+"""With a language detected from the input: why (a JSON string, ASCII)."""
 SHUTDOWN_WAIT_SECONDS = 30.0  # longest wait at shutdown for the device worker to finish its piece
 _log = logging.getLogger("openvoice_tt.server")  # one logger for the whole server, as an admin configures it
 
@@ -85,17 +90,22 @@ class SpeechService:
 
     def speech(
         self, text: str, voice: str, speed: float, seed: int, language: str | None = None
-    ) -> tuple[int, Callable[[], Iterator[np.ndarray]]]:
-        """(sample rate, a function that streams the audio) for a request; the voice and language are
-        checked here. A base speaker speaks with its language's TTS; a stored voice is cloned from the
-        cloner's TTS, or from `language`'s (its first speaker) when one is named (cross-lingual cloning).
+    ) -> tuple[int, Callable[[], Iterator[np.ndarray]], dict[str, str]]:
+        """(sample rate, a function that streams the audio, the headers saying which language speaks) for a
+        request; the voice and language are checked here. A base speaker speaks with its language's TTS; a
+        stored voice is cloned from `language`'s TTS (its first speaker: cross-lingual cloning) when one is
+        named, else from that of the language detected from `text` among the installed ones
+        (`openvoice_tt.detection`; `language: "auto"` asks for the same), whose headers then say why.
         The stream function loads a language's models on its first use: it runs on the device worker."""
-        chosen = self._language(language)
+        from openvoice_tt.detection import is_auto
+
+        chosen = None if is_auto(language) else self._language(language)
         speaker = self.base_speaker(voice, chosen)
         if speaker is not None:
             self._require_packages(speaker.language)
             rate, name, code = self.registry.sample_rates[speaker.language.code], speaker.name, speaker.language
-            return rate, lambda: self.pool.get(code).stream(text, name, speed=speed, seed=seed)
+            said = {LANGUAGE_HEADER: code.key}
+            return rate, lambda: self.pool.get(code).stream(text, name, speed=speed, seed=seed), said
         if chosen is not None and self.base_speaker(voice) is not None:
             raise ApiError(400, f"voice '{voice}' is not a {chosen.name} speaker (GET /v1/voices lists them)", "voice")
         path = self.voice_file(voice)
@@ -103,10 +113,28 @@ class SpeechService:
             self._not_installed_speaker(voice)
             names = ", ".join(dict.fromkeys(v["name"] for v in self.voice_list()))
             raise ApiError(400, f"unknown voice '{voice}' (choose from {names})", "voice")
+        said = {}
         if chosen is None:
-            return self.cloner.sample_rate, lambda: self.cloner.stream(text, se=path, speed=speed, seed=seed)
+            chosen, reason = self._detect(text)
+            said[LANGUAGE_REASON_HEADER] = json.dumps(reason)  # ASCII: a header value is Latin-1 at most
+        said = {LANGUAGE_HEADER: chosen.key, **said}
         self._require_packages(chosen)
-        return self.cloner.sample_rate, lambda: self._cloner(chosen).stream(text, se=path, speed=speed, seed=seed)
+        if chosen is self.cloner.tts.language:
+            return self.cloner.sample_rate, lambda: self.cloner.stream(text, se=path, speed=speed, seed=seed), said
+        return self.cloner.sample_rate, lambda: self._cloner(chosen).stream(text, se=path, speed=speed, seed=seed), said
+
+    def _detect(self, text: str) -> tuple[Language, str]:
+        """The installed language `text` is in, and why; 400 when it is in one this server lacks."""
+        from openvoice_tt.detection import choose
+        from openvoice_tt.errors import CheckpointError
+        from openvoice_tt.languages import LANGUAGES
+
+        installed = [language for language in LANGUAGES if language.code in self.registry.sample_rates]
+        try:
+            detection = choose(text, installed)
+        except CheckpointError as e:
+            raise ApiError(400, f'{e} (on this server; or name a "language")', "input") from None
+        return detection.language, detection.reason
 
     def _language(self, language: str | None) -> Language | None:
         """The installed language a request names (None when it names none); 400 otherwise."""
@@ -116,7 +144,7 @@ class SpeechService:
         if language is None:
             return None
         if not isinstance(language, str):
-            raise ApiError(400, "language must be a language name such as es, fr or en-v3", "language")
+            raise ApiError(400, "language must be a language name such as es, zh or en-v3, or auto", "language")
         try:
             chosen = find_language(language)
         except InputError as e:
