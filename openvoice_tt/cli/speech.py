@@ -25,6 +25,8 @@ from openvoice_tt.cli.options import (
     NoiseScaleOpt,
     NoiseScaleWOpt,
     OutputOpt,
+    Precision,
+    PrecisionOpt,
     QuietOpt,
     ReferenceOpt,
     SdpRatioOpt,
@@ -70,6 +72,7 @@ def synth(
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
+    precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -88,18 +91,18 @@ def synth(
     api.check_request(checkpoints, text=text, speakers=[speaker], synthesis=synthesis, seed=seed, language=language)
     base = api.find_base_speaker(checkpoints, speaker, language)
     with ui.rendered_warnings():
-        tts = api.TTS(checkpoints, device.value, user_lexicon, base.language)
+        tts = api.TTS(checkpoints, device.value, user_lexicon, base.language, precision.value)
         name = base.name
+        where = {"speaker": name, "device": tts.device, "backend": tts.backend, "precision": tts.precision.to_json()}
         with ui.progress("synthesizing") as progress:
             if stream:
                 pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
-                where = {"speaker": name, "device": tts.device, "backend": tts.backend}
                 write_streamed(ui, json_out, "synth", output, fmt_name, pieces, tts.sample_rate, seed, **where)
                 return
             timer = stage_timer(tts.device)  # written as made: memory does not grow with the audio
             pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress, timer)
             written = write_synthesized(output, fmt_name, pieces, tts, speed, seed, timer)
-    finish(ui, json_out, "synth", output, fmt_name, written, speaker=name, device=tts.device, backend=tts.backend)
+    finish(ui, json_out, "synth", output, fmt_name, written, **where)
 
 
 @guarded
@@ -123,6 +126,7 @@ def clone(
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
+    precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -151,7 +155,9 @@ def clone(
     )
     base = api.find_base_speaker(checkpoints, speaker, language)
     with ui.rendered_warnings():
-        cloner = api.VoiceCloner(checkpoints, device.value, lexicon=user_lexicon, language=base.language)
+        cloner = api.VoiceCloner(
+            checkpoints, device.value, lexicon=user_lexicon, language=base.language, precision=precision.value
+        )
         name = base.name
         options = {"speaker": name, "speed": speed, "sdp_ratio": sdp_ratio, "noise_scale": noise_scale}
         options |= {"noise_scale_w": noise_scale_w, "tau": tau, "seed": seed, "method": vad.value}
@@ -162,6 +168,7 @@ def clone(
             "se": str(se) if se else None,
             "device": cloner.converter.device,
             "backend": cloner.converter.backend,
+            "precision": {"synth": cloner.tts.precision.to_json(), "convert": cloner.converter.precision.to_json()},
         }
         with ui.progress("cloning") as progress:
             if stream:
@@ -198,6 +205,7 @@ def convert(
     fmt: FormatOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
+    precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -220,7 +228,7 @@ def convert(
         embeddings=[path for path in (se, source_se) if path is not None],
     )
     with ui.rendered_warnings():
-        converter = api.ToneColorConverter(checkpoints, device.value)
+        converter = api.ToneColorConverter(checkpoints, device.value, precision=precision.value)
         with ui.progress("reading voices") as progress:
             target = se if se is not None else converter.extract_se(references, vad.value, not no_cache, progress)
             if source_speaker is not None:
@@ -244,6 +252,7 @@ def convert(
         se=str(se) if se else None,
         device=converter.device,
         backend=converter.backend,
+        precision=converter.precision.to_json(),
     )
 
 
