@@ -11,7 +11,7 @@ differing; the exit status is 1 when one fails.
 
 Measure on full-size checkpoints (`python scripts/make_test_checkpoints.py DIR --size full --languages en
 es`). bf16 without native support (AVX2 only) is emulated and slow, so the audio is kept short: one
-sentence per language (about 1.5 s on random weights) and `--seconds` of speech-like audio for the
+sentence per language (about 2 s on random weights) and `--seconds` of speech-like audio for the
 converter. The seconds each block took are printed too; they mean something only on a quiet machine.
 
 Usage: python scripts/cpu_precision_gates.py DIR [--languages en es] [--seconds 2] [--json out.json]
