@@ -18,6 +18,12 @@ from openvoice_tt.chunking import ConversionChunking
 from openvoice_tt.errors import DeviceError
 from openvoice_tt.interfaces import Converter, ModelInputs, Synthesized, Synthesizer
 from openvoice_tt.noise import NoiseSource
+from openvoice_tt.reference.precision import (
+    ConverterTorchPrecision,
+    MeloTorchPrecision,
+    PrecisionChoice,
+    choose_precision,
+)
 from openvoice_tt.reference.synthesizer import SynthesisParams
 from openvoice_tt.timing import NULL_TIMER, StageTimer
 from openvoice_tt.tt.device_choice import TT_DEVICE_ENV as TT_DEVICE_ENV  # re-exported: tests and scripts use it
@@ -27,6 +33,8 @@ if TYPE_CHECKING:
     from openvoice_tt.tt.device_choice import DeviceChoice
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "tt")
+# The ttnn path's precision is its own, measured per block (`tt.settings`); --precision is the torch path's.
+TT_PRECISION = PrecisionChoice("auto", "ttnn per block", "the ttnn path's measured choice per block (tt.settings)")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -59,11 +67,15 @@ class TorchSynthesizer:
     name = "torch"
     keeps_audio_on_device = False
 
-    def __init__(self, folder: Path, device: torch.device) -> None:
+    def __init__(self, folder: Path, device: torch.device, precision: str = "fp32") -> None:
+        """`precision`: "fp32" (the reference), "bf16" or "auto" (`reference.precision.choose_precision`);
+        the blocks that decide durations are float32 in every one."""
         from openvoice_tt.reference.synthesizer import load_melo_synthesizer
 
         self.device = device
+        self.precision = choose_precision(precision, device)
         self.model = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth").to(device)
+        self.model.set_precision(MeloTorchPrecision.for_mode(self.precision.mode))
         self.config = self.model.config
 
     def synthesize(
@@ -98,11 +110,14 @@ class TorchConverter(HostAudio):
     non-streamed clone/convert needs ~2.3 GB of working memory for any length, not ~65 GB for an hour
     (issue 23). Shorter inputs are one pass, as upstream's; longer ones differ only by float rounding."""
 
-    def __init__(self, folder: Path, device: torch.device) -> None:
+    def __init__(self, folder: Path, device: torch.device, precision: str = "fp32") -> None:
+        """`precision` as `TorchSynthesizer`'s; embeddings (the reference encoder) are float32 in every one."""
         from openvoice_tt.reference.converter import load_converter_model
 
         self.device = device
+        self.precision = choose_precision(precision, device)
         self.model = load_converter_model(folder / "config.json", folder / "checkpoint.pth").to(device)
+        self.model.set_precision(ConverterTorchPrecision.for_mode(self.precision.mode))
         self.config = self.model.config
 
     def _spectrogram(self, audio: np.ndarray) -> torch.Tensor:
@@ -218,6 +233,7 @@ def _tt_model(folder: Path, precision: object, load_reference, build):
 class TtConverter:
     name = "tt"
     keeps_audio_on_device = True
+    precision = TT_PRECISION
     chunking = ConversionChunking()  # a mock N150 fits 300 s in one pass, not 600 s
 
     def __init__(self, model: Any) -> None:
@@ -268,6 +284,7 @@ class TtConverter:
 class TtSynthesizer:
     name = "tt"
     keeps_audio_on_device = True
+    precision = TT_PRECISION
 
     def __init__(self, model: Any) -> None:
         """Around a built tt MeloSynthesizer (`load` builds one from a checkpoint folder)."""
@@ -323,15 +340,26 @@ def resolve_device(choice: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def open_synthesizer(folder: Path, device: str) -> Synthesizer:
+def check_precision(precision: str, kind: str) -> None:
+    """--precision is the torch path's: the ttnn path takes only "auto" (its own choice per block)."""
+    if kind == "tt" and precision != "auto":
+        raise DeviceError(
+            f"--precision {precision} is for the torch backend (--device cpu or cuda); the ttnn path's "
+            "precision is chosen per block (README 'Precision per block'): leave --precision auto"
+        )
+
+
+def open_synthesizer(folder: Path, device: str, precision: str = "auto") -> Synthesizer:
     kind = resolve_device(device)
+    check_precision(precision, kind)
     if kind == "tt":
         return TtSynthesizer.load(folder)
-    return TorchSynthesizer(folder, torch_device(kind))
+    return TorchSynthesizer(folder, torch_device(kind), precision)
 
 
-def open_converter(folder: Path, device: str) -> Converter:
+def open_converter(folder: Path, device: str, precision: str = "auto") -> Converter:
     kind = resolve_device(device)
+    check_precision(precision, kind)
     if kind == "tt":
         return TtConverter.load(folder)
-    return TorchConverter(folder, torch_device(kind))
+    return TorchConverter(folder, torch_device(kind), precision)

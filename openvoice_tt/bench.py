@@ -8,6 +8,10 @@ posterior_encoder, flow, vocoder. The reference embedding is computed once, outs
 reported on its own; without a reference the clone target is a base-speaker embedding (the same compute).
 Each sentence is also run streamed (`TTS.stream`, `VoiceCloner.stream`) for the time to first audio.
 
+`precision` is the torch path's `--precision` (auto, fp32, bf16; `reference.precision`): the report says
+what each model ran and why. `run_precisions` runs the whole bench once per precision, one after the other
+in one process, so `--precision fp32 --precision auto` puts both RTFs side by side from one machine.
+
 Per second of audio, each stage also gets its host seconds and, on the ttnn backend, the device programs it
 launches (ttnn's graph capture, `tt/programs.py`), counted in one extra pass over the sentences after the
 timed ones so the capture's own cost stays out of the seconds. The emulation launches no programs (None
@@ -172,9 +176,12 @@ class BenchReport:
     # ttnn backend: program cache clears during the warm-up and during each timed pass (None elsewhere)
     program_cache_clears: list[int] | None = None
     tt_device: str | None = None  # ttnn backend: "hardware wormhole_b0", "mock blackhole", "emulation host"
+    # what --precision resolved to per model ("synth", "convert"): requested, mode ("fp32", "bf16") and reason
+    precision: dict[str, dict[str, str]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "precision": self.precision,
             "device": self.device,
             "backend": self.backend,
             "bert": self.bert,
@@ -210,14 +217,15 @@ def run_bench(
     repeat: int = 1,
     sentences: Sequence[str] = SENTENCES,
     on_step: Callable[[int, int], None] | None = None,
+    precision: str = "auto",
 ) -> BenchReport:
     """Load (timed: cold start), warm up, then time synth and clone of every sentence `repeat` times."""
     import torch
 
     start = time.perf_counter()
-    tts = TTS(checkpoints, device)
+    tts = TTS(checkpoints, device, precision=precision)
     loaded_tts = time.perf_counter()
-    converter = ToneColorConverter(checkpoints, device)
+    converter = ToneColorConverter(checkpoints, device, precision=precision)
     loaded_converter = time.perf_counter()
     cloner = VoiceCloner(tts=tts, converter=converter)
     load = {"tts": loaded_tts - start, "converter": loaded_converter - loaded_tts}
@@ -287,7 +295,41 @@ def run_bench(
         clone=clone,
         program_cache_clears=clears.per_phase(),
         tt_device=None if device is None else f"{device.kind} {device.arch}",
+        precision={"synth": tts.precision.to_json(), "convert": converter.precision.to_json()},
     )
+
+
+def run_precisions(
+    checkpoints: Path | None,
+    device: str,
+    precisions: Sequence[str],
+    reference: Sequence[Path] | None = None,
+    repeat: int = 1,
+    sentences: Sequence[str] = SENTENCES,
+    on_step: Callable[[int, int], None] | None = None,
+) -> list[BenchReport]:
+    """`run_bench` once per precision, in the order given (each loads its own models and warms up)."""
+    return [
+        run_bench(checkpoints, device, reference, repeat, sentences, on_step, precision) for precision in precisions
+    ]
+
+
+def precisions_json(reports: Sequence[BenchReport]) -> dict[str, Any]:
+    """Several precisions' reports: each whole, and their RTFs side by side (ratio: to the first run's)."""
+    first = reports[0]
+    rows = [
+        {
+            "requested": report.precision["synth"]["requested"] if report.precision else None,
+            "synth_mode": report.precision["synth"]["mode"] if report.precision else None,
+            "convert_mode": report.precision["convert"]["mode"] if report.precision else None,
+            "synth_rtf": round(report.synth.rtf, 4),
+            "clone_rtf": round(report.clone.rtf, 4),
+            "synth_ratio": round(report.synth.rtf / first.synth.rtf, 3),
+            "clone_ratio": round(report.clone.rtf / first.clone.rtf, 3),
+        }
+        for report in reports
+    ]
+    return {"side_by_side": rows, "runs": [report.to_json() for report in reports]}
 
 
 Measure = Callable[[Callable[[StageTimer], Speech]], tuple[Speech, Mapping[str, float], float]]

@@ -49,6 +49,7 @@ def run_checks(checkpoints: Path | None = None, progress: Callable[[int, int], N
         ("python", _python),
         ("torch", _torch),
         ("cuda", _cuda),
+        ("precision", _precision),
         ("ttnn", _ttnn),
         ("tenstorrent device", _tenstorrent),
         ("speech detection", _speech_detection),
@@ -107,6 +108,20 @@ def _cuda() -> Check:
     if torch.cuda.is_available():
         return Check("cuda", OK, f"{torch.cuda.get_device_name(0)} (--device cuda)")
     return Check("cuda", INFO, "no CUDA device")
+
+
+def _precision() -> Check:
+    """What `--precision auto` runs on the torch backend, and why (the CPU's flags; CUDA's compute capability)."""
+    import torch
+
+    from openvoice_tt.reference.precision import choose_precision
+
+    cpu = choose_precision("auto", "cpu")
+    detail = f"--device cpu: {cpu.mode} ({cpu.reason})"
+    if torch.cuda.is_available():
+        cuda = choose_precision("auto", "cuda")
+        detail += f"; --device cuda: {cuda.mode} ({cuda.reason})"
+    return Check("precision", INFO, detail, "--precision fp32 or bf16 overrides auto")
 
 
 def _ttnn() -> Check:

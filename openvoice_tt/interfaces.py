@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from openvoice_tt.chunking import ConversionChunking
     from openvoice_tt.config import ConverterConfig, MeloConfig
     from openvoice_tt.noise import NoiseSource
+    from openvoice_tt.reference.precision import PrecisionChoice
     from openvoice_tt.reference.synthesizer import SynthesisParams
 
 
@@ -53,6 +54,7 @@ class Synthesizer(Protocol):
     name: str
     config: MeloConfig
     keeps_audio_on_device: bool
+    precision: PrecisionChoice  # what runs and why (bench, doctor, --json say it)
 
     def synthesize(
         self,
@@ -79,6 +81,7 @@ class Converter(Protocol):
     name: str
     config: ConverterConfig
     keeps_audio_on_device: bool
+    precision: PrecisionChoice
     chunking: ConversionChunking | None
 
     def samples(self, audio: Any) -> int: ...

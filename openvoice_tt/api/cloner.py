@@ -33,7 +33,8 @@ class VoiceCloner:
     memory (upstream round-trips through a 16-bit temporary WAV) and converted from the base speaker's
     embedding (base_speakers/ses: es.pth for ES, en-newest.pth for EN-Newest, ...) to the reference's. One
     noise source per utterance, so a seed reproduces the output bit for bit. `lexicon` and `language` go to
-    the TTS it makes (see `TTS`); the base speaker is one of that language's.
+    the TTS it makes (see `TTS`); the base speaker is one of that language's. `precision` goes to both models
+    it makes (see `TTS`).
     """
 
     def __init__(
@@ -45,11 +46,14 @@ class VoiceCloner:
         converter: ToneColorConverter | None = None,
         lexicon: PathLike | Lexicon | None = None,
         language: str | Language = "EN",
+        precision: str = "auto",
     ) -> None:
         if tts is not None and lexicon is not None:
             raise ValueError("give the lexicon to the TTS you pass in, not to VoiceCloner")
-        self.tts = tts if tts is not None else TTS(checkpoints, device, lexicon, language)
-        self.converter = converter if converter is not None else ToneColorConverter(checkpoints, device, cache_dir)
+        self.tts = tts if tts is not None else TTS(checkpoints, device, lexicon, language, precision)
+        self.converter = (
+            converter if converter is not None else ToneColorConverter(checkpoints, device, cache_dir, precision)
+        )
 
     @property
     def sample_rate(self) -> int:

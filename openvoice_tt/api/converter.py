@@ -32,17 +32,23 @@ if TYPE_CHECKING:
 
     from openvoice_tt.backends import Converter
     from openvoice_tt.noise import NoiseSource
+    from openvoice_tt.reference.precision import PrecisionChoice
     from openvoice_tt.timing import StageTimer
 
 
 class ToneColorConverter:
     """The OpenVoice V2 tone-color converter: speaker embeddings from references, and voice conversion.
 
-    Works at the converter's rate (22.05 kHz); inputs at other rates are resampled with soxr.
+    Works at the converter's rate (22.05 kHz); inputs at other rates are resampled with soxr. `precision`
+    as `TTS`'s (the posterior encoder, flow and vocoder in bf16 where "auto" finds it native).
     """
 
     def __init__(
-        self, checkpoints: PathLike | None = None, device: str = "auto", cache_dir: PathLike | None = None
+        self,
+        checkpoints: PathLike | None = None,
+        device: str = "auto",
+        cache_dir: PathLike | None = None,
+        precision: str = "auto",
     ) -> None:
         from openvoice_tt.backends import open_converter
 
@@ -51,7 +57,7 @@ class ToneColorConverter:
         self.layout = Layout(self.checkpoints)
         folder = self.layout.converter.require()
         self.checkpoint_file = folder.weights
-        self.converter: Converter = open_converter(folder.path, self.device)
+        self.converter: Converter = open_converter(folder.path, self.device, precision)
         self.config = self.converter.config
         self.cache = EmbeddingCache(cache_dir)
         self._checkpoint_hash: str | None = None
@@ -59,6 +65,11 @@ class ToneColorConverter:
     @property
     def backend(self) -> str:
         return self.converter.name
+
+    @property
+    def precision(self) -> PrecisionChoice:
+        """What `precision` resolved to (as `TTS.precision`; embeddings are float32 in every precision)."""
+        return self.converter.precision
 
     @property
     def sample_rate(self) -> int:

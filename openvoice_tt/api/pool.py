@@ -26,9 +26,14 @@ class TTSPool:
     mixed list or server with a lexicon for its English names still speaks Spanish and French."""
 
     def __init__(
-        self, checkpoints: PathLike | None = None, device: str = "auto", lexicon: PathLike | Lexicon | None = None
+        self,
+        checkpoints: PathLike | None = None,
+        device: str = "auto",
+        lexicon: PathLike | Lexicon | None = None,
+        precision: str = "auto",
     ) -> None:
         self.checkpoints = existing_checkpoint_dir(checkpoints)
+        self.precision = precision
         self.device = resolve_device(device)
         self.lexicon = load_lexicon(lexicon)
         self._loaded: dict[str, TTS] = {}
@@ -51,7 +56,7 @@ class TTSPool:
             tts = self._loaded.get(chosen.code)
             if tts is None:
                 lexicon = self.lexicon if chosen.reads_english else None
-                tts = TTS(self.checkpoints, self.device, lexicon, language=chosen)
+                tts = TTS(self.checkpoints, self.device, lexicon, language=chosen, precision=self.precision)
                 self._loaded[chosen.code] = tts
             return tts
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from openvoice_tt.config import MeloConfig
     from openvoice_tt.noise import NoiseSource
     from openvoice_tt.pipeline import Chunk, Voice
+    from openvoice_tt.reference.precision import PrecisionChoice
     from openvoice_tt.reference.synthesizer import SynthesisParams
     from openvoice_tt.text import TextInputs
     from openvoice_tt.text.lexicon import Lexicon
@@ -43,7 +44,9 @@ class TTS:
     BERT folder (`bert-base-uncased/`, ...). The language's front end is imported first, so missing packages
     are a MissingPackagesError (exit 7) before any model loads. Without the BERT folder the front end uses
     zero features (spec §4.7) and one `NoBertWarning` says so. `lexicon` (a file of `word  ARPABET` lines,
-    or a loaded Lexicon) overrides English pronunciations; it is read before any model.
+    or a loaded Lexicon) overrides English pronunciations; it is read before any model. `precision` (torch
+    backend): "auto" (bf16 for the flow and vocoder where the processor computes bf16 natively, else
+    fp32), "fp32" (the reference) or "bf16"; durations are the same in each (`reference.precision`).
     """
 
     def __init__(
@@ -52,6 +55,7 @@ class TTS:
         device: str = "auto",
         lexicon: PathLike | Lexicon | None = None,
         language: str | Language = "EN",
+        precision: str = "auto",
     ) -> None:
         from openvoice_tt.backends import open_synthesizer
         from openvoice_tt.bert import BertFeatureExtractor
@@ -65,7 +69,7 @@ class TTS:
         self.checkpoints = existing_checkpoint_dir(checkpoints)
         self.device = resolve_device(device)
         layout = Layout(self.checkpoints, self.language.model)
-        self.synthesizer: Synthesizer = open_synthesizer(layout.melo.require().path, self.device)
+        self.synthesizer: Synthesizer = open_synthesizer(layout.melo.require().path, self.device, precision)
         self.config = self.synthesizer.config
         check_language_fits(self.config, self.language)
         bert_folder = layout.bert
@@ -91,6 +95,11 @@ class TTS:
     @property
     def backend(self) -> str:
         return self.synthesizer.name
+
+    @property
+    def precision(self) -> PrecisionChoice:
+        """What `precision` ("auto", "fp32", "bf16") resolved to on this backend, and why."""
+        return self.synthesizer.precision
 
     @property
     def has_bert(self) -> bool:

@@ -18,6 +18,7 @@ from openvoice_tt.cli.options import (
     DeviceOpt,
     JsonOpt,
     LanguageOpt,
+    Precision,
     QuietOpt,
     ReferenceOpt,
     SeedOpt,
@@ -33,6 +34,15 @@ def bench(
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="Passes over the sentences.")] = 1,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
+    precision: Annotated[
+        list[Precision] | None,
+        typer.Option(
+            "--precision",
+            help="Torch precision (auto, fp32, bf16); repeat it to bench each in turn and compare "
+            "(--precision fp32 --precision auto). Default: auto.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -44,15 +54,19 @@ def bench(
 
     Example: openvoice-tt bench --device cpu --json
     """
-    from openvoice_tt.bench import run_bench
+    from openvoice_tt.bench import precisions_json, run_precisions
 
     ui = Ui(quiet)
+    precisions = [p.value for p in precision or [Precision.auto]]
     with ui.rendered_warnings(), ui.progress("benchmarking") as progress:
-        report = run_bench(checkpoints, device.value, reference, repeat, on_step=progress)
+        reports = run_precisions(checkpoints, device.value, precisions, reference, repeat, on_step=progress)
     if json_out:
-        Ui.json(report.to_json())
+        Ui.json(reports[0].to_json() if len(reports) == 1 else precisions_json(reports))
     elif not quiet:
-        render.bench(ui, report)
+        for report in reports:
+            render.bench(ui, report)
+        if len(reports) > 1:
+            render.bench_precisions(ui, precisions_json(reports)["side_by_side"])
 
 
 @guarded

@@ -25,6 +25,12 @@ class Device(str, enum.Enum):
     tt = "tt"
 
 
+class Precision(str, enum.Enum):
+    auto = "auto"
+    fp32 = "fp32"
+    bf16 = "bf16"
+
+
 AudioFormat = enum.Enum("AudioFormat", {name: name for name in FORMATS}, type=str)
 
 
@@ -51,6 +57,14 @@ CheckpointsOpt = Annotated[
     ),
 ]
 DeviceOpt = Annotated[Device, typer.Option("--device", "-d", help="Where to run: auto = tt, else cuda, else cpu.")]
+PrecisionOpt = Annotated[
+    Precision,
+    typer.Option(
+        "--precision",
+        help="Torch backend: auto = bf16 vocoders and flows where the CPU/GPU computes bf16 natively, else fp32 "
+        "(the reference); durations are the same in each.",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="Output audio file, or - for stdout.")]

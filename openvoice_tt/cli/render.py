@@ -129,6 +129,9 @@ def bench(ui: Ui, report: Any) -> None:
         + ("" if report.tt_device is None else f"; ttnn device: {report.tt_device}"),
         markup=False,
     )
+    if report.precision is not None:
+        synth, convert = report.precision["synth"], report.precision["convert"]
+        ui.out.print(f"precision: synth {synth['mode']} ({synth['reason']}); convert {convert['mode']}", markup=False)
     if report.tone_color_seconds is not None:
         ui.out.print(f"reference embedding: {report.tone_color_seconds:.3f} s (once, not in the table)", markup=False)
     if report.program_cache_clears is not None:
@@ -136,6 +139,28 @@ def bench(ui: Ui, report: Any) -> None:
         ui.out.print(f"program cache clears (warm-up, then each pass): {clears}", markup=False)
     ui.out.print(table)
     per_audio_second(ui, report)
+
+
+def bench_precisions(ui: Ui, rows: list[dict[str, Any]]) -> None:
+    """The RTFs of several --precision runs side by side (ratio: to the first run's)."""
+    from rich.table import Table
+
+    table = Table("--precision", "ran", "synth RTF", "clone RTF", "synth ratio", "clone ratio", box=None)
+    for row in rows:
+        ran = (
+            row["synth_mode"]
+            if row["synth_mode"] == row["convert_mode"]
+            else f"{row['synth_mode']}/{row['convert_mode']}"
+        )
+        table.add_row(
+            row["requested"],
+            ran,
+            f"{row['synth_rtf']:.3f}",
+            f"{row['clone_rtf']:.3f}",
+            f"{row['synth_ratio']:.3f}",
+            f"{row['clone_ratio']:.3f}",
+        )
+    ui.out.print(table)
 
 
 def per_audio_second(ui: Ui, report: Any) -> None:

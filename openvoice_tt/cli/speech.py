@@ -25,6 +25,8 @@ from openvoice_tt.cli.options import (
     NoiseScaleOpt,
     NoiseScaleWOpt,
     OutputOpt,
+    Precision,
+    PrecisionOpt,
     QuietOpt,
     ReferenceOpt,
     SdpRatioOpt,
@@ -71,6 +73,7 @@ def synth(
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
+    precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -90,18 +93,18 @@ def synth(
     base = api.find_base_speaker(checkpoints, speaker, language, text)
     said = language_fields(ui, base)
     with ui.rendered_warnings():
-        tts = api.TTS(checkpoints, device.value, user_lexicon, base.language)
+        tts = api.TTS(checkpoints, device.value, user_lexicon, base.language, precision.value)
         name = base.name
+        precision_json = tts.precision.to_json()
+        where = {"speaker": name, **said, "device": tts.device, "backend": tts.backend, "precision": precision_json}
         with ui.progress("synthesizing") as progress:
             if stream:
                 pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
-                where = {"speaker": name, **said, "device": tts.device, "backend": tts.backend}
                 write_streamed(ui, json_out, "synth", output, fmt_name, pieces, tts.sample_rate, seed, **where)
                 return
             timer = stage_timer(tts.device)  # written as made: memory does not grow with the audio
             pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress, timer)
             written = write_synthesized(output, fmt_name, pieces, tts, speed, seed, timer)
-    where = {"speaker": name, **said, "device": tts.device, "backend": tts.backend}
     finish(ui, json_out, "synth", output, fmt_name, written, **where)
 
 
@@ -126,6 +129,7 @@ def clone(
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
+    precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -155,7 +159,9 @@ def clone(
     base = api.find_base_speaker(checkpoints, speaker, language, text)
     said = language_fields(ui, base)
     with ui.rendered_warnings():
-        cloner = api.VoiceCloner(checkpoints, device.value, lexicon=user_lexicon, language=base.language)
+        cloner = api.VoiceCloner(
+            checkpoints, device.value, lexicon=user_lexicon, language=base.language, precision=precision.value
+        )
         name = base.name
         options = {"speaker": name, "speed": speed, "sdp_ratio": sdp_ratio, "noise_scale": noise_scale}
         options |= {"noise_scale_w": noise_scale_w, "tau": tau, "seed": seed, "method": vad.value}
@@ -167,6 +173,7 @@ def clone(
             "se": str(se) if se else None,
             "device": cloner.converter.device,
             "backend": cloner.converter.backend,
+            "precision": {"synth": cloner.tts.precision.to_json(), "convert": cloner.converter.precision.to_json()},
         }
         with ui.progress("cloning") as progress:
             if stream:
@@ -203,6 +210,7 @@ def convert(
     fmt: FormatOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
+    precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -225,7 +233,7 @@ def convert(
         embeddings=[path for path in (se, source_se) if path is not None],
     )
     with ui.rendered_warnings():
-        converter = api.ToneColorConverter(checkpoints, device.value)
+        converter = api.ToneColorConverter(checkpoints, device.value, precision=precision.value)
         with ui.progress("reading voices") as progress:
             target = se if se is not None else converter.extract_se(references, vad.value, not no_cache, progress)
             if source_speaker is not None:
@@ -249,6 +257,7 @@ def convert(
         se=str(se) if se else None,
         device=converter.device,
         backend=converter.backend,
+        precision=converter.precision.to_json(),
     )
 
 

@@ -14,6 +14,7 @@ from openvoice_tt.config import ConverterConfig
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.hifigan import Generator
 from openvoice_tt.reference.posterior_encoder import PosteriorEncoder
+from openvoice_tt.reference.precision import ConverterTorchPrecision, cast, dtype_of
 from openvoice_tt.reference.reference_encoder import ReferenceEncoder
 from openvoice_tt.reference.residual_flow import ResidualCouplingBlock
 from openvoice_tt.reference.spectrogram import linear_spectrogram
@@ -30,6 +31,18 @@ class ToneColorConverterModel(nn.Module):
         self.flow = ResidualCouplingBlock(m.inter_channels, m.hidden_channels, m.gin_channels)
         self.ref_enc = ReferenceEncoder(spec_channels, m.gin_channels)
         self.zero_g = m.zero_g
+        self.precision = ConverterTorchPrecision.all_fp32()
+
+    def set_precision(self, precision: ConverterTorchPrecision) -> ToneColorConverterModel:
+        """Run each block in `precision`'s dtype (weights converted here, once; only from float32). The
+        spectrogram and the reference encoder are float32 in every precision."""
+        if precision != self.precision and self.precision != ConverterTorchPrecision.all_fp32():
+            raise ValueError(f"precision already set to {self.precision}; load the model again to change it")
+        self.precision = precision
+        self.enc_q.to(dtype_of(precision.posterior_encoder))
+        self.flow.to(dtype_of(precision.flow))
+        self.dec.to(dtype_of(precision.vocoder))
+        return self
 
     def spectrogram(self, audio: torch.Tensor) -> torch.Tensor:
         """Waveform [1, N] at the converter rate -> linear spectrogram [1, F, N // hop]."""
@@ -58,12 +71,24 @@ class ToneColorConverterModel(nn.Module):
         y_mask = torch.ones(1, 1, spec.shape[-1], device=spec.device)
         with timer("posterior_encoder"):
             posterior_noise = noise.normal(1, self.enc_q.out_channels, spec.shape[-1]).to(spec.device)
-            z = self.enc_q(spec, y_mask, self._speaker_or_zero(src_se), posterior_noise, tau)
+            z = self.posterior(spec, y_mask, self._speaker_or_zero(src_se), posterior_noise, tau)
         with timer("flow"):
-            z_p = self.flow(z, y_mask, src_se, reverse=False)
-            z_hat = self.flow(z_p, y_mask, tgt_se, reverse=True)
+            z_p = self.run_flow(z, y_mask, src_se, reverse=False)
+            z_hat = self.run_flow(z_p, y_mask, tgt_se, reverse=True)
         with timer("vocoder"):
-            return self.dec(z_hat * y_mask, self._speaker_or_zero(tgt_se))
+            return self.decode(z_hat * y_mask, self._speaker_or_zero(tgt_se))
+
+    # Each block in its precision: inputs cast at its edge, output float32.
+
+    def posterior(self, spec, y_mask, g, noise, tau: float) -> torch.Tensor:
+        dtype = dtype_of(self.precision.posterior_encoder)
+        return self.enc_q(*cast(dtype, spec, y_mask, g, noise), tau).float()
+
+    def run_flow(self, z, y_mask, g, reverse: bool) -> torch.Tensor:
+        return self.flow(*cast(dtype_of(self.precision.flow), z, y_mask, g), reverse=reverse).float()
+
+    def decode(self, z, g) -> torch.Tensor:
+        return self.dec(*cast(dtype_of(self.precision.vocoder), z, g)).float()
 
 
 def load_converter_model(config_path, checkpoint_path) -> ToneColorConverterModel:

@@ -24,6 +24,7 @@ from openvoice_tt.reference.alignment import (
 from openvoice_tt.reference.commons import sequence_mask
 from openvoice_tt.reference.duration_predictor import DurationPredictor
 from openvoice_tt.reference.hifigan import Generator
+from openvoice_tt.reference.precision import MeloTorchPrecision, cast, dtype_of
 from openvoice_tt.reference.stochastic_duration_predictor import StochasticDurationPredictor
 from openvoice_tt.reference.text_encoder import TextEncoder
 from openvoice_tt.reference.transformer_flow import TransformerCouplingBlock
@@ -78,6 +79,17 @@ class MeloSynthesizer(nn.Module):
         self.dp = DurationPredictor(m.hidden_channels, DP_FILTER_CHANNELS, DP_KERNEL_SIZE, m.gin_channels)
         self.emb_g = nn.Embedding(config.data.n_speakers, m.gin_channels)
         self.use_spk_conditioned_encoder = m.use_spk_conditioned_encoder
+        self.precision = MeloTorchPrecision.all_fp32()
+
+    def set_precision(self, precision: MeloTorchPrecision) -> MeloSynthesizer:
+        """Run each block in `precision`'s dtype (its weights converted here, once). Only from float32:
+        weights rounded to bf16 are not the reference's any more."""
+        if precision != self.precision and self.precision != MeloTorchPrecision.all_fp32():
+            raise ValueError(f"precision already set to {self.precision}; load the model again to change it")
+        self.precision = precision
+        self.flow.to(dtype_of(precision.flow))
+        self.dec.to(dtype_of(precision.vocoder))
+        return self
 
     # Stages ---------------------------------------------------------------------------------------
 
@@ -101,8 +113,13 @@ class MeloSynthesizer(nn.Module):
         path = generate_path(durations, x_mask.unsqueeze(2) * y_mask.unsqueeze(-1))
         return expand_to_frames(m_p, path), expand_to_frames(logs_p, path), y_mask
 
+    def reverse_flow(self, z_p, y_mask, g) -> torch.Tensor:
+        """The flow in reverse, in its block's precision (inputs cast at its edge, output float32)."""
+        return self.flow(*cast(dtype_of(self.precision.flow), z_p, y_mask, g), reverse=True).float()
+
     def decode(self, z, y_mask, g) -> torch.Tensor:
-        return self.dec(z * y_mask, g)
+        """HiFi-GAN, in its block's precision (inputs cast at its edge, waveform float32)."""
+        return self.dec(*cast(dtype_of(self.precision.vocoder), z * y_mask, g)).float()
 
     # Whole utterance ------------------------------------------------------------------------------
 
@@ -133,7 +150,7 @@ class MeloSynthesizer(nn.Module):
         with timer("flow"):
             prior_noise = noise.normal(*m_p.shape).to(device)
             z_p = m_p + prior_noise * torch.exp(logs_p) * params.noise_scale
-            z = self.flow(z_p, y_mask, g, reverse=True)
+            z = self.reverse_flow(z_p, y_mask, g)
         with timer("vocoder"):
             audio = self.decode(z, y_mask, g)
         return SynthesisOutput(audio=audio, durations=durations)
