@@ -43,31 +43,17 @@ import os
 import re
 import threading
 import unicodedata
-import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from openvoice_tt.errors import CheckpointError, LexiconError, MissingPackagesError, TextError, preview
-from openvoice_tt.text.frontend import (
-    JA_BERT_DIM,
-    NoBertWarning,
-    SkippedTextWarning,
-    TextInputs,
-    left_out,
-    text_inputs,
-)
-from openvoice_tt.text.sequence import assemble
-from openvoice_tt.text.symbols import PAD, UNK, SymbolTable
-from openvoice_tt.timing import NULL_TIMER, StageTimer
-
-if TYPE_CHECKING:
-    from openvoice_tt.bert.features import BertFeatureExtractor
-    from openvoice_tt.text.lexicon import Lexicon
 
 from openvoice_tt.bert.tokenizer import Casing
+from openvoice_tt.errors import MissingPackagesError
+from openvoice_tt.languages import ZH
+from openvoice_tt.text.frontend import TextInputs
+from openvoice_tt.text.language_front_end import LanguageFrontEnd
+from openvoice_tt.text.symbols import PAD, UNK
+from openvoice_tt.timing import NULL_TIMER, StageTimer
 
 CASING = Casing(lowercase=True, strip_accents=None)
 """bert-base-multilingual-uncased's hub tokenizer_config.json: `do_lower_case: true` (accents stripped with it)."""
@@ -332,48 +318,14 @@ def _add_segments(sentence: str, start: int, out: list[tuple[int, str]]) -> None
         out.append((start + last, sentence[last:]))
 
 
-class ChineseFrontEnd:
+class ChineseFrontEnd(LanguageFrontEnd):
     """Normalize, tokenize, read Chinese and English and assemble one chunk; see `TextInputs`."""
 
-    def __init__(
-        self,
-        symbols: Sequence[str],
-        add_blank: bool = True,
-        bert: BertFeatureExtractor | None = None,
-        lexicon: Lexicon | None = None,
-        ja_bert_dim: int = JA_BERT_DIM,
-        tokenizer: object | None = None,
-    ) -> None:
-        from openvoice_tt.languages import ZH
-
-        self.language = ZH
-        if lexicon is not None:
-            raise LexiconError(f"--lexicon is English-only (ARPAbet); {ZH.name} has no lexicon support")
-        ZH.require_packages()
-        self.table = SymbolTable(symbols, REQUIRED, ZH.name)
-        self.add_blank = add_blank
-        self.bert = bert
-        self.ja_bert_dim = ja_bert_dim
-        if bert is None:
-            if tokenizer is None:
-                from openvoice_tt.bert.tokenizer import WordTokenizer
-
-                tokenizer = WordTokenizer(CASING)
-            self.tokenizer = tokenizer
-            warnings.warn(
-                f"no BERT model given: {ZH.name} BERT features (ja_bert) will be zeros. This no-BERT mode is out of "
-                "the training distribution and may flatten prosody; pass a local bert-base-multilingual-uncased "
-                "folder to use real features.",
-                NoBertWarning,
-                stacklevel=2,
-            )
-        else:
-            if bert.hidden_size != ja_bert_dim:
-                raise CheckpointError(
-                    f"BERT model gives {bert.hidden_size}-wide features but ja_bert takes {ja_bert_dim} "
-                    f"(the {ZH.name} model needs bert-base-multilingual-uncased)"
-                )
-            self.tokenizer = bert.tokenizer
+    language = ZH
+    casing = CASING
+    required = REQUIRED
+    silent = SILENT
+    bert_name = "bert-base-multilingual-uncased"
 
     def g2p(self, text: str) -> tuple[list[str], list[int], list[int], list[str]]:
         """Phones, tones (final: Chinese 0-5, English 7-10), word2ph (per BERT piece, no pads) and the words
@@ -437,23 +389,4 @@ class ChineseFrontEnd:
         normalized, dropped = normalize(text)
         phones, tones, word2ph, skipped = self.g2p(normalized)
         skipped = dropped + skipped
-        if not any(p not in SILENT for p in phones):
-            if skipped:
-                raise TextError(f"text has nothing to speak: {preview(text, 40)} (left out: {left_out(skipped)})")
-            raise TextError(f"text has nothing to speak: {preview(text)}")
-        if skipped:
-            warnings.warn(
-                f"left out what {self.language.name} cannot speak: {left_out(skipped)}",
-                SkippedTextWarning,
-                stacklevel=2,
-            )
-        seq = assemble(
-            phones,
-            tones,
-            word2ph,
-            self.table,
-            self.add_blank,
-            tone_start=self.language.tone_start,
-            language_id=self.language.language_id,
-        )
-        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert)
+        return self.finish(text, normalized, phones, tones, word2ph, skipped, timer, defer_bert)

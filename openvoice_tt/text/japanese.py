@@ -41,30 +41,17 @@ import re
 import threading
 import unicodedata
 import warnings
-from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from openvoice_tt.errors import CheckpointError, LexiconError, TextError, preview
 from openvoice_tt.languages import JP
-from openvoice_tt.text.frontend import (
-    JA_BERT_DIM,
-    NoBertWarning,
-    SkippedTextWarning,
-    TextInputs,
-    left_out,
-    text_inputs,
-)
+from openvoice_tt.text.frontend import TextInputs
 from openvoice_tt.text.japanese_numbers import kanji_times, numbers_to_katakana
+from openvoice_tt.text.language_front_end import LanguageFrontEnd
 from openvoice_tt.text.latin import distribute_phone
-from openvoice_tt.text.sequence import assemble
-from openvoice_tt.text.symbols import PAD, UNK, SymbolTable
+from openvoice_tt.text.symbols import PAD, UNK
 from openvoice_tt.timing import NULL_TIMER, StageTimer
-
-if TYPE_CHECKING:
-    from openvoice_tt.bert.features import BertFeatureExtractor
-    from openvoice_tt.text.lexicon import Lexicon
 
 KANA_TABLE = Path(__file__).with_name("data") / "ja_kana_phones.txt"
 
@@ -348,48 +335,19 @@ def _normalize(text: str) -> tuple[str, list[str]]:
     return katakana, removed
 
 
-class JapaneseFrontEnd:
+class JapaneseFrontEnd(LanguageFrontEnd):
     """Japanese text -> MeloTTS-Japanese's inputs; see the module docstring and `TextInputs`."""
 
     language = JP
+    required = REQUIRED
+    silent = SILENT
     bert_name = "tohoku-nlp/bert-base-japanese-v3"
 
-    def __init__(
-        self,
-        symbols: Sequence[str],
-        add_blank: bool = True,
-        bert: BertFeatureExtractor | None = None,
-        lexicon: Lexicon | None = None,
-        ja_bert_dim: int = JA_BERT_DIM,
-        tokenizer: object | None = None,
-    ) -> None:
-        if lexicon is not None:
-            raise LexiconError("--lexicon is English-only (ARPAbet); Japanese has no lexicon support")
-        self.language.require_packages()
-        self.table = SymbolTable(symbols, REQUIRED, self.language.name)
-        self.add_blank = add_blank
-        self.bert = bert
-        self.ja_bert_dim = ja_bert_dim
-        if bert is None:
-            if tokenizer is None:
-                from openvoice_tt.bert.mecab import MecabWordTokenizer
+    def word_tokenizer(self) -> Any:
+        """Without a BERT folder: MeCab's words, one piece each."""
+        from openvoice_tt.bert.mecab import MecabWordTokenizer
 
-                tokenizer = MecabWordTokenizer()
-            self.tokenizer = tokenizer
-            warnings.warn(
-                "no BERT model given: Japanese BERT features (ja_bert) will be zeros. This no-BERT mode is out "
-                f"of the training distribution and may flatten prosody; pass a local {self.bert_name} folder "
-                "to use real features.",
-                NoBertWarning,
-                stacklevel=2,
-            )
-        else:
-            if bert.hidden_size != ja_bert_dim:
-                raise CheckpointError(
-                    f"BERT model gives {bert.hidden_size}-wide features but ja_bert takes {ja_bert_dim} "
-                    f"(the Japanese model needs {self.bert_name})"
-                )
-            self.tokenizer = bert.tokenizer
+        return MecabWordTokenizer()
 
     def normalize(self, text: str) -> str:
         return normalize_japanese(text)
@@ -432,19 +390,4 @@ class JapaneseFrontEnd:
         normalized, removed = _normalize(text)
         phones, word2ph, skipped = self.g2p(normalized) if normalized else ([], [], [])
         skipped = removed + skipped
-        if not any(p not in SILENT for p in phones):
-            if skipped:
-                raise TextError(f"text has nothing to speak: {preview(text, 40)} (left out: {left_out(skipped)})")
-            raise TextError(f"text has nothing to speak: {preview(text)}")
-        if skipped:
-            warnings.warn(f"left out what Japanese cannot speak: {left_out(skipped)}", SkippedTextWarning, stacklevel=2)
-        seq = assemble(
-            phones,
-            [0] * len(phones),
-            word2ph,
-            self.table,
-            self.add_blank,
-            tone_start=self.language.tone_start,
-            language_id=self.language.language_id,
-        )
-        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert)
+        return self.finish(text, normalized, phones, None, word2ph, skipped, timer, defer_bert)

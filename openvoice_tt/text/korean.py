@@ -41,22 +41,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from openvoice_tt.bert.tokenizer import Casing
-from openvoice_tt.errors import CheckpointError, LexiconError, TextError, preview
 from openvoice_tt.languages import KR
-from openvoice_tt.text.frontend import JA_BERT_DIM, NoBertWarning, SkippedTextWarning, TextInputs, left_out, text_inputs
+from openvoice_tt.text.frontend import TextInputs
+from openvoice_tt.text.language_front_end import LanguageFrontEnd
 from openvoice_tt.text.latin import distribute_phone, group_pieces, is_silent_word
-from openvoice_tt.text.sequence import assemble
-from openvoice_tt.text.symbols import PAD, UNK, SymbolTable
+from openvoice_tt.text.symbols import PAD, UNK
 from openvoice_tt.timing import NULL_TIMER, StageTimer
-
-if TYPE_CHECKING:
-    from openvoice_tt.bert.features import BertFeatureExtractor
-    from openvoice_tt.text.lexicon import Lexicon
 
 CASING = Casing(lowercase=True, strip_accents=False)
 """kykim/bert-kor-base's hub tokenizer_config.json: `do_lower_case: true`, `strip_accents: false` (an
@@ -252,51 +245,16 @@ def word_phones(word: str, code: bool = False) -> list[str]:
     return list(hangul_to_jamo(g2p()(word, code)))
 
 
-class KoreanFrontEnd:
+class KoreanFrontEnd(LanguageFrontEnd):
     """Korean text -> MeloTTS-Korean's inputs; see `TextInputs` and the module docstring."""
 
     language = KR
     casing = CASING
+    required = REQUIRED
+    silent = SILENT
     bert_name = "kykim/bert-kor-base"
     phoneme_source = "g2pkk"
     """What gives a word's phones (for `phonemes --json`'s per-word `source`)."""
-
-    def __init__(
-        self,
-        symbols: Sequence[str],
-        add_blank: bool = True,
-        bert: BertFeatureExtractor | None = None,
-        lexicon: Lexicon | None = None,
-        ja_bert_dim: int = JA_BERT_DIM,
-        tokenizer: object | None = None,
-    ) -> None:
-        if lexicon is not None:
-            raise LexiconError(f"--lexicon is English-only (ARPAbet); {self.language.name} has no lexicon support")
-        self.language.require_packages()
-        self.table = SymbolTable(symbols, REQUIRED, self.language.name)
-        self.add_blank = add_blank
-        self.bert = bert
-        self.ja_bert_dim = ja_bert_dim
-        if bert is None:
-            if tokenizer is None:
-                from openvoice_tt.bert.tokenizer import WordTokenizer
-
-                tokenizer = WordTokenizer(self.casing)
-            self.tokenizer = tokenizer
-            warnings.warn(
-                f"no BERT model given: {self.language.name} BERT features (ja_bert) will be zeros. This no-BERT "
-                "mode is out of the training distribution and may flatten prosody; pass a local "
-                f"{self.bert_name} folder to use real features.",
-                NoBertWarning,
-                stacklevel=2,
-            )
-        else:
-            if bert.hidden_size != ja_bert_dim:
-                raise CheckpointError(
-                    f"BERT model gives {bert.hidden_size}-wide features but ja_bert takes {ja_bert_dim} "
-                    f"(the {self.language.name} model needs {self.bert_name})"
-                )
-            self.tokenizer = bert.tokenizer
 
     def normalize(self, text: str) -> str:
         return normalize_korean(text)
@@ -328,23 +286,4 @@ class KoreanFrontEnd:
         are left out with one SkippedTextWarning. The BERT call is timed as stage "bert" on `timer`."""
         normalized = self.normalize(text)
         phones, word2ph, skipped = self.g2p(normalized)
-        if not any(p not in SILENT for p in phones):
-            if skipped:
-                raise TextError(f"text has nothing to speak: {preview(text, 40)} (left out: {left_out(skipped)})")
-            raise TextError(f"text has nothing to speak: {preview(text)}")
-        if skipped:
-            warnings.warn(
-                f"left out what {self.language.name} cannot speak: {left_out(skipped)}",
-                SkippedTextWarning,
-                stacklevel=2,
-            )
-        seq = assemble(
-            phones,
-            [0] * len(phones),
-            word2ph,
-            self.table,
-            self.add_blank,
-            tone_start=self.language.tone_start,
-            language_id=self.language.language_id,
-        )
-        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert)
+        return self.finish(text, normalized, phones, None, word2ph, skipped, timer, defer_bert)

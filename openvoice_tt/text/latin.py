@@ -37,26 +37,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from openvoice_tt.errors import CheckpointError, LexiconError, MissingPackagesError, TextError, preview
-from openvoice_tt.text.frontend import (
-    JA_BERT_DIM,
-    NoBertWarning,
-    SkippedTextWarning,
-    TextInputs,
-    left_out,
-    text_inputs,
-)
-from openvoice_tt.text.sequence import assemble
-from openvoice_tt.text.symbols import PAD, UNK, SymbolTable
+from openvoice_tt.errors import MissingPackagesError
+from openvoice_tt.text.frontend import TextInputs
+from openvoice_tt.text.language_front_end import LanguageFrontEnd
+from openvoice_tt.text.symbols import PAD, UNK
 from openvoice_tt.timing import NULL_TIMER, StageTimer
-
-if TYPE_CHECKING:
-    from openvoice_tt.bert.features import BertFeatureExtractor
-    from openvoice_tt.bert.tokenizer import Casing
-    from openvoice_tt.languages import Language
-    from openvoice_tt.text.lexicon import Lexicon
 
 UPSTREAM_PUNCTUATION = ';:,.!?¡¿—…"«»“”'
 """The phonemizer wrapper's `Punctuation.default_puncs()`: kept as phones, never sent to gruut."""
@@ -278,56 +265,17 @@ def is_silent_word(word: str) -> bool:
     return all(unicodedata.category(c).startswith("P") or c.isspace() for c in word)
 
 
-class LatinFrontEnd:
+class LatinFrontEnd(LanguageFrontEnd):
     """Normalize, tokenize, phonemize with gruut and assemble one chunk; see `TextInputs`.
 
     Subclasses set `language` (its registry entry), `gruut_lang`, `casing` (the BERT tokenizer's,
     used without a BERT folder), `required` (the phones the checkpoint's symbol list must hold), and
-    define `normalize` (the cleaners) and optionally `merge` and `postprocess`.
+    define `normalize` (the cleaners) and optionally `merge` and `postprocess`. gruut and the language's
+    gruut data (gruut_lang_es, ...) are the packages the constructor checks.
     """
 
-    language: ClassVar[Language]
     gruut_lang: ClassVar[str]
-    casing: ClassVar[Casing]
-    required: ClassVar[frozenset[str]]
-    bert_name: ClassVar[str]
-
-    def __init__(
-        self,
-        symbols: Sequence[str],
-        add_blank: bool = True,
-        bert: BertFeatureExtractor | None = None,
-        lexicon: Lexicon | None = None,
-        ja_bert_dim: int = JA_BERT_DIM,
-        tokenizer: object | None = None,
-    ) -> None:
-        if lexicon is not None:
-            raise LexiconError(f"--lexicon is English-only (ARPAbet); {self.language.name} has no lexicon support")
-        self.language.require_packages()  # gruut and the language's gruut data (gruut_lang_es, ...)
-        self.table = SymbolTable(symbols, self.required, self.language.name)
-        self.add_blank = add_blank
-        self.bert = bert
-        self.ja_bert_dim = ja_bert_dim
-        if bert is None:
-            if tokenizer is None:
-                from openvoice_tt.bert.tokenizer import WordTokenizer
-
-                tokenizer = WordTokenizer(self.casing)
-            self.tokenizer = tokenizer
-            warnings.warn(
-                f"no BERT model given: {self.language.name} BERT features (ja_bert) will be zeros. This no-BERT "
-                "mode is out of the training distribution and may flatten prosody; pass a local "
-                f"{self.bert_name} folder to use real features.",
-                NoBertWarning,
-                stacklevel=2,
-            )
-        else:
-            if bert.hidden_size != ja_bert_dim:
-                raise CheckpointError(
-                    f"BERT model gives {bert.hidden_size}-wide features but ja_bert takes {ja_bert_dim} "
-                    f"(the {self.language.name} model needs {self.bert_name})"
-                )
-            self.tokenizer = bert.tokenizer
+    silent = SILENT
 
     # -- language hooks -------------------------------------------------------------------------------
     def normalize(self, text: str) -> str:
@@ -373,27 +321,7 @@ class LatinFrontEnd:
         are left out with one SkippedTextWarning. The BERT call is timed as stage "bert" on `timer`."""
         normalized = self.normalize(text)
         phones, word2ph, skipped = self.g2p(normalized)
-        if not any(p not in SILENT for p in phones):
-            if skipped:
-                raise TextError(f"text has nothing to speak: {preview(text, 40)} (left out: {left_out(skipped)})")
-            raise TextError(f"text has nothing to speak: {preview(text)}")
-        if skipped:
-            warnings.warn(
-                f"left out what {self.language.name} cannot speak: {left_out(skipped)}",
-                SkippedTextWarning,
-                stacklevel=2,
-            )
-        seq = assemble(
-            phones,
-            [0] * len(phones),
-            word2ph,
-            self.table,
-            self.add_blank,
-            tone_start=self.language.tone_start,
-            language_id=self.language.language_id,
-        )
-
-        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert)
+        return self.finish(text, normalized, phones, None, word2ph, skipped, timer, defer_bert)
 
 
 def substitute(rules: Sequence[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]], text: str) -> str:
