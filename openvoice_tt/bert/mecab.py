@@ -24,7 +24,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from openvoice_tt.bert.tokenizer import CLS, MASK, MAX_WORD_CHARS, PAD, SEP, UNK, _read_vocab
+from openvoice_tt.bert.tokenizer import CLS, MASK, MAX_WORD_CHARS, PAD, SEP, UNK, load_vocab
 from openvoice_tt.errors import CheckpointError, MissingPackagesError
 
 DICTIONARIES = ("unidic_lite",)
@@ -130,13 +130,7 @@ class MecabWordPieceTokenizer:
         self, vocab_path: str | os.PathLike[str], lowercase: bool = False, dictionary: str = "unidic_lite"
     ) -> None:
         path = Path(vocab_path)
-        try:
-            vocab = _read_vocab(path)
-        except OSError as e:
-            raise CheckpointError(f"{path}: cannot read the BERT vocabulary ({e.strerror or e})") from e
-        missing = [t for t in (CLS, SEP, UNK) if t not in vocab]
-        if missing:
-            raise CheckpointError(f"{path}: not a BERT vocabulary (no {', '.join(missing)})")
+        vocab = load_vocab(path)
         mecab_tagger(dictionary)  # a missing MeCab is found now, not at the first sentence
         self.vocab_path = path
         self.vocab: dict[str, int] = vocab

@@ -59,14 +59,7 @@ class Casing:
         """The settings of a `tokenizer_config.json`; a missing file gives the defaults (lower-case,
         strip accents: bert-base-uncased)."""
         path = Path(path)
-        if not path.is_file():
-            return cls()
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise CheckpointError(f"{path}: not a readable tokenizer config ({e})") from None
-        if not isinstance(raw, dict):
-            raise CheckpointError(f"{path}: not a readable tokenizer config (not a JSON object)")
+        raw = read_tokenizer_config(path)
         lowercase, strip = raw.get("do_lower_case", True), raw.get("strip_accents")
         if not isinstance(lowercase, bool) or not (strip is None or isinstance(strip, bool)):
             raise CheckpointError(f"{path}: do_lower_case must be true/false and strip_accents true/false/null")
@@ -93,13 +86,7 @@ class WordPieceTokenizer:
 
         self.casing = casing
         path = Path(vocab_path) if vocab_path is not None else DEFAULT_VOCAB
-        try:
-            vocab = _read_vocab(path)
-        except OSError as e:
-            raise CheckpointError(f"{path}: cannot read the BERT vocabulary ({e.strerror or e})") from e
-        missing = [t for t in (CLS, SEP, UNK) if t not in vocab]
-        if missing:
-            raise CheckpointError(f"{path}: not a BERT vocabulary (no {', '.join(missing)})")
+        vocab = load_vocab(path)
         self.vocab_path = path
         self.vocab: dict[str, int] = vocab
         self.cls_id, self.sep_id, self.unk_id = vocab[CLS], vocab[SEP], vocab[UNK]
@@ -160,7 +147,28 @@ class WordTokenizer:
         return [token for token, _ in self.pieces(text)]
 
 
-def _read_vocab(path: Path) -> dict[str, int]:
-    # One token per line, id = line number; a repeated token keeps its last line, as Hugging Face's loader.
-    with path.open(encoding="utf-8") as f:
-        return {line.rstrip("\n"): i for i, line in enumerate(f)}
+def load_vocab(path: Path) -> dict[str, int]:
+    """A BERT vocab.txt: one token per line, id = line number (a repeated token keeps its last line, as Hugging
+    Face's loader); a CheckpointError if it cannot be read or lacks [CLS], [SEP] or [UNK]."""
+    try:
+        with path.open(encoding="utf-8") as f:
+            vocab = {line.rstrip("\n"): i for i, line in enumerate(f)}
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read the BERT vocabulary ({e.strerror or e})") from e
+    missing = [t for t in (CLS, SEP, UNK) if t not in vocab]
+    if missing:
+        raise CheckpointError(f"{path}: not a BERT vocabulary (no {', '.join(missing)})")
+    return vocab
+
+
+def read_tokenizer_config(path: Path) -> dict[str, Any]:
+    """The JSON object of a tokenizer_config.json; {} when there is none."""
+    if not path.is_file():
+        return {}
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise CheckpointError(f"{path}: not a readable tokenizer config ({e})") from None
+    if not isinstance(raw, dict):
+        raise CheckpointError(f"{path}: not a readable tokenizer config (not a JSON object)")
+    return raw

@@ -9,26 +9,12 @@ module (and MeCab) is imported only then.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from openvoice_tt.bert.tokenizer import Casing, WordPieceTokenizer
+from openvoice_tt.bert.tokenizer import Casing, WordPieceTokenizer, read_tokenizer_config
 from openvoice_tt.errors import CheckpointError
-
-
-def read_config(path: Path) -> dict[str, Any]:
-    """The JSON object of a tokenizer_config.json; {} when there is none."""
-    if not path.is_file():
-        return {}
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise CheckpointError(f"{path}: not a readable tokenizer config ({e})") from None
-    if not isinstance(raw, dict):
-        raise CheckpointError(f"{path}: not a readable tokenizer config (not a JSON object)")
-    return raw
 
 
 def uses_mecab(config: dict[str, Any]) -> bool:
@@ -39,7 +25,7 @@ def load_tokenizer(vocab: str | os.PathLike[str] | None, config_path: str | os.P
     """The tokenizer that `config_path` (a tokenizer_config.json, maybe absent) asks for over `vocab`
     (None: the bundled bert-base-uncased vocabulary, plain WordPiece only)."""
     config_path = Path(config_path)
-    config = read_config(config_path)
+    config = read_tokenizer_config(config_path)
     if not uses_mecab(config):
         word_type = config.get("word_tokenizer_type", "basic")
         if word_type != "basic":
