@@ -145,7 +145,7 @@ def test_lexicon_reaches_the_tts(
     """Past every check that needs no model (a real checkpoint folder and embedding), the TTS gets the lexicon."""
     seen = []
 
-    def record(self, checkpoints=None, device="auto", lexicon=None, language="EN") -> None:
+    def record(self, checkpoints=None, device="auto", lexicon=None, language="EN", precision="auto") -> None:
         seen.append(lexicon)
         raise CheckpointError("stop before loading")
 
@@ -375,6 +375,24 @@ def test_phonemes_spanish_table_and_french_elision() -> None:
     french = CliRunner().invoke(app, ["phonemes", "L'école.", "--language", "fr", "--json"])
     words = json.loads(french.stdout)["chunks"][0]["words"]
     assert words[0]["word"].lower() == "l'école" and words[0]["source"] == "gruut"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "word", "source"),
+    [
+        ("zh", "天气很好。", "天", "pypinyin"),
+        ("jp", "天気です。", "テンキデス", "pykakasi"),
+        ("kr", "날씨가 좋네요.", "날씨가", "g2pkk"),
+    ],
+)
+def test_phonemes_names_each_languages_reader(language: str, text: str, word: str, source: str) -> None:
+    """The per-word `source` is what read the word in that language, not gruut (which only ES and FR use);
+    Japanese words are the katakana the front end reads (upstream's normalization)."""
+    result = CliRunner().invoke(app, ["phonemes", text, "--language", language, "--json"])
+    assert result.exit_code == 0, result.output
+    words = {w["word"]: w for w in json.loads(result.stdout)["chunks"][0]["words"]}
+    assert words[word]["phones"] and words[word]["source"] == source
+    assert {w["source"] for w in words.values()} <= {source, "punctuation", "none"}
 
 
 def test_phonemes_lexicon_is_english_only(names: Path) -> None:

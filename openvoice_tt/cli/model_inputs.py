@@ -70,9 +70,10 @@ def model_inputs_json(inputs: TextInputs) -> dict[str, Any]:
 APOSTROPHES = "'’"
 
 
-def piece_words(pieces: list[tuple[str, str]], inputs: TextInputs) -> list[dict[str, Any]]:
-    """Per word, its pieces, its phones (blanks and pads left out) and where they came from. `word2ph` has
-    one entry per piece plus [CLS] and [SEP]; each piece's phones are its slice of `inputs.phones`.
+def piece_words(pieces: list[tuple[str, str]], inputs: TextInputs, source: str = "gruut") -> list[dict[str, Any]]:
+    """Per word, its pieces, its phones (blanks and pads left out) and where they came from (`source`, the
+    front end's `phoneme_source`, for a word with phones). `word2ph` has one entry per piece plus [CLS] and
+    [SEP]; each piece's phones are its slice of `inputs.phones`.
 
     A word is a piece and the `##` pieces after it, and an apostrophe joins the letters it stands
     between (`l'école`, `aujourd'hui`): a French front end reads an elision as one word and spreads its
@@ -108,7 +109,7 @@ def piece_words(pieces: list[tuple[str, str]], inputs: TextInputs) -> list[dict[
         elif not any(c.isalnum() for c in word["word"]):
             word["source"] = "punctuation"
         else:
-            word["source"] = "gruut"
+            word["source"] = source
     return words
 
 
@@ -165,6 +166,10 @@ def describe(
             row = english_chunk
         else:
             pieces = front_end.tokenizer.pieces(inputs.normalized)
-            row = {"text": chunk_text, "normalized": inputs.normalized, "words": piece_words(pieces, inputs)}
+            row = {
+                "text": chunk_text,
+                "normalized": inputs.normalized,
+                "words": piece_words(pieces, inputs, front_end.phoneme_source),
+            }
         chunks.append({**row, "model_inputs": model_inputs_json(inputs)})
     return symbols, chunks

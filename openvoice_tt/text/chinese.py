@@ -326,6 +326,7 @@ class ChineseFrontEnd(LanguageFrontEnd):
     required = REQUIRED
     silent = SILENT
     bert_name = "bert-base-multilingual-uncased"
+    phoneme_source = "pypinyin"  # English words inside: the English dictionary, as in English
 
     def g2p(self, text: str) -> tuple[list[str], list[int], list[int], list[str]]:
         """Phones, tones (final: Chinese 0-5, English 7-10), word2ph (per BERT piece, no pads) and the words

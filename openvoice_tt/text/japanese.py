@@ -341,6 +341,7 @@ class JapaneseFrontEnd(LanguageFrontEnd):
     language = JP
     required = REQUIRED
     silent = SILENT
+    phoneme_source = "pykakasi"  # MeCab's and pykakasi's readings through upstream's kana table
     bert_name = "tohoku-nlp/bert-base-japanese-v3"
 
     def word_tokenizer(self) -> Any:

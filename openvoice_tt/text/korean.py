@@ -254,7 +254,6 @@ class KoreanFrontEnd(LanguageFrontEnd):
     silent = SILENT
     bert_name = "kykim/bert-kor-base"
     phoneme_source = "g2pkk"
-    """What gives a word's phones (for `phonemes --json`'s per-word `source`)."""
 
     def normalize(self, text: str) -> str:
         return normalize_korean(text)

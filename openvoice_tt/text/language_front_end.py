@@ -39,6 +39,8 @@ class LanguageFrontEnd:
     """Phones that are not speech: a chunk with nothing else has nothing to speak."""
     bert_name: ClassVar[str]
     """The hub name of the language's BERT, for messages."""
+    phoneme_source: ClassVar[str]
+    """What gives a word its phones (`phonemes`' per-word `source`): gruut, pypinyin, pykakasi, g2pkk."""
 
     def __init__(
         self,

@@ -276,6 +276,7 @@ class LatinFrontEnd(LanguageFrontEnd):
 
     gruut_lang: ClassVar[str]
     silent = SILENT
+    phoneme_source = "gruut"
 
     # -- language hooks -------------------------------------------------------------------------------
     def normalize(self, text: str) -> str:
