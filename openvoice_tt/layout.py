@@ -8,8 +8,10 @@ checkpoints/README.md documents the same layout for people:
       base_speakers/ses/           one tone-color embedding per MeloTTS base speaker (en-us.pth, ...)
       melotts-english/             MeloTTS English: config.json, checkpoint.pth
       bert-base-uncased/           optional: the BERT that the three English models take prosody features from
-      melotts-english-v2/, melotts-english-v3/, melotts-spanish/, melotts-french/   optional: other languages
-      bert-base-spanish-wwm-uncased/, bert-base-french-europeana-cased/             their BERTs
+      melotts-english-v2/, melotts-english-v3/, melotts-spanish/, melotts-french/,
+      melotts-chinese/, melotts-japanese/, melotts-korean/         optional: the other languages
+      bert-base-spanish-wwm-uncased/, bert-base-french-europeana-cased/,
+      bert-base-multilingual-uncased/, bert-base-japanese-v3/, bert-kor-base/   their BERTs
 
 A base-speaker language's files are one `MeloModel` entry (its MeloTTS folder and hub repo, its BERT, its
 base-speaker embedding files); `MELO_MODELS` lists them, and `openvoice_tt.languages` ties each to its front
