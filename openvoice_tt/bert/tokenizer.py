@@ -106,11 +106,18 @@ class WordPieceTokenizer:
         return self._tok.encode(_SURROGATES.sub("", text), add_special_tokens=False).tokens
 
     def pieces(self, text: str) -> list[tuple[str, str]]:
-        """`tokenize`'s tokens, each with the text it covers (an [UNK] keeps the word it stands for)."""
+        """`tokenize`'s tokens, each with the text it covers (an [UNK] keeps the word it stands for). A
+        character split into several pieces (uncased: a Hangul syllable's jamo) is covered by the first
+        of them; the others cover "" (so the pieces' texts joined are the text, not `안안안`)."""
         clean = _SURROGATES.sub("", text)
         encoding = self._tok.encode(clean, add_special_tokens=False)
-        spans = zip(encoding.tokens, encoding.offsets, strict=True)
-        return [(token, clean[start:end]) for token, (start, end) in spans]
+        out: list[tuple[str, str]] = []
+        previous = None
+        for token, span in zip(encoding.tokens, encoding.offsets, strict=True):
+            start, end = span
+            out.append((token, "" if span == previous and start < end else clean[start:end]))
+            previous = span
+        return out
 
     def encode(self, text: str) -> list[int]:
         """Token ids with [CLS] first and [SEP] last, as the BERT encoder takes them."""

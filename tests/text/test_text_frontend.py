@@ -190,3 +190,13 @@ def test_no_network_no_nltk_and_no_torch_at_import():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=repo)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_hangul_word_left_out_is_named_once_not_once_per_jamo(front_end):
+    """Reproduction (tryout): `synth "안녕하세요 123." --speaker EN-US` warned "left out what English cannot
+    speak: '안안안녕녕녕하하세세요요'": the uncased tokenizer splits each syllable into its jamo, every piece
+    covering the whole syllable, and the warning joined each piece's text."""
+    with pytest.warns(SkippedTextWarning) as record:
+        front_end("안녕하세요 ok, 안안 fine.")
+    (warning,) = [w for w in record if isinstance(w.message, SkippedTextWarning)]
+    assert str(warning.message) == "left out what English cannot speak: '안녕하세요', '안안'"
