@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -34,6 +35,7 @@ CLI = [sys.executable, "-m", "openvoice_tt"]
 # whole reached 20 GB in 35 s before.
 PEAK_RSS_MIB = 60 + 4 * MAX_LEXICON_BYTES // 2**20 + 100  # margin for other Pythons and allocators
 SECONDS = 120
+READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}  # read(2)'s number
 
 MEASURED = """
 import resource, subprocess, sys, time, json
@@ -97,6 +99,24 @@ def test_an_entry_of_ten_thousand_phones_is_refused_fast(tmp_path: Path) -> None
     assert result["seconds"] < SECONDS and result["peak_mib"] < PEAK_RSS_MIB, result
 
 
+def _wait_until_reading_stdin(child: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Until the child's main thread sits in read(0, ...) (Linux's /proc/PID/syscall: the call's number, then
+    its first argument, fd 0). A fixed sleep was not enough on a loaded machine: a signal that came during
+    the imports was lost there, and the read then ended at the pipe's close as if nothing had happened."""
+    number = READ_SYSCALL.get(platform.machine())
+    syscall = Path(f"/proc/{child.pid}/syscall")
+    if number is None or not syscall.exists():
+        time.sleep(8)  # elsewhere: the imports' usual time
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert child.poll() is None, "the CLI ended before reading stdin"
+        if syscall.read_text().split()[:2] == [number, "0x0"]:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the CLI was not reading stdin after {timeout:.0f} s")
+
+
 @pytest.mark.parametrize(
     ("signum", "code", "word"), [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")]
 )
@@ -107,8 +127,7 @@ def test_a_signal_stops_a_read_of_a_pipe_that_never_ends(signum: int, code: int,
         assert child.stdin is not None
         child.stdin.write(b"Hello there, ")
         child.stdin.flush()
-        time.sleep(8)  # imports done; now blocked reading stdin
-        assert child.poll() is None
+        _wait_until_reading_stdin(child)
         start = time.monotonic()
         child.send_signal(signum)
         _, err = child.communicate(timeout=30)
