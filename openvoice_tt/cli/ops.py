@@ -28,6 +28,8 @@ from openvoice_tt.cli.options import (
     NoCacheOpt,
     NoiseScaleOpt,
     NoiseScaleWOpt,
+    Precision,
+    PrecisionOpt,
     QuietOpt,
     SdpRatioOpt,
     SeedOpt,
@@ -168,6 +170,7 @@ def batch(
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
+    precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -204,14 +207,21 @@ def batch(
         noise_scale_w=noise_scale_w,
         tau=tau,
     )
-    engine = batching.Engine(checkpoints, device.value, method=vad.value, use_cache=not no_cache, lexicon=user_lexicon)
+    engine = batching.Engine(
+        checkpoints,
+        device.value,
+        method=vad.value,
+        use_cache=not no_cache,
+        lexicon=user_lexicon,
+        precision=precision.value,
+    )
     with ui.rendered_warnings(), ui.progress("batch") as item_bar:
         started = time.perf_counter()
         result = batching.run_batch(
             items, out_dir, engine, defaults, resume, lambda done, total, _: item_bar(done, total), report=report
         )
     elapsed = time.perf_counter() - started
-    summary = result.to_json(input_file, out_dir, engine.device_used)
+    summary = result.to_json(input_file, out_dir, engine.device_used, engine.precision_used)
     if report is not None:
         batching.write_report(summary, report)
     render.batch(ui, result, summary, elapsed, json_out)
