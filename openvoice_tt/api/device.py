@@ -1,4 +1,5 @@
-"""Where the models run: the `device` argument resolved to a backend, and the per-utterance stage timer."""
+"""Where and how the models run: the `device` argument resolved to a backend, the `precision` argument
+resolved on it (before any model loads), and the per-utterance stage timer."""
 
 from __future__ import annotations
 
