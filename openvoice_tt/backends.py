@@ -349,6 +349,16 @@ def check_precision(precision: str, kind: str) -> None:
         )
 
 
+def precision_choice(precision: str, kind: str) -> PrecisionChoice:
+    """What `precision` resolves to on device `kind` ("cpu", "cuda", "tt"), known before any model loads: the
+    `precision` of the models `open_synthesizer` and `open_converter` would open there (`check_precision`'s
+    refusal included)."""
+    check_precision(precision, kind)
+    if kind == "tt":
+        return TT_PRECISION
+    return choose_precision(precision, torch_device(kind))
+
+
 def open_synthesizer(folder: Path, device: str, precision: str = "auto") -> Synthesizer:
     kind = resolve_device(device)
     check_precision(precision, kind)

@@ -19,6 +19,7 @@ import numpy as np
 import openai
 import pytest
 import soundfile as sf
+import torch
 from typer.testing import CliRunner
 
 from openvoice_tt import api
@@ -26,6 +27,7 @@ from openvoice_tt.cli import app as cli
 from openvoice_tt.server import Limits, SpeechService, create_app
 from openvoice_tt.streaming import UNKNOWN_SIZE, pcm16
 from openvoice_tt.text import NoBertWarning
+from tests.compare import WAVEFORM_FLOOR, Gate, assert_agrees
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
 
@@ -216,7 +218,15 @@ def test_health(server) -> None:
     _wait_for(url, 0)
     health = httpx.get(f"{url}/health").json()  # the whole document, as the fixture configured the server
     queue = {"pending": 0, "limit": 1}
-    assert health == {"status": "ok", "device": "cpu", "backend": "torch", "queue": queue, "languages_loaded": ["EN"]}
+    auto = api.resolve_precision("auto", "cpu").to_json()  # what the fixture's models run in, and why
+    assert health == {
+        "status": "ok",
+        "device": "cpu",
+        "backend": "torch",
+        "precision": {"synth": auto, "convert": auto},
+        "queue": queue,
+        "languages_loaded": ["EN"],
+    }
 
 
 def test_shutdown_stops_the_worker_and_closes_the_device(
@@ -237,3 +247,95 @@ def test_shutdown_stops_the_worker_and_closes_the_device(
 def test_serve_checks_the_checkpoints_before_loading(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["serve", "-c", str(tmp_path / "missing"), "--voices", str(tmp_path / "v")])
     assert result.exit_code == 4 and "checkpoint folder not found" in result.output
+
+
+# --precision ------------------------------------------------------------------------------------------
+
+# bf16 against fp32, the 16-bit samples served, tiny checkpoints: a base speaker (44.1 kHz) PCC 0.99991 /
+# 0.99988 (native bf16 / oneDNN held to AVX2, ONEDNN_MAX_CPU_ISA=AVX2) and max abs error 0.025 / 0.028, a
+# stored voice (the converter, 22.05 kHz) 0.99978 / 0.99976 and 0.023 / 0.030. Gates at about twice the
+# deficit and the error, the same as tests/test_batch.py's for its synthesized and cloned lines.
+PRECISION_GATES = {"EN-US": Gate(0.99975, 0.065, WAVEFORM_FLOOR), "stored": Gate(0.9995, 0.065, WAVEFORM_FLOOR)}
+PRECISION_TEXT = "Good morning, how are you today?"
+
+
+def served_by_cli(
+    checkpoints: Path, voices: Path, monkeypatch: pytest.MonkeyPatch, *extra: str
+) -> tuple[object, list[tuple[object, SpeechService]]]:
+    """`openvoice-tt serve ...` with uvicorn replaced: (the CLI's result, [(the app, its service)])."""
+    import uvicorn
+
+    from openvoice_tt import server
+
+    made: list[SpeechService] = []
+    started: list[tuple[object, SpeechService]] = []
+    monkeypatch.setattr(server, "create_app", lambda service: made.append(service) or create_app(service))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: started.append((app, made[-1])))
+    args = ["serve", "-c", str(checkpoints), "--voices", str(voices), "-d", "cpu", *extra]
+    return CliRunner().invoke(cli, args), started
+
+
+def _samples(wav: bytes) -> np.ndarray:
+    return np.frombuffer(wav[44:], dtype="<i2").astype(np.float32) / 32768
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_serve_precision_loads_the_models_and_health_says_it(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, precision: str
+) -> None:
+    """`serve --precision` loads the server's models in it (the first language's and every later one's TTS,
+    the converter) and /health says what each runs in and why; fp32 answers the reference's samples, bf16
+    close to them but not the same, for a base speaker and for a stored voice (the converter)."""
+    from fastapi.testclient import TestClient
+
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    stored = voices / "stored.pth"
+    stored.write_bytes((tiny_checkpoints / "base_speakers" / "ses" / "en-br.pth").read_bytes())
+    result, started = served_by_cli(tiny_checkpoints, voices, monkeypatch, "--precision", precision)
+    assert result.exit_code == 0, result.output
+    assert f"torch backend, precision {precision};" in result.stderr
+    ((app, service),) = started
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[precision]
+    assert service.cloner.tts.synthesizer.model.dec.conv_post.weight.dtype == dtype
+    assert service.cloner.converter.converter.model.dec.conv_post.weight.dtype == dtype
+    assert service.pool.precision == precision  # every language loaded later
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoBertWarning)
+        reference = api.VoiceCloner(tiny_checkpoints, "cpu", precision="fp32")
+    expected = {
+        "EN-US": reference.tts.synth(PRECISION_TEXT, seed=4).audio,
+        "stored": np.concatenate(list(reference.stream(PRECISION_TEXT, se=stored, seed=4))),
+    }
+    with TestClient(app) as client:
+        ran = client.get("/health").json()["precision"]
+        assert set(ran) == {"synth", "convert"}
+        for model in ran.values():
+            assert (model["requested"], model["mode"]) == (precision, precision)
+            assert model["reason"].startswith(f"--precision {precision}")
+        for voice, gate in PRECISION_GATES.items():
+            body = {"model": "openvoice-tt", "voice": voice, "input": PRECISION_TEXT, "seed": 4}
+            response = client.post("/v1/audio/speech", json=body)
+            assert response.status_code == 200, response.text
+            if precision == "fp32":
+                assert response.content[44:] == pcm16(expected[voice])
+                continue
+            wanted = _samples(b"\0" * 44 + pcm16(expected[voice]))
+            agreement = assert_agrees(wanted, _samples(response.content), gate, f"{voice} bf16 vs fp32")
+            assert agreement.max_abs > 1e-3, f"{voice}: {agreement}: bf16 answered fp32's samples"
+
+
+def test_serve_refuses_bad_precisions_before_listening(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown value is a usage error (exit 2); anything but auto with --device tt is refused as `synth`
+    refuses it (exit 6), before the server listens."""
+    result, started = served_by_cli(tiny_checkpoints, tmp_path / "v", monkeypatch, "--precision", "fp16")
+    assert result.exit_code == 2 and "Invalid value for '--precision'" in result.stderr
+    for precision in ("fp32", "bf16"):
+        result, started = served_by_cli(
+            tiny_checkpoints, tmp_path / "v", monkeypatch, "-d", "tt", "--precision", precision
+        )
+        assert result.exit_code == 6, result.output
+        assert f"--precision {precision} is for the torch backend" in result.stderr
+    assert started == []

@@ -1,4 +1,5 @@
-"""Where the models run: the `device` argument resolved to a backend, and the per-utterance stage timer."""
+"""Where and how the models run: the `device` argument resolved to a backend, the `precision` argument
+resolved on it (before any model loads), and the per-utterance stage timer."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from openvoice_tt.reference.precision import PrecisionChoice
     from openvoice_tt.timing import StageTimer
 
 
@@ -20,6 +22,15 @@ def resolve_device(device: str) -> str:
         return backends.resolve_device(device)
     with silenced_native_output():
         return backends.resolve_device(device)
+
+
+def resolve_precision(precision: str, device: str) -> PrecisionChoice:
+    """--precision on --device, as the models would load it, before any loads (what `TTS.precision` and
+    `ToneColorConverter.precision` then say): an InputError for an unknown value, a DeviceError for a value
+    other than "auto" on the ttnn backend, which chooses its own precision per block."""
+    from openvoice_tt import backends
+
+    return backends.precision_choice(precision, resolve_device(device))
 
 
 @contextlib.contextmanager

@@ -20,9 +20,10 @@ UTF-8, over `MAX_LIST_BYTES` or `MAX_ITEMS`, a table without a `text` column) st
 
 Resume: the output folder's record of finished items (`MANIFEST`) keeps, per output, a fingerprint of
 everything that determines its audio (text, options, the content of its reference recordings or
-embedding file, the lexicon's content, the checkpoint files' content, the device) and the size and sha256
-of the file written. With `resume`, an item is skipped only when its fingerprint is unchanged and the file
-there now is the one written; otherwise it is made again and the report (and the record) says why.
+embedding file, the lexicon's content, the checkpoint files' content, the device, the precision the models
+ran in) and the size and sha256 of the file written. With `resume`, an item is skipped only when its
+fingerprint is unchanged and the file there now is the one written; otherwise it is made again and the
+report (and the record) says why.
 
 One concern per module, each importing its siblings by full path (never this `__init__`, which would make
 an import cycle):

@@ -3,7 +3,9 @@
 Loading is the slow part of a run, so the engine holds one TTS per language (`api.TTSPool`), the converter
 and each reference set's embedding for every item to share. `run_batch` loads the models of every language
 some item speaks (and no other) before the first item runs, so a missing checkpoint or language package
-stops the batch at once (exit 4 or 7) rather than failing every item of that language hours in.
+stops the batch at once (exit 4 or 7) rather than failing every item of that language hours in. Every
+model loads in the batch's one `precision` (`--precision`), which `resolved_precision` resolves before any
+loads, for the resume record (bf16 makes other audio than fp32).
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ if TYPE_CHECKING:
 
     from openvoice_tt.api import TTS, BaseSpeaker, Progress, Speech, ToneColorConverter, TTSPool, VoiceCloner
     from openvoice_tt.languages import Language
+    from openvoice_tt.reference.precision import PrecisionChoice
     from openvoice_tt.text.lexicon import Lexicon
 
 
 class Engine:
     """The models of a batch, each loaded once and only if some item needs it; `lexicon` (already loaded,
-    so a bad file fails before the first item) goes to the TTS of each language."""
+    so a bad file fails before the first item) goes to the TTS of each language, `precision` ("auto",
+    "fp32", "bf16": `api.TTS`'s) to every model."""
 
     def __init__(
         self,
@@ -35,10 +39,12 @@ class Engine:
         method: str = "silero",
         use_cache: bool = True,
         lexicon: Lexicon | None = None,
+        precision: str = "auto",
     ) -> None:
         self.checkpoints = checkpoints
         self.lexicon = lexicon
         self.device = device
+        self.precision = precision
         self.cache_dir = cache_dir
         self.method = method
         self.use_cache = use_cache
@@ -62,6 +68,27 @@ class Engine:
 
         device = self.device_used or api.resolve_device(self.device)
         return f"tt:{device_choice()}" if device == "tt" else device
+
+    @cached_property
+    def resolved_precision(self) -> PrecisionChoice:
+        """What `precision` resolves to on this device, known before any model loads (`api.resolve_precision`:
+        the models load with the same choice; a DeviceError for anything but "auto" on the ttnn backend);
+        its mode is part of an item's fingerprint."""
+        from openvoice_tt import api
+
+        return api.resolve_precision(self.precision, self.device)
+
+    @property
+    def precision_used(self) -> dict[str, dict[str, str] | None]:
+        """What `precision` ran as and why, per model ("synth", "convert"; as `clone --json` says it), each
+        None until that model has loaded."""
+        pool = self.__dict__.get("pool")
+        loaded = pool.loaded if pool is not None else ()
+        converter = self.__dict__.get("converter")
+        return {  # every language's TTS loads with the one precision: the first one's says it
+            "synth": pool.get(loaded[0]).precision.to_json() if loaded else None,
+            "convert": converter.precision.to_json() if converter is not None else None,
+        }
 
     def base_speaker(self, options: Options, text: str | None = None) -> BaseSpeaker:
         """The base speaker (and so the language) that `options` name, looked up once per batch; with no
@@ -105,7 +132,7 @@ class Engine:
     def pool(self) -> TTSPool:
         from openvoice_tt.api import TTSPool
 
-        return TTSPool(self.checkpoints, self.device, self.lexicon)
+        return TTSPool(self.checkpoints, self.device, self.lexicon, self.precision)
 
     def tts(self, language: Language) -> TTS:
         """The TTS of `language`, loaded at its first use and then kept."""
@@ -115,7 +142,7 @@ class Engine:
     def converter(self) -> ToneColorConverter:
         from openvoice_tt.api import ToneColorConverter
 
-        return ToneColorConverter(self.checkpoints, self.device, self.cache_dir)
+        return ToneColorConverter(self.checkpoints, self.device, self.cache_dir, self.precision)
 
     def cloner(self, language: Language) -> VoiceCloner:
         """A cloner over `language`'s TTS and the one converter."""

@@ -2,10 +2,14 @@
 
 The record (`MANIFEST`) keeps, per output, a fingerprint of everything that determines its audio (text,
 options, the content of its reference recordings or embedding file, the lexicon's content, the checkpoint
-files' content, the device) and the size and sha256 of the file written. With `resume`, an item is skipped
-only when its fingerprint is unchanged and the file there now is the one written; otherwise it is made
-again and the report (and the record) says why. Content, not names or times, is compared: a reference
-re-recorded under the same name, or a checkpoint replaced in place, makes its items again.
+files' content, the device, the precision the models ran in) and the size and sha256 of the file
+written. With `resume`, an item is skipped only when its fingerprint is unchanged and the file there now
+is the one written; otherwise it is made again and the report (and the record) says why. Content, not
+names or times, is compared: a reference re-recorded under the same name, or a checkpoint replaced in
+place, makes its items again. The precision
+is the one `--precision` resolved to ("fp32", "bf16"; the ttnn path's own), not the word asked for: `auto`
+where it runs fp32 makes the same bytes as `fp32`, and bf16 other ones. A record written before a part
+existed (the precision) has no value for it: its items are made again, saying so.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ FINGERPRINT_PARTS = {
     "lexicon": "lexicon changed",
     "checkpoints": "checkpoint files changed",
     "device": "device changed",
+    "precision": "precision changed",
 }
 """What determines an item's audio, each with the reason given when --resume redoes an item for it."""
 
@@ -92,7 +97,7 @@ class FileHashes:
 
 class Fingerprints:
     """Per item, a hash of each part of what determines its audio (`FINGERPRINT_PARTS`). Run-wide parts
-    (lexicon, checkpoints, device) are computed once; a part that cannot be computed (a reference gone)
+    (lexicon, checkpoints, device, precision) are computed once; a part that cannot be computed (a reference gone)
     is `UNREADABLE` + why, which never matches a record: the item runs (and fails with the real error if
     the file is gone; an in-memory lexicon, which has no file, is made again on every resume)."""
 
@@ -109,6 +114,7 @@ class Fingerprints:
             "lexicon": self._once("lexicon", self._lexicon),
             "checkpoints": self._checkpoints_of(item, options),
             "device": self._once("device", lambda: _sha(self.engine.resolved_device)),
+            "precision": self._once("precision", lambda: _sha(self.engine.resolved_precision.mode)),
         }
 
     def _once(self, key: str, compute: Callable[[], str]) -> str:
@@ -209,7 +215,7 @@ class Manifest:
         recorded = record.get("fingerprint")
         recorded = recorded if isinstance(recorded, dict) else {}
         changed = [
-            why
+            why if part in recorded else f"{part} not in the record (written by an older openvoice-tt)"
             for part, why in FINGERPRINT_PARTS.items()
             if recorded.get(part) != fingerprint[part] or fingerprint[part].startswith(UNREADABLE)
         ]

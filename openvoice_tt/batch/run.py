@@ -68,11 +68,15 @@ class BatchResult:
     def failed(self) -> int:
         return self.count(FAILED)
 
-    def to_json(self, source: Path, out_dir: Path, device: str | None) -> dict[str, Any]:
+    def to_json(
+        self, source: Path, out_dir: Path, device: str | None, precision: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The report; `precision` is `Engine.precision_used` (what each model ran in and why)."""
         return {
             "input": str(source),
             "output_dir": str(out_dir),
             "device": device,
+            "precision": precision,
             "interrupted": self.interrupted,
             "terminated": self.terminated,
             "counts": {status: self.count(status) for status in (DONE, SKIPPED, FAILED, NOT_RUN)},
@@ -99,7 +103,8 @@ def run_batch(
     recorded with a one-line reason and the batch goes on. No item's output may replace an input, the
     list file, the record or `report` (a `report` that is one of those is an OutputError before any
     work). The models of every language the items speak are loaded before the first item runs, so a missing
-    checkpoint or language package stops the batch at once (exit 4 or 7) instead of failing items hours in.
+    checkpoint or language package stops the batch at once (exit 4 or 7) instead of failing items hours in;
+    a precision the device refuses (not "auto" on the ttnn backend) stops it before that (exit 6).
     Ctrl-C stops it after cleaning up (outputs are written atomically, so none is left half-written): the
     items not run are reported, and `resume` finishes them later. A SIGTERM is handled like Ctrl-C where
     the CLI turns it into `errors.Terminated`."""
@@ -107,6 +112,7 @@ def run_batch(
     guard = Guard(items, out_dir, engine.lexicon)
     if report is not None:
         guard.check_report(report)
+    _ = engine.resolved_precision  # a precision the device refuses stops the batch, not each fingerprint
     manifest = Manifest(out_dir)
     fingerprints = Fingerprints(engine, manifest.hashes)
     pending: list[Outcome] = []

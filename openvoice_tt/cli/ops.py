@@ -28,6 +28,8 @@ from openvoice_tt.cli.options import (
     NoCacheOpt,
     NoiseScaleOpt,
     NoiseScaleWOpt,
+    Precision,
+    PrecisionOpt,
     QuietOpt,
     SdpRatioOpt,
     SeedOpt,
@@ -168,6 +170,7 @@ def batch(
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
+    precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -204,14 +207,21 @@ def batch(
         noise_scale_w=noise_scale_w,
         tau=tau,
     )
-    engine = batching.Engine(checkpoints, device.value, method=vad.value, use_cache=not no_cache, lexicon=user_lexicon)
+    engine = batching.Engine(
+        checkpoints,
+        device.value,
+        method=vad.value,
+        use_cache=not no_cache,
+        lexicon=user_lexicon,
+        precision=precision.value,
+    )
     with ui.rendered_warnings(), ui.progress("batch") as item_bar:
         started = time.perf_counter()
         result = batching.run_batch(
             items, out_dir, engine, defaults, resume, lambda done, total, _: item_bar(done, total), report=report
         )
     elapsed = time.perf_counter() - started
-    summary = result.to_json(input_file, out_dir, engine.device_used)
+    summary = result.to_json(input_file, out_dir, engine.device_used, engine.precision_used)
     if report is not None:
         batching.write_report(summary, report)
     render.batch(ui, result, summary, elapsed, json_out)
@@ -240,6 +250,7 @@ def serve(
     max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="Largest voice upload.")] = 20.0,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
+    precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
 ) -> None:
     """Serve OpenAI's speech API over HTTP (POST /v1/audio/speech, /v1/voices, /health); models load once.
@@ -264,13 +275,14 @@ def serve(
     outputs.ensure_output_dir(voices)
     limits = Limits(queue=queue, max_input_chars=max_input_chars, max_upload_bytes=int(max_upload_mb * 2**20))
     with ui.rendered_warnings():
-        pool = api.TTSPool(checkpoints, device.value)
+        pool = api.TTSPool(checkpoints, device.value, precision=precision.value)
         first = api.find_base_speaker(checkpoints, None)  # its language loads now: a broken model fails here
-        cloner = api.VoiceCloner(checkpoints, device.value, tts=pool.get(first.language))
+        cloner = api.VoiceCloner(checkpoints, device.value, tts=pool.get(first.language), precision=precision.value)
         service = SpeechService(cloner, voices, limits, pool)
     languages = ", ".join(dict.fromkeys(speaker.language.key for speaker in service.registry.speakers))
     ui.status(
-        f"serving on http://{host}:{port} ({service.cloner.tts.backend} backend; languages {languages}, "
+        f"serving on http://{host}:{port} ({service.cloner.tts.backend} backend, precision "
+        f"{cloner.tts.precision.mode}; languages {languages}, "
         f"{cloner.tts.language.key} loaded, the others on first use; voices in {voices})"
     )
     uvicorn.run(create_app(service), host=host, port=port, log_level="warning" if quiet else "info")

@@ -15,7 +15,8 @@ Endpoints (OpenAI's speech API where one exists, so its clients work unchanged):
   POST /v1/voices        multipart: `name` + one or more reference recordings `file` (+ `replace=true` to
                          replace an existing voice) -> a voice embedding stored as <voices>/<name>.pth (a .pth
                          placed there by hand works the same)
-  GET  /health           status, backend, the device queue and the languages loaded so far (HEAD too)
+  GET  /health           status, backend, precision (what each model runs in and why), the device queue and
+                         the languages loaded so far (HEAD too)
 
 Every request that computes runs on one worker thread, one at a time (`DeviceQueue`): the device is never
 shared between requests, and at most `queue_limit` requests run or wait; the next one gets 503 at once.

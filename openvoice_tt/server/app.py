@@ -69,13 +69,14 @@ def create_app(service: SpeechService) -> FastAPI:
 
     @app.api_route("/health", methods=["GET", "HEAD"])
     async def health() -> dict[str, Any]:
-        tts = service.cloner.tts
+        tts, converter = service.cloner.tts, service.cloner.converter
         queued = {"pending": service.queue.pending, "limit": service.queue.limit}
         loaded = [language.code for language in service.pool.loaded]
         return {
             "status": "ok",
             "device": tts.device,
             "backend": tts.backend,
+            "precision": {"synth": tts.precision.to_json(), "convert": converter.precision.to_json()},
             "queue": queued,
             "languages_loaded": loaded,
         }

@@ -40,8 +40,8 @@ class SpeechService:
     """The loaded models, the voices folder and the device queue behind the HTTP endpoints.
 
     `cloner` holds the converter and the TTS stored voices speak through by default; `pool` (made from the
-    cloner's checkpoint folder and device when not given) holds one TTS per language, the cloner's
-    included, each loaded on its language's first request (on the device worker) and kept.
+    cloner's checkpoint folder, device and requested precision when not given) holds one TTS per language,
+    the cloner's included, each loaded on its language's first request (on the device worker) and kept.
     """
 
     def __init__(
@@ -50,7 +50,10 @@ class SpeechService:
         from openvoice_tt.api import TTSPool
 
         self.cloner = cloner
-        self.pool = pool if pool is not None else TTSPool(cloner.tts.checkpoints, cloner.tts.device)
+        tts = cloner.tts
+        self.pool = (
+            pool if pool is not None else TTSPool(tts.checkpoints, tts.device, precision=tts.precision.requested)
+        )
         self.pool.add(cloner.tts)
         self.registry = VoiceRegistry(cloner, voices, limits.max_reference_seconds)
         self.voices = self.registry.folder
