@@ -12,8 +12,8 @@ case "${1:-}" in
         cat <<'USAGE'
 Usage: ./setup_and_run.sh
 
-Creates .venv (with ttnn on Python 3.10/3.12), installs openvoice-tt with the Spanish and French front
-ends (the es and fr extras: gruut), makes sure the checkpoints are
+Creates .venv (with ttnn on Python 3.10/3.12), installs openvoice-tt with every language's front end
+(the languages extra: es, fr, zh, jp, kr), makes sure the checkpoints are
 in place (--checkpoints folder: $OPENVOICE_TT_HOME, else ./checkpoints), downloading them from Hugging
 Face if needed, and synthesizes a demo sentence to outputs/demo.wav. Safe to run again.
 USAGE
