@@ -192,9 +192,27 @@ def test_items_in_chinese_japanese_and_korean(multilingual_checkpoints: Path, tm
     command = ["batch", write_list(tmp_path, items), "-o", out, "-c", multilingual_checkpoints, "-d", "cpu", "--json"]
     result = CliRunner().invoke(app, [str(a) for a in command])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["counts"]["done"] == len(items)
+    report = json.loads(result.stdout)
+    assert report["counts"]["done"] == len(items)
     assert loads == ["ZH", "JP", "KR", "EN"]  # each once, before the first item, in order of first use
     for item in items:
         language = expected[item["output"]]
         api.TTS(multilingual_checkpoints, "cpu", language=language).synth(item["text"]).save(tmp_path / "api.wav")
         assert sha(out / item["output"]) == sha(tmp_path / "api.wav"), item
+    # the report says who spoke each item and, where the language was detected, why
+    said = {i["output"]: i for i in report["items"]}
+    assert [(said[name]["speaker"], said[name]["language_key"]) for name in expected] == [
+        ("ZH", "zh"),
+        ("JP", "jp"),
+        ("KR", "kr"),
+        ("JP", "jp"),
+        ("EN-US", "en"),
+    ]
+    assert "language_detected" not in said["zh.wav"] and "language_detected" not in said["jp.wav"]
+    assert said["kr.wav"]["language_detected"] == {
+        "language": "kr",
+        "code": "KR",
+        "reason": "Hangul script (10 Hangul of 10 CJK characters)",
+    }
+    assert said["jp-auto.wav"]["language_detected"]["reason"].startswith("kana in the text (")
+    assert said["en.wav"]["language_detected"]["language"] == "en"

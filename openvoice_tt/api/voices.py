@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from openvoice_tt.api.speech import PathLike
 from openvoice_tt.detection import Detection, choose, is_auto
@@ -49,6 +50,15 @@ class BaseSpeaker:
     def key(self) -> str:
         """The speaker's embedding file stem in base_speakers/ses (EN_INDIA -> en-india)."""
         return speaker_key(self.name)
+
+    def language_json(self) -> dict[str, Any]:
+        """Which language speaks, as `--json` and the batch report say it: `language` (the code `speakers`
+        and `phonemes` give), `language_key` and, when it was detected from the text, `language_detected`
+        (key, code, reason)."""
+        fields: dict[str, Any] = {"language": self.language.code, "language_key": self.language.key}
+        if self.detection is not None:
+            fields["language_detected"] = self.detection.to_json()
+        return fields
 
 
 def installed_languages(checkpoints: PathLike | None = None) -> list[Language]:

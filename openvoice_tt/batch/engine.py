@@ -99,7 +99,8 @@ class Engine:
 
         if options.speaker is None and (options.language is None or is_auto(options.language)) and text is not None:
             found = api.find_base_speaker(self.checkpoints, None, "auto", text)
-            return self._speakers.setdefault(("auto", found.language.code), found)
+            self._speakers.setdefault(("auto", found.language.code), found)
+            return found  # with this text's detection (its reason), for the item's report
         key = (options.speaker, options.language)
         if key not in self._speakers:
             self._speakers[key] = api.find_base_speaker(self.checkpoints, options.speaker, options.language)
@@ -158,8 +159,8 @@ class Engine:
             self._voices[references] = self.converter.extract_se(references, self.method, self.use_cache)
         return self._voices[references]
 
-    def speak(self, item: Item, options: Options, progress: Progress | None) -> Speech:
-        base = self.base_speaker(options, item.text)
+    def speak(self, item: Item, options: Options, base: BaseSpeaker, progress: Progress | None) -> Speech:
+        """The item's audio, spoken by `base` (`base_speaker(options, item.text)`)."""
         kwargs = options.synthesis_kwargs() | {"speaker": base.name}
         if item.kind == "synth":
             return self.tts(base.language).synth(item.text, progress=progress, **kwargs)

@@ -38,6 +38,7 @@ class Outcome:
     elapsed: float | None = None  # wall-clock seconds spent on the item
     error: str | None = None
     redone: str | None = None  # with resume: why an item that has a record was made again
+    voice: dict[str, Any] | None = None  # who spoke it: speaker, language and, when detected, why
 
     def to_json(self) -> dict[str, Any]:
         item = self.item
@@ -52,6 +53,7 @@ class Outcome:
             "elapsed": self.elapsed,
             "error": self.error,
             "redone": self.redone,
+            **(self.voice or {}),
         }
 
 
@@ -180,7 +182,9 @@ def _run_one(
     start = time.perf_counter()
     try:
         fingerprint = fingerprints.of(item, options)  # before the run: what the audio is made from
-        speech = engine.speak(item, options, on_chunk)
+        base = engine.base_speaker(options, item.text)
+        outcome.voice = {"speaker": base.name, **base.language_json()}
+        speech = engine.speak(item, options, base, on_chunk)
         speech.save(out_dir / item.output, options.format)
         manifest.add(item, fingerprint, out_dir / item.output, outcome.redone)
     except Exception as e:  # this item's failure, reported; the others go on

@@ -158,12 +158,9 @@ def language_fields(ui: Ui, base: api.BaseSpeaker) -> dict[str, Any]:
     call spoke before there was detection) is also said on stderr."""
     from openvoice_tt.languages import EN
 
-    fields: dict[str, Any] = {"language": base.language.code, "language_key": base.language.key}
-    if base.detection is not None:
-        fields["language_detected"] = base.detection.to_json()
-        if base.language is not EN:
-            ui.status(f"language: {base.language.key} ({base.detection.reason})")
-    return fields
+    if base.detection is not None and base.language is not EN:
+        ui.status(f"language: {base.language.key} ({base.detection.reason})")
+    return base.language_json()
 
 
 def finish(
