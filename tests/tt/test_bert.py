@@ -1,0 +1,123 @@
+"""The prosody BERT on ttnn (`tt/bert.py`) against the host BERT, for each language's real BERT-base config.
+
+Random weights (the host `BertEncoder`'s init, seeded), the layers MeloTTS reads (10 of 12:
+hidden_states[-3]), 24 tokens padded to the 64-token bucket, word2ph of 1 to 4 phones per token. The
+reference is the host BERT's last hidden state repeated by word2ph, as `bert.features` computes it.
+
+The gates are the measured ratchet (twice each deficit, over all six vocabularies; `tests/compare.py`,
+so a NaN or constant output fails): on the faithful emulation 1 - PCC <= 1.41e-5 and max abs <= 0.038
+were measured, on the exact emulation 3.7e-6 and 0.013 (what is left there is storage: the bfloat16 word
+table, ttnn.embedding's only type, and the encoder's bfloat16 weights).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import torch
+
+from openvoice_tt.tt import host_ttnn
+from openvoice_tt.tt.bert import BertFeatures, phone_token_index
+from openvoice_tt.tt.device import open_emulated_device
+from openvoice_tt.tt.settings import TtBuckets
+from scripts.tt_bert_check import VOCAB_SIZES, random_bert, random_text
+from tests.compare import Gate, assert_agrees
+
+from .mock import ARCHES, REPO, requires_ttnn, run_json
+
+GATES = {"faithful": Gate(0.99997, 0.08), "exact": Gate(0.999992, 0.03)}
+TOKENS, SEED = 24, 1
+
+
+@pytest.mark.parametrize("language", list(VOCAB_SIZES))
+def test_bert_features_match_the_host_bert_on_both_emulations(language: str) -> None:
+    vocab = VOCAB_SIZES[language]
+    ref = random_bert(vocab, seed=SEED)
+    ids, word2ph = random_text(vocab, TOKENS, SEED)
+    with torch.inference_mode():
+        expected = ref(torch.tensor([ids]))[-1][0].repeat_interleave(torch.tensor(word2ph), dim=0)
+    phones = sum(word2ph)
+    for mode, gate in GATES.items():
+        device = open_emulated_device(mode)
+        features = BertFeatures(device, ref, "bert")
+        out = device.download(features(*features.upload(ids, word2ph, TtBuckets().tokens(phones))), "ja_bert")
+        assert out.shape == (1, 1, TtBuckets().tokens(phones), 768)
+        assert_agrees(expected, out[0, 0, :phones], gate, f"{language} BERT on the {mode} emulation")
+        assert torch.equal(out[0, 0, phones:], torch.zeros_like(out[0, 0, phones:]))  # padded phones: zero rows
+
+
+def test_padded_keys_change_nothing_and_a_call_uploads_only_its_inputs() -> None:
+    """The same tokens in a 64- and a 128-token bucket give the same features (padded keys get weight 0);
+    a second call in a bucket uploads its three inputs (ids, valid count, phone index) and nothing else."""
+    ref = random_bert(VOCAB_SIZES["EN"], layers=2, seed=0)
+    ids, word2ph = random_text(VOCAB_SIZES["EN"], 10, 0)
+    device = open_emulated_device("exact")
+    outputs = []
+    for multiple in (64, 128):
+        features = BertFeatures(device, ref, "bert", buckets=TtBuckets(token_multiple=multiple))
+        outputs.append(device.download(features(*features.upload(ids, word2ph, 64)), "ja_bert"))
+    torch.testing.assert_close(outputs[0], outputs[1], rtol=1e-5, atol=1e-5)
+    device.transfers.reset()
+    features(*features.upload(ids[::-1], word2ph[::-1], 64))
+    assert device.transfers.summary() == {"uploads": 3, "downloads": 0, "scalar_reads": 0, "constants": 0, "weights": 0}
+
+
+def test_phone_token_index_repeats_each_token_word2ph_times() -> None:
+    index = phone_token_index([1, 3, 2], 8).reshape(-1).tolist()
+    assert index == [0, 1, 1, 1, 2, 2, -1, -1]
+    with pytest.raises(ValueError, match="more than the 4 padded"):
+        phone_token_index([2, 3], 4)
+
+
+def test_emulated_embedding_refuses_what_ttnn_refuses() -> None:
+    """ttnn 0.81.1 (TT_FATAL on the mock N150): ids must be uint32 (or bfloat16), the table bfloat16."""
+    device = host_ttnn.open_device()
+    table = host_ttnn.from_torch(torch.randn(50, 64), dtype=host_ttnn.bfloat16)
+    ids = torch.tensor([[3, 7, 49]], dtype=torch.int32)
+    with pytest.raises(RuntimeError, match="UINT32 or BFLOAT16"):
+        host_ttnn.embedding(host_ttnn.from_torch(ids, dtype=host_ttnn.int32, device=device), table)
+    with pytest.raises(RuntimeError, match="BFLOAT16 dtype"):
+        host_ttnn.embedding(
+            host_ttnn.from_torch(ids, dtype=host_ttnn.uint32, device=device),
+            host_ttnn.from_torch(torch.randn(50, 64), dtype=host_ttnn.float32),
+        )
+    out = host_ttnn.embedding(host_ttnn.from_torch(ids, dtype=host_ttnn.uint32, device=device), table)
+    assert out.dtype is host_ttnn.bfloat16 and torch.equal(out.value, table.value[ids.long()])
+
+
+@requires_ttnn
+def test_emulated_embedding_matches_ttnns_golden_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    from openvoice_tt.tt.device import MOCK_ENV, mock_descriptor
+
+    monkeypatch.setenv(MOCK_ENV, str(mock_descriptor("wormhole_n150")))  # (restored afterwards) no chip lookup
+    import ttnn
+
+    torch.manual_seed(0)
+    table = torch.randn(1000, 96).to(torch.bfloat16)
+    ids = torch.randint(0, 1000, (1, 64), dtype=torch.int32)
+    golden = ttnn.get_golden_function(ttnn.embedding)(ids, table, dtype=ttnn.float32)
+    emulated = host_ttnn.embedding(
+        host_ttnn.from_torch(ids, dtype=host_ttnn.uint32),
+        host_ttnn.from_torch(table.float(), dtype=host_ttnn.bfloat16),
+        dtype=host_ttnn.float32,
+    )
+    assert torch.equal(emulated.value, golden.float())
+
+
+@requires_ttnn
+@pytest.mark.tt_mock
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("language", ["EN", "ZH"])  # the smallest and the largest word table
+def test_mock_device_runs_the_bert_graph_of_the_emulation(arch: str, language: str) -> None:
+    """Every op accepted by the mock device (shapes, layouts, memory), in the emulation's order and shapes,
+    with the same transfers and compute configs."""
+
+    def run(device: str) -> dict:
+        command = [sys.executable, str(REPO / "scripts" / "tt_bert_check.py"), "--device", device]
+        return run_json([*command, "--vocab", str(VOCAB_SIZES[language])], 600)
+
+    mock, emulated = run(f"mock:{arch}"), run("emulation")
+    for key in ("ops", "compute_configs", "transfers", "padded_tokens"):
+        assert mock[key] == emulated[key], key
+    assert mock["transfers"]["uploads"] == 3
