@@ -13,6 +13,7 @@ table, ttnn.embedding's only type, and the encoder's bfloat16 weights).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -22,12 +23,15 @@ from openvoice_tt.tt.bert import BertFeatures, phone_token_index
 from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.settings import TtBuckets
 from scripts.tt_bert_check import VOCAB_SIZES, random_bert, random_text
-from tests.compare import Gate, assert_agrees
+from tests.compare import WAVEFORM_FLOOR, Gate, assert_agrees
 
 from .mock import ARCHES, REPO, requires_ttnn, run_json
 
 GATES = {"faithful": Gate(0.99997, 0.08), "exact": Gate(0.999992, 0.03)}
 TOKENS, SEED = 24, 1
+# the tiny checkpoints' waveform with a 1-layer random BERT-base on the device vs. fed its host features
+# (exact emulation): PCC 0.9999062, max abs error 0.0254 measured; gate at twice the deficit and error
+E2E_GATE = Gate(0.99981, 0.051, WAVEFORM_FLOOR)
 
 
 @pytest.mark.parametrize("language", list(VOCAB_SIZES))
@@ -121,3 +125,40 @@ def test_mock_device_runs_the_bert_graph_of_the_emulation(arch: str, language: s
     for key in ("ops", "compute_configs", "transfers", "padded_tokens"):
         assert mock[key] == emulated[key], key
     assert mock["transfers"]["uploads"] == 3
+
+
+@pytest.mark.usefixtures("fresh_tt_device", "tool_environment")
+def test_tts_on_the_device_runs_its_bert_there(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--device tt` with a BERT folder: per chunk the BERT token ids, valid count and phone index go up
+    instead of the features, the BERT runs on the device (stage "bert"), the host BERT never runs in the
+    pipeline, and the waveform matches the same synthesis fed the host BERT's features."""
+    from openvoice_tt import api
+    from openvoice_tt.bert.features import BertFeatureExtractor
+    from openvoice_tt.noise import NoiseSource
+    from openvoice_tt.reference.synthesizer import SynthesisParams
+    from tests.test_api import _with_tiny_bert
+
+    folder = _with_tiny_bert(tiny_checkpoints, tmp_path)
+    monkeypatch.setenv("OPENVOICE_TT_DEVICE", "emulation:exact")
+    tts = api.TTS(folder, "tt")
+    assert tts.bert_on_device and tts.synthesizer.computes_bert
+    model, text = tts.synthesizer.model, "With prosody features, on the device."
+    inputs = tts.front_end(text)  # its host features too, for the comparison
+    model.device.transfers.reset()
+    on_device, frames = model.synthesize(inputs, 0, SynthesisParams(), NoiseSource(3))
+    uploads = set(model.device.transfers.uploads)
+    bert, model.bert = model.bert, None  # the same model fed the host features
+    host, host_frames = model.synthesize(inputs, 0, SynthesisParams(), NoiseSource(3))
+    model.bert = bert
+    assert {"bert_ids", "valid_bert_tokens", "phone_bert_tokens"} <= uploads and "ja_bert" not in uploads
+    assert frames == host_frames
+    assert_agrees(host, on_device, E2E_GATE, "waveform with the BERT on the device vs. host features")
+
+    def host_bert(*args: object) -> None:
+        raise AssertionError("the host BERT ran")
+
+    monkeypatch.setattr(BertFeatureExtractor, "__call__", host_bert)
+    speech = tts.synth(text, seed=3)
+    assert speech.timings["synth"]["bert"] > 0 and torch.isfinite(torch.as_tensor(speech.audio)).all()
