@@ -12,6 +12,9 @@ table, ttnn.embedding's only type, and the encoder's bfloat16 weights).
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -162,3 +165,28 @@ def test_tts_on_the_device_runs_its_bert_there(
     monkeypatch.setattr(BertFeatureExtractor, "__call__", host_bert)
     speech = tts.synth(text, seed=3)
     assert speech.timings["synth"]["bert"] > 0 and torch.isfinite(torch.as_tensor(speech.audio)).all()
+
+
+@requires_ttnn
+@pytest.mark.tt_mock
+@pytest.mark.parametrize("arch", ARCHES)
+def test_mock_device_accepts_a_clone_with_the_bert_on_the_device(
+    arch: str, tiny_checkpoints: Path, tmp_path: Path
+) -> None:
+    """`openvoice-tt placement` (a clone and an extraction) with a BERT folder on a mock device: every op of
+    the wired path accepted, the BERT's stage on the device, its token ids uploaded instead of features."""
+    from tests.test_api import _with_tiny_bert
+
+    folder = _with_tiny_bert(tiny_checkpoints, tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TT_METAL_MOCK")}  # as run_json
+    env |= {"OPENVOICE_TT_DEVICE": f"mock:{arch}", "OPENVOICE_TT_CACHE": str(tmp_path / "weights")}
+    env |= {"PYTHONPATH": str(REPO), "TT_METAL_LOGGER_LEVEL": "ERROR", "LOGURU_LEVEL": "ERROR"}
+    command = [sys.executable, "-m", "openvoice_tt", "placement", "The quick brown fox.", "-c", str(folder), "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    start = done.stdout.index("\n{\n") + 1 if not done.stdout.startswith("{") else 0  # after any ttnn log line
+    report, _ = json.JSONDecoder().raw_decode(done.stdout[start:])  # (log lines may follow the report)
+    rows = {row["stage"]: row for row in report["rows"]}
+    assert rows["bert"]["runs_on"] == "device" and rows["bert"]["ttnn_ops"] > 0
+    uploads = report["transfers"]["uploads"]
+    assert "bert_ids" in uploads and "ja_bert" not in uploads
