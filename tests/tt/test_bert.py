@@ -24,7 +24,7 @@ import torch
 from openvoice_tt.tt import host_ttnn
 from openvoice_tt.tt.bert import BertFeatures, phone_token_index
 from openvoice_tt.tt.device import open_emulated_device
-from openvoice_tt.tt.settings import TtBuckets
+from openvoice_tt.tt.settings import TraceSettings, TtBuckets
 from scripts.tt_bert_check import VOCAB_SIZES, random_bert, random_text
 from tests.compare import WAVEFORM_FLOOR, Gate, assert_agrees
 
@@ -190,3 +190,24 @@ def test_mock_device_accepts_a_clone_with_the_bert_on_the_device(
     assert rows["bert"]["runs_on"] == "device" and rows["bert"]["ttnn_ops"] > 0
     uploads = report["transfers"]["uploads"]
     assert "bert_ids" in uploads and "ja_bert" not in uploads
+
+
+def test_a_traced_bert_replays_what_an_eager_run_gives_at_other_lengths_of_its_bucket() -> None:
+    """The BERT's forward is traceable: captured and replayed (the emulation's op-list trace, which refuses
+    host transfers inside), it gives bit for bit what an eager run gives, for new ids, valid counts and
+    phone indices in the same slots (4 to 20 tokens in the 64-token bucket)."""
+    ref = random_bert(VOCAB_SIZES["EN"], layers=2, seed=0)
+    runs = {}
+    for traced in (True, False):
+        device = open_emulated_device("exact", TraceSettings(enabled=traced))
+        features = BertFeatures(device, ref, "bert")
+        outputs = []
+        for tokens in (10, 20, 4, 13):
+            ids, word2ph = random_text(VOCAB_SIZES["EN"], tokens, tokens)
+            *inputs, padded = features.upload(ids, word2ph, 64)
+            out = device.traces.run("bert", (padded, 64), inputs, lambda *t, f=features, p=padded: f(*t, p))
+            outputs.append(device.download(out, "ja_bert"))
+        runs[traced] = (outputs, device.traces.replays)
+    assert runs[True][1] >= 2 and runs[False][1] == 0
+    for traced_out, eager_out in zip(runs[True][0], runs[False][0], strict=True):
+        assert torch.equal(traced_out, eager_out)
