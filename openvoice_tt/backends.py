@@ -66,6 +66,7 @@ class HostAudio:
 class TorchSynthesizer:
     name = "torch"
     keeps_audio_on_device = False
+    computes_bert = False  # the front end's host BERT gives this path its features
 
     def __init__(self, folder: Path, device: torch.device, precision: str = "fp32") -> None:
         """`precision`: "fp32" (the reference), "bf16" or "auto" (`reference.precision.choose_precision`);
@@ -77,6 +78,9 @@ class TorchSynthesizer:
         self.model = load_melo_synthesizer(folder / "config.json", folder / "checkpoint.pth").to(device)
         self.model.set_precision(MeloTorchPrecision.for_mode(self.precision.mode))
         self.config = self.model.config
+
+    def use_bert(self, extractor: Any) -> bool:
+        return False
 
     def synthesize(
         self,
@@ -289,6 +293,13 @@ class TtSynthesizer:
     def __init__(self, model: Any) -> None:
         """Around a built tt MeloSynthesizer (`load` builds one from a checkpoint folder)."""
         self.device, self.config, self.model = model.device, model.config, model
+        self.computes_bert = False
+
+    def use_bert(self, extractor: Any) -> bool:
+        """Run the BERT on the device (`tt/bert.py`): chunks then upload BERT token ids, not features."""
+        self.model.use_bert(extractor)
+        self.computes_bert = True
+        return True
 
     @classmethod
     def load(cls, folder: Path) -> TtSynthesizer:

@@ -55,6 +55,12 @@ class Synthesizer(Protocol):
     config: MeloConfig
     keeps_audio_on_device: bool
     precision: PrecisionChoice  # what runs and why (bench, doctor, --json say it)
+    computes_bert: bool  # ja_bert computed by the synthesizer from the chunk's text (`use_bert`), not the host
+
+    def use_bert(self, extractor: Any) -> bool:
+        """Compute `ja_bert` with `extractor`'s BERT (a `BertFeatureExtractor`) inside the synthesizer from
+        now on, where this backend can (the ttnn one: on the device); whether it does."""
+        ...
 
     def synthesize(
         self,

@@ -118,16 +118,19 @@ def synthesized(
     """The chunk loop: each chunk synthesized in order with one noise source, as soon as it is asked for.
 
     A chunk prepared with its BERT features deferred gets them here, just before it is synthesized (timed
-    as "bert"), so only the chunk being spoken holds them.
+    as "bert"), so only the chunk being spoken holds them; not for a synthesizer that `computes_bert` (the
+    ttnn one with the BERT on the device), which reads the chunk's text and word2ph instead.
     `progress(done, steps)` after every chunk (`steps` defaults to the chunk count; a clone adds one for
     the conversion). `on_device` keeps each waveform on the device (backends that `keeps_audio_on_device`).
     """
     steps = len(chunks) if steps is None else steps
     run = synthesizer.synthesize_on_device if on_device else synthesizer.synthesize
+    computes_bert = getattr(synthesizer, "computes_bert", False)  # (test doubles may lack the attribute)
     if progress is not None:
         progress(0, steps)
     for done, chunk in enumerate(chunks, start=1):
-        yield run(_with_features(chunk.inputs, timer), voice.speaker_id, voice.params, noise, timer)  # BERT now
+        inputs = chunk.inputs if computes_bert else _with_features(chunk.inputs, timer)  # host BERT now
+        yield run(inputs, voice.speaker_id, voice.params, noise, timer)
         if progress is not None:
             progress(done, steps)
 

@@ -17,8 +17,8 @@ MeloTTS folder with that language's config shape: the same network, the same 219
 language rows (the published configs of all eight differ only in `data.spk2id`), and the language's own
 speakers (`LANGUAGE_SPEAKERS`: ES {"ES": 0}, FR {"FR": 0}, EN_NEWEST {"EN-Newest": 0}, ZH {"ZH": 1}, JP
 {"JP": 0}, KR {"KR": 0}; EN_V2 shares EN's). English is drawn from `seed` as it always was; every other language
-from its own seed, so its weights differ from English's. BERT folders are not written (the API runs without
-them, with zero features).
+from its own seed, so its weights differ from English's. `write_all` writes no BERT folder (the API runs
+without one, with zero features); `write_bert` writes a random bert-base-uncased (README's placement table).
 
 Usage: python scripts/make_test_checkpoints.py OUT_DIR [--size full|tiny] [--seed N] [--languages en es ...|all]
 """
@@ -372,6 +372,26 @@ def write_all(out: Path, size: str = "tiny", seed: int = 0, languages: tuple[Lan
     for name in BASE_SPEAKER_SE_NAMES:
         torch.save(torch.randn(1, spec.gin, 1, generator=gen), ses / f"{name}.pth")
     return out
+
+
+def write_bert(folder: Path, seed: int = 0, layers: int = 12) -> Path:
+    """A bert-base-uncased folder of random weights (torch's init, seeded): its config.json (vocabulary
+    30,522, hidden 768, 12 heads, intermediate 3,072, `layers` layers) and model.safetensors; no vocab.txt,
+    so the bundled vocabulary is read. For measurements of the BERT's place in the pipeline (README's
+    placement table), not for its numbers."""
+
+    from safetensors.torch import save_file
+
+    from openvoice_tt.bert.model import BertConfig, BertEncoder
+
+    config = {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": layers, "num_attention_heads": 12}
+    config |= {"intermediate_size": 3072, "hidden_act": "gelu", "max_position_embeddings": 512}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(config))
+    torch.manual_seed(seed)
+    encoder = BertEncoder(BertConfig(**config))
+    save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(folder / "model.safetensors"))
+    return folder
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ README = REPO / "README.md"
 PLACEMENT_TEXT = "The quick brown fox jumps over the lazy dog."
 PLACEMENT_HEADER = "| stage | runs on | ttnn ops | host transfers | GFLOP per audio second |"
 PLACEMENT_LABELS = {  # stage name in `placement --json` -> the README's description of it
+    "bert": "BERT (word-table lookup, 10 post-LayerNorm layers, word2ph expansion as a one-hot matmul)",
     "text_encoder": "text encoder (embeddings as one-hot matmuls, BERT projection, 6 relative-attention layers)",
     "duration": "duration (stochastic predictor incl. the inverse spline, deterministic predictor, ceil)",
     "alignment": "alignment (prefix sums, path, frame expansion)",
@@ -51,6 +52,21 @@ PLACEMENT_LABELS = {  # stage name in `placement --json` -> the README's descrip
 }
 AUDIO_SECONDS = re.compile(r"On full-size checkpoints \(([\d.]+) s of(\s+)audio\)")
 HOST_TRANSFERS = re.compile(r"The host's (\d+) transfers")
+
+
+def placement_checkpoints(source: Path, scratch: Path) -> Path:
+    """The checkpoints the placement table is measured on: `source`'s folders (linked, not copied) and, unless
+    it has one, a full-size bert-base-uncased of random weights, so the table shows the BERT on the device."""
+    from openvoice_tt.layout import BERT_DIR
+    from scripts.make_test_checkpoints import write_bert
+
+    folder = scratch / "placement-checkpoints"
+    folder.mkdir()
+    for entry in Path(source).iterdir():
+        (folder / entry.name).symlink_to(entry.resolve())
+    if not (folder / BERT_DIR).exists():
+        write_bert(folder / BERT_DIR)
+    return folder
 
 
 def placement_report(checkpoints: Path) -> dict:
@@ -206,12 +222,12 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.checkpoints
+        sys.path.insert(0, str(REPO))
         if folder is None:
-            sys.path.insert(0, str(REPO))
             from scripts.make_test_checkpoints import write_all
 
-            folder = write_all(Path(scratch), "full", seed=0)
-        report = placement_report(folder)
+            folder = write_all(Path(scratch) / "full", "full", seed=0)
+        report = placement_report(placement_checkpoints(folder, Path(scratch)))
     if args.write:
         README.write_text(write_placement(README.read_text(), report))
     print("\n".join(placement_table(report)))

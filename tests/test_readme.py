@@ -19,6 +19,7 @@ from scripts.readme_tables import (
     PROGRAMS_HEADER,
     PROGRAMS_JSON,
     README,
+    placement_checkpoints,
     placement_facts,
     placement_report,
     placement_table,
@@ -82,9 +83,10 @@ def test_mock_device_descriptors_ship_inside_the_package() -> None:
 
 
 @pytest.mark.slow
-def test_placement_table_matches_the_code(full_checkpoints: Path) -> None:
-    """Op counts, transfers and FLOPs per stage as `placement` reports them now on full-size checkpoints."""
-    report = placement_report(full_checkpoints)
+def test_placement_table_matches_the_code(full_checkpoints: Path, tmp_path: Path) -> None:
+    """Op counts, transfers and FLOPs per stage as `placement` reports them now on full-size checkpoints
+    (with a random full-size BERT, which runs on the device)."""
+    report = placement_report(placement_checkpoints(full_checkpoints, tmp_path))
     table, facts = readme_placement(TEXT)
     expected = placement_table(report)
     differing = [f"README: {a}\n  code: {b}" for a, b in zip(table, expected, strict=False) if a != b]

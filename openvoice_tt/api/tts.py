@@ -76,6 +76,8 @@ class TTS:
         bert_device = "cuda" if self.device == "cuda" else "cpu"
         bert = BertFeatureExtractor.from_folder(bert_folder, device=bert_device, missing_ok=True)
         self._bert = bert
+        # the ttnn backend runs the BERT on the device (the front end still tokenizes with `bert`)
+        self.bert_on_device = bert is not None and self.synthesizer.use_bert(bert)
         with warnings.catch_warnings():  # replaced by the shorter notice below, which names the folder
             warnings.simplefilter("ignore", NoBertWarning)
             self.front_end = self.language.make_front_end(

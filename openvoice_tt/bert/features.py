@@ -61,8 +61,9 @@ class BertFeatureExtractor:
             raise CheckpointError(f"{folder}: vocab.txt has {len(tokenizer)} tokens, the model {config.vocab_size}")
         return cls(encoder, tokenizer)
 
-    @torch.inference_mode()
-    def __call__(self, normalized_text: str, word2ph: Sequence[int]) -> torch.Tensor:
+    def token_ids(self, normalized_text: str, word2ph: Sequence[int]) -> list[int]:
+        """The BERT token ids of the text, checked against word2ph and the model's length (what the encoder
+        reads here, and what the ttnn path uploads to run the encoder on the device: `tt/bert.py`)."""
         ids = self.tokenizer.encode(normalized_text)
         if len(ids) != len(word2ph):
             raise ValueError(f"word2ph has {len(word2ph)} entries but the text has {len(ids)} BERT tokens")
@@ -71,6 +72,11 @@ class BertFeatureExtractor:
                 f"text is too long for BERT ({len(ids)} tokens, at most {self.max_tokens}); split it first "
                 "(openvoice_tt.text.split_text)"
             )
+        return ids
+
+    @torch.inference_mode()
+    def __call__(self, normalized_text: str, word2ph: Sequence[int]) -> torch.Tensor:
+        ids = self.token_ids(normalized_text, word2ph)
         device = self.encoder.embeddings.word_embeddings.weight.device
         states = self.encoder(torch.tensor([ids], device=device))
         tokens = states[-1][0].float().cpu()  # [n_tokens, hidden]

@@ -686,6 +686,24 @@ def split(x: Tensor, split_size: int, dim: int, **kwargs: Any) -> list[Tensor]:
     return [Tensor(part.clone(), x.dtype, x.layout, x.device_handle) for part in x.value.split(split_size, dim=dim)]
 
 
+def embedding(
+    input_tensor: Tensor,
+    weight: Tensor,
+    layout: Layout = Layout.ROW_MAJOR,
+    dtype: DataType | None = None,
+    **kwargs: Any,
+) -> Tensor:
+    """ttnn.embedding: the rows of `weight` [V, D] at the ids [B, T] -> [B, T, D]; a gather, exact. As ttnn
+    0.81.1 refuses on a mock device (TT_FATAL in embedding_device_operation.cpp): ids not uint32 (or
+    bfloat16), a table not bfloat16."""
+    if input_tensor.dtype not in (DataType.UINT32, DataType.BFLOAT16):
+        raise RuntimeError("TT_FATAL (emulated): embedding: Input must be UINT32 or BFLOAT16")
+    if weight.dtype is not DataType.BFLOAT16:
+        raise RuntimeError("TT_FATAL (emulated): embedding: Weights tensor must have BFLOAT16 dtype")
+    value = F.embedding(input_tensor.value.long(), weight.value.float())
+    return _out(value, input_tensor, dtype or DataType.BFLOAT16, layout)
+
+
 # --------------------------------------------------------------------------------------------------
 # Attention heads (`ttnn.transformer`): data movement only, so exact in both modes.
 

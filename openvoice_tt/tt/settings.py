@@ -101,6 +101,29 @@ class MeloPrecision:
 
 
 @dataclass(frozen=True)
+class BertPrecision:
+    """The prosody BERT's blocks on ttnn (`tt/bert.py`), each with its own storage types and math config.
+
+    The word table is stored bfloat16 whatever `embeddings.weights` says: ttnn.embedding takes only
+    bfloat16 tables (TT_FATAL otherwise, seen on the mock N150); the position + token-type table and the
+    LayerNorm follow `embeddings`. `expansion` is the word2ph one-hot matmul (tokens -> phones): exact in
+    float32 but for the matrix unit's 19-bit operands. Defaults measured on the faithful emulation against
+    the host BERT's hidden_states[-3] (README "BERT on the device"): the encoder layers keep float32
+    activations with bfloat16 weights at HiFi3 (PCC 0.99999 on a 10-layer BERT-base). bfloat8_b weights at
+    HiFi2 measured 0.9998, above the 0.999 floor, but the features feed the text encoder, whose outputs
+    decide the ceil()ed durations: with them 1 of 186 tokens got another duration (by one frame), with the
+    shipped choice none (full-size checkpoints, a random BERT-base, two sentences)."""
+
+    embeddings: BlockPrecision = FP32
+    encoder: BlockPrecision = BlockPrecision("fp32", "bf16")
+    expansion: BlockPrecision = FP32
+
+    @classmethod
+    def all_fp32(cls) -> BertPrecision:
+        return cls(FP32, FP32, FP32)
+
+
+@dataclass(frozen=True)
 class TtBuckets:
     """Padded lengths on device, so programs (and prepared conv weights) are reused across utterances."""
 

@@ -1,6 +1,7 @@
 """ttnn twin of `reference/synthesizer.py`: MeloTTS inference entirely on device.
 
-Per text chunk the host uploads the token ids, the BERT features, the speaker id and the SDP noise,
+Per text chunk the host uploads the token ids, the BERT features (or, with `use_bert`, the BERT token
+ids and word2ph, and the BERT runs on the device: `tt/bert.py`), the speaker id and the SDP noise,
 reads back ONE scalar (the total frame count, which sizes the frame axis and the prior noise), uploads
 the prior noise, and downloads the waveform. Token and frame axes are padded to buckets
 (`tt.settings.TtBuckets`) and masked, so programs are reused across utterances; the masks make a padded run
@@ -21,6 +22,7 @@ the tt tests) and count free-running differences separately.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,14 +36,16 @@ from openvoice_tt.reference.synthesizer import SynthesisParams
 from openvoice_tt.timing import NULL_TIMER, StageTimer
 from openvoice_tt.tt.alignment import Alignment
 from openvoice_tt.tt.attention import RelativeBands
+from openvoice_tt.tt.bert import BertFeatures
 from openvoice_tt.tt.device import TtDevice
 from openvoice_tt.tt.duration_predictor import DurationPredictor
 from openvoice_tt.tt.hifigan import Generator
 from openvoice_tt.tt.layers import Embedding, dtype_of, in_dtype, length_mask, masked
-from openvoice_tt.tt.settings import MeloPrecision, TtBuckets
+from openvoice_tt.tt.settings import BertPrecision, MeloPrecision, TtBuckets
 from openvoice_tt.tt.stochastic_duration_predictor import StochasticDurationPredictor
 from openvoice_tt.tt.text_encoder import TextEncoder
 from openvoice_tt.tt.transformer_flow import TransformerCouplingBlock
+from openvoice_tt.tt.weights import WeightCache
 
 NAME = "melotts"  # prefix of this model's prepared-weight names (models may share a device and cache)
 
@@ -97,7 +101,17 @@ class MeloSynthesizer:
             name: dtype_of(device, getattr(precision, name).activations)
             for name in ("text_encoder", "duration", "flow", "vocoder")
         }
+        self.bert: BertFeatures | None = None  # `use_bert`
+        self.bert_tokens: Callable[[str, Sequence[int]], list[int]] | None = None
         device.weights.save()
+
+    def use_bert(self, extractor: Any, precision: BertPrecision = BertPrecision()) -> None:
+        """From now on compute `ja_bert` on the device with `extractor`'s BERT (a `BertFeatureExtractor`):
+        per chunk its token ids (tokenized on the host by `extractor.token_ids`) and word2ph go up, not the
+        features. Its weights are prepared in memory (cheap: a concatenation and a fold), not cached."""
+        with self.device.preparing(WeightCache()):
+            self.bert = BertFeatures(self.device, extractor.encoder, "bert", precision, self.buckets)
+        self.bert_tokens = extractor.token_ids
 
     # Pure ttnn ---------------------------------------------------------------------------------------
 
@@ -169,7 +183,9 @@ class MeloSynthesizer:
     # `decode_chunk`, which `synthesize_on_device` composes; a comparison with torch composes them with the
     # reference's durations in place of the length read (`scripts/tt_given_durations.py`).
 
-    def upload_text(self, inputs, speaker_id: int, noise: NoiseSource) -> tuple[list[Any], int, int]:
+    def upload_text(
+        self, inputs, speaker_id: int, noise: NoiseSource, timer: StageTimer = NULL_TIMER
+    ) -> tuple[list[Any], int, int]:
         device, ttnn = self.device, self.ttnn
         tokens = int(inputs.phone_ids.shape[0])
         padded = self.buckets.tokens(tokens)
@@ -181,11 +197,14 @@ class MeloSynthesizer:
                 (inputs.language_ids, "language_ids"),
             )
         ]
-        ja_bert = device.upload(
-            zero_padded(inputs.ja_bert.t(), padded).reshape(1, 1, padded, -1),
-            self.activations["text_encoder"],
-            "ja_bert",
-        )
+        if self.bert is not None:
+            ja_bert = self.bert_on_device(inputs, padded, timer)
+        else:
+            ja_bert = device.upload(
+                zero_padded(inputs.ja_bert.t(), padded).reshape(1, 1, padded, -1),
+                self.activations["text_encoder"],
+                "ja_bert",
+            )
         speaker = device.upload(torch.tensor([[[[float(speaker_id)]]]]), ttnn.float32, "speaker_id")
         sdp_noise = noise.normal(1, 2, tokens)[0].t()
         sdp = device.upload(
@@ -193,11 +212,26 @@ class MeloSynthesizer:
         )
         return [*ids, ja_bert, speaker, sdp, device.upload_count(tokens, "valid_tokens")], tokens, padded
 
+    def bert_on_device(self, inputs, padded: int, timer: StageTimer = NULL_TIMER) -> Any:
+        """The chunk's `ja_bert` [1, 1, padded, 768] computed on the device (`use_bert`): its BERT token ids,
+        valid count and phone index go up, the BERT and the word2ph expansion run (traced per token and
+        phone bucket, timed as "bert"), and the result is staged into its slot, so the traced `encode`
+        reads the same buffer every time."""
+        assert self.bert is not None and self.bert_tokens is not None
+        ids = self.bert_tokens(inputs.normalized, inputs.word2ph)
+        *uploaded, padded_ids = self.bert.upload(ids, inputs.word2ph, padded)
+        self.device.use_shape(("bert.tokens", padded_ids, padded))
+        with timer("bert"):
+            out = self.device.traces.run(
+                "bert", (padded_ids, padded), uploaded, lambda *tensors: self.bert(*tensors, padded_ids)
+            )
+            return self.device.stage(in_dtype(self.ttnn, out, self.activations["text_encoder"]), "ja_bert")
+
     def encode_chunk(
         self, inputs, speaker_id: int, params: SynthesisParams, noise: NoiseSource, timer: StageTimer = NULL_TIMER
     ) -> EncodedChunk:
         """Upload one chunk's text inputs and SDP noise, and run `encode` (traced per token bucket)."""
-        uploaded, tokens, padded = self.upload_text(inputs, speaker_id, noise)
+        uploaded, tokens, padded = self.upload_text(inputs, speaker_id, noise, timer)
         self.device.use_shape(("melotts.tokens", padded))
         state = self.device.traces.run(
             "melotts.encode", (padded, params), uploaded, lambda *tensors: self.encode(*tensors, padded, params, timer)

@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from openvoice_tt.bert.model import BertConfig, BertEncoder
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.converter import load_converter_model
 from openvoice_tt.reference.synthesizer import SynthesisParams, load_melo_synthesizer
 from openvoice_tt.text import EnglishFrontEnd
 from openvoice_tt.tt import host_ttnn, numerics
+from openvoice_tt.tt.bert import BertFeatures
 from openvoice_tt.tt.converter import ToneColorConverter
 from openvoice_tt.tt.device import MOCK_ENV, mock_descriptor, open_emulated_device
 from openvoice_tt.tt.layers import dtype_of
@@ -69,6 +71,9 @@ def ops_used(tiny_checkpoints: Path) -> set[str]:
     # leaky ReLUs run on their own there
     z = torch.randn(1, 1, 8, conv.dec.conv_pre.in_channels)
     converter.dec(device.upload(z, dtype_of(device, ConverterPrecision().vocoder.activations), "z"), 8, None)
+    # the prosody BERT on the device (tt/bert.py), a tiny one: its ops are the project's too
+    bert = BertFeatures(device, BertEncoder(BertConfig(50, 64, 2, 2, 128)), "bert")
+    bert(*bert.upload([2, 7, 9], [1, 2, 1], 64))
     return {name for name, _ in trace.calls}
 
 
