@@ -17,10 +17,20 @@ MeloTTS folder with that language's config shape: the same network, the same 219
 language rows (the published configs of all eight differ only in `data.spk2id`), and the language's own
 speakers (`LANGUAGE_SPEAKERS`: ES {"ES": 0}, FR {"FR": 0}, EN_NEWEST {"EN-Newest": 0}, ZH {"ZH": 1}, JP
 {"JP": 0}, KR {"KR": 0}; EN_V2 shares EN's). English is drawn from `seed` as it always was; every other language
-from its own seed, so its weights differ from English's. `write_all` writes no BERT folder (the API runs
-without one, with zero features); `write_bert` writes a random bert-base-uncased (README's placement table).
+from its own seed, so its weights differ from English's.
+
+BERT: without `--bert` (`write_all(bert=False)`, the tests' shared fixtures) no BERT folder is written and the
+API runs without one, with zero features. With it, each written language's BERT folder (`layout`: bert-base-uncased,
+BETO uncased, the French Europeana cased, multilingual uncased, bert-base-japanese-v3, kykim's bert-kor-base;
+`write_bert`) gets random weights (torch's init, seeded) in that BERT's real config (its vocabulary size, hidden
+768, 12 heads, intermediate 3,072; 12 layers at full size, 3 at tiny) and its vocabulary files: bert-base-uncased
+none (as downloaded: the bundled vocabulary is read), the others the synthetic `vocab.txt` and the real
+`tokenizer_config.json` (casing; MeCab with unidic_lite for Japanese) of the front-end tests
+(tests/text/data/vocab_<lang>.txt, tokenizer_config_<lang>.json), the vocabulary padded with [unusedN]
+tokens to the model's size. Each folder loads through `BertFeatureExtractor.from_folder`, as the API does.
 
 Usage: python scripts/make_test_checkpoints.py OUT_DIR [--size full|tiny] [--seed N] [--languages en es ...|all]
+       [--bert]
 """
 
 from __future__ import annotations
@@ -36,6 +46,15 @@ import torch
 
 from openvoice_tt.errors import InputError
 from openvoice_tt.languages import EN, LANGUAGES, Language, find_languages
+from openvoice_tt.layout import (
+    BERT_BASE_UNCASED,
+    BETO_UNCASED,
+    FRENCH_EUROPEANA_CASED,
+    JAPANESE_V3,
+    KOREAN_KYKIM,
+    MULTILINGUAL_UNCASED,
+    BertModel,
+)
 
 # The 219-entry MeloTTS symbol table in the order of today's `melo/text/symbols.py` (spec §4.2).
 MELO_SYMBOLS = [
@@ -83,11 +102,12 @@ class Size:
     upsample_initial_channel: int
     n_speakers: int
     gin: int = 256  # the tone-color embedding width; kept in tiny so embedding files keep their format
+    bert_layers: int = 12  # the BERTs' depth (their width is always BERT-base's)
 
 
 SIZES = {
     "full": Size("full", hidden=192, filter=768, n_layers=6, upsample_initial_channel=512, n_speakers=256),
-    "tiny": Size("tiny", hidden=32, filter=64, n_layers=3, upsample_initial_channel=64, n_speakers=8),
+    "tiny": Size("tiny", hidden=32, filter=64, n_layers=3, upsample_initial_channel=64, n_speakers=8, bert_layers=3),
 }
 
 
@@ -356,11 +376,17 @@ def write_checkpoint(folder: Path, config: dict, weights: dict[str, torch.Tensor
     torch.save({"model": weights, "iteration": 0}, folder / "checkpoint.pth")
 
 
-def write_all(out: Path, size: str = "tiny", seed: int = 0, languages: tuple[Language, ...] = (EN,)) -> Path:
+def write_all(
+    out: Path, size: str = "tiny", seed: int = 0, languages: tuple[Language, ...] = (EN,), bert: bool = False
+) -> Path:
     """Write the checkpoint folder (the layout of checkpoints/README.md) with a MeloTTS folder for each of
-    `languages` (English only by default, as the tests' shared fixture has it) and return it."""
+    `languages` (English only by default, as the tests' shared fixture has it), with `bert` each one's BERT
+    folder too (`write_bert`), and return it."""
     spec = SIZES[size]
     out = Path(out)
+    if bert:
+        for model in dict.fromkeys(language.model.bert for language in languages):
+            write_bert(out / model.folder, seed, spec.bert_layers, model)
     for language in languages:
         language_seed = seed + LANGUAGE_SEED_STEP * LANGUAGES.index(language)
         weights = state_dict(melo_entries(spec), language_seed)
@@ -374,22 +400,72 @@ def write_all(out: Path, size: str = "tiny", seed: int = 0, languages: tuple[Lan
     return out
 
 
-def write_bert(folder: Path, seed: int = 0, layers: int = 12) -> Path:
-    """A bert-base-uncased folder of random weights (torch's init, seeded): its config.json (vocabulary
-    30,522, hidden 768, 12 heads, intermediate 3,072, `layers` layers) and model.safetensors; no vocab.txt,
-    so the bundled vocabulary is read. For measurements of the BERT's place in the pipeline (README's
-    placement table), not for its numbers."""
+@dataclass(frozen=True)
+class BertFiles:
+    """A BERT's real vocabulary size, and the front-end tests' files that stand for its vocabulary and
+    tokenizer config (tests/text/data/vocab_<data>.txt, tokenizer_config_<data>.json; None: no files, the
+    bundled bert-base-uncased vocabulary is read, as for the downloaded folder)."""
+
+    vocab_size: int
+    data: str | None = None
+
+
+BERT_FILES = {
+    BERT_BASE_UNCASED.folder: BertFiles(30522),  # google-bert/bert-base-uncased
+    BETO_UNCASED.folder: BertFiles(31002, "es"),  # dccuchile/bert-base-spanish-wwm-uncased
+    FRENCH_EUROPEANA_CASED.folder: BertFiles(32000, "fr"),  # dbmdz/bert-base-french-europeana-cased
+    MULTILINGUAL_UNCASED.folder: BertFiles(105879, "zh"),  # google-bert/bert-base-multilingual-uncased
+    JAPANESE_V3.folder: BertFiles(32768, "jp"),  # tohoku-nlp/bert-base-japanese-v3
+    KOREAN_KYKIM.folder: BertFiles(42000, "kr"),  # kykim/bert-kor-base
+}
+BERT_DATA = Path(__file__).resolve().parents[1] / "tests" / "text" / "data"
+
+
+def bert_config(vocab_size: int, layers: int = 12, intermediate: int = 3072) -> dict:
+    """A BERT-base config.json (the published files' fields) of this vocabulary and depth."""
+    return {"architectures": ["BertForMaskedLM"], "model_type": "bert", "vocab_size": vocab_size,
+            "hidden_size": 768, "num_hidden_layers": layers, "num_attention_heads": 12,
+            "intermediate_size": intermediate, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 512, "type_vocab_size": 2,
+            "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0,
+            "position_embedding_type": "absolute"}  # fmt: skip
+
+
+def padded_vocab(tokens: list[str], size: int) -> list[str]:
+    """`tokens` followed by [unusedN] tokens (N past any already there) up to `size` entries."""
+    if len(tokens) > size:
+        raise ValueError(f"the vocabulary has {len(tokens)} tokens, more than {size}")
+    known, n, out = set(tokens), 0, list(tokens)
+    while len(out) < size:
+        if f"[unused{n}]" not in known:
+            out.append(f"[unused{n}]")
+        n += 1
+    return out
+
+
+def write_bert(folder: Path, seed: int = 0, layers: int = 12, model: BertModel = BERT_BASE_UNCASED) -> Path:
+    """`model`'s BERT folder (bert-base-uncased by default) with random weights (torch's init, seeded) in its
+    real config at `layers` layers: config.json, model.safetensors and its vocabulary files (`BertFiles`).
+    For measurements of the BERT's place in the pipeline (README's placement table) and for tests, not for
+    its numbers."""
 
     from safetensors.torch import save_file
 
     from openvoice_tt.bert.model import BertConfig, BertEncoder
 
-    config = {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": layers, "num_attention_heads": 12}
-    config |= {"intermediate_size": 3072, "hidden_act": "gelu", "max_position_embeddings": 512}
+    files = BERT_FILES[model.folder]
+    config = bert_config(files.vocab_size, layers)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    if files.data is not None:
+        tokens = (BERT_DATA / f"vocab_{files.data}.txt").read_text(encoding="utf-8").splitlines()
+        vocab = padded_vocab(tokens, files.vocab_size)
+        (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+        tokenizer_config = (BERT_DATA / f"tokenizer_config_{files.data}.json").read_text(encoding="utf-8")
+        (folder / "tokenizer_config.json").write_text(tokenizer_config, encoding="utf-8")
     torch.manual_seed(seed)
-    encoder = BertEncoder(BertConfig(**config))
+    fields = {k: config[k] for k in BertConfig.__dataclass_fields__ if k in config}
+    encoder = BertEncoder(BertConfig(**fields))
     save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(folder / "model.safetensors"))
     return folder
 
@@ -406,12 +482,15 @@ def main() -> None:
         metavar="LANGUAGE",
         help=f"languages to write MeloTTS checkpoints for: {', '.join(x.key for x in LANGUAGES)} or all (default: all)",
     )
+    parser.add_argument(
+        "--bert", action="store_true", help="also write each language's BERT folder (random weights, real config)"
+    )
     args = parser.parse_args()
     try:
         languages = find_languages(args.languages)
     except InputError as e:
         parser.error(str(e))
-    print(write_all(args.out, args.size, args.seed, languages))
+    print(write_all(args.out, args.size, args.seed, languages, args.bert))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from openvoice_tt.tt.device import open_emulated_device
 from openvoice_tt.tt.settings import TraceSettings, TtBuckets
 from scripts.tt_bert_check import VOCAB_SIZES, random_bert, random_text
 from tests.compare import WAVEFORM_FLOOR, Gate, assert_agrees
+from tests.languages import hello
 
 from .mock import ARCHES, REPO, requires_ttnn, run_json
 
@@ -52,6 +53,45 @@ def test_bert_features_match_the_host_bert_on_both_emulations(language: str) -> 
         assert out.shape == (1, 1, TtBuckets().tokens(phones), 768)
         assert_agrees(expected, out[0, 0, :phones], gate, f"{language} BERT on the {mode} emulation")
         assert torch.equal(out[0, 0, phones:], torch.zeros_like(out[0, 0, phones:]))  # padded phones: zero rows
+
+
+def _one_language_per_bert():
+    from openvoice_tt.languages import LANGUAGES
+
+    return list({language.model.bert.folder: language for language in LANGUAGES}.values())
+
+
+@pytest.mark.parametrize("language", _one_language_per_bert(), ids=lambda language: language.code)
+def test_each_bert_folder_of_make_test_checkpoints_loads_and_runs_on_the_emulation(language, tmp_path: Path) -> None:
+    """`make_test_checkpoints.py --bert` (tiny): the language's BERT folder (its real vocabulary size, hidden 768,
+    its vocabulary files) loads through `BertFeatureExtractor.from_folder`, its front end gives finite
+    [768, T] features for a sentence of the language, and the tt BERT computes the same features from it on
+    the exact emulation."""
+    from openvoice_tt.bert.features import BertFeatureExtractor
+    from openvoice_tt.bert.model import BertConfig
+    from scripts.make_test_checkpoints import BERT_FILES, MELO_SYMBOLS, write_all
+
+    if language.missing_packages():
+        pytest.skip(f"{language.name}'s front end needs {', '.join(language.missing_packages())}")
+    root = write_all(tmp_path, "tiny", seed=0, languages=(language,), bert=True)
+    folder = root / language.model.bert.folder
+    config = BertConfig.from_json(folder / "config.json")
+    assert (config.vocab_size, config.hidden_size) == (BERT_FILES[folder.name].vocab_size, 768)
+    assert (config.num_attention_heads, config.num_hidden_layers) == (12, 3)
+    extractor = BertFeatureExtractor.from_folder(folder)
+    assert extractor is not None and len(extractor.tokenizer) == config.vocab_size
+    front_end = language.make_front_end(MELO_SYMBOLS, add_blank=True, bert=extractor)
+    inputs = front_end(hello(language.code))
+    phones = len(inputs.phones)
+    features = inputs.ja_bert
+    assert features.shape == (768, phones) and torch.isfinite(features).all() and features.abs().sum() > 0
+    ids = extractor.token_ids(inputs.normalized, inputs.word2ph)
+    assert extractor.tokenizer.unk_id not in ids  # the sentence's words are in the vocabulary
+    device = open_emulated_device("exact")
+    tt = BertFeatures(device, extractor.encoder, "bert")
+    padded = TtBuckets().tokens(phones)
+    out = device.download(tt(*tt.upload(ids, inputs.word2ph, padded)), "ja_bert")
+    assert_agrees(features.T, out[0, 0, :phones], GATES["exact"], f"{language.code} BERT on the exact emulation")
 
 
 def test_padded_keys_change_nothing_and_a_call_uploads_only_its_inputs() -> None:
