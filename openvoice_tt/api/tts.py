@@ -76,8 +76,12 @@ class TTS:
         bert_device = "cuda" if self.device == "cuda" else "cpu"
         bert = BertFeatureExtractor.from_folder(bert_folder, device=bert_device, missing_ok=True)
         self._bert = bert
-        # the ttnn backend runs the BERT on the device (the front end still tokenizes with `bert`)
+        # the ttnn backend runs the BERT on the device (the front end still tokenizes with `bert`); its device
+        # weights prepared, the host encoder's copy is dropped (the pipeline never asks the host for features
+        # when the synthesizer `computes_bert`; a call that did would be a RuntimeError, not a silent rerun)
         self.bert_on_device = bert is not None and self.synthesizer.use_bert(bert)
+        if self.bert_on_device:
+            bert.release_encoder()
         with warnings.catch_warnings():  # replaced by the shorter notice below, which names the folder
             warnings.simplefilter("ignore", NoBertWarning)
             self.front_end = self.language.make_front_end(

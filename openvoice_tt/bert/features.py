@@ -24,10 +24,15 @@ HIDDEN_STATE = -3
 
 
 class BertFeatureExtractor:
-    """`extractor(normalized_text, word2ph)` -> float32 [hidden, sum(word2ph)] on the CPU."""
+    """`extractor(normalized_text, word2ph)` -> float32 [hidden, sum(word2ph)] on the CPU.
+
+    With the BERT on a device (`Synthesizer.use_bert`), the host only tokenizes: `release_encoder` then drops
+    the host encoder's weights (a second full copy: ~330 MB for bert-base-uncased, ~600 MB multilingual);
+    the extractor keeps its tokenizer (`token_ids`), and a call for host features is a RuntimeError.
+    """
 
     def __init__(self, encoder: BertEncoder, tokenizer: WordPieceTokenizer | Any) -> None:
-        self.encoder = encoder.eval()
+        self.encoder: BertEncoder | None = encoder.eval()
         self.tokenizer = tokenizer
         self.hidden_size = encoder.config.hidden_size
         self.max_tokens = encoder.config.max_position_embeddings
@@ -74,8 +79,18 @@ class BertFeatureExtractor:
             )
         return ids
 
+    def release_encoder(self) -> None:
+        """Drop the host encoder (its weights go with it unless someone else holds them): for when the BERT
+        runs elsewhere (the device) and this extractor only tokenizes. Features are then refused."""
+        self.encoder = None
+
     @torch.inference_mode()
     def __call__(self, normalized_text: str, word2ph: Sequence[int]) -> torch.Tensor:
+        if self.encoder is None:  # a bug: the path that released it must not ask the host for features
+            raise RuntimeError(
+                "internal error: host BERT features were asked for, but this extractor's encoder was released "
+                "(the BERT runs on the device; the host only tokenizes)"
+            )
         ids = self.token_ids(normalized_text, word2ph)
         device = self.encoder.embeddings.word_embeddings.weight.device
         states = self.encoder(torch.tensor([ids], device=device))

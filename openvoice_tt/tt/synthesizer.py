@@ -108,7 +108,10 @@ class MeloSynthesizer:
     def use_bert(self, extractor: Any, precision: BertPrecision = BertPrecision()) -> None:
         """From now on compute `ja_bert` on the device with `extractor`'s BERT (a `BertFeatureExtractor`):
         per chunk its token ids (tokenized on the host by `extractor.token_ids`) and word2ph go up, not the
-        features. Its weights are prepared in memory (cheap: a concatenation and a fold), not cached."""
+        features. Its weights are prepared in memory (cheap: a concatenation and a fold), not cached; the
+        extractor's host encoder may be released afterwards (`BertFeatureExtractor.release_encoder`)."""
+        if extractor.encoder is None:
+            raise RuntimeError("internal error: this BERT extractor's encoder was released; load the folder again")
         with self.device.preparing(WeightCache()):
             self.bert = BertFeatures(self.device, extractor.encoder, "bert", precision, self.buckets)
         self.bert_tokens = extractor.token_ids

@@ -12,10 +12,13 @@ table, ttnn.embedding's only type, and the encoder's bfloat16 weights).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
+import weakref
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -188,7 +191,9 @@ def test_tts_on_the_device_runs_its_bert_there(
     tts = api.TTS(folder, "tt")
     assert tts.bert_on_device and tts.synthesizer.computes_bert
     model, text = tts.synthesizer.model, "With prosody features, on the device."
-    inputs = tts.front_end(text)  # its host features too, for the comparison
+    host_bert = BertFeatureExtractor.from_folder(folder / "bert-base-uncased")  # TTS's released its encoder
+    inputs = tts.front_end(text, defer_bert=True)
+    inputs = replace(inputs, features=host_bert(inputs.normalized, inputs.word2ph))  # for the comparison
     model.device.transfers.reset()
     on_device, frames = model.synthesize(inputs, 0, SynthesisParams(), NoiseSource(3))
     uploads = set(model.device.transfers.uploads)
@@ -205,6 +210,46 @@ def test_tts_on_the_device_runs_its_bert_there(
     monkeypatch.setattr(BertFeatureExtractor, "__call__", host_bert)
     speech = tts.synth(text, seed=3)
     assert speech.timings["synth"]["bert"] > 0 and torch.isfinite(torch.as_tensor(speech.audio)).all()
+
+
+@pytest.mark.usefixtures("fresh_tt_device", "tool_environment")
+def test_with_the_bert_on_the_device_the_host_keeps_no_bert_weights(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once `use_bert` has prepared the device's weights, TTS releases the host encoder: the extractor keeps
+    its tokenizer only, the encoder it loaded is freed (nothing on the tt path holds it), a call for host
+    features is a RuntimeError, and synthesis and streaming still run end to end on the exact emulation."""
+    from openvoice_tt import api
+    from openvoice_tt.bert.model import BertEncoder
+    from tests.test_api import _with_tiny_bert
+
+    loaded: list[weakref.ref] = []
+    from_pretrained = BertEncoder.from_pretrained.__func__
+
+    def tracked(cls: type, *args: object, **kwargs: object) -> BertEncoder:
+        encoder = from_pretrained(cls, *args, **kwargs)
+        loaded.append(weakref.ref(encoder))
+        return encoder
+
+    monkeypatch.setattr(BertEncoder, "from_pretrained", classmethod(tracked))
+    folder = _with_tiny_bert(tiny_checkpoints, tmp_path)
+    monkeypatch.setenv("OPENVOICE_TT_DEVICE", "emulation:exact")
+    tts = api.TTS(folder, "tt")
+    assert tts.bert_on_device and tts.has_bert
+    extractor = tts._bert
+    assert extractor is not None and extractor.encoder is None
+    assert not [name for name, value in vars(extractor).items() if isinstance(value, torch.nn.Module | torch.Tensor)]
+    gc.collect()
+    assert len(loaded) == 1 and loaded[0]() is None  # the host encoder and its weights are gone
+    assert extractor.token_ids("hello there", [1, 2, 2, 1]) == extractor.tokenizer.encode("hello there")
+    with pytest.raises(RuntimeError, match="internal error: host BERT features"):
+        extractor("hello there", [1, 2, 2, 1])
+    with pytest.raises(RuntimeError, match="encoder was released"):
+        tts.synthesizer.model.use_bert(extractor)
+    speech = tts.synth("Still speaking, with the BERT on the device.", seed=3)
+    assert speech.timings["synth"]["bert"] > 0 and torch.isfinite(torch.as_tensor(speech.audio)).all()
+    streamed = list(tts.stream("Streamed too. Two chunks.", seed=3))
+    assert streamed and all(torch.isfinite(torch.as_tensor(piece)).all() for piece in streamed)
 
 
 @requires_ttnn
