@@ -1,0 +1,132 @@
+"""Voice mixes (`openvoice_tt.api.mix`): the weighted mean of tone-color embeddings, parsed and checked by
+one parser for `clone`/`convert --se a.pth:0.7 --se b.pth:0.3`, `extract-se --mix`, a batch item's
+`se: a.pth:0.7|b.pth:0.3` and the server's `voice: "alice*0.7+bob*0.3"`.
+
+The arithmetic is exact where IEEE float32 makes it so: one voice is its tensor (the same object), 0.5/0.5
+and 1/1 are (a + b) / 2 bit for bit (halving is exact, so round(a + b) / 2 = round((a + b) / 2)), and
+0.7/0.3 is the float32 expression sum(w_i * se_i) / sum(w_i) evaluated independently in numpy, equal bit
+for bit; against the float64 value it is within float32 rounding (three roundings of terms at most |se|).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from openvoice_tt import api
+from openvoice_tt.api.mix import MAX_MIX_VOICES, load_mix, mix_embeddings, parse_mix, split_mix
+from openvoice_tt.cli import app
+from openvoice_tt.errors import InputError
+
+pytestmark = pytest.mark.usefixtures("tool_environment")
+
+WEIGHT = "must be a finite number above 0 (as a float32: 1.4e-45 to 3.4e38), got"
+
+
+def embedding(seed: int) -> torch.Tensor:
+    return torch.randn(1, 256, 1, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.fixture
+def voices(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Three embedding files, a.pth, b.pth and c.pth (random, seeded)."""
+    paths = tuple(tmp_path / f"{name}.pth" for name in "abc")
+    for seed, path in enumerate(paths, 1):
+        api.save_se(embedding(seed), path)
+    return paths  # type: ignore[return-value]
+
+
+def invoke(*args: object):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def ok(*args: object) -> dict:
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+# --------------------------------------------------------------------------------------------- the mix
+
+
+def test_one_voice_is_that_voice_bit_for_bit(voices) -> None:
+    a = api.load_se(voices[0])
+    assert mix_embeddings([a], [1.0]) is a
+    assert mix_embeddings([a], [0.3]) is a  # normalized: one voice of any weight is that voice
+    for spec in (str(voices[0]), f"{voices[0]}:1", f"{voices[0]}:0.3"):
+        assert torch.equal(load_mix(parse_mix([spec])), a)
+
+
+def test_equal_weights_are_the_mean_and_weights_are_normalized(voices) -> None:
+    a, b = api.load_se(voices[0]), api.load_se(voices[1])
+    mean = (a + b) / 2  # float32
+    assert a.dtype == torch.float32
+    for specs in ([f"{voices[0]}:0.5", f"{voices[1]}:0.5"], [str(voices[0]), str(voices[1])]):
+        assert torch.equal(load_mix(parse_mix(specs)), mean)
+    # 3 and 3: 3 * a rounds (it is no power of two), so the mean only to float32 rounding (two roundings of
+    # terms at most 3 |se|, divided by 6, then one more of the result)
+    thirds = load_mix(parse_mix([f"{voices[0]}:3", f"{voices[1]}:3"]))
+    bound = 2 * np.finfo(np.float32).eps * float(torch.maximum(a.abs(), b.abs()).max())
+    assert 0 < float((thirds - mean).abs().max()) <= bound
+
+
+def test_weighted_mix_is_the_weighted_sum(voices) -> None:
+    a, b, c = (api.load_se(path) for path in voices)
+    mixed = load_mix(parse_mix([f"{voices[0]}:0.7", f"{voices[1]}:0.3"]))
+    w = np.float32([0.7, 0.3])
+    expected = (w[0] * a.numpy() + w[1] * b.numpy()) / (w[0] + w[1])  # numpy float32, the same expression
+    assert mixed.dtype == torch.float32 and np.array_equal(mixed.numpy(), expected)
+    exact = (0.7 * a.double() + 0.3 * b.double()) / 1.0
+    bound = 4 * np.finfo(np.float32).eps * float(torch.maximum(a.abs(), b.abs()).max())  # float32 roundings
+    assert float((mixed.double() - exact).abs().max()) <= bound
+    three = load_mix(parse_mix([f"{voices[0]}:2", f"{voices[1]}:1", f"{voices[2]}:1"]))
+    w3 = np.float32([2, 1, 1])
+    expected3 = (w3[0] * a.numpy() + w3[1] * b.numpy() + w3[2] * c.numpy()) / np.float32(4)
+    assert np.array_equal(three.numpy(), expected3)
+
+
+def test_parsing_paths_and_weights() -> None:
+    """The weight follows the LAST separator, and only when it reads as a number."""
+    parts = parse_mix(["a.pth:0.7", "dir:x/b.pth", "c:2.pth", "d.pth:1:0.5", "e.pth"]).parts
+    assert [(p.voice, p.weight) for p in parts] == [
+        ("a.pth", 0.7),
+        ("dir:x/b.pth", 1.0),
+        ("c:2.pth", 1.0),
+        ("d.pth:1", 0.5),
+        ("e.pth", 1.0),
+    ]
+    assert split_mix("a.pth:0.7|b.pth:0.3").spec() == "a.pth:0.7|b.pth:0.3"
+    server = split_mix("alice*0.7+bob", "+", "*")
+    assert server.voices == ("alice", "bob") and server.weights == (0.7, 1.0)
+
+
+BAD_MIXES = [
+    (["a.pth:-1", "b.pth"], f"voice mix: the weight of 'a.pth' {WEIGHT} '-1'"),
+    (["a.pth:0", "b.pth"], f"voice mix: the weight of 'a.pth' {WEIGHT} '0'"),
+    (["a.pth:nan"], f"voice mix: the weight of 'a.pth' {WEIGHT} 'nan'"),
+    (["a.pth:inf", "b.pth"], f"voice mix: the weight of 'a.pth' {WEIGHT} 'inf'"),
+    (["a.pth:1e-50"], f"voice mix: the weight of 'a.pth' {WEIGHT} '1e-50'"),  # 0 as a float32
+    (["a.pth:3e38", "b.pth:3e38"], "voice mix: the weights add up to more than a float32 holds (6e+38)"),
+    ([f"{n}.pth" for n in range(MAX_MIX_VOICES + 1)], f"voice mix: 9 voices, at most {MAX_MIX_VOICES}"),
+    (["a.pth:"], "voice mix: no weight after ':' in 'a.pth:'"),
+    ([":0.5"], "voice mix: no voice before the weight in ':0.5'"),
+    ([" "], "voice mix: an empty voice (write each as VOICE or VOICE:WEIGHT)"),
+]
+
+
+@pytest.mark.parametrize(("specs", "message"), BAD_MIXES)
+def test_bad_mixes_are_refused(specs: list[str], message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_mix(specs)
+    assert str(caught.value) == message
+
+
+def test_split_mix_refuses_empty_parts() -> None:
+    for text in ("a.pth|", "|a.pth", "a.pth||b.pth"):
+        with pytest.raises(InputError, match=r"^voice mix: an empty voice in .* \(write VOICE\|VOICE\)$"):
+            split_mix(text)
