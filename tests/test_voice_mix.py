@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 from typer.testing import CliRunner
 
@@ -22,6 +23,7 @@ from openvoice_tt import api
 from openvoice_tt.api.mix import MAX_MIX_VOICES, load_mix, mix_embeddings, parse_mix, split_mix
 from openvoice_tt.cli import app
 from openvoice_tt.errors import InputError
+from tests.test_cli_errors import fails
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
 
@@ -130,3 +132,74 @@ def test_split_mix_refuses_empty_parts() -> None:
     for text in ("a.pth|", "|a.pth", "a.pth||b.pth"):
         with pytest.raises(InputError, match=r"^voice mix: an empty voice in .* \(write VOICE\|VOICE\)$"):
             split_mix(text)
+
+
+# -------------------------------------------------------------------------------------------------- CLI
+
+
+def test_clone_and_convert_with_a_mix_use_the_mixed_embedding(tiny_checkpoints: Path, tmp_path: Path, voices) -> None:
+    """`--se a:0.7 --se b:0.3` makes byte for byte the audio of `--se` with the file `extract-se --mix`
+    saved (upstream's format: a bare float32 tensor equal to the mix), and other audio than `a` alone."""
+    a, b, _ = voices
+    mix = [f"{a}:0.7", f"{b}:0.3"]
+    saved = ok("extract-se", "--mix", mix[0], "--mix", mix[1], "-o", tmp_path / "mixed.pth")
+    assert saved["mix"] == [{"se": str(a), "weight": 0.7}, {"se": str(b), "weight": 0.3}]
+    stored = torch.load(tmp_path / "mixed.pth", weights_only=True)
+    assert type(stored) is torch.Tensor and torch.equal(stored, load_mix(parse_mix(mix)))
+
+    common = ("-c", tiny_checkpoints, "-d", "cpu", "--seed", 2, "-q")
+    text = "A voice made of two."
+    result = ok("clone", text, "--se", mix[0], "--se", mix[1], "-o", tmp_path / "mix.wav", *common)
+    assert result["se"] == f"{a}:0.7|{b}:0.3"
+    ok("clone", text, "--se", tmp_path / "mixed.pth", "-o", tmp_path / "file.wav", *common)
+    ok("clone", text, "--se", a, "-o", tmp_path / "a.wav", *common)
+    assert (tmp_path / "mix.wav").read_bytes() == (tmp_path / "file.wav").read_bytes()
+    assert (tmp_path / "mix.wav").read_bytes() != (tmp_path / "a.wav").read_bytes()
+    ok("clone", text, "--se", f"{a}:1", "-o", tmp_path / "a1.wav", *common)
+    assert (tmp_path / "a1.wav").read_bytes() == (tmp_path / "a.wav").read_bytes()
+
+    source = ("convert", tmp_path / "a.wav", "--source-speaker", "EN-US", "-c", tiny_checkpoints, "-d", "cpu")
+    ok(*source, "--se", mix[0], "--se", mix[1], "-o", tmp_path / "conv-mix.wav")
+    ok(*source, "--se", tmp_path / "mixed.pth", "-o", tmp_path / "conv-file.wav")
+    assert (tmp_path / "conv-mix.wav").read_bytes() == (tmp_path / "conv-file.wav").read_bytes()
+
+
+@pytest.fixture
+def no_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any model loading fails the test: a bad mix must be refused before."""
+
+    def loads(*args, **kwargs):
+        raise AssertionError("a model loaded before the mix was checked")
+
+    monkeypatch.setattr(api, "VoiceCloner", loads)
+    monkeypatch.setattr(api, "ToneColorConverter", loads)
+
+
+@pytest.mark.usefixtures("no_models")
+def test_cli_refuses_bad_mixes_before_any_model_loads(tiny_checkpoints: Path, tmp_path: Path, voices) -> None:
+    a, b, _ = voices
+    out = tmp_path / "out.wav"
+    a_weight = f"voice mix: the weight of '{a}' {WEIGHT}"
+    cases = [
+        ([f"{a}:-1", str(b)], 3, f"{a_weight} '-1'"),
+        ([f"{a}:0", str(b)], 3, f"{a_weight} '0'"),
+        ([f"{a}:nan", str(b)], 3, f"{a_weight} 'nan'"),
+        ([f"{a}:inf", str(b)], 3, f"{a_weight} 'inf'"),
+        ([str(a)] * 9, 3, "voice mix: 9 voices, at most 8"),
+        ([f"{a}:", str(b)], 3, f"voice mix: no weight after ':' in '{a}:'"),
+        ([str(a), f"{tmp_path / 'missing.pth'}:0.5"], 4, f"{tmp_path / 'missing.pth'}: file not found"),
+        ([str(a), str(tmp_path / "notes.txt")], 4, f"{tmp_path / 'notes.txt'}: is not a tone-color embedding"),
+    ]
+    (tmp_path / "notes.txt").write_text("not an embedding\n")
+    source = tmp_path / "source.wav"
+    sf.write(source, 0.1 * np.sin(np.arange(22_050) / 10), 22_050)
+    common = ("-c", tiny_checkpoints, "-d", "cpu")
+    for specs, code, message in cases:
+        se = [arg for spec in specs for arg in ("--se", spec)]
+        line = fails(["clone", "Hi.", *se, "-o", out, *common], code, message, out)
+        assert line == f"error: {message}" or code == 4, line
+        fails(["convert", source, *se, "--source-speaker", "EN-US", "-o", out, *common], code, message, out)
+        mix = [arg for spec in specs for arg in ("--mix", spec)]
+        fails(["extract-se", *mix, "-o", tmp_path / "m.pth"], code, message, tmp_path / "m.pth")
+    fails(["extract-se", a, "--mix", str(b), "-o", tmp_path / "m.pth"], 2, "not both")
+    fails(["extract-se", "-o", tmp_path / "m.pth"], 2, "give recordings of the voice, or --mix")
