@@ -20,9 +20,11 @@ import torch
 from typer.testing import CliRunner
 
 from openvoice_tt import api
+from openvoice_tt import batch as batching
 from openvoice_tt.api.mix import MAX_MIX_VOICES, load_mix, mix_embeddings, parse_mix, split_mix
 from openvoice_tt.cli import app
 from openvoice_tt.errors import InputError
+from tests.test_batch_hostile import jsonl, statuses
 from tests.test_cli_errors import fails
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
@@ -203,3 +205,48 @@ def test_cli_refuses_bad_mixes_before_any_model_loads(tiny_checkpoints: Path, tm
         fails(["extract-se", *mix, "-o", tmp_path / "m.pth"], code, message, tmp_path / "m.pth")
     fails(["extract-se", a, "--mix", str(b), "-o", tmp_path / "m.pth"], 2, "not both")
     fails(["extract-se", "-o", tmp_path / "m.pth"], 2, "give recordings of the voice, or --mix")
+
+
+# ------------------------------------------------------------------------------------------------ batch
+
+
+def test_batch_mix_item_and_resume(tiny_checkpoints: Path, tmp_path: Path, voices) -> None:
+    """An item's `se` may be a mix (`|` between the files, as `reference`); it clones as the saved mix
+    does, and --resume redoes it when any file of the mix or a weight changes (and nothing else)."""
+    a, b, _ = voices
+    assert invoke("extract-se", "--mix", f"{a}:0.7", "--mix", f"{b}:0.3", "-o", tmp_path / "mixed.pth").exit_code == 0
+    rows = [
+        {"text": "Two voices at once.", "se": "a.pth:0.7|b.pth:0.3", "output": "mix", "seed": 5},
+        {"text": "Two voices at once.", "se": "mixed.pth", "output": "file", "seed": 5},
+        {"text": "A bad mix.", "se": "a.pth:-1|b.pth", "output": "bad"},
+        {"text": "A missing file.", "se": "a.pth|gone.pth", "output": "gone"},
+    ]
+    listing = jsonl(tmp_path / "list.jsonl", rows)
+    (item, *_) = batching.read_items(listing)
+    assert item.se_files == (a, b) and item.se.weights == (0.7, 0.3)
+    out = tmp_path / "out"
+    args = (listing, "-o", out, "-c", tiny_checkpoints, "-d", "cpu", "--json")
+
+    def run(*extra: object) -> dict[str, tuple]:
+        result = invoke("batch", *args, *extra)
+        assert result.exit_code == 1, result.output  # the two bad items fail, alone
+        return statuses(json.loads(result.stdout))
+
+    first = run()
+    assert first["mix.wav"] == first["file.wav"] == ("done", None)
+    assert first["#3"] == ("failed", f"voice mix: the weight of 'a.pth' {WEIGHT} '-1'")  # as written
+    assert first["gone.wav"] == ("failed", f"{tmp_path / 'gone.pth'}: file not found")
+    assert (out / "mix.wav").read_bytes() == (out / "file.wav").read_bytes()
+    skipped = ("skipped", None)
+    resumed = run("--resume")
+    assert resumed["mix.wav"] == resumed["file.wav"] == skipped
+
+    api.save_se(embedding(9), b)  # a file of the mix changes
+    changed = run("--resume")
+    assert changed["mix.wav"] == ("done", "voice mix changed (an embedding file's content or a weight)")
+    assert changed["file.wav"] == skipped
+
+    rows[0]["se"] = "a.pth:0.6|b.pth:0.3"  # a weight changes
+    jsonl(listing, rows)
+    assert run("--resume")["mix.wav"] == ("done", "voice mix changed (an embedding file's content or a weight)")
+    assert run("--resume")["mix.wav"] == skipped

@@ -177,8 +177,9 @@ def batch(
     """Synthesize or clone every item of a list file into a folder; models load once.
 
     A .txt file has one text per line. A .csv/.tsv (header row) or .jsonl file can set per item: text,
-    speaker, language, reference (clone; several separated by |), se, output, speed, seed, sdp_ratio,
-    noise_scale, noise_scale_w, tau, format. The speaker picks each item's language model (each loads at
+    speaker, language, reference (clone; several separated by |), se (an embedding, or a voice mix
+    a.pth:0.7|b.pth:0.3 as clone's --se), output, speed, seed, sdp_ratio, noise_scale, noise_scale_w, tau,
+    format. The speaker picks each item's language model (each loads at
     its first item and is kept); an item naming a speaker or language takes neither from --speaker/--language;
     one naming neither, with neither option given (or language auto), speaks the language detected from its
     text.
