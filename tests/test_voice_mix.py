@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 import soundfile as sf
@@ -24,8 +25,11 @@ from openvoice_tt import batch as batching
 from openvoice_tt.api.mix import MAX_MIX_VOICES, load_mix, mix_embeddings, parse_mix, split_mix
 from openvoice_tt.cli import app
 from openvoice_tt.errors import InputError
+from openvoice_tt.server import Limits
+from openvoice_tt.streaming import pcm16
 from tests.test_batch_hostile import jsonl, statuses
 from tests.test_cli_errors import fails
+from tests.test_server import serving
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
 
@@ -250,3 +254,59 @@ def test_batch_mix_item_and_resume(tiny_checkpoints: Path, tmp_path: Path, voice
     jsonl(listing, rows)
     assert run("--resume")["mix.wav"] == ("done", "voice mix changed (an embedding file's content or a weight)")
     assert run("--resume")["mix.wav"] == skipped
+
+
+# ----------------------------------------------------------------------------------------------- server
+
+
+@pytest.fixture(scope="module")
+def mix_server(tiny_checkpoints: Path, tmp_path_factory: pytest.TempPathFactory):
+    voices, cache = tmp_path_factory.mktemp("mix-voices"), tmp_path_factory.mktemp("se-cache")
+    for seed, name in enumerate(("alice", "bob"), 1):
+        api.save_se(embedding(seed), voices / f"{name}.pth")
+    with serving(tiny_checkpoints, voices, cache, Limits()) as served:
+        yield served
+
+
+def _speech(url: str, voice: str, seed: int = 1) -> httpx.Response:
+    request = {"model": "openvoice-tt", "voice": voice, "input": "Mixed.", "response_format": "pcm", "seed": seed}
+    return httpx.post(f"{url}/v1/audio/speech", json=request, timeout=300)
+
+
+def test_server_speaks_a_mix_of_stored_voices(mix_server) -> None:
+    url, service = mix_server
+    alice, bob = (api.load_se(service.voices / f"{name}.pth") for name in ("alice", "bob"))
+
+    def expected(se: torch.Tensor) -> bytes:
+        return pcm16(np.concatenate(list(service.cloner.stream("Mixed.", se=se, seed=1))))
+
+    equal = _speech(url, "alice+bob")
+    assert equal.status_code == 200, equal.text
+    assert equal.content == expected((alice + bob) / 2)
+    weighted = _speech(url, "alice*0.7+bob*0.3")
+    assert weighted.status_code == 200 and weighted.content == expected(mix_embeddings([alice, bob], [0.7, 0.3]))
+    assert weighted.content != equal.content
+    assert _speech(url, "alice*2").content == _speech(url, "alice").content  # one voice is that voice
+
+
+@pytest.mark.parametrize(
+    ("voice", "message"),
+    [
+        ("alice*-1+bob", f"voice mix: the weight of 'alice' {WEIGHT} '-1'"),
+        ("alice*0+bob", f"voice mix: the weight of 'alice' {WEIGHT} '0'"),
+        ("alice*nan+bob", f"voice mix: the weight of 'alice' {WEIGHT} 'nan'"),
+        ("alice*inf+bob", f"voice mix: the weight of 'alice' {WEIGHT} 'inf'"),
+        ("+".join(["alice"] * 9), "voice mix: 9 voices, at most 8"),
+        ("alice+", "voice mix: an empty voice in 'alice+' (write VOICE+VOICE)"),
+        ("alice*", "voice mix: no weight after '*' in 'alice*'"),
+        ("alice+nobody", "unknown voice 'nobody' in the mix 'alice+nobody' (a mix takes stored voices: alice, bob)"),
+        ("alice+EN-US", "unknown voice 'EN-US' in the mix 'alice+EN-US' (a mix takes stored voices: alice, bob)"),
+        ("alice+../x", "invalid voice name '../x'"),
+    ],
+)
+def test_server_refuses_bad_mixes(mix_server, voice: str, message: str) -> None:
+    url, _ = mix_server
+    response = _speech(url, voice)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["message"].startswith(message) and error["param"] == "voice", error
