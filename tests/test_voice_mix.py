@@ -256,6 +256,39 @@ def test_batch_mix_item_and_resume(tiny_checkpoints: Path, tmp_path: Path, voice
     assert run("--resume")["mix.wav"] == skipped
 
 
+def test_batch_se_option_gives_items_without_a_voice_a_mix(tiny_checkpoints: Path, tmp_path: Path, voices) -> None:
+    """`batch --se a:0.7 --se b:0.3` clones every item that names no voice in the mix (as the saved mix
+    file does, byte for byte); an item with its own `se` keeps it; a changed weight redoes only the former."""
+    a, b, _ = voices
+    assert invoke("extract-se", "--mix", f"{a}:0.7", "--mix", f"{b}:0.3", "-o", tmp_path / "mixed.pth").exit_code == 0
+    rows = [{"text": "No voice named.", "output": "plain"}, {"text": "Its own voice.", "se": "c.pth", "output": "own"}]
+    listing = jsonl(tmp_path / "list.jsonl", rows)
+    common = ("-c", tiny_checkpoints, "-d", "cpu", "--seed", 3, "--json")
+
+    def run(out: Path, *extra: object) -> dict[str, tuple]:
+        result = invoke("batch", listing, "-o", out, *common, *extra)
+        assert result.exit_code == 0, result.output
+        return statuses(json.loads(result.stdout))
+
+    mix = ("--se", f"{a}:0.7", "--se", f"{b}:0.3")
+    assert run(tmp_path / "mix", *mix) == {"plain.wav": ("done", None), "own.wav": ("done", None)}
+    run(tmp_path / "file", "--se", tmp_path / "mixed.pth")
+    run(tmp_path / "none")
+    for name in ("plain.wav", "own.wav"):
+        assert (tmp_path / "mix" / name).read_bytes() == (tmp_path / "file" / name).read_bytes()
+    assert (tmp_path / "mix" / "own.wav").read_bytes() == (tmp_path / "none" / "own.wav").read_bytes()
+    assert (tmp_path / "mix" / "plain.wav").read_bytes() != (tmp_path / "none" / "plain.wav").read_bytes()
+    assert run(tmp_path / "mix", *mix, "--resume") == {"plain.wav": ("skipped", None), "own.wav": ("skipped", None)}
+    assert run(tmp_path / "mix", "--se", f"{a}:0.6", "--se", f"{b}:0.3", "--resume") == {
+        "plain.wav": ("done", "voice mix changed (an embedding file's content or a weight)"),
+        "own.wav": ("skipped", None),
+    }
+    out = tmp_path / "bad"
+    fails(["batch", listing, "-o", out, "--se", f"{a}:-1", "--se", b, *common[:4]], 3, f"'{a}' {WEIGHT} '-1'")
+    fails(["batch", listing, "-o", out, "--se", tmp_path / "gone.pth", *common[:4]], 4, "gone.pth: file not found")
+    assert not out.exists() or not list(out.iterdir())
+
+
 # ----------------------------------------------------------------------------------------------- server
 
 
