@@ -213,6 +213,10 @@ def test_cli_refuses_bad_mixes_before_any_model_loads(tiny_checkpoints: Path, tm
         mix = [arg for spec in specs for arg in ("--mix", spec)]
         assert fails(["extract-se", *mix, "-o", tmp_path / "m.pth"], code, message, tmp_path / "m.pth") == exact
     fails(["extract-se", a, "--mix", str(b), "-o", tmp_path / "m.pth"], 2, "not both")
+    before = b.read_bytes()
+    mixing_into_b = ["extract-se", "--mix", f"{a}:0.7", "--mix", f"{b}:0.3", "-o", b]
+    fails(mixing_into_b, 5, f"{b}: is also an input ({b}); writing it would destroy it")
+    assert b.read_bytes() == before  # a mix never overwrites one of its files
     fails(["extract-se", "-o", tmp_path / "m.pth"], 2, "give recordings of the voice, or --mix")
 
 
