@@ -63,7 +63,7 @@ def test_read_txt_csv_tsv_jsonl(tmp_path: Path) -> None:
     assert item.options == batching.Options(speaker="EN-BR", speed=1.25, seed=7, format="flac")
     (tmp_path / "list.tsv").write_text("text\tse\tnoise_scale\nHi.\tvoice.pth\t0.5\n")
     (item,) = batching.read_items(tmp_path / "list.tsv", default_format="ogg")
-    assert item.se == tmp_path / "voice.pth" and item.output == "0001.ogg" and item.options.noise_scale == 0.5
+    assert item.se_files == (tmp_path / "voice.pth",) and item.output == "0001.ogg" and item.options.noise_scale == 0.5
     (tmp_path / "list.jsonl").write_text(
         json.dumps({"text": "One.", "reference": ["x.wav", "y.wav"], "tau": 0.1}) + "\n\n" + '{"text": "Two."}\n'
     )

@@ -28,6 +28,8 @@ Every name is importable from here; each lives in the module of its concern:
                       find_base_speaker, find_speaker, detect_language (openvoice_tt.detection)
     pool.py           TTSPool (one lazily loaded TTS per language, kept: the server's and batch's)
     embeddings.py     load_se, save_se, EmbeddingCache, default_cache_dir
+    mix.py            voice mixes: parse_mix, split_mix, load_mix, mix_embeddings, VoiceMix, MixPart,
+                      MAX_MIX_VOICES
     converter.py      ToneColorConverter
     cloner.py         VoiceCloner, clone_phases
     tt_placement.py   placement, Placement (the ttnn diagnostic, the one part that looks inside a backend)
@@ -47,6 +49,7 @@ from openvoice_tt.api.embeddings import (
     load_se,
     save_se,
 )
+from openvoice_tt.api.mix import MAX_MIX_VOICES, MixPart, VoiceMix, load_mix, mix_embeddings, parse_mix, split_mix
 from openvoice_tt.api.pool import TTSPool
 from openvoice_tt.api.pronunciation import load_lexicon, phonemes
 from openvoice_tt.api.speech import PathLike, Progress, Speech
@@ -93,6 +96,7 @@ __all__ = [
     "DEFAULT_CHECKPOINTS",
     "DEFAULT_SEED",
     "HOME_ENV",
+    "MAX_MIX_VOICES",
     "MAX_SEED",
     "MELO_DIR",
     "SEGMENTATION_METHODS",
@@ -104,6 +108,7 @@ __all__ = [
     "TTS",
     "BaseSpeaker",
     "EmbeddingCache",
+    "MixPart",
     "PathLike",
     "Placement",
     "Progress",
@@ -111,6 +116,7 @@ __all__ = [
     "TTSPool",
     "ToneColorConverter",
     "VoiceCloner",
+    "VoiceMix",
     "base_speakers",
     "check_request",
     "check_text",
@@ -124,7 +130,10 @@ __all__ = [
     "installed_languages",
     "installed_speakers",
     "load_lexicon",
+    "load_mix",
     "load_se",
+    "mix_embeddings",
+    "parse_mix",
     "phonemes",
     "placement",
     "require_files",
@@ -134,5 +143,6 @@ __all__ = [
     "save_se",
     "silenced_native_output",
     "speaker_key",
+    "split_mix",
     "synthesis_params",
 ]

@@ -20,7 +20,16 @@ from openvoice_tt.batch.items import Item, Options
 if TYPE_CHECKING:
     import torch
 
-    from openvoice_tt.api import TTS, BaseSpeaker, Progress, Speech, ToneColorConverter, TTSPool, VoiceCloner
+    from openvoice_tt.api import (
+        TTS,
+        BaseSpeaker,
+        Progress,
+        Speech,
+        ToneColorConverter,
+        TTSPool,
+        VoiceCloner,
+        VoiceMix,
+    )
     from openvoice_tt.languages import Language
     from openvoice_tt.reference.precision import PrecisionChoice
     from openvoice_tt.text.lexicon import Lexicon
@@ -49,6 +58,7 @@ class Engine:
         self.method = method
         self.use_cache = use_cache
         self._voices: dict[tuple[Path, ...], torch.Tensor] = {}
+        self._mixes: dict[VoiceMix, torch.Tensor] = {}
         self._speakers: dict[tuple[str | None, str | None], BaseSpeaker] = {}
         self._cloners: dict[str, VoiceCloner] = {}
 
@@ -159,11 +169,20 @@ class Engine:
             self._voices[references] = self.converter.extract_se(references, self.method, self.use_cache)
         return self._voices[references]
 
+    def embedding(self, mix: VoiceMix) -> torch.Tensor:
+        """An item's `se` (one file, or a mix of several) loaded and mixed, once per batch: `run_batch` loads
+        it before any model does, so a bad file fails its item at once."""
+        from openvoice_tt.api import load_mix
+
+        if mix not in self._mixes:
+            self._mixes[mix] = load_mix(mix)
+        return self._mixes[mix]
+
     def speak(self, item: Item, options: Options, base: BaseSpeaker, progress: Progress | None) -> Speech:
         """The item's audio, spoken by `base` (`base_speaker(options, item.text)`)."""
         kwargs = options.synthesis_kwargs() | {"speaker": base.name}
         if item.kind == "synth":
             return self.tts(base.language).synth(item.text, progress=progress, **kwargs)
-        se = item.se if item.se is not None else self.voice(item.references)
+        se = self.embedding(item.se) if item.se is not None else self.voice(item.references)
         tau = {"tau": options.tau} if options.tau is not None else {}
         return self.cloner(base.language).clone(item.text, se=se, progress=progress, **kwargs, **tau)

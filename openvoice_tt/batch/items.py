@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from openvoice_tt.api import VoiceMix
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,15 @@ class Item:
     text: str = ""
     output: str = ""
     references: tuple[Path, ...] = ()
-    se: Path | None = None
+    se: VoiceMix | None = None  # one embedding file, or a mix (`a.pth:0.7|b.pth:0.3`); paths made absolute
     options: Options = field(default_factory=Options)
     problem: str | None = None
     source: Path | None = None  # the list file, which no output of the batch may replace
+
+    @property
+    def se_files(self) -> tuple[Path, ...]:
+        """The embedding file(s) of the item's `se` (a mix has several)."""
+        return tuple(Path(voice) for voice in self.se.voices) if self.se is not None else ()
 
     @property
     def kind(self) -> str:

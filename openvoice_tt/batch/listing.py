@@ -21,7 +21,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openvoice_tt import audio as audio_io
 from openvoice_tt.batch.items import Item, Options
@@ -29,6 +29,9 @@ from openvoice_tt.batch.messages import displayable, one_line, short_repr
 from openvoice_tt.batch.naming import flag_duplicate_outputs, output_name
 from openvoice_tt.errors import InputError
 from openvoice_tt.reading import read_bounded
+
+if TYPE_CHECKING:
+    from openvoice_tt.api import VoiceMix
 
 COLUMNS = (
     "text",
@@ -210,7 +213,18 @@ def _parse_item(index: int, line: int, row: dict[str, Any], source: Path, defaul
         raise InputError("give either 'reference' or 'se', not both")
     fmt = audio_io.audio_format_for(output)
     options = Options(speaker=speaker, language=language, seed=seed, format=fmt, **numbers)
-    return Item(index, line, text, output, references, base / se if se else None, options, source=source)
+    return Item(index, line, text, output, references, _voice_mix(se, base), options, source=source)
+
+
+def _voice_mix(se: str | None, base: Path) -> VoiceMix | None:
+    """An item's `se`: one embedding file or a mix, `a.pth:0.7|b.pth:0.3` (the CLI's --se parts joined by
+    `|`, as `reference` lists several), each file relative to the list's folder."""
+    if se is None:
+        return None
+    from openvoice_tt.api.mix import MixPart, VoiceMix, split_mix
+
+    mix = split_mix(se, REFERENCE_SEPARATOR)
+    return VoiceMix(tuple(MixPart(str(base / part.voice), part.weight, part.weighted) for part in mix.parts))
 
 
 def _check_strings(key: str, value: Any) -> None:

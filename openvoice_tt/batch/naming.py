@@ -76,8 +76,8 @@ class Guard:
             if item.problem is None:
                 for reference in item.references:
                     self.add(reference, f"a reference of item {item.index}")
-                if item.se is not None:
-                    self.add(item.se, f"the embedding file of item {item.index}")
+                for path in item.se_files:
+                    self.add(path, f"the embedding file of item {item.index}")
         record = out_dir / MANIFEST
         what = self.holder(record)
         if what is not None:  # say, a symlink to the list: writing the record would replace it

@@ -40,6 +40,7 @@ hashed `{"file": path, "hash": [size, mtime_ns, ctime_ns, inode, sha256]}` (a ca
 checkpoints are not read again on every run). A later line for the same output or file wins."""
 MANIFEST_FORMAT = 2
 NEW = "new"  # Manifest.why_redo: neither a record nor a file, so nothing is redone
+MIX_CHANGED = "voice mix changed (an embedding file's content or a weight)"
 UNREADABLE = "unreadable: "  # a fingerprint part that could not be computed: it never matches
 
 FINGERPRINT_PARTS = {
@@ -124,8 +125,11 @@ class Fingerprints:
 
     def _voice(self, item: Item) -> str:
         try:
-            if item.se is not None:
-                return _sha(["se", self.hashes.sha256(item.se)])
+            if item.se is not None and len(item.se.parts) == 1:  # one voice, of any weight, is that voice
+                return _sha(["se", self.hashes.sha256(item.se_files[0])])
+            if item.se is not None:  # a mix: every file's content and its weight
+                files = zip(item.se_files, item.se.weights, strict=True)
+                return _sha(["se-mix", [[self.hashes.sha256(path), weight] for path, weight in files]])
             if item.references:  # the segmentation method shapes the embedding as much as the recordings do
                 return _sha([self.engine.method, [self.hashes.sha256(p) for p in item.references]])
         except (OSError, InputError) as e:
@@ -220,9 +224,8 @@ class Manifest:
             if recorded.get(part) != fingerprint[part] or fingerprint[part].startswith(UNREADABLE)
         ]
         if changed and item.se is not None:
-            changed = [
-                "embedding file content changed" if why == FINGERPRINT_PARTS["voice"] else why for why in changed
-            ]
+            voice = "embedding file content changed" if len(item.se.parts) == 1 else MIX_CHANGED
+            changed = [voice if why == FINGERPRINT_PARTS["voice"] else why for why in changed]
         if changed:
             return ", ".join(changed)
         written = _file_record(path, self.hashes)

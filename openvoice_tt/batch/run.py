@@ -120,7 +120,7 @@ def run_batch(
     pending: list[Outcome] = []
     try:
         for outcome in outcomes:
-            _prepare(outcome, out_dir, defaults, resume, guard, manifest, fingerprints)
+            _prepare(outcome, out_dir, defaults, resume, guard, manifest, fingerprints, engine)
             if outcome.status == NOT_RUN:
                 pending.append(outcome)
     except KeyboardInterrupt as stop:
@@ -150,15 +150,19 @@ def _prepare(
     guard: Guard,
     manifest: Manifest,
     fingerprints: Fingerprints,
+    engine: Engine,
 ) -> None:
-    """Before any model loads: fail an item that cannot run, skip (with resume) one that is done, and
-    leave the rest NOT_RUN with, for resume, the reason it is (re)made."""
+    """Before any model loads: fail an item that cannot run (its embedding file or voice mix included),
+    skip (with resume) one that is done, and leave the rest NOT_RUN with, for resume, the reason it is
+    (re)made."""
     item = outcome.item
     if item.problem is not None:
         outcome.status, outcome.error = FAILED, item.problem
         return
     try:
         guard.check(item, out_dir)
+        if item.se is not None:
+            engine.embedding(item.se)
         if resume:
             why = manifest.why_redo(item, fingerprints.of(item, item.options.over(defaults)), out_dir / item.output)
             if why is None:

@@ -7,6 +7,7 @@ request is reported and the rest go on.
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,7 +39,9 @@ from openvoice_tt.cli.options import (
     TauOpt,
     Vad,
     VadOpt,
+    mix_files,
     synthesis_options,
+    voice_mix,
 )
 from openvoice_tt.cli.ui import Ui
 from openvoice_tt.errors import InputError
@@ -156,6 +159,15 @@ def batch(
     ] = None,
     speaker: SpeakerOpt = None,
     language: LanguageOpt = None,
+    se: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--se",
+            help="Clone every item that names no reference or se in this voice: an embedding (.pth), or a mix "
+            "(repeat: --se a.pth:0.7 --se b.pth:0.3; a weight after the LAST ':' when it is a number, else 1).",
+            show_default=False,
+        ),
+    ] = None,
     speed: SpeedOpt = S.speed,
     sdp_ratio: SdpRatioOpt = S.sdp_ratio,
     noise_scale: NoiseScaleOpt = S.noise_scale,
@@ -177,11 +189,12 @@ def batch(
     """Synthesize or clone every item of a list file into a folder; models load once.
 
     A .txt file has one text per line. A .csv/.tsv (header row) or .jsonl file can set per item: text,
-    speaker, language, reference (clone; several separated by |), se, output, speed, seed, sdp_ratio,
-    noise_scale, noise_scale_w, tau, format. The speaker picks each item's language model (each loads at
-    its first item and is kept); an item naming a speaker or language takes neither from --speaker/--language;
-    one naming neither, with neither option given (or language auto), speaks the language detected from its
-    text.
+    speaker, language, reference (clone; several separated by |), se (an embedding, or a voice mix
+    a.pth:0.7|b.pth:0.3 as clone's --se), output, speed, seed, sdp_ratio, noise_scale, noise_scale_w, tau,
+    format. --se clones the items that name no voice (reference or se) in one: an embedding, or a mix. The
+    speaker picks each item's language model (each loads at its first item and is kept); an item naming a
+    speaker or language takes neither from --speaker/--language; one naming neither, with neither option
+    given (or language auto), speaks the language detected from its text.
     A bad item is reported and the rest go on; the exit code is 1 if any
     item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest).
 
@@ -196,7 +209,22 @@ def batch(
     if report is not None:
         outputs.check_output_file(report)
     synthesis = synthesis_options(speed, sdp_ratio, noise_scale, noise_scale_w)
-    api.check_request(checkpoints, speakers=[speaker], synthesis=synthesis, tau=tau, seed=seed, language=language)
+    mix = voice_mix(se)
+    api.check_request(
+        checkpoints,
+        speakers=[speaker],
+        synthesis=synthesis,
+        tau=tau,
+        seed=seed,
+        language=language,
+        embeddings=mix_files(mix),
+    )
+    if mix is not None:
+        api.load_mix(mix)  # every file of the mix an embedding of one shape, before any model loads
+        items = [
+            replace(item, se=mix) if item.problem is None and not item.references and item.se is None else item
+            for item in items
+        ]
     defaults = batching.Options(
         speaker=speaker,
         language=language,

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from openvoice_tt import layout
+from openvoice_tt import api, layout
 from openvoice_tt.audio import FORMATS
 from openvoice_tt.languages import LANGUAGES
 
@@ -107,9 +107,13 @@ ReferenceOpt = Annotated[
     typer.Option("--reference", "-r", help="Recording of the target voice (repeat for several).", show_default=False),
 ]
 SeOpt = Annotated[
-    Path | None,
+    list[str] | None,
     typer.Option(
-        "--se", help="Target voice embedding (.pth from extract-se) instead of --reference.", show_default=False
+        "--se",
+        help="Target voice embedding (.pth from extract-se) instead of --reference. Repeat to mix voices: "
+        "--se a.pth:0.7 --se b.pth:0.3 (a weight follows the LAST ':' when what follows is a number; no weight "
+        "is 1; weights are normalized to sum 1; at most 8 voices).",
+        show_default=False,
     ),
 ]
 VadOpt = Annotated[Vad, typer.Option("--vad", help="How speech is found in references.")]
@@ -136,13 +140,30 @@ def synthesis_options(speed: float, sdp_ratio: float, noise_scale: float, noise_
     return {"speed": speed, "sdp_ratio": sdp_ratio, "noise_scale": noise_scale, "noise_scale_w": noise_scale_w}
 
 
-def one_of(reference: list[Path] | None, se: Path | None) -> list[Path] | None:
-    """The target voice comes from --reference recordings or from an --se embedding: exactly one of them."""
-    if reference and se is not None:
+def one_of(reference: list[Path] | None, se: list[str] | None) -> list[Path] | None:
+    """The target voice comes from --reference recordings or from --se embeddings (one, or a mix): exactly
+    one of them."""
+    if reference and se:
         raise typer.BadParameter("give --reference (one or more) or --se, not both", param_hint="--reference/--se")
-    if not reference and se is None:
+    if not reference and not se:
         raise typer.BadParameter(
             "give --reference (a recording of the voice) or --se (an embedding saved by extract-se)",
             param_hint="--reference/--se",
         )
     return reference or None
+
+
+def voice_mix(se: list[str] | None) -> api.VoiceMix | None:
+    """The --se values as a checked mix (InputError, exit 3, for a bad weight or too many voices)."""
+    return api.parse_mix(se) if se else None
+
+
+def mix_files(mix: api.VoiceMix | None) -> list[Path]:
+    return [Path(voice) for voice in mix.voices] if mix is not None else []
+
+
+def mix_field(mix: api.VoiceMix | None) -> str | None:
+    """--json's `se`: the file of one voice, or the mix as `a.pth:0.7|b.pth:0.3`."""
+    if mix is None:
+        return None
+    return str(Path(mix.voices[0])) if len(mix.parts) == 1 else mix.spec()

@@ -39,8 +39,11 @@ from openvoice_tt.cli.options import (
     TextArg,
     Vad,
     VadOpt,
+    mix_field,
+    mix_files,
     one_of,
     synthesis_options,
+    voice_mix,
 )
 from openvoice_tt.cli.textio import (
     audio_output,
@@ -140,7 +143,8 @@ def clone(
     """
     ui = Ui(quiet)
     references = one_of(reference, se)
-    fmt_name = audio_output(output, fmt, json_out, [*(references or []), se, lexicon])
+    mix = voice_mix(se)
+    fmt_name = audio_output(output, fmt, json_out, [*(references or []), *mix_files(mix), lexicon])
     if stream:
         check_streamable(fmt_name)
     user_lexicon = api.load_lexicon(lexicon)
@@ -153,9 +157,10 @@ def clone(
         tau=tau,
         seed=seed,
         references=references or [],
-        embeddings=[se] if se else [],
+        embeddings=mix_files(mix),
         language=language,
     )
+    target = api.load_mix(mix) if mix is not None else None
     base = api.find_base_speaker(checkpoints, speaker, language, text)
     said = language_fields(ui, base)
     with ui.rendered_warnings():
@@ -165,12 +170,12 @@ def clone(
         name = base.name
         options = {"speaker": name, "speed": speed, "sdp_ratio": sdp_ratio, "noise_scale": noise_scale}
         options |= {"noise_scale_w": noise_scale_w, "tau": tau, "seed": seed, "method": vad.value}
-        voice = {"reference": references, "se": se, "use_cache": not no_cache}
+        voice = {"reference": references, "se": target, "use_cache": not no_cache}
         where = {
             "speaker": name,
             **said,
             "reference": [str(p) for p in references or []],
-            "se": str(se) if se else None,
+            "se": mix_field(mix),
             "device": cloner.converter.device,
             "backend": cloner.converter.backend,
             "precision": {"synth": cloner.tts.precision.to_json(), "convert": cloner.converter.precision.to_json()},
@@ -222,7 +227,8 @@ def convert(
     references = one_of(reference, se)
     if source_se is not None and source_speaker is not None:
         raise typer.BadParameter("give --source-se or --source-speaker, not both", param_hint="--source-se")
-    fmt_name = audio_output(output, fmt, json_out, [source, *(references or []), se, source_se])
+    mix = voice_mix(se)
+    fmt_name = audio_output(output, fmt, json_out, [source, *(references or []), *mix_files(mix), source_se])
     api.check_request(
         checkpoints,
         speakers=[source_speaker],
@@ -230,12 +236,13 @@ def convert(
         seed=seed,
         audio=[source],
         references=references or [],
-        embeddings=[path for path in (se, source_se) if path is not None],
+        embeddings=[*mix_files(mix), *([source_se] if source_se is not None else [])],
     )
+    mixed = api.load_mix(mix) if mix is not None else None
     with ui.rendered_warnings():
         converter = api.ToneColorConverter(checkpoints, device.value, precision=precision.value)
         with ui.progress("reading voices") as progress:
-            target = se if se is not None else converter.extract_se(references, vad.value, not no_cache, progress)
+            target = mixed if mixed is not None else converter.extract_se(references, vad.value, not no_cache, progress)
             if source_speaker is not None:
                 origin = converter.base_speaker_se(source_speaker)
             elif source_se is not None:
@@ -254,7 +261,7 @@ def convert(
         speech,
         source=str(source),
         reference=[str(p) for p in references or []],
-        se=str(se) if se else None,
+        se=mix_field(mix),
         device=converter.device,
         backend=converter.backend,
         precision=converter.precision.to_json(),
@@ -263,8 +270,19 @@ def convert(
 
 @guarded
 def extract_se(
-    references: Annotated[list[Path], typer.Argument(help="Recordings of one voice (pooled).", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Embedding file to write (.pth).")],
+    references: Annotated[
+        list[Path] | None, typer.Argument(help="Recordings of one voice (pooled).", show_default=False)
+    ] = None,
+    mix: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mix",
+            help="Instead of recordings: save a mix of embeddings, --mix a.pth:0.7 --mix b.pth:0.3 (as --se of "
+            "clone: a weight after the LAST ':' when it is a number, else 1; normalized; at most 8). No model loads.",
+            show_default=False,
+        ),
+    ] = None,
     vad: VadOpt = Vad.silero,
     no_cache: NoCacheOpt = False,
     checkpoints: CheckpointsOpt = None,
@@ -272,17 +290,33 @@ def extract_se(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Compute a voice's tone-color embedding from reference recordings (for clone/convert --se).
+    """Compute a voice's tone-color embedding from reference recordings (for clone/convert --se), or save
+    a mix of embeddings (--mix) as one.
 
     The speech of all files is pooled, cut into ~10 s pieces and the piece embeddings averaged; results are
-    cached by audio content and converter checkpoint.
+    cached by audio content and converter checkpoint. A mix is sum(w * se) / sum(w) in float32.
 
     Example: openvoice-tt extract-se me1.wav me2.flac -o me.pth
+    Example: openvoice-tt extract-se --mix alice.pth:0.7 --mix bob.pth:0.3 -o mixed.pth
     """
     ui = Ui(quiet)
+    if references and mix:
+        raise typer.BadParameter("give recordings or --mix, not both", param_hint="REFERENCES/--mix")
+    if not references and not mix:
+        raise typer.BadParameter("give recordings of the voice, or --mix embeddings", param_hint="REFERENCES/--mix")
     if str(output) == STDOUT:
         raise typer.BadParameter("an embedding cannot be written to stdout; name a .pth file", param_hint="--output")
     outputs.check_output_file(output)
+    if mix:
+        voices = voice_mix(mix)
+        outputs.check_not_an_input(output, mix_files(voices))
+        api.save_se(api.load_mix(voices), output)
+        if json_out:
+            parts = [{"se": str(Path(part.voice)), "weight": part.weight} for part in voices.parts]
+            ui.json({"command": "extract-se", "output": str(output), "mix": parts})
+        ui.status(f"wrote {output}: voice mix of {len(voices.parts)} embedding(s)")
+        return
+    references = references or []
     outputs.check_not_an_input(output, references)
     api.check_request(checkpoints, references=references)
     with ui.rendered_warnings():

@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from openvoice_tt.server.errors import ApiError, PathScrubber
+from openvoice_tt.server.errors import ApiError, PathScrubber, shown
 from openvoice_tt.server.limits import Limits
 from openvoice_tt.server.voices import VoiceRegistry
 from openvoice_tt.server.worker import DeviceQueue
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
+
+    import torch
 
     from openvoice_tt.api import BaseSpeaker, TTSPool, VoiceCloner
     from openvoice_tt.languages import Language
@@ -111,11 +113,7 @@ class SpeechService:
             return rate, lambda: self.pool.get(code).stream(text, name, speed=speed, seed=seed), said
         if chosen is not None and self.base_speaker(voice) is not None:
             raise ApiError(400, f"voice '{voice}' is not a {chosen.name} speaker (GET /v1/voices lists them)", "voice")
-        path = self.voice_file(voice)
-        if not path.is_file():
-            self._not_installed_speaker(voice)
-            names = ", ".join(dict.fromkeys(v["name"] for v in self.voice_list()))
-            raise ApiError(400, f"unknown voice '{voice}' (choose from {names})", "voice")
+        se = self._mixed_voice(voice) if _is_mix(voice) else self._stored_voice(voice)
         said = {}
         if chosen is None:
             chosen, reason = self._detect(text)
@@ -123,8 +121,39 @@ class SpeechService:
         said = {LANGUAGE_HEADER: chosen.key, **said}
         self._require_packages(chosen)
         if chosen is self.cloner.tts.language:
-            return self.cloner.sample_rate, lambda: self.cloner.stream(text, se=path, speed=speed, seed=seed), said
-        return self.cloner.sample_rate, lambda: self._cloner(chosen).stream(text, se=path, speed=speed, seed=seed), said
+            return self.cloner.sample_rate, lambda: self.cloner.stream(text, se=se, speed=speed, seed=seed), said
+        return self.cloner.sample_rate, lambda: self._cloner(chosen).stream(text, se=se, speed=speed, seed=seed), said
+
+    def _stored_voice(self, voice: str) -> Path:
+        """The file of stored voice `voice`; 400 naming the voices when there is none."""
+        path = self.voice_file(voice)
+        if not path.is_file():
+            self._not_installed_speaker(voice)
+            names = ", ".join(dict.fromkeys(v["name"] for v in self.voice_list()))
+            raise ApiError(400, f"unknown voice '{voice}' (choose from {names})", "voice")
+        return path
+
+    def _mixed_voice(self, voice: str) -> torch.Tensor:
+        """The embedding of a voice mix, `alice+bob` (equal weights) or `alice*0.7+bob*0.3`, each part a
+        stored voice (`api.split_mix`: the CLI's and batch's checks); 400 for a bad mix or an unknown voice,
+        before the request is queued."""
+        from openvoice_tt.api.mix import NAME_SEPARATOR, NAME_WEIGHT, load_mix, split_mix
+        from openvoice_tt.errors import InputError
+
+        try:
+            mix = split_mix(voice, NAME_SEPARATOR, NAME_WEIGHT)
+        except InputError as e:
+            raise ApiError(400, str(e), "voice") from None
+        for name in mix.voices:
+            path = self.voice_file(name)
+            if not path.is_file():
+                stored = ", ".join(sorted(v["name"] for v in self.voice_list() if v["kind"] == "embedding"))
+                raise ApiError(
+                    400,
+                    f"unknown voice '{name}' in the mix {shown(voice)} (a mix takes stored voices: {stored or 'none'})",
+                    "voice",
+                )
+        return load_mix(mix, self.voice_file)
 
     def _detect(self, text: str) -> tuple[Language, str]:
         """The installed language `text` is in, and why; 400 when it is in one this server lacks."""
@@ -211,3 +240,10 @@ class SpeechService:
             _log.warning("the device worker is still busy after %g s; the device is left open", wait)
             return
         close_tt_device()
+
+
+def _is_mix(voice: str) -> bool:
+    """A `voice` naming a mix (`alice+bob`, `alice*0.7+bob*0.3`): no voice name holds `+` or `*`."""
+    from openvoice_tt.api.mix import NAME_SEPARATOR, NAME_WEIGHT
+
+    return NAME_SEPARATOR in voice or NAME_WEIGHT in voice
