@@ -24,6 +24,7 @@ from openvoice_tt.chunking import StreamChunking
 from openvoice_tt.config import SynthesisDefaults
 from openvoice_tt.errors import TextError, preview
 from openvoice_tt.timing import NULL_TIMER, StageTimer
+from openvoice_tt.word_timings import WordTiming, chunk_words
 
 if TYPE_CHECKING:
     import torch
@@ -150,11 +151,27 @@ def speak(
     timer: StageTimer = NULL_TIMER,
     progress: Progress | None = None,
     steps: int | None = None,
+    words: list[WordTiming] | None = None,
 ) -> Iterator[tuple[np.ndarray, int]]:
-    """Per chunk, (its audio followed by the pause, its model frames), on the host."""
+    """Per chunk, (its audio followed by the pause, its model frames), on the host. With `words` (a list),
+    each chunk's word timings are appended to it, in samples of the whole take, before the chunk is yielded
+    (the synthesizer must give its `durations`: `word_durations`)."""
     silence = np.zeros(voice.silence_samples, dtype=np.float32)
-    for out in synthesized(synthesizer, chunks, voice, noise, timer, progress, steps):
+    offset = 0
+    for out, chunk in zip(synthesized(synthesizer, chunks, voice, noise, timer, progress, steps), chunks, strict=True):
+        if words is not None:
+            words.extend(timed_words(chunk, out, synthesizer.config.data.hop_length, offset))
+        offset += out.samples + voice.silence_samples
         yield np.concatenate([out.audio, silence]).astype(np.float32, copy=False), out.frames
+
+
+def timed_words(chunk: Chunk, out: Synthesized, hop: int, offset: int) -> list[WordTiming]:
+    """One chunk's words and their samples in the take (`word_timings.chunk_words`)."""
+    if out.durations is None:
+        raise RuntimeError("word timings need the synthesizer's durations, and this one did not return them")
+    inputs = chunk.inputs
+    words = getattr(inputs, "words", ())
+    return chunk_words(list(out.durations), inputs.word2ph, inputs.phones, words, chunk.text, hop, offset)
 
 
 def synthesize(
@@ -164,9 +181,10 @@ def synthesize(
     noise: NoiseSource,
     timer: StageTimer = NULL_TIMER,
     progress: Progress | None = None,
+    words: list[WordTiming] | None = None,
 ) -> tuple[np.ndarray, int]:
-    """All chunks -> (the whole take, total model frames)."""
-    pieces = list(speak(synthesizer, chunks, voice, noise, timer, progress))
+    """All chunks -> (the whole take, total model frames); `words` as in `speak`."""
+    pieces = list(speak(synthesizer, chunks, voice, noise, timer, progress, words=words))
     return np.concatenate([audio for audio, _ in pieces]), sum(frames for _, frames in pieces)
 
 
@@ -199,25 +217,31 @@ def clone(
     noise: NoiseSource,
     timer: StageTimer = NULL_TIMER,
     progress: Progress | None = None,
+    words: list[WordTiming] | None = None,
 ) -> np.ndarray:
     """Upstream's V2 flow: every chunk synthesized and followed by silence, the whole take converted once.
 
     When both networks keep audio on the device, chunks and pauses are joined and decimated 2:1 there and
     only the converted waveform is downloaded; otherwise the take is resampled with soxr on the host.
-    `progress(done, total)` after each chunk and after the conversion (total = chunks + 1).
+    `progress(done, total)` after each chunk and after the conversion (total = chunks + 1). `words` (a
+    list) receives the word timings at the converter's rate: the converter keeps the take's length (frame
+    for frame), so a word's samples are its synthesized samples * rate_out / rate_in (`WordTiming.rescaled`).
     """
     from openvoice_tt.audio import resample
 
     steps = len(chunks) + 1
     rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
     limit = int(MAX_CLONE_SECONDS * rate_in)
-    if synthesizer.keeps_audio_on_device and converter.keeps_audio_on_device:
+    if synthesizer.keeps_audio_on_device and converter.keeps_audio_on_device and words is None:
         waves = synthesized(synthesizer, chunks, voice, noise, timer, progress, steps, on_device=True)
         pieces = [(wave.audio, wave.samples) for wave in _within(waves, limit, voice.silence_samples)]
         with timer("resample"):  # (all synthesized before the resample stage starts)
             take = converter.join_on_device(pieces, voice.silence_samples, rate_in)
     else:
-        spoken = list(_within(speak(synthesizer, chunks, voice, noise, timer, progress), limit))
+        spoken_words: list[WordTiming] | None = None if words is None else []
+        spoken = list(_within(speak(synthesizer, chunks, voice, noise, timer, progress, words=spoken_words), limit))
+        if words is not None and spoken_words is not None:
+            words.extend(word.rescaled(rate_in, rate_out) for word in spoken_words)
         take = np.concatenate([audio for audio, _ in spoken])
         del spoken
         with timer("resample"):

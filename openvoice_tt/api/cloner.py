@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from openvoice_tt.pipeline import Chunk, Conversion, Voice
     from openvoice_tt.text.lexicon import Lexicon
     from openvoice_tt.timing import StageTimer
+    from openvoice_tt.word_timings import WordTiming
 
 
 class VoiceCloner:
@@ -75,19 +76,26 @@ class VoiceCloner:
         use_cache: bool = True,
         progress: Progress | None = None,
         timer: StageTimer | None = None,
+        words: bool = False,
     ) -> Speech:
         """Speak `text` in the voice of `reference` files (or of the embedding `se`), starting from base
         speaker `speaker`. Everything cheap is checked before anything slow runs. `timer` (default: a
-        fresh StageTimer) receives the stage timings, e.g. a placement report's."""
+        fresh StageTimer) receives the stage timings, e.g. a placement report's. `words`: also time every
+        word, in samples of the clone (`Speech.words`; torch backend only)."""
         from openvoice_tt.pipeline import clone
 
         request = locals()
+        if words:
+            self.tts.check_word_timings()
         timer = timer if timer is not None else stage_timer(self.tts.device)
         prepared, voice, conversion, noise = self._plan(timer, **_cloning(request))
-        out = clone(self.tts.synthesizer, self.converter.converter, prepared, voice, conversion, noise, timer, progress)
+        timed: list[WordTiming] | None = [] if words else None
+        synthesizer, converter = self.tts.synthesizer, self.converter.converter
+        out = clone(synthesizer, converter, prepared, voice, conversion, noise, timer, progress, timed)
         hop = self.converter.hop_length
         chunks = tuple(chunk.text for chunk in prepared)
-        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, clone_phases(timer.seconds))
+        phases = clone_phases(timer.seconds)
+        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, phases, tuple(timed or ()))
 
     def stream(
         self,

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from openvoice_tt.text import TextInputs
     from openvoice_tt.text.lexicon import Lexicon
     from openvoice_tt.timing import StageTimer
+    from openvoice_tt.word_timings import WordTiming
 
 
 class TTS:
@@ -180,18 +181,30 @@ class TTS:
         seed: int = DEFAULT_SEED,
         progress: Progress | None = None,
         timer: StageTimer | None = None,
+        words: bool = False,
     ) -> Speech:
         """Speak `text` with base speaker `speaker`; the same seed gives the same samples bit for bit.
 
         Long text is synthesized chunk by chunk, each followed by upstream's int(rate * 0.05 / speed) zeros.
         `timer` (default: a fresh StageTimer) receives the stage timings, e.g. a bench's program count.
+        `words`: also time every word (`Speech.words`; torch backend only, see `check_word_timings`).
         """
         name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
+        if words:
+            self.check_word_timings()
         timer = timer if timer is not None else stage_timer(self.device)
         prepared = self.prepare(text, timer)
-        audio, frames = self.render(prepared, name, params, speed, noise, timer, progress)
+        timed: list[WordTiming] | None = [] if words else None
+        audio, frames = self.render(prepared, name, params, speed, noise, timer, progress, timed)
         chunks = tuple(chunk.text for chunk in prepared)
-        return Speech(audio, self.sample_rate, frames, self.hop_length, seed, chunks, {"synth": dict(timer.seconds)})
+        phases = {"synth": dict(timer.seconds)}
+        return Speech(audio, self.sample_rate, frames, self.hop_length, seed, chunks, phases, tuple(timed or ()))
+
+    def check_word_timings(self) -> None:
+        """A ConfigError unless this backend gives the durations word timings are made of (the torch one
+        does; the ttnn one keeps them on the device and is not read back for timings yet)."""
+        if self.backend != "torch":
+            raise ConfigError(f"word timings need the torch backend (--device cpu or cuda), not {self.backend}")
 
     def stream(
         self,
@@ -232,11 +245,14 @@ class TTS:
         noise: NoiseSource,
         timer: StageTimer,
         progress: Progress | None = None,
+        words: list[WordTiming] | None = None,
     ) -> tuple[np.ndarray, int]:
-        """Synthesize prepared chunks in order with one noise source -> (audio, total model frames)."""
+        """Synthesize prepared chunks in order with one noise source -> (audio, total model frames); `words`
+        (a list) receives the word timings."""
         from openvoice_tt.pipeline import synthesize
 
-        return synthesize(self.synthesizer, prepared, self.voice(speaker, params, speed), noise, timer, progress)
+        voice = self.voice(speaker, params, speed)
+        return synthesize(self.synthesizer, prepared, voice, noise, timer, progress, words)
 
 
 def check_language_fits(config: MeloConfig, language: Language) -> None:

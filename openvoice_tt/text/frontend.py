@@ -122,6 +122,8 @@ class TextInputs:
     `features` is `ja_bert` or, when the front end was asked to defer BERT, what computes it
     (`features(timer)`, timed as "bert"): prepared chunks then hold no per-token floats until spoken, and
     `with_features(timer)` gives the chunk with them, just before synthesis (pipeline's chunk loop).
+    `words` groups the pieces of `word2ph` ([CLS]/[SEP] not counted) into words, for word timings
+    (`openvoice_tt.word_timings`); front ends that do not split words give ().
     """
 
     normalized: str
@@ -132,6 +134,7 @@ class TextInputs:
     word2ph: tuple[int, ...]
     bert: torch.Tensor  # float32 [1024, T], zeros for English
     features: torch.Tensor | Callable[[StageTimer], torch.Tensor]  # ja_bert, or what computes it
+    words: tuple[tuple[str, int], ...] = ()  # (normalized word, its BERT pieces) in order; () where not given
 
     @property
     def ja_bert(self) -> torch.Tensor:
@@ -156,6 +159,7 @@ def text_inputs(
     dim: int,
     timer: StageTimer,
     defer: bool,
+    words: tuple[tuple[str, int], ...] = (),
 ) -> TextInputs:
     """The model inputs of an assembled chunk, for every front end: ids as tensors, `bert` zeros (a view), and
     `features` zeros without a BERT; with one, its features now (timed as "bert") or, when `defer`, a
@@ -182,7 +186,20 @@ def text_inputs(
         word2ph=seq.word2ph,
         bert=zero_features(BERT_DIM, length),
         features=features,
+        words=words,
     )
+
+
+def piece_words(pieces: Sequence[tuple[str, str]]) -> tuple[tuple[str, int], ...]:
+    """WordPiece pieces `(token, covered text)` grouped into words (a `##` piece joins the word before it):
+    `(the word's text, its pieces)`, as `_unspoken_words` groups them."""
+    words: list[tuple[str, int]] = []
+    for token, covered in pieces:
+        if token.startswith("##") and len(token) > 2 and words:
+            words[-1] = (words[-1][0] + covered, words[-1][1] + 1)
+        else:
+            words.append((covered, 1))
+    return tuple(words)
 
 
 class EnglishFrontEnd:
@@ -241,4 +258,4 @@ class EnglishFrontEnd:
         if skipped:
             warnings.warn(f"left out what English cannot speak: {left_out(skipped)}", SkippedTextWarning, stacklevel=2)
         seq = assemble(phones, tones, word2ph, self.table, self.add_blank)
-        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert)
+        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert, piece_words(pieces))
