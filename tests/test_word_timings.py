@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from openvoice_tt import api
-from openvoice_tt.errors import ConfigError
+from openvoice_tt.errors import DeviceError
 from openvoice_tt.text import NoBertWarning
 from openvoice_tt.word_timings import PhoneTiming, WordTiming, chunk_words
 
@@ -168,6 +169,99 @@ def test_a_clones_words_are_the_same_instants_at_its_rate(cloner: api.VoiceClone
 def test_word_timings_are_refused_where_the_backend_keeps_durations_on_the_device(
     cloner: api.VoiceCloner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(type(cloner.tts), "backend", property(lambda self: "tt"))
-    with pytest.raises(ConfigError, match="torch backend"):
+    monkeypatch.setattr(cloner.tts, "device", "tt")
+    with pytest.raises(DeviceError, match="torch backend"):
         cloner.tts.synth("Hello.", words=True)
+    with pytest.raises(DeviceError, match="torch backend"):
+        cloner.clone("Hello.", se=torch.zeros(1, 256, 1), words=True)
+
+
+# ------------------------------------------------------------------------------------------ --timestamps
+
+
+def cli(*args: object) -> Any:
+    from typer.testing import CliRunner
+
+    from openvoice_tt.cli.app import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_synth_timestamps_json_srt_and_vtt(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    import json
+
+    import srt
+    import webvtt
+
+    text, common = "Hello there, world. It is 3 cats.", ("--checkpoints", tiny_checkpoints, "--device", "cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoBertWarning)
+        speech = api.TTS(tiny_checkpoints, "cpu").synth(text, seed=4, words=True)
+    spans = [(w.text, w.start, w.end) for w in speech.words]
+    for ext in ("json", "srt", "vtt"):
+        out = tmp_path / f"t.{ext}"
+        result = cli("synth", text, "-o", tmp_path / "a.wav", "--seed", 4, "--timestamps", out, *common, "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["timestamps"] == str(out)
+        if ext == "json":
+            data = json.loads(out.read_text())
+            assert data["sample_rate"] == 44100
+            assert [(w["text"], w["start_sample"], w["end_sample"]) for w in data["words"]] == spans
+            assert data["words"][0]["start"] == spans[0][1] / 44100 and data["words"][0]["phones"]
+        elif ext == "srt":
+            subs = list(srt.parse(out.read_text()))
+            assert [s.content for s in subs] == [t for t, _, _ in spans]
+            assert all(
+                abs(s.start.total_seconds() - a / 44100) <= 0.0005 for s, (_, a, _) in zip(subs, spans, strict=True)
+            )
+        else:
+            cues = list(webvtt.from_string(out.read_text()))
+            assert [c.text for c in cues] == [t for t, _, _ in spans]
+            assert all(abs(seconds_of(c.end) - b / 44100) <= 0.0005 for c, (_, _, b) in zip(cues, spans, strict=True))
+    streamed = tmp_path / "s.json"
+    result = cli("synth", text, "-o", tmp_path / "s.wav", "--seed", 4, "--stream", "--timestamps", streamed, *common)
+    assert result.exit_code == 0, result.output
+    assert [(w["text"], w["start_sample"]) for w in json.loads(streamed.read_text())["words"]] == [s[:2] for s in spans]
+    assert "phones" not in json.loads(streamed.read_text())["words"][0]
+
+
+def test_clone_timestamps_are_at_the_clones_rate(tiny_checkpoints: Path, tmp_path: Path, voice: Path) -> None:
+    import json
+
+    out = tmp_path / "c.json"
+    args = ("clone", "Hello there, world.", "-r", voice, "-o", tmp_path / "c.wav", "--timestamps", out)
+    result = cli(*args, "--checkpoints", tiny_checkpoints, "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["sample_rate"] == 22050 and [w["text"] for w in data["words"]] == ["Hello", "there", "world"]
+
+
+def seconds_of(clock: str) -> float:
+    """A WebVTT cue's `HH:MM:SS.mmm` as webvtt-py parsed it (its `end_in_seconds` is whole seconds)."""
+    hours, minutes, seconds = clock.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+@pytest.mark.parametrize("name", ["t.txt", "t", "-"])
+def test_an_unknown_timestamps_format_is_a_usage_error_before_any_model(tmp_path: Path, name: str) -> None:
+    destination = name if name == "-" else tmp_path / name
+    result = cli("synth", "Hi.", "-o", tmp_path / "a.wav", "--timestamps", destination, "--checkpoints", tmp_path)
+    assert result.exit_code == 2 and ".json, .srt, .vtt" in result.output
+    assert not (tmp_path / "a.wav").exists()
+
+
+def test_timestamps_over_the_audio_or_with_clone_stream_are_usage_errors(tmp_path: Path, voice: Path) -> None:
+    result = cli("synth", "Hi.", "-o", tmp_path / "a.json", "-f", "wav", "--timestamps", tmp_path / "a.json")
+    assert result.exit_code == 2 and "also the audio output" in result.output
+    result = cli("clone", "Hi.", "-r", voice, "-o", tmp_path / "a.wav", "--stream", "--timestamps", tmp_path / "a.vtt")
+    assert result.exit_code == 2 and "--stream" in result.output
+
+
+def test_timestamps_on_the_ttnn_backend_are_refused_before_any_model(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api, "resolve_device", lambda device: "tt")
+    args = ("synth", "Hi.", "-o", tmp_path / "a.wav", "--timestamps", tmp_path / "a.srt", "--device", "tt")
+    result = cli(*args, "--checkpoints", tiny_checkpoints)
+    assert result.exit_code == 6 and "torch backend" in result.output
+    assert not (tmp_path / "a.wav").exists()

@@ -20,7 +20,7 @@ from openvoice_tt.api.validation import (
     synthesis_params,
 )
 from openvoice_tt.api.voices import find_speaker
-from openvoice_tt.errors import ConfigError, LexiconError
+from openvoice_tt.errors import ConfigError, DeviceError, LexiconError
 from openvoice_tt.languages import Language, find_language
 from openvoice_tt.layout import Layout, existing_checkpoint_dir
 
@@ -201,10 +201,9 @@ class TTS:
         return Speech(audio, self.sample_rate, frames, self.hop_length, seed, chunks, phases, tuple(timed or ()))
 
     def check_word_timings(self) -> None:
-        """A ConfigError unless this backend gives the durations word timings are made of (the torch one
+        """A DeviceError unless this backend gives the durations word timings are made of (the torch one
         does; the ttnn one keeps them on the device and is not read back for timings yet)."""
-        if self.backend != "torch":
-            raise ConfigError(f"word timings need the torch backend (--device cpu or cuda), not {self.backend}")
+        check_word_timings(self.device)
 
     def stream(
         self,
@@ -217,17 +216,22 @@ class TTS:
         seed: int = DEFAULT_SEED,
         progress: Progress | None = None,
         timer: StageTimer | None = None,
+        words: list[WordTiming] | None = None,
     ) -> Iterator[np.ndarray]:
         """`synth`, yielded chunk by chunk (float32 at `sample_rate`, each chunk with its pause) as each is
         ready; joined, the pieces are `synth`'s audio sample for sample. Everything is checked, and the
         front end run, before this returns, so bad input fails here and not at the first `next()`. `timer`
-        as in `synth` (the CLI writes a long take piece by piece from here and reports the timings)."""
+        as in `synth` (the CLI writes a long take piece by piece from here and reports the timings). `words`
+        (a list) receives each chunk's word timings before its piece is yielded (torch backend only)."""
         from openvoice_tt.pipeline import speak
 
         name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
+        if words is not None:
+            self.check_word_timings()
         timer = timer if timer is not None else stage_timer(self.device)
         prepared = self.prepare(text, timer)
-        pieces = speak(self.synthesizer, prepared, self.voice(name, params, speed), noise, timer, progress)
+        voice = self.voice(name, params, speed)
+        pieces = speak(self.synthesizer, prepared, voice, noise, timer, progress, words=words)
         return (audio for audio, _ in pieces)
 
     def _checked(
@@ -253,6 +257,13 @@ class TTS:
 
         voice = self.voice(speaker, params, speed)
         return synthesize(self.synthesizer, prepared, voice, noise, timer, progress, words)
+
+
+def check_word_timings(device: str) -> None:
+    """A DeviceError unless `device` (resolved: "cpu", "cuda" or "tt") runs the torch backend, the one whose
+    synthesizer returns the durations that word timings are made of."""
+    if device == "tt":
+        raise DeviceError("word timings (--timestamps) need the torch backend (--device cpu or cuda), not tt")
 
 
 def check_language_fits(config: MeloConfig, language: Language) -> None:
