@@ -265,3 +265,29 @@ def test_timestamps_on_the_ttnn_backend_are_refused_before_any_model(
     result = cli(*args, "--checkpoints", tiny_checkpoints)
     assert result.exit_code == 6 and "torch backend" in result.output
     assert not (tmp_path / "a.wav").exists()
+
+
+@pytest.mark.parametrize(
+    ("module", "cls", "lang", "text", "expected"),
+    [
+        ("spanish", "SpanishFrontEnd", "es", "¿Dónde está la estación?", ["Dónde", "está", "la", "estación"]),
+        ("french", "FrenchFrontEnd", "fr", "C'est l'école, Marie.", ["C'est", "l'école", "Marie"]),
+    ],
+)
+def test_spanish_and_french_words_are_their_pieces_words(module, cls, lang, text, expected) -> None:
+    import importlib
+
+    from tests.text.latin_helpers import front_end, run
+
+    inputs = run(front_end(getattr(importlib.import_module(f"openvoice_tt.text.{module}"), cls), lang), text)
+    assert sum(count for _, count in inputs.words) == len(inputs.word2ph) - 2
+    durations = list(range(1, len(inputs.phones) + 1))
+    timed = chunk_words(durations, inputs.word2ph, inputs.phones, inputs.words, text, 512)
+    assert [w.text for w in timed] == expected and {w.source for w in timed} == {"text"}
+    ends, token, piece, spans = np.cumsum([0, *durations]) * 512, inputs.word2ph[0], 1, []
+    for word, count in inputs.words:  # recounted: a word is the tokens of its pieces
+        width = sum(inputs.word2ph[piece : piece + count])
+        if any(c.isalnum() for c in word):
+            spans.append((ends[token], ends[token + width]))
+        token, piece = token + width, piece + count
+    assert [(w.start, w.end) for w in timed] == spans
