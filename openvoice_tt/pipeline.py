@@ -115,6 +115,7 @@ def synthesized(
     progress: Progress | None = None,
     steps: int | None = None,
     on_device: bool = False,
+    durations: bool = False,
 ) -> Iterator[Synthesized]:
     """The chunk loop: each chunk synthesized in order with one noise source, as soon as it is asked for.
 
@@ -122,7 +123,9 @@ def synthesized(
     as "bert"), so only the chunk being spoken holds them; not for a synthesizer that `computes_bert` (the
     ttnn one with the BERT on the device), which reads the chunk's text and word2ph instead.
     `progress(done, steps)` after every chunk (`steps` defaults to the chunk count; a clone adds one for
-    the conversion). `on_device` keeps each waveform on the device (backends that `keeps_audio_on_device`).
+    the conversion). `on_device` keeps each waveform on the device (backends that `keeps_audio_on_device`);
+    `durations` asks the synthesizer for each chunk's durations (word timings; only then, as a ttnn
+    synthesizer downloads them for it).
     """
     steps = len(chunks) if steps is None else steps
     run = synthesizer.synthesize_on_device if on_device else synthesizer.synthesize
@@ -131,7 +134,10 @@ def synthesized(
         progress(0, steps)
     for done, chunk in enumerate(chunks, start=1):
         inputs = chunk.inputs if computes_bert else _with_features(chunk.inputs, timer)  # host BERT now
-        yield run(inputs, voice.speaker_id, voice.params, noise, timer)
+        if durations:
+            yield synthesizer.synthesize(inputs, voice.speaker_id, voice.params, noise, timer, durations=True)
+        else:
+            yield run(inputs, voice.speaker_id, voice.params, noise, timer)
         if progress is not None:
             progress(done, steps)
 
@@ -158,7 +164,8 @@ def speak(
     (the synthesizer must give its `durations`: `word_durations`)."""
     silence = np.zeros(voice.silence_samples, dtype=np.float32)
     offset = 0
-    for out, chunk in zip(synthesized(synthesizer, chunks, voice, noise, timer, progress, steps), chunks, strict=True):
+    outs = synthesized(synthesizer, chunks, voice, noise, timer, progress, steps, durations=words is not None)
+    for out, chunk in zip(outs, chunks, strict=True):
         if words is not None:
             words.extend(timed_words(chunk, out, synthesizer.config.data.hop_length, offset))
         offset += out.samples + voice.silence_samples

@@ -166,14 +166,42 @@ def test_a_clones_words_are_the_same_instants_at_its_rate(cloner: api.VoiceClone
     assert cloned.words[-1].end <= len(cloned.audio)
 
 
-def test_word_timings_are_refused_where_the_backend_keeps_durations_on_the_device(
+def test_a_clones_word_timings_are_refused_on_the_ttnn_backend(
     cloner: api.VoiceCloner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cloner.tts, "device", "tt")
     with pytest.raises(DeviceError, match="torch backend"):
-        cloner.tts.synth("Hello.", words=True)
-    with pytest.raises(DeviceError, match="torch backend"):
         cloner.clone("Hello.", se=torch.zeros(1, 256, 1), words=True)
+
+
+@pytest.mark.usefixtures("ttnn_installed", "fresh_tt_device")
+def test_the_ttnn_emulation_gives_the_same_words_on_the_same_durations(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ttnn path downloads the durations only when words are asked for, and its words are torch's: the
+    exact emulation reproduces the reference's durations (tests/tt/test_synthesizer.py)."""
+    from openvoice_tt import backends
+
+    monkeypatch.setenv(backends.TT_DEVICE_ENV, "emulation:exact")
+    monkeypatch.setenv(backends.TT_CACHE_ENV, str(tmp_path / "tt-weights"))
+    text = "Hello there, world. It is 3 cats."
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoBertWarning)
+        torch_words = api.TTS(tiny_checkpoints, "cpu").synth(text, seed=2, words=True).words
+        tt = api.TTS(tiny_checkpoints, "tt")
+    assert tt.backend == "tt"
+    device = backends.tt_device()
+    device.transfers.reset()
+    plain = tt.synth(text, seed=2)
+    assert plain.words == () and "durations" not in device.transfers.downloads
+    device.transfers.reset()
+    timed = tt.synth(text, seed=2, words=True)
+    assert device.transfers.downloads.count("durations") == len(timed.chunks)
+    np.testing.assert_array_equal(timed.audio, plain.audio)
+    assert [(w.text, w.source, w.start, w.end) for w in timed.words] == [
+        (w.text, w.source, w.start, w.end) for w in torch_words
+    ]
+    assert [w.phones for w in timed.words] == [w.phones for w in torch_words]
 
 
 # ------------------------------------------------------------------------------------------ --timestamps
@@ -257,12 +285,12 @@ def test_timestamps_over_the_audio_or_with_clone_stream_are_usage_errors(tmp_pat
     assert result.exit_code == 2 and "--stream" in result.output
 
 
-def test_timestamps_on_the_ttnn_backend_are_refused_before_any_model(
-    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_clone_timestamps_on_the_ttnn_backend_are_refused_before_any_model(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, voice: Path
 ) -> None:
     monkeypatch.setattr(api, "resolve_device", lambda device: "tt")
-    args = ("synth", "Hi.", "-o", tmp_path / "a.wav", "--timestamps", tmp_path / "a.srt", "--device", "tt")
-    result = cli(*args, "--checkpoints", tiny_checkpoints)
+    args = ("clone", "Hi.", "-r", voice, "-o", tmp_path / "a.wav", "--timestamps", tmp_path / "a.srt")
+    result = cli(*args, "--device", "tt", "--checkpoints", tiny_checkpoints)
     assert result.exit_code == 6 and "torch backend" in result.output
     assert not (tmp_path / "a.wav").exists()
 

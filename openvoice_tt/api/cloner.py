@@ -11,7 +11,7 @@ from openvoice_tt.api.converter import ToneColorConverter
 from openvoice_tt.api.device import stage_timer
 from openvoice_tt.api.embeddings import as_embedding
 from openvoice_tt.api.speech import PathLike, Progress, Speech
-from openvoice_tt.api.tts import TTS
+from openvoice_tt.api.tts import TTS, check_clone_timings
 from openvoice_tt.api.validation import CONVERSION, DEFAULT_SEED, SYNTHESIS, check_tau, reference_paths
 from openvoice_tt.errors import InputError
 from openvoice_tt.languages import Language
@@ -81,12 +81,12 @@ class VoiceCloner:
         """Speak `text` in the voice of `reference` files (or of the embedding `se`), starting from base
         speaker `speaker`. Everything cheap is checked before anything slow runs. `timer` (default: a
         fresh StageTimer) receives the stage timings, e.g. a placement report's. `words`: also time every
-        word, in samples of the clone (`Speech.words`; torch backend only)."""
+        word, in samples of the clone (`Speech.words`; torch backend only: `check_clone_timings`)."""
         from openvoice_tt.pipeline import clone
 
         request = locals()
         if words:
-            self.tts.check_word_timings()
+            check_clone_timings(self.tts.device)
         timer = timer if timer is not None else stage_timer(self.tts.device)
         prepared, voice, conversion, noise = self._plan(timer, **_cloning(request))
         timed: list[WordTiming] | None = [] if words else None

@@ -187,11 +187,9 @@ class TTS:
 
         Long text is synthesized chunk by chunk, each followed by upstream's int(rate * 0.05 / speed) zeros.
         `timer` (default: a fresh StageTimer) receives the stage timings, e.g. a bench's program count.
-        `words`: also time every word (`Speech.words`; torch backend only, see `check_word_timings`).
+        `words`: also time every word (`Speech.words`; on the ttnn backend the durations are then downloaded).
         """
         name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
-        if words:
-            self.check_word_timings()
         timer = timer if timer is not None else stage_timer(self.device)
         prepared = self.prepare(text, timer)
         timed: list[WordTiming] | None = [] if words else None
@@ -199,11 +197,6 @@ class TTS:
         chunks = tuple(chunk.text for chunk in prepared)
         phases = {"synth": dict(timer.seconds)}
         return Speech(audio, self.sample_rate, frames, self.hop_length, seed, chunks, phases, tuple(timed or ()))
-
-    def check_word_timings(self) -> None:
-        """A DeviceError unless this backend gives the durations word timings are made of (the torch one
-        does; the ttnn one keeps them on the device and is not read back for timings yet)."""
-        check_word_timings(self.device)
 
     def stream(
         self,
@@ -222,12 +215,10 @@ class TTS:
         ready; joined, the pieces are `synth`'s audio sample for sample. Everything is checked, and the
         front end run, before this returns, so bad input fails here and not at the first `next()`. `timer`
         as in `synth` (the CLI writes a long take piece by piece from here and reports the timings). `words`
-        (a list) receives each chunk's word timings before its piece is yielded (torch backend only)."""
+        (a list) receives each chunk's word timings before its piece is yielded."""
         from openvoice_tt.pipeline import speak
 
         name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
-        if words is not None:
-            self.check_word_timings()
         timer = timer if timer is not None else stage_timer(self.device)
         prepared = self.prepare(text, timer)
         voice = self.voice(name, params, speed)
@@ -259,11 +250,11 @@ class TTS:
         return synthesize(self.synthesizer, prepared, voice, noise, timer, progress, words)
 
 
-def check_word_timings(device: str) -> None:
-    """A DeviceError unless `device` (resolved: "cpu", "cuda" or "tt") runs the torch backend, the one whose
-    synthesizer returns the durations that word timings are made of."""
+def check_clone_timings(device: str) -> None:
+    """A DeviceError for a clone's word timings on `device` "tt": there the take is joined, decimated and
+    converted on the device, and timing its words is not done yet (a synthesis's words are: `TTS.synth`)."""
     if device == "tt":
-        raise DeviceError("word timings (--timestamps) need the torch backend (--device cpu or cuda), not tt")
+        raise DeviceError("a clone's word timings (--timestamps) need the torch backend (--device cpu or cuda)")
 
 
 def check_language_fits(config: MeloConfig, language: Language) -> None:

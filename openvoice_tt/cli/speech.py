@@ -11,7 +11,7 @@ import typer
 
 from openvoice_tt import api, outputs
 from openvoice_tt.api.device import stage_timer
-from openvoice_tt.api.tts import check_word_timings
+from openvoice_tt.api.tts import check_clone_timings
 from openvoice_tt.audio import STDOUT
 from openvoice_tt.cli.errors import guarded
 from openvoice_tt.cli.options import (
@@ -99,8 +99,6 @@ def synth(
     synthesis = synthesis_options(speed, sdp_ratio, noise_scale, noise_scale_w)
     api.check_request(checkpoints, text=text, speakers=[speaker], synthesis=synthesis, seed=seed, language=language)
     base = api.find_base_speaker(checkpoints, speaker, language, text)
-    if timestamps is not None:
-        check_word_timings(api.resolve_device(device.value))
     said = language_fields(ui, base)
     with ui.rendered_warnings():
         tts = api.TTS(checkpoints, device.value, user_lexicon, base.language, precision.value)
@@ -182,7 +180,7 @@ def clone(
     target = api.load_mix(mix) if mix is not None else None
     base = api.find_base_speaker(checkpoints, speaker, language, text)
     if timestamps is not None:
-        check_word_timings(api.resolve_device(device.value))
+        check_clone_timings(api.resolve_device(device.value))
     said = language_fields(ui, base)
     with ui.rendered_warnings():
         cloner = api.VoiceCloner(

@@ -26,7 +26,7 @@ TimestampsOpt = Annotated[
     typer.Option(
         "--timestamps",
         help="Also write when each word is spoken: .json (seconds and samples per word; with --json per phone "
-        "too), .srt or .vtt (one subtitle per word), by the extension. Torch backend (--device cpu or cuda).",
+        "too), .srt or .vtt (one subtitle per word), by the extension.",
         show_default=False,
     ),
 ]
