@@ -319,3 +319,21 @@ def test_spanish_and_french_words_are_their_pieces_words(module, cls, lang, text
             spans.append((ends[token], ends[token + width]))
         token, piece = token + width, piece + count
     assert [(w.start, w.end) for w in timed] == spans
+
+
+def test_a_word_split_at_an_apostrophe_or_hyphen_is_one_word(cloner: api.VoiceCloner) -> None:
+    from openvoice_tt.bert.tokenizer import WordPieceTokenizer
+    from openvoice_tt.text.frontend import piece_words
+
+    text = "i don't know, well-known - 'quoted' rock'n'roll."
+    words = piece_words(WordPieceTokenizer().pieces(text), text)
+    assert [w for w, _ in words if any(c.isalnum() for c in w)] == [
+        "i",
+        "don't",
+        "know",
+        "well-known",
+        "quoted",
+        "rock'n'roll",
+    ]
+    timed = cloner.tts.synth("I don't know, it's well-known.", seed=1, words=True).words
+    assert [(w.text, w.source) for w in timed] == [(w, "text") for w in ("I", "don't", "know", "it's", "well-known")]

@@ -190,12 +190,36 @@ def text_inputs(
     )
 
 
-def piece_words(pieces: Sequence[tuple[str, str]]) -> tuple[tuple[str, int], ...]:
-    """WordPiece pieces `(token, covered text)` grouped into words (a `##` piece joins the word before it):
-    `(the word's text, its pieces)`, as `_unspoken_words` groups them."""
+JOINERS = "'-’"
+"""Marks that join the words either side of them when written without spaces (`don't`, `well-known`): BERT
+splits there and the model reads the parts apart, but a reader sees one word."""
+
+
+def piece_words(pieces: Sequence[tuple[str, str]], text: str = "") -> tuple[tuple[str, int], ...]:
+    """WordPiece pieces `(token, covered text)` of `text` grouped into words: `(the word's text, its pieces)`.
+    A `##` piece joins the word before it (as `_unspoken_words` groups them); a joiner (`'`, `-`) written
+    between two pieces with nothing around it joins them too (`don't` is one word, not `don`, `'`, `t`)."""
+    spans: list[tuple[int, int]] = []  # each piece's place in `text` ((-1, -1): not found)
+    cursor = 0
+    for _, covered in pieces:
+        found = text.find(covered, cursor) if covered else -1
+        spans.append((found, found + len(covered)) if found >= 0 else (-1, -1))
+        cursor = found + len(covered) if found >= 0 else cursor
+
+    def touch(left: int, right: int) -> bool:
+        return left >= 0 and right < len(pieces) and spans[left][1] == spans[right][0] >= 0
+
+    def joiner(i: int) -> bool:
+        covered = pieces[i][1]
+        return bool(covered) and all(c in JOINERS for c in covered)
+
     words: list[tuple[str, int]] = []
-    for token, covered in pieces:
-        if token.startswith("##") and len(token) > 2 and words:
+    for i, (token, covered) in enumerate(pieces):
+        continued = token.startswith("##") and len(token) > 2
+        glued = joiner(i) and touch(i - 1, i) and touch(i, i + 1) and not joiner(i - 1) and not joiner(i + 1)
+        after_glue = i >= 2 and joiner(i - 1) and not joiner(i - 2) and not joiner(i) and touch(i - 2, i - 1)
+        after_glue = after_glue and touch(i - 1, i)
+        if words and (continued or glued or after_glue):
             words[-1] = (words[-1][0] + covered, words[-1][1] + 1)
         else:
             words.append((covered, 1))
@@ -258,4 +282,5 @@ class EnglishFrontEnd:
         if skipped:
             warnings.warn(f"left out what English cannot speak: {left_out(skipped)}", SkippedTextWarning, stacklevel=2)
         seq = assemble(phones, tones, word2ph, self.table, self.add_blank)
-        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert, piece_words(pieces))
+        words = piece_words(pieces, normalized)
+        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert, words)
