@@ -337,3 +337,16 @@ def test_a_word_split_at_an_apostrophe_or_hyphen_is_one_word(cloner: api.VoiceCl
     ]
     timed = cloner.tts.synth("I don't know, it's well-known.", seed=1, words=True).words
     assert [(w.text, w.source) for w in timed] == [(w, "text") for w in ("I", "don't", "know", "it's", "well-known")]
+
+
+def test_stream_words_yields_each_chunks_words_with_its_audio(cloner: api.VoiceCloner) -> None:
+    tts = cloner.tts
+    whole = tts.synth(LONG, seed=6, words=True)
+    pairs = list(tts.stream_words(LONG, seed=6))
+    assert len(pairs) == len(whole.chunks) >= 2
+    np.testing.assert_array_equal(np.concatenate([audio for audio, _ in pairs]), whole.audio)
+    assert [w for _, words in pairs for w in words] == list(whole.words)
+    offset = 0
+    for audio, words in pairs:
+        assert all(offset <= w.start < w.end <= offset + len(audio) for w in words)
+        offset += len(audio)

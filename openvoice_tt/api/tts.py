@@ -225,6 +225,31 @@ class TTS:
         pieces = speak(self.synthesizer, prepared, voice, noise, timer, progress, words=words)
         return (audio for audio, _ in pieces)
 
+    def stream_words(
+        self,
+        text: str,
+        speaker: str | None = None,
+        speed: float = SYNTHESIS.speed,
+        sdp_ratio: float = SYNTHESIS.sdp_ratio,
+        noise_scale: float = SYNTHESIS.noise_scale,
+        noise_scale_w: float = SYNTHESIS.noise_scale_w,
+        seed: int = DEFAULT_SEED,
+        progress: Progress | None = None,
+        timer: StageTimer | None = None,
+    ) -> Iterator[tuple[np.ndarray, tuple[WordTiming, ...]]]:
+        """`stream`, each piece with its chunk's words (samples counted from the start of the whole take,
+        as `synth(..., words=True).words`); checked before this returns, as `stream`."""
+        words: list[WordTiming] = []
+        pieces = self.stream(text, speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress, timer, words)
+
+        def paired() -> Iterator[tuple[np.ndarray, tuple[WordTiming, ...]]]:
+            told = 0
+            for piece in pieces:
+                yield piece, tuple(words[told:])
+                told = len(words)
+
+        return paired()
+
     def _checked(
         self, speaker: str | None, speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float, seed: int
     ) -> tuple[str, SynthesisParams, NoiseSource]:
