@@ -161,7 +161,7 @@ def speak(
 ) -> Iterator[tuple[np.ndarray, int]]:
     """Per chunk, (its audio followed by the pause, its model frames), on the host. With `words` (a list),
     each chunk's word timings are appended to it, in samples of the whole take, before the chunk is yielded
-    (the synthesizer must give its `durations`: `word_durations`)."""
+    (the synthesizer is then asked for its durations: `synthesize(..., durations=True)`)."""
     silence = np.zeros(voice.silence_samples, dtype=np.float32)
     offset = 0
     outs = synthesized(synthesizer, chunks, voice, noise, timer, progress, steps, durations=words is not None)
@@ -239,6 +239,7 @@ def clone(
     steps = len(chunks) + 1
     rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
     limit = int(MAX_CLONE_SECONDS * rate_in)
+    # (word timings take the host path: `api.tts.check_clone_timings` refuses them on tt for now)
     if synthesizer.keeps_audio_on_device and converter.keeps_audio_on_device and words is None:
         waves = synthesized(synthesizer, chunks, voice, noise, timer, progress, steps, on_device=True)
         pieces = [(wave.audio, wave.samples) for wave in _within(waves, limit, voice.silence_samples)]
