@@ -295,12 +295,14 @@ def clone_stream(
     timer: StageTimer = NULL_TIMER,
     progress: Progress | None = None,
     chunking: StreamChunking = StreamChunking(),
+    words: list[WordTiming] | None = None,
 ) -> Iterator[np.ndarray]:
     """A clone yielded piece by piece, each converted as soon as enough of the take exists to convert it
     exactly: soxr's streaming resampler gives the same samples as resampling the whole take, and the
     converter sees every output sample with at least `chunking.context_seconds` of real audio around it
     (`SeamJoiner`). The synthesizer draws from `noise` as in `clone`; the conversions draw from their own
-    `conversion_noise`, so the synthesized take is the non-streamed one sample for sample."""
+    `conversion_noise`, so the synthesized take is the non-streamed one sample for sample. `words` (a list)
+    receives each chunk's word timings at the converter's rate when the chunk is synthesized, as `clone`'s."""
     import soxr
 
     rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
@@ -312,8 +314,13 @@ def clone_stream(
 
     resampler = soxr.ResampleStream(rate_in, rate_out, 1, dtype="float32", quality="HQ")
     joiner = SeamJoiner(convert_window, hop, chunking.samples(rate_out, hop), converter.config.data.filter_length)
-    pieces = speak(synthesizer, chunks, voice, noise, timer, progress, len(chunks))
+    spoken_words: list[WordTiming] | None = None if words is None else []
+    pieces = speak(synthesizer, chunks, voice, noise, timer, progress, len(chunks), words=spoken_words)
+    told = 0
     for index, (audio, _) in enumerate(pieces):
+        if words is not None and spoken_words is not None:
+            words.extend(word.rescaled(rate_in, rate_out) for word in spoken_words[told:])
+            told = len(spoken_words)
         last = index == len(chunks) - 1
         with timer("resample"):
             resampled = resampler.resample_chunk(audio, last=last) if rate_in != rate_out else audio

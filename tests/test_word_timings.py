@@ -262,6 +262,11 @@ def test_clone_timestamps_are_at_the_clones_rate(tiny_checkpoints: Path, tmp_pat
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert data["sample_rate"] == 22050 and [w["text"] for w in data["words"]] == ["Hello", "there", "world"]
+    streamed = tmp_path / "s.json"  # clone --stream: the same words, each told as its chunk is synthesized
+    args = ("clone", "Hello there, world.", "-r", voice, "-o", tmp_path / "s.wav", "--stream", "--timestamps", streamed)
+    result = cli(*args, "--checkpoints", tiny_checkpoints, "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    assert json.loads(streamed.read_text()) == data
 
 
 def seconds_of(clock: str) -> float:
@@ -278,11 +283,9 @@ def test_an_unknown_timestamps_format_is_a_usage_error_before_any_model(tmp_path
     assert not (tmp_path / "a.wav").exists()
 
 
-def test_timestamps_over_the_audio_or_with_clone_stream_are_usage_errors(tmp_path: Path, voice: Path) -> None:
+def test_timestamps_over_the_audio_are_a_usage_error(tmp_path: Path) -> None:
     result = cli("synth", "Hi.", "-o", tmp_path / "a.json", "-f", "wav", "--timestamps", tmp_path / "a.json")
     assert result.exit_code == 2 and "also the audio output" in result.output
-    result = cli("clone", "Hi.", "-r", voice, "-o", tmp_path / "a.wav", "--stream", "--timestamps", tmp_path / "a.vtt")
-    assert result.exit_code == 2 and "--stream" in result.output
 
 
 def test_clone_timestamps_on_the_ttnn_backend_are_refused_before_any_model(
@@ -350,3 +353,12 @@ def test_stream_words_yields_each_chunks_words_with_its_audio(cloner: api.VoiceC
     for audio, words in pairs:
         assert all(offset <= w.start < w.end <= offset + len(audio) for w in words)
         offset += len(audio)
+
+
+def test_a_streamed_clones_words_are_the_clones(cloner: api.VoiceCloner, voice: Path) -> None:
+    text = "Hello there, world. " + "The boats drift toward the sea, counting every morning. " * 4
+    whole = cloner.clone(text, reference=str(voice), seed=8, words=True)
+    words: list[WordTiming] = [WordTiming("kept", "text", 0, 1)]  # a caller's list is appended to
+    pieces = list(cloner.stream(text, reference=str(voice), seed=8, words=words))
+    assert words[1:] == list(whole.words) and len(whole.words) > 10
+    assert words[-1].end <= sum(len(piece) for piece in pieces)

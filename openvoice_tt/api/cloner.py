@@ -112,20 +112,26 @@ class VoiceCloner:
         method: str = "silero",
         use_cache: bool = True,
         progress: Progress | None = None,
+        words: list[WordTiming] | None = None,
     ) -> Iterator[np.ndarray]:
         """`clone`, yielded piece by piece (float32 at `sample_rate`) as soon as each piece can be converted
         exactly (`pipeline.clone_stream`): the first audio comes after the first chunk or two instead of the
         whole text. The synthesized take is `clone`'s; the conversions draw their posterior noise from a
         second generator, so with `tau` 0 the pieces join into `clone`'s audio up to float rounding at the
-        joins. Checks, the front end and the embedding run before this returns."""
+        joins. Checks, the front end and the embedding run before this returns. `words` (a list) receives
+        each chunk's word timings at the clone's rate as it is synthesized (torch backend only)."""
         from openvoice_tt.pipeline import clone_stream
 
         request = locals()
+        if words is not None:
+            check_clone_timings(self.tts.device)
         timer = stage_timer(self.tts.device)
         prepared, voice, conversion, noise = self._plan(timer, **_cloning(request))
         conversion_noise = noise.derived()
         tts, converter = self.tts.synthesizer, self.converter.converter
-        return clone_stream(tts, converter, prepared, voice, conversion, noise, conversion_noise, timer, progress)
+        return clone_stream(
+            tts, converter, prepared, voice, conversion, noise, conversion_noise, timer, progress, words=words
+        )
 
     def _plan(
         self,

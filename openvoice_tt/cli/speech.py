@@ -160,8 +160,6 @@ def clone(
     inputs = [*(references or []), *mix_files(mix), lexicon]
     fmt_name = audio_output(output, fmt, json_out, inputs)
     timestamps_fmt = timestamps_output(timestamps, output, inputs)
-    if stream and timestamps is not None:
-        raise typer.BadParameter("clone --stream cannot write --timestamps yet", param_hint="--timestamps")
     if stream:
         check_streamable(fmt_name)
     user_lexicon = api.load_lexicon(lexicon)
@@ -201,8 +199,13 @@ def clone(
         }
         with ui.progress("cloning") as progress:
             if stream:
-                pieces = cloner.stream(text, **voice, **options, progress=progress)
+                words: list[api.WordTiming] | None = None if timestamps is None else []
+                if timestamps is not None:
+                    where["timestamps"] = str(timestamps)
+                pieces = cloner.stream(text, **voice, **options, progress=progress, words=words)
                 write_streamed(ui, json_out, "clone", output, fmt_name, pieces, cloner.sample_rate, seed, **where)
+                if timestamps is not None and timestamps_fmt is not None and words is not None:
+                    write_timestamps(timestamps, timestamps_fmt, words, cloner.sample_rate, phones=json_out)
                 return
             speech = cloner.clone(text, **voice, **options, progress=progress, words=timestamps is not None)
     speech.save(output, fmt_name)
