@@ -89,7 +89,10 @@ class TorchSynthesizer:
         params: SynthesisParams,
         noise: NoiseSource,
         timer: StageTimer = NULL_TIMER,
+        durations: bool = False,
     ) -> Synthesized:
+        """One chunk; its durations are always on the host here, so `durations` (asked for word timings)
+        changes nothing."""
         d = self.device
         out = self.model.infer(
             inputs.phone_ids.unsqueeze(0).to(d),
@@ -316,7 +319,12 @@ class TtSynthesizer:
         params: SynthesisParams,
         noise: NoiseSource,
         timer: StageTimer = NULL_TIMER,
+        durations: bool = False,
     ) -> Synthesized:
+        """`durations`: also download the chunk's durations (word timings only: one small extra transfer)."""
+        if durations:
+            audio, frames, per_token = self.model.synthesize_timed(inputs, speaker_id, params, noise, timer)
+            return Synthesized(audio.numpy(), per_token.numpy(), frames, len(audio))
         audio, frames = self.model.synthesize(inputs, speaker_id, params, noise, timer)
         return Synthesized(audio.numpy(), None, frames, len(audio))
 

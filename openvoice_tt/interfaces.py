@@ -69,7 +69,11 @@ class Synthesizer(Protocol):
         params: SynthesisParams,
         noise: NoiseSource,
         timer: StageTimer = NULL_TIMER,
-    ) -> Synthesized: ...
+        durations: bool = False,
+    ) -> Synthesized:
+        """One chunk on the host; with `durations` (word timings), `Synthesized.durations` is never None
+        (a backend that keeps them on the device downloads them then, and only then)."""
+        ...
 
     def synthesize_on_device(
         self,

@@ -24,6 +24,7 @@ from openvoice_tt.chunking import StreamChunking
 from openvoice_tt.config import SynthesisDefaults
 from openvoice_tt.errors import TextError, preview
 from openvoice_tt.timing import NULL_TIMER, StageTimer
+from openvoice_tt.word_timings import WordTiming, chunk_words
 
 if TYPE_CHECKING:
     import torch
@@ -114,6 +115,7 @@ def synthesized(
     progress: Progress | None = None,
     steps: int | None = None,
     on_device: bool = False,
+    durations: bool = False,
 ) -> Iterator[Synthesized]:
     """The chunk loop: each chunk synthesized in order with one noise source, as soon as it is asked for.
 
@@ -121,7 +123,9 @@ def synthesized(
     as "bert"), so only the chunk being spoken holds them; not for a synthesizer that `computes_bert` (the
     ttnn one with the BERT on the device), which reads the chunk's text and word2ph instead.
     `progress(done, steps)` after every chunk (`steps` defaults to the chunk count; a clone adds one for
-    the conversion). `on_device` keeps each waveform on the device (backends that `keeps_audio_on_device`).
+    the conversion). `on_device` keeps each waveform on the device (backends that `keeps_audio_on_device`);
+    `durations` asks the synthesizer for each chunk's durations (word timings; only then, as a ttnn
+    synthesizer downloads them for it).
     """
     steps = len(chunks) if steps is None else steps
     run = synthesizer.synthesize_on_device if on_device else synthesizer.synthesize
@@ -130,7 +134,10 @@ def synthesized(
         progress(0, steps)
     for done, chunk in enumerate(chunks, start=1):
         inputs = chunk.inputs if computes_bert else _with_features(chunk.inputs, timer)  # host BERT now
-        yield run(inputs, voice.speaker_id, voice.params, noise, timer)
+        if durations:
+            yield synthesizer.synthesize(inputs, voice.speaker_id, voice.params, noise, timer, durations=True)
+        else:
+            yield run(inputs, voice.speaker_id, voice.params, noise, timer)
         if progress is not None:
             progress(done, steps)
 
@@ -150,11 +157,28 @@ def speak(
     timer: StageTimer = NULL_TIMER,
     progress: Progress | None = None,
     steps: int | None = None,
+    words: list[WordTiming] | None = None,
 ) -> Iterator[tuple[np.ndarray, int]]:
-    """Per chunk, (its audio followed by the pause, its model frames), on the host."""
+    """Per chunk, (its audio followed by the pause, its model frames), on the host. With `words` (a list),
+    each chunk's word timings are appended to it, in samples of the whole take, before the chunk is yielded
+    (the synthesizer is then asked for its durations: `synthesize(..., durations=True)`)."""
     silence = np.zeros(voice.silence_samples, dtype=np.float32)
-    for out in synthesized(synthesizer, chunks, voice, noise, timer, progress, steps):
+    offset = 0
+    outs = synthesized(synthesizer, chunks, voice, noise, timer, progress, steps, durations=words is not None)
+    for out, chunk in zip(outs, chunks, strict=True):
+        if words is not None:
+            words.extend(timed_words(chunk, out, synthesizer.config.data.hop_length, offset))
+        offset += out.samples + voice.silence_samples
         yield np.concatenate([out.audio, silence]).astype(np.float32, copy=False), out.frames
+
+
+def timed_words(chunk: Chunk, out: Synthesized, hop: int, offset: int) -> list[WordTiming]:
+    """One chunk's words and their samples in the take (`word_timings.chunk_words`)."""
+    if out.durations is None:
+        raise RuntimeError("word timings need the synthesizer's durations, and this one did not return them")
+    inputs = chunk.inputs
+    words = getattr(inputs, "words", ())
+    return chunk_words(list(out.durations), inputs.word2ph, inputs.phones, words, chunk.text, hop, offset)
 
 
 def synthesize(
@@ -164,9 +188,10 @@ def synthesize(
     noise: NoiseSource,
     timer: StageTimer = NULL_TIMER,
     progress: Progress | None = None,
+    words: list[WordTiming] | None = None,
 ) -> tuple[np.ndarray, int]:
-    """All chunks -> (the whole take, total model frames)."""
-    pieces = list(speak(synthesizer, chunks, voice, noise, timer, progress))
+    """All chunks -> (the whole take, total model frames); `words` as in `speak`."""
+    pieces = list(speak(synthesizer, chunks, voice, noise, timer, progress, words=words))
     return np.concatenate([audio for audio, _ in pieces]), sum(frames for _, frames in pieces)
 
 
@@ -199,25 +224,32 @@ def clone(
     noise: NoiseSource,
     timer: StageTimer = NULL_TIMER,
     progress: Progress | None = None,
+    words: list[WordTiming] | None = None,
 ) -> np.ndarray:
     """Upstream's V2 flow: every chunk synthesized and followed by silence, the whole take converted once.
 
     When both networks keep audio on the device, chunks and pauses are joined and decimated 2:1 there and
     only the converted waveform is downloaded; otherwise the take is resampled with soxr on the host.
-    `progress(done, total)` after each chunk and after the conversion (total = chunks + 1).
+    `progress(done, total)` after each chunk and after the conversion (total = chunks + 1). `words` (a
+    list) receives the word timings at the converter's rate: the converter keeps the take's length (frame
+    for frame), so a word's samples are its synthesized samples * rate_out / rate_in (`WordTiming.rescaled`).
     """
     from openvoice_tt.audio import resample
 
     steps = len(chunks) + 1
     rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
     limit = int(MAX_CLONE_SECONDS * rate_in)
-    if synthesizer.keeps_audio_on_device and converter.keeps_audio_on_device:
+    # (word timings take the host path: `api.tts.check_clone_timings` refuses them on tt for now)
+    if synthesizer.keeps_audio_on_device and converter.keeps_audio_on_device and words is None:
         waves = synthesized(synthesizer, chunks, voice, noise, timer, progress, steps, on_device=True)
         pieces = [(wave.audio, wave.samples) for wave in _within(waves, limit, voice.silence_samples)]
         with timer("resample"):  # (all synthesized before the resample stage starts)
             take = converter.join_on_device(pieces, voice.silence_samples, rate_in)
     else:
-        spoken = list(_within(speak(synthesizer, chunks, voice, noise, timer, progress), limit))
+        spoken_words: list[WordTiming] | None = None if words is None else []
+        spoken = list(_within(speak(synthesizer, chunks, voice, noise, timer, progress, words=spoken_words), limit))
+        if words is not None and spoken_words is not None:
+            words.extend(word.rescaled(rate_in, rate_out) for word in spoken_words)
         take = np.concatenate([audio for audio, _ in spoken])
         del spoken
         with timer("resample"):
@@ -263,12 +295,14 @@ def clone_stream(
     timer: StageTimer = NULL_TIMER,
     progress: Progress | None = None,
     chunking: StreamChunking = StreamChunking(),
+    words: list[WordTiming] | None = None,
 ) -> Iterator[np.ndarray]:
     """A clone yielded piece by piece, each converted as soon as enough of the take exists to convert it
     exactly: soxr's streaming resampler gives the same samples as resampling the whole take, and the
     converter sees every output sample with at least `chunking.context_seconds` of real audio around it
     (`SeamJoiner`). The synthesizer draws from `noise` as in `clone`; the conversions draw from their own
-    `conversion_noise`, so the synthesized take is the non-streamed one sample for sample."""
+    `conversion_noise`, so the synthesized take is the non-streamed one sample for sample. `words` (a list)
+    receives each chunk's word timings at the converter's rate when the chunk is synthesized, as `clone`'s."""
     import soxr
 
     rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
@@ -280,8 +314,13 @@ def clone_stream(
 
     resampler = soxr.ResampleStream(rate_in, rate_out, 1, dtype="float32", quality="HQ")
     joiner = SeamJoiner(convert_window, hop, chunking.samples(rate_out, hop), converter.config.data.filter_length)
-    pieces = speak(synthesizer, chunks, voice, noise, timer, progress, len(chunks))
+    spoken_words: list[WordTiming] | None = None if words is None else []
+    pieces = speak(synthesizer, chunks, voice, noise, timer, progress, len(chunks), words=spoken_words)
+    told = 0
     for index, (audio, _) in enumerate(pieces):
+        if words is not None and spoken_words is not None:
+            words.extend(word.rescaled(rate_in, rate_out) for word in spoken_words[told:])
+            told = len(spoken_words)
         last = index == len(chunks) - 1
         with timer("resample"):
             resampled = resampler.resample_chunk(audio, last=last) if rate_in != rate_out else audio

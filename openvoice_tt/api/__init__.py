@@ -88,6 +88,7 @@ from openvoice_tt.layout import (
     require_files,
     speaker_key,
 )
+from openvoice_tt.word_timings import PhoneTiming, WordTiming
 
 __all__ = [
     "BERT_DIR",
@@ -110,6 +111,7 @@ __all__ = [
     "EmbeddingCache",
     "MixPart",
     "PathLike",
+    "PhoneTiming",
     "Placement",
     "Progress",
     "Speech",
@@ -117,6 +119,7 @@ __all__ = [
     "ToneColorConverter",
     "VoiceCloner",
     "VoiceMix",
+    "WordTiming",
     "base_speakers",
     "check_request",
     "check_text",

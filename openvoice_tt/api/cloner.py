@@ -11,7 +11,7 @@ from openvoice_tt.api.converter import ToneColorConverter
 from openvoice_tt.api.device import stage_timer
 from openvoice_tt.api.embeddings import as_embedding
 from openvoice_tt.api.speech import PathLike, Progress, Speech
-from openvoice_tt.api.tts import TTS
+from openvoice_tt.api.tts import TTS, check_clone_timings
 from openvoice_tt.api.validation import CONVERSION, DEFAULT_SEED, SYNTHESIS, check_tau, reference_paths
 from openvoice_tt.errors import InputError
 from openvoice_tt.languages import Language
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from openvoice_tt.pipeline import Chunk, Conversion, Voice
     from openvoice_tt.text.lexicon import Lexicon
     from openvoice_tt.timing import StageTimer
+    from openvoice_tt.word_timings import WordTiming
 
 
 class VoiceCloner:
@@ -75,19 +76,26 @@ class VoiceCloner:
         use_cache: bool = True,
         progress: Progress | None = None,
         timer: StageTimer | None = None,
+        words: bool = False,
     ) -> Speech:
         """Speak `text` in the voice of `reference` files (or of the embedding `se`), starting from base
         speaker `speaker`. Everything cheap is checked before anything slow runs. `timer` (default: a
-        fresh StageTimer) receives the stage timings, e.g. a placement report's."""
+        fresh StageTimer) receives the stage timings, e.g. a placement report's. `words`: also time every
+        word, in samples of the clone (`Speech.words`; torch backend only: `check_clone_timings`)."""
         from openvoice_tt.pipeline import clone
 
         request = locals()
+        if words:
+            check_clone_timings(self.tts.device)
         timer = timer if timer is not None else stage_timer(self.tts.device)
         prepared, voice, conversion, noise = self._plan(timer, **_cloning(request))
-        out = clone(self.tts.synthesizer, self.converter.converter, prepared, voice, conversion, noise, timer, progress)
+        timed: list[WordTiming] | None = [] if words else None
+        synthesizer, converter = self.tts.synthesizer, self.converter.converter
+        out = clone(synthesizer, converter, prepared, voice, conversion, noise, timer, progress, timed)
         hop = self.converter.hop_length
         chunks = tuple(chunk.text for chunk in prepared)
-        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, clone_phases(timer.seconds))
+        phases = clone_phases(timer.seconds)
+        return Speech(out, self.converter.sample_rate, len(out) // hop, hop, seed, chunks, phases, tuple(timed or ()))
 
     def stream(
         self,
@@ -104,20 +112,26 @@ class VoiceCloner:
         method: str = "silero",
         use_cache: bool = True,
         progress: Progress | None = None,
+        words: list[WordTiming] | None = None,
     ) -> Iterator[np.ndarray]:
         """`clone`, yielded piece by piece (float32 at `sample_rate`) as soon as each piece can be converted
         exactly (`pipeline.clone_stream`): the first audio comes after the first chunk or two instead of the
         whole text. The synthesized take is `clone`'s; the conversions draw their posterior noise from a
         second generator, so with `tau` 0 the pieces join into `clone`'s audio up to float rounding at the
-        joins. Checks, the front end and the embedding run before this returns."""
+        joins. Checks, the front end and the embedding run before this returns. `words` (a list) receives
+        each chunk's word timings at the clone's rate as it is synthesized (torch backend only)."""
         from openvoice_tt.pipeline import clone_stream
 
         request = locals()
+        if words is not None:
+            check_clone_timings(self.tts.device)
         timer = stage_timer(self.tts.device)
         prepared, voice, conversion, noise = self._plan(timer, **_cloning(request))
         conversion_noise = noise.derived()
         tts, converter = self.tts.synthesizer, self.converter.converter
-        return clone_stream(tts, converter, prepared, voice, conversion, noise, conversion_noise, timer, progress)
+        return clone_stream(
+            tts, converter, prepared, voice, conversion, noise, conversion_noise, timer, progress, words=words
+        )
 
     def _plan(
         self,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from openvoice_tt import audio as audio_io
+from openvoice_tt.word_timings import WordTiming
 
 Progress = Callable[[int, int], None]
 """Progress callback: (steps done, steps in total); called once with 0 before the first step."""
@@ -24,7 +25,8 @@ class Speech:
     (MeloTTS: 512 at 44.1 kHz; converter: 256 at 22.05 kHz). For synthesis, `len(audio) == frames *
     hop_length + len(chunks) * silence`, the silence being upstream's 50 ms / speed after every chunk; for
     conversion and cloning (converter output), `len(audio) == frames * hop_length`. `timings` holds seconds
-    per stage, grouped by phase ("synth", "convert").
+    per stage, grouped by phase ("synth", "convert"). `words`, when asked for (`words=True`), holds each
+    word's samples [start, end) in `audio` (`openvoice_tt.word_timings`).
     """
 
     audio: np.ndarray
@@ -34,6 +36,7 @@ class Speech:
     seed: int
     chunks: tuple[str, ...] = ()
     timings: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    words: tuple[WordTiming, ...] = ()
 
     @property
     def seconds(self) -> float:

@@ -20,7 +20,7 @@ from openvoice_tt.api.validation import (
     synthesis_params,
 )
 from openvoice_tt.api.voices import find_speaker
-from openvoice_tt.errors import ConfigError, LexiconError
+from openvoice_tt.errors import ConfigError, DeviceError, LexiconError
 from openvoice_tt.languages import Language, find_language
 from openvoice_tt.layout import Layout, existing_checkpoint_dir
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from openvoice_tt.text import TextInputs
     from openvoice_tt.text.lexicon import Lexicon
     from openvoice_tt.timing import StageTimer
+    from openvoice_tt.word_timings import WordTiming
 
 
 class TTS:
@@ -180,18 +181,22 @@ class TTS:
         seed: int = DEFAULT_SEED,
         progress: Progress | None = None,
         timer: StageTimer | None = None,
+        words: bool = False,
     ) -> Speech:
         """Speak `text` with base speaker `speaker`; the same seed gives the same samples bit for bit.
 
         Long text is synthesized chunk by chunk, each followed by upstream's int(rate * 0.05 / speed) zeros.
         `timer` (default: a fresh StageTimer) receives the stage timings, e.g. a bench's program count.
+        `words`: also time every word (`Speech.words`; on the ttnn backend the durations are then downloaded).
         """
         name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
         timer = timer if timer is not None else stage_timer(self.device)
         prepared = self.prepare(text, timer)
-        audio, frames = self.render(prepared, name, params, speed, noise, timer, progress)
+        timed: list[WordTiming] | None = [] if words else None
+        audio, frames = self.render(prepared, name, params, speed, noise, timer, progress, timed)
         chunks = tuple(chunk.text for chunk in prepared)
-        return Speech(audio, self.sample_rate, frames, self.hop_length, seed, chunks, {"synth": dict(timer.seconds)})
+        phases = {"synth": dict(timer.seconds)}
+        return Speech(audio, self.sample_rate, frames, self.hop_length, seed, chunks, phases, tuple(timed or ()))
 
     def stream(
         self,
@@ -204,18 +209,46 @@ class TTS:
         seed: int = DEFAULT_SEED,
         progress: Progress | None = None,
         timer: StageTimer | None = None,
+        words: list[WordTiming] | None = None,
     ) -> Iterator[np.ndarray]:
         """`synth`, yielded chunk by chunk (float32 at `sample_rate`, each chunk with its pause) as each is
         ready; joined, the pieces are `synth`'s audio sample for sample. Everything is checked, and the
         front end run, before this returns, so bad input fails here and not at the first `next()`. `timer`
-        as in `synth` (the CLI writes a long take piece by piece from here and reports the timings)."""
+        as in `synth` (the CLI writes a long take piece by piece from here and reports the timings). `words`
+        (a list) receives each chunk's word timings before its piece is yielded."""
         from openvoice_tt.pipeline import speak
 
         name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
         timer = timer if timer is not None else stage_timer(self.device)
         prepared = self.prepare(text, timer)
-        pieces = speak(self.synthesizer, prepared, self.voice(name, params, speed), noise, timer, progress)
+        voice = self.voice(name, params, speed)
+        pieces = speak(self.synthesizer, prepared, voice, noise, timer, progress, words=words)
         return (audio for audio, _ in pieces)
+
+    def stream_words(
+        self,
+        text: str,
+        speaker: str | None = None,
+        speed: float = SYNTHESIS.speed,
+        sdp_ratio: float = SYNTHESIS.sdp_ratio,
+        noise_scale: float = SYNTHESIS.noise_scale,
+        noise_scale_w: float = SYNTHESIS.noise_scale_w,
+        seed: int = DEFAULT_SEED,
+        progress: Progress | None = None,
+        timer: StageTimer | None = None,
+    ) -> Iterator[tuple[np.ndarray, tuple[WordTiming, ...]]]:
+        """`stream`, each piece with its chunk's words (samples counted from the start of the whole take,
+        as `synth(..., words=True).words`); checked before this returns, as `stream`."""
+        words: list[WordTiming] = []
+        pieces = self.stream(text, speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress, timer, words)
+
+        def paired() -> Iterator[tuple[np.ndarray, tuple[WordTiming, ...]]]:
+            told = 0
+            for piece in pieces:
+                yield piece, tuple(words[told:])
+                told = len(words)
+
+        return paired()
 
     def _checked(
         self, speaker: str | None, speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float, seed: int
@@ -232,11 +265,21 @@ class TTS:
         noise: NoiseSource,
         timer: StageTimer,
         progress: Progress | None = None,
+        words: list[WordTiming] | None = None,
     ) -> tuple[np.ndarray, int]:
-        """Synthesize prepared chunks in order with one noise source -> (audio, total model frames)."""
+        """Synthesize prepared chunks in order with one noise source -> (audio, total model frames); `words`
+        (a list) receives the word timings."""
         from openvoice_tt.pipeline import synthesize
 
-        return synthesize(self.synthesizer, prepared, self.voice(speaker, params, speed), noise, timer, progress)
+        voice = self.voice(speaker, params, speed)
+        return synthesize(self.synthesizer, prepared, voice, noise, timer, progress, words)
+
+
+def check_clone_timings(device: str) -> None:
+    """A DeviceError for a clone's word timings on `device` "tt": there the take is joined, decimated and
+    converted on the device, and timing its words is not done yet (a synthesis's words are: `TTS.synth`)."""
+    if device == "tt":
+        raise DeviceError("a clone's word timings (--timestamps) need the torch backend (--device cpu or cuda)")
 
 
 def check_language_fits(config: MeloConfig, language: Language) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from openvoice_tt import api, outputs
 from openvoice_tt.api.device import stage_timer
+from openvoice_tt.api.tts import check_clone_timings
 from openvoice_tt.audio import STDOUT
 from openvoice_tt.cli.errors import guarded
 from openvoice_tt.cli.options import (
@@ -54,6 +55,7 @@ from openvoice_tt.cli.textio import (
     write_streamed,
     write_synthesized,
 )
+from openvoice_tt.cli.timestamps import TimestampsOpt, timestamps_output, write_timestamps
 from openvoice_tt.cli.ui import Ui
 
 S = api.SYNTHESIS  # the defaults users see in -h
@@ -79,14 +81,17 @@ def synth(
     precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
+    timestamps: TimestampsOpt = None,
 ) -> None:
     """Speak TEXT with a base speaker (MeloTTS, 44.1 kHz); the speaker picks the language model.
 
     Example: openvoice-tt synth "Hello there." -o hello.wav --speaker EN-BR --seed 7
     Example: openvoice-tt synth "¿Dónde está la estación?" -o donde.wav --speaker ES
+    Example: openvoice-tt synth "Hello there." -o hello.wav --timestamps hello.srt
     """
     ui = Ui(quiet)
     fmt_name = audio_output(output, fmt, json_out, [lexicon])
+    timestamps_fmt = timestamps_output(timestamps, output, [lexicon])
     if stream:
         check_streamable(fmt_name)
     user_lexicon = api.load_lexicon(lexicon)
@@ -100,15 +105,22 @@ def synth(
         name = base.name
         precision_json = tts.precision.to_json()
         where = {"speaker": name, **said, "device": tts.device, "backend": tts.backend, "precision": precision_json}
+        if timestamps is not None:
+            where["timestamps"] = str(timestamps)
+        words: list[api.WordTiming] | None = None if timestamps_fmt is None else []
+        settings = (speed, sdp_ratio, noise_scale, noise_scale_w, seed)
         with ui.progress("synthesizing") as progress:
             if stream:
-                pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress)
+                pieces = tts.stream(text, name, *settings, progress, words=words)
                 write_streamed(ui, json_out, "synth", output, fmt_name, pieces, tts.sample_rate, seed, **where)
-                return
-            timer = stage_timer(tts.device)  # written as made: memory does not grow with the audio
-            pieces = tts.stream(text, name, speed, sdp_ratio, noise_scale, noise_scale_w, seed, progress, timer)
-            written = write_synthesized(output, fmt_name, pieces, tts, speed, seed, timer)
-    finish(ui, json_out, "synth", output, fmt_name, written, **where)
+            else:
+                timer = stage_timer(tts.device)  # written as made: memory does not grow with the audio
+                pieces = tts.stream(text, name, *settings, progress, timer, words=words)
+                written = write_synthesized(output, fmt_name, pieces, tts, speed, seed, timer)
+        if timestamps is not None and timestamps_fmt is not None and words is not None:
+            write_timestamps(timestamps, timestamps_fmt, words, tts.sample_rate, phones=json_out)
+    if not stream:
+        finish(ui, json_out, "synth", output, fmt_name, written, **where)
 
 
 @guarded
@@ -135,6 +147,7 @@ def clone(
     precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
+    timestamps: TimestampsOpt = None,
 ) -> None:
     """Speak TEXT in the voice of a reference recording (22.05 kHz), in the base speaker's language.
 
@@ -144,7 +157,9 @@ def clone(
     ui = Ui(quiet)
     references = one_of(reference, se)
     mix = voice_mix(se)
-    fmt_name = audio_output(output, fmt, json_out, [*(references or []), *mix_files(mix), lexicon])
+    inputs = [*(references or []), *mix_files(mix), lexicon]
+    fmt_name = audio_output(output, fmt, json_out, inputs)
+    timestamps_fmt = timestamps_output(timestamps, output, inputs)
     if stream:
         check_streamable(fmt_name)
     user_lexicon = api.load_lexicon(lexicon)
@@ -162,6 +177,8 @@ def clone(
     )
     target = api.load_mix(mix) if mix is not None else None
     base = api.find_base_speaker(checkpoints, speaker, language, text)
+    if timestamps is not None:
+        check_clone_timings(api.resolve_device(device.value))
     said = language_fields(ui, base)
     with ui.rendered_warnings():
         cloner = api.VoiceCloner(
@@ -182,11 +199,19 @@ def clone(
         }
         with ui.progress("cloning") as progress:
             if stream:
-                pieces = cloner.stream(text, **voice, **options, progress=progress)
+                words: list[api.WordTiming] | None = None if timestamps is None else []
+                if timestamps is not None:
+                    where["timestamps"] = str(timestamps)
+                pieces = cloner.stream(text, **voice, **options, progress=progress, words=words)
                 write_streamed(ui, json_out, "clone", output, fmt_name, pieces, cloner.sample_rate, seed, **where)
+                if timestamps is not None and timestamps_fmt is not None and words is not None:
+                    write_timestamps(timestamps, timestamps_fmt, words, cloner.sample_rate, phones=json_out)
                 return
-            speech = cloner.clone(text, **voice, **options, progress=progress)
+            speech = cloner.clone(text, **voice, **options, progress=progress, words=timestamps is not None)
     speech.save(output, fmt_name)
+    if timestamps is not None and timestamps_fmt is not None:
+        write_timestamps(timestamps, timestamps_fmt, speech.words, speech.sample_rate, phones=json_out)
+        where["timestamps"] = str(timestamps)
     finish(ui, json_out, "clone", output, fmt_name, speech, **where)
 
 

@@ -122,6 +122,8 @@ class TextInputs:
     `features` is `ja_bert` or, when the front end was asked to defer BERT, what computes it
     (`features(timer)`, timed as "bert"): prepared chunks then hold no per-token floats until spoken, and
     `with_features(timer)` gives the chunk with them, just before synthesis (pipeline's chunk loop).
+    `words` groups the pieces of `word2ph` ([CLS]/[SEP] not counted) into words, for word timings
+    (`openvoice_tt.word_timings`); front ends that do not split words give ().
     """
 
     normalized: str
@@ -132,6 +134,7 @@ class TextInputs:
     word2ph: tuple[int, ...]
     bert: torch.Tensor  # float32 [1024, T], zeros for English
     features: torch.Tensor | Callable[[StageTimer], torch.Tensor]  # ja_bert, or what computes it
+    words: tuple[tuple[str, int], ...] = ()  # (normalized word, its BERT pieces) in order; () where not given
 
     @property
     def ja_bert(self) -> torch.Tensor:
@@ -156,6 +159,7 @@ def text_inputs(
     dim: int,
     timer: StageTimer,
     defer: bool,
+    words: tuple[tuple[str, int], ...] = (),
 ) -> TextInputs:
     """The model inputs of an assembled chunk, for every front end: ids as tensors, `bert` zeros (a view), and
     `features` zeros without a BERT; with one, its features now (timed as "bert") or, when `defer`, a
@@ -182,7 +186,44 @@ def text_inputs(
         word2ph=seq.word2ph,
         bert=zero_features(BERT_DIM, length),
         features=features,
+        words=words,
     )
+
+
+JOINERS = "'-’"
+"""Marks that join the words either side of them when written without spaces (`don't`, `well-known`): BERT
+splits there and the model reads the parts apart, but a reader sees one word."""
+
+
+def piece_words(pieces: Sequence[tuple[str, str]], text: str = "") -> tuple[tuple[str, int], ...]:
+    """WordPiece pieces `(token, covered text)` of `text` grouped into words: `(the word's text, its pieces)`.
+    A `##` piece joins the word before it (as `_unspoken_words` groups them); a joiner (`'`, `-`) written
+    between two pieces with nothing around it joins them too (`don't` is one word, not `don`, `'`, `t`)."""
+    spans: list[tuple[int, int]] = []  # each piece's place in `text` ((-1, -1): not found)
+    cursor = 0
+    for _, covered in pieces:
+        found = text.find(covered, cursor) if covered else -1
+        spans.append((found, found + len(covered)) if found >= 0 else (-1, -1))
+        cursor = found + len(covered) if found >= 0 else cursor
+
+    def touch(left: int, right: int) -> bool:
+        return left >= 0 and right < len(pieces) and spans[left][1] == spans[right][0] >= 0
+
+    def joiner(i: int) -> bool:
+        covered = pieces[i][1]
+        return bool(covered) and all(c in JOINERS for c in covered)
+
+    words: list[tuple[str, int]] = []
+    for i, (token, covered) in enumerate(pieces):
+        continued = token.startswith("##") and len(token) > 2
+        glued = joiner(i) and touch(i - 1, i) and touch(i, i + 1) and not joiner(i - 1) and not joiner(i + 1)
+        after_glue = i >= 2 and joiner(i - 1) and not joiner(i - 2) and not joiner(i) and touch(i - 2, i - 1)
+        after_glue = after_glue and touch(i - 1, i)
+        if words and (continued or glued or after_glue):
+            words[-1] = (words[-1][0] + covered, words[-1][1] + 1)
+        else:
+            words.append((covered, 1))
+    return tuple(words)
 
 
 class EnglishFrontEnd:
@@ -241,4 +282,5 @@ class EnglishFrontEnd:
         if skipped:
             warnings.warn(f"left out what English cannot speak: {left_out(skipped)}", SkippedTextWarning, stacklevel=2)
         seq = assemble(phones, tones, word2ph, self.table, self.add_blank)
-        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert)
+        words = piece_words(pieces, normalized)
+        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert, words)

@@ -304,6 +304,12 @@ class LatinFrontEnd(LanguageFrontEnd):
 
     def g2p(self, text: str) -> tuple[list[str], list[int], list[str]]:
         """Phones, word2ph (per BERT piece, no pads) and the words left unspoken, for normalized `text`."""
+        phones, word2ph, skipped, _ = self.converted(text)
+        return phones, word2ph, skipped
+
+    def converted(self, text: str) -> tuple[list[str], list[int], list[str], tuple[tuple[str, int], ...]]:
+        """`g2p`'s phones, word2ph and unspoken words, and the words as `TextInputs.words` gives them (each
+        word's text and its BERT pieces)."""
         groups = self.merge(group_pieces(self.tokenizer.pieces(text), text), text)
         phones: list[str] = []
         word2ph: list[int] = []
@@ -315,14 +321,15 @@ class LatinFrontEnd(LanguageFrontEnd):
                 skipped.append(covered)
             phones += found
             word2ph += distribute_phone(len(found), group.tokens)
-        return phones, word2ph, skipped
+        words = tuple((text[group.start : group.end], group.tokens) for group in groups)
+        return phones, word2ph, skipped, words
 
     def __call__(self, text: str, timer: StageTimer = NULL_TIMER, defer_bert: bool = False) -> TextInputs:
         """Model inputs for one chunk; raises TextError if it has nothing to speak. Words it cannot speak
         are left out with one SkippedTextWarning. The BERT call is timed as stage "bert" on `timer`."""
         normalized = self.normalize(text)
-        phones, word2ph, skipped = self.g2p(normalized)
-        return self.finish(text, normalized, phones, None, word2ph, skipped, timer, defer_bert)
+        phones, word2ph, skipped, words = self.converted(normalized)
+        return self.finish(text, normalized, phones, None, word2ph, skipped, timer, defer_bert, words)
 
 
 def substitute(rules: Sequence[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]], text: str) -> str:

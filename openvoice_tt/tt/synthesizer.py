@@ -302,3 +302,20 @@ class MeloSynthesizer:
         """One chunk -> (waveform [frames * hop] on the host, frames)."""
         wave, samples, frames = self.synthesize_on_device(inputs, speaker_id, params, noise, timer)
         return self.device.download(wave, "waveform").reshape(-1)[:samples], frames
+
+    def synthesize_timed(
+        self,
+        inputs,
+        speaker_id: int,
+        params: SynthesisParams,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> tuple[torch.Tensor, int, torch.Tensor]:
+        """`synthesize` and the chunk's durations (int64 [tokens], frames per token), for word timings only:
+        one extra download of the padded tokens' float32 durations; the default path never reads them."""
+        chunk = self.encode_chunk(inputs, speaker_id, params, noise, timer)
+        frames = self.chunk_frames(chunk)
+        durations = self.device.download(chunk.state.durations, "durations").reshape(-1)[: chunk.tokens]
+        wave, samples, frames = self.decode_chunk(chunk, frames, params, noise, timer)
+        wave = self.device.download(wave, "waveform").reshape(-1)[:samples]
+        return wave, frames, durations.round().long()
