@@ -1,6 +1,7 @@
-"""Shared by the Spanish and French front-end tests: front ends over the goldens' synthetic vocabulary
-with the real BERTs' casing (tests/text/data/*_es/_fr files, see scripts/derive_frontend_golden_latin.py),
-and a comparison of their output with a golden case."""
+"""Shared by the front-end golden tests (Spanish and French, and the Chinese, Japanese and Korean ones for
+the comparison): front ends over the goldens' synthetic vocabulary with the real BERTs' casing
+(tests/text/data/*_<lang> files, see scripts/derive_frontend_golden_*.py), and a comparison of their output
+with a golden case."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from openvoice_tt.errors import LexiconError, OpenVoiceError, TextError
 from openvoice_tt.text.frontend import NoBertWarning, SkippedTextWarning
 from openvoice_tt.text.japanese import JapaneseFrontEnd, kata2phoneme, normalize_japanese
 from openvoice_tt.text.japanese_numbers import read_counted, read_integer
+from tests.text.latin_helpers import golden_inputs, model_inputs, run
 from tests.text.text_testdata import DATA, load_json
 
 GOLDEN = load_json("golden_jp.json")
@@ -32,32 +33,6 @@ def fe():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NoBertWarning: the features are not what these tests check
         return JapaneseFrontEnd(SYMBOLS, tokenizer=tokenizer())
-
-
-def run(fe, text: str):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fe(text)
-
-
-def model_inputs(out) -> dict:
-    return {
-        "normalized": out.normalized,
-        "phone_ids": out.phone_ids.tolist(),
-        "tone_ids": out.tone_ids.tolist(),
-        "language_ids": out.language_ids.tolist(),
-        "word2ph": list(out.word2ph),
-    }
-
-
-def golden_inputs(case: dict) -> dict:
-    return {
-        "normalized": case["normalized"],
-        "phone_ids": case["phone_ids"],
-        "tone_ids": case["tone_ids"],
-        "language_ids": case["language_ids"],
-        "word2ph": case["word2ph_blank"],
-    }
 
 
 def phones(out) -> str:
