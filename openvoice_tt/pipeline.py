@@ -129,11 +129,10 @@ def synthesized(
     """
     steps = len(chunks) if steps is None else steps
     run = synthesizer.synthesize_on_device if on_device else synthesizer.synthesize
-    computes_bert = getattr(synthesizer, "computes_bert", False)  # (test doubles may lack the attribute)
     if progress is not None:
         progress(0, steps)
     for done, chunk in enumerate(chunks, start=1):
-        inputs = chunk.inputs if computes_bert else _with_features(chunk.inputs, timer)  # host BERT now
+        inputs = chunk.inputs if synthesizer.computes_bert else _with_features(chunk.inputs, timer)  # host BERT now
         if durations:
             yield synthesizer.synthesize(inputs, voice.speaker_id, voice.params, noise, timer, durations=True)
         else:
