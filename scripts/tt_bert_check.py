@@ -22,17 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from openvoice_tt.languages import find_language
+from scripts.make_test_checkpoints import BERT_FILES
 
-# The six BERTs MeloTTS takes prosody features from (each one's published config.json): all BERT-base
-# (hidden 768, 12 heads, 12 layers, intermediate 3072, 512 positions, 2 token types); only the vocabulary
-# differs.
+# The six BERTs MeloTTS takes prosody features from, by the language that reads with each (their published
+# configs: all BERT-base, hidden 768, 12 heads, 12 layers, intermediate 3072, 512 positions, 2 token types;
+# only the vocabulary differs): the sizes `make_test_checkpoints.py --bert` writes.
 VOCAB_SIZES = {
-    "EN": 30522,  # google-bert/bert-base-uncased
-    "ES": 31002,  # dccuchile/bert-base-spanish-wwm-uncased
-    "FR": 32000,  # dbmdz/bert-base-french-europeana-cased
-    "ZH": 105879,  # google-bert/bert-base-multilingual-uncased
-    "JP": 32768,  # tohoku-nlp/bert-base-japanese-v3
-    "KR": 42000,  # kykim/bert-kor-base
+    code: BERT_FILES[find_language(code).model.bert.folder].vocab_size for code in ("EN", "ES", "FR", "ZH", "JP", "KR")
 }
 LAYERS = 10  # hidden_states[-3] of 12 layers: the host extractor loads the first 10 (bert/features.py)
 
