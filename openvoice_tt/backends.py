@@ -29,8 +29,9 @@ from openvoice_tt.timing import NULL_TIMER, StageTimer
 from openvoice_tt.tt.device_choice import TT_DEVICE_ENV as TT_DEVICE_ENV  # re-exported: tests and scripts use it
 
 if TYPE_CHECKING:
+    from openvoice_tt.tt.card import Card
     from openvoice_tt.tt.device import TtDevice
-    from openvoice_tt.tt.device_choice import DeviceChoice
+    from openvoice_tt.tt.device_choice import ChipSelection, DeviceChoice
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "tt")
 # The ttnn path's precision is its own, measured per block (`tt.settings`); --precision is the torch path's.
@@ -41,12 +42,18 @@ TT_PRECISION = PrecisionChoice("auto", "ttnn per block", "the ttnn path's measur
 # torch
 
 
-def torch_device(choice: str) -> torch.device:
-    """Resolve --device for the torch backend ("auto" prefers CUDA, then CPU)."""
+def torch_device(choice: str, index: int = 0) -> torch.device:
+    """Resolve --device for the torch backend ("auto" prefers CUDA, then CPU); `index` the GPU (`--devices`:
+    one replica per GPU). The CPU is one device: an index other than 0 is a DeviceError there."""
     if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
             raise DeviceError("--device cuda: no CUDA device is available (torch sees none)")
-        return torch.device("cuda")
+        count = torch.cuda.device_count()
+        if index >= count:
+            raise DeviceError(f"--devices: no GPU {index} here (torch sees {count}: ids 0 to {count - 1})")
+        return torch.device("cuda", index)
+    if index != 0:
+        raise DeviceError(f"--devices {index}: the CPU is one device (--devices picks chips or GPUs)")
     return torch.device("cpu")
 
 
@@ -165,55 +172,83 @@ TT_CACHE_ENV = "OPENVOICE_TT_CACHE"
 
 
 class TtDeviceOwner:
-    """The process's one Tenstorrent device: opened on first use as OPENVOICE_TT_DEVICE names it
+    """The process's Tenstorrent chips: opened on first use as OPENVOICE_TT_DEVICE names them
     (`tt.device_choice`, the one parser of that variable), kept open for every later model, closed by `close`.
 
-    One device a process because a chip is opened once (a second open of device 0 fails) and every model
-    shares its program cache and weights. `TT_DEVICE` below is the one instance: explicit process state,
-    closed and reset through `close_tt_device()`, never by assigning to it. If the variable names another
-    device than the open one (a test, or a notebook that changes it), `get` closes the open device and
-    opens the named one; models built on the closed device must not be used afterwards."""
+    Chip 0 alone unless `open_chips` opened others first (`--devices`: one pipeline replica per chip, each
+    model built on its chip's own device, `tt.card`). Held once per process because a chip is opened once (a
+    second open fails) and every model on a chip shares its program cache and weights. `TT_DEVICE` below is
+    the one instance: explicit process state, closed and reset through `close_tt_device()`, never by
+    assigning to it. If the variable names another device than the open one (a test, or a notebook that
+    changes it), `get` closes the open chips and opens the named one; models built on the closed chips must
+    not be used afterwards."""
 
     def __init__(self) -> None:
-        self._device: TtDevice | None = None
+        self._card: Card | None = None
         self._choice: DeviceChoice | None = None
 
     @property
     def opened(self) -> TtDevice | None:
-        """The open device, or None (nothing opened yet, or closed since)."""
-        return self._device
+        """The first open chip's device, or None (nothing opened yet, or closed since)."""
+        card = self._card
+        return next(iter(card.devices.values())) if card is not None and card.devices else None
 
-    def get(self) -> TtDevice:
-        """The open device of the choice OPENVOICE_TT_DEVICE names, opening it if needed (DeviceError: a
-        bad value, or a device that cannot be opened)."""
-        from openvoice_tt.tt.device import open_device
+    @property
+    def card(self) -> Card | None:
+        """Every open chip (None: none open)."""
+        return self._card
+
+    def open_chips(self, chips: ChipSelection) -> tuple[int, ...]:
+        """Open the chips `chips` names (closing any others open) and return their ids: before the models of
+        several replicas are built, one per chip (DeviceError: a bad OPENVOICE_TT_DEVICE, or a chip that
+        is not there)."""
+        from openvoice_tt.tt.card import open_card
         from openvoice_tt.tt.device_choice import device_choice
 
         choice = device_choice()
-        if self._device is not None and choice != self._choice:
+        if self._card is not None and choice == self._choice and chips.ids == self._card.ids:
+            return self._card.ids
+        self.close()
+        self._card, self._choice = open_card(choice, chips), choice
+        return self._card.ids
+
+    def get(self, chip: int = 0) -> TtDevice:
+        """The open device of `chip` (chip 0 unless `open_chips` opened others) on the choice
+        OPENVOICE_TT_DEVICE names, opening chip 0 if nothing is open (DeviceError: a bad value, a device
+        that cannot be opened, or a chip not open)."""
+        from openvoice_tt.tt.device_choice import ChipSelection, device_choice
+
+        choice = device_choice()
+        if self._card is not None and choice != self._choice:
             self.close()
-        if self._device is None:
-            self._device, self._choice = open_device(choice), choice
-        return self._device
+        if self._card is None:
+            self.open_chips(ChipSelection((chip,)))
+        assert self._card is not None
+        return self._card.device(chip)
 
     def close(self) -> None:
-        """Close the open device (a chip or mock is released through ttnn; the emulation holds nothing) and
-        forget it: the next `get` opens one afresh. Closing when nothing is open does nothing."""
-        device, self._device, self._choice = self._device, None, None
-        if device is not None:
-            device.close()
+        """Close the open chips (a chip or mock is released through ttnn; the emulation holds nothing) and
+        forget them: the next `get` opens afresh. Closing when nothing is open does nothing."""
+        card, self._card, self._choice = self._card, None, None
+        if card is not None:
+            card.close()
 
 
 TT_DEVICE = TtDeviceOwner()
 
 
-def tt_device() -> TtDevice:
-    """The process's one Tenstorrent device (opened on first use): hardware, or what OPENVOICE_TT_DEVICE names."""
-    return TT_DEVICE.get()
+def tt_device(chip: int = 0) -> TtDevice:
+    """The device of `chip` (opened on first use, chip 0 by default): hardware, or what OPENVOICE_TT_DEVICE names."""
+    return TT_DEVICE.get(chip)
+
+
+def open_tt_chips(chips: ChipSelection) -> tuple[int, ...]:
+    """Open the chips `--devices` names (one pipeline replica each) and return their ids."""
+    return TT_DEVICE.open_chips(chips)
 
 
 def close_tt_device() -> None:
-    """Close the process's Tenstorrent device, if one is open; the next `tt_device()` opens it again."""
+    """Close the process's Tenstorrent chips, if any is open; the next `tt_device()` opens chip 0 again."""
     TT_DEVICE.close()
 
 
@@ -227,11 +262,12 @@ def weight_cache_path(checkpoint: Path, arch: str, precision: object) -> Path:
     return root / f"{checkpoint.parent.name}-{cache_key(file_sha256(checkpoint), arch, precision)}.safetensors"
 
 
-def _tt_model(folder: Path, precision: object, load_reference, build):
-    """Load the reference model, then build its ttnn twin with weights prepared once per checkpoint and arch."""
+def _tt_model(folder: Path, precision: object, load_reference, build, chip: int = 0):
+    """Load the reference model, then build its ttnn twin on `chip` with weights prepared once per checkpoint
+    and arch (every chip of a card reads the same prepared file)."""
     from openvoice_tt.tt.weights import WeightCache
 
-    device = tt_device()
+    device = tt_device(chip)
     ref = load_reference(folder / "config.json", folder / "checkpoint.pth")
     with device.preparing(WeightCache(weight_cache_path(folder / "checkpoint.pth", device.arch, precision))):
         return build(device, ref, precision)
@@ -248,12 +284,12 @@ class TtConverter:
         self.device, self.config, self.model = model.device, model.config, model
 
     @classmethod
-    def load(cls, folder: Path) -> TtConverter:
+    def load(cls, folder: Path, chip: int = 0) -> TtConverter:
         from openvoice_tt.reference.converter import load_converter_model
         from openvoice_tt.tt.converter import ToneColorConverter
         from openvoice_tt.tt.settings import ConverterPrecision
 
-        return cls(_tt_model(folder, ConverterPrecision(), load_converter_model, ToneColorConverter))
+        return cls(_tt_model(folder, ConverterPrecision(), load_converter_model, ToneColorConverter, chip))
 
     def tone_color(self, clips: Sequence[np.ndarray], timer: StageTimer = NULL_TIMER) -> torch.Tensor:
         return self.model.tone_color(clips, timer)
@@ -305,12 +341,12 @@ class TtSynthesizer:
         return True
 
     @classmethod
-    def load(cls, folder: Path) -> TtSynthesizer:
+    def load(cls, folder: Path, chip: int = 0) -> TtSynthesizer:
         from openvoice_tt.reference.synthesizer import load_melo_synthesizer
         from openvoice_tt.tt.settings import MeloPrecision
         from openvoice_tt.tt.synthesizer import MeloSynthesizer
 
-        return cls(_tt_model(folder, MeloPrecision(), load_melo_synthesizer, MeloSynthesizer))
+        return cls(_tt_model(folder, MeloPrecision(), load_melo_synthesizer, MeloSynthesizer, chip))
 
     def synthesize(
         self,
@@ -378,17 +414,20 @@ def precision_choice(precision: str, kind: str) -> PrecisionChoice:
     return choose_precision(precision, torch_device(kind))
 
 
-def open_synthesizer(folder: Path, device: str, precision: str = "auto") -> Synthesizer:
+def open_synthesizer(folder: Path, device: str, precision: str = "auto", device_index: int = 0) -> Synthesizer:
+    """The synthesizer of `folder` on `device` ("auto", "cpu", "cuda", "tt"); `device_index` the chip or GPU
+    (one pipeline replica per chip or GPU: `--devices`)."""
     kind = resolve_device(device)
     check_precision(precision, kind)
     if kind == "tt":
-        return TtSynthesizer.load(folder)
-    return TorchSynthesizer(folder, torch_device(kind), precision)
+        return TtSynthesizer.load(folder, device_index)
+    return TorchSynthesizer(folder, torch_device(kind, device_index), precision)
 
 
-def open_converter(folder: Path, device: str, precision: str = "auto") -> Converter:
+def open_converter(folder: Path, device: str, precision: str = "auto", device_index: int = 0) -> Converter:
+    """The converter of `folder` on `device`, chip or GPU `device_index` (as `open_synthesizer`)."""
     kind = resolve_device(device)
     check_precision(precision, kind)
     if kind == "tt":
-        return TtConverter.load(folder)
-    return TorchConverter(folder, torch_device(kind), precision)
+        return TtConverter.load(folder, device_index)
+    return TorchConverter(folder, torch_device(kind, device_index), precision)

@@ -222,6 +222,7 @@ def test_health(server) -> None:
     assert health == {
         "status": "ok",
         "device": "cpu",
+        "devices": [0],
         "backend": "torch",
         "precision": {"synth": auto, "convert": auto},
         "queue": queue,
@@ -240,8 +241,8 @@ def test_shutdown_stops_the_worker_and_closes_the_device(
     monkeypatch.setattr(backends, "close_tt_device", lambda: closed.append(True))
     with serving(tiny_checkpoints, tmp_path / "voices", tmp_path / "cache", Limits()) as (url, service):
         assert httpx.get(f"{url}/health").status_code == 200
-        assert closed == [] and service.queue.worker.is_alive()
-    assert closed == [True] and not service.queue.worker.is_alive()
+        assert closed == [] and all(worker.is_alive() for worker in service.queue.workers)
+    assert closed == [True] and not any(worker.is_alive() for worker in service.queue.workers)
 
 
 def test_serve_checks_the_checkpoints_before_loading(tmp_path: Path) -> None:

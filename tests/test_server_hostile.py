@@ -312,9 +312,9 @@ def test_the_file_appears_atomically_and_replaces_only_when_asked(server, voice:
     target = service.voices / "byhand.pth"
     target.write_bytes(b"placed by hand")
     with pytest.raises(ApiError) as refused:
-        list(service.register("byhand", target, [voice], replace=False)())
+        list(service.register("byhand", target, [voice], replace=False)(service.replicas[0]))
     assert refused.value.status == 409 and target.read_bytes() == b"placed by hand"
-    assert list(service.register("byhand", target, [voice], replace=True)()) == [
+    assert list(service.register("byhand", target, [voice], replace=True)(service.replicas[0])) == [
         {"name": "byhand", "kind": "embedding", "sample_rate": 22050}
     ]
     assert api.load_se(target).shape == (1, 256, 1)

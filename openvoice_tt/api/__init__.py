@@ -22,7 +22,7 @@ Every name is importable from here; each lives in the module of its concern:
     validation.py     request checks before any model loads: check_request, check_text, synthesis_params,
                       base_speakers; the defaults (SYNTHESIS, CONVERSION, DEFAULT_SEED, ...)
     pronunciation.py  load_lexicon, phonemes (the front end's reading of text, no model)
-    device.py         resolve_device, resolve_precision, silenced_native_output, stage_timer
+    device.py         resolve_device, resolve_replicas, resolve_precision, silenced_native_output, stage_timer
     tts.py            TTS (one language's MeloTTS checkpoint)
     voices.py         BaseSpeaker, installed_languages, installed_speakers, require_speakers,
                       find_base_speaker, find_speaker, detect_language (openvoice_tt.detection)
@@ -40,7 +40,7 @@ know; those names are re-exported here as they always were.
 
 from openvoice_tt.api.cloner import VoiceCloner, clone_phases
 from openvoice_tt.api.converter import ToneColorConverter
-from openvoice_tt.api.device import resolve_device, resolve_precision, silenced_native_output
+from openvoice_tt.api.device import resolve_device, resolve_precision, resolve_replicas, silenced_native_output
 from openvoice_tt.api.embeddings import (
     SE_CACHE_ENV,
     SE_CACHE_VERSION,
@@ -143,6 +143,7 @@ __all__ = [
     "require_speakers",
     "resolve_device",
     "resolve_precision",
+    "resolve_replicas",
     "save_se",
     "silenced_native_output",
     "speaker_key",

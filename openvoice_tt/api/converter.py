@@ -40,7 +40,8 @@ class ToneColorConverter:
     """The OpenVoice V2 tone-color converter: speaker embeddings from references, and voice conversion.
 
     Works at the converter's rate (22.05 kHz); inputs at other rates are resampled with soxr. `precision`
-    as `TTS`'s (the posterior encoder, flow and vocoder in bf16 where "auto" finds it native).
+    as `TTS`'s (the posterior encoder, flow and vocoder in bf16 where "auto" finds it native);
+    `device_index` as `TTS`'s (the chip or GPU).
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class ToneColorConverter:
         device: str = "auto",
         cache_dir: PathLike | None = None,
         precision: str = "auto",
+        device_index: int = 0,
     ) -> None:
         from openvoice_tt.backends import open_converter
 
@@ -57,7 +59,8 @@ class ToneColorConverter:
         self.layout = Layout(self.checkpoints)
         folder = self.layout.converter.require()
         self.checkpoint_file = folder.weights
-        self.converter: Converter = open_converter(folder.path, self.device, precision)
+        self.device_index = device_index
+        self.converter: Converter = open_converter(folder.path, self.device, precision, device_index)
         self.config = self.converter.config
         self.cache = EmbeddingCache(cache_dir)
         self._checkpoint_hash: str | None = None

@@ -24,6 +24,35 @@ def resolve_device(device: str) -> str:
         return backends.resolve_device(device)
 
 
+def resolve_replicas(device: str, devices: str | None) -> tuple[int, ...]:
+    """`--devices` on `device`: the chips (ttnn) or GPUs (CUDA) to run one pipeline replica each on, "all"
+    or ids such as "0,1" (None: chip or GPU 0 alone). On the ttnn backend the chips are opened now, before
+    any model loads, so a chip that is not there is a DeviceError naming the ones there are; the CPU is one
+    device (a DeviceError for anything but None)."""
+    from openvoice_tt import backends
+    from openvoice_tt.errors import DeviceError
+    from openvoice_tt.tt.device_choice import parse_chips
+
+    kind = resolve_device(device)
+    if devices is None:
+        return (0,)
+    chips = parse_chips(devices)
+    if kind == "tt":
+        with silenced_native_output():  # opening a card logs to stdout from native code
+            return backends.open_tt_chips(chips)
+    if kind == "cuda":
+        import torch
+
+        count = torch.cuda.device_count()
+        ids = chips.ids if chips.ids is not None else tuple(range(count))
+        for index in ids:
+            backends.torch_device("cuda", index)  # a GPU that is not there: DeviceError naming the count
+        return ids
+    raise DeviceError(
+        f"--devices {devices}: the CPU is one device (--devices picks chips with --device tt or GPUs with --device cuda)"
+    )
+
+
 def resolve_precision(precision: str, device: str) -> PrecisionChoice:
     """--precision on --device, as the models would load it, before any loads (what `TTS.precision` and
     `ToneColorConverter.precision` then say): an InputError for an unknown value, a DeviceError for a value

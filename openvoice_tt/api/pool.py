@@ -31,10 +31,12 @@ class TTSPool:
         device: str = "auto",
         lexicon: PathLike | Lexicon | None = None,
         precision: str = "auto",
+        device_index: int = 0,
     ) -> None:
         self.checkpoints = existing_checkpoint_dir(checkpoints)
         self.precision = precision
         self.device = resolve_device(device)
+        self.device_index = device_index  # the chip or GPU every TTS of the pool loads on
         self.lexicon = load_lexicon(lexicon)
         self._loaded: dict[str, TTS] = {}
         self._lock = threading.Lock()
@@ -56,7 +58,14 @@ class TTSPool:
             tts = self._loaded.get(chosen.code)
             if tts is None:
                 lexicon = self.lexicon if chosen.reads_english else None
-                tts = TTS(self.checkpoints, self.device, lexicon, language=chosen, precision=self.precision)
+                tts = TTS(
+                    self.checkpoints,
+                    self.device,
+                    lexicon,
+                    language=chosen,
+                    precision=self.precision,
+                    device_index=self.device_index,
+                )
                 self._loaded[chosen.code] = tts
             return tts
 

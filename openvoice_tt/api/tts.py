@@ -48,6 +48,8 @@ class TTS:
     or a loaded Lexicon) overrides English pronunciations; it is read before any model. `precision` (torch
     backend): "auto" (bf16 for the flow and vocoder where the processor computes bf16 natively, else
     fp32), "fp32" (the reference) or "bf16"; durations are the same in each (`reference.precision`).
+    `device_index`: the chip (ttnn) or GPU (CUDA) the models run on, 0 unless a caller keeps one replica
+    per chip or GPU (`--devices`).
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class TTS:
         lexicon: PathLike | Lexicon | None = None,
         language: str | Language = "EN",
         precision: str = "auto",
+        device_index: int = 0,
     ) -> None:
         from openvoice_tt.backends import open_synthesizer
         from openvoice_tt.bert import BertFeatureExtractor
@@ -70,11 +73,14 @@ class TTS:
         self.checkpoints = existing_checkpoint_dir(checkpoints)
         self.device = resolve_device(device)
         layout = Layout(self.checkpoints, self.language.model)
-        self.synthesizer: Synthesizer = open_synthesizer(layout.melo.require().path, self.device, precision)
+        self.device_index = device_index
+        self.synthesizer: Synthesizer = open_synthesizer(
+            layout.melo.require().path, self.device, precision, device_index
+        )
         self.config = self.synthesizer.config
         check_language_fits(self.config, self.language)
         bert_folder = layout.bert
-        bert_device = "cuda" if self.device == "cuda" else "cpu"
+        bert_device = f"cuda:{device_index}" if self.device == "cuda" else "cpu"
         bert = BertFeatureExtractor.from_folder(bert_folder, device=bert_device, missing_ok=True)
         self._bert = bert
         # the ttnn backend runs the BERT on the device (the front end still tokenizes with `bert`); its device

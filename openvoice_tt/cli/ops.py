@@ -22,6 +22,7 @@ from openvoice_tt.cli.options import (
     CheckpointsOpt,
     Device,
     DeviceOpt,
+    DevicesOpt,
     JsonOpt,
     LanguageOpt,
     LexiconOpt,
@@ -278,6 +279,7 @@ def serve(
     max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="Largest voice upload.")] = 20.0,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
+    devices: DevicesOpt = None,
     precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
 ) -> None:
@@ -295,6 +297,7 @@ def serve(
         import uvicorn
 
         from openvoice_tt.server import Limits, SpeechService, create_app
+        from openvoice_tt.server.replicas import load_replicas
     except ImportError as e:
         extra = "pip install 'openvoice-tt[serve]'"
         raise InputError(f"serve needs the 'serve' extra ({e.name} is missing): {extra}") from None
@@ -303,13 +306,15 @@ def serve(
     outputs.ensure_output_dir(voices)
     limits = Limits(queue=queue, max_input_chars=max_input_chars, max_upload_bytes=int(max_upload_mb * 2**20))
     with ui.rendered_warnings():
-        pool = api.TTSPool(checkpoints, device.value, precision=precision.value)
-        first = api.find_base_speaker(checkpoints, None)  # its language loads now: a broken model fails here
-        cloner = api.VoiceCloner(checkpoints, device.value, tts=pool.get(first.language), precision=precision.value)
-        service = SpeechService(cloner, voices, limits, pool)
+        indices = api.resolve_replicas(device.value, devices)  # chips opened here, before any model loads
+        # each replica's first language and converter load now: a broken model fails here
+        replicas = load_replicas(checkpoints, device.value, precision.value, indices)
+        service = SpeechService(None, voices, limits, replicas=replicas)
+    cloner = service.cloner
     languages = ", ".join(dict.fromkeys(speaker.language.key for speaker in service.registry.speakers))
+    on = f", {len(indices)} replicas on {cloner.tts.device} {','.join(map(str, indices))}" if devices else ""
     ui.status(
-        f"serving on http://{host}:{port} ({service.cloner.tts.backend} backend, precision "
+        f"serving on http://{host}:{port} ({cloner.tts.backend} backend{on}, precision "
         f"{cloner.tts.precision.mode}; languages {languages}, "
         f"{cloner.tts.language.key} loaded, the others on first use; voices in {voices})"
     )

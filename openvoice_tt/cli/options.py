@@ -65,6 +65,15 @@ PrecisionOpt = Annotated[
         "(the reference); durations are the same in each.",
     ),
 ]
+DevicesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--devices",
+        help="One pipeline replica per chip (--device tt) or GPU (--device cuda): all, or ids such as 0,1; items "
+        "and requests are spread across them (default: chip or GPU 0 alone; `openvoice-tt doctor` lists the chips).",
+        show_default=False,
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="Output audio file, or - for stdout.")]

@@ -75,6 +75,7 @@ def create_app(service: SpeechService) -> FastAPI:
         return {
             "status": "ok",
             "device": tts.device,
+            "devices": [replica.index for replica in service.replicas],
             "backend": tts.backend,
             "precision": {"synth": tts.precision.to_json(), "convert": converter.precision.to_json()},
             "queue": queued,
@@ -134,7 +135,7 @@ def create_app(service: SpeechService) -> FastAPI:
         if not isinstance(voice, str):
             raise ApiError(400, "voice must be a voice name (GET /v1/voices lists them)", "voice")
         rate, stream, said = service.speech(text, voice, speed, seed, body.get("language"))
-        job = Job(lambda: _encode(stream(), fmt, rate), limits.item_timeout_seconds)
+        job = Job(lambda replica: _encode(stream(replica), fmt, rate), limits.item_timeout_seconds)
         first = await run(job)
         headers = {"X-Sample-Rate": str(rate), **said, **warnings_header(told(job))}
         return ClosingStream(

@@ -19,6 +19,7 @@ import numpy as np
 
 from openvoice_tt.server.errors import ApiError, PathScrubber, shown
 from openvoice_tt.server.limits import Limits
+from openvoice_tt.server.replicas import Replica
 from openvoice_tt.server.voices import VoiceRegistry
 from openvoice_tt.server.worker import DeviceQueue
 
@@ -44,23 +45,33 @@ class SpeechService:
     `cloner` holds the converter and the TTS stored voices speak through by default; `pool` (made from the
     cloner's checkpoint folder, device and requested precision when not given) holds one TTS per language,
     the cloner's included, each loaded on its language's first request (on the device worker) and kept.
+    `replicas` (`serve --devices`: one per chip or GPU, `replicas.load_replicas`) replace that one pair: the
+    first is `cloner` and `pool`, and each gets a worker of the device queue.
     """
 
     def __init__(
-        self, cloner: VoiceCloner, voices: Path, limits: Limits = Limits(), pool: TTSPool | None = None
+        self,
+        cloner: VoiceCloner | None,
+        voices: Path,
+        limits: Limits = Limits(),
+        pool: TTSPool | None = None,
+        replicas: list[Replica] | None = None,
     ) -> None:
         from openvoice_tt.api import TTSPool
 
-        self.cloner = cloner
-        tts = cloner.tts
-        self.pool = (
-            pool if pool is not None else TTSPool(tts.checkpoints, tts.device, precision=tts.precision.requested)
-        )
-        self.pool.add(cloner.tts)
-        self.registry = VoiceRegistry(cloner, voices, limits.max_reference_seconds)
+        if replicas is None:
+            assert cloner is not None
+            tts = cloner.tts
+            pool = pool if pool is not None else TTSPool(tts.checkpoints, tts.device, precision=tts.precision.requested)
+            replicas = [Replica(pool, cloner, tts.device_index)]
+        for replica in replicas:
+            replica.pool.add(replica.cloner.tts)
+        self.replicas = replicas
+        self.cloner, self.pool = replicas[0].cloner, replicas[0].pool
+        self.registry = VoiceRegistry(self.cloner, voices, limits.max_reference_seconds)
         self.voices = self.registry.folder
         self.limits = limits
-        self.queue = DeviceQueue(limits.queue)
+        self.queue = DeviceQueue(limits.queue, replicas)
         self.uploads = Path(tempfile.mkdtemp(prefix="openvoice-tt-uploads-"))
         self.scrub = PathScrubber(self._private_folders())
 
@@ -87,7 +98,7 @@ class SpeechService:
     def claim(self, name: str, replace: bool) -> AbstractContextManager[Path]:
         return self.registry.claim(name, replace)
 
-    def register(self, name: str, target: Path, files: list[Path], replace: bool) -> Callable[[], Iterator[Any]]:
+    def register(self, name: str, target: Path, files: list[Path], replace: bool) -> Callable[[Replica], Iterator[Any]]:
         return self.registry.register(name, target, files, replace)
 
     def check_references(self, files: list[Path]) -> None:
@@ -95,8 +106,9 @@ class SpeechService:
 
     def speech(
         self, text: str, voice: str, speed: float, seed: int, language: str | None = None
-    ) -> tuple[int, Callable[[], Iterator[np.ndarray]], dict[str, str]]:
-        """(sample rate, a function that streams the audio, the headers saying which language speaks) for a
+    ) -> tuple[int, Callable[[Replica], Iterator[np.ndarray]], dict[str, str]]:
+        """(sample rate, a function that streams the audio with a replica's models, the headers saying which
+        language speaks) for a
         request; the voice and language are checked here. A base speaker speaks with its language's TTS; a
         stored voice is cloned from `language`'s TTS (its first speaker: cross-lingual cloning) when one is
         named, else from that of the language detected from `text` among the installed ones
@@ -110,7 +122,7 @@ class SpeechService:
             self._require_packages(speaker.language)
             rate, name, code = self.registry.sample_rates[speaker.language.code], speaker.name, speaker.language
             said = {LANGUAGE_HEADER: code.key}
-            return rate, lambda: self.pool.get(code).stream(text, name, speed=speed, seed=seed), said
+            return rate, lambda replica: replica.pool.get(code).stream(text, name, speed=speed, seed=seed), said
         if chosen is not None and self.base_speaker(voice) is not None:
             raise ApiError(400, f"voice '{voice}' is not a {chosen.name} speaker (GET /v1/voices lists them)", "voice")
         se = self._mixed_voice(voice) if _is_mix(voice) else self._stored_voice(voice)
@@ -120,9 +132,12 @@ class SpeechService:
             said[LANGUAGE_REASON_HEADER] = json.dumps(reason)  # ASCII: a header value is Latin-1 at most
         said = {LANGUAGE_HEADER: chosen.key, **said}
         self._require_packages(chosen)
-        if chosen is self.cloner.tts.language:
-            return self.cloner.sample_rate, lambda: self.cloner.stream(text, se=se, speed=speed, seed=seed), said
-        return self.cloner.sample_rate, lambda: self._cloner(chosen).stream(text, se=se, speed=speed, seed=seed), said
+        language = chosen
+        return (
+            self.cloner.sample_rate,
+            lambda replica: replica.cloner_for(language).stream(text, se=se, speed=speed, seed=seed),
+            said,
+        )
 
     def _stored_voice(self, voice: str) -> Path:
         """The file of stored voice `voice`; 400 naming the voices when there is none."""
@@ -216,12 +231,6 @@ class SpeechService:
                 code="language_unavailable",
                 kind="server_error",
             )
-
-    def _cloner(self, language: Language) -> VoiceCloner:
-        """A cloner over `language`'s TTS (loaded now if it is its first use) and the one converter."""
-        from openvoice_tt.api import VoiceCloner
-
-        return VoiceCloner(tts=self.pool.get(language), converter=self.cloner.converter)
 
     def new_upload(self) -> Path:
         fd, name = tempfile.mkstemp(dir=self.uploads, suffix=".audio")

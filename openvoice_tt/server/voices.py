@@ -112,8 +112,9 @@ class VoiceRegistry:
             with self.lock:
                 self.registering.discard(key)
 
-    def register(self, name: str, target: Path, files: list[Path], replace: bool) -> Callable[[], Iterator[Any]]:
-        """Work for the device queue: the embedding of `files` stored as voice `name` at `target`. Written
+    def register(self, name: str, target: Path, files: list[Path], replace: bool) -> Callable[[Any], Iterator[Any]]:
+        """Work for the device queue, run with any replica's converter (`replica.cloner`: each replica's
+        gives the same embedding): the embedding of `files` stored as voice `name` at `target`. Written
         whole beside it first, then hard-linked in (fails if the name exists: 409) or, with `replace`,
         renamed over it: a reader sees the old voice or the new one, never a part, and never a voice
         replaced that the request did not ask to replace. The embedding cache is not used: a cache hit
@@ -121,9 +122,9 @@ class VoiceRegistry:
         is the server's store of embeddings)."""
         from openvoice_tt.api import save_se
 
-        def produce() -> Iterator[dict[str, Any]]:
+        def produce(replica: Any) -> Iterator[dict[str, Any]]:
             self.check_references(files)
-            embedding = self.cloner.converter.extract_se(files, use_cache=False)
+            embedding = replica.cloner.converter.extract_se(files, use_cache=False)
             staged = target.with_name(f".{name}.{uuid.uuid4().hex[:12]}.partial")
             try:
                 save_se(embedding, staged)

@@ -1,7 +1,7 @@
 """Warnings about a request (words left out of the text, a short reference), collected for its client.
 
 Why: the library tells its caller about its input through UserWarnings, which a CLI user sees on the
-terminal but an HTTP client never would. The device worker collects the ones its job raises (`collected`);
+terminal but an HTTP client never would. The device workers collect the ones their jobs raise (`WarningRouter`);
 the client gets them in the `X-OpenVoice-Warnings` header (`warnings_header`: a JSON list, ASCII) and, for
 JSON answers, a "warnings" field, and the server's log still shows them.
 """
@@ -20,30 +20,60 @@ MAX_WARNINGS_HEADER = 4096  # bytes: well under the 8 KiB that proxies and clien
 MAX_WARNING_CHARS = 500
 
 
-@contextlib.contextmanager
-def collected(into: list[str]) -> Iterator[None]:
-    """Within the block, every UserWarning this thread raises (what the library says about its input:
-    words left out, a short reference, a fallback) is appended to `into` (once per message) and still shown
-    as before (the server's log). Each one is shown, not only the first from its line: the same words left
-    out again are news to the next request. Other categories (a library's DeprecationWarning) concern the
-    server's code, not the request: they are neither collected nor repeated.
+class WarningRouter:
+    """Routes the UserWarnings each device worker thread raises (what the library says about its input:
+    words left out, a short reference, a fallback) to the list of the job that thread runs (`collecting`),
+    once per message, and still shows them as before (the server's log). Each one is shown, not only the
+    first from its line: the same words left out again are news to the next request. Other categories (a
+    library's DeprecationWarning) concern the server's code, not the request: they are neither collected
+    nor repeated.
 
-    The warnings module's state is process-wide (Python 3.12 has no per-thread warning filters), so while
-    the block runs other threads' UserWarnings are shown each time too; they are told apart by thread and
-    never reach `into`. Only the device worker enters this block, one job at a time."""
-    thread = threading.get_ident()
-    with warnings.catch_warnings():
+    The warnings module's state is process-wide (Python 3.12 has no per-thread warning filters) and
+    `catch_warnings` blocks entered by several threads at once restore it out of order, so the router
+    changes it while any job collects (installed by the first, restored by the last, under one lock) and
+    tells the workers' jobs apart by thread; warnings of threads with no job never reach a list."""
+
+    def __init__(self) -> None:
+        self._lists: dict[int, list[str]] = {}
+        self._lock = threading.Lock()
+        self._saved: Any = None
+        self._shown: Any = warnings.showwarning  # what showed warnings before the router was last installed
+
+    def _install(self) -> None:
+        self._saved = (warnings.filters[:], warnings.showwarning)
+        self._shown = warnings.showwarning
         warnings.simplefilter("always", UserWarning)
-        shown = warnings.showwarning
+        warnings.showwarning = self._show
 
-        def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-            text = str(message)
-            if threading.get_ident() == thread and issubclass(category, UserWarning) and text not in into:
+    def _uninstall(self) -> None:
+        filters, shown = self._saved
+        warnings.filters[:] = filters
+        warnings.showwarning = shown
+        self._saved = None
+
+    def _show(self, message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        text = str(message)
+        with self._lock:
+            into = self._lists.get(threading.get_ident())
+            if into is not None and issubclass(category, UserWarning) and text not in into:
                 into.append(text)
-            shown(message, category, *args, **kwargs)
+        self._shown(message, category, *args, **kwargs)
 
-        warnings.showwarning = show
-        yield
+    @contextlib.contextmanager
+    def collecting(self, into: list[str]) -> Iterator[None]:
+        """Within the block, this thread's UserWarnings are appended to `into`."""
+        thread = threading.get_ident()
+        with self._lock:
+            if not self._lists:
+                self._install()
+            self._lists[thread] = into
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._lists.pop(thread, None)
+                if not self._lists:
+                    self._uninstall()
 
 
 def warnings_header(messages: list[str]) -> dict[str, str]:

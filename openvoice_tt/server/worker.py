@@ -1,9 +1,10 @@
-"""The device worker: every request that computes runs on one thread, one at a time.
+"""The device workers: every request that computes runs on a replica's thread, one at a time per replica.
 
-Why: the device (a Tenstorrent chip, a GPU) and the loaded models are not to be shared between requests,
-and a server that queues without bound only answers later and later. `DeviceQueue` runs `Job`s in order on
-one thread and refuses (503 at once) a request when `limit` are already running or waiting. A job hands
-its pieces over through a small queue, so a client that reads slowly holds the device and one that leaves
+Why: a device (a Tenstorrent chip, a GPU) and the models loaded on it are not to be shared between
+requests, and a server that queues without bound only answers later and later. `DeviceQueue` runs `Job`s
+in order, each on the first free replica (one thread per replica: one per chip with `serve --devices`, else
+one), and refuses (503 at once) a request when `limit` are already running or waiting. A job hands its
+pieces over through a small queue, so a client that reads slowly holds its replica and one that leaves
 releases it at the next piece.
 """
 
@@ -13,22 +14,23 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from openvoice_tt.server.errors import ApiError
-from openvoice_tt.server.warnings import collected
+from openvoice_tt.server.warnings import WarningRouter
 
 DONE = object()  # the end of a job's pieces
 
 
 class Job:
-    """One request's work: `produce()` yields pieces, which the worker hands over through a small queue
+    """One request's work: `produce(replica)` yields pieces, computed with the models of the replica that
+    runs it, which the worker hands over through a small queue
     (so a client that reads slowly holds the device, and one that leaves releases it at the next piece).
     `warnings` collects what the work warned about, in order, once each; whatever came before a piece is
     there when the reader gets that piece."""
 
-    def __init__(self, produce: Callable[[], Iterator[Any]], timeout: float) -> None:
+    def __init__(self, produce: Callable[[Any], Iterator[Any]], timeout: float) -> None:
         self.produce = produce
         self.timeout = timeout  # a reader that takes nothing for this long is taken to have gone
         self.out: queue.Queue[Any] = queue.Queue(maxsize=2)
@@ -59,15 +61,21 @@ class Job:
 
 
 class DeviceQueue:
-    """Runs jobs one at a time on one worker thread; refuses a job when `limit` are running or waiting."""
+    """Runs jobs on one worker thread per replica, each replica one job at a time; refuses a job when
+    `limit` are running or waiting."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, replicas: Sequence[Any] = (None,)) -> None:
         self.limit = limit
         self.jobs: queue.Queue[Job | None] = queue.Queue()
         self.pending = 0
         self.lock = threading.Lock()
-        self.worker = threading.Thread(target=self._work, name="openvoice-tt-device", daemon=True)
-        self.worker.start()
+        self.warnings = WarningRouter()
+        self.workers = [
+            threading.Thread(target=self._work, args=(replica,), name=f"openvoice-tt-device-{n}", daemon=True)
+            for n, replica in enumerate(replicas)
+        ]
+        for worker in self.workers:
+            worker.start()
 
     def submit(self, job: Job) -> None:
         with self.lock:
@@ -81,18 +89,21 @@ class DeviceQueue:
         self.jobs.put(job)
 
     def stop(self) -> None:
-        """Let the worker end after the jobs already queued (stopping twice is harmless)."""
-        self.jobs.put(None)
+        """Let every worker end after the jobs already queued (stopping twice is harmless)."""
+        for _ in self.workers:
+            self.jobs.put(None)
 
     def join(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for the worker to end (after `stop`): True if it has."""
-        self.worker.join(timeout)
-        return not self.worker.is_alive()
+        """Wait up to `timeout` seconds in all for the workers to end (after `stop`): True if all have."""
+        deadline = time.monotonic() + timeout
+        for worker in self.workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+        return not any(worker.is_alive() for worker in self.workers)
 
-    def _work(self) -> None:
+    def _work(self, replica: Any) -> None:
         while (job := self.jobs.get()) is not None:
             try:
-                if not job.cancelled.is_set() and self._run(job):
+                if not job.cancelled.is_set() and self._run(job, replica):
                     job.hand_over(DONE)
             except Exception as e:  # handed to the request, which answers it as JSON
                 job.hand_over(e)
@@ -101,9 +112,8 @@ class DeviceQueue:
                 with self.lock:
                     self.pending -= 1
 
-    @staticmethod
-    def _run(job: Job) -> bool:
+    def _run(self, job: Job, replica: Any) -> bool:
         """Hand over every piece of `job`; False if its reader left. Warnings are collected only while the
         work runs, so the end (or the error) reaches the reader after the collecting has stopped."""
-        with collected(job.warnings), contextlib.closing(job.produce()) as pieces:
+        with self.warnings.collecting(job.warnings), contextlib.closing(job.produce(replica)) as pieces:
             return all(job.hand_over(piece) for piece in pieces)

@@ -335,11 +335,22 @@ def open_ttnn_device(l1_small_size: int = L1_SMALL_SIZE, trace: TraceSettings = 
     import ttnn
 
     kind = "mock" if mock else "hardware"
-    traced = trace.active(kind)
-    if traced and mock:
-        raise DeviceError("trace capture needs a chip: ttnn's mock devices abort in it (TraceSettings.enabled)")
+    traced = check_trace(trace, kind)
     queues = {"num_command_queues": 2 if trace.upload_queue else 1, "trace_region_size": trace.region_bytes}
     handle = ttnn.open_device(device_id=0, l1_small_size=l1_small_size, **(queues if traced else {}))
+    return ttnn_device(ttnn, handle, kind, trace)
+
+
+def check_trace(trace: TraceSettings, kind: str) -> bool:
+    """Whether forwards are traced on a device of `kind`; a DeviceError for traces asked of a mock."""
+    traced = trace.active(kind)
+    if traced and kind == "mock":
+        raise DeviceError("trace capture needs a chip: ttnn's mock devices abort in it (TraceSettings.enabled)")
+    return traced
+
+
+def ttnn_device(ttnn: ModuleType, handle: Any, kind: str, trace: TraceSettings) -> TtDevice:
+    """A `TtDevice` around an open ttnn device (a chip opened alone, or one chip's submesh of a card)."""
     arch = str(handle.arch()).split(".")[-1].lower()
     device = TtDevice(OpTrace(ttnn), handle, kind, arch, trace=trace)
     device.budget.meter = partial(l1_small_usage, ttnn, handle)

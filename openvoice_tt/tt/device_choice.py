@@ -9,6 +9,7 @@ Values (surrounding blanks and letter case are ignored):
   emulation, emulation:faithful   the CPU emulation of ttnn, computing what a chip computes
   emulation:exact                 the CPU emulation in float32 with storage rounding only (debugging)
   mock:wormhole_n150, mock:blackhole_p150   ttnn's mock device: validates ops, computes nothing
+  mock:wormhole_n300, mock:wormhole_t3000   a mock card of 2 / 8 Wormhole chips (`--devices`)
 
 An empty value means the same as an unset one (hardware): `OPENVOICE_TT_DEVICE= openvoice-tt ...` is how
 a shell user clears a variable for one command, and it must not turn into an error.
@@ -28,10 +29,14 @@ TT_DEVICE_ENV = "OPENVOICE_TT_DEVICE"
 # Set by `tt.device.configure_mock` (or by hand): ttnn then opens a mock device in place of a chip.
 MOCK_ENV = "TT_METAL_MOCK_CLUSTER_DESC_PATH"
 EMULATION_MODES = ("faithful", "exact")
-# mock device name -> its cluster descriptor (package data under tt/mock_devices/)
+# mock device name -> its cluster descriptor (package data under tt/mock_devices/): UMD's format, one chip
+# (N150, P150), or a card of several: an N300 (two Wormhole chips joined by ethernet, one on PCIe) and a
+# T3000 (four N300s, eight chips in a 2 x 4 mesh), which `--devices` opens as one submesh per chip
 MOCK_DESCRIPTORS = {
     "wormhole_n150": "wormhole_N150.yaml",
     "blackhole_p150": "blackhole_P150.yaml",
+    "wormhole_n300": "wormhole_N300.yaml",
+    "wormhole_t3000": "wormhole_T3000.yaml",
 }
 VALID_VALUES = (
     "hardware",
@@ -81,3 +86,37 @@ def device_choice(environ: Mapping[str, str] | None = None) -> DeviceChoice:
             f"or ask for a mock explicitly with {TT_DEVICE_ENV}=mock:wormhole_n150"
         )
     return choice
+
+
+@dataclass(frozen=True)
+class ChipSelection:
+    """Which chips `--devices` names: `ids` in the order given, or None for every chip the card has."""
+
+    ids: tuple[int, ...] | None = (0,)
+
+    @property
+    def every(self) -> bool:
+        return self.ids is None
+
+    def __str__(self) -> str:
+        return "all" if self.ids is None else ",".join(map(str, self.ids))
+
+
+MAX_CHIPS = 64  # more ids than any Tenstorrent system has chips: a typo, not a card
+
+
+def parse_chips(value: str) -> ChipSelection:
+    """`--devices` -> ChipSelection: "all", or chip ids separated by commas ("0,1"), each once; a one-line
+    DeviceError otherwise. Whether the ids exist is known only when the card is opened (`tt.card`)."""
+    text = value.strip().lower()
+    if text == "all":
+        return ChipSelection(None)
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() and part.isascii() for part in parts):
+        raise DeviceError(f"--devices {value!r}: use all, or chip ids separated by commas such as 0,1")
+    ids = tuple(int(part) for part in parts)
+    if len(set(ids)) != len(ids):
+        raise DeviceError(f"--devices {value!r}: each chip once")
+    if len(ids) > MAX_CHIPS or max(ids) >= MAX_CHIPS:
+        raise DeviceError(f"--devices {value!r}: at most {MAX_CHIPS} chips, ids below {MAX_CHIPS}")
+    return ChipSelection(ids)

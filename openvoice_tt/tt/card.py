@@ -1,0 +1,116 @@
+"""Every chip a process uses: one `TtDevice` per chip, each a pipeline replica's own device.
+
+An N300 has two Wormhole chips and a T3000 eight. The way tt-metal's data-parallel demos use them is one
+mesh device over the card, split into 1 x 1 submeshes (`MeshDevice.create_submeshes`), each then driven as
+a device of its own: here each submesh gets its own `TtDevice` (program cache, weights, input slots,
+traces), so a replica built on it shares nothing with the others. The whole card is opened even when
+`--devices` names fewer chips: ttnn opens a mesh of the system's shape, and the chips left out stay idle.
+
+One chip alone (chip 0, the default) is opened as before, with `ttnn.open_device`: the path every
+single-chip command has always taken. The emulation has no card: it gives each named chip an emulated
+device of its own (chip ids are only names there), and `all` is one chip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from openvoice_tt.errors import DeviceError
+from openvoice_tt.tt.device import (
+    L1_SMALL_SIZE,
+    TtDevice,
+    check_trace,
+    configure_mock,
+    hardware_available,
+    open_emulated_device,
+    open_ttnn_device,
+    ttnn_device,
+    ttnn_installed,
+)
+from openvoice_tt.tt.device_choice import ChipSelection, DeviceChoice
+from openvoice_tt.tt.settings import TraceSettings
+
+
+@dataclass
+class Card:
+    """The open chips: `devices` by chip id (in the order `--devices` named them); `mesh` the parent mesh
+    device when the chips were opened as submeshes (closed after them), `spare` the submeshes not used."""
+
+    devices: dict[int, TtDevice]
+    mesh: Any = None
+    spare: list[Any] = field(default_factory=list)
+    chips_on_card: int = 1
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(self.devices)
+
+    def device(self, chip: int) -> TtDevice:
+        """The device of `chip`; a DeviceError naming the open chips if it is not one of them."""
+        if chip not in self.devices:
+            raise DeviceError(f"chip {chip} is not open (open: {', '.join(map(str, self.ids))})")
+        return self.devices[chip]
+
+    def close(self) -> None:
+        """Close every chip, then the mesh they were split from (ttnn requires that order)."""
+        for device in self.devices.values():
+            device.close()
+        if self.mesh is not None:
+            import ttnn
+
+            for submesh in self.spare:
+                ttnn.close_mesh_device(submesh)
+            ttnn.close_mesh_device(self.mesh)
+        self.devices, self.spare, self.mesh = {}, [], None
+
+
+def chip_count(choice: DeviceChoice) -> int | None:
+    """How many chips the device `choice` names has (ttnn's count: a chip's card, or the mock's descriptor);
+    None for the emulation, which emulates as many as are named. Call before the first `import ttnn` only
+    through `open_card` (a mock must be configured first)."""
+    if choice.kind == "emulation":
+        return None
+    if choice.kind == "mock":
+        configure_mock(choice.variant or "")
+    elif not hardware_available():
+        raise DeviceError("no Tenstorrent device found (ttnn sees no chip); use --device cpu")
+    if not ttnn_installed():
+        raise DeviceError("ttnn is not installed: pip install 'openvoice-tt[tt]' (Python 3.10 or 3.12)")
+    import ttnn
+
+    return int(ttnn.GetNumAvailableDevices())
+
+
+def open_card(choice: DeviceChoice, chips: ChipSelection, trace: TraceSettings = TraceSettings()) -> Card:
+    """Open the chips `chips` names on the device `choice` names; a DeviceError naming the chips there are
+    when an id is not one of them. The caller owns the card and closes it (`Card.close`)."""
+    if choice.kind == "emulation":
+        ids = chips.ids or (0,)
+        devices = {chip: open_emulated_device(choice.variant or "faithful", trace) for chip in ids}
+        return Card(devices, chips_on_card=len(ids))
+    count = chip_count(choice)
+    assert count is not None
+    ids = chips.ids if chips.ids is not None else tuple(range(count))
+    missing = [chip for chip in ids if chip >= count]
+    if missing:
+        raise DeviceError(
+            f"--devices {chips}: no chip {', '.join(map(str, missing))} here ({count} chip{'s' * (count != 1)}: "
+            f"ids 0 to {count - 1}; `openvoice-tt doctor` lists them)"
+        )
+    if ids == (0,):
+        return Card({0: open_ttnn_device(trace=trace)}, chips_on_card=count)
+    return _open_submeshes(choice, ids, count, trace)
+
+
+def _open_submeshes(choice: DeviceChoice, ids: tuple[int, ...], count: int, trace: TraceSettings) -> Card:
+    """The card as one mesh of the system's shape, split into 1 x 1 submeshes; `ids` get a device each."""
+    import ttnn
+
+    kind = choice.kind
+    traced = check_trace(trace, kind)
+    queues = {"num_command_queues": 2 if trace.upload_queue else 1, "trace_region_size": trace.region_bytes}
+    mesh = ttnn.open_mesh_device(l1_small_size=L1_SMALL_SIZE, **(queues if traced else {}))
+    submeshes = {int(sub.get_device_ids()[0]): sub for sub in mesh.create_submeshes(ttnn.MeshShape(1, 1))}
+    devices = {chip: ttnn_device(ttnn, submeshes.pop(chip), kind, trace) for chip in ids}
+    return Card(devices, mesh=mesh, spare=list(submeshes.values()), chips_on_card=count)
