@@ -49,7 +49,7 @@ def resolve_replicas(device: str, devices: str | None) -> tuple[int, ...]:
             backends.torch_device("cuda", index)  # a GPU that is not there: DeviceError naming the count
         return ids
     raise DeviceError(
-        f"--devices {devices}: the CPU is one device (--devices picks chips with --device tt or GPUs with --device cuda)"
+        f"--devices {devices}: the CPU is one device (--devices picks chips: --device tt, or GPUs: --device cuda)"
     )
 
 
