@@ -16,6 +16,7 @@ from openvoice_tt.cli.options import (
     CheckpointsOpt,
     Device,
     DeviceOpt,
+    DevicesOpt,
     JsonOpt,
     LanguageOpt,
     Precision,
@@ -43,6 +44,7 @@ def bench(
             show_default=False,
         ),
     ] = None,
+    devices: DevicesOpt = None,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -50,7 +52,8 @@ def bench(
 
     Five built-in sentences (2 to 25 s of speech), after one warm-up utterance. Per stage and per second
     of audio: host seconds, and with --device tt the device programs launched (counted in an extra untimed
-    pass; not on the emulation) and, on a chip, device seconds.
+    pass; not on the emulation) and, on a chip, device seconds. With --devices: items per second (a synth
+    and a clone of each sentence) on one replica and on one per chip, side by side, instead.
 
     Example: openvoice-tt bench --device cpu --json
     """
@@ -58,6 +61,9 @@ def bench(
 
     ui = Ui(quiet)
     precisions = [p.value for p in precision or [Precision.auto]]
+    if devices is not None:
+        _throughput(ui, checkpoints, device.value, devices, precisions, repeat, json_out)
+        return
     with ui.rendered_warnings(), ui.progress("benchmarking") as progress:
         reports = run_precisions(checkpoints, device.value, precisions, reference, repeat, on_step=progress)
     if json_out:
@@ -67,6 +73,25 @@ def bench(
             render.bench(ui, report)
         if len(reports) > 1:
             render.bench_precisions(ui, precisions_json(reports)["side_by_side"])
+
+
+def _throughput(
+    ui: Ui, checkpoints: object, device: str, devices: str, precisions: list[str], repeat: int, json_out: bool
+) -> None:
+    """`bench --devices`: one precision (a second makes no sense side by side with replica counts)."""
+    from openvoice_tt.errors import InputError
+    from openvoice_tt.throughput import run_throughput
+
+    if len(precisions) > 1:
+        raise InputError("bench --devices takes one --precision (compare precisions without --devices)")
+    with ui.rendered_warnings():
+        indices = api.resolve_replicas(device, devices)
+        with ui.progress("benchmarking replicas") as progress:
+            report = run_throughput(checkpoints, device, indices, repeat, on_step=progress, precision=precisions[0])
+    if json_out:
+        Ui.json(report.to_json())
+    elif not ui.quiet:
+        render.throughput(ui, report.to_json())
 
 
 @guarded

@@ -141,6 +141,23 @@ def bench(ui: Ui, report: Any) -> None:
     per_audio_second(ui, report)
 
 
+def throughput(ui: Ui, report: dict[str, Any]) -> None:
+    """`bench --devices`: items per second on one replica and on one per chip, side by side."""
+    from rich.table import Table
+
+    table = Table("replicas", "items", "seconds", "items/s", "audio s/s", "speedup", box=None)
+    for run in report["runs"]:
+        cells = (run["replicas"], run["items"], f"{run['seconds']:.2f}", f"{run['items_per_second']:.3f}")
+        table.add_row(*map(str, cells), f"{run['audio_seconds_per_second']:.3f}", f"{run['speedup']:.2f}x")
+    where = report["tt_device"] or report["device"]
+    ui.out.print(
+        f"{where} (backend {report['backend']}), devices {','.join(map(str, report['devices']))}; replicas loaded "
+        f"in {report['load_seconds']:.1f} s; same audio on every replica: {'yes' if report['same_audio'] else 'NO'}",
+        markup=False,
+    )
+    ui.out.print(table)
+
+
 def bench_precisions(ui: Ui, rows: list[dict[str, Any]]) -> None:
     """The RTFs of several --precision runs side by side (ratio: to the first run's)."""
     from rich.table import Table
