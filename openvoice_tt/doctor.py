@@ -137,7 +137,7 @@ def _tenstorrent() -> Check:
     """What `--device tt` would get: the value of OPENVOICE_TT_DEVICE is read by the backend's own parser
     (`tt.device_choice`), so a value doctor accepts opens, and one it refuses fails `synth --device tt`
     with the same message."""
-    from openvoice_tt.backends import tt_device
+    from openvoice_tt.backends import TT_DEVICE, tt_device
     from openvoice_tt.tt.device import hardware_available, ttnn_installed
     from openvoice_tt.tt.device_choice import TT_DEVICE_ENV, device_choice
 
@@ -147,7 +147,11 @@ def _tenstorrent() -> Check:
     except OpenVoiceError as e:
         return Check("tenstorrent device", FAIL, str(e), hint)
     if choice.kind == "emulation":
-        return Check("tenstorrent device", OK, f"host emulation of ttnn on the CPU ({TT_DEVICE_ENV}={choice})")
+        return Check(
+            "tenstorrent device",
+            OK,
+            f"host emulation of ttnn on the CPU ({TT_DEVICE_ENV}={choice}; --devices: one emulated chip per id named)",
+        )
     if not ttnn_installed():
         return Check("tenstorrent device", INFO, "not checked (ttnn is not installed)")
     try:
@@ -157,13 +161,21 @@ def _tenstorrent() -> Check:
             device = tt_device()  # opens it: the arch comes from the device itself
     except OpenVoiceError as e:  # a broken chip, or a mock that cannot open: --device auto would fail too
         return Check("tenstorrent device", FAIL, str(e), hint)
+    chips = _chips(TT_DEVICE.card.chips_on_card if TT_DEVICE.card is not None else 1)
     if device.kind == "mock":
         return Check(
             "tenstorrent device",
             OK,
-            f"mock {device.arch} ({choice.variant}): validates ops, computes nothing",
+            f"mock {device.arch} ({choice.variant}), {chips}: validates ops, computes nothing",
         )
-    return Check("tenstorrent device", OK, f"real {device.arch} chip (--device tt; auto uses it)")
+    return Check("tenstorrent device", OK, f"real {device.arch}, {chips} (--device tt; auto uses it)")
+
+
+def _chips(count: int) -> str:
+    """The chips `--devices` can name, e.g. "2 chips (ids 0-1: --devices all or 0,1, one replica each)"."""
+    if count == 1:
+        return "1 chip (id 0)"
+    return f"{count} chips (ids 0-{count - 1}: --devices all or 0,1, one replica each)"
 
 
 def _speech_detection() -> Check:
