@@ -19,6 +19,7 @@ from openvoice_tt.api.replicas import spread
 from openvoice_tt.cli import app
 from openvoice_tt.errors import DeviceError
 from openvoice_tt.server.worker import DONE, DeviceQueue, Job
+from openvoice_tt.streaming import pcm16
 from openvoice_tt.tt.device_choice import TT_DEVICE_ENV, ChipSelection, parse_chips
 
 
@@ -203,3 +204,44 @@ def test_bench_devices_takes_one_precision(tiny_checkpoints: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "error: bench --devices takes one --precision (compare precisions without --devices)"
     ]
+
+
+@pytest.mark.usefixtures("tool_environment", "fresh_tt_device")
+@pytest.mark.filterwarnings("ignore:no BERT model")
+def test_serve_devices_loads_a_replica_per_chip_and_each_answers_one_chips_bytes(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve --device tt --devices 0,1` on the emulation: two replicas, each on its own chip's device with
+    its own models, /health lists them, and what either answers is what one chip computes."""
+    from fastapi.testclient import TestClient
+
+    from tests.test_server import served_by_cli
+
+    monkeypatch.setenv(TT_DEVICE_ENV, "emulation")
+    monkeypatch.setenv(backends.TT_CACHE_ENV, str(tmp_path / "tt-weights"))
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    stored = voices / "stored.pth"
+    stored.write_bytes((tiny_checkpoints / "base_speakers" / "ses" / "en-br.pth").read_bytes())
+    text = "Two chips serve."
+    one_chip = api.VoiceCloner(tiny_checkpoints, "tt")
+    expected = {
+        "EN-US": one_chip.tts.synth(text, seed=4).audio,
+        "stored": np.concatenate(list(one_chip.stream(text, se=stored, seed=4))),
+    }
+    backends.close_tt_device()
+    result, started = served_by_cli(tiny_checkpoints, voices, monkeypatch, "-d", "tt", "--devices", "0,1")
+    assert result.exit_code == 0, result.output
+    assert "tt backend, 2 replicas on tt 0,1, precision" in result.stderr
+    ((app, service),) = started
+    devices = [replica.cloner.tts.synthesizer.device for replica in service.replicas]
+    assert devices == [backends.tt_device(0), backends.tt_device(1)] and devices[0] is not devices[1]
+    assert [replica.cloner.converter.converter.device for replica in service.replicas] == devices
+    with TestClient(app) as client:
+        assert client.get("/health").json()["devices"] == [0, 1]
+        for _ in range(2):  # whichever of the two workers (replicas) takes a request, the bytes are one chip's
+            for voice, samples in expected.items():
+                body = {"model": "openvoice-tt", "voice": voice, "input": text, "seed": 4}
+                response = client.post("/v1/audio/speech", json=body)
+                assert response.status_code == 200, response.text
+                assert response.content[44:] == pcm16(samples), voice
