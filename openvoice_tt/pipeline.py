@@ -176,8 +176,9 @@ def timed_words(chunk: Chunk, out: Synthesized, hop: int, offset: int) -> list[W
     if out.durations is None:
         raise RuntimeError("word timings need the synthesizer's durations, and this one did not return them")
     inputs = chunk.inputs
-    words = getattr(inputs, "words", ())
-    return chunk_words(list(out.durations), inputs.word2ph, inputs.phones, words, chunk.text, hop, offset)
+    words, word_phones = getattr(inputs, "words", ()), getattr(inputs, "word_phones", ())
+    durations = list(out.durations)
+    return chunk_words(durations, inputs.word2ph, inputs.phones, words, chunk.text, hop, offset, word_phones)
 
 
 def synthesize(
