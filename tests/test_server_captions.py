@@ -29,12 +29,14 @@ LONG = (
 
 
 @pytest.fixture(scope="module")
-def server(tiny_checkpoints: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SpeechService]]:
+def server(
+    multilingual_checkpoints: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, SpeechService]]:
     voices, cache = tmp_path_factory.mktemp("voices"), tmp_path_factory.mktemp("se-cache")
-    ses = tiny_checkpoints / "base_speakers" / "ses"
+    ses = multilingual_checkpoints / "base_speakers" / "ses"
     shutil.copy(ses / "en-br.pth", voices / "alice.pth")
     shutil.copy(ses / "en-au.pth", voices / "bob.pth")
-    with serving(tiny_checkpoints, voices, cache, Limits(queue=2, max_input_chars=2000)) as served:
+    with serving(multilingual_checkpoints, voices, cache, Limits(queue=2, max_input_chars=2000)) as served:
         yield served
 
 
@@ -62,6 +64,24 @@ def test_a_base_speakers_words_are_the_apis_and_its_audio_the_speech_endpoints(s
     assert body["words"] == words_json(expected, 44100)
     assert (body["format"], body["sample_rate"], body["language"], body["warnings"]) == (fmt, 44100, "en", [])
     assert "phones" not in body["words"][0]
+
+
+@pytest.mark.parametrize(
+    ("voice", "text", "first"),
+    [
+        ("ZH", "你好，我们走吧。", "你好"),
+        ("JP", "こんにちは、元気ですか。", "こんにちは"),
+        ("KR", "안녕하세요, 반갑습니다.", "안녕하세요"),
+    ],
+)
+def test_every_language_has_its_words(server, voice: str, text: str, first: str) -> None:
+    url, service = server
+    answer = post(url, CAPTIONED_PATH, voice=voice, input=text, seed=2)
+    assert answer.status_code == 200, answer.text
+    tts = service.pool.get(service.base_speaker(voice).language)
+    expected = tts.synth(text, seed=2, words=True).words
+    assert answer.json()["words"] == words_json(expected, 44100) and len(expected) >= 2
+    assert answer.json()["words"][0]["text"] == first and answer.json()["words"][0]["source"] == "text"
 
 
 def test_phones_and_a_stored_voice_and_a_mix_are_the_clones_words(server) -> None:

@@ -175,3 +175,30 @@ def test_the_ttnn_emulation_gives_the_same_words(
         timed = tt.synth(text, seed=2, words=True)
         np.testing.assert_array_equal(timed.audio, plain.audio)
         assert timed.words == voices[key].synth(text, seed=2, words=True).words and len(timed.words) >= 3
+
+
+@pytest.mark.parametrize("key", list(TEXTS))
+def test_srt_and_vtt_files_parse_with_the_words(
+    voices: dict[str, api.TTS], multilingual_checkpoints: Path, tmp_path: Path, key: str
+) -> None:
+    """`synth --timestamps` in each language: the SRT and WebVTT files parse (srt, webvtt-py) into one cue
+    per word, the API's words, at their times to the millisecond."""
+    import srt
+    import webvtt
+
+    from tests.test_word_timings import cli, seconds_of
+
+    text = TEXTS[key][:60]
+    spans = [(w.text, w.start / 44100, w.end / 44100) for w in voices[key].synth(text, seed=3, words=True).words]
+    for ext in ("srt", "vtt"):
+        out = tmp_path / f"t.{ext}"
+        args = ("synth", text, "-o", tmp_path / "a.wav", "--language", key, "--seed", 3, "--timestamps", out)
+        result = cli(*args, "--checkpoints", multilingual_checkpoints, "--device", "cpu")
+        assert result.exit_code == 0, result.output
+        if ext == "srt":
+            cues = [(s.content, s.start.total_seconds(), s.end.total_seconds()) for s in srt.parse(out.read_text())]
+        else:
+            cues = [(c.text, seconds_of(c.start), seconds_of(c.end)) for c in webvtt.from_string(out.read_text())]
+        assert [c[0] for c in cues] == [w for w, _, _ in spans] and len(spans) >= 3
+        for (_, start, end), (_, a, b) in zip(cues, spans, strict=True):
+            assert abs(start - a) <= 0.0005 and abs(end - b) <= 0.0005

@@ -9,6 +9,11 @@ pieces (`distribute_phone`) and pads. Tones are all 0 (JP's tone 6), language id
 computed on the katakana text. We do the same, and the model inputs are upstream's exactly wherever
 upstream reads right (tests/text/test_frontend_jp.py, goldens from upstream's own code).
 
+For word timings only (nothing the model sees): MeCab reads a run of katakana as one word, so the words
+timed are pykakasi's (`pykakasi_segments`: its dictionary's words of the text it reads, a kanji word with
+its kana ending or a run of kana), each phone counted to the word whose kana it was read from
+(`kana_phones`), given as `TextInputs.word_phones`.
+
 Deviations, where upstream misreads or crashes (each tested):
   * the long-vowel mark ー repeats the vowel before it (`コーヒー` k o o h i i; upstream's rule `ー/:` gives
     nothing, so it was `k o h i`), and after hiragana it is kept as ー (pykakasi turns `すごーい` into
