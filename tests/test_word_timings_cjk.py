@@ -202,3 +202,27 @@ def test_srt_and_vtt_files_parse_with_the_words(
         assert [c[0] for c in cues] == [w for w, _, _ in spans] and len(spans) >= 3
         for (_, start, end), (_, a, b) in zip(cues, spans, strict=True):
             assert abs(start - a) <= 0.0005 and abs(end - b) <= 0.0005
+
+
+def test_each_word_has_its_own_phones(voices: dict[str, api.TTS]) -> None:
+    """Which phones belong to which word, checked by hand: pinyin and opencpop, the kana table, g2pkk's
+    pronunciation (반갑습니다 is said 반갑씀니다)."""
+    from jamo import hangul_to_jamo
+
+    expected = {
+        "zh": ("你好，我们走吧。", [("你好", "n i h ao"), ("我们", "w o m en"), ("走", "z ou"), ("吧", "b a")]),
+        "jp": (
+            "こんにちは、元気ですか。",
+            [("こんにちは", "k o N n i ch i h a"), ("元気", "g e N k i"), ("ですか", "d e s u k a")],
+        ),
+        "kr": (
+            "안녕하세요, 반갑습니다.",
+            [
+                ("안녕하세요", " ".join(hangul_to_jamo("안녕하세요"))),
+                ("반갑습니다", " ".join(hangul_to_jamo("반갑씀니다"))),
+            ],
+        ),
+    }
+    for key, (text, words) in expected.items():
+        timed = voices[key].synth(text, seed=1, words=True).words
+        assert [(w.text, " ".join(p.phone for p in w.phones)) for w in timed] == words, key
