@@ -371,7 +371,14 @@ class TtSynthesizer:
         params: SynthesisParams,
         noise: NoiseSource,
         timer: StageTimer = NULL_TIMER,
+        durations: bool = False,
     ) -> Synthesized:
+        """`durations`: also download the chunk's durations (a clone's word timings only)."""
+        if durations:
+            wave, samples, frames, per_token = self.model.synthesize_on_device_timed(
+                inputs, speaker_id, params, noise, timer
+            )
+            return Synthesized(wave, per_token.numpy(), frames, samples)
         wave, samples, frames = self.model.synthesize_on_device(inputs, speaker_id, params, noise, timer)
         return Synthesized(wave, None, frames, samples)
 

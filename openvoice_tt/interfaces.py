@@ -82,8 +82,9 @@ class Synthesizer(Protocol):
         params: SynthesisParams,
         noise: NoiseSource,
         timer: StageTimer = NULL_TIMER,
+        durations: bool = False,
     ) -> Synthesized:
-        """Only where `keeps_audio_on_device`: `audio` stays a device tensor."""
+        """Only where `keeps_audio_on_device`: `audio` stays a device tensor; `durations` as in `synthesize`."""
         ...
 
 

@@ -134,7 +134,7 @@ def synthesized(
     for done, chunk in enumerate(chunks, start=1):
         inputs = chunk.inputs if synthesizer.computes_bert else _with_features(chunk.inputs, timer)  # host BERT now
         if durations:
-            yield synthesizer.synthesize(inputs, voice.speaker_id, voice.params, noise, timer, durations=True)
+            yield run(inputs, voice.speaker_id, voice.params, noise, timer, durations=True)
         else:
             yield run(inputs, voice.speaker_id, voice.params, noise, timer)
         if progress is not None:
@@ -162,13 +162,22 @@ def speak(
     each chunk's word timings are appended to it, in samples of the whole take, before the chunk is yielded
     (the synthesizer is then asked for its durations: `synthesize(..., durations=True)`)."""
     silence = np.zeros(voice.silence_samples, dtype=np.float32)
-    offset = 0
     outs = synthesized(synthesizer, chunks, voice, noise, timer, progress, steps, durations=words is not None)
+    for out in _timed(outs, chunks, synthesizer.config.data.hop_length, voice.silence_samples, words):
+        yield np.concatenate([out.audio, silence]).astype(np.float32, copy=False), out.frames
+
+
+def _timed(
+    outs: Iterable[Synthesized], chunks: Sequence[Chunk], hop: int, silence: int, words: list[WordTiming] | None
+) -> Iterator[Synthesized]:
+    """`outs` as they come; with `words` (a list), each chunk's word timings appended to it first, in
+    samples of the take: the chunks before it and their pauses of `silence` samples, then its frames."""
+    offset = 0
     for out, chunk in zip(outs, chunks, strict=True):
         if words is not None:
-            words.extend(timed_words(chunk, out, synthesizer.config.data.hop_length, offset))
-        offset += out.samples + voice.silence_samples
-        yield np.concatenate([out.audio, silence]).astype(np.float32, copy=False), out.frames
+            words.extend(timed_words(chunk, out, hop, offset))
+        offset += out.samples + silence
+        yield out
 
 
 def timed_words(chunk: Chunk, out: Synthesized, hop: int, offset: int) -> list[WordTiming]:
@@ -176,8 +185,9 @@ def timed_words(chunk: Chunk, out: Synthesized, hop: int, offset: int) -> list[W
     if out.durations is None:
         raise RuntimeError("word timings need the synthesizer's durations, and this one did not return them")
     inputs = chunk.inputs
-    words = getattr(inputs, "words", ())
-    return chunk_words(list(out.durations), inputs.word2ph, inputs.phones, words, chunk.text, hop, offset)
+    words, word_phones = getattr(inputs, "words", ()), getattr(inputs, "word_phones", ())
+    durations = list(out.durations)
+    return chunk_words(durations, inputs.word2ph, inputs.phones, words, chunk.text, hop, offset, word_phones)
 
 
 def synthesize(
@@ -228,7 +238,8 @@ def clone(
     """Upstream's V2 flow: every chunk synthesized and followed by silence, the whole take converted once.
 
     When both networks keep audio on the device, chunks and pauses are joined and decimated 2:1 there and
-    only the converted waveform is downloaded; otherwise the take is resampled with soxr on the host.
+    only the converted waveform is downloaded (and, with `words`, each chunk's durations); otherwise the take
+    is resampled with soxr on the host.
     `progress(done, total)` after each chunk and after the conversion (total = chunks + 1). `words` (a
     list) receives the word timings at the converter's rate: the converter keeps the take's length (frame
     for frame), so a word's samples are its synthesized samples * rate_out / rate_in (`WordTiming.rescaled`).
@@ -238,21 +249,22 @@ def clone(
     steps = len(chunks) + 1
     rate_in, rate_out = synthesizer.config.data.sampling_rate, converter.config.data.sampling_rate
     limit = int(MAX_CLONE_SECONDS * rate_in)
-    # (word timings take the host path: `api.tts.check_clone_timings` refuses them on tt for now)
-    if synthesizer.keeps_audio_on_device and converter.keeps_audio_on_device and words is None:
-        waves = synthesized(synthesizer, chunks, voice, noise, timer, progress, steps, on_device=True)
+    spoken_words: list[WordTiming] | None = None if words is None else []
+    if synthesizer.keeps_audio_on_device and converter.keeps_audio_on_device:
+        timed = words is not None  # the durations downloaded (only then), the take still joined on the device
+        waves = synthesized(synthesizer, chunks, voice, noise, timer, progress, steps, on_device=True, durations=timed)
+        waves = _timed(waves, chunks, synthesizer.config.data.hop_length, voice.silence_samples, spoken_words)
         pieces = [(wave.audio, wave.samples) for wave in _within(waves, limit, voice.silence_samples)]
         with timer("resample"):  # (all synthesized before the resample stage starts)
             take = converter.join_on_device(pieces, voice.silence_samples, rate_in)
     else:
-        spoken_words: list[WordTiming] | None = None if words is None else []
         spoken = list(_within(speak(synthesizer, chunks, voice, noise, timer, progress, words=spoken_words), limit))
-        if words is not None and spoken_words is not None:
-            words.extend(word.rescaled(rate_in, rate_out) for word in spoken_words)
         take = np.concatenate([audio for audio, _ in spoken])
         del spoken
         with timer("resample"):
             take = resample(take, rate_in, rate_out)
+    if words is not None and spoken_words is not None:
+        words.extend(word.rescaled(rate_in, rate_out) for word in spoken_words)
     out = convert(converter, take, conversion, noise, timer.prefixed(CONVERTER_STAGE_PREFIX))
     if progress is not None:
         progress(steps, steps)

@@ -1,11 +1,12 @@
 """`openvoice-tt bench --devices`: items per second on one pipeline replica and on one per chip (or GPU).
 
 Each replica (a TTS, a converter and a cloner on its own chip, `device_index`) is loaded and warmed up
-first on every distinct item (so neither run pays a length bucket's first programs or conv weights); then the same items, a synth and a clone of each of bench's sentences `repeat` times, run once on
-the first replica alone and once spread over all of them (`api.replicas.spread`: a thread per replica,
-each taking the next item when free). Both runs happen in one process, one after the other, so the two
-rates come from the same machine. Every item's audio is compared between the runs: a replica must give
-the same samples as any other for the same item and seed, which `same_audio` says.
+first on every distinct item (so neither run pays a length bucket's first programs or conv weights); then
+the same items, a synth and a clone of each of bench's sentences `repeat` times, run once on the first
+replica alone and once spread over all of them (`api.replicas.spread`: a thread per replica, each taking
+the next item when free). Both runs happen in one process, one after the other, so the two rates come
+from the same machine. Every item's audio is compared between the runs: a replica must give the same
+samples as any other for the same item and seed, which `same_audio` says.
 
 What it can show: how much the host side (Python dispatch, the front end, the host's share of each stage)
 lets replicas overlap. On the emulation both replicas compute on the same CPU cores; on a mock device

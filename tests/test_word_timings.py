@@ -10,10 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
 
 from openvoice_tt import api
-from openvoice_tt.errors import DeviceError
 from openvoice_tt.text import NoBertWarning
 from openvoice_tt.word_timings import PhoneTiming, WordTiming, chunk_words
 
@@ -166,14 +164,6 @@ def test_a_clones_words_are_the_same_instants_at_its_rate(cloner: api.VoiceClone
     assert cloned.words[-1].end <= len(cloned.audio)
 
 
-def test_a_clones_word_timings_are_refused_on_the_ttnn_backend(
-    cloner: api.VoiceCloner, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(cloner.tts, "device", "tt")
-    with pytest.raises(DeviceError, match="torch backend"):
-        cloner.clone("Hello.", se=torch.zeros(1, 256, 1), words=True)
-
-
 @pytest.mark.usefixtures("ttnn_installed", "fresh_tt_device")
 def test_the_ttnn_emulation_gives_the_same_words_on_the_same_durations(
     tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -288,14 +278,42 @@ def test_timestamps_over_the_audio_are_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "also the audio output" in result.output
 
 
-def test_clone_timestamps_on_the_ttnn_backend_are_refused_before_any_model(
-    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, voice: Path
+@pytest.mark.usefixtures("ttnn_installed", "fresh_tt_device")
+def test_a_clones_words_on_the_ttnn_emulation_are_the_torch_clones(
+    cloner: api.VoiceCloner, tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(api, "resolve_device", lambda device: "tt")
-    args = ("clone", "Hi.", "-r", voice, "-o", tmp_path / "a.wav", "--timestamps", tmp_path / "a.srt")
+    """The ttnn clone (its take joined, decimated and converted on the device) downloads each chunk's
+    durations only when words are asked for, nothing else more, and its words are the torch clone's to the
+    sample (the exact emulation reproduces torch's durations); `clone --timestamps` on `--device tt` too."""
+    import json
+
+    from openvoice_tt import backends
+
+    monkeypatch.setenv(backends.TT_DEVICE_ENV, "emulation:exact")
+    monkeypatch.setenv(backends.TT_CACHE_ENV, str(tmp_path / "tt-weights"))
+    se = tiny_checkpoints / "base_speakers" / "ses" / "en-br.pth"
+    torch_words = cloner.clone(LONG, se=se, seed=2, words=True).words
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoBertWarning)
+        tt = api.VoiceCloner(tiny_checkpoints, "tt", cache_dir=tmp_path / "se-cache")
+    assert tt.tts.backend == "tt"
+    transfers = backends.tt_device().transfers
+    transfers.reset()
+    plain = tt.clone(LONG, se=se, seed=2)
+    plain_downloads = list(transfers.downloads)
+    assert plain.words == () and "durations" not in plain_downloads
+    transfers.reset()
+    timed = tt.clone(LONG, se=se, seed=2, words=True)
+    assert transfers.downloads.count("durations") == len(timed.chunks) >= 2
+    assert [name for name in transfers.downloads if name != "durations"] == plain_downloads
+    np.testing.assert_array_equal(timed.audio, plain.audio)
+    assert timed.words == torch_words and len(timed.words) > 40
+    out = tmp_path / "tt.json"
+    args = ("clone", "Hello there, world.", "--se", se, "-o", tmp_path / "tt.wav", "--timestamps", out, "--seed", 5)
     result = cli(*args, "--device", "tt", "--checkpoints", tiny_checkpoints)
-    assert result.exit_code == 6 and "torch backend" in result.output
-    assert not (tmp_path / "a.wav").exists()
+    assert result.exit_code == 0, result.output
+    expected = cloner.clone("Hello there, world.", se=se, seed=5, words=True).words
+    assert json.loads(out.read_text())["words"] == [w.to_json(22050) for w in expected]
 
 
 @pytest.mark.parametrize(

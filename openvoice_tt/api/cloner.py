@@ -11,7 +11,7 @@ from openvoice_tt.api.converter import ToneColorConverter
 from openvoice_tt.api.device import stage_timer
 from openvoice_tt.api.embeddings import as_embedding
 from openvoice_tt.api.speech import PathLike, Progress, Speech
-from openvoice_tt.api.tts import TTS, check_clone_timings
+from openvoice_tt.api.tts import TTS
 from openvoice_tt.api.validation import CONVERSION, DEFAULT_SEED, SYNTHESIS, check_tau, reference_paths
 from openvoice_tt.errors import InputError
 from openvoice_tt.languages import Language
@@ -81,12 +81,11 @@ class VoiceCloner:
         """Speak `text` in the voice of `reference` files (or of the embedding `se`), starting from base
         speaker `speaker`. Everything cheap is checked before anything slow runs. `timer` (default: a
         fresh StageTimer) receives the stage timings, e.g. a placement report's. `words`: also time every
-        word, in samples of the clone (`Speech.words`; torch backend only: `check_clone_timings`)."""
+        word, in samples of the clone (`Speech.words`; on the ttnn backend each chunk's durations are then
+        downloaded, the take still joined and converted on the device)."""
         from openvoice_tt.pipeline import clone
 
         request = locals()
-        if words:
-            check_clone_timings(self.tts.device)
         timer = timer if timer is not None else stage_timer(self.tts.device)
         prepared, voice, conversion, noise = self._plan(timer, **_cloning(request))
         timed: list[WordTiming] | None = [] if words else None
@@ -119,12 +118,10 @@ class VoiceCloner:
         whole text. The synthesized take is `clone`'s; the conversions draw their posterior noise from a
         second generator, so with `tau` 0 the pieces join into `clone`'s audio up to float rounding at the
         joins. Checks, the front end and the embedding run before this returns. `words` (a list) receives
-        each chunk's word timings at the clone's rate as it is synthesized (torch backend only)."""
+        each chunk's word timings at the clone's rate as it is synthesized."""
         from openvoice_tt.pipeline import clone_stream
 
         request = locals()
-        if words is not None:
-            check_clone_timings(self.tts.device)
         timer = stage_timer(self.tts.device)
         prepared, voice, conversion, noise = self._plan(timer, **_cloning(request))
         conversion_noise = noise.derived()

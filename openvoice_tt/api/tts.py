@@ -20,7 +20,7 @@ from openvoice_tt.api.validation import (
     synthesis_params,
 )
 from openvoice_tt.api.voices import find_speaker
-from openvoice_tt.errors import ConfigError, DeviceError, LexiconError
+from openvoice_tt.errors import ConfigError, LexiconError
 from openvoice_tt.languages import Language, find_language
 from openvoice_tt.layout import Layout, existing_checkpoint_dir
 
@@ -279,13 +279,6 @@ class TTS:
 
         voice = self.voice(speaker, params, speed)
         return synthesize(self.synthesizer, prepared, voice, noise, timer, progress, words)
-
-
-def check_clone_timings(device: str) -> None:
-    """A DeviceError for a clone's word timings on `device` "tt": there the take is joined, decimated and
-    converted on the device, and timing its words is not done yet (a synthesis's words are: `TTS.synth`)."""
-    if device == "tt":
-        raise DeviceError("a clone's word timings (--timestamps) need the torch backend (--device cpu or cuda)")
 
 
 def check_language_fits(config: MeloConfig, language: Language) -> None:

@@ -11,7 +11,6 @@ import typer
 
 from openvoice_tt import api, outputs
 from openvoice_tt.api.device import stage_timer
-from openvoice_tt.api.tts import check_clone_timings
 from openvoice_tt.audio import STDOUT
 from openvoice_tt.cli.errors import guarded
 from openvoice_tt.cli.options import (
@@ -177,8 +176,6 @@ def clone(
     )
     target = api.load_mix(mix) if mix is not None else None
     base = api.find_base_speaker(checkpoints, speaker, language, text)
-    if timestamps is not None:
-        check_clone_timings(api.resolve_device(device.value))
     said = language_fields(ui, base)
     with ui.rendered_warnings():
         cloner = api.VoiceCloner(

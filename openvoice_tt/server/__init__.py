@@ -10,6 +10,10 @@ Endpoints (OpenAI's speech API where one exists, so its clients work unchanged):
                          first speaker); a stored voice without one (or with "auto") speaks the language
                          detected from `input`. `X-OpenVoice-Language` says which language spoke, and
                          `X-OpenVoice-Language-Reason` why when it was detected
+  POST /v1/audio/speech/captioned  the same request (+ `stream`, `phones`) -> JSON {audio (base64 of the
+                         speech endpoint's bytes), format, sample_rate, words, language, warnings}, each word's
+                         start and end in seconds and samples (`Speech.words`); with `stream`: NDJSON, one line
+                         per piece of audio with the words timed since the line before
   GET  /v1/voices        the base speakers of every installed language, each with its `language` (44.1 kHz,
                          MeloTTS), and the registered voices (22.05 kHz, cloned)
   POST /v1/voices        multipart: `name` + one or more reference recordings `file` (+ `replace=true` to
@@ -46,6 +50,7 @@ import each other by full path, never from here.
 """
 
 from openvoice_tt.server.app import (
+    CAPTIONED_PATH,
     FALSE,
     MEDIA_TYPES,
     RESPONSE_FORMATS,
@@ -63,6 +68,7 @@ from openvoice_tt.server.warnings import MAX_WARNING_CHARS, MAX_WARNINGS_HEADER,
 from openvoice_tt.server.worker import DeviceQueue, Job
 
 __all__ = [
+    "CAPTIONED_PATH",
     "FALSE",
     "MAX_WARNINGS_HEADER",
     "MAX_WARNING_CHARS",

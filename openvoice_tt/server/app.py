@@ -7,29 +7,39 @@ limits are enforced by limits.py and the work runs on the device worker (worker.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import logging
 import re
 import warnings
-from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from openvoice_tt.errors import OpenVoiceError
 from openvoice_tt.server.errors import ApiError, add_error_handlers, shown
 from openvoice_tt.server.limits import BodyLimit, json_body
-from openvoice_tt.server.service import SpeechService
+from openvoice_tt.server.service import LANGUAGE_HEADER, Speak, SpeechService
 from openvoice_tt.server.warnings import warnings_header
 from openvoice_tt.server.worker import DONE, Job
 from openvoice_tt.streaming import pcm16, wav_header
 
+if TYPE_CHECKING:
+    from openvoice_tt.word_timings import WordTiming
+
 RESPONSE_FORMATS = ("wav", "flac", "pcm")
 MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "pcm": "audio/pcm"}
 SPEECH_PATH, VOICES_PATH = "/v1/audio/speech", "/v1/voices"
+CAPTIONED_PATH = f"{SPEECH_PATH}/captioned"
+"""The speech endpoint with word timings (JSON with base64 audio, or NDJSON with `stream`)."""
+NDJSON = "application/x-ndjson"
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no", "")
 _log = logging.getLogger("openvoice_tt.server")  # one logger for the whole server, as an admin configures it
 
@@ -53,16 +63,20 @@ def create_app(service: SpeechService) -> FastAPI:
         """Submit `job` and wait for its first item: an exception becomes the JSON error answer, its
         message with `named` (this request's own paths) replaced."""
         service.queue.submit(job)
-        first = await run_in_threadpool(job.next, limits.item_timeout_seconds)
-        if isinstance(first, ApiError):
-            first.message = service.scrub(first.message, named)
-            raise first
-        if isinstance(first, OpenVoiceError):
-            raise ApiError(400, service.scrub(str(first), named))
-        if isinstance(first, Exception):  # the client learns its kind; the log gets the traceback
-            _log.error("a request failed on the device worker", exc_info=first)
-            raise ApiError(500, f"internal error: {type(first).__name__}")
-        return first
+        return await taken(job, named)
+
+    async def taken(job: Job, named: Mapping[str, str] | None = None) -> Any:
+        """The next item of a submitted `job` (DONE at its end); an exception is raised as `run` says."""
+        item = await run_in_threadpool(job.next, limits.item_timeout_seconds)
+        if isinstance(item, ApiError):
+            item.message = service.scrub(item.message, named)
+            raise item
+        if isinstance(item, OpenVoiceError):
+            raise ApiError(400, service.scrub(str(item), named))
+        if isinstance(item, Exception):  # the client learns its kind; the log gets the traceback
+            _log.error("a request failed on the device worker", exc_info=item)
+            raise ApiError(500, f"internal error: {type(item).__name__}")
+        return item
 
     def told(job: Job, named: Mapping[str, str] | None = None) -> list[str]:
         return [service.scrub(message, named) for message in job.warnings]
@@ -116,31 +130,55 @@ def create_app(service: SpeechService) -> FastAPI:
     async def speech(request: Request) -> StreamingResponse:
         """OpenAI's speech endpoint; `seed` and `language` (extensions: extra_body in the openai client) as
         --seed and --language of the CLI."""
-        body = await json_body(request)
-        text, voice = body.get("input"), body.get("voice")
-        fmt = body.get("response_format") or "wav"
-        speed, seed = body.get("speed", 1.0), body.get("seed", 0)
-        if fmt not in RESPONSE_FORMATS:
-            raise ApiError(
-                400,
-                f"response_format {shown(fmt)} is not supported (use {', '.join(RESPONSE_FORMATS)})",
-                "response_format",
-            )
-        if body.get("stream_format", "audio") != "audio":
-            raise ApiError(400, "only stream_format 'audio' is supported", "stream_format")
-        if not isinstance(text, str) or not text.strip():
-            raise ApiError(400, "input must be non-empty text", "input")
-        if len(text) > limits.max_input_chars:
-            raise ApiError(400, f"input is {len(text)} characters (limit {limits.max_input_chars})", "input")
-        if not isinstance(voice, str):
-            raise ApiError(400, "voice must be a voice name (GET /v1/voices lists them)", "voice")
-        rate, stream, said = service.speech(text, voice, speed, seed, body.get("language"))
-        job = Job(lambda replica: _encode(stream(replica), fmt, rate), limits.item_timeout_seconds)
+        asked = _speech_request(await json_body(request), limits.max_input_chars)
+        rate, speak, said = service.speech(asked.text, asked.voice, asked.speed, asked.seed, asked.language)
+        job = Job(
+            lambda replica: (data for data, _ in _encode(partial(speak, replica), asked.fmt, rate)),
+            limits.item_timeout_seconds,
+        )
         first = await run(job)
         headers = {"X-Sample-Rate": str(rate), **said, **warnings_header(told(job))}
         return ClosingStream(
-            _rest(job, first, limits.item_timeout_seconds), media_type=MEDIA_TYPES[fmt], headers=headers
+            _rest(job, first, limits.item_timeout_seconds), media_type=MEDIA_TYPES[asked.fmt], headers=headers
         )
+
+    @app.post(CAPTIONED_PATH)
+    async def captioned(request: Request) -> Response:
+        """The speech endpoint with word timings: the same request (+ `stream`, `phones`), answered as JSON
+        with the audio in base64 and its words, or with `stream` as NDJSON, one line per piece of audio."""
+        body = await json_body(request)
+        asked = _speech_request(body, limits.max_input_chars)
+        stream, phones = _flag(body.get("stream"), "stream"), _flag(body.get("phones"), "phones")
+        rate, speak, said = service.speech(asked.text, asked.voice, asked.speed, asked.seed, asked.language)
+
+        def line(data: bytes, words: tuple[WordTiming, ...]) -> dict[str, Any]:
+            timed = [word.to_json(rate, phones) for word in words]
+            return {
+                "audio": base64.b64encode(data).decode("ascii"),
+                "format": asked.fmt,
+                "sample_rate": rate,
+                "words": timed,
+            }
+
+        job = Job(
+            lambda replica: _encode(partial(speak, replica), asked.fmt, rate, timed=True), limits.item_timeout_seconds
+        )
+        first = await run(job)
+        headers = {"X-Sample-Rate": str(rate), **said}
+        if stream:
+            headers.update(warnings_header(told(job)))
+            lines = _rest(job, first, limits.item_timeout_seconds, lambda item: _ndjson(line(*item)))
+            return ClosingStream(lines, media_type=NDJSON, headers=headers)
+        items = [first]
+        try:
+            while (item := await taken(job)) is not DONE:
+                items.append(item)
+        finally:
+            job.cancelled.set()
+        data, words = b"".join(d for d, _ in items), tuple(w for _, ws in items for w in ws)
+        said_warnings = told(job)
+        answer = {**line(data, words), "language": said[LANGUAGE_HEADER], "warnings": said_warnings}
+        return JSONResponse(answer, headers={**headers, **warnings_header(said_warnings)})
 
     return app
 
@@ -156,11 +194,14 @@ class ClosingStream(StreamingResponse):
             await self.body_iterator.aclose()
 
 
-async def _rest(job: Job, first: bytes, timeout: float) -> AsyncIterator[bytes]:
-    """The response body: the first piece, then the rest as the worker makes it. However it ends (done,
-    failed, or the client gone and this generator closed), the job is cancelled so the worker moves on."""
+async def _rest(
+    job: Job, first: Any, timeout: float, shape: Callable[[Any], bytes] = lambda item: item
+) -> AsyncIterator[bytes]:
+    """The response body: the first piece, then the rest as the worker makes it, each as `shape` makes it
+    bytes. However it ends (done, failed, or the client gone and this generator closed), the job is
+    cancelled so the worker moves on."""
     try:
-        yield first
+        yield shape(first)
         while True:
             item = await run_in_threadpool(job.next, timeout)
             if item is DONE:
@@ -168,22 +209,40 @@ async def _rest(job: Job, first: bytes, timeout: float) -> AsyncIterator[bytes]:
             if isinstance(item, Exception):  # the status line is sent: all that is left is to stop early
                 warnings.warn(f"speech stream failed after it started: {item}", RuntimeWarning, stacklevel=1)
                 return
-            yield item
+            yield shape(item)
     finally:
         job.cancelled.set()
 
 
-def _encode(pieces: Iterator[np.ndarray], fmt: str, rate: int) -> Iterator[bytes]:
-    """Audio pieces -> response bytes: wav/pcm piece by piece, flac whole at the end."""
+def _ndjson(line: dict[str, Any]) -> bytes:
+    return (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _encode(speak: Speak, fmt: str, rate: int, timed: bool = False) -> Iterator[tuple[bytes, tuple[WordTiming, ...]]]:
+    """A request's audio -> (response bytes, the words timed since the previous bytes): wav/pcm piece by
+    piece (a wav's header first, alone), flac whole at the end. `timed`: ask for the word timings (each
+    chunk's arrive with its audio; none are asked for otherwise, so the plain endpoint's work is unchanged)."""
+    words: list[WordTiming] | None = [] if timed else None
+    pieces = speak(words)
+    told = 0
+
+    def new_words() -> tuple[WordTiming, ...]:
+        nonlocal told
+        fresh = tuple(words[told:]) if words is not None else ()
+        told += len(fresh)
+        return fresh
+
     if fmt == "flac":
         from openvoice_tt.audio import encode_audio
 
-        yield encode_audio(np.concatenate(list(pieces)), rate, "flac")
+        yield encode_audio(np.concatenate(list(pieces)), rate, "flac"), new_words()
         return
     if fmt == "wav":
-        yield wav_header(rate)
+        yield wav_header(rate), ()
     for piece in pieces:
-        yield pcm16(piece)
+        yield pcm16(piece), new_words()
+    if words is not None and told < len(words):  # words whose audio came with an earlier piece (a clone's last)
+        yield b"", new_words()
 
 
 def _upload_name(filename: str | None, number: int) -> str:
@@ -194,8 +253,43 @@ def _upload_name(filename: str | None, number: int) -> str:
 
 
 def _flag(value: Any, param: str) -> bool:
-    if value is None:
-        return False
+    """A yes/no field: a form's text (`TRUE`, `FALSE`) or a JSON boolean; absent is False."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
     if isinstance(value, str) and value.strip().lower() in TRUE + FALSE:
         return value.strip().lower() in TRUE
     raise ApiError(400, f"{param} must be true or false, got {shown(value)}", param)
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """A speech request's fields, checked (`_speech_request`); voice, speed, seed and language are checked
+    further by `SpeechService.speech` and the API it calls."""
+
+    text: str
+    voice: str
+    fmt: str
+    speed: Any
+    seed: Any
+    language: Any
+
+
+def _speech_request(body: Mapping[str, Any], max_input_chars: int) -> SpeechRequest:
+    """The checks of a speech request's body, for both speech endpoints: 400 naming the field."""
+    text, voice = body.get("input"), body.get("voice")
+    fmt = body.get("response_format") or "wav"
+    if fmt not in RESPONSE_FORMATS:
+        raise ApiError(
+            400,
+            f"response_format {shown(fmt)} is not supported (use {', '.join(RESPONSE_FORMATS)})",
+            "response_format",
+        )
+    if body.get("stream_format", "audio") != "audio":
+        raise ApiError(400, "only stream_format 'audio' is supported", "stream_format")
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "input must be non-empty text", "input")
+    if len(text) > max_input_chars:
+        raise ApiError(400, f"input is {len(text)} characters (limit {max_input_chars})", "input")
+    if not isinstance(voice, str):
+        raise ApiError(400, "voice must be a voice name (GET /v1/voices lists them)", "voice")
+    return SpeechRequest(text, voice, fmt, body.get("speed", 1.0), body.get("seed", 0), body.get("language"))

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 
     from openvoice_tt.api import BaseSpeaker, TTSPool, VoiceCloner
     from openvoice_tt.languages import Language
+    from openvoice_tt.word_timings import WordTiming
+
+Speak = Callable[..., Iterator[np.ndarray]]
+"""A request's audio stream: called on a device worker with its replica and `words`, a list for the word timings
+or None."""
 
 LANGUAGE_HEADER = "X-OpenVoice-Language"
 """The response header naming the language that spoke (its key: en, zh, ...)."""
@@ -106,10 +111,12 @@ class SpeechService:
 
     def speech(
         self, text: str, voice: str, speed: float, seed: int, language: str | None = None
-    ) -> tuple[int, Callable[[Replica], Iterator[np.ndarray]], dict[str, str]]:
-        """(sample rate, a function that streams the audio with a replica's models, the headers saying which
-        language speaks) for a
-        request; the voice and language are checked here. A base speaker speaks with its language's TTS; a
+    ) -> tuple[int, Speak, dict[str, str]]:
+        """(sample rate, a function that streams the audio, the headers saying which language speaks) for a
+        request; the voice and language are checked here. The stream function takes the replica whose models
+        speak (the device queue's worker's) and `words` (a list, or None): each chunk's word timings are
+        appended to it, at the returned rate, before its audio is yielded (`TTS.stream`,
+        `VoiceCloner.stream`). A base speaker speaks with its language's TTS; a
         stored voice is cloned from `language`'s TTS (its first speaker: cross-lingual cloning) when one is
         named, else from that of the language detected from `text` among the installed ones
         (`openvoice_tt.detection`; `language: "auto"` asks for the same), whose headers then say why.
@@ -122,7 +129,11 @@ class SpeechService:
             self._require_packages(speaker.language)
             rate, name, code = self.registry.sample_rates[speaker.language.code], speaker.name, speaker.language
             said = {LANGUAGE_HEADER: code.key}
-            return rate, lambda replica: replica.pool.get(code).stream(text, name, speed=speed, seed=seed), said
+
+            def spoken(replica: Replica, words: list[WordTiming] | None = None) -> Iterator[np.ndarray]:
+                return replica.pool.get(code).stream(text, name, speed=speed, seed=seed, words=words)
+
+            return rate, spoken, said
         if chosen is not None and self.base_speaker(voice) is not None:
             raise ApiError(400, f"voice '{voice}' is not a {chosen.name} speaker (GET /v1/voices lists them)", "voice")
         se = self._mixed_voice(voice) if _is_mix(voice) else self._stored_voice(voice)
@@ -133,11 +144,11 @@ class SpeechService:
         said = {LANGUAGE_HEADER: chosen.key, **said}
         self._require_packages(chosen)
         language = chosen
-        return (
-            self.cloner.sample_rate,
-            lambda replica: replica.cloner_for(language).stream(text, se=se, speed=speed, seed=seed),
-            said,
-        )
+
+        def cloned(replica: Replica, words: list[WordTiming] | None = None) -> Iterator[np.ndarray]:
+            return replica.cloner_for(language).stream(text, se=se, speed=speed, seed=seed, words=words)
+
+        return self.cloner.sample_rate, cloned, said
 
     def _stored_voice(self, voice: str) -> Path:
         """The file of stored voice `voice`; 400 naming the voices when there is none."""

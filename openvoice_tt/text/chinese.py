@@ -262,19 +262,25 @@ class _Char:
     tones: tuple[int, ...]
 
 
-def chinese_readings(text: str) -> dict[int, _Char | None]:
+def chinese_readings(text: str) -> tuple[dict[int, _Char | None], dict[int, int]]:
     """For each Chinese character and punctuation mark of normalized `text`, by position: its phones and tones
-    as upstream's `chinese._g2p` gives them (None: no reading; upstream fails an assertion there)."""
+    as upstream's `chinese._g2p` gives them (None: no reading; upstream fails an assertion there), and the
+    number of the word it belongs to (jieba's words after the tone-sandhi merges, counted through the text:
+    the words of the word timings)."""
     from pypinyin import Style, lazy_pinyin
 
     from openvoice_tt.text.chinese_sandhi import modified_tone, pre_merge
 
     posseg = _posseg()
     readings: dict[int, _Char | None] = {}
+    word_of: dict[int, int] = {}
+    words = 0
     for start, segment in _chinese_segments(text):
         pairs = [(p.word, p.flag) for p in posseg.lcut(segment)]  # type: ignore[attr-defined]
         position = start
         for word, pos in pre_merge(pairs):
+            word_of.update((position + offset, words) for offset in range(len(word)))
+            words += 1
             initials = lazy_pinyin(word, neutral_tone_with_five=True, style=Style.INITIALS)
             finals = lazy_pinyin(word, neutral_tone_with_five=True, style=Style.FINALS_TONE3)
             if len(initials) == len(finals) == len(word):
@@ -290,7 +296,7 @@ def chinese_readings(text: str) -> dict[int, _Char | None]:
                 found = syllable(initial, final)
                 readings[position + offset] = _Char(found[0], (found[1],) * len(found[0])) if found else None
             position += len(word)
-    return readings
+    return readings, word_of
 
 
 def _chinese_segments(text: str) -> list[tuple[int, str]]:
@@ -328,17 +334,21 @@ class ChineseFrontEnd(LanguageFrontEnd):
     bert_name = "bert-base-multilingual-uncased"
     phoneme_source = "pypinyin"  # English words inside: the English dictionary, as in English
 
-    def g2p(self, text: str) -> tuple[list[str], list[int], list[int], list[str]]:
-        """Phones, tones (final: Chinese 0-5, English 7-10), word2ph (per BERT piece, no pads) and the words
-        left unspoken, for normalized `text`."""
+    def g2p(self, text: str) -> tuple[list[str], list[int], list[int], list[str], tuple[tuple[str, int], ...]]:
+        """Phones, tones (final: Chinese 0-5, English 7-10), word2ph (per BERT piece, no pads), the words
+        left unspoken, and the words as `TextInputs.words` gives them, for normalized `text`: an English
+        word (its pieces), a jieba word (the pieces of its characters; a piece that covers more than one
+        word belongs to the word its first character is in), a punctuation mark."""
         from openvoice_tt.text.g2p import distribute_phones, upstream_pronunciation
 
-        readings = chinese_readings(text)
+        readings, word_of = chinese_readings(text)
         pieces = self.tokenizer.pieces(text)  # type: ignore[attr-defined]
         phones: list[str] = []
         tones: list[int] = []
         word2ph: list[int] = []
         skipped: list[str] = []
+        words: list[tuple[str, int]] = []
+        last_word: int | None = None  # the jieba word of the piece before (None: not a Chinese piece)
         cursor = 0
         i = 0
         while i < len(pieces):
@@ -367,8 +377,16 @@ class ChineseFrontEnd(LanguageFrontEnd):
                 phones += word_phones
                 tones += [t + EN_TONE_START for t in word_tones]
                 word2ph += distribute_phones(len(word_phones), len(group))
+                words.append((text[start:cursor], len(group)))
+                last_word = None
                 i = j
                 continue
+            number = word_of.get(start)
+            if number is not None and number == last_word:
+                words[-1] = (words[-1][0] + covered, words[-1][1] + 1)
+            else:
+                words.append((covered, 1))
+            last_word = number
             count = 0
             for offset, char in enumerate(covered):
                 reading = readings.get(start + offset)
@@ -381,13 +399,13 @@ class ChineseFrontEnd(LanguageFrontEnd):
                 count += len(reading.phones)
             word2ph.append(count)
             i += 1
-        return phones, tones, word2ph, skipped
+        return phones, tones, word2ph, skipped, tuple(words)
 
     def __call__(self, text: str, timer: StageTimer = NULL_TIMER, defer_bert: bool = False) -> TextInputs:
         """Model inputs for one chunk; raises TextError if it has nothing to speak. What it cannot speak is left
         out with one SkippedTextWarning. The BERT call is timed as stage "bert" on `timer`."""
         import_packages()
         normalized, dropped = normalize(text)
-        phones, tones, word2ph, skipped = self.g2p(normalized)
+        phones, tones, word2ph, skipped, words = self.g2p(normalized)
         skipped = dropped + skipped
-        return self.finish(text, normalized, phones, tones, word2ph, skipped, timer, defer_bert)
+        return self.finish(text, normalized, phones, tones, word2ph, skipped, timer, defer_bert, words)

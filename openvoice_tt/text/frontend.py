@@ -123,7 +123,9 @@ class TextInputs:
     (`features(timer)`, timed as "bert"): prepared chunks then hold no per-token floats until spoken, and
     `with_features(timer)` gives the chunk with them, just before synthesis (pipeline's chunk loop).
     `words` groups the pieces of `word2ph` ([CLS]/[SEP] not counted) into words, for word timings
-    (`openvoice_tt.word_timings`); front ends that do not split words give ().
+    (`openvoice_tt.word_timings`); front ends that do not split words give (). `word_phones` gives the
+    words by their phones instead ([CLS]/[SEP] not counted), where the front end's words do not follow the
+    BERT pieces (Japanese: MeCab reads the katakana reading of a phrase as one word).
     """
 
     normalized: str
@@ -135,6 +137,7 @@ class TextInputs:
     bert: torch.Tensor  # float32 [1024, T], zeros for English
     features: torch.Tensor | Callable[[StageTimer], torch.Tensor]  # ja_bert, or what computes it
     words: tuple[tuple[str, int], ...] = ()  # (normalized word, its BERT pieces) in order; () where not given
+    word_phones: tuple[tuple[str, int], ...] = ()  # (normalized word, its phones) in order; () where not given
 
     @property
     def ja_bert(self) -> torch.Tensor:
@@ -160,6 +163,7 @@ def text_inputs(
     timer: StageTimer,
     defer: bool,
     words: tuple[tuple[str, int], ...] = (),
+    word_phones: tuple[tuple[str, int], ...] = (),
 ) -> TextInputs:
     """The model inputs of an assembled chunk, for every front end: ids as tensors, `bert` zeros (a view), and
     `features` zeros without a BERT; with one, its features now (timed as "bert") or, when `defer`, a
@@ -187,6 +191,7 @@ def text_inputs(
         bert=zero_features(BERT_DIM, length),
         features=features,
         words=words,
+        word_phones=word_phones,
     )
 
 

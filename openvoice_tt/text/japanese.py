@@ -9,6 +9,11 @@ pieces (`distribute_phone`) and pads. Tones are all 0 (JP's tone 6), language id
 computed on the katakana text. We do the same, and the model inputs are upstream's exactly wherever
 upstream reads right (tests/text/test_frontend_jp.py, goldens from upstream's own code).
 
+For word timings only (nothing the model sees): MeCab reads a run of katakana as one word, so the words
+timed are pykakasi's (`pykakasi_segments`: its dictionary's words of the text it reads, a kanji word with
+its kana ending or a run of kana), each phone counted to the word whose kana it was read from
+(`kana_phones`), given as `TextInputs.word_phones`.
+
 Deviations, where upstream misreads or crashes (each tested):
   * the long-vowel mark ー repeats the vowel before it (`コーヒー` k o o h i i; upstream's rule `ー/:` gives
     nothing, so it was `k o h i`), and after hiragana it is kept as ー (pykakasi turns `すごーい` into
@@ -41,6 +46,7 @@ import re
 import threading
 import unicodedata
 import warnings
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -136,15 +142,26 @@ def kata2phoneme(text: str, previous: str | None = None) -> tuple[list[str], lis
     """Upstream's `kata2phoneme` (two-character rules first, then one), with ー repeating the vowel before
     it (in this word or, as `previous`, the last phone of the words before); characters with no rule are
     returned apart (the second list) instead of becoming phones."""
+    phones, unread, _ = kana_phones(text, previous)
+    return phones, unread
+
+
+def kana_phones(text: str, previous: str | None = None) -> tuple[list[str], list[str], list[int]]:
+    """`kata2phoneme`, and for each phone the position in `text` of the kana it was read from (the first
+    of a two-kana rule): what the word timings count a word's phones by."""
     one, two = kana_rules()
+    lead = len(text) - len(text.lstrip())
     text = text.strip()
     phones: list[str] = []
     unread: list[str] = []
+    origins: list[int] = []
     i = 0
     while i < len(text):
+        at = lead + i
         pair = two.get(text[i : i + 2]) if i + 1 < len(text) else None
         if pair is not None:
             phones += pair
+            origins += [at] * len(pair)
             i += 2
             continue
         ch = text[i]
@@ -153,13 +170,15 @@ def kata2phoneme(text: str, previous: str | None = None) -> tuple[list[str], lis
             last = phones[-1] if phones else previous
             if last in _VOWELS:
                 phones.append(_VOWELS[last])
+                origins.append(at)
             continue
         rule = one.get(ch) or _EXTRA_KANA.get(ch)
         if rule is not None:
             phones += rule
+            origins += [at] * len(rule)
         else:
             unread.append(ch)
-    return phones, unread
+    return phones, unread, origins
 
 
 _ALPHASYMBOL_YOMI = {
@@ -285,6 +304,7 @@ def _spoken_chars(removed: str) -> list[str]:
 
 
 _KAKASI: Any = None
+_SEGMENTER: Any = None
 _KAKASI_LOCK = threading.Lock()
 
 
@@ -306,6 +326,18 @@ def pykakasi_katakana(text: str) -> str:
             return _KAKASI.do(text)
 
 
+def pykakasi_segments(text: str) -> list[tuple[str, str]]:
+    """pykakasi's words of `text` (its dictionary's: a kanji word with its kana ending, a run of kana), each
+    as (its text, its katakana): new API `convert`, whose readings `pykakasi_katakana` gives joined."""
+    global _SEGMENTER
+    with _KAKASI_LOCK:
+        if _SEGMENTER is None:
+            from pykakasi import kakasi
+
+            _SEGMENTER = kakasi()
+        return [(part["orig"], part["kana"]) for part in _SEGMENTER.convert(text)]
+
+
 def normalize_japanese(text: str) -> str:
     """The text BERT and the phonemizer see (katakana): upstream's `text_normalize` with the deviations
     listed in the module docstring."""
@@ -314,6 +346,14 @@ def normalize_japanese(text: str) -> str:
 
 def _normalize(text: str) -> tuple[str, list[str]]:
     """`normalize_japanese`'s text, and what its filter removed that could have been speech."""
+    katakana, removed, _ = _read(text)
+    return katakana, removed
+
+
+def _read(text: str) -> tuple[str, list[str], tuple[tuple[str, str], ...]]:
+    """`_normalize`'s katakana and what was removed, and the katakana cut into pykakasi's words, each with
+    the text it was read from ((): pykakasi's words do not join into the katakana; then the word timings
+    take MeCab's words of the katakana)."""
     text = unicodedata.normalize("NFKC", text)
     text = _WORD_RX.sub(lambda m: _WORDS[m.group()], text)
     text = _ONE_DAY.sub("イチニチ", text)
@@ -328,11 +368,13 @@ def _normalize(text: str) -> tuple[str, list[str]]:
     text = _NOT_JAPANESE.sub("", text)
     text = _HIRAGANA_LONG.sub(lambda m: chr(ord(m.group(1)) + 0x60), text)
     if not text:
-        return "", removed
+        return "", removed, ()
     katakana = pykakasi_katakana(text)
     if "々" in katakana:  # pykakasi does not know the word: repeat the kanji before it
-        katakana = pykakasi_katakana(re.sub("(.)々", r"\1\1", text)).replace("々", "")
-    return katakana, removed
+        text = re.sub("(.)々", r"\1\1", text)
+        katakana = pykakasi_katakana(text).replace("々", "")
+    segments = tuple((orig, kana.replace("々", "")) for orig, kana in pykakasi_segments(text))
+    return katakana, removed, segments if "".join(kana for _, kana in segments) == katakana else ()
 
 
 class JapaneseFrontEnd(LanguageFrontEnd):
@@ -353,42 +395,71 @@ class JapaneseFrontEnd(LanguageFrontEnd):
     def normalize(self, text: str) -> str:
         return normalize_japanese(text)
 
-    def g2p(self, text: str) -> tuple[list[str], list[int], list[str]]:
-        """Phones, word2ph (per BERT piece, no pads) and what was left unspoken, for normalized `text`."""
-        groups: list[tuple[str, int, str]] = []  # (word, pieces, covered text)
+    def g2p(self, text: str) -> tuple[list[str], list[int], list[str], list[int], list[tuple[str, int]]]:
+        """Phones, word2ph (per BERT piece, no pads), what was left unspoken, for normalized `text`; and for
+        the word timings each phone's position in `text` (`kana_phones`) and MeCab's words (each group of
+        pieces' text and its phones)."""
+        groups: list[tuple[str, int, str, int]] = []  # (word, pieces, covered text, its start in `text`)
+        cursor = 0
         for token, covered in self.tokenizer.pieces(text):
+            found = text.find(covered, cursor) if covered else -1
+            start = found if found >= 0 else cursor
+            cursor = max(cursor, start + len(covered))
             if token.startswith("#") and groups:
-                word, count, span = groups[-1]
-                groups[-1] = (word + token.replace("#", ""), count + 1, span + covered)
+                word, count, span, first = groups[-1]
+                groups[-1] = (word + token.replace("#", ""), count + 1, span + covered, first)
             else:
-                groups.append((token if token == BERT_UNK else token.replace("#", ""), 1, covered))
+                groups.append((token if token == BERT_UNK else token.replace("#", ""), 1, covered, start))
         phones: list[str] = []
         word2ph: list[int] = []
         skipped: list[str] = []
-        for word, count, covered in groups:
+        origins: list[int] = []
+        mecab_words: list[tuple[str, int]] = []
+        for word, count, covered, start in groups:
+            before = len(phones)
             if word == BERT_UNK:  # upstream: a pad phone for the whole word; we read its text when we can
-                found, unread = kata2phoneme(covered, phones[-1] if phones else None)
+                found, unread, at = kana_phones(covered, phones[-1] if phones else None)
                 if not found:
-                    found, unread = [PAD], [covered]
+                    found, unread, at = [PAD], [covered], [0]
                 skipped += ["".join(unread)] if unread else []
                 phones += found
                 word2ph += distribute_phone(len(found), count)
-                continue
-            if word in PUNCTUATION:
+            elif word in PUNCTUATION:
+                found, at = [word], [0]
                 phones.append(word)
                 word2ph.append(1)
-                continue
-            found, unread = kata2phoneme(word, phones[-1] if phones else None)
-            if unread:
-                skipped.append("".join(unread))
-            phones += found
-            word2ph += distribute_phone(len(found), count)
-        return phones, word2ph, skipped
+            else:
+                found, unread, at = kana_phones(word, phones[-1] if phones else None)
+                if unread:
+                    skipped.append("".join(unread))
+                phones += found
+                word2ph += distribute_phone(len(found), count)
+                if len(word) != len(covered):  # (the tokenizer changed the text: the phones to its start)
+                    at = [0] * len(found)
+            origins += [start + a for a in at]
+            mecab_words.append((covered, len(phones) - before))
+        return phones, word2ph, skipped, origins, mecab_words
 
     def __call__(self, text: str, timer: StageTimer = NULL_TIMER, defer_bert: bool = False) -> TextInputs:
         """Model inputs for one chunk; raises TextError if it has nothing to speak. What it cannot speak is
         left out with one SkippedTextWarning. The BERT call is timed as stage "bert" on `timer`."""
-        normalized, removed = _normalize(text)
-        phones, word2ph, skipped = self.g2p(normalized) if normalized else ([], [], [])
+        normalized, removed, segments = _read(text)
+        phones, word2ph, skipped, origins, mecab_words = self.g2p(normalized) if normalized else ([], [], [], [], [])
         skipped = removed + skipped
-        return self.finish(text, normalized, phones, None, word2ph, skipped, timer, defer_bert)
+        words = segment_phones(segments, origins) if segments else tuple(mecab_words)
+        return self.finish(text, normalized, phones, None, word2ph, skipped, timer, defer_bert, word_phones=words)
+
+
+def segment_phones(segments: Sequence[tuple[str, str]], origins: Sequence[int]) -> tuple[tuple[str, int], ...]:
+    """pykakasi's words (their text, their katakana: consecutive parts of the chunk's katakana) with the
+    number of phones read from each: a phone belongs to the word its kana (`origins`, positions in the
+    katakana, in order) is in."""
+    out: list[tuple[str, int]] = []
+    end, phone = 0, 0
+    for written, kana in segments:
+        end += len(kana)
+        first = phone
+        while phone < len(origins) and origins[phone] < end:
+            phone += 1
+        out.append((written, phone - first))
+    return tuple(out)

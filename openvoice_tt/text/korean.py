@@ -258,9 +258,10 @@ class KoreanFrontEnd(LanguageFrontEnd):
     def normalize(self, text: str) -> str:
         return normalize_korean(text)
 
-    def g2p(self, text: str) -> tuple[list[str], list[int], list[str]]:
-        """Phones, word2ph (per BERT piece, no pads) and the words left (partly) unspoken, for normalized
-        `text`."""
+    def g2p(self, text: str) -> tuple[list[str], list[int], list[str], tuple[tuple[str, int], ...]]:
+        """Phones, word2ph (per BERT piece, no pads), the words left (partly) unspoken, and the words as
+        `TextInputs.words` gives them (each rebuilt word, an eojeol or a mark, and its BERT pieces), for
+        normalized `text`."""
         groups = group_pieces(self.tokenizer.pieces(text), text)  # type: ignore[attr-defined]
         codes = _codes([g.word for g in groups])
         phones: list[str] = []
@@ -278,11 +279,12 @@ class KoreanFrontEnd(LanguageFrontEnd):
                 skipped.append(covered)
             phones += kept
             word2ph += distribute_phone(len(kept), group.tokens)
-        return phones, word2ph, skipped
+        words = tuple((text[group.start : group.end], group.tokens) for group in groups)
+        return phones, word2ph, skipped, words
 
     def __call__(self, text: str, timer: StageTimer = NULL_TIMER, defer_bert: bool = False) -> TextInputs:
         """Model inputs for one chunk; raises TextError if it has nothing to speak. Words it cannot speak
         are left out with one SkippedTextWarning. The BERT call is timed as stage "bert" on `timer`."""
         normalized = self.normalize(text)
-        phones, word2ph, skipped = self.g2p(normalized)
-        return self.finish(text, normalized, phones, None, word2ph, skipped, timer, defer_bert)
+        phones, word2ph, skipped, words = self.g2p(normalized)
+        return self.finish(text, normalized, phones, None, word2ph, skipped, timer, defer_bert, words)

@@ -92,10 +92,11 @@ class LanguageFrontEnd:
         timer: StageTimer = NULL_TIMER,
         defer_bert: bool = False,
         words: tuple[tuple[str, int], ...] = (),
+        word_phones: tuple[tuple[str, int], ...] = (),
     ) -> TextInputs:
         """The model inputs of a converted chunk (`tones` None: all 0): a TextError if nothing in it is
         speech, one SkippedTextWarning naming what was left out. The BERT call is timed as stage "bert".
-        `words`: `TextInputs.words` (() where the front end does not split words)."""
+        `words`, `word_phones`: `TextInputs.words` and `.word_phones` (() where not given)."""
         if not any(p not in self.silent for p in phones):
             if skipped:
                 raise TextError(f"text has nothing to speak: {preview(text, 40)} (left out: {left_out(skipped)})")
@@ -115,4 +116,4 @@ class LanguageFrontEnd:
             tone_start=self.language.tone_start,
             language_id=self.language.language_id,
         )
-        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert, words)
+        return text_inputs(normalized, seq, self.bert, self.ja_bert_dim, timer, defer_bert, words, word_phones)

@@ -313,9 +313,21 @@ class MeloSynthesizer:
     ) -> tuple[torch.Tensor, int, torch.Tensor]:
         """`synthesize` and the chunk's durations (int64 [tokens], frames per token), for word timings only:
         one extra download of the padded tokens' float32 durations; the default path never reads them."""
+        wave, samples, frames, durations = self.synthesize_on_device_timed(inputs, speaker_id, params, noise, timer)
+        return self.device.download(wave, "waveform").reshape(-1)[:samples], frames, durations
+
+    def synthesize_on_device_timed(
+        self,
+        inputs,
+        speaker_id: int,
+        params: SynthesisParams,
+        noise: NoiseSource,
+        timer: StageTimer = NULL_TIMER,
+    ) -> tuple[Any, int, int, torch.Tensor]:
+        """`synthesize_on_device` and the chunk's durations (downloaded, as `synthesize_timed`'s): a clone's
+        word timings, its take still joined and converted on the device."""
         chunk = self.encode_chunk(inputs, speaker_id, params, noise, timer)
         frames = self.chunk_frames(chunk)
         durations = self.device.download(chunk.state.durations, "durations").reshape(-1)[: chunk.tokens]
         wave, samples, frames = self.decode_chunk(chunk, frames, params, noise, timer)
-        wave = self.device.download(wave, "waveform").reshape(-1)[:samples]
-        return wave, frames, durations.round().long()
+        return wave, samples, frames, durations.round().long()
