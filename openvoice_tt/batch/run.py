@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -144,23 +144,28 @@ def run_batch(
         {o.item.kind for o in pending}, [o.item.options.over(defaults) for o in pending], [o.item.text for o in pending]
     )
     handled = len(outcomes) - len(pending)
+    fingerprints_of: dict[int, tuple[Outcome, dict[str, str]]] = {}
 
-    def dispatched(job: Job) -> None:
+    def announce(item: Item) -> None:
         if on_item is not None:
-            on_item(handled, len(outcomes), job.item)
+            on_item(handled, len(outcomes), item)
+
+    def jobs() -> Iterator[Job]:
+        """Each pending item's job, made as the workers take it (so a local batch fingerprints an item just
+        before it runs, as it always did); an item whose speaker cannot be found fails here."""
+        nonlocal handled
+        for outcome in pending:
+            made = _job(outcome, defaults, engine, fingerprints)
+            if made is None:
+                announce(outcome.item)
+                handled += 1
+                continue
+            fingerprints_of[outcome.item.index] = (outcome, made[1])
+            yield made[0]
 
     try:
-        jobs: list[Job] = []
-        fingerprinted: dict[int, tuple[Outcome, dict[str, str]]] = {}
-        for outcome in pending:
-            job = _job(outcome, defaults, engine, fingerprints)
-            if job is None:
-                handled += 1
-            else:
-                jobs.append(job[0])
-                fingerprinted[outcome.item.index] = (outcome, job[1])
-        for finished in workers.run(jobs, dispatched):
-            outcome, fingerprint = fingerprinted[finished.job.item.index]
+        for finished in workers.run(jobs(), lambda job: announce(job.item)):
+            outcome, fingerprint = fingerprints_of[finished.job.item.index]
             _write(outcome, finished, fingerprint, out_dir, manifest)
             handled += 1
     except KeyboardInterrupt as stop:

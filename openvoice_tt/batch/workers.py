@@ -15,7 +15,7 @@ Audio is the same whoever computes it: every item's noise comes from its own see
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -57,12 +57,12 @@ Dispatched = Callable[[Job], None]
 class Workers(Protocol):
     """An executor of a batch's jobs. `start` loads the models the pending items need (before the first
     item: a missing checkpoint or package stops the batch at once); `run` yields every job's `Finished`
-    exactly once, in the order they finish; `device_used` and `precision_used` are for the report, as
-    `Engine`'s say them."""
+    exactly once, in the order they finish (`jobs` are made as they are taken, so take them in order);
+    `device_used` and `precision_used` are for the report, as `Engine`'s say them."""
 
     def start(self, kinds: set[str], voices: Sequence[Options], texts: Sequence[str | None]) -> None: ...
 
-    def run(self, jobs: Sequence[Job], dispatched: Dispatched) -> Iterator[Finished]: ...
+    def run(self, jobs: Iterable[Job], dispatched: Dispatched) -> Iterator[Finished]: ...
 
     @property
     def device_used(self) -> str | None: ...
@@ -81,7 +81,7 @@ class LocalWorkers:
     def start(self, kinds: set[str], voices: Sequence[Options], texts: Sequence[str | None]) -> None:
         self.engine.load(kinds, voices, texts)
 
-    def run(self, jobs: Sequence[Job], dispatched: Dispatched) -> Iterator[Finished]:
+    def run(self, jobs: Iterable[Job], dispatched: Dispatched) -> Iterator[Finished]:
         for job in jobs:
             dispatched(job)
             yield speak(self.engine, job, self.on_chunk)
