@@ -1,7 +1,9 @@
 """`openvoice-tt batch --ray`: a two-node Ray cluster on this machine (started with the venv's `ray` CLI)
 loses its worker node mid-run, and the batch still writes every item once, byte-identical to a local
 batch, naming the retried items in the report; `--resume` crosses between Ray and local runs; without Ray
-installed, and with an address where no cluster answers, `--ray` is a one-line error with its exit code."""
+installed, and with an address where no cluster answers, `--ray` is a one-line error with its exit code;
+and the dispatch loop, against a stand-in for Ray, sends a lost worker's items elsewhere and fails an item
+once no worker is left or it lost `MAX_ATTEMPTS`."""
 
 from __future__ import annotations
 
@@ -15,14 +17,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from openvoice_tt import batch as batching
+from openvoice_tt.batch import ray_workers
 from openvoice_tt.batch.ray_workers import IN_FLIGHT
+from openvoice_tt.batch.workers import Finished, Job
 from tests.require import require
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
@@ -243,3 +249,131 @@ def test_unreachable_or_malformed_ray_address_is_one_line(tmp_path: Path) -> Non
     assert malformed.returncode == 3
     assert malformed.stderr == "error: --ray-address 'headnode': not HOST:PORT (the Ray cluster head's address)\n"
     assert audio_files(out) == {}
+
+
+# The dispatch loop against a stand-in for the few Ray calls it makes (remote, wait, get, put, kill): which
+# items go where when workers are lost, exactly, without a cluster. `wait` returns the oldest call first.
+
+
+class Lost(Exception):
+    """Stands for `ray.exceptions.RayError` (an actor, its process or its node gone)."""
+
+
+@dataclass(eq=False)  # a key of the in-flight calls, by identity as Ray's ObjectRefs are
+class Call:
+    """A remote call; its result (or the error that lost it) is computed when it is got."""
+
+    result: Callable[[], Any]
+
+
+@dataclass
+class Method:
+    run: Callable[..., Any]
+
+    def remote(self, *args: Any) -> Call:
+        return Call(lambda: self.run(*args))
+
+
+class StandInActor:
+    def __init__(self, number: int, dies: Callable[[int, Job], bool], info: dict[str, Any]) -> None:
+        self.number, self.dies, self.dead = number, dies, False
+        self.load = Method(lambda *_: info | {"node": f"node{number}"})
+        self.speak = Method(self._speak)
+        self.close = Method(lambda: None)
+
+    def _speak(self, job: Job, voice: Any) -> Finished:
+        self.dead = self.dead or self.dies(self.number, job)
+        if self.dead:  # an actor that died stays dead: every call it had is lost
+            raise Lost(f"actor {self.number} died")
+        return Finished(job, speech=f"audio {job.item.index}", elapsed=0.5)  # type: ignore[arg-type]
+
+
+class StandInRay:
+    exceptions = SimpleNamespace(RayError=Lost)
+
+    def __init__(self, slots: int, dies: Callable[[int, Job], bool], info: dict[str, Any]) -> None:
+        self.slots, self.dies, self.info = slots, dies, info
+        self.actors: list[StandInActor] = []
+        self.killed: list[int] = []
+
+    def cluster_resources(self) -> dict[str, float]:
+        return {"CPU": float(self.slots)}
+
+    def remote(self, **options: Any) -> Callable[[type], Any]:
+        return lambda cls: SimpleNamespace(options=lambda **_: SimpleNamespace(remote=self._actor))
+
+    def _actor(self, settings: dict[str, Any]) -> StandInActor:
+        self.actors.append(StandInActor(len(self.actors) + 1, self.dies, self.info))
+        return self.actors[-1]
+
+    def get(self, call: Call) -> Any:
+        return call.result()
+
+    def wait(self, calls: list[Call], num_returns: int = 1, timeout: float | None = None) -> tuple[list, list]:
+        return calls[:num_returns], calls[num_returns:]
+
+    def put(self, value: Any) -> Any:
+        return value
+
+    def kill(self, actor: StandInActor) -> None:
+        self.killed.append(actor.number)
+
+
+def stand_in_run(
+    monkeypatch: pytest.MonkeyPatch, slots: int, items: int, dies: Callable[[int, Job], bool]
+) -> tuple[list[Finished], list[int], StandInRay]:
+    """Every job's `Finished` in the order `RayWorkers.run` yields them, and the item dispatched each time."""
+    engine = batching.Engine(None, "cpu")
+    info = {"device": "cpu", "precision": engine.resolved_precision.mode, "device_used": "cpu"}
+    ray = StandInRay(slots, dies, info | {"precision_used": {"synth": None, "convert": None}})
+    monkeypatch.setattr(ray_workers, "require_ray", lambda: ray)
+    workers = ray_workers.RayWorkers("127.0.0.1:1", engine)
+    jobs = [
+        Job(batching.Item(n, n, f"Line {n}.", f"{n:04d}.wav"), batching.Options(), None) for n in range(1, 1 + items)
+    ]
+    workers.start({"synth"}, [job.options for job in jobs], [job.item.text for job in jobs])
+    dispatched: list[int] = []
+    finished = list(workers.run(jobs, lambda job: dispatched.append(job.item.index)))
+    return finished, dispatched, ray
+
+
+def test_a_lost_workers_items_run_again_on_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    finished, dispatched, ray = stand_in_run(monkeypatch, slots=3, items=6, dies=lambda actor, job: actor == 2)
+    assert dispatched == [1, 2, 3, 4, 5, 6, 3, 4]  # two each, then the lost worker's two to the first free one
+    assert [f.job.item.index for f in finished] == [1, 2, 5, 6, 3, 4]  # each once, as it finished
+    lost = ("Ray worker 2 on node2 lost (Lost: actor 2 died)",)
+    assert [(f.speech, f.error, f.retried) for f in finished] == [
+        ("audio 1", None, ()),
+        ("audio 2", None, ()),
+        ("audio 5", None, ()),
+        ("audio 6", None, ()),
+        ("audio 3", None, lost),
+        ("audio 4", None, lost),
+    ]
+    assert ray.killed == [2]
+
+
+def test_an_item_fails_once_no_worker_is_left_or_it_lost_three(monkeypatch: pytest.MonkeyPatch) -> None:
+    finished, dispatched, ray = stand_in_run(monkeypatch, slots=2, items=3, dies=lambda actor, job: True)
+    assert dispatched == [1, 2, 3, 1]
+    one, two = "Ray worker 1 on node1 lost (Lost: actor 1 died)", "Ray worker 2 on node2 lost (Lost: actor 2 died)"
+    assert [(f.job.item.index, f.speech, f.error, f.retried) for f in finished] == [
+        (1, None, f"no Ray worker left to run it ({one}; {two})", (one, two)),
+        (3, None, f"no Ray worker left to run it ({two})", (two,)),
+        (2, None, f"no Ray worker left to run it ({one})", (one,)),
+    ]
+    assert ray.killed == [1, 2]
+
+    # Item 1 kills every worker it reaches; item 2 shares a worker with it twice and is lost with it.
+    poison = stand_in_run(monkeypatch, slots=4, items=4, dies=lambda actor, job: job.item.index == 1)
+    finished, dispatched, ray = poison
+    assert dispatched == [1, 2, 3, 4, 1, 2, 1, 2] and ray.killed == [1, 3, 2]  # worker 4 had nothing to do
+    lost = {n: f"Ray worker {n} on node{n} lost (Lost: actor {n} died)" for n in (1, 2, 3)}
+    three = (lost[1], lost[3], lost[2])
+    failed = f"{ray_workers.MAX_ATTEMPTS} Ray workers were lost while running it ({'; '.join(three)})"
+    assert [(f.job.item.index, f.speech, f.error, f.retried) for f in finished] == [
+        (3, "audio 3", None, ()),
+        (4, "audio 4", None, ()),
+        (1, None, failed, three),
+        (2, None, failed, three),
+    ]
