@@ -173,10 +173,11 @@ class _Attempt:
 
 
 class RayWorkers:
-    """`Workers` on a Ray cluster: `with RayWorkers(address, engine) as workers:` connects (`address` None:
-    `ray.init()`'s own choice, RAY_ADDRESS or a new local cluster), and leaving it kills the actors and
-    disconnects. `engine` is the driver's: its settings build every actor's, its resolved device and
-    precision are what every actor must resolve to, and its embeddings are the `se` items' voices."""
+    """`Workers` on a Ray cluster: `with RayWorkers(address, engine) as workers:` connects (`address`
+    None: `ray.init()`'s own choice, RAY_ADDRESS, the cluster `ray start` last began here, or a new local
+    one), and leaving it kills the actors and disconnects. `engine` is the driver's: its settings build
+    every actor's, its resolved device and precision are what every actor must resolve to, and its
+    embeddings are the `se` items' voices."""
 
     def __init__(self, address: str | None, engine: Engine) -> None:
         self.ray = require_ray()

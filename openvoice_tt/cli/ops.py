@@ -191,7 +191,8 @@ def batch(
         typer.Option(
             "--ray",
             help="Run the items on a Ray cluster, one worker per device slot, the audio coming back here to be "
-            "written: the cluster at RAY_ADDRESS, or a new local one (needs pip install 'openvoice-tt[ray]').",
+            "written: the cluster at RAY_ADDRESS, else the one `ray start` began on this machine, else a new local one "
+            "(needs Ray: the ray extra of openvoice-tt).",
         ),
     ] = False,
     ray_address: Annotated[
@@ -214,7 +215,8 @@ def batch(
     speaker or language takes neither from --speaker/--language; one naming neither, with neither option
     given (or language auto), speaks the language detected from its text.
     A bad item is reported and the rest go on; the exit code is 1 if any
-    item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest).
+    item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest). --ray runs the
+    items on a Ray cluster (one worker per device slot; the files are written here, the same bytes).
 
     Example: openvoice-tt batch lines.txt -o out/ --speaker EN-AU --resume --report out/report.json
     """
