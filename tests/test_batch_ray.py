@@ -171,7 +171,7 @@ def test_ray_batch_loses_a_node_and_writes_what_a_local_batch_writes(
     listing = ray_listing(tmp_path, voice)
     common = ("-c", tiny_checkpoints, "-d", "cpu")
     local, on_ray, report = tmp_path / "local", tmp_path / "ray", tmp_path / "report.json"
-    made = cli(listing, "-o", local, *common, "--report", tmp_path / "local.json")
+    made = cli(listing, "-o", local, *common, "--report", tmp_path / "local.json")  # one thread, as a CPU slot
     assert made.returncode == 0, made.stderr
     command = batch_command(listing, "-o", on_ray, *common, "--ray-address", ray_cluster.address, "--report", report)
     process = subprocess.Popen(command, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -302,7 +302,7 @@ class StandInRay:
     def remote(self, **options: Any) -> Callable[[type], Any]:
         return lambda cls: SimpleNamespace(options=lambda **_: SimpleNamespace(remote=self._actor))
 
-    def _actor(self, settings: dict[str, Any]) -> StandInActor:
+    def _actor(self, settings: dict[str, Any], threads: int | None) -> StandInActor:
         self.actors.append(StandInActor(len(self.actors) + 1, self.dies, self.info))
         return self.actors[-1]
 

@@ -2,7 +2,8 @@
 device slot, each loading the models once; the audio comes back to the driver, which writes everything (`batch.run`).
 
 Why this shape: the driver keeps the one writer, the record and the report, so a Ray batch's files are the
-bytes a local batch writes (every item's noise comes from its own seed) and `--resume` works across both.
+bytes a local batch on one thread writes (every item's noise comes from its own seed; a CPU slot runs torch
+on one thread) and `--resume` works across both.
 An actor is an `Engine` built from the driver's `Engine.settings()`; a slot is one CPU (`--device cpu`),
 one GPU (`cuda`) or one Tenstorrent chip (`tt`: a node started with `ray start --resources '{"tt": N}'`),
 so a slot runs one item at a time, and each actor has `IN_FLIGHT` items sent to it (the next one waits
@@ -92,7 +93,11 @@ def check_reachable(address: str, named: str) -> None:
 class SlotWorker:
     """What runs in a Ray actor: one `Engine`, built like the driver's, loading the models once."""
 
-    def __init__(self, settings: dict[str, Any]) -> None:
+    def __init__(self, settings: dict[str, Any], threads: int | None) -> None:
+        if threads is not None:  # a CPU slot: torch on that many threads, whatever the node's environment
+            import torch
+
+            torch.set_num_threads(threads)
         self.engine = Engine(**settings)
         self.folder = Path(tempfile.mkdtemp(prefix="openvoice-tt-ray-"))  # the references sent here
         self.originals: dict[str, str] = {}  # a written reference's path here -> its path on the driver
@@ -210,27 +215,30 @@ class RayWorkers:
         self.slots = []
         self.ray.shutdown()
 
-    def _slot_resources(self) -> tuple[str, dict[str, Any]]:
-        """The cluster resource one slot is, for the batch's device, and the actor options that take one."""
+    def _slot_resources(self) -> tuple[str, dict[str, Any], int | None]:
+        """The cluster resource one slot is, for the batch's device, the actor options that take one, and
+        the torch threads of a CPU slot: one, so its audio is that of a local batch on one thread
+        (`OMP_NUM_THREADS=1`; torch's sums can round otherwise on other thread counts)."""
         device = self.engine.resolved_device
         if device == "cuda":
-            return "GPU", {"num_gpus": 1}
+            return "GPU", {"num_gpus": 1}, None
         if device.startswith("tt"):
-            return "tt", {"resources": {"tt": 1}}
-        return "CPU", {"num_cpus": 1}
+            return "tt", {"resources": {"tt": 1}}, None
+        return "CPU", {"num_cpus": 1}, 1
 
     def start(self, kinds: set[str], voices: Sequence[Options], texts: Sequence[str | None]) -> None:
         """An actor per slot of the cluster (at most one per pending item), each loading the models; the
         first user error any hands back stops the batch, as a local load would."""
         if not kinds:
             return
-        resource, options = self._slot_resources()
+        resource, options, threads = self._slot_resources()
         count = min(int(self.ray.cluster_resources().get(resource, 0)), len(voices))
         if count < 1:
             raise DeviceError(f"the Ray cluster has no {resource} slot for --device {self.engine.resolved_device}")
         actor_class = self.ray.remote(max_restarts=0, **options)(SlotWorker)
         settings = self.engine.settings()
-        slots = [_Slot(n + 1, actor_class.options(scheduling_strategy="SPREAD").remote(settings)) for n in range(count)]
+        spread = actor_class.options(scheduling_strategy="SPREAD")
+        slots = [_Slot(n + 1, spread.remote(settings, threads)) for n in range(count)]
         loading = {slot.actor.load.remote(kinds, list(voices), list(texts)): slot for slot in slots}
         for ref, slot in loading.items():
             try:

@@ -7,7 +7,8 @@ other (the batch as it always ran, byte for byte); `batch.ray_workers.RayWorkers
 actor per device slot. Another executor (engines on several local chips, say) is another `Workers` over
 its own slots, each an `Engine(**engine.settings())` with its own device; the driver does not change.
 
-Audio is the same whoever computes it: every item's noise comes from its own seed
+Audio is the same whoever computes it, on the same device, precision and torch thread count (torch's
+sums can round otherwise on another count): every item's noise comes from its own seed
 (`noise.NoiseSource(options.seed)`, made afresh per call), and nothing an engine keeps between items
 (loaded models, embeddings) changes what an item sounds like.
 """
