@@ -68,10 +68,13 @@ def ray_listing(tmp_path: Path, voice: Path) -> Path:
 
 
 def environment(*paths: Path) -> dict[str, str]:
-    """This checkout first on the path (then `paths`), one torch thread, no cluster from outside."""
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    """This checkout first on the path (then `paths`), one torch thread, no cluster from outside, and Ray's
+    token authentication off for this loopback-only cluster: left unset, Ray turns it on wherever
+    ~/.ray/auth_token exists (a local `ray.init()` cluster writes one), and a node that disagrees with
+    the head cannot join."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_ADDRESS", "RAY_AUTH"))}
     env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (REPO, *paths))
-    env |= {"OMP_NUM_THREADS": "1", "RAY_USAGE_STATS_ENABLED": "0"}
+    env |= {"OMP_NUM_THREADS": "1", "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
     return env
 
 
@@ -259,6 +262,10 @@ class Lost(Exception):
     """Stands for `ray.exceptions.RayError` (an actor, its process or its node gone)."""
 
 
+class Bug(Lost):
+    """Stands for `ray.exceptions.RayTaskError`: the worker's own code raised."""
+
+
 @dataclass(eq=False)  # a key of the in-flight calls, by identity as Ray's ObjectRefs are
 class Call:
     """A remote call; its result (or the error that lost it) is computed when it is got."""
@@ -282,6 +289,8 @@ class StandInActor:
         self.close = Method(lambda: None)
 
     def _speak(self, job: Job, voice: Any) -> Finished:
+        if job.item.text == "bug":
+            raise Bug("the worker's code raised")
         self.dead = self.dead or self.dies(self.number, job)
         if self.dead:  # an actor that died stays dead: every call it had is lost
             raise Lost(f"actor {self.number} died")
@@ -289,7 +298,7 @@ class StandInActor:
 
 
 class StandInRay:
-    exceptions = SimpleNamespace(RayError=Lost)
+    exceptions = SimpleNamespace(RayError=Lost, RayTaskError=Bug)
 
     def __init__(self, slots: int, dies: Callable[[int, Job], bool], info: dict[str, Any]) -> None:
         self.slots, self.dies, self.info = slots, dies, info
@@ -319,22 +328,32 @@ class StandInRay:
         self.killed.append(actor.number)
 
 
-def stand_in_run(
-    monkeypatch: pytest.MonkeyPatch, slots: int, items: int, dies: Callable[[int, Job], bool]
-) -> tuple[list[Finished], list[int], StandInRay]:
-    """Every job's `Finished` in the order `RayWorkers.run` yields them, and the item dispatched each time."""
+def stand_in(
+    monkeypatch: pytest.MonkeyPatch, slots: int, dies: Callable[[int, Job], bool]
+) -> tuple[ray_workers.RayWorkers, StandInRay]:
+    """`RayWorkers` over a stand-in cluster of `slots` CPU slots whose actor dies when `dies(actor, job)`."""
     engine = batching.Engine(None, "cpu")
     info = {"device": "cpu", "precision": engine.resolved_precision.mode, "device_used": "cpu"}
     ray = StandInRay(slots, dies, info | {"precision_used": {"synth": None, "convert": None}})
     monkeypatch.setattr(ray_workers, "require_ray", lambda: ray)
-    workers = ray_workers.RayWorkers("127.0.0.1:1", engine)
-    jobs = [
-        Job(batching.Item(n, n, f"Line {n}.", f"{n:04d}.wav"), batching.Options(), None) for n in range(1, 1 + items)
-    ]
-    workers.start({"synth"}, [job.options for job in jobs], [job.item.text for job in jobs])
+    return ray_workers.RayWorkers("127.0.0.1:1", engine), ray
+
+
+def run_lines(workers: ray_workers.RayWorkers, texts: list[str]) -> tuple[list[Finished], list[int]]:
+    """Every job's `Finished` in the order `RayWorkers.run` yields them, and the item dispatched each time."""
+    items = [batching.Item(n, n, text, f"{n:04d}.wav") for n, text in enumerate(texts, start=1)]
+    jobs = [Job(item, batching.Options(), None) for item in items]  # no speaker: the stand-in speaks none
+    workers.start({"synth"}, [job.options for job in jobs], texts)
     dispatched: list[int] = []
     finished = list(workers.run(jobs, lambda job: dispatched.append(job.item.index)))
-    return finished, dispatched, ray
+    return finished, dispatched
+
+
+def stand_in_run(
+    monkeypatch: pytest.MonkeyPatch, slots: int, items: int, dies: Callable[[int, Job], bool]
+) -> tuple[list[Finished], list[int], StandInRay]:
+    workers, ray = stand_in(monkeypatch, slots, dies)
+    return (*run_lines(workers, [f"Line {n}." for n in range(1, 1 + items)]), ray)
 
 
 def test_a_lost_workers_items_run_again_on_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -377,3 +396,12 @@ def test_an_item_fails_once_no_worker_is_left_or_it_lost_three(monkeypatch: pyte
         (1, None, failed, three),
         (2, None, failed, three),
     ]
+
+
+def test_a_bug_in_the_workers_code_is_raised_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ray's RayTaskError (the actor's method raised; an item's own failure comes back as a `Finished`) is
+    a bug, which keeps its traceback as in a local batch: not a lost worker whose items run elsewhere."""
+    workers, ray = stand_in(monkeypatch, 2, lambda actor, job: False)
+    with pytest.raises(Bug, match="the worker's code raised"):
+        run_lines(workers, ["Fine.", "bug"])
+    assert ray.killed == []

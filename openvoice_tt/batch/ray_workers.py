@@ -243,6 +243,8 @@ class RayWorkers:
         for ref, slot in loading.items():
             try:
                 info = self.ray.get(ref)
+            except self.ray.exceptions.RayTaskError:
+                raise  # the worker's code failed, not the worker: a bug, which keeps its traceback
             except self.ray.exceptions.RayError as e:  # lost before it loaded: the others go on
                 slot.lost = f"{type(e).__name__}: {shorten(one_line(e), 160)}"
                 continue
@@ -287,6 +289,8 @@ class RayWorkers:
             slot.in_flight -= 1
             try:
                 finished = self.ray.get(ref)
+            except self.ray.exceptions.RayTaskError:
+                raise  # the worker's code failed, not the worker (an item's own failure comes back as one)
             except self.ray.exceptions.RayError as e:  # the actor, its process or its node is gone
                 if slot.lost is None:
                     slot.lost = f"{type(e).__name__}: {shorten(one_line(e), 160)}"
