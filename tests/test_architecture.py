@@ -4,9 +4,10 @@ pyproject.toml's `[tool.importlinter]` states the layer order once; scripts/test
 `lint-imports` on it after ruff. Here the same command runs on this tree, which must keep every contract,
 and on a copy of the package with deliberate defects, each of which must break its contract by name: an
 upward import (a tt module importing the pipeline), a top-level module placed in no layer, an import cycle
-through a package's `__init__` (which the built-in `acyclic_siblings` cannot see), and the product
-importing harness code from scripts/. To see a failure by hand, add `import openvoice_tt.pipeline` to any
-file in openvoice_tt/tt/ and run `lint-imports` from the repository root.
+through a package's `__init__` (which the built-in `acyclic_siblings` cannot see), the product
+importing harness code from scripts/, and Ray (an optional extra) imported outside batch/ray_workers.py.
+To see a failure by hand, add `import openvoice_tt.pipeline` to any file in openvoice_tt/tt/ and run
+`lint-imports` from the repository root.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def test_each_deliberate_defect_breaks_its_contract_by_name(tmp_path: Path) -> N
         f.write("import openvoice_tt.pipeline  # upward: tt may not know the pipeline\n")
         f.write("import scripts.tt_harness  # the product importing harness code\n")
     (tmp_path / "openvoice_tt" / "unplaced.py").write_text('"""A new module that no layer names."""\n')
+    workers = tmp_path / "openvoice_tt" / "batch" / "workers.py"
+    workers.write_text(workers.read_text() + "import ray  # the optional extra, outside batch/ray_workers.py\n")
     g2p = tmp_path / "openvoice_tt" / "text" / "g2p.py"
     g2p.write_text(g2p.read_text() + "from openvoice_tt.text import normalize_text  # text/__init__ imports g2p\n")
     result = lint_imports(tmp_path)
@@ -59,7 +62,8 @@ def test_each_deliberate_defect_breaks_its_contract_by_name(tmp_path: Path) -> N
     assert "Import cycle among openvoice_tt.text, openvoice_tt.text.frontend, openvoice_tt.text.g2p" in out
     assert "openvoice_tt.text.g2p -> openvoice_tt.text (l." in out
     assert "openvoice_tt.tt.take -> scripts" in out
-    assert "Contracts: 1 kept, 3 broken." in out  # broken: layers, acyclic-modules, no-harness; the copy is sound
+    assert "openvoice_tt is not allowed to import ray" in out and "openvoice_tt.batch.workers -> ray (l." in out
+    assert "Contracts: 1 kept, 4 broken." in out  # broken: layers, acyclic-modules, no-harness, ray; the copy is sound
 
 
 def _not_python(folder: str, names: list[str]) -> list[str]:

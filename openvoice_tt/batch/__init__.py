@@ -32,7 +32,10 @@ an import cycle):
   naming.py     output names, duplicate outputs, and the `Guard` against replacing an input of the run
   record.py     content fingerprints and the resume record (`MANIFEST`)
   engine.py     the models, loaded once per batch (per language), that speak an item
-  run.py        `run_batch`, each item's `Outcome`, the `BatchResult` and the JSON report
+  workers.py    who computes the items (`Workers`: `LocalWorkers` runs them on the in-process engine)
+  ray_workers.py  `RayWorkers`, on a Ray cluster (`batch --ray`); the one module importing ray, lazily
+  run.py        `run_batch` (the driver, which writes everything), each item's `Outcome`, the `BatchResult`
+                and the JSON report
   messages.py   the one-line reasons the report gives
 
 This `__init__` only re-exports the names used from outside, so `from openvoice_tt import batch` and

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from openvoice_tt.batch.items import Item, Options
 
@@ -61,6 +61,19 @@ class Engine:
         self._mixes: dict[VoiceMix, torch.Tensor] = {}
         self._speakers: dict[tuple[str | None, str | None], BaseSpeaker] = {}
         self._cloners: dict[str, VoiceCloner] = {}
+
+    def settings(self) -> dict[str, Any]:
+        """The arguments this engine was built with, so that a worker elsewhere (a Ray actor, another chip's
+        replica with its own `device`) builds one that makes the same audio: `Engine(**engine.settings())`."""
+        return {
+            "checkpoints": self.checkpoints,
+            "device": self.device,
+            "cache_dir": self.cache_dir,
+            "method": self.method,
+            "use_cache": self.use_cache,
+            "lexicon": self.lexicon,
+            "precision": self.precision,
+        }
 
     @property
     def device_used(self) -> str | None:
@@ -178,11 +191,21 @@ class Engine:
             self._mixes[mix] = load_mix(mix)
         return self._mixes[mix]
 
-    def speak(self, item: Item, options: Options, base: BaseSpeaker, progress: Progress | None) -> Speech:
-        """The item's audio, spoken by `base` (`base_speaker(options, item.text)`)."""
+    def speak(
+        self,
+        item: Item,
+        options: Options,
+        base: BaseSpeaker,
+        progress: Progress | None,
+        se: torch.Tensor | None = None,
+    ) -> Speech:
+        """The item's audio, spoken by `base` (`base_speaker(options, item.text)`). A clone's `se`, when given,
+        is its voice already computed (a worker on another machine, where the item's files are not, is handed
+        the driver's); otherwise it comes from the item's `se` or `references`."""
         kwargs = options.synthesis_kwargs() | {"speaker": base.name}
         if item.kind == "synth":
             return self.tts(base.language).synth(item.text, progress=progress, **kwargs)
-        se = self.embedding(item.se) if item.se is not None else self.voice(item.references)
+        if se is None:
+            se = self.embedding(item.se) if item.se is not None else self.voice(item.references)
         tau = {"tau": options.tau} if options.tau is not None else {}
         return self.cloner(base.language).clone(item.text, se=se, progress=progress, **kwargs, **tau)

@@ -7,6 +7,7 @@ request is reported and the rest go on.
 
 import sys
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -186,6 +187,24 @@ def batch(
     precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
+    ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray",
+            help="Run the items on a Ray cluster, one worker per device slot, the audio coming back here to be "
+            "written: the cluster at RAY_ADDRESS, else the one `ray start` began on this machine, else a new local one "
+            "(needs Ray: the ray extra of openvoice-tt).",
+        ),
+    ] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            metavar="HOST:PORT",
+            help="With --ray (implied): the Ray cluster's head to connect to.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Synthesize or clone every item of a list file into a folder; models load once.
 
@@ -197,12 +216,18 @@ def batch(
     speaker or language takes neither from --speaker/--language; one naming neither, with neither option
     given (or language auto), speaks the language detected from its text.
     A bad item is reported and the rest go on; the exit code is 1 if any
-    item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest).
+    item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest). --ray runs the
+    items on a Ray cluster (one worker per device slot; the files are written here, the same bytes).
 
     Example: openvoice-tt batch lines.txt -o out/ --speaker EN-AU --resume --report out/report.json
     """
     from openvoice_tt import batch as batching
 
+    ray_address = ray_address if ray_address is not None else ("" if ray else None)  # "": Ray's own choice
+    if ray_address is not None:
+        from openvoice_tt.batch.ray_workers import require_ray
+
+        require_ray()  # exit 7 before anything else is read or loaded
     ui = Ui(quiet)
     user_lexicon = api.load_lexicon(lexicon)
     items = batching.read_items(input_file, input_format.value if input_format else None, fmt.value)
@@ -244,13 +269,20 @@ def batch(
         lexicon=user_lexicon,
         precision=precision.value,
     )
-    with ui.rendered_warnings(), ui.progress("batch") as item_bar:
+    with workers_for(ray_address, engine) as workers, ui.rendered_warnings(), ui.progress("batch") as item_bar:
         started = time.perf_counter()
         result = batching.run_batch(
-            items, out_dir, engine, defaults, resume, lambda done, total, _: item_bar(done, total), report=report
+            items,
+            out_dir,
+            engine,
+            defaults,
+            resume,
+            lambda done, total, _: item_bar(done, total),
+            report=report,
+            workers=workers,
         )
     elapsed = time.perf_counter() - started
-    summary = result.to_json(input_file, out_dir, engine.device_used, engine.precision_used)
+    summary = result.to_json(input_file, out_dir, workers.device_used, workers.precision_used)
     if report is not None:
         batching.write_report(summary, report)
     render.batch(ui, result, summary, elapsed, json_out)
@@ -263,6 +295,18 @@ def batch(
         raise typer.Exit(code)
     if result.failed:
         raise typer.Exit(1)
+
+
+def workers_for(ray_address: str | None, engine: Any) -> AbstractContextManager[Any]:
+    """Who computes a batch's items: the in-process engine, or with --ray (ADDRESS, or "" for Ray's own
+    choice) a Ray cluster, connected on entering and left on exit."""
+    from openvoice_tt.batch.workers import LocalWorkers
+
+    if ray_address is None:
+        return nullcontext(LocalWorkers(engine))
+    from openvoice_tt.batch.ray_workers import RayWorkers
+
+    return RayWorkers(ray_address or None, engine)
 
 
 @guarded

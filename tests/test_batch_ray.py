@@ -1,0 +1,407 @@
+"""`openvoice-tt batch --ray`: a two-node Ray cluster on this machine (started with the venv's `ray` CLI)
+loses its worker node mid-run, and the batch still writes every item once, byte-identical to a local
+batch, naming the retried items in the report; `--resume` crosses between Ray and local runs; without Ray
+installed, and with an address where no cluster answers, `--ray` is a one-line error with its exit code;
+and the dispatch loop, against a stand-in for Ray, sends a lost worker's items elsewhere and fails an item
+once no worker is left or it lost `MAX_ATTEMPTS`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from openvoice_tt import batch as batching
+from openvoice_tt.batch import ray_workers
+from openvoice_tt.batch.ray_workers import IN_FLIGHT
+from openvoice_tt.batch.workers import Finished, Job
+from tests.require import require
+
+pytestmark = pytest.mark.usefixtures("tool_environment")
+
+REPO = Path(__file__).resolve().parents[1]
+OBJECT_STORE_BYTES = 100 * 2**20  # each node's shared memory: a few seconds of audio per item need little
+SLOW_S = 20.0
+"""Seconds the worker node's actor waits before each item: the node is killed long before its first item
+is done, so it always holds exactly `IN_FLIGHT` items then, whatever the machine's load."""
+SLOW_SITE = f"""
+import time
+import openvoice_tt.batch.engine as engine
+speak = engine.Engine.speak
+def slow(self, *args, **kwargs):
+    time.sleep({SLOW_S})
+    return speak(self, *args, **kwargs)
+engine.Engine.speak = slow
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def ray_listing(tmp_path: Path, voice: Path) -> Path:
+    """Ten items: synthesized ones (one with its own seed, one with another speaker) and clones."""
+    items = [{"text": f"Sentence number {n} of a batch that runs on two nodes."} for n in range(1, 11)]
+    for n in (2, 5, 9):
+        items[n - 1]["reference"] = str(voice)
+    items[3]["seed"] = 7
+    items[6]["speaker"] = "EN-BR"
+    path = tmp_path / "list.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    return path
+
+
+def environment(*paths: Path) -> dict[str, str]:
+    """This checkout first on the path (then `paths`), one torch thread, no cluster from outside, and Ray's
+    token authentication off for this loopback-only cluster: left unset, Ray turns it on wherever
+    ~/.ray/auth_token exists (a local `ray.init()` cluster writes one), and a node that disagrees with
+    the head cannot join."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_ADDRESS", "RAY_AUTH"))}
+    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (REPO, *paths))
+    env |= {"OMP_NUM_THREADS": "1", "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    return env
+
+
+def batch_command(*args: object) -> list[str]:
+    return [sys.executable, "-m", "openvoice_tt", "batch", *map(str, args)]
+
+
+def cli(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(batch_command(*args), env=environment(), capture_output=True, text=True, timeout=300)
+
+
+def audio_files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if not p.name.startswith(".")}
+
+
+def record_lines(folder: Path) -> list[str]:
+    """The outputs the folder's record has a line for, one per time an item was written."""
+    lines = (folder / batching.MANIFEST).read_text().splitlines()
+    return [entry["output"] for line in lines if line and "output" in (entry := json.loads(line))]
+
+
+def require_ray() -> None:
+    import importlib.util
+
+    require(importlib.util.find_spec("ray") is not None, "ray is not installed (pip install -e '.[ray]')")
+
+
+@dataclass
+class Node:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def wait_started(self, timeout: float = 120) -> None:
+        """Until `ray start --block` says the node is up (it has registered with the head by then)."""
+        deadline = time.monotonic() + timeout
+        while b"block forever" not in self.log.read_bytes():
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """The node's whole process group at once (`ray start` and the GCS, raylet, agents and workers it
+        started), as a machine that dies would go: a SIGTERM leaves the GCS running for over 30 s."""
+        with contextlib.suppress(ProcessLookupError):  # the group is gone already
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
+@dataclass
+class Cluster:
+    address: str
+    head: Node
+    worker: Node
+
+
+def start_node(folder: Path, name: str, env: dict[str, str], *args: str) -> Node:
+    ray = Path(sys.executable).with_name("ray")
+    log = folder / f"{name}.log"
+    command = [str(ray), "start", *args, "--num-cpus=1", f"--object-store-memory={OBJECT_STORE_BYTES}", "--block"]
+    with log.open("wb") as out:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [*command, "--disable-usage-stats"], stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    return Node(process, log)
+
+
+@pytest.fixture
+def ray_cluster(tmp_path: Path) -> Iterator[Cluster]:
+    """A head node and a worker node (one CPU slot each) on this machine; the worker node's actors are
+    slowed by `SLOW_SITE`. Both process groups are killed at the end, whatever happened."""
+    require_ray()
+    temp = Path(tempfile.mkdtemp(prefix="ovt-ray-"))  # short: Ray's socket paths live under it
+    slow = tmp_path / "slow-site"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(SLOW_SITE)
+    port = free_port()
+    nodes: list[Node] = []
+    try:
+        head_args = ("--head", f"--port={port}", f"--temp-dir={temp}", "--include-dashboard=false")
+        in_temp = {"TMPDIR": str(temp)}  # where the actors keep the references sent to them
+        nodes.append(start_node(tmp_path, "head", environment() | in_temp, *head_args))
+        nodes[0].wait_started()
+        worker_env = environment(slow) | in_temp
+        nodes.append(start_node(tmp_path, "worker", worker_env, f"--address=127.0.0.1:{port}"))
+        nodes[1].wait_started()
+        yield Cluster(f"127.0.0.1:{port}", *nodes)
+    finally:
+        for node in reversed(nodes):
+            node.kill()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_ray_batch_loses_a_node_and_writes_what_a_local_batch_writes(
+    ray_cluster: Cluster, tiny_checkpoints: Path, tmp_path: Path, voice: Path
+) -> None:
+    started = time.monotonic()
+    listing = ray_listing(tmp_path, voice)
+    common = ("-c", tiny_checkpoints, "-d", "cpu")
+    local, on_ray, report = tmp_path / "local", tmp_path / "ray", tmp_path / "report.json"
+    made = cli(listing, "-o", local, *common, "--report", tmp_path / "local.json")  # one thread, as a CPU slot
+    assert made.returncode == 0, made.stderr
+    command = batch_command(listing, "-o", on_ray, *common, "--ray-address", ray_cluster.address, "--report", report)
+    process = subprocess.Popen(command, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (on_ray.is_dir() and audio_files(on_ray)) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert process.poll() is None, process.communicate()
+    ray_cluster.worker.kill()  # the worker node dies: its raylet and its actor with it
+    stdout, stderr = process.communicate(timeout=180)
+    assert process.returncode == 0, stderr.decode()
+    assert b"Traceback" not in stderr, stderr.decode()
+    assert b"10 item(s): 10 done in " in stdout  # the summary table's last line
+
+    written = audio_files(on_ray)
+    assert written == audio_files(local)  # the same files, byte for byte, whichever worker made them
+    assert sorted(written) == [f"{n:04d}.wav" for n in range(1, 11)]
+    assert sorted(record_lines(on_ray)) == sorted(written)  # every item written (and recorded) once
+    summary = json.loads(report.read_text())
+    assert summary["counts"] == {"done": 10, "skipped": 0, "failed": 0, "not run": 0}
+    local_summary = json.loads((tmp_path / "local.json").read_text())
+    assert summary["device"] == local_summary["device"] == "cpu"
+    assert summary["precision"] == local_summary["precision"]  # what the actors' models ran in
+    retried = {item["index"]: item for item in summary["items"] if item["retried"]}
+    # Each of the two actors was sent its first IN_FLIGHT items in list order: the lost node's were either.
+    assert sorted(retried) in ([1, 2], [3, 4]) and len(retried) == IN_FLIGHT
+    lost = 1 if sorted(retried) == [1, 2] else 2
+    for item in retried.values():
+        assert item["attempts"] == 2 and len(item["retried"]) == 1
+        assert item["retried"][0].startswith(f"Ray worker {lost} on ") and " lost (" in item["retried"][0]
+    assert [item["attempts"] for item in summary["items"] if not item["retried"]] == [1] * 8
+
+    resumed_locally = cli(listing, "-o", on_ray, *common, "--resume", "--json")
+    assert resumed_locally.returncode == 0, resumed_locally.stderr
+    assert json.loads(resumed_locally.stdout)["counts"] == {"done": 0, "skipped": 10, "failed": 0, "not run": 0}
+    resumed_on_ray = cli(listing, "-o", local, *common, "--resume", "--json", "--ray-address", ray_cluster.address)
+    assert resumed_on_ray.returncode == 0, resumed_on_ray.stderr
+    assert json.loads(resumed_on_ray.stdout)["counts"] == {"done": 0, "skipped": 10, "failed": 0, "not run": 0}
+    assert audio_files(on_ray) == audio_files(local) == written
+    print(f"two-node Ray batch test body: {time.monotonic() - started:.1f} s", file=sys.stderr)
+
+
+NO_RAY_CLI = """
+import sys
+sys.modules["ray"] = None  # as if Ray were not installed: `import ray` raises ImportError
+from openvoice_tt.cli import main
+sys.argv[0] = "openvoice-tt"
+main()
+"""
+
+
+@pytest.mark.parametrize("option", [("--ray",), ("--ray-address", "127.0.0.1:6379")])
+def test_ray_not_installed_is_exit_7_before_anything_runs(tmp_path: Path, option: tuple[str, ...]) -> None:
+    listing, out = tmp_path / "list.txt", tmp_path / "out"
+    listing.write_text("One line.\n")
+    command = [sys.executable, "-c", NO_RAY_CLI, "batch", str(listing), "-o", str(out), *option]
+    done = subprocess.run(command, env=environment(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 7
+    assert done.stderr == "error: --ray needs Ray, which is not installed: pip install 'openvoice-tt[ray]'\n"
+    assert not out.exists()  # found before the output folder is made, let alone a model loaded
+
+
+def test_unreachable_or_malformed_ray_address_is_one_line(tmp_path: Path) -> None:
+    require_ray()
+    listing, out = tmp_path / "list.txt", tmp_path / "out"
+    listing.write_text("One line.\n")
+    port = free_port()  # nothing listens there
+    started = time.monotonic()
+    unreachable = cli(listing, "-o", out, "--ray-address", f"127.0.0.1:{port}")
+    assert time.monotonic() - started < 60  # not Ray's minutes of retries
+    assert unreachable.returncode == 6
+    assert unreachable.stderr == (
+        f"error: --ray-address 127.0.0.1:{port}: no Ray cluster answers there (Connection refused)\n"
+    )
+    malformed = cli(listing, "-o", out, "--ray-address", "headnode")
+    assert malformed.returncode == 3
+    assert malformed.stderr == "error: --ray-address 'headnode': not HOST:PORT (the Ray cluster head's address)\n"
+    assert audio_files(out) == {}
+
+
+# The dispatch loop against a stand-in for the few Ray calls it makes (remote, wait, get, put, kill): which
+# items go where when workers are lost, exactly, without a cluster. `wait` returns the oldest call first.
+
+
+class Lost(Exception):
+    """Stands for `ray.exceptions.RayError` (an actor, its process or its node gone)."""
+
+
+class Bug(Lost):
+    """Stands for `ray.exceptions.RayTaskError`: the worker's own code raised."""
+
+
+@dataclass(eq=False)  # a key of the in-flight calls, by identity as Ray's ObjectRefs are
+class Call:
+    """A remote call; its result (or the error that lost it) is computed when it is got."""
+
+    result: Callable[[], Any]
+
+
+@dataclass
+class Method:
+    run: Callable[..., Any]
+
+    def remote(self, *args: Any) -> Call:
+        return Call(lambda: self.run(*args))
+
+
+class StandInActor:
+    def __init__(self, number: int, dies: Callable[[int, Job], bool], info: dict[str, Any]) -> None:
+        self.number, self.dies, self.dead = number, dies, False
+        self.load = Method(lambda *_: info | {"node": f"node{number}"})
+        self.speak = Method(self._speak)
+        self.close = Method(lambda: None)
+
+    def _speak(self, job: Job, voice: Any) -> Finished:
+        if job.item.text == "bug":
+            raise Bug("the worker's code raised")
+        self.dead = self.dead or self.dies(self.number, job)
+        if self.dead:  # an actor that died stays dead: every call it had is lost
+            raise Lost(f"actor {self.number} died")
+        return Finished(job, speech=f"audio {job.item.index}", elapsed=0.5)  # type: ignore[arg-type]
+
+
+class StandInRay:
+    exceptions = SimpleNamespace(RayError=Lost, RayTaskError=Bug)
+
+    def __init__(self, slots: int, dies: Callable[[int, Job], bool], info: dict[str, Any]) -> None:
+        self.slots, self.dies, self.info = slots, dies, info
+        self.actors: list[StandInActor] = []
+        self.killed: list[int] = []
+
+    def cluster_resources(self) -> dict[str, float]:
+        return {"CPU": float(self.slots)}
+
+    def remote(self, **options: Any) -> Callable[[type], Any]:
+        return lambda cls: SimpleNamespace(options=lambda **_: SimpleNamespace(remote=self._actor))
+
+    def _actor(self, settings: dict[str, Any], threads: int | None) -> StandInActor:
+        self.actors.append(StandInActor(len(self.actors) + 1, self.dies, self.info))
+        return self.actors[-1]
+
+    def get(self, call: Call) -> Any:
+        return call.result()
+
+    def wait(self, calls: list[Call], num_returns: int = 1, timeout: float | None = None) -> tuple[list, list]:
+        return calls[:num_returns], calls[num_returns:]
+
+    def put(self, value: Any) -> Any:
+        return value
+
+    def kill(self, actor: StandInActor) -> None:
+        self.killed.append(actor.number)
+
+
+def stand_in(
+    monkeypatch: pytest.MonkeyPatch, slots: int, dies: Callable[[int, Job], bool]
+) -> tuple[ray_workers.RayWorkers, StandInRay]:
+    """`RayWorkers` over a stand-in cluster of `slots` CPU slots whose actor dies when `dies(actor, job)`."""
+    engine = batching.Engine(None, "cpu")
+    info = {"device": "cpu", "precision": engine.resolved_precision.mode, "device_used": "cpu"}
+    ray = StandInRay(slots, dies, info | {"precision_used": {"synth": None, "convert": None}})
+    monkeypatch.setattr(ray_workers, "require_ray", lambda: ray)
+    return ray_workers.RayWorkers("127.0.0.1:1", engine), ray
+
+
+def run_lines(workers: ray_workers.RayWorkers, texts: list[str]) -> tuple[list[Finished], list[int]]:
+    """Every job's `Finished` in the order `RayWorkers.run` yields them, and the item dispatched each time."""
+    items = [batching.Item(n, n, text, f"{n:04d}.wav") for n, text in enumerate(texts, start=1)]
+    jobs = [Job(item, batching.Options(), None) for item in items]  # no speaker: the stand-in speaks none
+    workers.start({"synth"}, [job.options for job in jobs], texts)
+    dispatched: list[int] = []
+    finished = list(workers.run(jobs, lambda job: dispatched.append(job.item.index)))
+    return finished, dispatched
+
+
+def stand_in_run(
+    monkeypatch: pytest.MonkeyPatch, slots: int, items: int, dies: Callable[[int, Job], bool]
+) -> tuple[list[Finished], list[int], StandInRay]:
+    workers, ray = stand_in(monkeypatch, slots, dies)
+    return (*run_lines(workers, [f"Line {n}." for n in range(1, 1 + items)]), ray)
+
+
+def test_a_lost_workers_items_run_again_on_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    finished, dispatched, ray = stand_in_run(monkeypatch, slots=3, items=6, dies=lambda actor, job: actor == 2)
+    assert dispatched == [1, 2, 3, 4, 5, 6, 3, 4]  # two each, then the lost worker's two to the first free one
+    assert [f.job.item.index for f in finished] == [1, 2, 5, 6, 3, 4]  # each once, as it finished
+    lost = ("Ray worker 2 on node2 lost (Lost: actor 2 died)",)
+    assert [(f.speech, f.error, f.retried) for f in finished] == [
+        ("audio 1", None, ()),
+        ("audio 2", None, ()),
+        ("audio 5", None, ()),
+        ("audio 6", None, ()),
+        ("audio 3", None, lost),
+        ("audio 4", None, lost),
+    ]
+    assert ray.killed == [2]
+
+
+def test_an_item_fails_once_no_worker_is_left_or_it_lost_three(monkeypatch: pytest.MonkeyPatch) -> None:
+    finished, dispatched, ray = stand_in_run(monkeypatch, slots=2, items=3, dies=lambda actor, job: True)
+    assert dispatched == [1, 2, 3, 1]
+    one, two = "Ray worker 1 on node1 lost (Lost: actor 1 died)", "Ray worker 2 on node2 lost (Lost: actor 2 died)"
+    assert [(f.job.item.index, f.speech, f.error, f.retried) for f in finished] == [
+        (1, None, f"no Ray worker left to run it ({one}; {two})", (one, two)),
+        (3, None, f"no Ray worker left to run it ({two})", (two,)),
+        (2, None, f"no Ray worker left to run it ({one})", (one,)),
+    ]
+    assert ray.killed == [1, 2]
+
+    # Item 1 kills every worker it reaches; item 2 shares a worker with it twice and is lost with it.
+    poison = stand_in_run(monkeypatch, slots=4, items=4, dies=lambda actor, job: job.item.index == 1)
+    finished, dispatched, ray = poison
+    assert dispatched == [1, 2, 3, 4, 1, 2, 1, 2] and ray.killed == [1, 3, 2]  # worker 4 had nothing to do
+    lost = {n: f"Ray worker {n} on node{n} lost (Lost: actor {n} died)" for n in (1, 2, 3)}
+    three = (lost[1], lost[3], lost[2])
+    failed = f"{ray_workers.MAX_ATTEMPTS} Ray workers were lost while running it ({'; '.join(three)})"
+    assert [(f.job.item.index, f.speech, f.error, f.retried) for f in finished] == [
+        (3, "audio 3", None, ()),
+        (4, "audio 4", None, ()),
+        (1, None, failed, three),
+        (2, None, failed, three),
+    ]
+
+
+def test_a_bug_in_the_workers_code_is_raised_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ray's RayTaskError (the actor's method raised; an item's own failure comes back as a `Finished`) is
+    a bug, which keeps its traceback as in a local batch: not a lost worker whose items run elsewhere."""
+    workers, ray = stand_in(monkeypatch, 2, lambda actor, job: False)
+    with pytest.raises(Bug, match="the worker's code raised"):
+        run_lines(workers, ["Fine.", "bug"])
+    assert ray.killed == []
