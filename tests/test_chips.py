@@ -5,6 +5,7 @@ tests/tt/test_mock_card.py."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import warnings
@@ -91,6 +92,29 @@ def test_spread_runs_every_item_once_on_the_replicas_at_once() -> None:
     [failed] = [f for f in finished if f.error is not None]
     assert failed.item == 5 and str(failed.error) == "item 5 fails" and failed.result is None
     assert set(ran[0]) == {"openvoice-tt-replica-0"} and set(ran[1]) == {"openvoice-tt-replica-1"}
+
+
+def test_spread_takes_the_items_in_the_callers_thread_one_ahead_per_replica() -> None:
+    """A lazy source (a batch's jobs, made as they are taken) is advanced by the caller only, never by two
+    threads, and at most one item ahead for each replica."""
+    takers: list[str] = []
+    started: list[int] = []
+
+    def source():
+        for item in range(6):
+            takers.append(threading.current_thread().name)
+            yield item
+
+    def run(replica: int, item: int) -> int:
+        started.append(item)
+        return item
+
+    seen = []
+    for finished in spread(source(), [0, 1], run):
+        seen.append(finished.item)
+        assert len(takers) <= len(seen) + 2  # taken: those finished, and one for each replica
+    assert sorted(seen) == list(range(6)) and sorted(started) == list(range(6))
+    assert set(takers) == {threading.current_thread().name}
 
 
 def test_spread_stops_taking_items_when_the_caller_stops() -> None:
@@ -245,3 +269,80 @@ def test_serve_devices_loads_a_replica_per_chip_and_each_answers_one_chips_bytes
                 response = client.post("/v1/audio/speech", json=body)
                 assert response.status_code == 200, response.text
                 assert response.content[44:] == pcm16(samples), voice
+
+
+@pytest.mark.usefixtures("tool_environment", "fresh_tt_device")
+@pytest.mark.filterwarnings("ignore:no BERT model")
+def test_batch_devices_spreads_items_over_two_chips_and_writes_one_chips_bytes(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`batch --devices 0,1` on two emulated chips writes the files, records and report a one-chip batch
+    writes (synth and clone items), and `--resume` of either run with the other skips every item."""
+    monkeypatch.setenv(TT_DEVICE_ENV, "emulation")
+    monkeypatch.setenv(backends.TT_CACHE_ENV, str(tmp_path / "tt-weights"))
+    se = tiny_checkpoints / "base_speakers" / "ses" / "en-br.pth"
+    rows = [{"text": "One chip or two."}, {"text": "A cloned line.", "se": str(se)}, {"text": "Third line here."}]
+    rows += [{"text": "And a fourth, cloned.", "se": str(se), "seed": 7}, {"text": "Five."}]
+    listing = tmp_path / "items.jsonl"
+    listing.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    common = ("-c", tiny_checkpoints, "-d", "tt")
+    one = invoke("batch", listing, "-o", tmp_path / "one", *common, "--report", tmp_path / "one.json")
+    assert one.exit_code == 0, one.output
+    backends.close_tt_device()
+    two = invoke(
+        "batch", listing, "-o", tmp_path / "two", *common, "--devices", "0,1", "--report", tmp_path / "two.json"
+    )
+    assert two.exit_code == 0, two.output
+    assert len(backends.TT_DEVICE.card.devices) == 2  # both chips opened (each with its own engine's models)
+    files = {p.name: p.read_bytes() for p in sorted((tmp_path / "one").glob("*.wav"))}
+    assert sorted(files) == [f"{n:04d}.wav" for n in range(1, 6)]
+    assert {p.name: p.read_bytes() for p in sorted((tmp_path / "two").glob("*.wav"))} == files
+    reports = [json.loads((tmp_path / f"{name}.json").read_text()) for name in ("one", "two")]
+    for report in reports:
+        assert report["counts"] == {"done": 5, "skipped": 0, "failed": 0, "not run": 0}
+        assert report["device"] == "tt"
+    keep = ("index", "kind", "output", "status", "seconds", "speaker", "attempts", "retried")
+    assert [{k: i[k] for k in keep} for i in reports[1]["items"]] == [
+        {k: i[k] for k in keep} for i in reports[0]["items"]
+    ]
+    for folder, devices in (("two", ()), ("one", ("--devices", "1,0"))):
+        again = invoke("batch", listing, "-o", tmp_path / folder, *common, *devices, "--resume", "--json", "-q")
+        assert again.exit_code == 0, again.output
+        assert json.loads(again.stdout)["counts"] == {"done": 0, "skipped": 5, "failed": 0, "not run": 0}
+
+
+@pytest.mark.usefixtures("tool_environment")
+def test_batch_devices_is_refused_with_ray_and_on_the_cpu(tiny_checkpoints: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "items.txt"
+    listing.write_text("Hello.\n")
+    with_ray = invoke("batch", listing, "-o", tmp_path / "a", "-c", tiny_checkpoints, "--ray", "--devices", "0,1")
+    assert with_ray.exit_code == 3, with_ray.output
+    assert with_ray.stderr.strip().splitlines() == [
+        "error: --devices is for this machine's chips; with --ray every chip of a node is a slot"
+    ]
+    on_cpu = invoke("batch", listing, "-o", tmp_path / "b", "-c", tiny_checkpoints, "-d", "cpu", "--devices", "all")
+    assert on_cpu.exit_code == 6, on_cpu.output
+    assert on_cpu.stderr.strip().splitlines()[-1] == (
+        "error: --devices all: the CPU is one device (--devices picks chips: --device tt, or GPUs: --device cuda)"
+    )
+    assert not list((tmp_path / "b").glob("*.wav"))
+
+
+def test_each_worker_of_a_node_claims_its_own_chip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`batch --ray` chip slots: each worker process takes the first chip no other holds; a released chip is
+    taken again; with every chip held, a one-line DeviceError."""
+    from openvoice_tt.tt import card
+    from openvoice_tt.tt.device_choice import DeviceChoice
+
+    monkeypatch.setattr(card, "chip_count", lambda choice: 2)  # a mock N300's count, without opening ttnn
+    n300 = DeviceChoice("mock", "wormhole_n300")
+    first, second = card.claim_chip(n300, tmp_path), card.claim_chip(n300, tmp_path)
+    assert (first.chip, second.chip) == (0, 1)
+    with pytest.raises(DeviceError) as refused:
+        card.claim_chip(n300, tmp_path)
+    assert str(refused.value) == "every chip here (2) is held by another worker (one worker per chip)"
+    first.release()
+    again = card.claim_chip(n300, tmp_path)
+    assert again.chip == 0
+    emulated = [card.claim_chip(DeviceChoice("emulation", "faithful"), tmp_path) for _ in range(3)]
+    assert [claim.chip for claim in emulated] == [0, 1, 2]  # the emulation has as many chips as are claimed

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 class Engine:
     """The models of a batch, each loaded once and only if some item needs it; `lexicon` (already loaded,
     so a bad file fails before the first item) goes to the TTS of each language, `precision` ("auto",
-    "fp32", "bf16": `api.TTS`'s) to every model."""
+    "fp32", "bf16": `api.TTS`'s) to every model, `device_index` (the chip or GPU: one engine per chip with
+    `--devices`) too."""
 
     def __init__(
         self,
@@ -49,8 +50,10 @@ class Engine:
         use_cache: bool = True,
         lexicon: Lexicon | None = None,
         precision: str = "auto",
+        device_index: int = 0,
     ) -> None:
         self.checkpoints = checkpoints
+        self.device_index = device_index
         self.lexicon = lexicon
         self.device = device
         self.precision = precision
@@ -73,6 +76,7 @@ class Engine:
             "use_cache": self.use_cache,
             "lexicon": self.lexicon,
             "precision": self.precision,
+            "device_index": self.device_index,
         }
 
     @property
@@ -156,7 +160,7 @@ class Engine:
     def pool(self) -> TTSPool:
         from openvoice_tt.api import TTSPool
 
-        return TTSPool(self.checkpoints, self.device, self.lexicon, self.precision)
+        return TTSPool(self.checkpoints, self.device, self.lexicon, self.precision, self.device_index)
 
     def tts(self, language: Language) -> TTS:
         """The TTS of `language`, loaded at its first use and then kept."""
@@ -166,7 +170,7 @@ class Engine:
     def converter(self) -> ToneColorConverter:
         from openvoice_tt.api import ToneColorConverter
 
-        return ToneColorConverter(self.checkpoints, self.device, self.cache_dir, self.precision)
+        return ToneColorConverter(self.checkpoints, self.device, self.cache_dir, self.precision, self.device_index)
 
     def cloner(self, language: Language) -> VoiceCloner:
         """A cloner over `language`'s TTS and the one converter."""

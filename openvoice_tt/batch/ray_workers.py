@@ -98,6 +98,9 @@ class SlotWorker:
             import torch
 
             torch.set_num_threads(threads)
+        self.chip = self._claim_chip(settings["device"])
+        if self.chip is not None:  # a chip slot: this node's chip no other worker holds
+            settings = settings | {"device_index": self.chip.chip}
         self.engine = Engine(**settings)
         self.folder = Path(tempfile.mkdtemp(prefix="openvoice-tt-ray-"))  # the references sent here
         self.originals: dict[str, str] = {}  # a written reference's path here -> its path on the driver
@@ -138,6 +141,20 @@ class SlotWorker:
     def close(self) -> None:
         """Remove the references sent here (the driver asks as it leaves; a lost actor's stay behind)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    @staticmethod
+    def _claim_chip(device: str) -> Any:
+        """On the ttnn backend, a chip of this node no other worker holds (`tt.card.claim_chip`: Ray gives a
+        custom resource such as "tt" no ids, so every worker of a node would open chip 0); else None. A GPU
+        slot needs none: Ray sets each worker's CUDA_VISIBLE_DEVICES to its own GPU."""
+        from openvoice_tt import api
+
+        if api.resolve_device(device) != "tt":
+            return None
+        from openvoice_tt.tt.card import claim_chip
+        from openvoice_tt.tt.device_choice import device_choice
+
+        return claim_chip(device_choice())
 
     def _voice(self, item: Item, voice: torch.Tensor | References | None) -> torch.Tensor | None:
         if not isinstance(voice, tuple):

@@ -4,8 +4,8 @@
 writes every output, record line and report itself, in one place, whoever made the audio. A `Workers`
 only turns `Job`s into `Finished` audio: `LocalWorkers` on the in-process `Engine`, one item after the
 other (the batch as it always ran, byte for byte); `batch.ray_workers.RayWorkers` on a Ray cluster, one
-actor per device slot. Another executor (engines on several local chips, say) is another `Workers` over
-its own slots, each an `Engine(**engine.settings())` with its own device; the driver does not change.
+actor per device slot; `ReplicaWorkers` (`--devices`) on one engine per local chip or GPU, each an
+`Engine(**engine.settings())` with its own `device_index`, a thread each. The driver does not change.
 
 Audio is the same whoever computes it, on the same device, precision and torch thread count (torch's
 sums can round otherwise on another count): every item's noise comes from its own seed
@@ -94,6 +94,40 @@ class LocalWorkers:
     @property
     def precision_used(self) -> dict[str, dict[str, str] | None]:
         return self.engine.precision_used
+
+
+class ReplicaWorkers:
+    """`batch --devices`: an engine per chip (or GPU), `Engine(**engine.settings())` on each of `indices`,
+    items spread over them a thread each (`api.replicas.spread`: the next item goes to the first replica
+    free). Chunk progress is not shown: several items run at once."""
+
+    def __init__(self, engine: Engine, indices: Sequence[int]) -> None:
+        self.engines = [Engine(**(engine.settings() | {"device_index": index})) for index in indices]
+
+    def start(self, kinds: set[str], voices: Sequence[Options], texts: Sequence[str | None]) -> None:
+        for engine in self.engines:  # every replica's models, before the first item
+            engine.load(kinds, voices, texts)
+
+    def run(self, jobs: Iterable[Job], dispatched: Dispatched) -> Iterator[Finished]:
+        from openvoice_tt.api.replicas import spread
+
+        def run(engine: Engine, job: Job) -> Finished:
+            dispatched(job)
+            return speak(engine, job)
+
+        for finished in spread(jobs, self.engines, run):
+            if finished.error is not None:  # not an item's failure (`speak` reports those): a bug, raised
+                raise finished.error
+            assert finished.result is not None
+            yield finished.result
+
+    @property
+    def device_used(self) -> str | None:
+        return self.engines[0].device_used
+
+    @property
+    def precision_used(self) -> dict[str, dict[str, str] | None]:
+        return self.engines[0].precision_used
 
 
 def speak(engine: Engine, job: Job, on_chunk: Progress | None = None, **speak_args: Any) -> Finished:

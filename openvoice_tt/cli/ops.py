@@ -184,6 +184,7 @@ def batch(
     lexicon: LexiconOpt = None,
     checkpoints: CheckpointsOpt = None,
     device: DeviceOpt = Device.auto,
+    devices: DevicesOpt = None,
     precision: PrecisionOpt = Precision.auto,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
@@ -216,8 +217,9 @@ def batch(
     speaker or language takes neither from --speaker/--language; one naming neither, with neither option
     given (or language auto), speaks the language detected from its text.
     A bad item is reported and the rest go on; the exit code is 1 if any
-    item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest). --ray runs the
-    items on a Ray cluster (one worker per device slot; the files are written here, the same bytes).
+    item failed, 130 if interrupted (143 on SIGTERM; then --resume finishes the rest). --devices runs one
+    replica per chip or GPU of this machine, --ray the items on a Ray cluster (one worker per device slot);
+    either way the files are written here, the same bytes.
 
     Example: openvoice-tt batch lines.txt -o out/ --speaker EN-AU --resume --report out/report.json
     """
@@ -228,6 +230,8 @@ def batch(
         from openvoice_tt.batch.ray_workers import require_ray
 
         require_ray()  # exit 7 before anything else is read or loaded
+        if devices is not None:
+            raise InputError("--devices is for this machine's chips; with --ray every chip of a node is a slot")
     ui = Ui(quiet)
     user_lexicon = api.load_lexicon(lexicon)
     items = batching.read_items(input_file, input_format.value if input_format else None, fmt.value)
@@ -269,7 +273,12 @@ def batch(
         lexicon=user_lexicon,
         precision=precision.value,
     )
-    with workers_for(ray_address, engine) as workers, ui.rendered_warnings(), ui.progress("batch") as item_bar:
+    indices = api.resolve_replicas(device.value, devices) if devices is not None else None  # chips opened now
+    with (
+        workers_for(ray_address, engine, indices) as workers,
+        ui.rendered_warnings(),
+        ui.progress("batch") as item_bar,
+    ):
         started = time.perf_counter()
         result = batching.run_batch(
             items,
@@ -297,13 +306,16 @@ def batch(
         raise typer.Exit(1)
 
 
-def workers_for(ray_address: str | None, engine: Any) -> AbstractContextManager[Any]:
-    """Who computes a batch's items: the in-process engine, or with --ray (ADDRESS, or "" for Ray's own
-    choice) a Ray cluster, connected on entering and left on exit."""
-    from openvoice_tt.batch.workers import LocalWorkers
+def workers_for(
+    ray_address: str | None, engine: Any, indices: tuple[int, ...] | None = None
+) -> AbstractContextManager[Any]:
+    """Who computes a batch's items: the in-process engine, an engine per chip or GPU of `indices`
+    (--devices), or with --ray (ADDRESS, or "" for Ray's own choice) a Ray cluster, connected on entering and
+    left on exit."""
+    from openvoice_tt.batch.workers import LocalWorkers, ReplicaWorkers
 
     if ray_address is None:
-        return nullcontext(LocalWorkers(engine))
+        return nullcontext(LocalWorkers(engine) if indices is None else ReplicaWorkers(engine, indices))
     from openvoice_tt.batch.ray_workers import RayWorkers
 
     return RayWorkers(ray_address or None, engine)

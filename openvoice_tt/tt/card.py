@@ -14,6 +14,7 @@ device of its own (chip ids are only names there), and `all` is one chip.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from openvoice_tt.errors import DeviceError
@@ -28,7 +29,7 @@ from openvoice_tt.tt.device import (
     ttnn_device,
     ttnn_installed,
 )
-from openvoice_tt.tt.device_choice import ChipSelection, DeviceChoice
+from openvoice_tt.tt.device_choice import MAX_CHIPS, ChipSelection, DeviceChoice
 from openvoice_tt.tt.settings import TraceSettings
 
 
@@ -114,3 +115,36 @@ def _open_submeshes(choice: DeviceChoice, ids: tuple[int, ...], count: int, trac
     submeshes = {int(sub.get_device_ids()[0]): sub for sub in mesh.create_submeshes(ttnn.MeshShape(1, 1))}
     devices = {chip: ttnn_device(ttnn, submeshes.pop(chip), kind, trace) for chip in ids}
     return Card(devices, mesh=mesh, spare=list(submeshes.values()), chips_on_card=count)
+
+
+@dataclass
+class ChipClaim:
+    """A chip this process holds against the other processes of the machine (an advisory lock on one file
+    per chip, released with the process or by `release`)."""
+
+    chip: int
+    lock: Any
+
+    def release(self) -> None:
+        self.lock.close()
+
+
+def claim_chip(choice: DeviceChoice, folder: Path | None = None) -> ChipClaim:
+    """The first chip of the device `choice` names that no other process of this machine has claimed: one
+    Ray worker per chip of a node (`batch --ray`), each opening its own, where every worker would otherwise
+    open chip 0. The emulation has as many chips as are claimed. A DeviceError when every chip is held."""
+    import fcntl
+    import tempfile
+
+    folder = folder if folder is not None else Path(tempfile.gettempdir()) / "openvoice-tt-chips"
+    folder.mkdir(parents=True, exist_ok=True)
+    count = chip_count(choice) if choice.kind != "emulation" else MAX_CHIPS
+    for chip in range(count or 0):
+        lock = open(folder / f"{choice.kind}-{chip}.lock", "a")  # noqa: SIM115 - held open: the claim
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        return ChipClaim(chip, lock)
+    raise DeviceError(f"every chip here ({count}) is held by another worker (one worker per chip)")
