@@ -7,6 +7,7 @@ backend), so `api.py` and `pipeline.py` never know which one runs; the ttnn pair
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -186,6 +187,7 @@ class TtDeviceOwner:
     def __init__(self) -> None:
         self._card: Card | None = None
         self._choice: DeviceChoice | None = None
+        self._lock = threading.RLock()  # replicas' threads load models (so ask for their chip) at once
 
     @property
     def opened(self) -> TtDevice | None:
@@ -206,11 +208,15 @@ class TtDeviceOwner:
         from openvoice_tt.tt.device_choice import device_choice
 
         choice = device_choice()
-        if self._card is not None and choice == self._choice and chips.ids == self._card.ids:
+        with self._lock:
+            card = self._card
+            if card is not None and choice == self._choice:
+                every = tuple(range(card.chips_on_card)) if choice.kind != "emulation" else (0,)
+                if (chips.ids if chips.ids is not None else every) == card.ids:
+                    return card.ids  # already open: models built on these chips stay usable
+            self.close()
+            self._card, self._choice = open_card(choice, chips), choice
             return self._card.ids
-        self.close()
-        self._card, self._choice = open_card(choice, chips), choice
-        return self._card.ids
 
     def get(self, chip: int = 0) -> TtDevice:
         """The open device of `chip` (chip 0 unless `open_chips` opened others) on the choice
@@ -219,17 +225,19 @@ class TtDeviceOwner:
         from openvoice_tt.tt.device_choice import ChipSelection, device_choice
 
         choice = device_choice()
-        if self._card is not None and choice != self._choice:
-            self.close()
-        if self._card is None:
-            self.open_chips(ChipSelection((chip,)))
-        assert self._card is not None
-        return self._card.device(chip)
+        with self._lock:
+            if self._card is not None and choice != self._choice:
+                self.close()
+            if self._card is None:
+                self.open_chips(ChipSelection((chip,)))
+            assert self._card is not None
+            return self._card.device(chip)
 
     def close(self) -> None:
         """Close the open chips (a chip or mock is released through ttnn; the emulation holds nothing) and
         forget them: the next `get` opens afresh. Closing when nothing is open does nothing."""
-        card, self._card, self._choice = self._card, None, None
+        with self._lock:
+            card, self._card, self._choice = self._card, None, None
         if card is not None:
             card.close()
 

@@ -23,25 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openvoice_tt.api import TTS, Speech, ToneColorConverter, VoiceCloner
-from openvoice_tt.api.replicas import spread
+from openvoice_tt.api import Replica, Speech, load_replicas, spread
 from openvoice_tt.bench import SENTENCES
 
 
-@dataclass
-class Replica:
-    """One chip's (or GPU's) models, and the clone target embedding (its converter's)."""
-
-    index: int
-    tts: TTS
-    cloner: VoiceCloner
-    target_se: Any
-
-    def run(self, item: tuple[str, str]) -> Speech:
-        kind, text = item
-        if kind == "synth":
-            return self.tts.synth(text)
-        return self.cloner.clone(text, se=self.target_se)
+def _run(replica: Replica, target_se: Any, item: tuple[str, str]) -> Speech:
+    """A synth (with the replica's first language's TTS) or a clone (into the base speaker `target_se`)."""
+    kind, text = item
+    if kind == "synth":
+        return replica.cloner.tts.synth(text)
+    return replica.cloner.clone(text, se=target_se)
 
 
 @dataclass
@@ -52,6 +43,7 @@ class Run:
     items: int
     seconds: float
     audio_seconds: float
+    per_replica: list[int]  # items each replica ran (by its place in the list)
 
     def to_json(self, baseline: Run) -> dict[str, Any]:
         return {
@@ -62,6 +54,7 @@ class Run:
             "items_per_second": round(self.items / self.seconds, 4),
             "audio_seconds_per_second": round(self.audio_seconds / self.seconds, 4),
             "speedup": round(baseline.seconds / self.seconds, 3),
+            "items_per_replica": self.per_replica,
         }
 
 
@@ -109,33 +102,32 @@ def run_throughput(
             on_step(done, steps)
 
     start = time.perf_counter()
-    replicas = []
-    for index in indices:
-        tts = TTS(checkpoints, device, precision=precision, device_index=index)
-        converter = ToneColorConverter(checkpoints, device, precision=precision, device_index=index)
-        replica = Replica(index, tts, VoiceCloner(tts=tts, converter=converter), None)
-        replica.target_se = converter.base_speaker_se(tts.speakers[-1])
+    replicas = load_replicas(checkpoints, device, precision, indices)
+    targets = [replica.cloner.converter.base_speaker_se(replica.cloner.tts.speakers[-1]) for replica in replicas]
+    for replica, target in zip(replicas, targets, strict=True):
         for item in dict.fromkeys(items):  # warm-up: first-call and first-length costs (a new length bucket's
-            replica.run(item)  # programs, prepared conv weights) stay out of both runs
-        replicas.append(replica)
+            _run(replica, target, item)  # programs, prepared conv weights) stay out of both runs
         step()
     load_seconds = time.perf_counter() - start
+    slots = list(zip(replicas, targets, strict=True))  # each replica with its converter's target embedding
     runs, audio = [], []
     for count in dict.fromkeys((1, len(replicas))):
         hashes: dict[int, str] = {}
-        seconds = 0.0
+        seconds, per_replica = 0.0, [0] * count
         start = time.perf_counter()
-        for finished in spread(list(enumerate(items)), replicas[:count], lambda r, item: r.run(item[1])):
+        work = list(enumerate(items))
+        for finished in spread(work, slots[:count], lambda slot, item: _run(*slot, item[1])):
             if finished.error is not None:
                 raise finished.error
             speech = finished.result
             assert speech is not None
             hashes[finished.item[0]] = hashlib.sha256(speech.audio.tobytes()).hexdigest()
             seconds += speech.seconds
+            per_replica[finished.replica] += 1
             step()
-        runs.append(Run(count, len(items), time.perf_counter() - start, seconds))
+        runs.append(Run(count, len(items), time.perf_counter() - start, seconds, per_replica))
         audio.append(hashes)
-    first = replicas[0].tts
+    first = replicas[0].cloner.tts
     tt_device = None
     if first.backend == "tt":
         handle = first.synthesizer.device

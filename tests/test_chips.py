@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from openvoice_tt import api, backends
 from openvoice_tt.api.replicas import spread
 from openvoice_tt.cli import app
-from openvoice_tt.errors import DeviceError
+from openvoice_tt.errors import DeviceError, InputError
 from openvoice_tt.server.worker import DONE, DeviceQueue, Job
 from openvoice_tt.streaming import pcm16
 from openvoice_tt.tt.device_choice import TT_DEVICE_ENV, ChipSelection, parse_chips
@@ -48,13 +48,16 @@ def test_chip_lists_are_read_in_the_order_given(value: str, ids: tuple[int, ...]
     ],
 )
 def test_bad_chip_lists_are_refused_with_one_line(value: str, message: str) -> None:
-    with pytest.raises(DeviceError) as refused:
+    with pytest.raises(InputError) as refused:
         parse_chips(value)
     assert str(refused.value) == message
 
 
-def test_the_cpu_takes_no_device_list() -> None:
+def test_the_cpu_takes_no_device_list_and_cuda_needs_a_gpu() -> None:
     assert api.resolve_replicas("cpu", None) == (0,)
+    with pytest.raises(DeviceError) as no_gpu:  # this machine has none: never an empty list of replicas
+        api.resolve_replicas("cuda", "all")
+    assert str(no_gpu.value) == "--devices all: no CUDA device is available (torch sees none)"
     with pytest.raises(DeviceError) as refused:
         api.resolve_replicas("cpu", "0,1")
     assert str(refused.value) == (
@@ -132,6 +135,23 @@ def test_spread_stops_taking_items_when_the_caller_stops() -> None:
     assert not [t for t in threading.enumerate() if t.name.startswith("openvoice-tt-replica-")]
 
 
+def test_spread_raises_the_sources_error_after_the_running_items() -> None:
+    """An error of the item source (the caller's, not an item's) comes after the items already running have
+    come back, none lost; zero replicas is refused."""
+
+    def source():
+        yield from (0, 1)
+        raise RuntimeError("the source broke")
+
+    seen = []
+    with pytest.raises(RuntimeError, match="the source broke"):
+        for finished in spread(source(), [0, 1], lambda r, i: i):
+            seen.append(finished.item)
+    assert sorted(seen) == [0, 1]
+    with pytest.raises(ValueError, match="at least one replica"):
+        next(spread([1], [], lambda r, i: i))
+
+
 def test_spread_on_one_replica_runs_in_the_callers_thread() -> None:
     names = [f.result for f in spread(range(3), ["only"], lambda r, i: threading.current_thread().name)]
     assert names == [threading.current_thread().name] * 3
@@ -139,6 +159,7 @@ def test_spread_on_one_replica_runs_in_the_callers_thread() -> None:
 
 def test_the_device_queue_runs_one_job_per_replica_at_once_and_keeps_their_warnings_apart() -> None:
     """Two replicas' workers run two jobs at the same time; each job gets its own warnings only."""
+    shown, filters = warnings.showwarning, warnings.filters[:]
     queue = DeviceQueue(limit=4, replicas=["chip0", "chip1"])
     both = threading.Barrier(2, timeout=10)
 
@@ -160,6 +181,7 @@ def test_the_device_queue_runs_one_job_per_replica_at_once_and_keeps_their_warni
     assert [job.warnings for job in jobs] == [[f"a on {replicas[0]}"], [f"b on {replicas[1]}"]]
     queue.stop()
     assert queue.join(10)
+    assert warnings.showwarning is shown and warnings.filters == filters  # restored once both jobs ended
 
 
 @pytest.mark.usefixtures("tool_environment", "fresh_tt_device")
@@ -181,7 +203,10 @@ def test_each_emulated_chip_speaks_the_bytes_of_one_chip(
         np.testing.assert_array_equal(tts.synth("Two chips, one voice.", seed=3).audio, alone)
     with pytest.raises(DeviceError) as refused:
         backends.tt_device(2)
-    assert str(refused.value) == "chip 2 is not open (open: 1, 0)"
+    assert (
+        str(refused.value)
+        == "chip 2 is not open (open: 1, 0; open several at once with --devices, or api.resolve_replicas)"
+    )
 
 
 @pytest.mark.usefixtures("tool_environment", "fresh_tt_device")
@@ -210,6 +235,8 @@ def test_throughput_gives_items_per_second_for_one_and_two_replicas(
     # two["seconds"] + 0.0005 of it
     bound = 0.0005 * (1 + two["speedup"]) / two["seconds"] + 0.0005
     assert one["speedup"] == 1.0 and abs(two["speedup"] - one["seconds"] / two["seconds"]) <= bound
+    assert one["items_per_replica"] == [4] and sum(two["items_per_replica"]) == 4
+    assert min(two["items_per_replica"]) >= 1  # both replicas ran items (same_audio compares them)
     ui = Ui()
     with ui.out.capture() as captured:
         render.throughput(ui, report)
@@ -261,6 +288,10 @@ def test_serve_devices_loads_a_replica_per_chip_and_each_answers_one_chips_bytes
     devices = [replica.cloner.tts.synthesizer.device for replica in service.replicas]
     assert devices == [backends.tt_device(0), backends.tt_device(1)] and devices[0] is not devices[1]
     assert [replica.cloner.converter.converter.device for replica in service.replicas] == devices
+    for voice, samples in expected.items():  # each replica's own models, asked directly
+        _, speak, _ = service.speech(text, voice, 1.0, 4)
+        for replica in service.replicas:
+            np.testing.assert_array_equal(np.concatenate(list(speak(replica))), samples)
     with TestClient(app) as client:
         assert client.get("/health").json()["devices"] == [0, 1]
         for _ in range(2):  # whichever of the two workers (replicas) takes a request, the bytes are one chip's
@@ -346,3 +377,16 @@ def test_each_worker_of_a_node_claims_its_own_chip(tmp_path: Path, monkeypatch: 
     assert again.chip == 0
     emulated = [card.claim_chip(DeviceChoice("emulation", "faithful"), tmp_path) for _ in range(3)]
     assert [claim.chip for claim in emulated] == [0, 1, 2]  # the emulation has as many chips as are claimed
+
+
+@pytest.mark.usefixtures("tool_environment", "fresh_tt_device")
+def test_serve_refuses_a_queue_shorter_than_its_replicas(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TT_DEVICE_ENV, "emulation")
+    args = ("serve", "-c", tiny_checkpoints, "--voices", tmp_path / "v", "-d", "tt", "--devices", "0,1,2")
+    done = invoke(*args, "--queue", "2")
+    assert done.exit_code == 3, done.output
+    assert done.stderr.strip().splitlines() == [
+        "error: --queue 2 would leave replicas idle: give at least 3 (--devices)"
+    ]

@@ -32,6 +32,7 @@ Every name is importable from here; each lives in the module of its concern:
                       MAX_MIX_VOICES
     converter.py      ToneColorConverter
     cloner.py         VoiceCloner, clone_phases
+    replicas.py       Replica, load_replicas (one per chip or GPU: --devices), spread (items over replicas)
     tt_placement.py   placement, Placement (the ttnn diagnostic, the one part that looks inside a backend)
 
 Where the checkpoint files are (checkpoint_dir, MELO_DIR, speaker_key, ...) is `openvoice_tt.layout`'s to
@@ -52,6 +53,7 @@ from openvoice_tt.api.embeddings import (
 from openvoice_tt.api.mix import MAX_MIX_VOICES, MixPart, VoiceMix, load_mix, mix_embeddings, parse_mix, split_mix
 from openvoice_tt.api.pool import TTSPool
 from openvoice_tt.api.pronunciation import load_lexicon, phonemes
+from openvoice_tt.api.replicas import Replica, load_replicas, spread
 from openvoice_tt.api.speech import PathLike, Progress, Speech
 from openvoice_tt.api.tt_placement import Placement, placement
 from openvoice_tt.api.tts import TTS
@@ -114,6 +116,7 @@ __all__ = [
     "PhoneTiming",
     "Placement",
     "Progress",
+    "Replica",
     "Speech",
     "TTSPool",
     "ToneColorConverter",
@@ -134,6 +137,7 @@ __all__ = [
     "installed_speakers",
     "load_lexicon",
     "load_mix",
+    "load_replicas",
     "load_se",
     "mix_embeddings",
     "parse_mix",
@@ -148,5 +152,6 @@ __all__ = [
     "silenced_native_output",
     "speaker_key",
     "split_mix",
+    "spread",
     "synthesis_params",
 ]

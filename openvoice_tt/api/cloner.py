@@ -86,7 +86,7 @@ class VoiceCloner:
         from openvoice_tt.pipeline import clone
 
         request = locals()
-        timer = timer if timer is not None else stage_timer(self.tts.device)
+        timer = timer if timer is not None else stage_timer(self.tts.device, self.tts.device_index)
         prepared, voice, conversion, noise = self._plan(timer, **_cloning(request))
         timed: list[WordTiming] | None = [] if words else None
         synthesizer, converter = self.tts.synthesizer, self.converter.converter
@@ -122,7 +122,7 @@ class VoiceCloner:
         from openvoice_tt.pipeline import clone_stream
 
         request = locals()
-        timer = stage_timer(self.tts.device)
+        timer = stage_timer(self.tts.device, self.tts.device_index)
         prepared, voice, conversion, noise = self._plan(timer, **_cloning(request))
         conversion_noise = noise.derived()
         tts, converter = self.tts.synthesizer, self.converter.converter

@@ -181,7 +181,7 @@ class ToneColorConverter:
         converter's). Embeddings are tensors or `.pth` files. `tau` scales the posterior noise (0: none).
         """
         noise = noise_source(seed)
-        timer = stage_timer(self.device)
+        timer = stage_timer(self.device, self.device_index)
         source, target = as_embedding(source_se, "source_se"), as_embedding(target_se, "target_se")
         if not isinstance(audio, str | os.PathLike):
             name = "audio"

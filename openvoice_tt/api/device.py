@@ -45,6 +45,8 @@ def resolve_replicas(device: str, devices: str | None) -> tuple[int, ...]:
 
         count = torch.cuda.device_count()
         ids = chips.ids if chips.ids is not None else tuple(range(count))
+        if not ids:
+            raise DeviceError(f"--devices {devices}: no CUDA device is available (torch sees none)")
         for index in ids:
             backends.torch_device("cuda", index)  # a GPU that is not there: DeviceError naming the count
         return ids
@@ -83,12 +85,15 @@ def silenced_native_output() -> Iterator[None]:
             os.close(fd)
 
 
-def stage_timer(device: str) -> StageTimer:
-    """A per-utterance stage timer; on CUDA it synchronizes at stage edges so seconds mean compute time."""
+def stage_timer(device: str, index: int = 0) -> StageTimer:
+    """A per-utterance stage timer; on CUDA it synchronizes GPU `index` (the model's) at stage edges so seconds
+    mean compute time (a bare synchronize would wait on the thread's current GPU: another replica's)."""
     from openvoice_tt.timing import StageTimer
 
     if device == "cuda":
+        from functools import partial
+
         import torch
 
-        return StageTimer(sync=torch.cuda.synchronize)
+        return StageTimer(sync=partial(torch.cuda.synchronize, index))
     return StageTimer()

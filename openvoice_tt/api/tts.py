@@ -196,7 +196,7 @@ class TTS:
         `words`: also time every word (`Speech.words`; on the ttnn backend the durations are then downloaded).
         """
         name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
-        timer = timer if timer is not None else stage_timer(self.device)
+        timer = timer if timer is not None else stage_timer(self.device, self.device_index)
         prepared = self.prepare(text, timer)
         timed: list[WordTiming] | None = [] if words else None
         audio, frames = self.render(prepared, name, params, speed, noise, timer, progress, timed)
@@ -225,7 +225,7 @@ class TTS:
         from openvoice_tt.pipeline import speak
 
         name, params, noise = self._checked(speaker, speed, sdp_ratio, noise_scale, noise_scale_w, seed)
-        timer = timer if timer is not None else stage_timer(self.device)
+        timer = timer if timer is not None else stage_timer(self.device, self.device_index)
         prepared = self.prepare(text, timer)
         voice = self.voice(name, params, speed)
         pieces = speak(self.synthesizer, prepared, voice, noise, timer, progress, words=words)

@@ -330,7 +330,15 @@ def serve(
     voices: Annotated[
         Path, typer.Option("--voices", help="Folder of voice embeddings (<name>.pth); POST /v1/voices adds to it.")
     ] = Path("voices"),
-    queue: Annotated[int, typer.Option("--queue", min=1, help="Requests that may run or wait; more get 503.")] = 4,
+    queue: Annotated[
+        int | None,
+        typer.Option(
+            "--queue",
+            min=1,
+            help="Requests that may run or wait; more get 503 (default: 4, or twice the replicas of --devices).",
+            show_default=False,
+        ),
+    ] = None,
     max_input_chars: Annotated[int, typer.Option("--max-input-chars", min=1, help="Longest `input` text.")] = 4096,
     max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="Largest voice upload.")] = 20.0,
     checkpoints: CheckpointsOpt = None,
@@ -352,17 +360,21 @@ def serve(
     try:
         import uvicorn
 
+        from openvoice_tt.api.replicas import load_replicas
         from openvoice_tt.server import Limits, SpeechService, create_app
-        from openvoice_tt.server.replicas import load_replicas
     except ImportError as e:
         extra = "pip install 'openvoice-tt[serve]'"
         raise InputError(f"serve needs the 'serve' extra ({e.name} is missing): {extra}") from None
     ui = Ui(quiet)
     api.check_request(checkpoints)
     outputs.ensure_output_dir(voices)
-    limits = Limits(queue=queue, max_input_chars=max_input_chars, max_upload_bytes=int(max_upload_mb * 2**20))
     with ui.rendered_warnings():
         indices = api.resolve_replicas(device.value, devices)  # chips opened here, before any model loads
+        if queue is None:  # every replica busy, and as many waiting
+            queue = max(Limits.queue, 2 * len(indices))
+        elif queue < len(indices):
+            raise InputError(f"--queue {queue} would leave replicas idle: give at least {len(indices)} (--devices)")
+        limits = Limits(queue=queue, max_input_chars=max_input_chars, max_upload_bytes=int(max_upload_mb * 2**20))
         # each replica's first language and converter load now: a broken model fails here
         replicas = load_replicas(checkpoints, device.value, precision.value, indices)
         service = SpeechService(None, voices, limits, replicas=replicas)

@@ -113,7 +113,8 @@ def synth(
                 pieces = tts.stream(text, name, *settings, progress, words=words)
                 write_streamed(ui, json_out, "synth", output, fmt_name, pieces, tts.sample_rate, seed, **where)
             else:
-                timer = stage_timer(tts.device)  # written as made: memory does not grow with the audio
+                # written as made: memory does not grow with the audio
+                timer = stage_timer(tts.device, tts.device_index)
                 pieces = tts.stream(text, name, *settings, progress, timer, words=words)
                 written = write_synthesized(output, fmt_name, pieces, tts, speed, seed, timer)
         if timestamps is not None and timestamps_fmt is not None and words is not None:

@@ -85,7 +85,8 @@ def create_app(service: SpeechService) -> FastAPI:
     async def health() -> dict[str, Any]:
         tts, converter = service.cloner.tts, service.cloner.converter
         queued = {"pending": service.queue.pending, "limit": service.queue.limit}
-        loaded = [language.code for language in service.pool.loaded]
+        # every replica's, in order of first load (a language loads on each replica's first request in it)
+        loaded = list(dict.fromkeys(language.code for r in service.replicas for language in r.pool.loaded))
         return {
             "status": "ok",
             "device": tts.device,

@@ -19,7 +19,6 @@ import numpy as np
 
 from openvoice_tt.server.errors import ApiError, PathScrubber, shown
 from openvoice_tt.server.limits import Limits
-from openvoice_tt.server.replicas import Replica
 from openvoice_tt.server.voices import VoiceRegistry
 from openvoice_tt.server.worker import DeviceQueue
 
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     import torch
 
     from openvoice_tt.api import BaseSpeaker, TTSPool, VoiceCloner
+    from openvoice_tt.api.replicas import Replica
     from openvoice_tt.languages import Language
     from openvoice_tt.word_timings import WordTiming
 
@@ -50,8 +50,9 @@ class SpeechService:
     `cloner` holds the converter and the TTS stored voices speak through by default; `pool` (made from the
     cloner's checkpoint folder, device and requested precision when not given) holds one TTS per language,
     the cloner's included, each loaded on its language's first request (on the device worker) and kept.
-    `replicas` (`serve --devices`: one per chip or GPU, `replicas.load_replicas`) replace that one pair: the
-    first is `cloner` and `pool`, and each gets a worker of the device queue.
+    `replicas` (`serve --devices`: one per chip or GPU, `api.replicas.load_replicas`) are given instead of
+    that one pair (`cloner` None): the first is `cloner` and `pool`, and each gets a worker of the device
+    queue.
     """
 
     def __init__(
@@ -63,7 +64,10 @@ class SpeechService:
         replicas: list[Replica] | None = None,
     ) -> None:
         from openvoice_tt.api import TTSPool
+        from openvoice_tt.api.replicas import Replica
 
+        if (replicas is None) == (cloner is None) or (replicas is not None and (pool is not None or not replicas)):
+            raise ValueError("give SpeechService a cloner (and optionally its pool), or a non-empty list of replicas")
         if replicas is None:
             assert cloner is not None
             tts = cloner.tts

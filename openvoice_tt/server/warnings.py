@@ -76,6 +76,11 @@ class WarningRouter:
                     self._uninstall()
 
 
+ROUTER = WarningRouter()
+"""The process's one router: the warnings module's state is process-wide, so two routers changing it would
+restore each other's state out of order (every device queue's workers collect through this one)."""
+
+
 def warnings_header(messages: list[str]) -> dict[str, str]:
     """{X-OpenVoice-Warnings: a JSON list of `messages`} (none: {}). ASCII JSON, since a header value is
     latin-1 and may hold no line break (a word left out is often Chinese or an emoji: "\\u4f60"); each

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from openvoice_tt.server.errors import ApiError
-from openvoice_tt.server.warnings import WarningRouter
+from openvoice_tt.server.warnings import ROUTER
 
 DONE = object()  # the end of a job's pieces
 
@@ -69,7 +69,7 @@ class DeviceQueue:
         self.jobs: queue.Queue[Job | None] = queue.Queue()
         self.pending = 0
         self.lock = threading.Lock()
-        self.warnings = WarningRouter()
+        self.warnings = ROUTER
         self.workers = [
             threading.Thread(target=self._work, args=(replica,), name=f"openvoice-tt-device-{n}", daemon=True)
             for n, replica in enumerate(replicas)

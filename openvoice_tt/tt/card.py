@@ -19,11 +19,10 @@ from typing import Any
 
 from openvoice_tt.errors import DeviceError
 from openvoice_tt.tt.device import (
-    L1_SMALL_SIZE,
     TtDevice,
-    check_trace,
     configure_mock,
     hardware_available,
+    open_arguments,
     open_emulated_device,
     open_ttnn_device,
     ttnn_device,
@@ -50,20 +49,30 @@ class Card:
     def device(self, chip: int) -> TtDevice:
         """The device of `chip`; a DeviceError naming the open chips if it is not one of them."""
         if chip not in self.devices:
-            raise DeviceError(f"chip {chip} is not open (open: {', '.join(map(str, self.ids))})")
+            raise DeviceError(
+                f"chip {chip} is not open (open: {', '.join(map(str, self.ids))}; open several at once with "
+                "--devices, or api.resolve_replicas)"
+            )
         return self.devices[chip]
 
     def close(self) -> None:
-        """Close every chip, then the mesh they were split from (ttnn requires that order)."""
-        for device in self.devices.values():
-            device.close()
+        """Close every chip, then the mesh they were split from (ttnn requires that order); one that fails to
+        close does not keep the others open (the first failure is raised after all were tried)."""
+        closers = [device.close for device in self.devices.values()]
         if self.mesh is not None:
             import ttnn
 
-            for submesh in self.spare:
-                ttnn.close_mesh_device(submesh)
-            ttnn.close_mesh_device(self.mesh)
+            closers += [lambda sub=sub: ttnn.close_mesh_device(sub) for sub in self.spare]
+            closers.append(lambda mesh=self.mesh: ttnn.close_mesh_device(mesh))
         self.devices, self.spare, self.mesh = {}, [], None
+        failure: BaseException | None = None
+        for close in closers:
+            try:
+                close()
+            except Exception as e:  # the others still close; the first failure is the caller's
+                failure = failure or e
+        if failure is not None:
+            raise failure
 
 
 def chip_count(choice: DeviceChoice) -> int | None:
@@ -109,12 +118,22 @@ def _open_submeshes(choice: DeviceChoice, ids: tuple[int, ...], count: int, trac
     import ttnn
 
     kind = choice.kind
-    traced = check_trace(trace, kind)
-    queues = {"num_command_queues": 2 if trace.upload_queue else 1, "trace_region_size": trace.region_bytes}
-    mesh = ttnn.open_mesh_device(l1_small_size=L1_SMALL_SIZE, **(queues if traced else {}))
-    submeshes = {int(sub.get_device_ids()[0]): sub for sub in mesh.create_submeshes(ttnn.MeshShape(1, 1))}
-    devices = {chip: ttnn_device(ttnn, submeshes.pop(chip), kind, trace) for chip in ids}
-    return Card(devices, mesh=mesh, spare=list(submeshes.values()), chips_on_card=count)
+    mesh = ttnn.open_mesh_device(**open_arguments(trace, kind))
+    card = Card({}, mesh=mesh, chips_on_card=count)
+    try:
+        submeshes = {int(sub.get_device_ids()[0]): sub for sub in mesh.create_submeshes(ttnn.MeshShape(1, 1))}
+        card.spare = list(submeshes.values())
+        if not set(ids) <= set(submeshes):
+            raise DeviceError(
+                f"ttnn split the card into chips {sorted(submeshes)}, not the ids it counts (0 to {count - 1})"
+            )
+        for chip in ids:
+            card.spare.remove(submeshes[chip])
+            card.devices[chip] = ttnn_device(ttnn, submeshes[chip], kind, trace)
+    except BaseException:
+        card.close()  # nothing half-open is left behind
+        raise
+    return card
 
 
 @dataclass

@@ -335,18 +335,19 @@ def open_ttnn_device(l1_small_size: int = L1_SMALL_SIZE, trace: TraceSettings = 
     import ttnn
 
     kind = "mock" if mock else "hardware"
-    traced = check_trace(trace, kind)
-    queues = {"num_command_queues": 2 if trace.upload_queue else 1, "trace_region_size": trace.region_bytes}
-    handle = ttnn.open_device(device_id=0, l1_small_size=l1_small_size, **(queues if traced else {}))
+    handle = ttnn.open_device(device_id=0, **open_arguments(trace, kind, l1_small_size))
     return ttnn_device(ttnn, handle, kind, trace)
 
 
-def check_trace(trace: TraceSettings, kind: str) -> bool:
-    """Whether forwards are traced on a device of `kind`; a DeviceError for traces asked of a mock."""
+def open_arguments(trace: TraceSettings, kind: str, l1_small_size: int = L1_SMALL_SIZE) -> dict[str, int]:
+    """ttnn's arguments for opening a device (a chip alone, or a card's mesh) of `kind`: the L1_SMALL region,
+    and with traces active (a chip) two command queues and a trace region; a DeviceError for traces asked
+    of a mock."""
     traced = trace.active(kind)
     if traced and kind == "mock":
         raise DeviceError("trace capture needs a chip: ttnn's mock devices abort in it (TraceSettings.enabled)")
-    return traced
+    queues = {"num_command_queues": 2 if trace.upload_queue else 1, "trace_region_size": trace.region_bytes}
+    return {"l1_small_size": l1_small_size, **(queues if traced else {})}
 
 
 def ttnn_device(ttnn: ModuleType, handle: Any, kind: str, trace: TraceSettings) -> TtDevice:

@@ -23,7 +23,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from openvoice_tt.errors import DeviceError
+from openvoice_tt.errors import DeviceError, InputError
 
 TT_DEVICE_ENV = "OPENVOICE_TT_DEVICE"
 # Set by `tt.device.configure_mock` (or by hand): ttnn then opens a mock device in place of a chip.
@@ -107,16 +107,17 @@ MAX_CHIPS = 64  # more ids than any Tenstorrent system has chips: a typo, not a 
 
 def parse_chips(value: str) -> ChipSelection:
     """`--devices` -> ChipSelection: "all", or chip ids separated by commas ("0,1"), each once; a one-line
-    DeviceError otherwise. Whether the ids exist is known only when the card is opened (`tt.card`)."""
+    InputError otherwise (exit 3, as another bad option value). Whether the ids exist is known only when the
+    card is opened (`tt.card`): a DeviceError then."""
     text = value.strip().lower()
     if text == "all":
         return ChipSelection(None)
     parts = [part.strip() for part in text.split(",")]
     if not all(part.isdigit() and part.isascii() for part in parts):
-        raise DeviceError(f"--devices {value!r}: use all, or chip ids separated by commas such as 0,1")
+        raise InputError(f"--devices {value!r}: use all, or chip ids separated by commas such as 0,1")
     ids = tuple(int(part) for part in parts)
     if len(set(ids)) != len(ids):
-        raise DeviceError(f"--devices {value!r}: each chip once")
+        raise InputError(f"--devices {value!r}: each chip once")
     if len(ids) > MAX_CHIPS or max(ids) >= MAX_CHIPS:
-        raise DeviceError(f"--devices {value!r}: at most {MAX_CHIPS} chips, ids below {MAX_CHIPS}")
+        raise InputError(f"--devices {value!r}: at most {MAX_CHIPS} chips, ids below {MAX_CHIPS}")
     return ChipSelection(ids)

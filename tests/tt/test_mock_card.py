@@ -41,13 +41,16 @@ for chip in indices:
         "samples": len(speech.audio),
     }
 backends.close_tt_device()
+reopened = list(api.resolve_replicas("tt", chips))  # a closed card opens again
+backends.close_tt_device()
 try:
     api.resolve_replicas("tt", missing)
     refused = None
 except DeviceError as e:
     refused = str(e)
 backends.close_tt_device()
-print(json.dumps({"indices": list(indices), "chips_on_card": card.chips_on_card, "seen": seen, "refused": refused}))
+print(json.dumps({"indices": list(indices), "chips_on_card": card.chips_on_card, "seen": seen, "refused": refused,
+                  "reopened": reopened}))
 """
 
 
@@ -80,7 +83,7 @@ def test_each_chip_of_a_mock_card_runs_its_own_replica(
     command = [sys.executable, "-c", f"import os; os.environ['OPENVOICE_TT_DEVICE'] = 'mock:{mock}'\n{SNIPPET}"]
     result = run_json([*command, str(bert_checkpoints), chips, missing], timeout=600)
     expected = list(range(count)) if chips == "all" else [int(chip) for chip in chips.split(",")]
-    assert result["indices"] == expected and result["chips_on_card"] == count
+    assert result["indices"] == expected == result["reopened"] and result["chips_on_card"] == count
     assert list(map(int, result["seen"])) == expected
     for chip, seen in result["seen"].items():
         assert seen["device_ids"] == [int(chip)], seen  # the chip's own 1 x 1 submesh
