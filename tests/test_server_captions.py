@@ -106,6 +106,7 @@ def test_stream_is_ndjson_whose_lines_join_into_the_whole_answer(server) -> None
     with httpx.stream("POST", f"{url}{CAPTIONED_PATH}", json={**request, "stream": True}, timeout=300) as response:
         assert response.status_code == 200 and response.headers["content-type"] == "application/x-ndjson"
         lines = [json.loads(line) for line in response.iter_lines() if line]
+    assert lines.pop() == {"done": True, "warnings": []}  # the end, so a cut stream cannot read as whole
     chunks = service.cloner.tts.prepare(LONG)
     assert len(lines) == len(chunks) >= 2  # one line per chunk, each with the words of its chunk
     audio = b"".join(base64.b64decode(line["audio"]) for line in lines)
@@ -151,3 +152,53 @@ def test_a_flag_that_is_not_a_boolean_is_a_400(server, field: str) -> None:
         "param": field,
         "code": None,
     }
+
+
+def test_an_answer_cut_by_a_failure_never_reads_as_complete(server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure after the status line was sent: the streamed answer ends with the error (OpenAI's shape, the
+    speech endpoint's message for it), the whole one is not valid JSON (no closing brace)."""
+    import numpy as np
+
+    from openvoice_tt.errors import InputError
+
+    url, service = server
+    rate, speak, said = service.speech("Hello.", "EN-US", 1.0, 0)
+
+    def broken(replica: Any, words: list | None = None) -> Iterator[np.ndarray]:
+        pieces = speak(replica, words)
+        yield next(pieces)
+        raise InputError("the second chunk could not be read")
+
+    monkeypatch.setattr(service, "speech", lambda *args: (rate, broken, said))
+    request = {"voice": "EN-US", "input": "Hello.", "response_format": "pcm"}
+    with httpx.stream("POST", f"{url}{CAPTIONED_PATH}", json={**request, "stream": True}, timeout=300) as response:
+        assert response.status_code == 200
+        lines = [json.loads(line) for line in response.iter_lines() if line]
+    assert len(lines) == 2 and base64.b64decode(lines[0]["audio"])
+    assert lines[1] == {
+        "error": {
+            "message": "the second chunk could not be read",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": None,
+        }
+    }
+    whole = post(url, CAPTIONED_PATH, **request)
+    assert whole.status_code == 200 and whole.text.startswith('{"format": "pcm", "sample_rate": 44100')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(whole.text)
+
+
+def test_the_whole_answer_is_written_as_the_audio_comes(server) -> None:
+    """The non-streamed answer is one JSON object whose base64 audio was sent piece by piece (whole 3-byte
+    groups): it decodes to the speech endpoint's bytes for audio of every length modulo 3."""
+    url, _ = server
+    lengths = set()
+    for text in ("Hi.", "Hello there.", "Good morning to you.", LONG):
+        request = {"voice": "EN-US", "input": text, "seed": 2, "response_format": "pcm"}
+        plain = post(url, SPEECH_PATH, **request).content
+        body = post(url, CAPTIONED_PATH, **request).json()
+        assert base64.b64decode(body["audio"], validate=True) == plain
+        assert set(body) == {"format", "sample_rate", "language", "audio", "words", "warnings"}
+        lengths.add(len(plain) % 3)
+    assert lengths == {0, 1, 2}, lengths  # the last carry: none, 1 and 2 bytes

@@ -4,6 +4,7 @@ same instants at 22.05 kHz."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,32 @@ def test_the_ttnn_emulation_gives_the_same_words_on_the_same_durations(
         (w.text, w.source, w.start, w.end) for w in torch_words
     ]
     assert [w.phones for w in timed.words] == [w.phones for w in torch_words]
+
+
+@pytest.mark.usefixtures("ttnn_installed", "fresh_tt_device")
+def test_durations_that_do_not_add_up_to_the_decoded_frames_are_a_device_error(
+    tiny_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Words are timed from the downloaded durations; should they ever not add up to the frames the device
+    decoded (a device fault), the call fails naming both, rather than shifting every word after it."""
+    from openvoice_tt import backends
+    from openvoice_tt.errors import DeviceError
+    from openvoice_tt.tt.synthesizer import MeloSynthesizer
+
+    monkeypatch.setenv(backends.TT_DEVICE_ENV, "emulation:exact")
+    monkeypatch.setenv(backends.TT_CACHE_ENV, str(tmp_path / "tt-weights"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoBertWarning)
+        tt = api.TTS(tiny_checkpoints, "tt")
+    counted = MeloSynthesizer.chunk_frames
+    monkeypatch.setattr(MeloSynthesizer, "chunk_frames", lambda self, chunk: counted(self, chunk) + 1)
+    assert len(tt.synth("Hello there.", seed=2).audio) > 0  # without words nothing reads the durations
+    with pytest.raises(DeviceError) as refused:
+        tt.synth("Hello there.", seed=2, words=True)
+    found = re.fullmatch(
+        r"the chunk's durations add up to (\d+) frames, not the (\d+) the device decoded", str(refused.value)
+    )
+    assert found is not None and int(found[2]) == int(found[1]) + 1, refused.value
 
 
 # ------------------------------------------------------------------------------------------ --timestamps

@@ -68,15 +68,21 @@ def create_app(service: SpeechService) -> FastAPI:
     async def taken(job: Job, named: Mapping[str, str] | None = None) -> Any:
         """The next item of a submitted `job` (DONE at its end); an exception is raised as `run` says."""
         item = await run_in_threadpool(job.next, limits.item_timeout_seconds)
-        if isinstance(item, ApiError):
-            item.message = service.scrub(item.message, named)
-            raise item
-        if isinstance(item, OpenVoiceError):
-            raise ApiError(400, service.scrub(str(item), named))
-        if isinstance(item, Exception):  # the client learns its kind; the log gets the traceback
-            _log.error("a request failed on the device worker", exc_info=item)
-            raise ApiError(500, f"internal error: {type(item).__name__}")
+        if isinstance(item, Exception):
+            raise answered(item, named)
         return item
+
+    def answered(error: Exception, named: Mapping[str, str] | None = None) -> ApiError:
+        """A job's exception as the client's ApiError: its own, a user error (400) or, with the traceback
+        logged, an internal one naming only its kind (500); messages with server paths (and `named`, this
+        request's own) replaced."""
+        if isinstance(error, ApiError):
+            error.message = service.scrub(error.message, named)
+            return error
+        if isinstance(error, OpenVoiceError):
+            return ApiError(400, service.scrub(str(error), named))
+        _log.error("a request failed on the device worker", exc_info=error)
+        return ApiError(500, f"internal error: {type(error).__name__}")
 
     def told(job: Job, named: Mapping[str, str] | None = None) -> list[str]:
         return [service.scrub(message, named) for message in job.warnings]
@@ -165,21 +171,19 @@ def create_app(service: SpeechService) -> FastAPI:
             lambda replica: _encode(partial(speak, replica), asked.fmt, rate, timed=True), limits.item_timeout_seconds
         )
         first = await run(job)
-        headers = {"X-Sample-Rate": str(rate), **said}
+        headers = {"X-Sample-Rate": str(rate), **said, **warnings_header(told(job))}
         if stream:
-            headers.update(warnings_header(told(job)))
-            lines = _rest(job, first, limits.item_timeout_seconds, lambda item: _ndjson(line(*item)))
+
+            def last(error: Exception | None) -> bytes:
+                """The stream's end, so a client can tell a whole answer from a cut one: the warnings of the
+                whole request, or the error that stopped it."""
+                return _ndjson(answered(error).body() if error else {"done": True, "warnings": told(job)})
+
+            lines = _rest(job, first, limits.item_timeout_seconds, lambda item: _ndjson(line(*item)), last)
             return ClosingStream(lines, media_type=NDJSON, headers=headers)
-        items = [first]
-        try:
-            while (item := await taken(job)) is not DONE:
-                items.append(item)
-        finally:
-            job.cancelled.set()
-        data, words = b"".join(d for d, _ in items), tuple(w for _, ws in items for w in ws)
-        said_warnings = told(job)
-        answer = {**line(data, words), "language": said[LANGUAGE_HEADER], "warnings": said_warnings}
-        return JSONResponse(answer, headers={**headers, **warnings_header(said_warnings)})
+        head = {"format": asked.fmt, "sample_rate": rate, "language": said[LANGUAGE_HEADER]}
+        body = _captioned_json(job, first, limits.item_timeout_seconds, head, rate, phones, lambda: told(job))
+        return ClosingStream(body, media_type="application/json", headers=headers)
 
     return app
 
@@ -196,23 +200,73 @@ class ClosingStream(StreamingResponse):
 
 
 async def _rest(
-    job: Job, first: Any, timeout: float, shape: Callable[[Any], bytes] = lambda item: item
+    job: Job,
+    first: Any,
+    timeout: float,
+    shape: Callable[[Any], bytes] = lambda item: item,
+    last: Callable[[Exception | None], bytes] | None = None,
 ) -> AsyncIterator[bytes]:
     """The response body: the first piece, then the rest as the worker makes it, each as `shape` makes it
-    bytes. However it ends (done, failed, or the client gone and this generator closed), the job is
-    cancelled so the worker moves on."""
+    bytes, then what `last` makes of the end (None: the job ended, else the exception that stopped it after
+    the status line was sent; without `last` the body just stops early). However it ends (done, failed, or
+    the client gone and this generator closed), the job is cancelled so the worker moves on."""
     try:
         yield shape(first)
         while True:
             item = await run_in_threadpool(job.next, timeout)
             if item is DONE:
+                if last is not None:
+                    yield last(None)
                 return
-            if isinstance(item, Exception):  # the status line is sent: all that is left is to stop early
+            if isinstance(item, Exception):  # the status line is sent: all that is left is to say so, or stop
                 warnings.warn(f"speech stream failed after it started: {item}", RuntimeWarning, stacklevel=1)
+                if last is not None:
+                    yield last(item)
                 return
             yield shape(item)
     finally:
         job.cancelled.set()
+
+
+async def _captioned_json(
+    job: Job,
+    first: Any,
+    timeout: float,
+    head: dict[str, Any],
+    rate: int,
+    phones: bool,
+    warned: Callable[[], list[str]],
+) -> AsyncIterator[bytes]:
+    """A captioned answer's one JSON object, written as the audio comes: `head`'s fields, then "audio" in
+    base64 piece by piece (whole 3-byte groups, so the pieces join into one base64 string), then "words"
+    and "warnings" once the audio is done. The server holds one piece at a time, never the whole answer;
+    an answer cut by a failure after the status line is not valid JSON, so it never reads as complete."""
+    opening = json.dumps(head, ensure_ascii=False)[:-1]
+    yield f'{opening}, "audio": "'.encode()
+    words: list[WordTiming] = []
+    carry = b""
+
+    def encoded(item: tuple[bytes, tuple[WordTiming, ...]]) -> bytes:
+        nonlocal carry
+        data, timed = item
+        words.extend(timed)
+        data, whole = carry + data, (len(carry) + len(data)) // 3 * 3
+        carry = data[whole:]
+        return base64.b64encode(data[:whole])
+
+    failed: list[Exception] = []
+
+    def ended(error: Exception | None) -> bytes:
+        failed.extend([error] if error is not None else [])
+        return b""
+
+    async for piece in _rest(job, first, timeout, encoded, ended):
+        if piece:
+            yield piece
+    if failed:
+        return  # cut short: no closing brace
+    tail = {"words": [word.to_json(rate, phones) for word in words], "warnings": warned()}
+    yield base64.b64encode(carry) + b'", ' + json.dumps(tail, ensure_ascii=False)[1:].encode()
 
 
 def _ndjson(line: dict[str, Any]) -> bytes:

@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 from openvoice_tt.config import RELATIVE_ATTENTION_WINDOW
+from openvoice_tt.errors import DeviceError
 from openvoice_tt.noise import NoiseSource
 from openvoice_tt.reference.alignment import checked_frame_count
 from openvoice_tt.reference.synthesizer import MeloSynthesizer as ReferenceMeloSynthesizer
@@ -330,4 +331,9 @@ class MeloSynthesizer:
         frames = self.chunk_frames(chunk)
         durations = self.device.download(chunk.state.durations, "durations").reshape(-1)[: chunk.tokens]
         wave, samples, frames = self.decode_chunk(chunk, frames, params, noise, timer)
-        return wave, samples, frames, durations.round().long()
+        counts = durations.round().long()
+        if int(counts.sum()) != frames:  # the words' spans would not be the audio's: say so, never shift them
+            raise DeviceError(
+                f"the chunk's durations add up to {int(counts.sum())} frames, not the {frames} the device decoded"
+            )
+        return wave, samples, frames, counts
