@@ -145,7 +145,7 @@ def test_lexicon_reaches_the_tts(
     """Past every check that needs no model (a real checkpoint folder and embedding), the TTS gets the lexicon."""
     seen = []
 
-    def record(self, checkpoints=None, device="auto", lexicon=None, language="EN", precision="auto") -> None:
+    def record(self, checkpoints=None, device="auto", lexicon=None, language="EN", precision="auto", device_index=0):
         seen.append(lexicon)
         raise CheckpointError("stop before loading")
 
