@@ -23,9 +23,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
 from openvoice_tt import batch as batching
+from openvoice_tt.api import Speech
 from openvoice_tt.batch import ray_workers
 from openvoice_tt.batch.ray_workers import IN_FLIGHT
 from openvoice_tt.batch.workers import Finished, Job
@@ -281,9 +283,16 @@ class Method:
         return Call(lambda: self.run(*args))
 
 
+def label(job: Job) -> Any:
+    """The stand-in's audio for a job: a label naming the item."""
+    return f"audio {job.item.index}"
+
+
 class StandInActor:
-    def __init__(self, number: int, dies: Callable[[int, Job], bool], info: dict[str, Any]) -> None:
-        self.number, self.dies, self.dead = number, dies, False
+    def __init__(
+        self, number: int, dies: Callable[[int, Job], bool], info: dict[str, Any], speech: Callable[[Job], Any]
+    ) -> None:
+        self.number, self.dies, self.dead, self.speech = number, dies, False, speech
         self.load = Method(lambda *_: info | {"node": f"node{number}"})
         self.speak = Method(self._speak)
         self.close = Method(lambda: None)
@@ -294,14 +303,16 @@ class StandInActor:
         self.dead = self.dead or self.dies(self.number, job)
         if self.dead:  # an actor that died stays dead: every call it had is lost
             raise Lost(f"actor {self.number} died")
-        return Finished(job, speech=f"audio {job.item.index}", elapsed=0.5)  # type: ignore[arg-type]
+        return Finished(job, speech=self.speech(job), elapsed=0.5)
 
 
 class StandInRay:
     exceptions = SimpleNamespace(RayError=Lost, RayTaskError=Bug)
 
-    def __init__(self, slots: int, dies: Callable[[int, Job], bool], info: dict[str, Any]) -> None:
-        self.slots, self.dies, self.info = slots, dies, info
+    def __init__(
+        self, slots: int, dies: Callable[[int, Job], bool], info: dict[str, Any], speech: Callable[[Job], Any] = label
+    ) -> None:
+        self.slots, self.dies, self.info, self.speech = slots, dies, info, speech
         self.actors: list[StandInActor] = []
         self.killed: list[int] = []
 
@@ -312,7 +323,7 @@ class StandInRay:
         return lambda cls: SimpleNamespace(options=lambda **_: SimpleNamespace(remote=self._actor))
 
     def _actor(self, settings: dict[str, Any], threads: int | None) -> StandInActor:
-        self.actors.append(StandInActor(len(self.actors) + 1, self.dies, self.info))
+        self.actors.append(StandInActor(len(self.actors) + 1, self.dies, self.info, self.speech))
         return self.actors[-1]
 
     def get(self, call: Call) -> Any:
@@ -329,12 +340,16 @@ class StandInRay:
 
 
 def stand_in(
-    monkeypatch: pytest.MonkeyPatch, slots: int, dies: Callable[[int, Job], bool]
+    monkeypatch: pytest.MonkeyPatch,
+    slots: int,
+    dies: Callable[[int, Job], bool],
+    engine: batching.Engine | None = None,
+    speech: Callable[[Job], Any] = label,
 ) -> tuple[ray_workers.RayWorkers, StandInRay]:
     """`RayWorkers` over a stand-in cluster of `slots` CPU slots whose actor dies when `dies(actor, job)`."""
-    engine = batching.Engine(None, "cpu")
+    engine = engine if engine is not None else batching.Engine(None, "cpu")
     info = {"device": "cpu", "precision": engine.resolved_precision.mode, "device_used": "cpu"}
-    ray = StandInRay(slots, dies, info | {"precision_used": {"synth": None, "convert": None}})
+    ray = StandInRay(slots, dies, info | {"precision_used": {"synth": None, "convert": None}}, speech)
     monkeypatch.setattr(ray_workers, "require_ray", lambda: ray)
     return ray_workers.RayWorkers("127.0.0.1:1", engine), ray
 
@@ -376,10 +391,10 @@ def test_an_item_fails_once_no_worker_is_left_or_it_lost_three(monkeypatch: pyte
     finished, dispatched, ray = stand_in_run(monkeypatch, slots=2, items=3, dies=lambda actor, job: True)
     assert dispatched == [1, 2, 3, 1]
     one, two = "Ray worker 1 on node1 lost (Lost: actor 1 died)", "Ray worker 2 on node2 lost (Lost: actor 2 died)"
-    assert [(f.job.item.index, f.speech, f.error, f.retried) for f in finished] == [
-        (1, None, f"no Ray worker left to run it ({one}; {two})", (one, two)),
-        (3, None, f"no Ray worker left to run it ({two})", (two,)),
-        (2, None, f"no Ray worker left to run it ({one})", (one,)),
+    assert [(f.job.item.index, f.speech, f.error, f.retried, f.attempts) for f in finished] == [
+        (1, None, f"no Ray worker left to run it ({one}; {two})", (one, two), 2),
+        (3, None, f"no Ray worker left to run it ({two})", (two,), 1),
+        (2, None, f"no Ray worker left to run it ({one})", (one,), 1),
     ]
     assert ray.killed == [1, 2]
 
@@ -390,11 +405,11 @@ def test_an_item_fails_once_no_worker_is_left_or_it_lost_three(monkeypatch: pyte
     lost = {n: f"Ray worker {n} on node{n} lost (Lost: actor {n} died)" for n in (1, 2, 3)}
     three = (lost[1], lost[3], lost[2])
     failed = f"{ray_workers.MAX_ATTEMPTS} Ray workers were lost while running it ({'; '.join(three)})"
-    assert [(f.job.item.index, f.speech, f.error, f.retried) for f in finished] == [
-        (3, "audio 3", None, ()),
-        (4, "audio 4", None, ()),
-        (1, None, failed, three),
-        (2, None, failed, three),
+    assert [(f.job.item.index, f.speech, f.error, f.retried, f.attempts) for f in finished] == [
+        (3, "audio 3", None, (), 1),
+        (4, "audio 4", None, (), 1),
+        (1, None, failed, three, 3),
+        (2, None, failed, three, 3),
     ]
 
 
@@ -405,3 +420,34 @@ def test_a_bug_in_the_workers_code_is_raised_not_retried(monkeypatch: pytest.Mon
     with pytest.raises(Bug, match="the worker's code raised"):
         run_lines(workers, ["Fine.", "bug"])
     assert ray.killed == []
+
+
+def silence(job: Job) -> Speech:
+    return Speech(np.zeros(441, dtype=np.float32), 44100, frames=1, hop_length=441, seed=0)
+
+
+def test_the_reports_attempts_are_the_workers_that_ran_each_item(
+    monkeypatch: pytest.MonkeyPatch, tiny_checkpoints: Path, tmp_path: Path
+) -> None:
+    """`attempts` in the report counts the workers that ran the item: 0 for an item that failed before any
+    worker had it (a list problem, an unknown speaker), the lost workers for one that lost `MAX_ATTEMPTS`."""
+    rows = [{"text": "Fine."}, {"text": "Poison."}, {"text": "Bad speed.", "speed": "fast"}]
+    rows.append({"text": "Who?", "speaker": "XX"})
+    listing = tmp_path / "list.jsonl"
+    listing.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    items = batching.read_items(listing)
+    engine = batching.Engine(tiny_checkpoints, "cpu")
+    workers, ray = stand_in(monkeypatch, 3, lambda actor, job: job.item.text == "Poison.", engine, silence)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = batching.run_batch(items, out, engine, batching.Options(), workers=workers)
+    report = result.to_json(listing, out, workers.device_used, workers.precision_used)["items"]
+    assert [(item["status"], item["attempts"], len(item["retried"])) for item in report] == [
+        ("done", 1, 0),
+        ("failed", 3, 3),
+        ("failed", 0, 0),
+        ("failed", 0, 0),
+    ]
+    assert report[1]["error"].startswith("3 Ray workers were lost while running it (Ray worker 1 on node1 lost")
+    assert ray.killed == [1, 2, 3]
+    assert audio_files(out) == {"0001.wav": (out / "0001.wav").read_bytes()}

@@ -318,12 +318,14 @@ class RayWorkers:
                 else:
                     queue.appendleft(attempt)
                 continue
-            yield replace(finished, job=attempt.job, retried=tuple(attempt.retried))
+            retried = tuple(attempt.retried)
+            yield replace(finished, job=attempt.job, retried=retried, attempts=len(retried) + 1)
 
     @staticmethod
     def _failed(attempt: _Attempt, why: str) -> Finished:
+        """The item failed without a worker's answer: it ran only on the workers that were lost with it."""
         lost = f" ({'; '.join(attempt.retried)})" if attempt.retried else ""
-        return Finished(attempt.job, error=why + lost, retried=tuple(attempt.retried))
+        return Finished(attempt.job, error=why + lost, retried=tuple(attempt.retried), attempts=len(attempt.retried))
 
     def _voice(self, item: Item) -> Any:
         """What the actor needs of a clone's voice, put in the object store once per voice: the `se` mix's

@@ -42,13 +42,15 @@ class Job:
 class Finished:
     """What a worker hands back for a job: its audio, or the one-line reason it failed; `elapsed` is the
     worker's seconds on it; `retried` says, per earlier attempt, why that attempt was lost (a worker that
-    died), so the report can name the items that ran twice."""
+    died while running it), so the report can name the items that ran twice; `attempts` is how many
+    workers ran it (the lost ones included): 1 for an item run once, 0 for one no worker ran."""
 
     job: Job
     speech: Speech | None = None
     error: str | None = None
     elapsed: float = 0.0
     retried: tuple[str, ...] = ()
+    attempts: int = 1
 
 
 Dispatched = Callable[[Job], None]
