@@ -18,9 +18,12 @@ fingerprints the driver's); each actor's device and precision must resolve to th
 the models load: exit 6 otherwise).
 
 A worker that dies (its node lost, its process killed) loses the items it had: they go to the remaining
-actors, and the report's `retried` names, per lost attempt, the worker and why. An item that lost
-`MAX_ATTEMPTS` workers, or that no live worker is left for, fails with that reason. Lost actors are not
-replaced (their slot is gone with their node).
+actors, ahead of the items not yet sent. Only the item it was running (its oldest call in flight: an actor
+runs its calls in the order they were sent) is charged with the loss: the report's `retried` names, per
+lost attempt, the worker and why, and `attempts` counts it; the item waiting behind it had not started and
+goes elsewhere uncharged. An item that lost `MAX_ATTEMPTS` workers, or that no live worker is left for,
+fails with that reason. Lost actors are not replaced (their slot is gone with their node). Jobs are taken
+from the driver only as a worker has room for them (each is fingerprinted as it is taken).
 
 `ray` is imported here only, and only when `--ray` is used (`require_ray`): without it, `--ray` is exit 7.
 """
@@ -37,6 +40,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
@@ -53,8 +57,8 @@ if TYPE_CHECKING:
 IN_FLIGHT = 2
 """Items sent to an actor at once: the one it runs and the next, so it never waits on the driver."""
 MAX_ATTEMPTS = 3
-"""Workers an item may lose (each died while it had the item) before it fails: an item that kills every
-worker it reaches fails alone instead of taking the cluster down."""
+"""Workers an item may lose (each died while running it) before it fails: an item that kills every worker
+it reaches fails alone instead of taking the cluster down."""
 CONNECT_TIMEOUT_S = 5.0
 """How long a reachability check of ADDRESS waits: Ray itself retries an unreachable address for minutes."""
 
@@ -180,8 +184,9 @@ class _Slot:
     number: int
     actor: Any
     node: str = "?"
-    in_flight: int = 0
+    calls: list[Any] = field(default_factory=list)  # its calls in flight, in the order they were sent
     lost: str | None = None  # why it is dead
+    running: Any = None  # once lost: the call it was running then (its oldest in flight), charged the loss
 
     @property
     def name(self) -> str:
@@ -285,25 +290,28 @@ class RayWorkers:
             )
 
     def run(self, jobs: Iterable[Job], dispatched: Dispatched) -> Iterator[Finished]:
-        """Every job's `Finished`, as each comes back; a job whose worker died goes to another one."""
-        queue = deque(_Attempt(job) for job in jobs)
+        """Every job's `Finished`, as each comes back; a job whose worker died goes to another one. A job is
+        taken from `jobs` only as a worker has room for it (the `Workers` contract: jobs are made as they are
+        taken), after the jobs whose worker was lost."""
+        fresh = iter(jobs)
+        again: deque[_Attempt] = deque()  # jobs whose worker was lost, sent before any fresh one
         in_flight: dict[Any, tuple[_Slot, _Attempt]] = {}
-        while queue or in_flight:
+        while True:
             for slot in self.slots:
-                while slot.lost is None and slot.in_flight < IN_FLIGHT and queue:
-                    attempt = queue.popleft()
+                while slot.lost is None and len(slot.calls) < IN_FLIGHT:
+                    attempt = again.popleft() if again else next(map(_Attempt, fresh), None)
+                    if attempt is None:
+                        break
                     dispatched(attempt.job)
                     ref = slot.actor.speak.remote(attempt.job, self._voice(attempt.job.item))
                     in_flight[ref] = (slot, attempt)
-                    slot.in_flight += 1
-            if not in_flight:  # every worker is lost
-                while queue:
-                    attempt = queue.popleft()
+                    slot.calls.append(ref)
+            if not in_flight:  # nothing left to run, or every worker is lost: the rest fail
+                for attempt in chain(again, (_Attempt(job) for job in fresh)):
                     yield self._failed(attempt, "no Ray worker left to run it")
                 return
             (ref,), _ = self.ray.wait(list(in_flight), num_returns=1)
             slot, attempt = in_flight.pop(ref)
-            slot.in_flight -= 1
             try:
                 finished = self.ray.get(ref)
             except self.ray.exceptions.RayTaskError:
@@ -311,13 +319,17 @@ class RayWorkers:
             except self.ray.exceptions.RayError as e:  # the actor, its process or its node is gone
                 if slot.lost is None:
                     slot.lost = f"{type(e).__name__}: {shorten(one_line(e), 160)}"
+                    slot.running = slot.calls[0]  # an actor runs its calls in the order they were sent
                     self.ray.kill(slot.actor)  # never back: an item it might still finish is already requeued
-                attempt.retried.append(f"{slot.name} lost ({slot.lost})")
-                if len(attempt.retried) >= MAX_ATTEMPTS:
-                    yield self._failed(attempt, f"{MAX_ATTEMPTS} Ray workers were lost while running it")
-                else:
-                    queue.appendleft(attempt)
+                slot.calls.remove(ref)
+                if ref == slot.running:  # the item it was running: charged with the loss
+                    attempt.retried.append(f"{slot.name} lost ({slot.lost})")
+                    if len(attempt.retried) >= MAX_ATTEMPTS:
+                        yield self._failed(attempt, f"{MAX_ATTEMPTS} Ray workers were lost while running it")
+                        continue
+                again.appendleft(attempt)  # the item waiting behind it had not started: no charge
                 continue
+            slot.calls.remove(ref)
             retried = tuple(attempt.retried)
             yield replace(finished, job=attempt.job, retried=retried, attempts=len(retried) + 1)
 
