@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from openvoice_tt.api import Speech
 from openvoice_tt.batch import ray_workers
 from openvoice_tt.batch.ray_workers import IN_FLIGHT
 from openvoice_tt.batch.workers import Finished, Job
+from openvoice_tt.errors import DeviceError
 from tests.require import require
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
@@ -274,14 +276,16 @@ class Call:
     """A remote call; its result (or the error that lost it) is computed when it is got."""
 
     result: Callable[[], Any]
+    ready: bool = True  # False: never done (an actor Ray cannot place)
 
 
 @dataclass
 class Method:
     run: Callable[..., Any]
+    ready: bool = True
 
     def remote(self, *args: Any) -> Call:
-        return Call(lambda: self.run(*args))
+        return Call(lambda: self.run(*args), self.ready)
 
 
 def label(job: Job) -> Any:
@@ -291,12 +295,22 @@ def label(job: Job) -> Any:
 
 class StandInActor:
     def __init__(
-        self, number: int, dies: Callable[[int, Job], bool], info: dict[str, Any], speech: Callable[[Job], Any]
+        self,
+        number: int,
+        dies: Callable[[int, Job], bool],
+        info: dict[str, Any],
+        speech: Callable[[Job], Any],
+        loads: str = "yes",
     ) -> None:
+        """`loads`: "yes", "never" (its load call never ends) or "lost" (the actor dies as it loads)."""
         self.number, self.dies, self.dead, self.speech = number, dies, False, speech
-        self.load = Method(lambda *_: info | {"node": f"node{number}"})
+        self.load = Method(lambda *_: self._lost() if loads == "lost" else info | {"node": f"node{number}"})
+        self.load.ready = loads != "never"
         self.speak = Method(self._speak)
         self.close = Method(lambda: None)
+
+    def _lost(self) -> None:
+        raise Lost(f"actor {self.number} died")
 
     def _speak(self, job: Job, voice: Any) -> Finished:
         if job.item.text == "bug":
@@ -314,24 +328,37 @@ class StandInRay:
         self, slots: int, dies: Callable[[int, Job], bool], info: dict[str, Any], speech: Callable[[Job], Any] = label
     ) -> None:
         self.slots, self.dies, self.info, self.speech = slots, dies, info, speech
+        self.free = slots  # the slots no other job holds
+        self.loads: Callable[[int], str] = lambda actor: "yes"
         self.actors: list[StandInActor] = []
         self.killed: list[int] = []
+        self.threads: list[int | None] = []  # each actor's torch threads, as the driver asked
+        self.timeouts: list[float | None] = []  # of every wait
 
     def cluster_resources(self) -> dict[str, float]:
         return {"CPU": float(self.slots)}
+
+    def available_resources(self) -> dict[str, float]:
+        return {"CPU": float(self.free)}
 
     def remote(self, **options: Any) -> Callable[[type], Any]:
         return lambda cls: SimpleNamespace(options=lambda **_: SimpleNamespace(remote=self._actor))
 
     def _actor(self, settings: dict[str, Any], threads: int | None) -> StandInActor:
-        self.actors.append(StandInActor(len(self.actors) + 1, self.dies, self.info, self.speech))
+        number = len(self.actors) + 1
+        self.actors.append(StandInActor(number, self.dies, self.info, self.speech, self.loads(number)))
+        self.threads.append(threads)
         return self.actors[-1]
 
     def get(self, call: Call) -> Any:
         return call.result()
 
     def wait(self, calls: list[Call], num_returns: int = 1, timeout: float | None = None) -> tuple[list, list]:
-        return calls[:num_returns], calls[num_returns:]
+        """The first `num_returns` calls done, oldest first (sooner, after `timeout`, the ones done by then)."""
+        self.timeouts.append(timeout)
+        ready = [call for call in calls if call.ready][:num_returns]
+        assert len(ready) == num_returns or timeout is not None, "Ray would wait here forever"
+        return ready, [call for call in calls if call not in ready]
 
     def put(self, value: Any) -> Any:
         return value
@@ -475,3 +502,79 @@ def test_the_reports_attempts_are_the_workers_that_ran_each_item(
     assert report[1]["error"].startswith("3 Ray workers were lost while running it (Ray worker 1 on node1 lost")
     assert ray.killed == [1, 2, 3]
     assert audio_files(out) == {"0001.wav": (out / "0001.wav").read_bytes()}
+
+
+def test_workers_are_counted_from_the_free_slots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slots another job holds are not counted: one free slot of four, one worker."""
+    workers, ray = stand_in(monkeypatch, 4, lambda actor, job: False)
+    ray.free = 1
+    finished, dispatched = run_lines(workers, ["One.", "Two.", "Three."])
+    assert (
+        len(ray.actors) == 1
+        and dispatched == [1, 2, 3]
+        and [f.speech for f in finished]
+        == [
+            "audio 1",
+            "audio 2",
+            "audio 3",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("slots", "error"),
+    [
+        (2, "the Ray cluster's 2 CPU slot(s) are all taken (by another job?): none is free for --device cpu"),
+        (0, "the Ray cluster has no CPU slot for --device cpu"),
+    ],
+)
+def test_no_free_slot_is_a_device_error(monkeypatch: pytest.MonkeyPatch, slots: int, error: str) -> None:
+    workers, ray = stand_in(monkeypatch, slots, lambda actor, job: False)
+    ray.free = 0
+    with pytest.raises(DeviceError) as raised:
+        workers.start({"synth"}, [batching.Options()], ["One."])
+    assert str(raised.value) == error and raised.value.exit_code == 6
+    assert ray.actors == []
+
+
+def test_workers_that_do_not_load_are_left_out_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker Ray cannot place (its slot taken since it was counted) does not hold the batch forever: the
+    driver waits `LOAD_TIMEOUT_S` for the models to load, then leaves it out, as one lost before it loaded;
+    each is a warning line, and the batch runs on the others."""
+    workers, ray = stand_in(monkeypatch, 3, lambda actor, job: False)
+    ray.loads = lambda actor: {1: "never", 2: "yes", 3: "lost"}[actor]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        finished, dispatched = run_lines(workers, ["One.", "Two.", "Three."])
+    assert [str(warning.message) for warning in caught] == [
+        "Ray worker 1 had not loaded the models after 600 s (its CPU slot taken by another job, or its node "
+        "gone): left out, the batch runs on 1 worker(s)",
+        "Ray worker 3 was lost before it loaded the models (Lost: actor 3 died): left out, the batch runs on 1 "
+        "worker(s)",
+    ]
+    assert ray.timeouts[0] == ray_workers.LOAD_TIMEOUT_S == 600
+    assert ray.killed == [1]  # not placed yet: it would take its slot later, for nothing
+    assert dispatched == [1, 2, 3] and all(f.retried == () and f.speech is not None for f in finished)
+    assert [slot.name for slot in workers.slots] == ["Ray worker 2 on node2"]
+
+
+@pytest.mark.parametrize(
+    ("loads", "error"),
+    [
+        (
+            "never",
+            "no Ray worker started: Ray worker 1 had not loaded the models after 600 s (its CPU slot taken by "
+            "another job, or its node gone)",
+        ),
+        ("lost", "no Ray worker started: Ray worker 1 was lost before it loaded the models (Lost: actor 1 died)"),
+    ],
+)
+def test_no_worker_loading_is_a_device_error(monkeypatch: pytest.MonkeyPatch, loads: str, error: str) -> None:
+    workers, ray = stand_in(monkeypatch, 2, lambda actor, job: False)
+    ray.loads = lambda actor: loads
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(DeviceError) as raised:
+            workers.start({"synth"}, [batching.Options()] * 2, ["One.", "Two."])
+    assert str(raised.value) == error and raised.value.exit_code == 6
+    assert caught == []  # the error alone says it

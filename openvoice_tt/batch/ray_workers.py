@@ -4,9 +4,10 @@ device slot, each loading the models once; the audio comes back to the driver, w
 Why this shape: the driver keeps the one writer, the record and the report, so a Ray batch's files are the
 bytes a local batch on one thread writes (every item's noise comes from its own seed; a CPU slot runs torch
 on one thread) and `--resume` works across both.
-An actor is an `Engine` built from the driver's `Engine.settings()`; a slot is one CPU (`--device cpu`),
-one GPU (`cuda`) or one Tenstorrent chip (`tt`: a node started with `ray start --resources '{"tt": N}'`),
-so a slot runs one item at a time, and each actor has `IN_FLIGHT` items sent to it (the next one waits
+An actor is an `Engine` built from the driver's `Engine.settings()`, one per slot free as the batch starts
+(an actor not loaded within `LOAD_TIMEOUT_S`, or lost first, is left out with a warning); a slot is one CPU
+(`--device cpu`), one GPU (`cuda`) or one Tenstorrent chip (`tt`: a node started with `ray start --resources
+'{"tt": N}'`), so a slot runs one item at a time, and each actor has `IN_FLIGHT` items sent to it (the next one waits
 there while the current one runs: no slot idles while the driver writes). Items are written in the order
 they finish.
 
@@ -37,6 +38,7 @@ import shutil
 import socket
 import tempfile
 import time
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -61,6 +63,11 @@ MAX_ATTEMPTS = 3
 it reaches fails alone instead of taking the cluster down."""
 CONNECT_TIMEOUT_S = 5.0
 """How long a reachability check of ADDRESS waits: Ray itself retries an unreachable address for minutes."""
+
+LOAD_TIMEOUT_S = 600.0
+"""How long the driver waits for the actors to start and load the models (a chip's first load compiles its
+programs: minutes): an actor Ray cannot place (its slot taken by another job since it was counted free, its
+node gone) would otherwise hold the batch forever. One not loaded by then is left out with a warning."""
 
 CLOSE_WAIT_S = 5.0
 """How long the driver, leaving, waits for the actors to remove their copies of the references."""
@@ -249,26 +256,45 @@ class RayWorkers:
         return "CPU", {"num_cpus": 1}, 1
 
     def start(self, kinds: set[str], voices: Sequence[Options], texts: Sequence[str | None]) -> None:
-        """An actor per slot of the cluster (at most one per pending item), each loading the models; the
-        first user error any hands back stops the batch, as a local load would."""
+        """An actor per free slot of the cluster (at most one per pending item), each loading the models;
+        the first user error any hands back stops the batch, as a local load would. An actor that has not
+        loaded within `LOAD_TIMEOUT_S` (its slot taken by another job meanwhile, its node gone) or that is
+        lost first is left out with a warning; none loaded is a DeviceError (exit 6) saying why."""
         if not kinds:
             return
         resource, options, threads = self._slot_resources()
-        count = min(int(self.ray.cluster_resources().get(resource, 0)), len(voices))
+        device = self.engine.resolved_device
+        count = min(int(self.ray.available_resources().get(resource, 0)), len(voices))
         if count < 1:
-            raise DeviceError(f"the Ray cluster has no {resource} slot for --device {self.engine.resolved_device}")
+            total = int(self.ray.cluster_resources().get(resource, 0))
+            if total:
+                raise DeviceError(
+                    f"the Ray cluster's {total} {resource} slot(s) are all taken (by another job?): none is free "
+                    f"for --device {device}"
+                )
+            raise DeviceError(f"the Ray cluster has no {resource} slot for --device {device}")
         actor_class = self.ray.remote(max_restarts=0, **options)(SlotWorker)
         settings = self.engine.settings()
         spread = actor_class.options(scheduling_strategy="SPREAD")
         slots = [_Slot(n + 1, spread.remote(settings, threads)) for n in range(count)]
         loading = {slot.actor.load.remote(kinds, list(voices), list(texts)): slot for slot in slots}
+        ready, _ = self.ray.wait(list(loading), num_returns=len(loading), timeout=LOAD_TIMEOUT_S)
+        left_out: list[str] = []
         for ref, slot in loading.items():
+            if ref not in ready:
+                self.ray.kill(slot.actor)
+                left_out.append(
+                    f"Ray worker {slot.number} had not loaded the models after {LOAD_TIMEOUT_S:.0f} s (its "
+                    f"{resource} slot taken by another job, or its node gone)"
+                )
+                continue
             try:
                 info = self.ray.get(ref)
             except self.ray.exceptions.RayTaskError:
                 raise  # the worker's code failed, not the worker: a bug, which keeps its traceback
             except self.ray.exceptions.RayError as e:  # lost before it loaded: the others go on
-                slot.lost = f"{type(e).__name__}: {shorten(one_line(e), 160)}"
+                why = f"{type(e).__name__}: {shorten(one_line(e), 160)}"
+                left_out.append(f"Ray worker {slot.number} was lost before it loaded the models ({why})")
                 continue
             if isinstance(info, OpenVoiceError):
                 raise info
@@ -277,7 +303,9 @@ class RayWorkers:
             self.loaded = self.loaded or info
             self.slots.append(slot)
         if not self.slots:
-            raise DeviceError(f"no Ray worker could load the models ({slots[0].lost})")
+            raise DeviceError(f"no Ray worker started: {left_out[0]}")
+        for line in left_out:
+            warnings.warn(f"{line}: left out, the batch runs on {len(self.slots)} worker(s)", stacklevel=1)
 
     def _check(self, slot: _Slot, info: dict[str, Any]) -> None:
         """An actor whose device or precision resolves otherwise than the driver's would write audio the
