@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from openvoice_tt import batch as batching
 from openvoice_tt.api import Speech
@@ -72,13 +73,16 @@ def ray_listing(tmp_path: Path, voice: Path) -> Path:
 
 
 def environment(*paths: Path) -> dict[str, str]:
-    """This checkout first on the path (then `paths`), one torch thread, no cluster from outside, and Ray's
-    token authentication off for this loopback-only cluster: left unset, Ray turns it on wherever
-    ~/.ray/auth_token exists (a local `ray.init()` cluster writes one), and a node that disagrees with
-    the head cannot join."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_ADDRESS", "RAY_AUTH"))}
+    """This checkout first on the path (then `paths`), torch's default thread count (no OMP_NUM_THREADS or
+    MKL_NUM_THREADS: the local batch, the driver and the nodes alike, so a Ray CPU worker matches the local
+    batch only by taking the driver's count; Ray's default for an actor of one CPU is one thread), no
+    cluster from outside, and Ray's token authentication off for this loopback-only cluster: left unset,
+    Ray turns it on wherever ~/.ray/auth_token exists (a local `ray.init()` cluster writes one), and a node
+    that disagrees with the head cannot join."""
+    leave = ("RAY_ADDRESS", "RAY_AUTH", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(leave)}
     env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (REPO, *paths))
-    env |= {"OMP_NUM_THREADS": "1", "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    env |= {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
     return env
 
 
@@ -178,7 +182,7 @@ def test_ray_batch_loses_a_node_and_writes_what_a_local_batch_writes(
     listing = ray_listing(tmp_path, voice)
     common = ("-c", tiny_checkpoints, "-d", "cpu")
     local, on_ray, report = tmp_path / "local", tmp_path / "ray", tmp_path / "report.json"
-    made = cli(listing, "-o", local, *common, "--report", tmp_path / "local.json")  # one thread, as a CPU slot
+    made = cli(listing, "-o", local, *common, "--report", tmp_path / "local.json")  # torch's default threads
     assert made.returncode == 0, made.stderr
     command = batch_command(listing, "-o", on_ray, *common, "--ray-address", ray_cluster.address, "--report", report)
     process = subprocess.Popen(command, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -400,6 +404,7 @@ def stand_in_run(
 
 
 def test_a_lost_workers_items_run_again_on_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 3)  # the driver's torch threads
     finished, dispatched, ray = stand_in_run(monkeypatch, slots=3, items=6, dies=lambda actor, job: actor == 2)
     assert dispatched == [1, 2, 3, 4, 5, 6, 3, 4]  # two each, then the lost worker's two to the first free one
     assert [f.job.item.index for f in finished] == [1, 2, 5, 6, 3, 4]  # each once, as it finished
@@ -413,6 +418,7 @@ def test_a_lost_workers_items_run_again_on_the_others(monkeypatch: pytest.Monkey
         ("audio 4", None, (), 1),  # it waited behind item 3 there: it ran once, on worker 1
     ]
     assert ray.killed == [2]
+    assert ray.threads == [3, 3, 3]  # a CPU worker runs torch on the driver's thread count
 
 
 def test_an_item_fails_once_no_worker_is_left_or_it_lost_three(monkeypatch: pytest.MonkeyPatch) -> None:

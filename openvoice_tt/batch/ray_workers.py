@@ -2,8 +2,9 @@
 device slot, each loading the models once; the audio comes back to the driver, which writes everything (`batch.run`).
 
 Why this shape: the driver keeps the one writer, the record and the report, so a Ray batch's files are the
-bytes a local batch on one thread writes (every item's noise comes from its own seed; a CPU slot runs torch
-on one thread) and `--resume` works across both.
+bytes a local batch on the driver writes (every item's noise comes from its own seed; a CPU slot runs torch
+on the driver's thread count, as torch's sums round by thread count, on nodes of the driver's instruction
+set) and `--resume` works across both.
 An actor is an `Engine` built from the driver's `Engine.settings()`, one per slot free as the batch starts
 (an actor not loaded within `LOAD_TIMEOUT_S`, or lost first, is left out with a warning); a slot is one CPU
 (`--device cpu`), one GPU (`cuda`) or one Tenstorrent chip (`tt`: a node started with `ray start --resources
@@ -105,6 +106,8 @@ class SlotWorker:
     """What runs in a Ray actor: one `Engine`, built like the driver's, loading the models once."""
 
     def __init__(self, settings: dict[str, Any], threads: int | None) -> None:
+        """`threads`: a CPU slot's torch threads, the driver's count (Ray's own default for an actor of one
+        CPU is OMP_NUM_THREADS=1); None on a GPU or chip."""
         if threads is not None:  # a CPU slot: torch on that many threads, whatever the node's environment
             import torch
 
@@ -246,14 +249,17 @@ class RayWorkers:
 
     def _slot_resources(self) -> tuple[str, dict[str, Any], int | None]:
         """The cluster resource one slot is, for the batch's device, the actor options that take one, and
-        the torch threads of a CPU slot: one, so its audio is that of a local batch on one thread
-        (`OMP_NUM_THREADS=1`; torch's sums can round otherwise on other thread counts)."""
+        the torch threads of a CPU slot: the driver's own count (`torch.get_num_threads()`), so its audio is
+        that of a local batch run here (torch's sums can round otherwise on another thread count). The slot
+        is still one CPU of Ray's: a node's `--num-cpus` bounds its workers, not their threads."""
         device = self.engine.resolved_device
         if device == "cuda":
             return "GPU", {"num_gpus": 1}, None
         if device.startswith("tt"):
             return "tt", {"resources": {"tt": 1}}, None
-        return "CPU", {"num_cpus": 1}, 1
+        import torch
+
+        return "CPU", {"num_cpus": 1}, torch.get_num_threads()
 
     def start(self, kinds: set[str], voices: Sequence[Options], texts: Sequence[str | None]) -> None:
         """An actor per free slot of the cluster (at most one per pending item), each loading the models;

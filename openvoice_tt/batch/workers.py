@@ -7,10 +7,10 @@ other (the batch as it always ran, byte for byte); `batch.ray_workers.RayWorkers
 actor per device slot; `ReplicaWorkers` (`--devices`) on one engine per local chip or GPU, each an
 `Engine(**engine.settings())` with its own `device_index`, a thread each. The driver does not change.
 
-Audio is the same whoever computes it, on the same device, precision and torch thread count (torch's
-sums can round otherwise on another count): every item's noise comes from its own seed
-(`noise.NoiseSource(options.seed)`, made afresh per call), and nothing an engine keeps between items
-(loaded models, embeddings) changes what an item sounds like.
+Audio is the same whoever computes it, on the same device, precision, torch thread count and CPU instruction
+set (torch's sums can round otherwise; a Ray CPU worker takes the driver's thread count): every item's
+noise comes from its own seed (`noise.NoiseSource(options.seed)`, made afresh per call), and nothing an
+engine keeps between items (loaded models, embeddings) changes what an item sounds like.
 """
 
 from __future__ import annotations
