@@ -354,14 +354,16 @@ class RayWorkers:
                 if slot.lost is None:
                     slot.lost = f"{type(e).__name__}: {shorten(one_line(e), 160)}"
                     slot.running = slot.calls[0]  # an actor runs its calls in the order they were sent
-                    self.ray.kill(slot.actor)  # never back: an item it might still finish is already requeued
+                    self.ray.kill(slot.actor)  # never back: each of its calls comes back lost, and is requeued
                 slot.calls.remove(ref)
-                if ref == slot.running:  # the item it was running: charged with the loss
+                if ref == slot.running:  # the item it was running is charged with the loss
                     attempt.retried.append(f"{slot.name} lost ({slot.lost})")
                     if len(attempt.retried) >= MAX_ATTEMPTS:
                         yield self._failed(attempt, f"{MAX_ATTEMPTS} Ray workers were lost while running it")
                         continue
-                again.appendleft(attempt)  # the item waiting behind it had not started: no charge
+                # Requeued ahead of the fresh jobs; one that waited behind the running item had not started
+                # there, and is not charged.
+                again.appendleft(attempt)
                 continue
             slot.calls.remove(ref)
             retried = tuple(attempt.retried)
