@@ -584,3 +584,37 @@ def test_no_worker_loading_is_a_device_error(monkeypatch: pytest.MonkeyPatch, lo
             workers.start({"synth"}, [batching.Options()] * 2, ["One.", "Two."])
     assert str(raised.value) == error and raised.value.exit_code == 6
     assert caught == []  # the error alone says it
+
+
+@pytest.mark.parametrize("loads", [("never", "yes"), ("never", "never")])
+def test_the_cli_warns_of_a_worker_left_out_and_stops_when_none_loads(
+    monkeypatch: pytest.MonkeyPatch, tiny_checkpoints: Path, tmp_path: Path, loads: tuple[str, str]
+) -> None:
+    """`batch --ray` on the stand-in: a worker left out is a warning line and the batch runs on the other;
+    none loaded is one error line, exit 6."""
+    from typer.testing import CliRunner
+
+    from openvoice_tt.cli import app
+
+    listing, out = tmp_path / "list.txt", tmp_path / "out"
+    listing.write_text("One.\nTwo.\n")
+    precision = batching.Engine(tiny_checkpoints, "cpu").resolved_precision.mode
+    info = {"device": "cpu", "precision": precision, "device_used": "cpu", "precision_used": {}}
+    ray = StandInRay(2, lambda actor, job: False, info, silence)
+    ray.loads = lambda actor: loads[actor - 1]
+    ray.init = ray.shutdown = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    monkeypatch.setattr(ray_workers, "require_ray", lambda: ray)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    args = ["batch", str(listing), "-o", str(out), "-c", str(tiny_checkpoints), "-d", "cpu", "--ray"]
+    result = CliRunner().invoke(app, args)
+    left_out = (
+        "Ray worker 1 had not loaded the models after 600 s (its CPU slot taken by another job, or its node gone)"
+    )
+    if loads[1] == "yes":
+        assert result.exit_code == 0, result.output
+        assert f"warning: {left_out}: left out, the batch runs on 1 worker(s)\n" in result.stderr
+        assert sorted(audio_files(out)) == ["0001.wav", "0002.wav"]
+    else:
+        assert result.exit_code == 6
+        assert result.stderr == f"error: no Ray worker started: {left_out}\n"
+        assert audio_files(out) == {}
