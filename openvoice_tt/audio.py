@@ -307,6 +307,9 @@ class SileroVad:
         """(model, get_speech_timestamps), or None (warned once per distinct reason) if silero cannot load."""
         if self._loaded is not None:
             return self._loaded
+        import torch
+
+        threads = torch.get_num_threads()
         try:
             from silero_vad import get_speech_timestamps, load_silero_vad
 
@@ -318,6 +321,9 @@ class SileroVad:
             if reason not in self._warned:
                 self._warned.add(reason)
                 warnings.warn(f"silero-vad unavailable ({reason}); detecting speech by energy instead", stacklevel=3)
+        finally:  # silero_vad's import sets torch to one thread for the whole process: a batch's items after
+            # its first clone would run on another thread count than those before (and round otherwise)
+            torch.set_num_threads(threads)
         return self._loaded
 
     def reset(self) -> None:

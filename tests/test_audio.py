@@ -368,3 +368,20 @@ def test_a_failed_silero_load_is_tried_again(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.undo()  # silero can be loaded again: the next call loads it
     assert audio.detector_for("silero") == "silero"
     assert detect_speech(silence, RATE).method == "silero"
+
+
+def test_loading_silero_keeps_torchs_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reproduction: silero_vad's import sets torch to one thread for the whole process, so a batch's items
+    after its first clone ran on one thread and those before on torch's default, and an item's audio
+    depended on whether a clone had run before it in the same process (a Ray worker's order is not the list's)."""
+    import torch
+
+    for name in [name for name in sys.modules if name.split(".")[0] == "silero_vad"]:
+        monkeypatch.delitem(sys.modules, name)  # imported afresh, as in a new process
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        assert audio.SileroVad().load() is not None
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)

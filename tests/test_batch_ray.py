@@ -17,18 +17,23 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
+import torch
 
 from openvoice_tt import batch as batching
+from openvoice_tt.api import Speech
 from openvoice_tt.batch import ray_workers
 from openvoice_tt.batch.ray_workers import IN_FLIGHT
 from openvoice_tt.batch.workers import Finished, Job
+from openvoice_tt.errors import DeviceError
 from tests.require import require
 
 pytestmark = pytest.mark.usefixtures("tool_environment")
@@ -68,13 +73,16 @@ def ray_listing(tmp_path: Path, voice: Path) -> Path:
 
 
 def environment(*paths: Path) -> dict[str, str]:
-    """This checkout first on the path (then `paths`), one torch thread, no cluster from outside, and Ray's
-    token authentication off for this loopback-only cluster: left unset, Ray turns it on wherever
-    ~/.ray/auth_token exists (a local `ray.init()` cluster writes one), and a node that disagrees with
-    the head cannot join."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_ADDRESS", "RAY_AUTH"))}
+    """This checkout first on the path (then `paths`), torch's default thread count (no OMP_NUM_THREADS or
+    MKL_NUM_THREADS: the local batch, the driver and the nodes alike, so a Ray CPU worker matches the local
+    batch only by taking the driver's count; Ray's default for an actor of one CPU is one thread), no
+    cluster from outside, and Ray's token authentication off for this loopback-only cluster: left unset,
+    Ray turns it on wherever ~/.ray/auth_token exists (a local `ray.init()` cluster writes one), and a node
+    that disagrees with the head cannot join."""
+    leave = ("RAY_ADDRESS", "RAY_AUTH", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(leave)}
     env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (REPO, *paths))
-    env |= {"OMP_NUM_THREADS": "1", "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    env |= {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
     return env
 
 
@@ -174,7 +182,7 @@ def test_ray_batch_loses_a_node_and_writes_what_a_local_batch_writes(
     listing = ray_listing(tmp_path, voice)
     common = ("-c", tiny_checkpoints, "-d", "cpu")
     local, on_ray, report = tmp_path / "local", tmp_path / "ray", tmp_path / "report.json"
-    made = cli(listing, "-o", local, *common, "--report", tmp_path / "local.json")  # one thread, as a CPU slot
+    made = cli(listing, "-o", local, *common, "--report", tmp_path / "local.json")  # torch's default threads
     assert made.returncode == 0, made.stderr
     command = batch_command(listing, "-o", on_ray, *common, "--ray-address", ray_cluster.address, "--report", report)
     process = subprocess.Popen(command, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -198,13 +206,14 @@ def test_ray_batch_loses_a_node_and_writes_what_a_local_batch_writes(
     assert summary["device"] == local_summary["device"] == "cpu"
     assert summary["precision"] == local_summary["precision"]  # what the actors' models ran in
     retried = {item["index"]: item for item in summary["items"] if item["retried"]}
-    # Each of the two actors was sent its first IN_FLIGHT items in list order: the lost node's were either.
-    assert sorted(retried) in ([1, 2], [3, 4]) and len(retried) == IN_FLIGHT
-    lost = 1 if sorted(retried) == [1, 2] else 2
-    for item in retried.values():
-        assert item["attempts"] == 2 and len(item["retried"]) == 1
-        assert item["retried"][0].startswith(f"Ray worker {lost} on ") and " lost (" in item["retried"][0]
-    assert [item["attempts"] for item in summary["items"] if not item["retried"]] == [1] * 8
+    # Each of the two actors was sent its first IN_FLIGHT items in list order (1 and 2, 3 and 4): the lost
+    # node's actor was running the first of its two (1 or 3); the one waiting behind it is not charged.
+    assert IN_FLIGHT == 2 and sorted(retried) in ([1], [3])
+    (item,) = retried.values()
+    lost = 1 if item["index"] == 1 else 2
+    assert item["attempts"] == 2 and len(item["retried"]) == 1
+    assert item["retried"][0].startswith(f"Ray worker {lost} on ") and " lost (" in item["retried"][0]
+    assert [item["attempts"] for item in summary["items"] if not item["retried"]] == [1] * 9
 
     resumed_locally = cli(listing, "-o", on_ray, *common, "--resume", "--json")
     assert resumed_locally.returncode == 0, resumed_locally.stderr
@@ -271,22 +280,41 @@ class Call:
     """A remote call; its result (or the error that lost it) is computed when it is got."""
 
     result: Callable[[], Any]
+    ready: bool = True  # False: never done (an actor Ray cannot place)
 
 
 @dataclass
 class Method:
     run: Callable[..., Any]
+    ready: bool = True
 
     def remote(self, *args: Any) -> Call:
-        return Call(lambda: self.run(*args))
+        return Call(lambda: self.run(*args), self.ready)
+
+
+def label(job: Job) -> Any:
+    """The stand-in's audio for a job: a label naming the item."""
+    return f"audio {job.item.index}"
 
 
 class StandInActor:
-    def __init__(self, number: int, dies: Callable[[int, Job], bool], info: dict[str, Any]) -> None:
-        self.number, self.dies, self.dead = number, dies, False
-        self.load = Method(lambda *_: info | {"node": f"node{number}"})
+    def __init__(
+        self,
+        number: int,
+        dies: Callable[[int, Job], bool],
+        info: dict[str, Any],
+        speech: Callable[[Job], Any],
+        loads: str = "yes",
+    ) -> None:
+        """`loads`: "yes", "never" (its load call never ends) or "lost" (the actor dies as it loads)."""
+        self.number, self.dies, self.dead, self.speech = number, dies, False, speech
+        self.load = Method(lambda *_: self._lost() if loads == "lost" else info | {"node": f"node{number}"})
+        self.load.ready = loads != "never"
         self.speak = Method(self._speak)
         self.close = Method(lambda: None)
+
+    def _lost(self) -> None:
+        raise Lost(f"actor {self.number} died")
 
     def _speak(self, job: Job, voice: Any) -> Finished:
         if job.item.text == "bug":
@@ -294,32 +322,47 @@ class StandInActor:
         self.dead = self.dead or self.dies(self.number, job)
         if self.dead:  # an actor that died stays dead: every call it had is lost
             raise Lost(f"actor {self.number} died")
-        return Finished(job, speech=f"audio {job.item.index}", elapsed=0.5)  # type: ignore[arg-type]
+        return Finished(job, speech=self.speech(job), elapsed=0.5)
 
 
 class StandInRay:
     exceptions = SimpleNamespace(RayError=Lost, RayTaskError=Bug)
 
-    def __init__(self, slots: int, dies: Callable[[int, Job], bool], info: dict[str, Any]) -> None:
-        self.slots, self.dies, self.info = slots, dies, info
+    def __init__(
+        self, slots: int, dies: Callable[[int, Job], bool], info: dict[str, Any], speech: Callable[[Job], Any] = label
+    ) -> None:
+        self.slots, self.dies, self.info, self.speech = slots, dies, info, speech
+        self.free = slots  # the slots no other job holds
+        self.loads: Callable[[int], str] = lambda actor: "yes"
         self.actors: list[StandInActor] = []
         self.killed: list[int] = []
+        self.threads: list[int | None] = []  # each actor's torch threads, as the driver asked
+        self.timeouts: list[float | None] = []  # of every wait
 
     def cluster_resources(self) -> dict[str, float]:
         return {"CPU": float(self.slots)}
+
+    def available_resources(self) -> dict[str, float]:
+        return {"CPU": float(self.free)}
 
     def remote(self, **options: Any) -> Callable[[type], Any]:
         return lambda cls: SimpleNamespace(options=lambda **_: SimpleNamespace(remote=self._actor))
 
     def _actor(self, settings: dict[str, Any], threads: int | None) -> StandInActor:
-        self.actors.append(StandInActor(len(self.actors) + 1, self.dies, self.info))
+        number = len(self.actors) + 1
+        self.actors.append(StandInActor(number, self.dies, self.info, self.speech, self.loads(number)))
+        self.threads.append(threads)
         return self.actors[-1]
 
     def get(self, call: Call) -> Any:
         return call.result()
 
     def wait(self, calls: list[Call], num_returns: int = 1, timeout: float | None = None) -> tuple[list, list]:
-        return calls[:num_returns], calls[num_returns:]
+        """The first `num_returns` calls done, oldest first (sooner, after `timeout`, the ones done by then)."""
+        self.timeouts.append(timeout)
+        ready = [call for call in calls if call.ready][:num_returns]
+        assert len(ready) == num_returns or timeout is not None, "Ray would wait here forever"
+        return ready, [call for call in calls if call not in ready]
 
     def put(self, value: Any) -> Any:
         return value
@@ -329,12 +372,16 @@ class StandInRay:
 
 
 def stand_in(
-    monkeypatch: pytest.MonkeyPatch, slots: int, dies: Callable[[int, Job], bool]
+    monkeypatch: pytest.MonkeyPatch,
+    slots: int,
+    dies: Callable[[int, Job], bool],
+    engine: batching.Engine | None = None,
+    speech: Callable[[Job], Any] = label,
 ) -> tuple[ray_workers.RayWorkers, StandInRay]:
     """`RayWorkers` over a stand-in cluster of `slots` CPU slots whose actor dies when `dies(actor, job)`."""
-    engine = batching.Engine(None, "cpu")
+    engine = engine if engine is not None else batching.Engine(None, "cpu")
     info = {"device": "cpu", "precision": engine.resolved_precision.mode, "device_used": "cpu"}
-    ray = StandInRay(slots, dies, info | {"precision_used": {"synth": None, "convert": None}})
+    ray = StandInRay(slots, dies, info | {"precision_used": {"synth": None, "convert": None}}, speech)
     monkeypatch.setattr(ray_workers, "require_ray", lambda: ray)
     return ray_workers.RayWorkers("127.0.0.1:1", engine), ray
 
@@ -357,44 +404,69 @@ def stand_in_run(
 
 
 def test_a_lost_workers_items_run_again_on_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 3)  # the driver's torch threads
     finished, dispatched, ray = stand_in_run(monkeypatch, slots=3, items=6, dies=lambda actor, job: actor == 2)
     assert dispatched == [1, 2, 3, 4, 5, 6, 3, 4]  # two each, then the lost worker's two to the first free one
     assert [f.job.item.index for f in finished] == [1, 2, 5, 6, 3, 4]  # each once, as it finished
     lost = ("Ray worker 2 on node2 lost (Lost: actor 2 died)",)
-    assert [(f.speech, f.error, f.retried) for f in finished] == [
-        ("audio 1", None, ()),
-        ("audio 2", None, ()),
-        ("audio 5", None, ()),
-        ("audio 6", None, ()),
-        ("audio 3", None, lost),
-        ("audio 4", None, lost),
+    assert [(f.speech, f.error, f.retried, f.attempts) for f in finished] == [
+        ("audio 1", None, (), 1),
+        ("audio 2", None, (), 1),
+        ("audio 5", None, (), 1),
+        ("audio 6", None, (), 1),
+        ("audio 3", None, lost, 2),  # worker 2 was running it
+        ("audio 4", None, (), 1),  # it waited behind item 3 there: it ran once, on worker 1
     ]
     assert ray.killed == [2]
+    assert ray.threads == [3, 3, 3]  # a CPU worker runs torch on the driver's thread count
 
 
 def test_an_item_fails_once_no_worker_is_left_or_it_lost_three(monkeypatch: pytest.MonkeyPatch) -> None:
     finished, dispatched, ray = stand_in_run(monkeypatch, slots=2, items=3, dies=lambda actor, job: True)
     assert dispatched == [1, 2, 3, 1]
     one, two = "Ray worker 1 on node1 lost (Lost: actor 1 died)", "Ray worker 2 on node2 lost (Lost: actor 2 died)"
-    assert [(f.job.item.index, f.speech, f.error, f.retried) for f in finished] == [
-        (1, None, f"no Ray worker left to run it ({one}; {two})", (one, two)),
-        (3, None, f"no Ray worker left to run it ({two})", (two,)),
-        (2, None, f"no Ray worker left to run it ({one})", (one,)),
+    # Each worker dies on the first item it runs (1, then 3); the items waiting behind them never ran.
+    assert [(f.job.item.index, f.speech, f.error, f.retried, f.attempts) for f in finished] == [
+        (1, None, f"no Ray worker left to run it ({one})", (one,), 1),
+        (3, None, f"no Ray worker left to run it ({two})", (two,), 1),
+        (2, None, "no Ray worker left to run it", (), 0),
     ]
     assert ray.killed == [1, 2]
 
-    # Item 1 kills every worker it reaches; item 2 shares a worker with it twice and is lost with it.
+
+def test_only_the_item_a_lost_worker_was_running_is_charged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 1 kills every worker it reaches; item 2, sent to the same worker behind it each time, had not
+    started there: it goes elsewhere uncharged and is done once a worker outlives item 1's third try."""
     poison = stand_in_run(monkeypatch, slots=4, items=4, dies=lambda actor, job: job.item.index == 1)
     finished, dispatched, ray = poison
-    assert dispatched == [1, 2, 3, 4, 1, 2, 1, 2] and ray.killed == [1, 3, 2]  # worker 4 had nothing to do
+    assert dispatched == [1, 2, 3, 4, 1, 2, 1, 2, 2] and ray.killed == [1, 3, 2]
     lost = {n: f"Ray worker {n} on node{n} lost (Lost: actor {n} died)" for n in (1, 2, 3)}
     three = (lost[1], lost[3], lost[2])
     failed = f"{ray_workers.MAX_ATTEMPTS} Ray workers were lost while running it ({'; '.join(three)})"
-    assert [(f.job.item.index, f.speech, f.error, f.retried) for f in finished] == [
-        (3, "audio 3", None, ()),
-        (4, "audio 4", None, ()),
-        (1, None, failed, three),
-        (2, None, failed, three),
+    assert [(f.job.item.index, f.speech, f.error, f.retried, f.attempts) for f in finished] == [
+        (3, "audio 3", None, (), 1),
+        (4, "audio 4", None, (), 1),
+        (1, None, failed, three, 3),
+        (2, "audio 2", None, (), 1),  # on worker 4, after waiting behind item 1 on workers 1, 3 and 2
+    ]
+
+
+def test_jobs_are_taken_as_workers_have_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `Workers` contract: a job is made (fingerprinted, in a batch) only as a worker takes it."""
+    workers, _ = stand_in(monkeypatch, 1, lambda actor, job: False)
+    events: list[str] = []
+
+    def jobs() -> Iterator[Job]:
+        for n in range(1, 5):
+            events.append(f"made {n}")
+            yield Job(batching.Item(n, n, f"Line {n}.", f"{n:04d}.wav"), batching.Options(), None)
+
+    workers.start({"synth"}, [batching.Options()] * 4, ["Line."] * 4)
+    for finished in workers.run(jobs(), lambda job: events.append(f"sent {job.item.index}")):
+        events.append(f"done {finished.job.item.index}")
+    assert events == [
+        *("made 1", "sent 1", "made 2", "sent 2"),  # IN_FLIGHT items on the one worker
+        *("done 1", "made 3", "sent 3", "done 2", "made 4", "sent 4", "done 3", "done 4"),
     ]
 
 
@@ -405,3 +477,144 @@ def test_a_bug_in_the_workers_code_is_raised_not_retried(monkeypatch: pytest.Mon
     with pytest.raises(Bug, match="the worker's code raised"):
         run_lines(workers, ["Fine.", "bug"])
     assert ray.killed == []
+
+
+def silence(job: Job) -> Speech:
+    return Speech(np.zeros(441, dtype=np.float32), 44100, frames=1, hop_length=441, seed=0)
+
+
+def test_the_reports_attempts_are_the_workers_that_ran_each_item(
+    monkeypatch: pytest.MonkeyPatch, tiny_checkpoints: Path, tmp_path: Path
+) -> None:
+    """`attempts` in the report counts the workers that ran the item: 0 for an item that failed before any
+    worker had it (a list problem, an unknown speaker), the lost workers for one that lost `MAX_ATTEMPTS`."""
+    rows = [{"text": "Fine."}, {"text": "Poison."}, {"text": "Bad speed.", "speed": "fast"}]
+    rows.append({"text": "Who?", "speaker": "XX"})
+    listing = tmp_path / "list.jsonl"
+    listing.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    items = batching.read_items(listing)
+    engine = batching.Engine(tiny_checkpoints, "cpu")
+    workers, ray = stand_in(monkeypatch, 3, lambda actor, job: job.item.text == "Poison.", engine, silence)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = batching.run_batch(items, out, engine, batching.Options(), workers=workers)
+    report = result.to_json(listing, out, workers.device_used, workers.precision_used)["items"]
+    assert [(item["status"], item["attempts"], len(item["retried"])) for item in report] == [
+        ("done", 1, 0),
+        ("failed", 3, 3),
+        ("failed", 0, 0),
+        ("failed", 0, 0),
+    ]
+    assert report[1]["error"].startswith("3 Ray workers were lost while running it (Ray worker 1 on node1 lost")
+    assert ray.killed == [1, 2, 3]
+    assert audio_files(out) == {"0001.wav": (out / "0001.wav").read_bytes()}
+
+
+def test_workers_are_counted_from_the_free_slots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slots another job holds are not counted: one free slot of four, one worker."""
+    workers, ray = stand_in(monkeypatch, 4, lambda actor, job: False)
+    ray.free = 1
+    finished, dispatched = run_lines(workers, ["One.", "Two.", "Three."])
+    assert (
+        len(ray.actors) == 1
+        and dispatched == [1, 2, 3]
+        and [f.speech for f in finished]
+        == [
+            "audio 1",
+            "audio 2",
+            "audio 3",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("slots", "error"),
+    [
+        (2, "the Ray cluster's 2 CPU slot(s) are all taken (by another job?): none is free for --device cpu"),
+        (0, "the Ray cluster has no CPU slot for --device cpu"),
+    ],
+)
+def test_no_free_slot_is_a_device_error(monkeypatch: pytest.MonkeyPatch, slots: int, error: str) -> None:
+    workers, ray = stand_in(monkeypatch, slots, lambda actor, job: False)
+    ray.free = 0
+    with pytest.raises(DeviceError) as raised:
+        workers.start({"synth"}, [batching.Options()], ["One."])
+    assert str(raised.value) == error and raised.value.exit_code == 6
+    assert ray.actors == []
+
+
+def test_workers_that_do_not_load_are_left_out_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker Ray cannot place (its slot taken since it was counted) does not hold the batch forever: the
+    driver waits `LOAD_TIMEOUT_S` for the models to load, then leaves it out, as one lost before it loaded;
+    each is a warning line, and the batch runs on the others."""
+    workers, ray = stand_in(monkeypatch, 3, lambda actor, job: False)
+    ray.loads = lambda actor: {1: "never", 2: "yes", 3: "lost"}[actor]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        finished, dispatched = run_lines(workers, ["One.", "Two.", "Three."])
+    assert [str(warning.message) for warning in caught] == [
+        "Ray worker 1 had not loaded the models after 600 s (its CPU slot taken by another job, or its node "
+        "gone): left out, the batch runs on 1 worker(s)",
+        "Ray worker 3 was lost before it loaded the models (Lost: actor 3 died): left out, the batch runs on 1 "
+        "worker(s)",
+    ]
+    assert ray.timeouts[0] == ray_workers.LOAD_TIMEOUT_S == 600
+    assert ray.killed == [1]  # not placed yet: it would take its slot later, for nothing
+    assert dispatched == [1, 2, 3] and all(f.retried == () and f.speech is not None for f in finished)
+    assert [slot.name for slot in workers.slots] == ["Ray worker 2 on node2"]
+
+
+@pytest.mark.parametrize(
+    ("loads", "error"),
+    [
+        (
+            "never",
+            "no Ray worker started: Ray worker 1 had not loaded the models after 600 s (its CPU slot taken by "
+            "another job, or its node gone)",
+        ),
+        ("lost", "no Ray worker started: Ray worker 1 was lost before it loaded the models (Lost: actor 1 died)"),
+    ],
+)
+def test_no_worker_loading_is_a_device_error(monkeypatch: pytest.MonkeyPatch, loads: str, error: str) -> None:
+    workers, ray = stand_in(monkeypatch, 2, lambda actor, job: False)
+    ray.loads = lambda actor: loads
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(DeviceError) as raised:
+            workers.start({"synth"}, [batching.Options()] * 2, ["One.", "Two."])
+    assert str(raised.value) == error and raised.value.exit_code == 6
+    assert caught == []  # the error alone says it
+
+
+@pytest.mark.parametrize("loads", [("never", "yes"), ("never", "never")])
+def test_the_cli_warns_of_a_worker_left_out_and_stops_when_none_loads(
+    monkeypatch: pytest.MonkeyPatch, tiny_checkpoints: Path, tmp_path: Path, loads: tuple[str, str]
+) -> None:
+    """`batch --ray` on the stand-in: a worker left out is a warning line and the batch runs on the other;
+    none loaded is one error line, exit 6."""
+    from typer.testing import CliRunner
+
+    from openvoice_tt.cli import app
+
+    listing, out = tmp_path / "list.txt", tmp_path / "out"
+    listing.write_text("One.\nTwo.\n")
+    precision = batching.Engine(tiny_checkpoints, "cpu").resolved_precision.mode
+    info = {"device": "cpu", "precision": precision, "device_used": "cpu", "precision_used": {}}
+    ray = StandInRay(2, lambda actor, job: False, info, silence)
+    ray.loads = lambda actor: loads[actor - 1]
+    ray.init = ray.shutdown = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    monkeypatch.setattr(ray_workers, "require_ray", lambda: ray)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    args = ["batch", str(listing), "-o", str(out), "-c", str(tiny_checkpoints), "-d", "cpu", "--ray"]
+    result = CliRunner().invoke(app, args)
+    left_out = (
+        "Ray worker 1 had not loaded the models after 600 s (its CPU slot taken by another job, or its node gone)"
+    )
+    if loads[1] == "yes":
+        assert result.exit_code == 0, result.output
+        assert f"warning: {left_out}: left out, the batch runs on 1 worker(s)\n" in result.stderr
+        assert sorted(audio_files(out)) == ["0001.wav", "0002.wav"]
+    else:
+        assert result.exit_code == 6
+        assert result.stderr == f"error: no Ray worker started: {left_out}\n"
+        assert audio_files(out) == {}

@@ -2,11 +2,13 @@
 device slot, each loading the models once; the audio comes back to the driver, which writes everything (`batch.run`).
 
 Why this shape: the driver keeps the one writer, the record and the report, so a Ray batch's files are the
-bytes a local batch on one thread writes (every item's noise comes from its own seed; a CPU slot runs torch
-on one thread) and `--resume` works across both.
-An actor is an `Engine` built from the driver's `Engine.settings()`; a slot is one CPU (`--device cpu`),
-one GPU (`cuda`) or one Tenstorrent chip (`tt`: a node started with `ray start --resources '{"tt": N}'`),
-so a slot runs one item at a time, and each actor has `IN_FLIGHT` items sent to it (the next one waits
+bytes a local batch on the driver writes (every item's noise comes from its own seed; a CPU slot runs torch
+on the driver's thread count, as torch's sums round by thread count, on nodes of the driver's instruction
+set) and `--resume` works across both.
+An actor is an `Engine` built from the driver's `Engine.settings()`, one per slot free as the batch starts
+(an actor not loaded within `LOAD_TIMEOUT_S`, or lost first, is left out with a warning); a slot is one CPU
+(`--device cpu`), one GPU (`cuda`) or one Tenstorrent chip (`tt`: a node started with `ray start --resources
+'{"tt": N}'`), so a slot runs one item at a time, and each actor has `IN_FLIGHT` items sent to it (the next one waits
 there while the current one runs: no slot idles while the driver writes). Items are written in the order
 they finish.
 
@@ -18,9 +20,12 @@ fingerprints the driver's); each actor's device and precision must resolve to th
 the models load: exit 6 otherwise).
 
 A worker that dies (its node lost, its process killed) loses the items it had: they go to the remaining
-actors, and the report's `retried` names, per lost attempt, the worker and why. An item that lost
-`MAX_ATTEMPTS` workers, or that no live worker is left for, fails with that reason. Lost actors are not
-replaced (their slot is gone with their node).
+actors, ahead of the items not yet sent. Only the item it was running (its oldest call in flight: an actor
+runs its calls in the order they were sent) is charged with the loss: the report's `retried` names, per
+lost attempt, the worker and why, and `attempts` counts it; the item waiting behind it had not started and
+goes elsewhere uncharged. An item that lost `MAX_ATTEMPTS` workers, or that no live worker is left for,
+fails with that reason. Lost actors are not replaced (their slot is gone with their node). Jobs are taken
+from the driver only as a worker has room for them (each is fingerprinted as it is taken).
 
 `ray` is imported here only, and only when `--ray` is used (`require_ray`): without it, `--ray` is exit 7.
 """
@@ -34,9 +39,11 @@ import shutil
 import socket
 import tempfile
 import time
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
@@ -53,10 +60,15 @@ if TYPE_CHECKING:
 IN_FLIGHT = 2
 """Items sent to an actor at once: the one it runs and the next, so it never waits on the driver."""
 MAX_ATTEMPTS = 3
-"""Workers an item may lose (each died while it had the item) before it fails: an item that kills every
-worker it reaches fails alone instead of taking the cluster down."""
+"""Workers an item may lose (each died while running it) before it fails: an item that kills every worker
+it reaches fails alone instead of taking the cluster down."""
 CONNECT_TIMEOUT_S = 5.0
 """How long a reachability check of ADDRESS waits: Ray itself retries an unreachable address for minutes."""
+
+LOAD_TIMEOUT_S = 600.0
+"""How long the driver waits for the actors to start and load the models (a chip's first load compiles its
+programs: minutes): an actor Ray cannot place (its slot taken by another job since it was counted free, its
+node gone) would otherwise hold the batch forever. One not loaded by then is left out with a warning."""
 
 CLOSE_WAIT_S = 5.0
 """How long the driver, leaving, waits for the actors to remove their copies of the references."""
@@ -94,6 +106,8 @@ class SlotWorker:
     """What runs in a Ray actor: one `Engine`, built like the driver's, loading the models once."""
 
     def __init__(self, settings: dict[str, Any], threads: int | None) -> None:
+        """`threads`: a CPU slot's torch threads, the driver's count (Ray's own default for an actor of one
+        CPU is OMP_NUM_THREADS=1); None on a GPU or chip."""
         if threads is not None:  # a CPU slot: torch on that many threads, whatever the node's environment
             import torch
 
@@ -180,8 +194,9 @@ class _Slot:
     number: int
     actor: Any
     node: str = "?"
-    in_flight: int = 0
+    calls: list[Any] = field(default_factory=list)  # its calls in flight, in the order they were sent
     lost: str | None = None  # why it is dead
+    running: Any = None  # once lost: the call it was running then (its oldest in flight), charged the loss
 
     @property
     def name(self) -> str:
@@ -234,36 +249,58 @@ class RayWorkers:
 
     def _slot_resources(self) -> tuple[str, dict[str, Any], int | None]:
         """The cluster resource one slot is, for the batch's device, the actor options that take one, and
-        the torch threads of a CPU slot: one, so its audio is that of a local batch on one thread
-        (`OMP_NUM_THREADS=1`; torch's sums can round otherwise on other thread counts)."""
+        the torch threads of a CPU slot: the driver's own count (`torch.get_num_threads()`), so its audio is
+        that of a local batch run here (torch's sums can round otherwise on another thread count). The slot
+        is still one CPU of Ray's: a node's `--num-cpus` bounds its workers, not their threads."""
         device = self.engine.resolved_device
         if device == "cuda":
             return "GPU", {"num_gpus": 1}, None
         if device.startswith("tt"):
             return "tt", {"resources": {"tt": 1}}, None
-        return "CPU", {"num_cpus": 1}, 1
+        import torch
+
+        return "CPU", {"num_cpus": 1}, torch.get_num_threads()
 
     def start(self, kinds: set[str], voices: Sequence[Options], texts: Sequence[str | None]) -> None:
-        """An actor per slot of the cluster (at most one per pending item), each loading the models; the
-        first user error any hands back stops the batch, as a local load would."""
+        """An actor per free slot of the cluster (at most one per pending item), each loading the models;
+        the first user error any hands back stops the batch, as a local load would. An actor that has not
+        loaded within `LOAD_TIMEOUT_S` (its slot taken by another job meanwhile, its node gone) or that is
+        lost first is left out with a warning; none loaded is a DeviceError (exit 6) saying why."""
         if not kinds:
             return
         resource, options, threads = self._slot_resources()
-        count = min(int(self.ray.cluster_resources().get(resource, 0)), len(voices))
+        device = self.engine.resolved_device
+        count = min(int(self.ray.available_resources().get(resource, 0)), len(voices))
         if count < 1:
-            raise DeviceError(f"the Ray cluster has no {resource} slot for --device {self.engine.resolved_device}")
+            total = int(self.ray.cluster_resources().get(resource, 0))
+            if total:
+                raise DeviceError(
+                    f"the Ray cluster's {total} {resource} slot(s) are all taken (by another job?): none is free "
+                    f"for --device {device}"
+                )
+            raise DeviceError(f"the Ray cluster has no {resource} slot for --device {device}")
         actor_class = self.ray.remote(max_restarts=0, **options)(SlotWorker)
         settings = self.engine.settings()
         spread = actor_class.options(scheduling_strategy="SPREAD")
         slots = [_Slot(n + 1, spread.remote(settings, threads)) for n in range(count)]
         loading = {slot.actor.load.remote(kinds, list(voices), list(texts)): slot for slot in slots}
+        ready, _ = self.ray.wait(list(loading), num_returns=len(loading), timeout=LOAD_TIMEOUT_S)
+        left_out: list[str] = []
         for ref, slot in loading.items():
+            if ref not in ready:
+                self.ray.kill(slot.actor)
+                left_out.append(
+                    f"Ray worker {slot.number} had not loaded the models after {LOAD_TIMEOUT_S:.0f} s (its "
+                    f"{resource} slot taken by another job, or its node gone)"
+                )
+                continue
             try:
                 info = self.ray.get(ref)
             except self.ray.exceptions.RayTaskError:
                 raise  # the worker's code failed, not the worker: a bug, which keeps its traceback
             except self.ray.exceptions.RayError as e:  # lost before it loaded: the others go on
-                slot.lost = f"{type(e).__name__}: {shorten(one_line(e), 160)}"
+                why = f"{type(e).__name__}: {shorten(one_line(e), 160)}"
+                left_out.append(f"Ray worker {slot.number} was lost before it loaded the models ({why})")
                 continue
             if isinstance(info, OpenVoiceError):
                 raise info
@@ -272,7 +309,9 @@ class RayWorkers:
             self.loaded = self.loaded or info
             self.slots.append(slot)
         if not self.slots:
-            raise DeviceError(f"no Ray worker could load the models ({slots[0].lost})")
+            raise DeviceError(f"no Ray worker started: {left_out[0]}")
+        for line in left_out:
+            warnings.warn(f"{line}: left out, the batch runs on {len(self.slots)} worker(s)", stacklevel=1)
 
     def _check(self, slot: _Slot, info: dict[str, Any]) -> None:
         """An actor whose device or precision resolves otherwise than the driver's would write audio the
@@ -285,25 +324,28 @@ class RayWorkers:
             )
 
     def run(self, jobs: Iterable[Job], dispatched: Dispatched) -> Iterator[Finished]:
-        """Every job's `Finished`, as each comes back; a job whose worker died goes to another one."""
-        queue = deque(_Attempt(job) for job in jobs)
+        """Every job's `Finished`, as each comes back; a job whose worker died goes to another one. A job is
+        taken from `jobs` only as a worker has room for it (the `Workers` contract: jobs are made as they are
+        taken), after the jobs whose worker was lost."""
+        fresh = iter(jobs)
+        again: deque[_Attempt] = deque()  # jobs whose worker was lost, sent before any fresh one
         in_flight: dict[Any, tuple[_Slot, _Attempt]] = {}
-        while queue or in_flight:
+        while True:
             for slot in self.slots:
-                while slot.lost is None and slot.in_flight < IN_FLIGHT and queue:
-                    attempt = queue.popleft()
+                while slot.lost is None and len(slot.calls) < IN_FLIGHT:
+                    attempt = again.popleft() if again else next(map(_Attempt, fresh), None)
+                    if attempt is None:
+                        break
                     dispatched(attempt.job)
                     ref = slot.actor.speak.remote(attempt.job, self._voice(attempt.job.item))
                     in_flight[ref] = (slot, attempt)
-                    slot.in_flight += 1
-            if not in_flight:  # every worker is lost
-                while queue:
-                    attempt = queue.popleft()
+                    slot.calls.append(ref)
+            if not in_flight:  # nothing left to run, or every worker is lost: the rest fail
+                for attempt in chain(again, (_Attempt(job) for job in fresh)):
                     yield self._failed(attempt, "no Ray worker left to run it")
                 return
             (ref,), _ = self.ray.wait(list(in_flight), num_returns=1)
             slot, attempt = in_flight.pop(ref)
-            slot.in_flight -= 1
             try:
                 finished = self.ray.get(ref)
             except self.ray.exceptions.RayTaskError:
@@ -311,19 +353,27 @@ class RayWorkers:
             except self.ray.exceptions.RayError as e:  # the actor, its process or its node is gone
                 if slot.lost is None:
                     slot.lost = f"{type(e).__name__}: {shorten(one_line(e), 160)}"
-                    self.ray.kill(slot.actor)  # never back: an item it might still finish is already requeued
-                attempt.retried.append(f"{slot.name} lost ({slot.lost})")
-                if len(attempt.retried) >= MAX_ATTEMPTS:
-                    yield self._failed(attempt, f"{MAX_ATTEMPTS} Ray workers were lost while running it")
-                else:
-                    queue.appendleft(attempt)
+                    slot.running = slot.calls[0]  # an actor runs its calls in the order they were sent
+                    self.ray.kill(slot.actor)  # never back: each of its calls comes back lost, and is requeued
+                slot.calls.remove(ref)
+                if ref == slot.running:  # the item it was running is charged with the loss
+                    attempt.retried.append(f"{slot.name} lost ({slot.lost})")
+                    if len(attempt.retried) >= MAX_ATTEMPTS:
+                        yield self._failed(attempt, f"{MAX_ATTEMPTS} Ray workers were lost while running it")
+                        continue
+                # Requeued ahead of the fresh jobs; one that waited behind the running item had not started
+                # there, and is not charged.
+                again.appendleft(attempt)
                 continue
-            yield replace(finished, job=attempt.job, retried=tuple(attempt.retried))
+            slot.calls.remove(ref)
+            retried = tuple(attempt.retried)
+            yield replace(finished, job=attempt.job, retried=retried, attempts=len(retried) + 1)
 
     @staticmethod
     def _failed(attempt: _Attempt, why: str) -> Finished:
+        """The item failed without a worker's answer: it ran only on the workers that were lost with it."""
         lost = f" ({'; '.join(attempt.retried)})" if attempt.retried else ""
-        return Finished(attempt.job, error=why + lost, retried=tuple(attempt.retried))
+        return Finished(attempt.job, error=why + lost, retried=tuple(attempt.retried), attempts=len(attempt.retried))
 
     def _voice(self, item: Item) -> Any:
         """What the actor needs of a clone's voice, put in the object store once per voice: the `se` mix's

@@ -47,6 +47,7 @@ class Outcome:
     redone: str | None = None  # with resume: why an item that has a record was made again
     voice: dict[str, Any] | None = None  # who spoke it: speaker, language and, when detected, why
     retried: tuple[str, ...] = ()  # per lost attempt, why (a Ray worker that died): the item ran again
+    attempts: int = 0  # workers that ran it (`Finished.attempts`): 0 for an item no worker ran
 
     def to_json(self) -> dict[str, Any]:
         item = self.item
@@ -61,7 +62,7 @@ class Outcome:
             "elapsed": self.elapsed,
             "error": self.error,
             "redone": self.redone,
-            "attempts": len(self.retried) + 1 if self.status in (DONE, FAILED) else len(self.retried),
+            "attempts": self.attempts,
             "retried": list(self.retried),
             **(self.voice or {}),
         }
@@ -227,7 +228,7 @@ def _write(
 ) -> None:
     """The one place a batch writes an item: its output (atomically, by `Speech.save`) and its record line."""
     item, speech = outcome.item, finished.speech
-    outcome.retried = finished.retried
+    outcome.retried, outcome.attempts = finished.retried, finished.attempts
     start = time.perf_counter()
     try:
         if speech is None:

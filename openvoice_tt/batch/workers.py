@@ -7,10 +7,10 @@ other (the batch as it always ran, byte for byte); `batch.ray_workers.RayWorkers
 actor per device slot; `ReplicaWorkers` (`--devices`) on one engine per local chip or GPU, each an
 `Engine(**engine.settings())` with its own `device_index`, a thread each. The driver does not change.
 
-Audio is the same whoever computes it, on the same device, precision and torch thread count (torch's
-sums can round otherwise on another count): every item's noise comes from its own seed
-(`noise.NoiseSource(options.seed)`, made afresh per call), and nothing an engine keeps between items
-(loaded models, embeddings) changes what an item sounds like.
+Audio is the same whoever computes it, on the same device, precision, torch thread count and CPU instruction
+set (torch's sums can round otherwise; a Ray CPU worker takes the driver's thread count): every item's
+noise comes from its own seed (`noise.NoiseSource(options.seed)`, made afresh per call), and nothing an
+engine keeps between items (loaded models, embeddings) changes what an item sounds like.
 """
 
 from __future__ import annotations
@@ -42,13 +42,15 @@ class Job:
 class Finished:
     """What a worker hands back for a job: its audio, or the one-line reason it failed; `elapsed` is the
     worker's seconds on it; `retried` says, per earlier attempt, why that attempt was lost (a worker that
-    died), so the report can name the items that ran twice."""
+    died while running it), so the report can name the items that ran twice; `attempts` is how many
+    workers ran it (the lost ones included): 1 for an item run once, 0 for one no worker ran."""
 
     job: Job
     speech: Speech | None = None
     error: str | None = None
     elapsed: float = 0.0
     retried: tuple[str, ...] = ()
+    attempts: int = 1
 
 
 Dispatched = Callable[[Job], None]
