@@ -618,3 +618,26 @@ def test_the_cli_warns_of_a_worker_left_out_and_stops_when_none_loads(
         assert result.exit_code == 6
         assert result.stderr == f"error: no Ray worker started: {left_out}\n"
         assert audio_files(out) == {}
+
+
+@pytest.mark.parametrize(
+    ("device", "resource", "options"),
+    [
+        ("cpu", "CPU", {"num_cpus": 1}),
+        ("cuda", "GPU", {"num_gpus": 1}),
+        ("tt:emulation:faithful", "tt", {"resources": {"tt": 1}}),
+    ],
+)
+def test_every_kind_of_slot_runs_torch_on_the_drivers_thread_count(
+    monkeypatch: pytest.MonkeyPatch, tiny_checkpoints: Path, device: str, resource: str, options: dict
+) -> None:
+    """A chip's or GPU's worker computes the host's share (and, on the ttnn emulation, all of it) with torch
+    too: every worker takes the driver's thread count, not Ray's one thread."""
+    from openvoice_tt.batch.engine import Engine
+    from openvoice_tt.batch.ray_workers import RayWorkers
+
+    require_ray()
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 3)
+    engine = Engine(tiny_checkpoints, "cpu")
+    engine.__dict__["resolved_device"] = device  # what the batch's --device resolved to
+    assert RayWorkers(None, engine)._slot_resources() == (resource, options, 3)

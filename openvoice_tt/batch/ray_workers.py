@@ -105,13 +105,12 @@ def check_reachable(address: str, named: str) -> None:
 class SlotWorker:
     """What runs in a Ray actor: one `Engine`, built like the driver's, loading the models once."""
 
-    def __init__(self, settings: dict[str, Any], threads: int | None) -> None:
-        """`threads`: a CPU slot's torch threads, the driver's count (Ray's own default for an actor of one
-        CPU is OMP_NUM_THREADS=1); None on a GPU or chip."""
-        if threads is not None:  # a CPU slot: torch on that many threads, whatever the node's environment
-            import torch
+    def __init__(self, settings: dict[str, Any], threads: int) -> None:
+        """`threads`: the torch threads of this actor, the driver's count (Ray's own default for an actor is
+        OMP_NUM_THREADS=1), on every kind of slot."""
+        import torch
 
-            torch.set_num_threads(threads)
+        torch.set_num_threads(threads)  # whatever the node's environment
         self.chip = self._claim_chip(settings["device"])
         if self.chip is not None:  # a chip slot: this node's chip no other worker holds
             settings = settings | {"device_index": self.chip.chip}
@@ -247,19 +246,21 @@ class RayWorkers:
         self.slots = []
         self.ray.shutdown()
 
-    def _slot_resources(self) -> tuple[str, dict[str, Any], int | None]:
+    def _slot_resources(self) -> tuple[str, dict[str, Any], int]:
         """The cluster resource one slot is, for the batch's device, the actor options that take one, and
-        the torch threads of a CPU slot: the driver's own count (`torch.get_num_threads()`), so its audio is
-        that of a local batch run here (torch's sums can round otherwise on another thread count). The slot
-        is still one CPU of Ray's: a node's `--num-cpus` bounds its workers, not their threads."""
-        device = self.engine.resolved_device
-        if device == "cuda":
-            return "GPU", {"num_gpus": 1}, None
-        if device.startswith("tt"):
-            return "tt", {"resources": {"tt": 1}}, None
+        the torch threads every actor runs: the driver's own count (`torch.get_num_threads()`), so its audio
+        is that of a local batch run here (torch's sums can round otherwise on another thread count: on a
+        CPU slot all of the audio, on a chip's or GPU's the host's share, and all of it on the ttnn
+        emulation). A CPU slot is still one CPU of Ray's: a node's `--num-cpus` bounds its workers, not
+        their threads."""
         import torch
 
-        return "CPU", {"num_cpus": 1}, torch.get_num_threads()
+        device, threads = self.engine.resolved_device, torch.get_num_threads()
+        if device == "cuda":
+            return "GPU", {"num_gpus": 1}, threads
+        if device.startswith("tt"):
+            return "tt", {"resources": {"tt": 1}}, threads
+        return "CPU", {"num_cpus": 1}, threads
 
     def start(self, kinds: set[str], voices: Sequence[Options], texts: Sequence[str | None]) -> None:
         """An actor per free slot of the cluster (at most one per pending item), each loading the models;
