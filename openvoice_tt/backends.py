@@ -366,11 +366,11 @@ class TtSynthesizer:
         durations: bool = False,
     ) -> Synthesized:
         """`durations`: also download the chunk's durations (word timings only: one small extra transfer)."""
-        if durations:
-            audio, frames, per_token = self.model.synthesize_timed(inputs, speaker_id, params, noise, timer)
-            return Synthesized(audio.numpy(), per_token.numpy(), frames, len(audio))
-        audio, frames = self.model.synthesize(inputs, speaker_id, params, noise, timer)
-        return Synthesized(audio.numpy(), None, frames, len(audio))
+        wave, samples, frames, per_token = self.model.synthesize_on_device(
+            inputs, speaker_id, params, noise, timer, durations
+        )
+        audio = self.model.download_wave(wave, samples).numpy()
+        return Synthesized(audio, _on_host(per_token), frames, len(audio))
 
     def synthesize_on_device(
         self,
@@ -382,13 +382,15 @@ class TtSynthesizer:
         durations: bool = False,
     ) -> Synthesized:
         """`durations`: also download the chunk's durations (a clone's word timings only)."""
-        if durations:
-            wave, samples, frames, per_token = self.model.synthesize_on_device_timed(
-                inputs, speaker_id, params, noise, timer
-            )
-            return Synthesized(wave, per_token.numpy(), frames, samples)
-        wave, samples, frames = self.model.synthesize_on_device(inputs, speaker_id, params, noise, timer)
-        return Synthesized(wave, None, frames, samples)
+        wave, samples, frames, per_token = self.model.synthesize_on_device(
+            inputs, speaker_id, params, noise, timer, durations
+        )
+        return Synthesized(wave, _on_host(per_token), frames, samples)
+
+
+def _on_host(per_token: torch.Tensor | None) -> np.ndarray | None:
+    """A chunk's downloaded durations as the pipeline takes them (None: not asked for)."""
+    return None if per_token is None else per_token.numpy()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -199,6 +199,19 @@ class BenchReport:
         }
 
 
+def stepper(steps: int, on_step: Callable[[int, int], None] | None) -> Callable[[], None]:
+    """A step of a run of `steps`: each call tells `on_step` (None: nobody) the steps done so far and the total."""
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if on_step is not None:
+            on_step(done, steps)
+
+    return step
+
+
 def first_audio_seconds(start: Callable[[], Iterator[Any]]) -> float:
     """Seconds from starting a stream to its first piece (the stream is then run to its end)."""
     begin = time.perf_counter()
@@ -243,14 +256,7 @@ def run_bench(
     counted = device is not None and not device.is_emulation  # the emulation launches no programs
     synchronized = device is not None and device.kind == "hardware"  # a mock computes nothing to wait for
     steps = 1 + 4 * repeat * len(sentences) + (counted + synchronized) * len(sentences)
-    done = 0
-
-    def step() -> None:
-        nonlocal done
-        done += 1
-        if on_step is not None:
-            on_step(done, steps)
-
+    step = stepper(steps, on_step)
     if on_step is not None:
         on_step(0, steps)
     clears = _ClearCounter() if device is None else _ClearCounter(device, [device.generation])

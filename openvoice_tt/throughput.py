@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from openvoice_tt.api import Replica, Speech, load_replicas, spread
-from openvoice_tt.bench import SENTENCES
+from openvoice_tt.bench import SENTENCES, stepper
 
 
 def _run(replica: Replica, target_se: Any, item: tuple[str, str]) -> Speech:
@@ -92,15 +92,7 @@ def run_throughput(
     """Load a replica on each of `indices` (chips opened already: `api.resolve_replicas`), warm each up,
     then time every item on the first replica alone and on all of them."""
     items = [(kind, sentence) for _ in range(repeat) for sentence in sentences for kind in ("synth", "clone")]
-    steps = len(indices) + (1 + (len(indices) > 1)) * len(items)
-    done = 0
-
-    def step() -> None:
-        nonlocal done
-        done += 1
-        if on_step is not None:
-            on_step(done, steps)
-
+    step = stepper(len(indices) + (1 + (len(indices) > 1)) * len(items), on_step)
     start = time.perf_counter()
     replicas = load_replicas(checkpoints, device, precision, indices)
     targets = [replica.cloner.converter.base_speaker_se(replica.cloner.tts.speakers[-1]) for replica in replicas]

@@ -39,17 +39,18 @@ import torch
 from openvoice_tt.bert.model import BertEncoder as ReferenceBertEncoder
 from openvoice_tt.bert.model import _Layer as ReferenceLayer
 from openvoice_tt.tt.device import TtDevice
-from openvoice_tt.tt.layers import Linear, Precision, compute_config, dtype_of, in_dtype, length_mask
+from openvoice_tt.tt.layers import (
+    Linear,
+    Precision,
+    compute_config,
+    dtype_of,
+    in_dtype,
+    layer_norm_params,
+    length_mask,
+)
 from openvoice_tt.tt.settings import BertPrecision, TtBuckets
 
 MASKED_KEY = -1e4  # added to a padded key's score: exp underflows to exactly 0 (float32 and bfloat16)
-
-
-def _norm_params(device: TtDevice, module: torch.nn.LayerNorm, name: str, precision: Precision) -> tuple[Any, Any]:
-    w, dtype = device.weights, dtype_of(device, precision.weights)
-    gamma = w.get(f"{name}.weight", lambda: module.weight).reshape(1, -1)
-    beta = w.get(f"{name}.bias", lambda: module.bias).reshape(1, -1)
-    return device.constant(gamma, dtype), device.constant(beta, dtype)
 
 
 class _Norm:
@@ -57,7 +58,7 @@ class _Norm:
 
     def __init__(self, device: TtDevice, module: torch.nn.LayerNorm, name: str, precision: Precision) -> None:
         self.ttnn = device.ttnn
-        self.weight, self.bias = _norm_params(device, module, name, precision)
+        self.weight, self.bias = layer_norm_params(device, module, name, precision, ("weight", "bias"))
         self.epsilon = module.eps
         self.compute = compute_config(device, precision)
 

@@ -171,11 +171,17 @@ class Linear:
         return self.ttnn.linear(x, self.weight, bias=self.bias, dtype=self.dtype, compute_kernel_config=self.compute)
 
 
-def layer_norm_params(device: TtDevice, module: torch.nn.Module, name: str, precision: Precision) -> tuple[Any, Any]:
-    """(gamma, beta) of a reference ChannelLayerNorm as [1, C] device tensors."""
+def layer_norm_params(
+    device: TtDevice,
+    module: torch.nn.Module,
+    name: str,
+    precision: Precision,
+    fields: tuple[str, str] = ("gamma", "beta"),
+) -> tuple[Any, Any]:
+    """(gamma, beta) of a reference layer norm as [1, C] device tensors: a ChannelLayerNorm's `gamma` and
+    `beta`, or with `fields=("weight", "bias")` a torch LayerNorm's (the BERT's)."""
     w, dtype = device.weights, dtype_of(device, precision.weights)
-    gamma = w.get(f"{name}.gamma", lambda: module.gamma).reshape(1, -1)
-    beta = w.get(f"{name}.beta", lambda: module.beta).reshape(1, -1)
+    gamma, beta = (w.get(f"{name}.{field}", lambda f=field: getattr(module, f)).reshape(1, -1) for field in fields)
     return device.constant(gamma, dtype), device.constant(beta, dtype)
 
 

@@ -287,10 +287,25 @@ class MeloSynthesizer:
         params: SynthesisParams,
         noise: NoiseSource,
         timer: StageTimer = NULL_TIMER,
-    ) -> tuple[Any, int, int]:
-        """One chunk -> (waveform [1, 1, samples, 1] left on the device, samples, frames)."""
+        durations: bool = False,
+    ) -> tuple[Any, int, int, torch.Tensor | None]:
+        """One chunk -> (waveform [1, 1, samples, 1] left on the device, samples, frames, durations). With
+        `durations` (word timings only: one extra download of the padded tokens' float32 durations) the
+        chunk's frames per token (int64 [tokens]), else None: the default path never reads them."""
         chunk = self.encode_chunk(inputs, speaker_id, params, noise, timer)
-        return self.decode_chunk(chunk, self.chunk_frames(chunk), params, noise, timer)
+        frames = self.chunk_frames(chunk)
+        per_token = None
+        if durations:
+            per_token = self.device.download(chunk.state.durations, "durations").reshape(-1)[: chunk.tokens]
+        wave, samples, frames = self.decode_chunk(chunk, frames, params, noise, timer)
+        if per_token is None:
+            return wave, samples, frames, None
+        counts = per_token.round().long()
+        if int(counts.sum()) != frames:  # the words' spans would not be the audio's: say so, never shift them
+            raise DeviceError(
+                f"the chunk's durations add up to {int(counts.sum())} frames, not the {frames} the device decoded"
+            )
+        return wave, samples, frames, counts
 
     def synthesize(
         self,
@@ -301,39 +316,9 @@ class MeloSynthesizer:
         timer: StageTimer = NULL_TIMER,
     ) -> tuple[torch.Tensor, int]:
         """One chunk -> (waveform [frames * hop] on the host, frames)."""
-        wave, samples, frames = self.synthesize_on_device(inputs, speaker_id, params, noise, timer)
-        return self.device.download(wave, "waveform").reshape(-1)[:samples], frames
+        wave, samples, frames, _ = self.synthesize_on_device(inputs, speaker_id, params, noise, timer)
+        return self.download_wave(wave, samples), frames
 
-    def synthesize_timed(
-        self,
-        inputs,
-        speaker_id: int,
-        params: SynthesisParams,
-        noise: NoiseSource,
-        timer: StageTimer = NULL_TIMER,
-    ) -> tuple[torch.Tensor, int, torch.Tensor]:
-        """`synthesize` and the chunk's durations (int64 [tokens], frames per token), for word timings only:
-        one extra download of the padded tokens' float32 durations; the default path never reads them."""
-        wave, samples, frames, durations = self.synthesize_on_device_timed(inputs, speaker_id, params, noise, timer)
-        return self.device.download(wave, "waveform").reshape(-1)[:samples], frames, durations
-
-    def synthesize_on_device_timed(
-        self,
-        inputs,
-        speaker_id: int,
-        params: SynthesisParams,
-        noise: NoiseSource,
-        timer: StageTimer = NULL_TIMER,
-    ) -> tuple[Any, int, int, torch.Tensor]:
-        """`synthesize_on_device` and the chunk's durations (downloaded, as `synthesize_timed`'s): a clone's
-        word timings, its take still joined and converted on the device."""
-        chunk = self.encode_chunk(inputs, speaker_id, params, noise, timer)
-        frames = self.chunk_frames(chunk)
-        durations = self.device.download(chunk.state.durations, "durations").reshape(-1)[: chunk.tokens]
-        wave, samples, frames = self.decode_chunk(chunk, frames, params, noise, timer)
-        counts = durations.round().long()
-        if int(counts.sum()) != frames:  # the words' spans would not be the audio's: say so, never shift them
-            raise DeviceError(
-                f"the chunk's durations add up to {int(counts.sum())} frames, not the {frames} the device decoded"
-            )
-        return wave, samples, frames, counts
+    def download_wave(self, wave: Any, samples: int) -> torch.Tensor:
+        """A waveform `synthesize_on_device` left on the device -> its `samples` on the host."""
+        return self.device.download(wave, "waveform").reshape(-1)[:samples]
