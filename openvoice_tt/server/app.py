@@ -254,19 +254,15 @@ async def _captioned_json(
         carry = data[whole:]
         return base64.b64encode(data[:whole])
 
-    failed: list[Exception] = []
+    def closing(error: Exception | None) -> bytes:
+        if error is not None:
+            return b""  # cut short: no closing brace
+        tail = {"words": [word.to_json(rate, phones) for word in words], "warnings": warned()}
+        return base64.b64encode(carry) + b'", ' + json.dumps(tail, ensure_ascii=False)[1:].encode()
 
-    def ended(error: Exception | None) -> bytes:
-        failed.extend([error] if error is not None else [])
-        return b""
-
-    async for piece in _rest(job, first, timeout, encoded, ended):
+    async for piece in _rest(job, first, timeout, encoded, closing):
         if piece:
             yield piece
-    if failed:
-        return  # cut short: no closing brace
-    tail = {"words": [word.to_json(rate, phones) for word in words], "warnings": warned()}
-    yield base64.b64encode(carry) + b'", ' + json.dumps(tail, ensure_ascii=False)[1:].encode()
 
 
 def _ndjson(line: dict[str, Any]) -> bytes:
